@@ -1,0 +1,29 @@
+package allocation
+
+import "sync/atomic"
+
+// Counters count the traffic an allocation relayed, for session records.
+// The worker that owns the allocation adds to them; any goroutine may read
+// them.
+type Counters struct {
+	// ToPeerPackets counts packets relayed from the client to peers.
+	ToPeerPackets atomic.Uint64
+	// ToPeerBytes counts payload bytes relayed from the client to peers.
+	ToPeerBytes atomic.Uint64
+	// ToClientPackets counts packets relayed from peers to the client.
+	ToClientPackets atomic.Uint64
+	// ToClientBytes counts payload bytes relayed from peers to the client.
+	ToClientBytes atomic.Uint64
+}
+
+// AddToPeer counts one packet of n payload bytes relayed to a peer.
+func (c *Counters) AddToPeer(n int) {
+	c.ToPeerPackets.Add(1)
+	c.ToPeerBytes.Add(uint64(n))
+}
+
+// AddToClient counts one packet of n payload bytes relayed to the client.
+func (c *Counters) AddToClient(n int) {
+	c.ToClientPackets.Add(1)
+	c.ToClientBytes.Add(uint64(n))
+}

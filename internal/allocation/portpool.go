@@ -1,0 +1,147 @@
+package allocation
+
+import (
+	crand "crypto/rand"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+)
+
+// Port states in PortPool.pos besides an index into the free list.
+const (
+	portTaken       = -1
+	portQuarantined = -2
+)
+
+// PortPool hands out relay ports chosen uniformly at random among the free
+// ones, so relayed addresses are hard to guess (RFC 6056 explains why port
+// randomisation matters). It is safe for concurrent use.
+//
+// A port the OS refused to bind can be Quarantined: it then leaves
+// circulation for the life of the pool, and Release ignores it.
+type PortPool struct {
+	mu   sync.Mutex
+	base int // first port of the range
+	rnd  *rand.Rand
+	free []uint16 // free ports, in no order
+	pos  []int32  // pos[port-base]: index in free, portTaken or portQuarantined
+}
+
+// NewPortPool returns a pool of the ports first..last inclusive, all free. rnd
+// is the randomness source; nil means a ChaCha8 generator seeded from
+// crypto/rand. The pool uses rnd under its own lock, so rnd must not be used
+// elsewhere. It returns ErrBadRange unless 1 <= first <= last <= 65535.
+func NewPortPool(first, last int, rnd *rand.Rand) (*PortPool, error) {
+	if first < 1 || last > 65535 || first > last {
+		return nil, fmt.Errorf("%w: %d-%d", ErrBadRange, first, last)
+	}
+	if rnd == nil {
+		var seed [32]byte
+		_, _ = crand.Read(seed[:]) // never fails, see crypto/rand.Read
+		rnd = rand.New(rand.NewChaCha8(seed))
+	}
+	n := last - first + 1
+	p := &PortPool{base: first, rnd: rnd, free: make([]uint16, n), pos: make([]int32, n)}
+	for i := range n {
+		p.free[i] = uint16(first + i)
+		p.pos[i] = int32(i)
+	}
+	return p, nil
+}
+
+// Take returns a free port chosen uniformly at random, or ErrNoPorts.
+func (p *PortPool) Take() (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) == 0 {
+		return 0, ErrNoPorts
+	}
+	return p.takeAt(p.rnd.IntN(len(p.free))), nil
+}
+
+// TakeEven returns a random free even port whose successor is also free,
+// for an RTP/RTCP pair (EVEN-PORT, RFC 8656 §18.6), or ErrNoPorts. Only the
+// even port is taken; reserve the odd one with TakeSpecific if needed.
+func (p *PortPool) TakeEven() (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.free)
+	if n == 0 {
+		return 0, ErrNoPorts
+	}
+	start := p.rnd.IntN(n)
+	for k := range n {
+		i := (start + k) % n
+		port := int(p.free[i])
+		if port%2 == 0 && p.isFree(port+1) {
+			return p.takeAt(i), nil
+		}
+	}
+	return 0, ErrNoPorts
+}
+
+// TakeSpecific takes the given port, or returns ErrPortUnavailable if it is
+// outside the pool or not free.
+func (p *PortPool) TakeSpecific(port int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.isFree(port) {
+		return fmt.Errorf("%w: %d", ErrPortUnavailable, port)
+	}
+	p.takeAt(int(p.pos[port-p.base]))
+	return nil
+}
+
+// Release returns a taken port to the pool. Ports outside the pool, already
+// free or quarantined are ignored, so a double release is harmless.
+func (p *PortPool) Release(port int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.inRange(port) || p.pos[port-p.base] != portTaken {
+		return
+	}
+	p.pos[port-p.base] = int32(len(p.free))
+	p.free = append(p.free, uint16(port))
+}
+
+// Quarantine takes port out of circulation for good, whether it is free or
+// taken; use it for a port the OS refused to bind. Ports outside the pool
+// are ignored.
+func (p *PortPool) Quarantine(port int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.isFree(port) {
+		p.takeAt(int(p.pos[port-p.base]))
+	}
+	if p.inRange(port) {
+		p.pos[port-p.base] = portQuarantined
+	}
+}
+
+// Free returns the number of free ports.
+func (p *PortPool) Free() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.free)
+}
+
+// Size returns the number of ports in the pool's range.
+func (p *PortPool) Size() int { return len(p.pos) }
+
+// inRange reports whether port belongs to the pool's range.
+func (p *PortPool) inRange(port int) bool { return port >= p.base && port-p.base < len(p.pos) }
+
+// isFree reports whether port is in range and free. p.mu must be held.
+func (p *PortPool) isFree(port int) bool { return p.inRange(port) && p.pos[port-p.base] >= 0 }
+
+// takeAt removes free[i] from the free list by swapping in the last entry,
+// marks it taken and returns it. p.mu must be held.
+func (p *PortPool) takeAt(i int) int {
+	port := p.free[i]
+	last := len(p.free) - 1
+	p.free[i] = p.free[last]
+	p.pos[int(p.free[i])-p.base] = int32(i)
+	p.free = p.free[:last]
+	p.pos[int(port)-p.base] = portTaken
+	return int(port)
+}

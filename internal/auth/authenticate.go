@@ -1,0 +1,158 @@
+package auth
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/stunproto"
+)
+
+// Authenticate applies the server checks of RFC 8489 §9.2.4, in the RFC's
+// order, to request m from client:
+//
+//  1. Neither MESSAGE-INTEGRITY nor MESSAGE-INTEGRITY-SHA256: ErrUnauthenticated
+//     (answer 401 with Challenge).
+//  2. Integrity present but USERNAME, REALM or NONCE missing, or a
+//     MESSAGE-INTEGRITY-SHA256 of a length §14.6 forbids: ErrBadRequest (400).
+//     USERHASH does not stand in for USERNAME: we never offer the
+//     "Username anonymity" feature, so clients must send USERNAME.
+//  3. If the NONCE has a nonce cookie with the "Password algorithms" bit:
+//     with neither PASSWORD-ALGORITHMS nor PASSWORD-ALGORITHM the key is MD5;
+//     otherwise both must be present, PASSWORD-ALGORITHMS must equal what we
+//     offer and PASSWORD-ALGORITHM must be one of its entries, else
+//     ErrBadRequest (bid-down). Without the cookie the key is MD5.
+//  4. REALM must be ours; the USERNAME must be a static user (else
+//     ErrUnknownUser) or an ephemeral username (else ErrUnknownUser and
+//     ErrBadUsername) whose expiry has not passed (ErrExpired) and lies at
+//     most MaxCredentialLifetime ahead (ErrTooFarAhead). Expiry is checked
+//     on every request.
+//  5. Message integrity, MESSAGE-INTEGRITY-SHA256 when present (even
+//     alongside MESSAGE-INTEGRITY) and MESSAGE-INTEGRITY otherwise, with the
+//     key of each candidate password (one per active secret) in constant
+//     time per candidate; none matches: ErrBadIntegrity.
+//  6. The nonce last, as the RFC orders it: ErrStaleNonce or ErrBadNonce
+//     (answer 438 with a fresh nonce). A request replayed from another
+//     transport address carries valid integrity but fails here. With these
+//     two errors the Result is filled in, since the request's integrity was
+//     verified, so the 438 may be signed.
+//
+// The errors of steps 1, 4 and 5 all match ErrUnauthenticated. m must not be
+// used concurrently (MESSAGE-INTEGRITY checking rewrites its length field
+// temporarily).
+func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort) (Result, error) {
+	hasMI := m.Contains(stun.AttrMessageIntegrity)
+	hasMI256 := m.Contains(stun.AttrMessageIntegritySHA256)
+	if !hasMI && !hasMI256 {
+		return Result{}, ErrUnauthenticated
+	}
+
+	var (
+		username stun.Username
+		realm    stun.Realm
+		nonce    stun.Nonce
+	)
+	if username.GetFrom(m) != nil || realm.GetFrom(m) != nil || nonce.GetFrom(m) != nil {
+		return Result{}, fmt.Errorf("%w: USERNAME, REALM or NONCE missing", ErrBadRequest)
+	}
+	if hasMI256 {
+		// RFC 8489 §14.6: 16 to 32 bytes, a multiple of 4.
+		v, _ := m.Get(stun.AttrMessageIntegritySHA256)
+		if len(v) < 16 || len(v) > 32 || len(v)%4 != 0 {
+			return Result{}, fmt.Errorf("%w: MESSAGE-INTEGRITY-SHA256 length %d", ErrBadRequest, len(v))
+		}
+	}
+
+	alg, err := a.passwordAlgorithm(m, nonce.String())
+	if err != nil {
+		return Result{}, err
+	}
+
+	if realm.String() != a.realm {
+		return Result{}, fmt.Errorf("%w: realm is not ours", ErrUnauthenticated)
+	}
+	res, passwords, err := a.lookup(username.String())
+	if err != nil {
+		return Result{}, err
+	}
+
+	res.SHA256 = hasMI256
+	for _, pw := range passwords {
+		key := Key(alg, res.Username, a.realm, pw)
+		if checkIntegrity(m, key, hasMI256) == nil {
+			res.Key = key
+			break
+		}
+	}
+	if res.Key == nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrBadIntegrity)
+	}
+
+	if err := a.nonces.Verify(nonce.String(), client); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// passwordAlgorithm applies the bid-down rules of RFC 8489 §9.2.4 and returns
+// the algorithm of the long-term key.
+func (a *Authenticator) passwordAlgorithm(m *stun.Message, nonce string) (uint16, error) {
+	if !noncePasswordAlgorithms(nonce) {
+		return stunproto.AlgMD5, nil
+	}
+	hasAlgs := m.Contains(stun.AttrPasswordAlgorithms)
+	hasAlg := m.Contains(stun.AttrPasswordAlgorithm)
+	if !hasAlgs && !hasAlg {
+		return stunproto.AlgMD5, nil
+	}
+	if !hasAlgs || !hasAlg {
+		return 0, fmt.Errorf("%w: PASSWORD-ALGORITHM without PASSWORD-ALGORITHMS or vice versa", ErrBadRequest)
+	}
+	var algs stunproto.PasswordAlgorithms
+	if err := algs.GetFrom(m); err != nil || !algs.Equal(a.algorithms) {
+		return 0, fmt.Errorf("%w: PASSWORD-ALGORITHMS differs from the offer", ErrBadRequest)
+	}
+	var alg stunproto.PasswordAlgorithm
+	if err := alg.GetFrom(m); err != nil || !algs.Contains(alg) {
+		return 0, fmt.Errorf("%w: PASSWORD-ALGORITHM not offered", ErrBadRequest)
+	}
+	return alg.Algorithm, nil
+}
+
+// lookup validates username and returns the partial Result and the
+// candidate passwords.
+func (a *Authenticator) lookup(username string) (Result, []string, error) {
+	if pw, ok := a.static[username]; ok {
+		return Result{Username: username, Identity: username}, []string{pw}, nil
+	}
+	if a.keyring == nil {
+		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrUnknownUser)
+	}
+	expiry, identity, err := ParseUsername(username)
+	if err != nil {
+		return Result{}, nil, fmt.Errorf("%w: %w: %w", ErrUnauthenticated, ErrUnknownUser, ErrBadUsername)
+	}
+	now := a.clk.Now()
+	if !now.Before(expiry) {
+		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrExpired)
+	}
+	if expiry.Sub(now) > a.maxLifetime {
+		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrTooFarAhead)
+	}
+	secrets := a.keyring.load()
+	passwords := make([]string, len(secrets))
+	for i, s := range secrets {
+		passwords[i] = RESTPassword(s.Value, username)
+	}
+	return Result{Username: username, Identity: identity, Expires: expiry}, passwords, nil
+}
+
+// checkIntegrity verifies m's MESSAGE-INTEGRITY-SHA256 (sha) or
+// MESSAGE-INTEGRITY with key.
+func checkIntegrity(m *stun.Message, key []byte, sha bool) error {
+	if sha {
+		return stunproto.NewMessageIntegritySHA256(key).Check(m)
+	}
+	return stun.MessageIntegrity(key).Check(m)
+}

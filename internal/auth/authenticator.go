@@ -1,0 +1,101 @@
+package auth
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"time"
+
+	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/clock"
+	"github.com/avedge/avedge/internal/stunproto"
+)
+
+// DefaultMaxCredentialLifetime is the longest an ephemeral credential may
+// still have to live when presented, unless Options say otherwise.
+const DefaultMaxCredentialLifetime = 8 * time.Hour
+
+// Options configure an Authenticator.
+type Options struct {
+	// Realm is the REALM of this server (required).
+	Realm string
+	// Keyring holds the secrets of ephemeral credentials; nil disables them.
+	Keyring *Keyring
+	// StaticUsers maps usernames to passwords, for development only. It is
+	// copied. A static user shadows an ephemeral username of the same text.
+	StaticUsers map[string]string
+	// MaxCredentialLifetime bounds how far ahead an ephemeral credential's
+	// expiry may lie; 0 means DefaultMaxCredentialLifetime.
+	MaxCredentialLifetime time.Duration
+	// Nonces issues and verifies nonces (required).
+	Nonces *Nonces
+	// Clock tells the time for expiry checks; nil means clock.Real{}.
+	Clock clock.Clock
+}
+
+// Authenticator checks requests with the STUN long-term credential mechanism
+// (RFC 8489 §9.2). It is immutable after construction (the Keyring may be
+// updated) and safe for concurrent use.
+type Authenticator struct {
+	realm       string
+	keyring     *Keyring
+	static      map[string]string
+	maxLifetime time.Duration
+	nonces      *Nonces
+	clk         clock.Clock
+	algorithms  stunproto.PasswordAlgorithms
+}
+
+// NewAuthenticator validates opts and returns an Authenticator. It needs a
+// realm, a Nonces and at least one credential source (Keyring or
+// StaticUsers, whose usernames and passwords must be non-empty); otherwise
+// it returns ErrBadOptions.
+func NewAuthenticator(opts Options) (*Authenticator, error) {
+	switch {
+	case opts.Realm == "":
+		return nil, fmt.Errorf("%w: empty realm", ErrBadOptions)
+	case opts.Nonces == nil:
+		return nil, fmt.Errorf("%w: no nonces", ErrBadOptions)
+	case opts.Keyring == nil && len(opts.StaticUsers) == 0:
+		return nil, fmt.Errorf("%w: neither keyring nor static users", ErrBadOptions)
+	case opts.MaxCredentialLifetime < 0:
+		return nil, fmt.Errorf("%w: negative maximum credential lifetime", ErrBadOptions)
+	}
+	for u, p := range opts.StaticUsers {
+		if u == "" || p == "" {
+			return nil, fmt.Errorf("%w: static user with empty name or password", ErrBadOptions)
+		}
+	}
+	a := &Authenticator{
+		realm:       opts.Realm,
+		keyring:     opts.Keyring,
+		static:      maps.Clone(opts.StaticUsers),
+		maxLifetime: opts.MaxCredentialLifetime,
+		nonces:      opts.Nonces,
+		clk:         opts.Clock,
+		// Offered in order of preference (RFC 8489 §14.11).
+		algorithms: stunproto.PasswordAlgorithms{{Algorithm: stunproto.AlgSHA256}, {Algorithm: stunproto.AlgMD5}},
+	}
+	if a.maxLifetime == 0 {
+		a.maxLifetime = DefaultMaxCredentialLifetime
+	}
+	if a.clk == nil {
+		a.clk = clock.Real{}
+	}
+	return a, nil
+}
+
+// Realm returns the realm the Authenticator challenges with.
+func (a *Authenticator) Realm() string { return a.realm }
+
+// Challenge returns the REALM, a fresh NONCE for client and the
+// PASSWORD-ALGORITHMS (SHA-256, then MD5) that a 401 or 438 answer carries
+// (RFC 8489 §9.2.4).
+func (a *Authenticator) Challenge(client netip.AddrPort) []stun.Setter {
+	return []stun.Setter{
+		stun.NewRealm(a.realm),
+		stun.NewNonce(a.nonces.Issue(client)),
+		append(stunproto.PasswordAlgorithms(nil), a.algorithms...),
+	}
+}

@@ -1,0 +1,127 @@
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+)
+
+const (
+	// DevelopmentSource is Config.Source of the development edge.
+	DevelopmentSource = "(development defaults)"
+	// devSecretFile is the development secret's file name in the state
+	// directory.
+	devSecretFile = "dev.secret"
+	// devSecretID is the development secret's ID.
+	devSecretID = "dev"
+	// devRealm is the development edge's realm.
+	devRealm = "avedge.local"
+)
+
+// Development returns the development edge used by "avedge serve" without a
+// configuration file: UDP listeners on 127.0.0.1:3478 and [::1]:3478, relay
+// ports 50000-59999 on 127.0.0.1, realm "avedge.local", peers on loopback
+// allowed, and one secret "dev" read from stateDir/dev.secret. The secret
+// is created on first use (32 random bytes, hex-encoded; the file 0600, the
+// directory 0700) and refused if group or other users may access it.
+func Development(stateDir string) (*Config, error) {
+	secret, err := devSecret(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	c := defaults()
+	c.Source = DevelopmentSource
+	c.Development = true
+	c.Realm = devRealm
+	c.Listeners = []Listener{
+		{Protocol: "udp", Address: netip.MustParseAddrPort("127.0.0.1:3478")},
+		{Protocol: "udp", Address: netip.MustParseAddrPort("[::1]:3478")},
+	}
+	c.Relay.Address = netip.MustParseAddr("127.0.0.1")
+	c.Peers = Peers{
+		DefaultDeny: true,
+		Allow:       []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+	}
+	c.Auth.Secrets = []Secret{{ID: devSecretID, Value: secret}}
+	c.Auth.NonceKey = deriveNonceKey(secret)
+	c.Quotas.AllocationsTotal = c.Relay.Ports()
+	return c, nil
+}
+
+// devSecret returns the development secret in stateDir, creating it when it
+// does not exist yet.
+func devSecret(stateDir string) ([]byte, error) {
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("config: create state directory: %w", err)
+	}
+	path := filepath.Join(stateDir, devSecretFile)
+	v, err := readDevSecret(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return v, err
+	}
+	err = createDevSecret(stateDir, path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	// Created now, or by a concurrent avedge: read it back either way.
+	return readDevSecret(path)
+}
+
+// readDevSecret reads an existing development secret, refusing one that
+// group or other users may access and one that is too short.
+func readDevSecret(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: development secret: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return nil, &Error{File: path, Msg: fmt.Sprintf(
+			"development secret is accessible to other users (mode %04o); run: chmod 600 %s", perm, path)}
+	}
+	v, _, err := readSecretFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: "development secret: " + err.Error()}
+	}
+	if len(v) < minSecretLen {
+		return nil, &Error{File: path, Msg: fmt.Sprintf(
+			"development secret is too short (%d bytes, need %d); delete the file to generate a new one", len(v), minSecretLen)}
+	}
+	return v, nil
+}
+
+// createDevSecret writes a new development secret to path without ever
+// exposing a partly written file: it writes a temporary file and links it
+// into place, which fails with fs.ErrExist if path appeared meanwhile.
+func createDevSecret(dir, path string) error {
+	tmp, err := os.CreateTemp(dir, "."+devSecretFile+".*")
+	if err != nil {
+		return fmt.Errorf("config: create development secret: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(hex.EncodeToString(randomBytes(32)) + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
+	}
+	if err == nil {
+		err = os.Link(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("config: create development secret: %w", err)
+	}
+	return nil
+}
+
+// randomBytes returns n random bytes. crypto/rand.Read does not fail.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}

@@ -1,0 +1,183 @@
+package config
+
+import (
+	"encoding/hex"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestDevelopmentCreatesAndReusesSecret(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "avedge")
+	c, err := Development(dir)
+	if err != nil {
+		t.Fatalf("Development: %v", err)
+	}
+	path := filepath.Join(dir, "dev.secret")
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Mode().Perm(); got != 0o600 {
+		t.Errorf("secret file mode = %04o, want 0600", got)
+	}
+	dirInfo, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dirInfo.Mode().Perm(); got != 0o700 {
+		t.Errorf("state directory mode = %04o, want 0700", got)
+	}
+	content, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := strings.TrimSuffix(string(content), "\n")
+	if raw, err := hex.DecodeString(value); err != nil || len(raw) != 32 {
+		t.Errorf("secret file holds %q, want 32 hex-encoded bytes", content)
+	}
+	if len(c.Auth.Secrets) != 1 || c.Auth.Secrets[0].ID != "dev" || string(c.Auth.Secrets[0].Value) != value {
+		t.Errorf("Secrets = %v, want one secret \"dev\" holding the file's value", c.Auth.Secrets)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("state directory holds %d entries, want only dev.secret", len(entries))
+	}
+
+	again, err := Development(dir)
+	if err != nil {
+		t.Fatalf("second Development: %v", err)
+	}
+	if string(again.Auth.Secrets[0].Value) != value {
+		t.Error("second Development did not reuse the secret")
+	}
+	if string(again.Auth.NonceKey) != string(deriveNonceKey([]byte(value))) {
+		t.Error("nonce key is not derived from the development secret")
+	}
+}
+
+func TestDevelopmentDefaults(t *testing.T) {
+	c, err := Development(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantListeners := []Listener{
+		{Protocol: "udp", Address: netip.MustParseAddrPort("127.0.0.1:3478")},
+		{Protocol: "udp", Address: netip.MustParseAddrPort("[::1]:3478")},
+	}
+	wantAllow := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	switch {
+	case !c.Development || c.Source != "(development defaults)":
+		t.Errorf("Development, Source = %v, %q", c.Development, c.Source)
+	case c.Realm != "avedge.local" || c.Software != "avedge":
+		t.Errorf("Realm, Software = %q, %q", c.Realm, c.Software)
+	case !slices.Equal(c.Listeners, wantListeners):
+		t.Errorf("Listeners = %v, want %v", c.Listeners, wantListeners)
+	case c.Relay != Relay{Address: netip.MustParseAddr("127.0.0.1"), PortMin: 50000, PortMax: 59999}:
+		t.Errorf("Relay = %+v", c.Relay)
+	case !c.Peers.DefaultDeny || !slices.Equal(c.Peers.Allow, wantAllow) || len(c.Peers.Deny) != 0:
+		t.Errorf("Peers = %+v", c.Peers)
+	case c.Lifetimes != defaultLifetimes() || c.Log != defaultLog():
+		t.Errorf("Lifetimes, Log = %+v, %+v", c.Lifetimes, c.Log)
+	case c.Quotas.AllocationsTotal != 10000 || c.Quotas.AllocationsPerUser != 12:
+		t.Errorf("Quotas = %+v", c.Quotas)
+	case len(c.Warnings()) != 0:
+		t.Errorf("Warnings() = %q", c.Warnings())
+	}
+}
+
+func TestDevelopmentRefusesBadSecretFile(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		mode    os.FileMode
+		want    []string
+	}{
+		{"readable by others", strings.Repeat("ab", 32) + "\n", 0o644, []string{"mode 0644", "chmod 600 "}},
+		{"readable by the group", strings.Repeat("ab", 32) + "\n", 0o640, []string{"mode 0640", "chmod 600 "}},
+		{"empty", "", 0o600, []string{"too short (0 bytes, need 16)", "delete the file"}},
+		{"short", "abc\n", 0o600, []string{"too short (3 bytes, need 16)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "dev.secret")
+			writeFile(t, path, tt.content, tt.mode)
+			_, err := Development(dir)
+			wantError(t, err, append(tt.want, path)...)
+			var e *Error
+			if !errors.As(err, &e) || e.File != path {
+				t.Errorf("error %v does not name %s", err, path)
+			}
+		})
+	}
+}
+
+func TestDevelopmentStateDirUnusable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	writeFile(t, file, "", 0o600)
+	_, err := Development(filepath.Join(file, "sub"))
+	if err == nil || errors.Is(err, ErrInvalid) {
+		t.Errorf("Development under a file = %v, want an I/O error", err)
+	}
+}
+
+func TestDefaultStateDir(t *testing.T) {
+	tests := []struct {
+		name, xdg, home, want string
+	}{
+		{"XDG_STATE_HOME", "/var/lib/xdg", "/home/u", "/var/lib/xdg/avedge"},
+		{"relative XDG_STATE_HOME ignored", "relative/state", "/home/u", "/home/u/.local/state/avedge"},
+		{"no XDG_STATE_HOME", "", "/home/u", "/home/u/.local/state/avedge"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("XDG_STATE_HOME", tt.xdg)
+			t.Setenv("HOME", tt.home)
+			got, err := DefaultStateDir()
+			if err != nil || got != tt.want {
+				t.Errorf("DefaultStateDir() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	t.Run("no home", func(t *testing.T) {
+		t.Setenv("XDG_STATE_HOME", "")
+		t.Setenv("HOME", "")
+		if got, err := DefaultStateDir(); err == nil {
+			t.Errorf("DefaultStateDir() = %q, want an error", got)
+		}
+	})
+}
+
+func TestDevelopmentConcurrentFirstUse(t *testing.T) {
+	dir := t.TempDir()
+	const n = 8
+	values := make(chan string, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			c, err := Development(dir)
+			if err != nil {
+				errs <- err
+				return
+			}
+			values <- string(c.Auth.Secrets[0].Value)
+		}()
+	}
+	var first string
+	for i := range n {
+		select {
+		case err := <-errs:
+			t.Fatalf("Development: %v", err)
+		case v := <-values:
+			if i == 0 {
+				first = v
+			} else if v != first {
+				t.Fatalf("concurrent first use produced different secrets")
+			}
+		}
+	}
+}

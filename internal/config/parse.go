@@ -1,0 +1,181 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load reads and parses the configuration file at path. Relative secret
+// file paths in it resolve against the file's directory.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, filepath.Dir(path), data)
+}
+
+// Parse parses the configuration in data. name is the file name used in
+// errors and as Config.Source; relative secret file paths resolve against
+// dir. Errors about the content are *Error values wrapping ErrInvalid.
+func Parse(name, dir string, data []byte) (*Config, error) {
+	p := &parser{file: name, dir: dir, cfg: defaults(), at: make(map[string]entry)}
+	p.cfg.Source = name
+	root, err := p.document(data)
+	if err != nil {
+		return nil, err
+	}
+	p.root = entry{at: root, val: root}
+	if err := p.top(); err != nil {
+		return nil, err
+	}
+	if err := p.finish(); err != nil {
+		return nil, err
+	}
+	p.cfg.warnings = p.warnings
+	return p.cfg, nil
+}
+
+// parser holds the state of one Parse.
+type parser struct {
+	file, dir string
+	cfg       *Config
+	warnings  []string
+	// root is the top-level mapping.
+	root entry
+	// at records every decoded key by path, for checks that span keys.
+	at map[string]entry
+}
+
+// warn records a warning about key.
+func (p *parser) warn(key, format string, args ...any) {
+	p.warnings = append(p.warnings, key+": "+fmt.Sprintf(format, args...))
+}
+
+// where returns the node of the first of paths that was decoded, or the
+// top-level mapping: the place to report a key that is missing or that
+// conflicts with another.
+func (p *parser) where(paths ...string) *yaml.Node {
+	for _, path := range paths {
+		if e, ok := p.at[path]; ok {
+			return e.at
+		}
+	}
+	return p.root.at
+}
+
+// document returns the top-level mapping of data, which must hold exactly
+// one YAML document.
+func (p *parser) document(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		return nil, &Error{File: p.file, Msg: "empty configuration"}
+	}
+	if err != nil {
+		return nil, p.syntax(err)
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, &Error{File: p.file, Line: next.Line, Column: next.Column, Msg: "more than one YAML document"}
+	case !errors.Is(err, io.EOF):
+		return nil, p.syntax(err)
+	}
+	root := resolve(doc.Content[0])
+	if isNull(root) {
+		return nil, &Error{File: p.file, Msg: "empty configuration"}
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{File: p.file, Line: root.Line, Column: root.Column, Msg: "expected a mapping at the top level, got " + describe(root)}
+	}
+	return root, nil
+}
+
+// syntax turns a YAML parser error ("yaml: line 3: ...") into an *Error.
+func (p *parser) syntax(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, after, ok := strings.Cut(rest, ": "); ok {
+			if n, convErr := strconv.Atoi(num); convErr == nil {
+				line, msg = n, after
+			}
+		}
+	}
+	if parserProblems[msg] {
+		// The YAML library numbers the lines of parser (as opposed to
+		// scanner) errors from 0, and leaves line 0 out.
+		line++
+	}
+	return &Error{File: p.file, Line: line, Msg: "YAML syntax error: " + msg}
+}
+
+// parserProblems are the messages of go.yaml.in/yaml/v3's parser errors,
+// whose line numbers start at 0.
+var parserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"found undefined tag handle":             true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+}
+
+// top decodes the top-level keys.
+func (p *parser) top() error {
+	c := p.cfg
+	_, err := p.mapping(p.root, []field{
+		{"realm", func(e entry) error { return p.realm(e, &c.Realm) }},
+		{"software", func(e entry) error { return p.software(e, &c.Software) }},
+		{"advertise_host", func(e entry) error { return p.advertiseHost(e, &c.AdvertiseHost) }},
+		{"workers", func(e entry) error {
+			n, err := p.integer(e, 0, maxWorkers)
+			c.Workers = n
+			return err
+		}},
+		{"log", func(e entry) error { return p.log(e, &c.Log) }},
+		{"listeners", func(e entry) error { return p.listeners(e, &c.Listeners) }},
+		{"relay", func(e entry) error { return p.relay(e, &c.Relay) }},
+		{"auth", func(e entry) error { return p.auth(e, &c.Auth) }},
+		{"lifetimes", func(e entry) error { return p.lifetimes(e, &c.Lifetimes) }},
+		{"peers", func(e entry) error { return p.peers(e, &c.Peers) }},
+		{"quotas", func(e entry) error { return p.quotas(e, &c.Quotas) }},
+	})
+	return err
+}
+
+// finish applies the checks and defaults that span several keys, after
+// every key has been decoded.
+func (p *parser) finish() error {
+	c := p.cfg
+	if c.Realm == "" {
+		return p.failAt(p.where("realm"), "realm", "required")
+	}
+	for _, check := range []func() error{
+		p.finishListeners,
+		p.finishRelay,
+		p.finishAuth,
+		p.finishLifetimes,
+		p.finishQuotas,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package config
+
+import "math"
+
+// Quotas bound what clients may create.
+type Quotas struct {
+	// AllocationsPerUser bounds the allocations of one username.
+	AllocationsPerUser int `json:"allocations_per_user"`
+	// AllocationsTotal bounds all allocations; defaults to the number of
+	// relay ports.
+	AllocationsTotal int `json:"allocations_total"`
+	// PermissionsPerAllocation bounds the permissions of one allocation.
+	PermissionsPerAllocation int `json:"permissions_per_allocation"`
+	// ChannelsPerAllocation bounds the channel bindings of one allocation.
+	ChannelsPerAllocation int `json:"channels_per_allocation"`
+}
+
+const (
+	defaultAllocationsPerUser = 12
+	defaultPerAllocation      = 64
+	maxPermissions            = 1024
+	// maxChannels is the number of channel numbers, 0x4000 through 0x4FFF
+	// (RFC 8656 §12).
+	maxChannels = 0x1000
+)
+
+// defaultQuotas returns the quota defaults; AllocationsTotal is filled in
+// from the relay port range once that is known.
+func defaultQuotas() Quotas {
+	return Quotas{
+		AllocationsPerUser:       defaultAllocationsPerUser,
+		PermissionsPerAllocation: defaultPerAllocation,
+		ChannelsPerAllocation:    defaultPerAllocation,
+	}
+}
+
+// quotas decodes the quotas section.
+func (p *parser) quotas(e entry, dst *Quotas) error {
+	limit := func(dst *int, lo, hi int) func(entry) error {
+		return func(e entry) error {
+			n, err := p.integer(e, lo, hi)
+			*dst = n
+			return err
+		}
+	}
+	_, err := p.mapping(e, []field{
+		{"allocations_per_user", limit(&dst.AllocationsPerUser, 1, math.MaxInt)},
+		{"allocations_total", limit(&dst.AllocationsTotal, 1, math.MaxInt)},
+		{"permissions_per_allocation", limit(&dst.PermissionsPerAllocation, 1, maxPermissions)},
+		{"channels_per_allocation", limit(&dst.ChannelsPerAllocation, 1, maxChannels)},
+	})
+	return err
+}
+
+// finishQuotas defaults allocations_total to the number of relay ports and
+// warns when it is set above that.
+func (p *parser) finishQuotas() error {
+	q, ports := &p.cfg.Quotas, p.cfg.Relay.Ports()
+	switch {
+	case q.AllocationsTotal == 0:
+		q.AllocationsTotal = ports
+	case q.AllocationsTotal > ports:
+		p.warn("quotas.allocations_total", "%d exceeds the %d relay ports, which bound the allocations anyway", q.AllocationsTotal, ports)
+	}
+	return nil
+}

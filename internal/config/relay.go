@@ -1,0 +1,128 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Relay is where relayed transport addresses live.
+type Relay struct {
+	// Address is the IPv4 address relay sockets bind to and that clients
+	// and peers see in XOR-RELAYED-ADDRESS.
+	Address netip.Addr `json:"address"`
+	// PortMin and PortMax bound the relay ports, inclusive.
+	PortMin int `json:"port_min"`
+	PortMax int `json:"port_max"`
+}
+
+const (
+	// defaultPortMin and defaultPortMax are the default relay port range.
+	defaultPortMin = 50000
+	defaultPortMax = 59999
+	// minRelayPort keeps relay ports out of the privileged range.
+	minRelayPort = 1024
+)
+
+// defaultRelay returns the relay defaults: no address, ports 50000-59999.
+func defaultRelay() Relay { return Relay{PortMin: defaultPortMin, PortMax: defaultPortMax} }
+
+// Ports returns the number of relay ports.
+func (r Relay) Ports() int { return r.PortMax - r.PortMin + 1 }
+
+// relay decodes the relay section.
+func (p *parser) relay(e entry, dst *Relay) error {
+	_, err := p.mapping(e, []field{
+		{"address", func(e entry) error { return p.relayAddress(e, &dst.Address) }},
+		{"ports", func(e entry) error { return p.portRange(e, dst) }},
+	})
+	return err
+}
+
+// relayAddress decodes the relay address: an IPv4 address that peers can
+// send to, so neither unspecified, multicast nor broadcast. RFC 6156 IPv6
+// relaying is not supported yet.
+func (p *parser) relayAddress(e entry, dst *netip.Addr) error {
+	s, err := p.str(e)
+	if err != nil {
+		return err
+	}
+	a, err := netip.ParseAddr(s)
+	switch {
+	case err != nil:
+		return p.fail(e, "%q: not an IP address", s)
+	case !a.Is4():
+		return p.fail(e, "%q: must be an IPv4 address (IPv6 relay addresses are not supported yet)", s)
+	case a.IsUnspecified():
+		return p.fail(e, "%q: must be the concrete address peers send to, not the unspecified address", s)
+	case a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return p.fail(e, "%q: must be a unicast address", s)
+	case a.IsLoopback():
+		p.warn(e.path, "%s is a loopback address: only this host can reach relayed addresses", a)
+	}
+	*dst = a
+	return nil
+}
+
+// portRange decodes "lo-hi" with 1024 <= lo <= hi <= 65535.
+func (p *parser) portRange(e entry, dst *Relay) error {
+	if v := resolve(e.val); v.ShortTag() == "!!int" {
+		// A bare number such as 50000 is a port, not a range.
+		return p.fail(e, "%s: not a port range such as \"50000-59999\"", v.Value)
+	}
+	s, err := p.str(e)
+	if err != nil {
+		return err
+	}
+	lo, hi, ok := parsePortRange(s)
+	switch {
+	case !ok:
+		return p.fail(e, "%q: not a port range such as \"50000-59999\"", s)
+	case lo < minRelayPort || hi > 65535:
+		return p.fail(e, "%q: ports must lie within %d-65535", s, minRelayPort)
+	case lo > hi:
+		return p.fail(e, "%q: first port above last port", s)
+	}
+	dst.PortMin, dst.PortMax = lo, hi
+	return nil
+}
+
+// parsePortRange splits "lo-hi" into two decimal numbers.
+func parsePortRange(s string) (lo, hi int, ok bool) {
+	a, b, found := strings.Cut(s, "-")
+	if !found {
+		return 0, 0, false
+	}
+	lo, okLo := decimal(a)
+	hi, okHi := decimal(b)
+	return lo, hi, okLo && okHi
+}
+
+// decimal parses 1 to 5 ASCII digits (no sign, no spaces).
+func decimal(s string) (int, bool) {
+	if s == "" || len(s) > 5 || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
+}
+
+// finishRelay requires the relay address and keeps listeners that share it
+// (or that bind the unspecified address) off the relay port range.
+func (p *parser) finishRelay() error {
+	r := p.cfg.Relay
+	if !r.Address.IsValid() {
+		return p.failAt(p.where("relay"), "relay.address", "required")
+	}
+	for i, l := range p.cfg.Listeners {
+		a, port := l.Address.Addr(), int(l.Address.Port())
+		if port < r.PortMin || port > r.PortMax || !(a.IsUnspecified() || a.Unmap() == r.Address) {
+			continue
+		}
+		path := fmt.Sprintf("listeners[%d]", i)
+		return p.failAt(p.where(path+".address", path), path+".address",
+			"port %d lies in relay.ports %d-%d on the relay address", port, r.PortMin, r.PortMax)
+	}
+	return nil
+}

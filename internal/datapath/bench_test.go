@@ -1,0 +1,52 @@
+//go:build linux
+
+package datapath
+
+import (
+	"net"
+	"testing"
+	"time"
+)
+
+func BenchmarkWriteTo(b *testing.B) {
+	sink := listen(b, loop4, ListenConfig{})
+	c := listen(b, loop4, ListenConfig{})
+	payload := make([]byte, 200)
+	to := sink.LocalAddr()
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		// The sink is never read: once its queue is full the kernel drops
+		// the datagrams, which costs the sender the same.
+		if err := c.WriteTo(payload, to); err != nil && err != ErrWouldBlock {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEcho measures a round trip from a client socket through a worker
+// that echoes each datagram.
+func BenchmarkEcho(b *testing.B) {
+	c := listen(b, loop4, ListenConfig{})
+	runWorker(b, echoHandler(), WorkerOptions{}, c)
+	client, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(c.LocalAddr()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.SetDeadline(time.Now().Add(10 * time.Minute)); err != nil {
+		b.Fatal(err)
+	}
+	payload := make([]byte, 200)
+	reply := make([]byte, 2048)
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := client.Write(payload); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := client.Read(reply); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,175 @@
+//go:build linux
+
+package datapath
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// testTimeout bounds every wait in the tests.
+const testTimeout = 10 * time.Second
+
+var (
+	loop4 = netip.MustParseAddrPort("127.0.0.1:0")
+	loop6 = netip.MustParseAddrPort("[::1]:0")
+)
+
+// funcHandler adapts functions to Handler; nil functions do nothing.
+type funcHandler struct {
+	packet func(c *Conn, from netip.AddrPort, buf []byte, off, n int)
+	tick   func(now time.Time)
+}
+
+func (h funcHandler) HandlePacket(c *Conn, from netip.AddrPort, buf []byte, off, n int) {
+	if h.packet != nil {
+		h.packet(c, from, buf, off, n)
+	}
+}
+
+func (h funcHandler) Tick(now time.Time) {
+	if h.tick != nil {
+		h.tick(now)
+	}
+}
+
+// echoHandler sends every datagram back to its sender.
+func echoHandler() funcHandler {
+	return funcHandler{packet: func(c *Conn, from netip.AddrPort, buf []byte, off, n int) {
+		_ = c.WriteTo(buf[off:off+n], from)
+	}}
+}
+
+// requireIPv6 skips the test when ::1 cannot be bound on this host.
+func requireIPv6(t testing.TB) {
+	t.Helper()
+	c, err := ListenUDP(loop6, ListenConfig{})
+	if err != nil {
+		t.Skipf("skipping: IPv6 loopback ::1 is not available on this host: %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// listen opens a Conn on addr that is closed when the test ends.
+func listen(t testing.TB, addr netip.AddrPort, cfg ListenConfig) *Conn {
+	t.Helper()
+	c, err := ListenUDP(addr, cfg)
+	if err != nil {
+		t.Fatalf("ListenUDP(%v): %v", addr, err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return c
+}
+
+// peer opens an independent net.UDPConn on the loopback of the given family.
+func peer(t testing.TB, addr netip.AddrPort) *net.UDPConn {
+	t.Helper()
+	p, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
+	if err != nil {
+		t.Fatalf("peer listen: %v", err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	if err := p.SetDeadline(time.Now().Add(testTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runWorker creates a worker for h with conns added and starts it; see
+// startWorker.
+func runWorker(t testing.TB, h Handler, opts WorkerOptions, conns ...*Conn) (w *Worker, stop func()) {
+	t.Helper()
+	w, err := NewWorker(h, opts)
+	if err != nil {
+		t.Fatalf("NewWorker: %v", err)
+	}
+	for _, c := range conns {
+		if err := w.Add(c); err != nil {
+			t.Fatalf("Add: %v", err)
+		}
+	}
+	return w, startWorker(t, w)
+}
+
+// startWorker runs w and stops it when the test ends. stop closes the worker
+// and waits for Run to return; the tests call it before reading final Stats.
+func startWorker(t testing.TB, w *Worker) (stop func()) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(context.Background()) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		if err := w.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v, want nil after Close", err)
+			}
+		case <-time.After(testTimeout):
+			t.Errorf("Run did not return after Close")
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// onWorker runs fn on w's goroutine and waits for it.
+func onWorker(t testing.TB, w *Worker, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	if err := w.Do(func() { fn(); close(done) }); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	select {
+	case <-done:
+	case <-time.After(testTimeout):
+		t.Fatal("Do function did not run")
+	}
+}
+
+// kernelDrops reads the datagrams the kernel dropped on c's receive queue
+// (SO_MEMINFO, SK_MEMINFO_DROPS).
+func kernelDrops(t testing.TB, c *Conn) uint64 {
+	t.Helper()
+	const skMeminfoDrops = 8
+	var info [16]uint32
+	size := uint32(unsafe.Sizeof(info))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(c.fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
+		uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
+	if e != 0 {
+		t.Fatalf("getsockopt SO_MEMINFO: %v", e)
+	}
+	if size <= skMeminfoDrops*4 {
+		t.Fatalf("SO_MEMINFO returned %d bytes", size)
+	}
+	return uint64(info[skMeminfoDrops])
+}
+
+// readFrom reads one datagram from p.
+func readFrom(t testing.TB, p *net.UDPConn) ([]byte, netip.AddrPort) {
+	t.Helper()
+	buf := make([]byte, 70000)
+	n, from, err := p.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		t.Fatalf("peer read: %v", err)
+	}
+	return buf[:n], from
+}

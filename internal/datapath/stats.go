@@ -1,0 +1,75 @@
+//go:build linux
+
+package datapath
+
+import "sync/atomic"
+
+// Stats is a snapshot of one worker's counters. Counters are kept per worker
+// and summed when read (see Add).
+type Stats struct {
+	// RxPackets counts datagrams delivered to the Handler.
+	RxPackets uint64
+	// RxBytes counts the payload bytes of the delivered datagrams.
+	RxBytes uint64
+	// RxBatches counts recvmmsg(2) calls that returned at least one datagram.
+	RxBatches uint64
+	// RxTruncated counts datagrams larger than WorkerOptions.MaxPacket; they
+	// are dropped, not delivered.
+	RxTruncated uint64
+	// RxErrors counts recvmmsg(2) failures other than EAGAIN and EINTR.
+	RxErrors uint64
+	// TxPackets counts datagrams sent by Conn.WriteTo on the worker's Conns.
+	TxPackets uint64
+	// TxBytes counts the bytes of the sent datagrams.
+	TxBytes uint64
+	// TxErrors counts failed sends other than ErrWouldBlock, including
+	// destinations of the wrong address family.
+	TxErrors uint64
+	// TxWouldBlock counts sends dropped because the socket buffer was full.
+	TxWouldBlock uint64
+}
+
+// Add returns the field-wise sum of s and o, for totals over workers.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{
+		RxPackets:    s.RxPackets + o.RxPackets,
+		RxBytes:      s.RxBytes + o.RxBytes,
+		RxBatches:    s.RxBatches + o.RxBatches,
+		RxTruncated:  s.RxTruncated + o.RxTruncated,
+		RxErrors:     s.RxErrors + o.RxErrors,
+		TxPackets:    s.TxPackets + o.TxPackets,
+		TxBytes:      s.TxBytes + o.TxBytes,
+		TxErrors:     s.TxErrors + o.TxErrors,
+		TxWouldBlock: s.TxWouldBlock + o.TxWouldBlock,
+	}
+}
+
+// counters are the live, atomically updated counters of one worker. The
+// receive counters are written only by the worker goroutine; the transmit
+// counters by whichever goroutine calls Conn.WriteTo.
+type counters struct {
+	rxPackets    atomic.Uint64
+	rxBytes      atomic.Uint64
+	rxBatches    atomic.Uint64
+	rxTruncated  atomic.Uint64
+	rxErrors     atomic.Uint64
+	txPackets    atomic.Uint64
+	txBytes      atomic.Uint64
+	txErrors     atomic.Uint64
+	txWouldBlock atomic.Uint64
+}
+
+// snapshot reads every counter.
+func (c *counters) snapshot() Stats {
+	return Stats{
+		RxPackets:    c.rxPackets.Load(),
+		RxBytes:      c.rxBytes.Load(),
+		RxBatches:    c.rxBatches.Load(),
+		RxTruncated:  c.rxTruncated.Load(),
+		RxErrors:     c.rxErrors.Load(),
+		TxPackets:    c.txPackets.Load(),
+		TxBytes:      c.txBytes.Load(),
+		TxErrors:     c.txErrors.Load(),
+		TxWouldBlock: c.txWouldBlock.Load(),
+	}
+}

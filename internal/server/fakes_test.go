@@ -1,0 +1,116 @@
+package server
+
+import (
+	"io"
+	"log/slog"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/clock"
+)
+
+// fakeSocket records the last datagram written to it, without allocating.
+type fakeSocket struct {
+	addr   netip.AddrPort
+	writes int
+	last   [65536]byte
+	n      int
+	to     netip.AddrPort
+	closed bool
+}
+
+func (f *fakeSocket) WriteTo(b []byte, to netip.AddrPort) error {
+	f.writes++
+	f.n = copy(f.last[:], b)
+	f.to = to
+	return nil
+}
+func (f *fakeSocket) LocalAddr() netip.AddrPort { return f.addr }
+func (f *fakeSocket) Close() error              { f.closed = true; return nil }
+func (f *fakeSocket) lastWrite() []byte         { return f.last[:f.n] }
+
+// fakeRelays hands out fake relay sockets.
+type fakeRelays struct{ opened int }
+
+func (r *fakeRelays) open(addr netip.AddrPort, _ *session) (socket, error) {
+	r.opened++
+	return &fakeSocket{addr: addr}, nil
+}
+func (r *fakeRelays) close(s *session) { _ = s.relay.Close() }
+
+// socketFreeWorker is a worker with fake sockets: a listener on
+// 127.0.0.1:3478, and one allocation for client with channel 0x4000 bound to
+// peer (which also has a permission).
+type socketFreeWorker struct {
+	w        *worker
+	l        *listener
+	lsock    *fakeSocket
+	s        *session
+	client   netip.AddrPort
+	peer     netip.AddrPort
+	clk      *clock.Fake
+	password string
+	username string
+}
+
+func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
+	tb.Helper()
+	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
+	secret := auth.Secret{ID: "k1", Value: []byte("test-secret-0123456789abcdef")}
+	keyring, err := auth.NewKeyring([]auth.Secret{secret})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pool, err := allocation.NewPortPool(40000, 40099, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	authn, err := auth.NewAuthenticator(auth.Options{
+		Realm: testRealm, Keyring: keyring, MaxCredentialLifetime: 8 * time.Hour,
+		Nonces: auth.NewNonces([]byte("nonce-key-0123456789abcdef"), 10*time.Minute, clk), Clock: clk,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	env := &shared{
+		auth:      authn,
+		policy:    loopbackPolicy(),
+		pool:      pool,
+		quota:     allocation.NewQuota(12, 100),
+		alloc:     allocation.DefaultConfig(),
+		relayAddr: netip.MustParseAddr("127.0.0.1"),
+		clock:     clk,
+		log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	w := newWorker(env, &fakeRelays{})
+	lsock := &fakeSocket{addr: netip.MustParseAddrPort("127.0.0.1:3478")}
+	l := &listener{sock: lsock, addr: lsock.addr}
+	f := &socketFreeWorker{
+		w: w, l: l, lsock: lsock, clk: clk,
+		client: netip.MustParseAddrPort("127.0.0.1:40000"),
+		peer:   netip.MustParseAddrPort("127.0.0.1:50000"),
+	}
+	f.username, f.password, err = auth.Issue(secret, "bench", clk.Now().Add(time.Hour))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	now := clk.Now()
+	a := &allocation.Allocation{
+		FiveTuple: allocation.FiveTuple{Client: f.client, Server: l.addr, Proto: allocation.UDP},
+		Relayed:   netip.MustParseAddrPort("127.0.0.1:40001"),
+		Username:  f.username,
+	}
+	a.Refresh(time.Hour, now)
+	f.s = &session{alloc: a, relay: &fakeSocket{addr: a.Relayed}, client: l, port: 40001}
+	a.Relay = f.s
+	if err := w.table.Insert(a); err != nil {
+		tb.Fatal(err)
+	}
+	if err := a.BindChannel(0x4000, f.peer, now); err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}

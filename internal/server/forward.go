@@ -1,0 +1,140 @@
+package server
+
+import (
+	"net/netip"
+
+	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/stunproto"
+)
+
+// handleChannelData relays a ChannelData message from a client to the peer
+// bound to its channel (RFC 8656 §12.5): a message on a channel that is not
+// bound, or whose peer lacks a permission, is silently discarded.
+func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte) {
+	num, payload, err := stunproto.ParseChannelData(b)
+	if err != nil {
+		w.c.drop(DropMalformed)
+		return
+	}
+	s := w.lookup(l, from)
+	if s == nil {
+		w.c.drop(DropNoAllocation)
+		return
+	}
+	now := w.env.clock.Now()
+	if s.alloc.Expired(now) {
+		w.c.drop(DropNoAllocation)
+		return
+	}
+	peer, ok := s.alloc.ChannelPeer(num, now)
+	if !ok {
+		w.c.drop(DropNoChannel)
+		return
+	}
+	if !s.alloc.HasPermission(peer.Addr(), now) {
+		w.c.drop(DropNoPermission)
+		return
+	}
+	w.toPeer(s, payload, peer)
+}
+
+// handleSend relays the DATA of a Send indication (RFC 8656 §11.3): the
+// indication is discarded when there is no allocation, when XOR-PEER-ADDRESS
+// or DATA is missing, when it carries an unknown comprehension-required
+// attribute, or when the peer has no permission. Indications are never
+// answered.
+func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message) {
+	s := w.lookup(l, from)
+	if s == nil {
+		w.c.drop(DropNoAllocation)
+		return
+	}
+	now := w.env.clock.Now()
+	if s.alloc.Expired(now) {
+		w.c.drop(DropNoAllocation)
+		return
+	}
+	w.unknown = stunproto.UnknownComprehensionRequired(m, knownSend, w.unknown[:0])
+	if len(w.unknown) > 0 {
+		w.c.drop(DropBadIndication)
+		return
+	}
+	var peer stunproto.XORPeerAddress
+	if err := peer.GetFrom(m); err != nil {
+		w.c.drop(DropBadIndication)
+		return
+	}
+	var data stunproto.Data
+	if err := data.GetFrom(m); err != nil {
+		w.c.drop(DropBadIndication)
+		return
+	}
+	if !s.alloc.HasPermission(peer.Addr.Addr(), now) {
+		w.c.drop(DropNoPermission)
+		return
+	}
+	w.toPeer(s, data, peer.Addr)
+}
+
+func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort) {
+	if err := s.relay.WriteTo(payload, peer); err != nil {
+		w.c.drop(DropSendFailed)
+		return
+	}
+	w.c.toPeerPackets.Add(1)
+	w.c.toPeerBytes.Add(uint64(len(payload)))
+	s.alloc.Counters.AddToPeer(len(payload))
+}
+
+// handlePeer relays a datagram that reached a relay socket to the client
+// (RFC 8656 §11.5 and §12.6): only from peers with a permission; as ChannelData
+// when a channel is bound to the peer, else as a Data indication. Both are
+// written in place, in the headroom and tailroom that the data path leaves
+// around the payload.
+func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n int) {
+	now := w.env.clock.Now()
+	if s.alloc.Expired(now) {
+		w.c.drop(DropNoAllocation)
+		return
+	}
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	if !s.alloc.HasPermission(from.Addr(), now) {
+		w.c.drop(DropNoPermission)
+		return
+	}
+	var msg []byte
+	if num, ok := s.alloc.PeerChannel(from, now); ok {
+		start := off - stunproto.ChannelDataHeaderSize
+		stunproto.PutChannelDataHeader(buf[start:], num, n)
+		msg = buf[start : off+n]
+	} else {
+		w.txSeq++
+		var id [12]byte
+		putTxID(&id, w.txSeq)
+		var err error
+		msg, err = stunproto.BuildDataIndication(buf, off, n, from, id)
+		if err != nil {
+			w.c.drop(DropMalformed)
+			return
+		}
+	}
+	if err := s.client.sock.WriteTo(msg, s.alloc.FiveTuple.Client); err != nil {
+		w.c.drop(DropSendFailed)
+		return
+	}
+	w.c.toClientPackets.Add(1)
+	w.c.toClientBytes.Add(uint64(n))
+	s.alloc.Counters.AddToClient(n)
+}
+
+// putTxID fills a Data indication's transaction ID from a per-worker
+// sequence mixed with a per-process random key: unique, unpredictable enough
+// for indications (which are never answered), and free of allocations.
+func putTxID(id *[12]byte, seq uint64) {
+	x := seq*0x9E3779B97F4A7C15 ^ txKeyMix
+	for i := 0; i < 8; i++ {
+		id[i] = byte(x >> (8 * i))
+	}
+	id[8], id[9], id[10], id[11] = byte(seq>>32), byte(seq>>40), byte(seq>>48), byte(seq>>56)
+}

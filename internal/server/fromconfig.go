@@ -1,0 +1,74 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+
+	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/clock"
+	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/policy"
+)
+
+// FromConfig turns a validated configuration into server Options: it builds
+// the keyring, the nonce minter, the authenticator and the peer policy.
+func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options, error) {
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	var keyring *auth.Keyring
+	if len(cfg.Auth.Secrets) > 0 {
+		secrets := make([]auth.Secret, 0, len(cfg.Auth.Secrets))
+		for _, s := range cfg.Auth.Secrets {
+			secrets = append(secrets, auth.Secret{ID: s.ID, Value: s.Value})
+		}
+		var err error
+		if keyring, err = auth.NewKeyring(secrets); err != nil {
+			return Options{}, fmt.Errorf("server: secrets: %w", err)
+		}
+	}
+	static := make(map[string]string, len(cfg.Auth.StaticUsers))
+	for _, u := range cfg.Auth.StaticUsers {
+		static[u.Username] = u.Password
+	}
+	authn, err := auth.NewAuthenticator(auth.Options{
+		Realm:                 cfg.Realm,
+		Keyring:               keyring,
+		StaticUsers:           static,
+		MaxCredentialLifetime: cfg.Auth.MaxCredentialLifetime,
+		Nonces:                auth.NewNonces(cfg.Auth.NonceKey, cfg.Auth.NonceLifetime, clk),
+		Clock:                 clk,
+	})
+	if err != nil {
+		return Options{}, fmt.Errorf("server: %w", err)
+	}
+	listeners := make([]netip.AddrPort, 0, len(cfg.Listeners))
+	for _, l := range cfg.Listeners {
+		listeners = append(listeners, l.Address)
+	}
+	return Options{
+		Software:        cfg.Software,
+		Listeners:       listeners,
+		SkipUnavailable: cfg.Development,
+		RelayAddr:       cfg.Relay.Address,
+		PortMin:         cfg.Relay.PortMin,
+		PortMax:         cfg.Relay.PortMax,
+		Allocation: allocation.Config{
+			DefaultLifetime:    cfg.Lifetimes.AllocationDefault,
+			MaxLifetime:        cfg.Lifetimes.AllocationMax,
+			PermissionLifetime: cfg.Lifetimes.Permission,
+			ChannelLifetime:    cfg.Lifetimes.Channel,
+			MaxPermissions:     cfg.Quotas.PermissionsPerAllocation,
+			MaxChannels:        cfg.Quotas.ChannelsPerAllocation,
+		},
+		AllocationsPerUser: cfg.Quotas.AllocationsPerUser,
+		AllocationsTotal:   cfg.Quotas.AllocationsTotal,
+		Auth:               authn,
+		Policy:             policy.NewPeerPolicy(cfg.Peers.Allow, cfg.Peers.Deny, cfg.Peers.DefaultDeny),
+		Workers:            cfg.Workers,
+		Clock:              clk,
+		Logger:             log,
+	}, nil
+}

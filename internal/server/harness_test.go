@@ -1,0 +1,314 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/clock"
+	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/stunproto"
+)
+
+const (
+	testRealm    = "avedge.test"
+	ioTimeout    = 5 * time.Second
+	testPortBase = 20000 // below Linux's ephemeral range, so test clients never take a relay port
+	testPortSpan = 16
+)
+
+var portBlock atomic.Int32
+
+// testEdge is a real server on 127.0.0.1 with a fake clock.
+type testEdge struct {
+	t      *testing.T
+	srv    *Server
+	addr   netip.AddrPort
+	clk    *clock.Fake
+	secret auth.Secret
+	ended  chan Record
+	opts   Options
+}
+
+func loopbackPolicy() *policy.PeerPolicy {
+	return policy.NewPeerPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, nil, true)
+}
+
+// newTestEdge starts a server; mod may change the options before it starts.
+func newTestEdge(t *testing.T, mod func(*Options)) *testEdge {
+	t.Helper()
+	clk := clock.NewFake(time.Now().Truncate(time.Second))
+	secret := auth.Secret{ID: "k1", Value: []byte("test-secret-0123456789abcdef")}
+	keyring, err := auth.NewKeyring([]auth.Secret{secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn, err := auth.NewAuthenticator(auth.Options{
+		Realm:                 testRealm,
+		Keyring:               keyring,
+		StaticUsers:           map[string]string{"static": "static-password"},
+		MaxCredentialLifetime: 8 * time.Hour,
+		Nonces:                auth.NewNonces([]byte("nonce-key-0123456789abcdef"), 10*time.Minute, clk),
+		Clock:                 clk,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := testPortBase + int(portBlock.Add(1))*testPortSpan
+	e := &testEdge{t: t, clk: clk, secret: secret, ended: make(chan Record, 64)}
+	opts := Options{
+		Software:           "avedge-test",
+		Listeners:          []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")},
+		RelayAddr:          netip.MustParseAddr("127.0.0.1"),
+		PortMin:            base,
+		PortMax:            base + testPortSpan - 1,
+		Allocation:         allocation.DefaultConfig(),
+		AllocationsPerUser: 12,
+		AllocationsTotal:   1000,
+		Auth:               authn,
+		Policy:             loopbackPolicy(),
+		Workers:            2,
+		Clock:              clk,
+		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnAllocationEnd:    func(r Record) { e.ended <- r },
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	e.srv, e.addr, e.opts = srv, srv.Addrs()[0], opts
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(ioTimeout):
+			t.Error("server did not stop")
+		}
+	})
+	return e
+}
+
+// credential issues a REST credential for identity valid for ttl on the
+// edge's clock.
+func (e *testEdge) credential(identity string, ttl time.Duration) (string, string) {
+	e.t.Helper()
+	u, p, err := auth.Issue(e.secret, identity, e.clk.Now().Add(ttl))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u, p
+}
+
+// waitEnded returns the next ended-allocation record.
+func (e *testEdge) waitEnded() Record {
+	e.t.Helper()
+	select {
+	case r := <-e.ended:
+		return r
+	case <-time.After(ioTimeout):
+		e.t.Fatal("no allocation ended")
+		return Record{}
+	}
+}
+
+// client is a raw STUN/TURN client on its own UDP socket.
+type client struct {
+	t                        *testing.T
+	conn                     *net.UDPConn
+	server                   netip.AddrPort
+	user, pass, realm, nonce string
+	sha256                   bool
+}
+
+func (e *testEdge) newClient(user, pass string) *client {
+	e.t.Helper()
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.Close() })
+	return &client{t: e.t, conn: conn, server: e.addr, user: user, pass: pass}
+}
+
+func (c *client) addr() netip.AddrPort { return c.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+func (c *client) send(b []byte) {
+	c.t.Helper()
+	if _, err := c.conn.WriteToUDPAddrPort(b, c.server); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// read returns the next datagram from the server.
+func (c *client) read() []byte {
+	c.t.Helper()
+	buf := make([]byte, 65536)
+	_ = c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	n, _, err := c.conn.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return buf[:n]
+}
+
+// readMessage returns the next STUN message from the server, skipping
+// ChannelData.
+func (c *client) readMessage() *stun.Message {
+	c.t.Helper()
+	for {
+		b := c.read()
+		if b[0]&0xC0 != 0 {
+			continue
+		}
+		m := new(stun.Message)
+		if err := stun.Decode(b, m); err != nil {
+			c.t.Fatalf("decode response: %v", err)
+		}
+		return m
+	}
+}
+
+// roundTrip sends m and returns the response with its transaction ID.
+func (c *client) roundTrip(m *stun.Message) *stun.Message {
+	c.t.Helper()
+	c.send(m.Raw)
+	for {
+		r := c.readMessage()
+		if r.TransactionID == m.TransactionID {
+			return r
+		}
+	}
+}
+
+// build makes a request of method with attrs, signed with the client's
+// credentials when it has a nonce.
+func (c *client) build(method stun.Method, attrs ...stun.Setter) *stun.Message {
+	c.t.Helper()
+	setters := []stun.Setter{stun.TransactionID, stun.NewType(method, stun.ClassRequest)}
+	setters = append(setters, attrs...)
+	if c.nonce != "" {
+		setters = append(setters, stun.NewUsername(c.user), stun.NewRealm(c.realm), stun.NewNonce(c.nonce))
+		setters = append(setters, c.integrity()...)
+	}
+	setters = append(setters, stun.Fingerprint)
+	m, err := stun.Build(setters...)
+	if err != nil {
+		c.t.Fatalf("build: %v", err)
+	}
+	return m
+}
+
+// do sends an authenticated request, learning realm and nonce from a 401 or
+// 438 first when needed, and returns the final response.
+func (c *client) do(method stun.Method, attrs ...stun.Setter) *stun.Message {
+	c.t.Helper()
+	for range 3 {
+		r := c.roundTrip(c.build(method, attrs...))
+		code := errorCode(r)
+		if code != stun.CodeUnauthorized && code != stun.CodeStaleNonce {
+			return r
+		}
+		if code == stun.CodeUnauthorized && c.nonce != "" {
+			return r
+		}
+		var realm stun.Realm
+		var nonce stun.Nonce
+		if realm.GetFrom(r) != nil || nonce.GetFrom(r) != nil {
+			c.t.Fatalf("%v without REALM/NONCE", code)
+		}
+		c.realm, c.nonce = realm.String(), nonce.String()
+	}
+	c.t.Fatal("no answer after three challenges")
+	return nil
+}
+
+// errorCode returns the ERROR-CODE of m, or 0 for a success response.
+func errorCode(m *stun.Message) stun.ErrorCode {
+	var ec stun.ErrorCodeAttribute
+	if err := ec.GetFrom(m); err != nil {
+		if errors.Is(err, stun.ErrAttributeNotFound) {
+			return 0
+		}
+		return -1
+	}
+	return ec.Code
+}
+
+func wantCode(t *testing.T, m *stun.Message, want stun.ErrorCode) {
+	t.Helper()
+	if got := errorCode(m); got != want {
+		t.Fatalf("%v: error code %d, want %d", m.Type, got, want)
+	}
+	if want == 0 && m.Type.Class != stun.ClassSuccessResponse {
+		t.Fatalf("%v: not a success response", m.Type)
+	}
+}
+
+// peer is a UDP socket standing for a peer on loopback.
+type peer struct {
+	t    *testing.T
+	conn *net.UDPConn
+}
+
+func newPeer(t *testing.T, ip string) *peer {
+	t.Helper()
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(ip), 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &peer{t: t, conn: conn}
+}
+
+func (p *peer) addr() netip.AddrPort { return p.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+func (p *peer) read() ([]byte, netip.AddrPort) {
+	p.t.Helper()
+	buf := make([]byte, 65536)
+	_ = p.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	n, from, err := p.conn.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		p.t.Fatalf("peer read: %v", err)
+	}
+	return buf[:n], from
+}
+
+func (p *peer) sendTo(b []byte, to netip.AddrPort) {
+	p.t.Helper()
+	if _, err := p.conn.WriteToUDPAddrPort(b, to); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// integrity returns the integrity attributes of a request: MESSAGE-INTEGRITY
+// with the MD5 key, or, in SHA-256 mode, PASSWORD-ALGORITHMS as offered,
+// PASSWORD-ALGORITHM SHA-256 and MESSAGE-INTEGRITY-SHA256 (RFC 8489 §9.2).
+func (c *client) integrity() []stun.Setter {
+	if !c.sha256 {
+		return []stun.Setter{stun.NewLongTermIntegrity(c.user, c.realm, c.pass)}
+	}
+	return []stun.Setter{
+		stunproto.PasswordAlgorithms{{Algorithm: stunproto.AlgSHA256}, {Algorithm: stunproto.AlgMD5}},
+		stunproto.PasswordAlgorithm{Algorithm: stunproto.AlgSHA256},
+		stunproto.NewMessageIntegritySHA256(auth.Key(stunproto.AlgSHA256, c.user, c.realm, c.pass)),
+	}
+}

@@ -1,0 +1,86 @@
+package server
+
+import (
+	"errors"
+	"net/netip"
+
+	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/stunproto"
+)
+
+// checkPeer applies the family rule (443) and the peer policy (403) to a
+// peer address, answering r on failure.
+func (w *worker) checkPeer(r *request, s *session, peer netip.AddrPort) bool {
+	ip := peer.Addr()
+	if ip.Unmap().Is4() != s.alloc.Relayed.Addr().Is4() {
+		w.fail(r, stun.CodePeerAddrFamilyMismatch)
+		return false
+	}
+	if !w.env.policy.Allowed(ip) {
+		w.env.log.Debug("peer refused by policy", "client", r.ft.Client, "peer", ip)
+		w.fail(r, stun.CodeForbidden)
+		return false
+	}
+	return true
+}
+
+// createPermission implements RFC 8656 §9.2 "Receiving a CreatePermission
+// Request": every XOR-PEER-ADDRESS is checked before any is installed, so the
+// request succeeds or fails as a whole.
+func (w *worker) createPermission(r *request) {
+	s := w.session(r)
+	if s == nil {
+		return
+	}
+	peers, err := stunproto.PeerAddresses(r.m, w.peers[:0])
+	w.peers = peers[:0]
+	if err != nil || len(peers) == 0 {
+		w.fail(r, stun.CodeBadRequest)
+		return
+	}
+	for _, p := range peers {
+		if !w.checkPeer(r, s, p) {
+			return
+		}
+	}
+	for _, p := range peers {
+		if err := s.alloc.AddPermission(p.Addr().Unmap(), r.now); err != nil {
+			// Over the per-allocation cap: "the server is unable to
+			// fulfil the request due to some capacity limit" → 508.
+			w.fail(r, stun.CodeInsufficientCapacity)
+			return
+		}
+	}
+	w.succeed(r)
+}
+
+// channelBind implements RFC 8656 §11.2 "Receiving a ChannelBind Request".
+func (w *worker) channelBind(r *request) {
+	s := w.session(r)
+	if s == nil {
+		return
+	}
+	var num stunproto.ChannelNumber
+	var peer stunproto.XORPeerAddress
+	if num.GetFrom(r.m) != nil || peer.GetFrom(r.m) != nil {
+		w.fail(r, stun.CodeBadRequest)
+		return
+	}
+	addr := netip.AddrPortFrom(peer.Addr.Addr().Unmap(), peer.Addr.Port())
+	if !w.checkPeer(r, s, addr) {
+		return
+	}
+	err := s.alloc.BindChannel(uint16(num), addr, r.now)
+	switch {
+	case err == nil:
+		w.succeed(r)
+	case errors.Is(err, allocation.ErrTooManyChannels), errors.Is(err, allocation.ErrTooManyPermissions):
+		w.fail(r, stun.CodeInsufficientCapacity)
+	default:
+		// Channel number out of range, bound to another peer, or peer
+		// bound to another channel (RFC 8656 §11.2): 400.
+		w.fail(r, stun.CodeBadRequest)
+	}
+}

@@ -1,0 +1,190 @@
+package server
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/stunproto"
+)
+
+const (
+	// txCacheSize bounds the retransmission cache of one worker.
+	txCacheSize = 4096
+	// txCacheTTL is how long a response is replayed for retransmissions:
+	// RFC 8489 §6.2.1 makes a client give up after Rc retransmissions, 39.5 s
+	// with the default RTO.
+	txCacheTTL = 40 * time.Second
+)
+
+// request is the state one request handler works on.
+type request struct {
+	ft   allocation.FiveTuple
+	l    *listener
+	m    *stun.Message
+	resp *stun.Message
+	auth *auth.Result // nil until authenticated
+	now  time.Time
+}
+
+// handleRequest answers one STUN request. Responses to authenticated requests
+// are cached, so a retransmission on the same 5-tuple with the same
+// transaction ID gets the same bytes without running the request twice.
+func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message) {
+	w.c.requests.Add(1)
+	now := w.env.clock.Now()
+	key := txKey{client: from, server: l.addr, id: m.TransactionID}
+	if cached, ok := w.tx.get(key, now); ok {
+		w.reply(l, from, cached)
+		return
+	}
+	r := &request{
+		ft:   allocation.FiveTuple{Client: from, Server: l.addr, Proto: allocation.UDP},
+		l:    l,
+		m:    m,
+		resp: w.resp,
+		now:  now,
+	}
+	w.dispatch(r)
+	if r.auth != nil {
+		w.tx.put(key, r.resp.Raw, now)
+	}
+	w.reply(l, from, r.resp.Raw)
+}
+
+func (w *worker) reply(l *listener, to netip.AddrPort, b []byte) {
+	if err := l.sock.WriteTo(b, to); err != nil {
+		w.c.drop(DropSendFailed)
+	}
+}
+
+// dispatch builds the response to r in r.resp.
+func (w *worker) dispatch(r *request) {
+	switch r.m.Type.Method {
+	case stun.MethodBinding:
+		w.binding(r)
+		return
+	case stun.MethodAllocate, stun.MethodRefresh, stun.MethodCreatePermission, stun.MethodChannelBind:
+	default:
+		// RFC 8489 §6.3.1: a request for a method the server does not
+		// know gets 400.
+		w.fail(r, stun.CodeBadRequest)
+		return
+	}
+	if !w.authenticate(r) {
+		return
+	}
+	// RFC 8489 §6.3.1.1: after the authentication checks, unknown
+	// comprehension-required attributes get 420 with UNKNOWN-ATTRIBUTES.
+	w.unknown = stunproto.UnknownComprehensionRequired(r.m, knownTURN, w.unknown[:0])
+	if len(w.unknown) > 0 {
+		w.fail(r, stun.CodeUnknownAttribute, stun.UnknownAttributes(w.unknown))
+		return
+	}
+	switch r.m.Type.Method {
+	case stun.MethodAllocate:
+		w.allocate(r)
+	case stun.MethodRefresh:
+		w.refresh(r)
+	case stun.MethodCreatePermission:
+		w.createPermission(r)
+	case stun.MethodChannelBind:
+		w.channelBind(r)
+	}
+}
+
+// authenticate runs the long-term credential checks of RFC 8489 §9.2.4. On
+// failure it writes the error response (401 or 438 with a fresh challenge, or
+// 400) and returns false.
+func (w *worker) authenticate(r *request) bool {
+	res, err := w.env.auth.Authenticate(r.m, r.ft.Client)
+	switch {
+	case err == nil:
+		r.auth = &res
+		return true
+	case errors.Is(err, auth.ErrBadRequest):
+		w.fail(r, stun.CodeBadRequest)
+	case errors.Is(err, auth.ErrStaleNonce), errors.Is(err, auth.ErrBadNonce):
+		// A nonce minted for another client address (a replayed request)
+		// or an old one: a fresh nonce lets a genuine client retry.
+		w.fail(r, stun.CodeStaleNonce, w.env.auth.Challenge(r.ft.Client)...)
+	default:
+		w.fail(r, stun.CodeUnauthorized, w.env.auth.Challenge(r.ft.Client)...)
+	}
+	return false
+}
+
+// session returns the live allocation of r's 5-tuple and checks that r uses
+// the credentials that created it. Otherwise it answers 437 or 441 (RFC 8656
+// §7.3, §9.2, §11.2 and the "same username" rule of §7.2).
+func (w *worker) session(r *request) *session {
+	s := w.lookup(r.l, r.ft.Client)
+	if s == nil || s.alloc.Expired(r.now) {
+		w.fail(r, stun.CodeAllocMismatch)
+		return nil
+	}
+	if r.auth.Username != s.alloc.Username {
+		w.fail(r, stun.CodeWrongCredentials)
+		return nil
+	}
+	return s
+}
+
+// begin starts the response to r with the given class.
+func (w *worker) begin(r *request, class stun.MessageClass) {
+	resp := r.resp
+	resp.Reset()
+	resp.Type = stun.NewType(r.m.Type.Method, class)
+	resp.TransactionID = r.m.TransactionID
+	resp.WriteHeader()
+}
+
+// finish adds SOFTWARE, the integrity the request used (if it was
+// authenticated) and FINGERPRINT.
+func (w *worker) finish(r *request) {
+	if w.env.software != nil {
+		_ = w.env.software.AddTo(r.resp)
+	}
+	if r.auth != nil {
+		if err := r.auth.Sign(r.resp); err != nil {
+			w.env.log.Error("signing response", "err", err)
+		}
+	}
+	_ = stun.Fingerprint.AddTo(r.resp)
+}
+
+// succeed answers r with a success response carrying attrs.
+func (w *worker) succeed(r *request, attrs ...stun.Setter) {
+	w.begin(r, stun.ClassSuccessResponse)
+	for _, a := range attrs {
+		if err := a.AddTo(r.resp); err != nil {
+			w.env.log.Error("building response", "method", r.m.Type.Method.String(), "err", err)
+		}
+	}
+	w.finish(r)
+}
+
+// fail answers r with an error response with code and extra attributes.
+func (w *worker) fail(r *request, code stun.ErrorCode, extra ...stun.Setter) {
+	w.begin(r, stun.ClassErrorResponse)
+	_ = code.AddTo(r.resp)
+	for _, a := range extra {
+		_ = a.AddTo(r.resp)
+	}
+	w.finish(r)
+}
+
+// binding answers a Binding request with the client's reflexive address
+// (RFC 8489 §6.3.1 and §14.2). Binding needs no credentials.
+func (w *worker) binding(r *request) {
+	w.unknown = stunproto.UnknownComprehensionRequired(r.m, knownBinding, w.unknown[:0])
+	if len(w.unknown) > 0 {
+		w.fail(r, stun.CodeUnknownAttribute, stun.UnknownAttributes(w.unknown))
+		return
+	}
+	w.succeed(r, &stunproto.XORMappedAddress{Addr: r.ft.Client})
+}

@@ -1,0 +1,72 @@
+package server
+
+import (
+	"net/netip"
+	"time"
+)
+
+// txKey identifies a request for retransmission detection: the client's
+// transport address, the server address it reached and the transaction ID.
+type txKey struct {
+	client, server netip.AddrPort
+	id             [12]byte
+}
+
+type txEntry struct {
+	key     txKey
+	resp    []byte
+	expires time.Time
+	used    bool
+}
+
+// txCache remembers the responses to authenticated requests so that a
+// retransmission (same 5-tuple, same transaction ID) gets the same bytes again
+// without running the request twice (RFC 8489 §6.3.4 asks for this for
+// non-idempotent requests such as Allocate and Refresh with lifetime 0).
+//
+// It is a fixed ring: the oldest entry is overwritten when the ring is full,
+// so an attacker cannot grow it, and slots reuse their buffers. It is owned by
+// one worker and not safe for concurrent use.
+type txCache struct {
+	ttl   time.Duration
+	ring  []txEntry
+	next  int
+	byKey map[txKey]int
+}
+
+func newTxCache(size int, ttl time.Duration) *txCache {
+	return &txCache{ttl: ttl, ring: make([]txEntry, size), byKey: make(map[txKey]int, size)}
+}
+
+// get returns the cached response for k, if it has one that has not expired.
+func (c *txCache) get(k txKey, now time.Time) ([]byte, bool) {
+	i, ok := c.byKey[k]
+	if !ok {
+		return nil, false
+	}
+	e := &c.ring[i]
+	if now.After(e.expires) {
+		delete(c.byKey, k)
+		e.used = false
+		return nil, false
+	}
+	return e.resp, true
+}
+
+// put stores a copy of resp as the answer to k.
+func (c *txCache) put(k txKey, resp []byte, now time.Time) {
+	if i, ok := c.byKey[k]; ok {
+		e := &c.ring[i]
+		e.resp = append(e.resp[:0], resp...)
+		e.expires = now.Add(c.ttl)
+		return
+	}
+	e := &c.ring[c.next]
+	if e.used {
+		delete(c.byKey, e.key)
+	}
+	e.key, e.used, e.expires = k, true, now.Add(c.ttl)
+	e.resp = append(e.resp[:0], resp...)
+	c.byKey[k] = c.next
+	c.next = (c.next + 1) % len(c.ring)
+}
