@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/server"
 )
 
@@ -55,8 +57,9 @@ $XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret).`,
 				"ports", fmt.Sprintf("%d-%d", cfg.Relay.PortMin, cfg.Relay.PortMax),
 				"realm", cfg.Realm, "version", versionString())
 			if cfg.Development {
+				dir, _ := config.DefaultStateDir()
 				log.Info("development edge: get a credential with: go run ./cmd/avedge creds issue --user alice",
-					"secret_source", cfg.Source)
+					"secret_file", filepath.Join(dir, "dev.secret"))
 			} else {
 				log.Info("get a credential with: avedge creds issue --user NAME --config " + configPath)
 			}

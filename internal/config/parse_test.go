@@ -146,10 +146,11 @@ func TestRedaction(t *testing.T) {
 	c := mustParse(t, t.TempDir(), src)
 	secrets := []string{"0123456789abcdef", "nonce-key-0123456789", "wonderland"}
 	forms := map[string]string{
-		"String":        c.String(),
-		"%v *Config":    fmt.Sprintf("%v", c),
-		"%+v Config":    fmt.Sprintf("%+v", *c),
-		"%v Auth":       fmt.Sprintf("%v", c.Auth),
+		"String":     c.String(),
+		"%v *Config": fmt.Sprintf("%v", c),
+		"%+v Config": fmt.Sprintf("%+v", *c),
+		"%v Auth":    fmt.Sprintf("%v", c.Auth),
+		//lint:ignore S1025 the point is to go through fmt's %s verb
 		"%s Secret":     fmt.Sprintf("%s", c.Auth.Secrets[0]),
 		"%v StaticUser": fmt.Sprintf("%v", c.Auth.StaticUsers[0]),
 	}

@@ -81,6 +81,7 @@ func (w *worker) channelBind(r *request) {
 	default:
 		// Channel number out of range, bound to another peer, or peer
 		// bound to another channel (RFC 8656 §11.2): 400.
+		w.env.log.Debug("channel bind refused", "client", r.ft.Client, "channel", uint16(num), "peer", addr, "err", err)
 		w.fail(r, stun.CodeBadRequest)
 	}
 }

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/logging"
+	"github.com/pion/turn/v4"
+)
+
+// run executes the command line args and returns stdout, stderr and the error.
+func run(t *testing.T, ctx context.Context, args ...string) (string, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	root := newRootCmd(&stdout, &stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return stdout.String(), stderr.String(), err
+}
+
+func TestVersion(t *testing.T) {
+	out, _, err := run(t, context.Background(), "version")
+	if err != nil || !strings.HasPrefix(out, "avedge ") {
+		t.Fatalf("version: %q, %v", out, err)
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"creds", "issue", "--help"}, {"version", "--help"}} {
+		out, _, err := run(t, context.Background(), args...)
+		if err != nil || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v: %v, output %q", args, err, out)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"creds", "issue"}, `required flag(s) "user" not set`},
+		{[]string{"serve", "--config", "/nonexistent/avedge.yaml"}, "/nonexistent/avedge.yaml"},
+		{[]string{"nosuchcommand"}, "unknown command"},
+		{[]string{"creds", "issue", "--user", "alice", "--ttl", "9h"}, "--ttl 9h0m0s"},
+	} {
+		t.Setenv("XDG_STATE_HOME", t.TempDir())
+		_, _, err := run(t, context.Background(), tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestCredsIssueDevelopment(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	out, _, err := run(t, context.Background(), "creds", "issue", "--user", "alice", "--ttl", "1h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c credential
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if !strings.HasSuffix(c.Username, ":alice") || c.Password == "" || c.TTL != 3600 || c.Realm != "avedge.local" {
+		t.Fatalf("credential %+v", c)
+	}
+	if len(c.URIs) != 2 || c.URIs[0] != "turn:127.0.0.1:3478?transport=udp" || c.URIs[1] != "turn:[::1]:3478?transport=udp" {
+		t.Fatalf("uris %v", c.URIs)
+	}
+	fi, err := os.Stat(filepath.Join(state, "avedge", "dev.secret"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("dev.secret: %v, mode %v", err, fi.Mode())
+	}
+}
+
+// freeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// TestServeAndRelay is the newcomer's path through the command line: serve a
+// config, issue a credential for it, and relay through the edge with an
+// independent TURN client.
+func TestServeAndRelay(t *testing.T) {
+	dir := t.TempDir()
+	port := freeUDPPort(t)
+	cfg := fmt.Sprintf(`realm: cli.test
+listeners:
+  - protocol: udp
+    address: 127.0.0.1:%d
+relay:
+  address: 127.0.0.1
+  ports: 31000-31099
+auth:
+  secrets:
+    - id: k1
+      secret: cli-test-secret-0123456789
+peers:
+  allow: [127.0.0.0/8]
+`, port)
+	path := filepath.Join(dir, "avedge.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	var serveErr bytes.Buffer
+	go func() {
+		root := newRootCmd(&bytes.Buffer{}, &serveErr)
+		root.SetArgs([]string{"serve", "--config", path, "--log-format", "json"})
+		served <- root.ExecuteContext(ctx)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}()
+
+	out, _, err := run(t, context.Background(), "creds", "issue", "--user", "bob", "--config", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c credential
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", port); len(c.URIs) != 1 || c.URIs[0] != want {
+		t.Fatalf("uris %v, want [%s]", c.URIs, want)
+	}
+
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelError
+	server := fmt.Sprintf("127.0.0.1:%d", port)
+	tc, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: server, TURNServerAddr: server, Conn: conn,
+		Username: c.Username, Password: c.Password, Realm: c.Realm, LoggerFactory: lf,
+		RTO: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if err := tc.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	// The server starts in the background: its first answer is the signal
+	// that it is up (pion retransmits the Binding request meanwhile).
+	if _, err := tc.SendBindingRequest(); err != nil {
+		t.Fatalf("binding: %v (server log: %s)", err, serveErr.String())
+	}
+	relay, err := tc.Allocate()
+	if err != nil {
+		t.Fatalf("allocate: %v", err)
+	}
+	defer relay.Close()
+	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	if _, err := relay.WriteTo([]byte("hello peer"), peer.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, from, err := peer.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != "hello peer" || from.String() != relay.LocalAddr().String() {
+		t.Fatalf("peer got %q from %v (%v), want it from %v", buf[:n], from, err, relay.LocalAddr())
+	}
+}
