@@ -72,3 +72,46 @@ func prunePermissions(ps []permission, t int64) []permission {
 	}
 	return ps
 }
+
+// AddPermissions installs or refreshes permissions for every address in ips
+// as one operation (RFC 8656 §9.2: a CreatePermission succeeds or fails as a
+// whole): when they would not all fit under Config.MaxPermissions it
+// returns ErrTooManyPermissions and changes nothing.
+func (a *Allocation) AddPermissions(ips []netip.Addr, now time.Time) error {
+	a.perms = prunePermissions(a.perms, now.UnixNano())
+	seen := make(map[netip.Addr]struct{}, len(ips))
+	fresh := 0
+	for _, ip := range ips {
+		if !ip.IsValid() {
+			return ErrBadPeer
+		}
+		ip = canonAddr(ip)
+		if _, dup := seen[ip]; dup {
+			continue
+		}
+		seen[ip] = struct{}{}
+		if !a.hasEntry(ip) {
+			fresh++
+		}
+	}
+	if len(a.perms)+fresh > a.config().MaxPermissions {
+		return ErrTooManyPermissions
+	}
+	for _, ip := range ips {
+		if err := a.AddPermission(ip, now); err != nil {
+			return err // unreachable: room was checked above
+		}
+	}
+	return nil
+}
+
+// hasEntry reports whether a permission entry, expired or not, exists for
+// the canonical address ip.
+func (a *Allocation) hasEntry(ip netip.Addr) bool {
+	for i := range a.perms {
+		if a.perms[i].ip == ip {
+			return true
+		}
+	}
+	return false
+}

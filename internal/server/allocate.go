@@ -7,6 +7,8 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -23,13 +25,18 @@ func (w *worker) allocate(r *request) {
 	// allocation. If yes, the server rejects the request with a 437". A
 	// retransmission of the request that created it (same transaction ID)
 	// gets the success response again (RFC 8656 §7.2, last paragraph).
-	if s := w.lookup(r.l, r.ft.Client); s != nil && !s.alloc.Expired(r.now) {
-		if s.alloc.TxID == m.TransactionID && s.alloc.Username == r.auth.Username {
-			w.allocateSuccess(r, s)
+	if s := w.lookup(r.l, r.ft.Client); s != nil {
+		if s.alloc.Expired(r.now) {
+			// Expired, but the tick has not reaped it yet: it is gone.
+			w.closeSession(s, "expired")
+		} else {
+			if s.alloc.TxID == m.TransactionID && s.alloc.Username == r.auth.Username {
+				w.allocateSuccess(r, s)
+				return
+			}
+			w.fail(r, stun.CodeAllocMismatch)
 			return
 		}
-		w.fail(r, stun.CodeAllocMismatch)
-		return
 	}
 	// Step 3: REQUESTED-TRANSPORT must be present (400) and supported (442).
 	var transport stunproto.RequestedTransport
@@ -88,7 +95,8 @@ func (w *worker) allocate(r *request) {
 		even = true
 	}
 	// Step 8: quotas: 486 per user, 508 for the whole server.
-	if err := w.env.quota.Acquire(r.auth.Username); err != nil {
+	owner := quotaOwner(r.auth)
+	if err := w.env.quota.Acquire(owner); err != nil {
 		if errors.Is(err, allocation.ErrUserQuota) {
 			w.fail(r, stun.CodeAllocQuotaReached)
 		} else {
@@ -96,9 +104,9 @@ func (w *worker) allocate(r *request) {
 		}
 		return
 	}
-	s, err := w.openSession(r, even)
+	s, err := w.openSession(r, even, owner)
 	if err != nil {
-		w.env.quota.Release(r.auth.Username)
+		w.env.quota.Release(owner)
 		w.env.log.Warn("allocate: no relay port", "client", r.ft.Client, "err", err)
 		w.fail(r, stun.CodeInsufficientCapacity)
 		return
@@ -111,7 +119,7 @@ func (w *worker) allocate(r *request) {
 
 // openSession takes a relay port from the pool, binds it and records the
 // allocation.
-func (w *worker) openSession(r *request, even bool) (*session, error) {
+func (w *worker) openSession(r *request, even bool, owner string) (*session, error) {
 	var lifetime stunproto.Lifetime
 	present := lifetime.GetFrom(r.m) == nil
 	a := &allocation.Allocation{
@@ -120,7 +128,7 @@ func (w *worker) openSession(r *request, even bool) (*session, error) {
 		TxID:      r.m.TransactionID,
 	}
 	a.Refresh(w.env.alloc.Lifetime(lifetime.Duration, present), r.now)
-	s := &session{alloc: a, client: r.l}
+	s := &session{alloc: a, client: r.l, owner: owner}
 	a.Relay = s
 	for range bindAttempts {
 		take := w.env.pool.Take
@@ -133,10 +141,16 @@ func (w *worker) openSession(r *request, even bool) (*session, error) {
 		}
 		addr := netip.AddrPortFrom(w.env.relayAddr, uint16(port))
 		sock, err := w.relays.open(addr, s)
-		if err != nil {
+		if errors.Is(err, datapath.ErrAddrInUse) {
+			// Another program holds the port: take it out of the pool.
 			w.env.pool.Quarantine(port)
-			w.env.log.Warn("relay port refused by the OS; taken out of the pool", "port", port, "err", err)
+			w.env.log.Warn("relay port in use by another program; taken out of the pool", "port", port)
 			continue
+		}
+		if err != nil {
+			// Out of file descriptors or memory: the port itself is fine.
+			w.env.pool.Release(port)
+			return nil, err
 		}
 		s.relay, s.port, a.Relayed = sock, port, addr
 		if err := w.table.Insert(a); err != nil {
@@ -150,6 +164,17 @@ func (w *worker) openSession(r *request, even bool) (*session, error) {
 }
 
 var errNoBindablePort = errors.New("server: no bindable relay port")
+
+// quotaOwner names whom an allocation counts against: the identity of an
+// ephemeral credential (each issued credential has a new username, so
+// counting usernames would let one identity exceed its quota), else the
+// username.
+func quotaOwner(res *auth.Result) string {
+	if res.Identity != "" {
+		return res.Identity
+	}
+	return res.Username
+}
 
 // allocateSuccess writes the success response of RFC 8656 §7.2: the relayed
 // address, the granted lifetime and the client's reflexive address.
@@ -171,7 +196,7 @@ func (w *worker) closeSession(s *session, reason string) {
 func (w *worker) endSession(s *session, reason string) {
 	w.relays.close(s)
 	w.env.pool.Release(s.port)
-	w.env.quota.Release(s.alloc.Username)
+	w.env.quota.Release(s.owner)
 	w.c.allocations.Add(-1)
 	rec := Record{
 		Username:        s.alloc.Username,

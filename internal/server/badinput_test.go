@@ -53,12 +53,22 @@ func TestBadInputIsDroppedAndCounted(t *testing.T) {
 }
 
 func TestOversizedDatagramDoesNotHarmOthers(t *testing.T) {
-	e := newTestEdge(t, nil)
-	c := e.newClient("", "")
-	c.send(make([]byte, 60000)) // over the data path's packet size: dropped by the data path
-	c.barrier()
+	e := newTestEdge(t, func(o *Options) { o.Workers = 1 }) // one worker: both clients share it
+	u, p := e.credential("alice", time.Hour)
+	good := e.newClient(u, p)
+	relayed := good.allocate()
+	pr := newPeer(t, "127.0.0.1")
+	wantCode(t, good.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4000), peerAttr(pr.addr())), 0)
+
+	bad := e.newClient("", "")
+	bad.send(make([]byte, 60000)) // over the data path's packet size: dropped by the data path
+	bad.barrier()
 	if got := e.srv.Stats().DataPath.RxTruncated; got != 1 {
 		t.Fatalf("truncated datagrams = %d, want 1", got)
+	}
+	good.send(channelData(0x4000, []byte("still relaying")))
+	if got, from := pr.read(); string(got) != "still relaying" || from != relayed {
+		t.Fatalf("peer got %q from %v", got, from)
 	}
 }
 
@@ -78,9 +88,11 @@ func TestRandomDatagramsDoNotHarmOtherSessions(t *testing.T) {
 		for j := range n {
 			buf[j] = byte(rng.Uint32())
 		}
-		if i%3 == 0 && n >= 20 { // make some look like STUN to get past the first check
-			binary.BigEndian.PutUint32(buf[4:], 0x2112A442)
+		if i%2 == 0 && n >= 20 { // half of it passes Classify and reaches the STUN decoder
+			n -= n % 4
 			buf[0] &= 0x3F
+			binary.BigEndian.PutUint16(buf[2:], uint16(n-20))
+			binary.BigEndian.PutUint32(buf[4:], 0x2112A442)
 		}
 		noise.send(buf[:n])
 		if i%200 == 0 {

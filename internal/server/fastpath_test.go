@@ -36,24 +36,31 @@ func TestFastPathDoesNotAllocate(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		run   func()
-		check func() bool
+		out   *fakeSocket
+		to    netip.AddrPort
+		check func(b []byte) bool
 	}{
-		{"ChannelData client to peer", func() { f.w.handleClient(f.l, f.client, cd, off, n) },
-			func() bool { return relay.to == f.peer && relay.n == audioPayload }},
-		{"peer to client as ChannelData", func() { f.w.handlePeer(f.s, f.peer, fromPeer, poff, pn) },
-			func() bool { return f.lsock.to == f.client && f.lsock.n == audioPayload+4 }},
-		{"peer to client as Data indication", func() { f.w.handlePeer(f.s, other, fromPeer, poff, pn) },
-			func() bool { return f.lsock.to == f.client && f.lsock.n > audioPayload+20 }},
-		{"Send indication client to peer", func() { f.w.handleClient(f.l, f.client, sbuf, soff, sn) },
-			func() bool { return relay.to == f.peer && relay.n == audioPayload }},
+		{"ChannelData client to peer", func() { f.w.handleClient(f.l, f.client, cd, off, n) }, relay, f.peer,
+			func(b []byte) bool { return len(b) == audioPayload }},
+		{"peer to client as ChannelData", func() { f.w.handlePeer(f.s, f.peer, fromPeer, poff, pn) }, f.lsock, f.client,
+			func(b []byte) bool { return len(b) == audioPayload+4 && b[0] == 0x40 && b[1] == 0x00 }},
+		{"peer to client as Data indication", func() { f.w.handlePeer(f.s, other, fromPeer, poff, pn) }, f.lsock, f.client,
+			func(b []byte) bool { return stunproto.Classify(b) == stunproto.KindSTUN && len(b) > audioPayload+20 }},
+		{"Send indication client to peer", func() { f.w.handleClient(f.l, f.client, sbuf, soff, sn) }, relay, f.peer,
+			func(b []byte) bool { return len(b) == audioPayload }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			before := tc.out.writes
 			tc.run()
-			if !tc.check() {
-				t.Fatal("the packet was not forwarded")
+			if tc.out.writes != before+1 || tc.out.to != tc.to || !tc.check(tc.out.lastWrite()) {
+				t.Fatalf("the packet was not forwarded (%d writes, to %v)", tc.out.writes-before, tc.out.to)
 			}
+			before = tc.out.writes
 			if allocs := testing.AllocsPerRun(1000, tc.run); allocs != 0 {
 				t.Fatalf("%v allocations per packet, want 0", allocs)
+			}
+			if got := tc.out.writes - before; got != 1001 { // AllocsPerRun runs once more to warm up
+				t.Fatalf("%d packets forwarded while measuring, want 1001", got)
 			}
 		})
 	}

@@ -45,13 +45,16 @@ func (w *worker) createPermission(r *request) {
 			return
 		}
 	}
+	w.ips = w.ips[:0]
 	for _, p := range peers {
-		if err := s.alloc.AddPermission(p.Addr().Unmap(), r.now); err != nil {
-			// Over the per-allocation cap: "the server is unable to
-			// fulfil the request due to some capacity limit" → 508.
-			w.fail(r, stun.CodeInsufficientCapacity)
-			return
-		}
+		w.ips = append(w.ips, p.Addr())
+	}
+	if err := s.alloc.AddPermissions(w.ips, r.now); err != nil {
+		// Over the per-allocation cap: "the server is unable to fulfil
+		// the request due to some capacity limit" → 508, and nothing is
+		// installed.
+		w.fail(r, stun.CodeInsufficientCapacity)
+		return
 	}
 	w.succeed(r)
 }

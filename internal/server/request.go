@@ -105,6 +105,7 @@ func (w *worker) authenticate(r *request) bool {
 	switch {
 	case err == nil:
 		r.auth = &res
+		ignoreAfterIntegrity(r.m)
 		return true
 	case errors.Is(err, auth.ErrBadRequest):
 		w.fail(r, stun.CodeBadRequest)
@@ -116,6 +117,19 @@ func (w *worker) authenticate(r *request) bool {
 		w.fail(r, stun.CodeUnauthorized, w.env.auth.Challenge(r.ft.Client)...)
 	}
 	return false
+}
+
+// ignoreAfterIntegrity drops from m.Attributes everything after the first
+// integrity attribute: RFC 8489 §14.5 and §14.6 make a server ignore what
+// follows MESSAGE-INTEGRITY(-SHA256) but FINGERPRINT, which is not signed and
+// so could have been appended by anyone on the path.
+func ignoreAfterIntegrity(m *stun.Message) {
+	for i, a := range m.Attributes {
+		if a.Type == stun.AttrMessageIntegrity || a.Type == stun.AttrMessageIntegritySHA256 {
+			m.Attributes = m.Attributes[:i]
+			return
+		}
+	}
 }
 
 // session returns the live allocation of r's 5-tuple and checks that r uses
@@ -144,9 +158,11 @@ func (w *worker) begin(r *request, class stun.MessageClass) {
 }
 
 // finish adds SOFTWARE, the integrity the request used (if it was
-// authenticated) and FINGERPRINT.
+// authenticated) and FINGERPRINT. Error answers to unauthenticated requests
+// leave SOFTWARE out: they stay small, as they can be sent to a forged
+// source address.
 func (w *worker) finish(r *request) {
-	if w.env.software != nil {
+	if w.env.software != nil && (r.auth != nil || r.resp.Type.Class == stun.ClassSuccessResponse) {
 		_ = w.env.software.AddTo(r.resp)
 	}
 	if r.auth != nil {

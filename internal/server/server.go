@@ -21,8 +21,12 @@ import (
 	"github.com/avedge/avedge/internal/policy"
 )
 
-// ErrNoListeners is returned by New when no client listener could be bound.
-var ErrNoListeners = errors.New("server: no listener could be opened")
+var (
+	// ErrNoListeners is returned by New when no client listener could be bound.
+	ErrNoListeners = errors.New("server: no listener could be opened")
+	// ErrStarted is returned by Run on a server that already ran or was closed.
+	ErrStarted = errors.New("server: already started or closed")
+)
 
 // Options configures a Server. Build it with FromConfig or by hand in tests.
 type Options struct {
@@ -77,7 +81,11 @@ type Server struct {
 	workers []*workerLoop
 	addrs   []netip.AddrPort
 
-	closeOnce sync.Once
+	mu          sync.Mutex
+	started     bool
+	cancel      context.CancelFunc
+	done        chan struct{}
+	releaseOnce sync.Once
 }
 
 // workerLoop pairs a worker's handler with its datapath loop.
@@ -130,14 +138,14 @@ func New(opts Options) (*Server, error) {
 		w := newWorker(env, nil)
 		dp, err := datapath.NewWorker(w, datapath.WorkerOptions{Clock: clk})
 		if err != nil {
-			s.Close()
+			s.release()
 			return nil, fmt.Errorf("server: %w", err)
 		}
 		w.relays = &dpRelays{dp: dp}
 		s.workers = append(s.workers, &workerLoop{w: w, dp: dp})
 	}
 	if err := s.listen(opts.Listeners, opts.SkipUnavailable); err != nil {
-		s.Close()
+		s.release()
 		return nil, err
 	}
 	return s, nil
@@ -182,11 +190,20 @@ func (s *Server) listen(addrs []netip.AddrPort, skipUnavailable bool) error {
 // for port 0).
 func (s *Server) Addrs() []netip.AddrPort { return append([]netip.AddrPort(nil), s.addrs...) }
 
-// Run serves until ctx is done or a worker fails, then ends every allocation
-// and closes the sockets.
+// Run serves until ctx is done, Close is called or a worker fails, then
+// ends every allocation and closes the sockets. A Server runs once.
 func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return ErrStarted
+	}
+	s.started, s.cancel, s.done = true, cancel, make(chan struct{})
+	s.mu.Unlock()
+	defer close(s.done)
+
 	errc := make(chan error, len(s.workers))
 	for _, wl := range s.workers {
 		go func() { errc <- wl.dp.Run(ctx) }()
@@ -198,14 +215,31 @@ func (s *Server) Run(ctx context.Context) error {
 			cancel()
 		}
 	}
-	s.Close()
+	s.release()
 	return first
 }
 
-// Close ends every allocation and closes all sockets. Call it only after Run
-// has returned, or instead of Run.
+// Close stops a running server and waits for Run to return, or releases the
+// sockets of one that never ran. It is safe to call more than once and from
+// any goroutine.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() {
+	s.mu.Lock()
+	started, cancel, done := s.started, s.cancel, s.done
+	s.started = true // a Run after Close refuses to start
+	s.mu.Unlock()
+	if started && cancel != nil {
+		cancel()
+		<-done
+		return
+	}
+	s.release()
+}
+
+// release ends every allocation and closes all sockets, once. The workers'
+// loops must have stopped: it touches their state from the caller's
+// goroutine.
+func (s *Server) release() {
+	s.releaseOnce.Do(func() {
 		for _, wl := range s.workers {
 			var sessions []*session
 			wl.w.table.Range(func(a *allocation.Allocation) bool {

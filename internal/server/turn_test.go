@@ -85,6 +85,9 @@ func TestAllocateChallenge(t *testing.T) {
 	if r.Contains(stun.AttrMessageIntegrity) {
 		t.Fatal("401 to an unauthenticated request carries MESSAGE-INTEGRITY")
 	}
+	if r.Contains(stun.AttrSoftware) {
+		t.Fatal("401 carries SOFTWARE: answers to unauthenticated requests should stay small")
+	}
 	if got := e.srv.Stats().Allocations; got != 0 {
 		t.Fatalf("allocations = %d after a 401", got)
 	}

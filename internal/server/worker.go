@@ -31,6 +31,7 @@ type session struct {
 	relay  socket
 	client *listener
 	port   int
+	owner  string // whom the allocation counts against in the quota
 }
 
 // relayOpener binds relay sockets for a worker and registers them so that
@@ -53,6 +54,7 @@ type worker struct {
 	req, resp *stun.Message
 	unknown   []stun.AttrType
 	peers     []netip.AddrPort
+	ips       []netip.Addr
 	txSeq     uint64
 
 	c counters
