@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/pion/stun/v3"
 
@@ -17,14 +18,9 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte) {
 		w.c.drop(DropMalformed)
 		return
 	}
-	s := w.lookup(l, from)
-	if s == nil {
-		w.c.drop(DropNoAllocation)
-		return
-	}
 	now := w.env.clock.Now()
-	if s.alloc.Expired(now) {
-		w.c.drop(DropNoAllocation)
+	s := w.liveSession(l, from, now)
+	if s == nil {
 		return
 	}
 	peer, ok := s.alloc.ChannelPeer(num, now)
@@ -39,20 +35,26 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte) {
 	w.toPeer(s, payload, peer)
 }
 
+// liveSession returns the unexpired session of a client's 5-tuple for the
+// forwarders, or counts a DropNoAllocation and returns nil.
+func (w *worker) liveSession(l *listener, from netip.AddrPort, now time.Time) *session {
+	s := w.lookup(l, from)
+	if s == nil || s.alloc.Expired(now) {
+		w.c.drop(DropNoAllocation)
+		return nil
+	}
+	return s
+}
+
 // handleSend relays the DATA of a Send indication (RFC 8656 §11.3): the
 // indication is discarded when there is no allocation, when XOR-PEER-ADDRESS
 // or DATA is missing, when it carries an unknown comprehension-required
 // attribute, or when the peer has no permission. Indications are never
 // answered.
 func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message) {
-	s := w.lookup(l, from)
-	if s == nil {
-		w.c.drop(DropNoAllocation)
-		return
-	}
 	now := w.env.clock.Now()
-	if s.alloc.Expired(now) {
-		w.c.drop(DropNoAllocation)
+	s := w.liveSession(l, from, now)
+	if s == nil {
 		return
 	}
 	w.unknown = stunproto.UnknownComprehensionRequired(m, knownSend, w.unknown[:0])
