@@ -25,17 +25,7 @@ func TestCoturnClient(t *testing.T) {
 	}
 	e := newTestEdge(t, nil)
 	u, p := e.credential("coturn-client", time.Hour)
-	echo := newPeer(t, "127.0.0.1")
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := echo.conn.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			_, _ = echo.conn.WriteToUDPAddrPort(buf[:n], from)
-		}
-	}()
+	echo := newEchoPeer(t, "127.0.0.1")
 
 	const clients, messages = 2, 50
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

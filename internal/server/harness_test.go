@@ -312,3 +312,21 @@ func (c *client) integrity() []stun.Setter {
 		stunproto.NewMessageIntegritySHA256(auth.Key(stunproto.AlgSHA256, c.user, c.realm, c.pass)),
 	}
 }
+
+// newEchoPeer is a peer that sends every datagram back to where it came
+// from, until the test ends and its socket is closed.
+func newEchoPeer(t *testing.T, ip string) *peer {
+	t.Helper()
+	p := newPeer(t, ip)
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := p.conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			_, _ = p.conn.WriteToUDPAddrPort(buf[:n], from)
+		}
+	}()
+	return p
+}

@@ -53,17 +53,7 @@ func TestPionClient(t *testing.T) {
 		t.Fatalf("allocate: %v", err)
 	}
 
-	echo := newPeer(t, "127.0.0.1")
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := echo.conn.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			_, _ = echo.conn.WriteToUDPAddrPort(buf[:n], from)
-		}
-	}()
+	echo := newEchoPeer(t, "127.0.0.1")
 
 	const rounds = 50
 	buf := make([]byte, 1500)
