@@ -56,7 +56,7 @@ signed with the newest configured secret (the development secret without --confi
 	issue.Flags().DurationVar(&ttl, "ttl", 8*time.Hour, "how long the credential is valid")
 	issue.Flags().StringVar(&configPath, "config", "", "configuration file (YAML); empty uses the development edge")
 	_ = issue.MarkFlagRequired("user")
-	creds.AddCommand(issue)
+	creds.AddCommand(issue, newCredsRequestCmd())
 	return creds
 }
 

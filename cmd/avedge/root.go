@@ -15,13 +15,14 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 (STUN/TURN, RFC 8489 and RFC 8656) and issues the short-lived credentials that
 clients use to reach it.
 
-Start a development edge on loopback with "avedge serve", then get a
-credential with "avedge creds issue --user alice".`,
+Start a development edge on loopback with "avedge serve", then ask its
+credential service for a credential with "avedge creds request --identity alice"
+(or sign one locally with "avedge creds issue --user alice").`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCmd(), newCredsCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newCredsCmd(), newPKICmd(), newVersionCmd())
 	return root
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,14 +20,27 @@ func newServeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the edge (a development edge on loopback when no --config is given)",
-		Long: `Run the STUN/TURN relay.
+		Long: `Run the STUN/TURN relay and, when configured, the credential service.
 
 Without --config, a development edge starts on embedded defaults: UDP 3478 on
 127.0.0.1 and ::1, relay ports 50000-59999 on 127.0.0.1, realm avedge.local,
-loopback peers allowed, and a development secret kept in
-$XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret).`,
+loopback peers allowed, a development secret kept in
+$XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret), and
+the credential service on https://127.0.0.1:5062 with certificates created in
+the pki directory next to it.
+
+SIGHUP re-reads the configuration (or the development secret) and applies the
+shared secrets and the credential service's certificate, key, client CAs and
+trusted clients; other changes are logged and need a restart. SIGINT and
+SIGTERM stop the edge.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Before anything else: a SIGHUP that arrives while starting
+			// must not kill the process.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+
 			cfg, err := loadConfig(configPath)
 			if err != nil {
 				return err
@@ -50,22 +66,41 @@ $XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret).`,
 			if err != nil {
 				return err
 			}
+			var svc *credentialService
+			if cfg.CredentialService != nil {
+				if svc, err = newCredentialService(cfg, opts.Keyring, log, time.Now()); err != nil {
+					srv.Close()
+					return err
+				}
+			}
 			for _, a := range srv.Addrs() {
 				log.Info("listening", "protocol", "udp", "address", a.String())
 			}
-			log.Info("relaying", "address", cfg.Relay.Address.String(),
+			relayAddrs := []string{cfg.Relay.Address.String()}
+			if cfg.Relay.AddressV6.IsValid() {
+				relayAddrs = append(relayAddrs, cfg.Relay.AddressV6.String())
+			}
+			log.Info("relaying", "addresses", relayAddrs,
 				"ports", fmt.Sprintf("%d-%d", cfg.Relay.PortMin, cfg.Relay.PortMax),
 				"realm", cfg.Realm, "version", versionString())
-			if cfg.Development {
+			if svc != nil {
+				log.Info("credential service listening", "address", "https://"+svc.server.Addr().String(),
+					"trusted_clients", cfg.CredentialService.TrustedClients)
+			}
+			switch {
+			case cfg.Development:
 				dir, _ := config.DefaultStateDir()
-				log.Info("development edge: get a credential with: go run ./cmd/avedge creds issue --user alice",
-					"secret_file", filepath.Join(dir, "dev.secret"))
-			} else {
+				log.Info("development edge: ask for a credential with: go run ./cmd/avedge creds request --identity alice",
+					"secret_file", filepath.Join(dir, "dev.secret"), "pki", filepath.Join(dir, config.DevPKIDir))
+			case svc != nil:
+				log.Info("ask for a credential with: avedge creds request --service https://HOST:PORT --cert FILE --key FILE --ca FILE --identity NAME")
+			default:
 				log.Info("get a credential with: avedge creds issue --user NAME --config " + configPath)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			err = srv.Run(ctx)
+			r := &reloader{path: configPath, running: cfg, keyring: opts.Keyring, svc: svc, log: log}
+			err = serveUntilDone(ctx, srv, svc, hup, r)
 			log.Info("stopped")
 			return err
 		},
@@ -74,4 +109,35 @@ $XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret).`,
 	cmd.Flags().StringVar(&logFormat, "log-format", "", "log format: text or json (default: the config's, else text)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "", "log level: debug, info, warn or error (default: the config's, else info)")
 	return cmd
+}
+
+// serveUntilDone serves the relay and the credential service (if any) until ctx is
+// done or either fails, which stops both, and reloads on each signal from
+// hup. It returns the first failure.
+func serveUntilDone(ctx context.Context, srv *server.Server, svc *credentialService, hup <-chan os.Signal, r *reloader) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	running := 1
+	go func() { errc <- srv.Run(ctx) }()
+	if svc != nil {
+		running++
+		go func() { errc <- svc.server.Run(ctx) }()
+	}
+	var first error
+	for running > 0 {
+		select {
+		case err := <-errc:
+			running--
+			if err != nil && first == nil {
+				first = err
+			}
+			cancel()
+		case <-hup:
+			if ctx.Err() == nil {
+				r.reload(time.Now())
+			}
+		}
+	}
+	return first
 }

@@ -3,6 +3,7 @@ package allocation
 import (
 	"container/heap"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -14,10 +15,23 @@ import (
 // An Allocation is owned by the goroutine that owns its Table and is not
 // safe for concurrent use, except for Counters.
 type Allocation struct {
+	// The fields read per packet and by Table.Expire come first: they
+	// fill the first 64-byte cache line of the object.
+	perms   []permission // lazily allocated, at most cfg.MaxPermissions
+	chans   []channel    // lazily allocated, at most cfg.MaxChannels
+	expires int64        // Unix nanoseconds
+	idx     int          // index in tab.heap while tab != nil
+
 	// FiveTuple identifies the allocation.
 	FiveTuple FiveTuple
-	// Relayed is the relayed transport address given to the client.
+	// Relayed is the relayed transport address given to the client: IPv4
+	// unless the client asked for IPv6 with REQUESTED-ADDRESS-FAMILY or a
+	// reservation it claimed is IPv6 (RFC 8656 §7.2).
 	Relayed netip.AddrPort
+	// Additional is the second relayed transport address of a dual
+	// allocation (RFC 8656 §7.2 step 9: ADDITIONAL-ADDRESS-FAMILY), of the
+	// other family than Relayed, or the zero AddrPort.
+	Additional netip.AddrPort
 	// Username is the authenticated user that created the allocation.
 	Username string
 	// TxID is the transaction ID of the Allocate request that created the
@@ -30,12 +44,8 @@ type Allocation struct {
 	// Counters count the relayed traffic.
 	Counters Counters
 
-	cfg     *Config      // set by Table.Insert; nil means defaultConfig
-	tab     *Table       // the table holding the allocation, or nil
-	perms   []permission // lazily allocated, at most cfg.MaxPermissions
-	chans   []channel    // lazily allocated, at most cfg.MaxChannels
-	expires int64        // Unix nanoseconds
-	idx     int          // index in tab.heap while tab != nil
+	cfg *Config // set by Table.Insert; nil means defaultConfig
+	tab *Table  // the table holding the allocation, or nil
 }
 
 // config returns the configuration governing a.
@@ -74,6 +84,24 @@ func (a *Allocation) Prune(now time.Time) {
 	}
 	if len(a.chans) > 0 {
 		a.chans = pruneChannels(a.chans, t)
+	}
+}
+
+// ForgetFamily drops every permission and channel binding, quarantined ones
+// included, whose peer is an IPv4 address (v4) or an IPv6 one (!v4), as when
+// the relayed address of that family is deleted from a dual allocation. RFC
+// 8656 §8.1: "Deleting a single allocation destroys any permissions or
+// channels associated with that particular allocation; it MUST NOT affect any
+// permissions or channels associated with allocations for the other address
+// family."
+func (a *Allocation) ForgetFamily(v4 bool) {
+	a.perms = slices.DeleteFunc(a.perms, func(p permission) bool { return p.ip.Is4() == v4 })
+	a.chans = slices.DeleteFunc(a.chans, func(c channel) bool { return c.peer.Addr().Is4() == v4 })
+	if len(a.perms) == 0 {
+		a.perms = nil
+	}
+	if len(a.chans) == 0 {
+		a.chans = nil
 	}
 }
 

@@ -13,6 +13,13 @@ var (
 	// ErrPortUnavailable means a specific port is outside the pool or not
 	// free (RFC 8656 §7.2, RESERVATION-TOKEN / EVEN-PORT: 508).
 	ErrPortUnavailable = errors.New("allocation: port unavailable")
+	// ErrNoReservation means a RESERVATION-TOKEN names no reservation: it is
+	// unknown, expired or already used (RFC 8656 §7.2 step 5: 508
+	// Insufficient Capacity).
+	ErrNoReservation = errors.New("allocation: no such reservation")
+	// ErrTooManyReservations means the reservation table is full (RFC 8656
+	// §7.2 step 8: the server cannot satisfy EVEN-PORT's R bit, 508).
+	ErrTooManyReservations = errors.New("allocation: reservation table full")
 	// ErrBadRange means a port pool was given an invalid range.
 	ErrBadRange = errors.New("allocation: invalid port range")
 	// ErrUserQuota means the user holds as many allocations as allowed

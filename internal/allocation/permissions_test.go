@@ -45,3 +45,34 @@ func TestAddPermissionsAllOrNothing(t *testing.T) {
 		t.Fatalf("invalid address: %v, want ErrBadPeer", err)
 	}
 }
+
+func TestForgetFamily(t *testing.T) {
+	clk := newClock()
+	a := &Allocation{}
+	v4, v6 := ap("8.8.8.8:5000"), ap("[2001:4860::8888]:5000")
+	if err := a.BindChannel(0x4000, v4, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.BindChannel(0x4001, v6, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddPermissions([]netip.Addr{ip("8.8.4.4"), ip("2001:4860::8844")}, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a.ForgetFamily(false) // the IPv6 relayed address is deleted
+	now := clk.Now()
+	if _, ok := a.ChannelPeer(0x4001, now); ok || a.HasPermission(v6.Addr(), now) || a.HasPermission(ip("2001:4860::8844"), now) {
+		t.Fatal("IPv6 channel or permissions survived ForgetFamily(false)")
+	}
+	if p, ok := a.ChannelPeer(0x4000, now); !ok || p != v4 || !a.HasPermission(ip("8.8.4.4"), now) {
+		t.Fatal("IPv4 channel or permission lost by ForgetFamily(false)")
+	}
+	// The IPv6 channel number is not quarantined: its relayed address is gone.
+	if err := a.BindChannel(0x4001, ap("8.8.8.9:1"), now); err != nil {
+		t.Fatalf("re-binding the forgotten number: %v", err)
+	}
+	a.ForgetFamily(true)
+	if a.perms != nil || a.chans != nil {
+		t.Fatalf("after forgetting both families: perms %v, chans %v", a.perms, a.chans)
+	}
+}

@@ -60,24 +60,51 @@ func (p *PortPool) Take() (int, error) {
 }
 
 // TakeEven returns a random free even port whose successor is also free,
-// for an RTP/RTCP pair (EVEN-PORT, RFC 8656 §18.6), or ErrNoPorts. Only the
-// even port is taken; reserve the odd one with TakeSpecific if needed.
+// for an RTP/RTCP pair (EVEN-PORT, RFC 8656 §18.7), or ErrNoPorts. Only the
+// even port is taken; TakePair takes both.
 func (p *PortPool) TakeEven() (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	_, i, ok := p.findEven()
+	if !ok {
+		return 0, ErrNoPorts
+	}
+	return p.takeAt(i), nil
+}
+
+// findEven looks, from a random point of the free list, for a free even
+// port whose successor is also free, and returns it with its index in the
+// free list. p.mu must be held.
+func (p *PortPool) findEven() (port, i int, ok bool) {
 	n := len(p.free)
 	if n == 0 {
-		return 0, ErrNoPorts
+		return 0, 0, false
 	}
 	start := p.rnd.IntN(n)
 	for k := range n {
 		i := (start + k) % n
 		port := int(p.free[i])
 		if port%2 == 0 && p.isFree(port+1) {
-			return p.takeAt(i), nil
+			return port, i, true
 		}
 	}
-	return 0, ErrNoPorts
+	return 0, 0, false
+}
+
+// TakePair takes a random free even port N and its successor N+1 together,
+// for an RTP/RTCP pair whose second port is reserved (EVEN-PORT with the R
+// bit, RFC 8656 §7.2: "the server looks for a pair of port numbers N and N+1
+// on the same IP address, where N is even"). It returns N, or ErrNoPorts.
+func (p *PortPool) TakePair() (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	port, i, ok := p.findEven()
+	if !ok {
+		return 0, ErrNoPorts
+	}
+	p.takeAt(i)
+	p.takeAt(int(p.pos[port+1-p.base]))
+	return port, nil
 }
 
 // TakeSpecific takes the given port, or returns ErrPortUnavailable if it is

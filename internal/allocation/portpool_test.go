@@ -245,3 +245,84 @@ func TestPortPoolConcurrent(t *testing.T) {
 		t.Fatalf("handed out %d distinct ports, Free %d; want 1000, 0", len(seen), p.Free())
 	}
 }
+
+func TestPortPoolTakePair(t *testing.T) {
+	tests := []struct {
+		name  string
+		first int
+		last  int
+		taken []int
+		want  []int // acceptable results; nil means ErrNoPorts
+	}{
+		{"single pair", 100, 101, nil, []int{100}},
+		{"odd start", 101, 103, nil, []int{102}},
+		{"odd start and end", 101, 104, nil, []int{102}},
+		{"successor taken", 100, 103, []int{101}, []int{102}},
+		{"no pair left", 100, 103, []int{101, 102}, nil},
+		{"lone even port", 100, 100, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := NewPortPool(tt.first, tt.last, seeded())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, port := range tt.taken {
+				if err := p.TakeSpecific(port); err != nil {
+					t.Fatal(err)
+				}
+			}
+			free := p.Free()
+			port, err := p.TakePair()
+			if tt.want == nil {
+				if !errors.Is(err, ErrNoPorts) || p.Free() != free {
+					t.Fatalf("TakePair = %d, %v, Free %d; want ErrNoPorts and nothing taken", port, err, p.Free())
+				}
+				return
+			}
+			if err != nil || !slices.Contains(tt.want, port) {
+				t.Fatalf("TakePair = %d, %v; want one of %v", port, err, tt.want)
+			}
+			if p.Free() != free-2 {
+				t.Fatalf("Free = %d after TakePair, want %d", p.Free(), free-2)
+			}
+			for _, q := range []int{port, port + 1} {
+				if err := p.TakeSpecific(q); !errors.Is(err, ErrPortUnavailable) {
+					t.Fatalf("port %d of the pair is still free", q)
+				}
+			}
+		})
+	}
+}
+
+func TestPortPoolTakePairConcurrent(t *testing.T) {
+	p, err := NewPortPool(30000, 30999, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		seen = map[int]bool{}
+	)
+	for range 4 {
+		wg.Go(func() {
+			for {
+				port, err := p.TakePair()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				if port%2 != 0 || seen[port] || seen[port+1] {
+					t.Errorf("pair %d handed out twice or odd", port)
+				}
+				seen[port], seen[port+1] = true, true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != 1000 || p.Free() != 0 {
+		t.Fatalf("handed out %d ports in pairs, Free %d; want 1000, 0", len(seen), p.Free())
+	}
+}

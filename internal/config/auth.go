@@ -29,7 +29,10 @@ const (
 	maxNonceLifetime             = 24 * time.Hour
 	defaultMaxCredentialLifetime = 8 * time.Hour
 	minMaxCredentialLifetime     = time.Minute
-	maxMaxCredentialLifetime     = 24 * time.Hour
+	// maxMaxCredentialLifetime leaves applications that always issue
+	// 24-hour credentials (Nextcloud Talk) room for clock skew:
+	// "max_credential_lifetime: 24h10m".
+	maxMaxCredentialLifetime = 25 * time.Hour
 )
 
 // defaultAuth returns the auth defaults.

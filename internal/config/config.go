@@ -38,6 +38,9 @@ type Config struct {
 	Peers Peers `json:"peers"`
 	// Quotas bound what clients may create.
 	Quotas Quotas `json:"quotas"`
+	// CredentialService configures the credential service; nil (the
+	// section is absent) turns it off.
+	CredentialService *CredentialService `json:"credential_service,omitempty"`
 
 	warnings []string
 }

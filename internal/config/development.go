@@ -9,6 +9,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/avedge/avedge/internal/pki"
 )
 
 const (
@@ -21,18 +24,29 @@ const (
 	devSecretID = "dev"
 	// devRealm is the development edge's realm.
 	devRealm = "avedge.local"
+	// DevPKIDir is the directory of the development PKI in the state
+	// directory.
+	DevPKIDir = "pki"
 )
 
 // Development returns the development edge used by "avedge serve" without a
 // configuration file: UDP listeners on 127.0.0.1:3478 and [::1]:3478, relay
 // ports 50000-59999 on 127.0.0.1, realm "avedge.local", peers on loopback
-// allowed, and one secret "dev" read from stateDir/dev.secret. The secret
-// is created on first use (32 random bytes, hex-encoded; the file 0600, the
-// directory 0700) and refused if group or other users may access it.
+// allowed, one secret "dev" read from stateDir/dev.secret, and the
+// credential service on 127.0.0.1:5062 with the development PKI of
+// stateDir/pki, trusting the client name pki.DevClientName. The secret is
+// created on first use (32 random bytes, hex-encoded; the file 0600, the
+// directory 0700) and refused if group or other users may access it; the
+// PKI is created on first use and renewed before it expires (see
+// pki.EnsureDev).
 func Development(stateDir string) (*Config, error) {
 	secret, err := devSecret(stateDir)
 	if err != nil {
 		return nil, err
+	}
+	files, err := pki.EnsureDev(filepath.Join(stateDir, DevPKIDir), time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("config: development certificates: %w", err)
 	}
 	c := defaults()
 	c.Source = DevelopmentSource
@@ -43,6 +57,7 @@ func Development(stateDir string) (*Config, error) {
 		{Protocol: "udp", Address: netip.MustParseAddrPort("[::1]:3478")},
 	}
 	c.Relay.Address = netip.MustParseAddr("127.0.0.1")
+	c.Relay.AddressV6 = netip.MustParseAddr("::1")
 	c.Peers = Peers{
 		DefaultDeny: true,
 		Allow:       []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
@@ -50,6 +65,13 @@ func Development(stateDir string) (*Config, error) {
 	c.Auth.Secrets = []Secret{{ID: devSecretID, Value: secret}}
 	c.Auth.NonceKey = deriveNonceKey(secret)
 	c.Quotas.AllocationsTotal = c.Relay.Ports()
+	cs := defaultCredentialService()
+	cs.CertFile, cs.KeyFile, cs.ClientCAFile = files.ServerCert, files.ServerKey, files.CACert
+	cs.TrustedClients = []string{pki.DevClientName}
+	cs.MaxTTL = c.Auth.MaxCredentialLifetime
+	cs.Relays.Internet = listenerRelays(c)
+	cs.Relays.Intranet = listenerRelays(c)
+	c.CredentialService = cs
 	return c, nil
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"net/netip"
@@ -9,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/avedge/avedge/internal/pki"
 )
 
 func TestDevelopmentCreatesAndReusesSecret(t *testing.T) {
@@ -43,8 +47,8 @@ func TestDevelopmentCreatesAndReusesSecret(t *testing.T) {
 	if len(c.Auth.Secrets) != 1 || c.Auth.Secrets[0].ID != "dev" || string(c.Auth.Secrets[0].Value) != value {
 		t.Errorf("Secrets = %v, want one secret \"dev\" holding the file's value", c.Auth.Secrets)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("state directory holds %d entries, want only dev.secret", len(entries))
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 || entries[0].Name() != "dev.secret" || entries[1].Name() != "pki" {
+		t.Errorf("state directory holds %v, want dev.secret and pki", entries)
 	}
 
 	again, err := Development(dir)
@@ -76,7 +80,7 @@ func TestDevelopmentDefaults(t *testing.T) {
 		t.Errorf("Realm, Software = %q, %q", c.Realm, c.Software)
 	case !slices.Equal(c.Listeners, wantListeners):
 		t.Errorf("Listeners = %v, want %v", c.Listeners, wantListeners)
-	case c.Relay != Relay{Address: netip.MustParseAddr("127.0.0.1"), PortMin: 50000, PortMax: 59999}:
+	case c.Relay != Relay{Address: netip.MustParseAddr("127.0.0.1"), AddressV6: netip.MustParseAddr("::1"), PortMin: 50000, PortMax: 59999}:
 		t.Errorf("Relay = %+v", c.Relay)
 	case !c.Peers.DefaultDeny || !slices.Equal(c.Peers.Allow, wantAllow) || len(c.Peers.Deny) != 0:
 		t.Errorf("Peers = %+v", c.Peers)
@@ -86,6 +90,70 @@ func TestDevelopmentDefaults(t *testing.T) {
 		t.Errorf("Quotas = %+v", c.Quotas)
 	case len(c.Warnings()) != 0:
 		t.Errorf("Warnings() = %q", c.Warnings())
+	}
+}
+
+func TestDevelopmentCredentialService(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Development(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := c.CredentialService
+	if cs == nil {
+		t.Fatal("no credential service")
+	}
+	files := pki.DevFiles(filepath.Join(dir, "pki"))
+	relays := []ServiceRelay{{Host: "127.0.0.1", UDPPort: 3478}, {Host: "::1", UDPPort: 3478}}
+	switch {
+	case cs.Listen != netip.MustParseAddrPort("127.0.0.1:5062"):
+		t.Errorf("Listen = %v", cs.Listen)
+	case cs.CertFile != files.ServerCert || cs.KeyFile != files.ServerKey || cs.ClientCAFile != files.CACert:
+		t.Errorf("files %q %q %q, want those of %+v", cs.CertFile, cs.KeyFile, cs.ClientCAFile, files)
+	case !slices.Equal(cs.TrustedClients, []string{pki.DevClientName}):
+		t.Errorf("TrustedClients = %q", cs.TrustedClients)
+	case cs.MaxTTL != 8*time.Hour || cs.Rate != (Rate{PerSecond: 5, Burst: 20}):
+		t.Errorf("MaxTTL %v, Rate %+v", cs.MaxTTL, cs.Rate)
+	case !slices.Equal(cs.Relays.Internet, relays) || !slices.Equal(cs.Relays.Intranet, relays):
+		t.Errorf("Relays = %+v", cs.Relays)
+	}
+	// The files it names are a working PKI: the server certificate and key
+	// belong together, and the client certificate chains to the CA.
+	if _, err := pki.LoadKeyPair(cs.CertFile, cs.KeyFile); err != nil {
+		t.Error(err)
+	}
+	client, err := pki.LoadKeyPair(files.ClientCert, files.ClientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := pki.LoadPool(cs.ClientCAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Leaf.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("client certificate: %v", err)
+	}
+	again, err := Development(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.CredentialService.Relays.Internet[0] != relays[0] {
+		t.Errorf("second Development: %+v", again.CredentialService)
+	}
+}
+
+func TestDevelopmentRefusesInsecureKey(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Development(dir); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(dir, "pki", "client.key")
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Development(dir)
+	if !errors.Is(err, pki.ErrInsecureKey) || !strings.Contains(err.Error(), "chmod 600 "+key) {
+		t.Errorf("Development = %v, want pki.ErrInsecureKey naming %s", err, key)
 	}
 }
 

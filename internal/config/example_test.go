@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +49,41 @@ func TestExampleParses(t *testing.T) {
 	}
 	if w := c.Warnings(); len(w) != 0 {
 		t.Errorf("Warnings() = %q, want none", w)
+	}
+}
+
+// TestExampleCredentialService uncomments the example's credential_service
+// section, which must then parse.
+func TestExampleCredentialService(t *testing.T) {
+	data, err := os.ReadFile(examplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = bytes.ReplaceAll(data, []byte(placeholder), []byte("replaced"))
+	var out []string
+	on := false
+	for line := range strings.Lines(string(data)) {
+		if strings.HasPrefix(line, "#credential_service:") {
+			on = true
+		}
+		if on && strings.HasPrefix(line, "#") {
+			line = strings.TrimPrefix(line, "#")
+		}
+		out = append(out, line)
+	}
+	if !on {
+		t.Fatal("the example has no commented credential_service section")
+	}
+	dir := copyPKI(t, 0o600)
+	if err := os.Rename(filepath.Join(dir, "pki", "ca.crt"), filepath.Join(dir, "pki", "clients-ca.crt")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("avedge.example.yaml", dir, []byte(strings.Join(out, "")))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	cs := c.CredentialService
+	if cs == nil || cs.Listen.String() != "10.1.2.3:5062" || len(cs.Relays.Intranet) != 1 || cs.Relays.Intranet[0].Host != "10.1.2.3" {
+		t.Errorf("credential service %+v", cs)
 	}
 }

@@ -22,7 +22,22 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	}
-	dir := f.TempDir()
+	// Seeds name the test PKI as ../pki/...: give the fuzzed configurations
+	// the same layout.
+	dir := filepath.Join(f.TempDir(), "cfg")
+	if err := os.MkdirAll(filepath.Join(dir, "..", "pki"), 0o700); err != nil {
+		f.Fatal(err)
+	}
+	pems, _ := filepath.Glob(filepath.Join("testdata", "pki", "*.*"))
+	for _, path := range pems {
+		data, err := os.ReadFile(path)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "..", "pki", filepath.Base(path)), data, 0o600)
+		}
+		if err != nil {
+			f.Fatal(err)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("fuzz.yaml", dir, data)
 		if err != nil {
@@ -45,6 +60,18 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("bad lifetimes: %+v", c.Lifetimes)
 		case c.Quotas.AllocationsTotal < 1 || c.Quotas.AllocationsPerUser < 1:
 			t.Fatalf("bad quotas: %+v", c.Quotas)
+		}
+		if cs := c.CredentialService; cs != nil {
+			switch {
+			case len(c.Auth.Secrets) == 0:
+				t.Fatal("credential service without secrets")
+			case cs.MaxTTL < minMaxTTL || cs.MaxTTL > c.Auth.MaxCredentialLifetime:
+				t.Fatalf("max_ttl %v with max_credential_lifetime %v", cs.MaxTTL, c.Auth.MaxCredentialLifetime)
+			case len(cs.TrustedClients) == 0 || len(cs.Relays.Internet) == 0 || len(cs.Relays.Intranet) == 0:
+				t.Fatalf("incomplete credential service: %s", c)
+			case !cs.Listen.IsValid() || cs.Listen.Port() == 0 || !(cs.Rate.PerSecond > 0) || cs.Rate.Burst < 1:
+				t.Fatalf("bad credential service: %s", c)
+			}
 		}
 		for _, s := range c.Auth.Secrets {
 			if len(s.Value) < minSecretLen {

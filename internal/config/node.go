@@ -271,3 +271,19 @@ func quoteList(choices []string) string {
 	}
 	return b.String()
 }
+
+// number returns the positive number (integer or decimal) in e, at most hi.
+func (p *parser) number(e entry, hi float64) (float64, error) {
+	v, err := p.scalar(e, "a number")
+	if err != nil {
+		return 0, err
+	}
+	var f float64
+	if (v.ShortTag() != "!!int" && v.ShortTag() != "!!float") || v.Decode(&f) != nil {
+		return 0, p.fail(e, "%q: expected a number", v.Value)
+	}
+	if !(f > 0 && f <= hi) {
+		return 0, p.fail(e, "%s: must be above 0 and at most %g", v.Value, hi)
+	}
+	return f, nil
+}

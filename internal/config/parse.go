@@ -155,6 +155,7 @@ func (p *parser) top() error {
 		{"lifetimes", func(e entry) error { return p.lifetimes(e, &c.Lifetimes) }},
 		{"peers", func(e entry) error { return p.peers(e, &c.Peers) }},
 		{"quotas", func(e entry) error { return p.quotas(e, &c.Quotas) }},
+		{"credential_service", func(e entry) error { return p.credentialService(e, &c.CredentialService) }},
 	})
 	return err
 }
@@ -172,6 +173,7 @@ func (p *parser) finish() error {
 		p.finishAuth,
 		p.finishLifetimes,
 		p.finishQuotas,
+		p.finishCredentialService,
 	} {
 		if err := check(); err != nil {
 			return err

@@ -12,6 +12,11 @@ type Relay struct {
 	// Address is the IPv4 address relay sockets bind to and that clients
 	// and peers see in XOR-RELAYED-ADDRESS.
 	Address netip.Addr `json:"address"`
+	// AddressV6, if set, is the IPv6 address of IPv6 relayed transport
+	// addresses (RFC 8656, RFC 6156), which clients ask for with
+	// REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY (dual
+	// allocations). Unset, only IPv4 relayed addresses are offered.
+	AddressV6 netip.Addr `json:"address_v6,omitzero"`
 	// PortMin and PortMax bound the relay ports, inclusive.
 	PortMin int `json:"port_min"`
 	PortMax int `json:"port_max"`
@@ -28,21 +33,22 @@ const (
 // defaultRelay returns the relay defaults: no address, ports 50000-59999.
 func defaultRelay() Relay { return Relay{PortMin: defaultPortMin, PortMax: defaultPortMax} }
 
-// Ports returns the number of relay ports.
+// Ports returns the number of relay ports on each relay address.
 func (r Relay) Ports() int { return r.PortMax - r.PortMin + 1 }
 
 // relay decodes the relay section.
 func (p *parser) relay(e entry, dst *Relay) error {
 	_, err := p.mapping(e, []field{
 		{"address", func(e entry) error { return p.relayAddress(e, &dst.Address) }},
+		{"address_v6", func(e entry) error { return p.relayAddressV6(e, &dst.AddressV6) }},
 		{"ports", func(e entry) error { return p.portRange(e, dst) }},
 	})
 	return err
 }
 
 // relayAddress decodes the relay address: an IPv4 address that peers can
-// send to, so neither unspecified, multicast nor broadcast. RFC 6156 IPv6
-// relaying is not supported yet.
+// send to, so neither unspecified, multicast nor broadcast. An IPv6 relay
+// address goes in address_v6.
 func (p *parser) relayAddress(e entry, dst *netip.Addr) error {
 	s, err := p.str(e)
 	if err != nil {
@@ -53,11 +59,41 @@ func (p *parser) relayAddress(e entry, dst *netip.Addr) error {
 	case err != nil:
 		return p.fail(e, "%q: not an IP address", s)
 	case !a.Is4():
-		return p.fail(e, "%q: must be an IPv4 address (IPv6 relay addresses are not supported yet)", s)
+		return p.fail(e, "%q: must be an IPv4 address (an IPv6 relay address goes in relay.address_v6)", s)
 	case a.IsUnspecified():
 		return p.fail(e, "%q: must be the concrete address peers send to, not the unspecified address", s)
 	case a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return p.fail(e, "%q: must be a unicast address", s)
+	case a.IsLoopback():
+		p.warn(e.path, "%s is a loopback address: only this host can reach relayed addresses", a)
+	}
+	*dst = a
+	return nil
+}
+
+// relayAddressV6 decodes the IPv6 relay address: a concrete IPv6 unicast
+// address that peers can send to, so neither IPv4 (nor IPv4-mapped),
+// unspecified, multicast, link-local (it needs a zone and is reachable from
+// one link only) nor with a zone.
+func (p *parser) relayAddressV6(e entry, dst *netip.Addr) error {
+	s, err := p.str(e)
+	if err != nil {
+		return err
+	}
+	a, err := netip.ParseAddr(s)
+	switch {
+	case err != nil:
+		return p.fail(e, "%q: not an IP address", s)
+	case !a.Is6() || a.Is4In6():
+		return p.fail(e, "%q: must be an IPv6 address (the IPv4 relay address goes in relay.address)", s)
+	case a.Zone() != "":
+		return p.fail(e, "%q: must not have a zone", s)
+	case a.IsUnspecified():
+		return p.fail(e, "%q: must be the concrete address peers send to, not the unspecified address", s)
+	case a.IsMulticast():
+		return p.fail(e, "%q: must be a unicast address", s)
+	case a.IsLinkLocalUnicast():
+		return p.fail(e, "%q: must not be link-local: peers beyond the link could not reach it", s)
 	case a.IsLoopback():
 		p.warn(e.path, "%s is a loopback address: only this host can reach relayed addresses", a)
 	}
@@ -108,8 +144,9 @@ func decimal(s string) (int, bool) {
 	return n, err == nil
 }
 
-// finishRelay requires the relay address and keeps listeners that share it
-// (or that bind the unspecified address) off the relay port range.
+// finishRelay requires the relay address and keeps listeners that share a
+// relay address (or that bind the unspecified address of its family) off the
+// relay port range.
 func (p *parser) finishRelay() error {
 	r := p.cfg.Relay
 	if !r.Address.IsValid() {
@@ -117,7 +154,7 @@ func (p *parser) finishRelay() error {
 	}
 	for i, l := range p.cfg.Listeners {
 		a, port := l.Address.Addr(), int(l.Address.Port())
-		if port < r.PortMin || port > r.PortMax || !(a.IsUnspecified() || a.Unmap() == r.Address) {
+		if port < r.PortMin || port > r.PortMax || !r.sharesAddress(a) {
 			continue
 		}
 		path := fmt.Sprintf("listeners[%d]", i)
@@ -125,4 +162,15 @@ func (p *parser) finishRelay() error {
 			"port %d lies in relay.ports %d-%d on the relay address", port, r.PortMin, r.PortMax)
 	}
 	return nil
+}
+
+// sharesAddress reports whether a listener bound to a would compete with
+// relay sockets for ports: a is a relay address, or the unspecified address
+// (of either family: an IPv6 wildcard listener may accept IPv4 as well).
+func (r Relay) sharesAddress(a netip.Addr) bool {
+	if a.IsUnspecified() {
+		return true
+	}
+	a = a.Unmap()
+	return a == r.Address || (r.AddressV6.IsValid() && a == r.AddressV6)
 }

@@ -24,6 +24,22 @@ func BenchmarkWriteTo(b *testing.B) {
 	}
 }
 
+// BenchmarkWriteToTOS is BenchmarkWriteTo with a DSCP marking, which takes
+// sendmsg(2) with a control message instead of sendto(2).
+func BenchmarkWriteToTOS(b *testing.B) {
+	sink := listen(b, loop4, ListenConfig{})
+	c := listen(b, loop4, ListenConfig{})
+	payload := make([]byte, 200)
+	to := sink.LocalAddr()
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.WriteToTOS(payload, to, 0xB8); err != nil && err != ErrWouldBlock {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkEcho measures a round trip from a client socket through a worker
 // that echoes each datagram.
 func BenchmarkEcho(b *testing.B) {

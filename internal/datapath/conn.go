@@ -39,7 +39,8 @@ type Conn struct {
 // IPv6 addr gives an AF_INET6 socket with IPV6_V6ONLY=1, whose zone, if any,
 // must be a numeric interface index. Port 0 binds a port the kernel chooses,
 // which LocalAddr reports. A bind failure with EADDRINUSE matches
-// ErrAddrInUse, one with EADDRNOTAVAIL matches ErrAddrNotAvailable.
+// ErrAddrInUse; one with EADDRNOTAVAIL, or an IPv6 address on a kernel
+// without IPv6 (EAFNOSUPPORT), matches ErrAddrNotAvailable.
 func ListenUDP(addr netip.AddrPort, cfg ListenConfig) (*Conn, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -57,6 +58,10 @@ func ListenUDP(addr netip.AddrPort, cfg ListenConfig) (*Conn, error) {
 		return nil, fmt.Errorf("%w: listen on %v", err, addr)
 	}
 	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	if errors.Is(err, unix.EAFNOSUPPORT) {
+		// A kernel without IPv6 lacks every IPv6 address.
+		return nil, fmt.Errorf("%w: socket for %v: %w", ErrAddrNotAvailable, addr, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: socket for %v: %w", ErrSocket, addr, err)
 	}
@@ -75,7 +80,7 @@ func (c *Conn) setup(cfg ListenConfig, sa *unix.RawSockaddrInet6, salen uintptr)
 			return fmt.Errorf("%w: setsockopt IPV6_V6ONLY: %w", ErrSocket, err)
 		}
 	}
-	if err := cfg.apply(c.fd); err != nil {
+	if err := cfg.apply(c.fd, c.family); err != nil {
 		return err
 	}
 	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(c.fd), uintptr(unsafe.Pointer(sa)), salen)

@@ -230,7 +230,7 @@ func TestWriteToAllocs(t *testing.T) {
 
 func TestSendErrorMessage(t *testing.T) {
 	err := error(sendError{errno: unix.EMSGSIZE})
-	want := "datapath: send failed: sendto: " + unix.EMSGSIZE.Error()
+	want := "datapath: send failed: " + unix.EMSGSIZE.Error()
 	if err.Error() != want {
 		t.Fatalf("Error() = %q, want %q", err.Error(), want)
 	}

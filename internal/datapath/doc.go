@@ -10,8 +10,15 @@
 // constraint): it relies on epoll, eventfd, recvmmsg and SO_REUSEPORT.
 //
 // The receive and send paths do not allocate: a worker owns its message
-// headers, address buffers and packet slab, and Conn.WriteTo passes a raw
-// sockaddr built on the stack to sendto(2).
+// headers, address and control-message buffers and packet slab, Conn.WriteTo
+// passes a raw sockaddr built on the stack to sendto(2), and Conn.WriteToTOS
+// adds a control message, also on the stack, for sendmsg(2).
+//
+// Sockets opened with ListenConfig.RecvTOS report the TOS byte (IPv4) or
+// Traffic Class (IPv6) of each datagram to the Handler in Meta, so that a
+// relay can carry DSCP and ECN markings over with Conn.WriteToTOS (RFC 8656
+// §14). Conn.SetDontFragment keeps the kernel from fragmenting what a socket
+// sends.
 //
 // Concurrency model: a Worker runs on one goroutine (locked to its OS thread).
 // Handler callbacks, functions queued with Worker.Do, and Worker.Add and

@@ -9,7 +9,8 @@ var (
 	// ErrAddrInUse reports that bind(2) failed with EADDRINUSE.
 	ErrAddrInUse = errors.New("datapath: address already in use")
 	// ErrAddrNotAvailable reports that bind(2) failed with EADDRNOTAVAIL, for
-	// example an ::1 listener on a host without IPv6.
+	// example an ::1 listener on a host without IPv6, or that the kernel
+	// does not support the address family at all (EAFNOSUPPORT).
 	ErrAddrNotAvailable = errors.New("datapath: address not available")
 	// ErrBadAddress reports an address the package cannot use: invalid, of
 	// the wrong family for the socket, or with a zone that is not a number.

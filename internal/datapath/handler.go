@@ -22,15 +22,26 @@ const (
 	Tailroom = 64
 )
 
+// Meta is what the kernel reports about a received datagram besides its
+// payload and sender.
+type Meta struct {
+	// TOS is the IPv4 Type of Service byte or the IPv6 Traffic Class of
+	// the datagram: the DSCP in the upper six bits, ECN in the lower two.
+	// It is read only on Conns opened with ListenConfig.RecvTOS and is 0
+	// otherwise.
+	TOS uint8
+}
+
 // Handler receives what a Worker reads. Both methods run on the worker's
 // goroutine, one call at a time, and must not block.
 type Handler interface {
-	// HandlePacket is called for each datagram read from c, sent by from.
-	// The datagram is buf[off:off+n]; buf[:off] (at least Headroom bytes)
-	// and buf[off+n:] (at least Tailroom bytes) may be overwritten, so a
-	// header can be added or stripped in place before c.WriteTo or another
-	// Conn's WriteTo. buf is only valid during the call.
-	HandlePacket(c *Conn, from netip.AddrPort, buf []byte, off, n int)
+	// HandlePacket is called for each datagram read from c, sent by from,
+	// with what the kernel reported about it in meta. The datagram is
+	// buf[off:off+n]; buf[:off] (at least Headroom bytes) and buf[off+n:]
+	// (at least Tailroom bytes) may be overwritten, so a header can be
+	// added or stripped in place before c.WriteTo or another Conn's
+	// WriteTo. buf is only valid during the call.
+	HandlePacket(c *Conn, from netip.AddrPort, buf []byte, off, n int, meta Meta)
 	// Tick is called about every WorkerOptions.TickInterval with the time
 	// of the worker's clock, for expiry and other timed work.
 	Tick(now time.Time)

@@ -22,13 +22,19 @@ var (
 )
 
 // funcHandler adapts functions to Handler; nil functions do nothing.
+// packetMeta, when set, receives the datagram's Meta as well and replaces
+// packet.
 type funcHandler struct {
-	packet func(c *Conn, from netip.AddrPort, buf []byte, off, n int)
-	tick   func(now time.Time)
+	packet     func(c *Conn, from netip.AddrPort, buf []byte, off, n int)
+	packetMeta func(c *Conn, from netip.AddrPort, buf []byte, off, n int, meta Meta)
+	tick       func(now time.Time)
 }
 
-func (h funcHandler) HandlePacket(c *Conn, from netip.AddrPort, buf []byte, off, n int) {
-	if h.packet != nil {
+func (h funcHandler) HandlePacket(c *Conn, from netip.AddrPort, buf []byte, off, n int, meta Meta) {
+	switch {
+	case h.packetMeta != nil:
+		h.packetMeta(c, from, buf, off, n, meta)
+	case h.packet != nil:
 		h.packet(c, from, buf, off, n)
 	}
 }

@@ -22,6 +22,10 @@ type ListenConfig struct {
 	// system default. Like RecvBuffer, with SO_SNDBUFFORCE and SO_SNDBUF
 	// (capped at net.core.wmem_max).
 	SendBuffer int
+	// RecvTOS asks the kernel to report the TOS byte (IPv4, IP_RECVTOS) or
+	// Traffic Class (IPv6, IPV6_RECVTCLASS) of every datagram, which a
+	// Worker passes to the Handler in Meta.TOS.
+	RecvTOS bool
 }
 
 // validate rejects negative buffer sizes.
@@ -32,8 +36,17 @@ func (cfg ListenConfig) validate() error {
 	return nil
 }
 
-// apply sets the configured options on fd.
-func (cfg ListenConfig) apply(fd int) error {
+// apply sets the configured options on fd, a socket of family fam.
+func (cfg ListenConfig) apply(fd, fam int) error {
+	if cfg.RecvTOS {
+		level, opt := unix.IPPROTO_IP, unix.IP_RECVTOS
+		if fam == unix.AF_INET6 {
+			level, opt = unix.IPPROTO_IPV6, unix.IPV6_RECVTCLASS
+		}
+		if err := unix.SetsockoptInt(fd, level, opt, 1); err != nil {
+			return fmt.Errorf("%w: setsockopt receive TOS: %w", ErrSocket, err)
+		}
+	}
 	if cfg.ReusePort {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
 			return fmt.Errorf("%w: setsockopt SO_REUSEPORT: %w", ErrSocket, err)

@@ -245,14 +245,14 @@ func (w *Worker) serve(c *Conn) {
 	}
 	w.ctr.rxBatches.Add(1)
 	for i := range n {
-		slot, size, truncated, from := w.batch.message(i)
+		slot, size, truncated, from, meta := w.batch.message(i)
 		if truncated {
 			w.ctr.rxTruncated.Add(1)
 			continue
 		}
 		w.ctr.rxPackets.Add(1)
 		w.ctr.rxBytes.Add(uint64(size))
-		w.h.HandlePacket(c, from, slot, Headroom, size)
+		w.h.HandlePacket(c, from, slot, Headroom, size, meta)
 		if c.worker.Load() != w {
 			return
 		}

@@ -57,7 +57,7 @@ func TestBatchLayout(t *testing.T) {
 		t.Fatalf("slab is %d bytes, want %d", len(b.slab), size*stride)
 	}
 	for i := range size {
-		slot, _, _, _ := b.message(i)
+		slot, _, _, _, _ := b.message(i)
 		if len(slot) != stride || cap(slot) != stride {
 			t.Fatalf("slot %d: len %d cap %d, want %d", i, len(slot), cap(slot), stride)
 		}
@@ -629,15 +629,19 @@ func TestStatsAdd(t *testing.T) {
 	}
 }
 
-// TestReceivePathAllocs delivers 1000 datagrams through a running worker and
-// checks that the process allocates (almost) nothing meanwhile.
+// TestReceivePathAllocs delivers 1000 datagrams, each marked with a TOS
+// byte that the worker reads from its control message, through a running
+// worker and checks that the process allocates (almost) nothing meanwhile.
 func TestReceivePathAllocs(t *testing.T) {
 	const burst, bursts = 50, 20
-	c := listen(t, loop4, ListenConfig{RecvBuffer: 4 << 20})
+	c := listen(t, loop4, ListenConfig{RecvBuffer: 4 << 20, RecvTOS: true})
 	src := listen(t, loop4, ListenConfig{})
-	var got, target atomic.Uint64
+	var got, target, badTOS atomic.Uint64
 	reached := make(chan struct{}, 1)
-	h := funcHandler{packet: func(*Conn, netip.AddrPort, []byte, int, int) {
+	h := funcHandler{packetMeta: func(_ *Conn, _ netip.AddrPort, _ []byte, _, _ int, meta Meta) {
+		if meta.TOS != 0xB8 {
+			badTOS.Add(1)
+		}
 		if got.Add(1) == target.Load() {
 			select {
 			case reached <- struct{}{}:
@@ -653,7 +657,7 @@ func TestReceivePathAllocs(t *testing.T) {
 	sendBurst := func() bool {
 		target.Store(got.Load() + burst)
 		for range burst {
-			if err := src.WriteTo(payload, c.LocalAddr()); err != nil {
+			if err := src.WriteToTOS(payload, c.LocalAddr(), 0xB8); err != nil {
 				sendErr = err
 				return false
 			}
@@ -681,6 +685,9 @@ func TestReceivePathAllocs(t *testing.T) {
 	t.Logf("%d allocations for %d datagrams", mallocs, burst*bursts)
 	if mallocs > 50 {
 		t.Fatalf("%d allocations while delivering %d datagrams, want about 0 per datagram", mallocs, burst*bursts)
+	}
+	if n := badTOS.Load(); n != 0 {
+		t.Fatalf("%d datagrams delivered without their TOS byte", n)
 	}
 }
 

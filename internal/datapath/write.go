@@ -20,6 +20,15 @@ import (
 // worker's Stats (TxPackets, TxBytes, TxWouldBlock, TxErrors). WriteTo is safe
 // for concurrent use, but not concurrently with Close.
 func (c *Conn) WriteTo(b []byte, to netip.AddrPort) error {
+	return c.WriteToTOS(b, to, 0)
+}
+
+// WriteToTOS is WriteTo with the datagram's IPv4 TOS byte or IPv6 Traffic
+// Class (DSCP and ECN) set to tos. A non-zero tos is passed in an IP_TOS or
+// IPV6_TCLASS control message with sendmsg(2), for this datagram only; tos 0
+// takes WriteTo's plain sendto(2) path and the socket's default (0). It does
+// not allocate, and its errors and counting are those of WriteTo.
+func (c *Conn) WriteToTOS(b []byte, to netip.AddrPort, tos uint8) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
@@ -31,9 +40,14 @@ func (c *Conn) WriteTo(b []byte, to netip.AddrPort) error {
 		return err
 	}
 	for {
-		_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(c.fd),
-			uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
-			0, uintptr(unsafe.Pointer(&sa)), salen)
+		var e unix.Errno
+		if tos == 0 {
+			_, _, e = unix.Syscall6(unix.SYS_SENDTO, uintptr(c.fd),
+				uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
+				0, uintptr(unsafe.Pointer(&sa)), salen)
+		} else {
+			e = c.sendmsg(b, &sa, salen, tos)
+		}
 		switch e {
 		case 0:
 			w.countTx(len(b))
@@ -48,4 +62,46 @@ func (c *Conn) WriteTo(b []byte, to netip.AddrPort) error {
 			return sendError{errno: e}
 		}
 	}
+}
+
+// sendmsg sends b to the raw address sa (of length salen) with sendmsg(2)
+// and a control message that sets the datagram's TOS or Traffic Class.
+func (c *Conn) sendmsg(b []byte, sa *unix.RawSockaddrInet6, salen uintptr, tos uint8) unix.Errno {
+	var ctrl tosControl
+	ctrl.set(c.family, tos)
+	iov := unix.Iovec{Base: unsafe.SliceData(b)}
+	iov.SetLen(len(b))
+	msg := unix.Msghdr{
+		Name:    (*byte)(unsafe.Pointer(sa)),
+		Namelen: uint32(salen),
+		Iov:     &iov,
+		Control: (*byte)(unsafe.Pointer(&ctrl)),
+	}
+	msg.SetIovlen(1)
+	msg.SetControllen(unix.CmsgSpace(tosControlData))
+	_, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&msg)), 0)
+	return e
+}
+
+// tosControlData is the size of the data of the IP_TOS or IPV6_TCLASS
+// control message WriteToTOS sends: an int, which both accept.
+const tosControlData = 4
+
+// tosControl is the control buffer of WriteToTOS: one cmsghdr and its int,
+// padded to CMSG_SPACE(sizeof(int)) and aligned as cmsghdr needs.
+type tosControl struct {
+	hdr unix.Cmsghdr
+	val int32
+	_   int32
+}
+
+// set fills c with the control message that sets the TOS (AF_INET) or
+// Traffic Class (AF_INET6) of one datagram to tos.
+func (c *tosControl) set(family int, tos uint8) {
+	c.hdr.Level, c.hdr.Type = unix.IPPROTO_IP, unix.IP_TOS
+	if family == unix.AF_INET6 {
+		c.hdr.Level, c.hdr.Type = unix.IPPROTO_IPV6, unix.IPV6_TCLASS
+	}
+	c.hdr.SetLen(unix.CmsgLen(tosControlData))
+	c.val = int32(tos)
 }

@@ -8,17 +8,22 @@ import (
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
-	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
-// bindAttempts bounds how many ports an Allocate tries when the OS refuses a
-// port of the pool (taken by another program): each refused port leaves the
-// pool, so this is not a blind retry loop.
-const bindAttempts = 8
+// allocPlan is what an Allocate request asks for, once validated.
+type allocPlan struct {
+	primary    int        // family of the first relayed address
+	additional bool       // also an IPv6 one (ADDITIONAL-ADDRESS-FAMILY)
+	choice     portChoice // how to pick the port(s)
+	df         bool       // DONT-FRAGMENT
+	token      *allocation.Token
+}
 
 // allocate implements RFC 8656 §7.2 "Receiving an Allocate Request" for UDP
-// relays. Authentication (step 1) is done by the caller.
+// relays. Authentication (step 1) is done by the caller. The request is
+// validated in full (steps 2-9) before quota (step 10) and resources are
+// taken, so a refused request consumes neither a reservation nor a port.
 func (w *worker) allocate(r *request) {
 	m := r.m
 	// Step 2: "checks if the 5-tuple is currently in use by an existing
@@ -38,63 +43,12 @@ func (w *worker) allocate(r *request) {
 			return
 		}
 	}
-	// Step 3: REQUESTED-TRANSPORT must be present (400) and supported (442).
-	var transport stunproto.RequestedTransport
-	if err := transport.GetFrom(m); err != nil {
-		w.fail(r, stun.CodeBadRequest)
+	plan, code := w.planAllocation(m)
+	if code != 0 {
+		w.fail(r, code)
 		return
 	}
-	if transport.Protocol != stunproto.ProtoUDP {
-		w.fail(r, stun.CodeUnsupportedTransProto)
-		return
-	}
-	// Step 4 (DONT-FRAGMENT) is handled as an unknown attribute by the
-	// caller. Step 5: a RESERVATION-TOKEN with EVEN-PORT or an address family
-	// attribute is a 400; otherwise the token must name a reservation, and
-	// this server holds none, so it is "not valid" → 508.
-	if m.Contains(stun.AttrReservationToken) {
-		if m.Contains(stun.AttrEvenPort) || m.Contains(stun.AttrRequestedAddressFamily) ||
-			m.Contains(stunproto.AttrAdditionalAddressFamily) {
-			w.fail(r, stun.CodeBadRequest)
-			return
-		}
-		w.fail(r, stun.CodeInsufficientCapacity)
-		return
-	}
-	// Step 6: REQUESTED-ADDRESS-FAMILY (RFC 6156 §4.2): only IPv4 relayed
-	// addresses are offered, so IPv6 gets 440.
-	if m.Contains(stun.AttrRequestedAddressFamily) {
-		if m.Contains(stunproto.AttrAdditionalAddressFamily) {
-			w.fail(r, stun.CodeBadRequest)
-			return
-		}
-		var fam stunproto.RequestedAddressFamily
-		if err := fam.GetFrom(m); err != nil {
-			w.fail(r, stun.CodeBadRequest)
-			return
-		}
-		if uint8(fam) != stunproto.FamilyIPv4 {
-			w.fail(r, stun.CodeAddrFamilyNotSupported)
-			return
-		}
-	}
-	// Step 7: EVEN-PORT. With R=0 the relayed port must be even; a
-	// reservation of the next port (R=1) needs RESERVATION-TOKEN support,
-	// which this server does not offer yet, so it cannot satisfy it → 508.
-	even := false
-	if m.Contains(stun.AttrEvenPort) {
-		var ep stunproto.EvenPort
-		if err := ep.GetFrom(m); err != nil {
-			w.fail(r, stun.CodeBadRequest)
-			return
-		}
-		if ep.ReservePort {
-			w.fail(r, stun.CodeInsufficientCapacity)
-			return
-		}
-		even = true
-	}
-	// Step 8: quotas: 486 per user, 508 for the whole server.
+	// Step 10: quotas: 486 per user, 508 for the whole server.
 	owner := quotaOwner(r.auth)
 	if err := w.env.quota.Acquire(owner); err != nil {
 		if errors.Is(err, allocation.ErrUserQuota) {
@@ -104,22 +58,117 @@ func (w *worker) allocate(r *request) {
 		}
 		return
 	}
-	s, err := w.openSession(r, even, owner)
+	// Reservations that ran out give their ports back before new ones are
+	// taken, so an expired reservation never makes an Allocate fail.
+	w.expireReservations(r.now)
+	s, err := w.openSession(r, plan, owner)
 	if err != nil {
 		w.env.quota.Release(owner)
-		w.env.log.Warn("allocate: no relay port", "client", r.ft.Client, "err", err)
+		if errors.Is(err, allocation.ErrNoReservation) {
+			// The client's mistake, not the server's capacity.
+			w.env.log.Debug("allocate: reservation token not valid", "client", r.ft.Client)
+		} else {
+			w.env.log.Warn("allocate: no relayed address", "client", r.ft.Client, "err", err)
+		}
 		w.fail(r, stun.CodeInsufficientCapacity)
 		return
 	}
 	w.c.allocations.Add(1)
 	w.env.log.Debug("allocation created", "client", r.ft.Client, "relayed", s.alloc.Relayed,
-		"user", r.auth.Identity, "lifetime", s.alloc.Expires().Sub(r.now))
+		"additional", s.alloc.Additional, "user", r.auth.Identity, "lifetime", s.alloc.Expires().Sub(r.now))
 	w.allocateSuccess(r, s)
 }
 
-// openSession takes a relay port from the pool, binds it and records the
-// allocation.
-func (w *worker) openSession(r *request, even bool, owner string) (*session, error) {
+// planAllocation checks steps 3 to 9 of RFC 8656 §7.2 and returns what the
+// request asks for, or the error code to answer with.
+func (w *worker) planAllocation(m *stun.Message) (allocPlan, stun.ErrorCode) {
+	var plan allocPlan
+	// Step 3: REQUESTED-TRANSPORT must be present (400) and supported (442).
+	var transport stunproto.RequestedTransport
+	if err := transport.GetFrom(m); err != nil {
+		return plan, stun.CodeBadRequest
+	}
+	if transport.Protocol != stunproto.ProtoUDP {
+		return plan, stun.CodeUnsupportedTransProto
+	}
+	// Step 4: DONT-FRAGMENT is supported: the relay sockets send with DF
+	// (see openRelay), so it is not treated as unknown.
+	if m.Contains(stun.AttrDontFragment) {
+		if (stunproto.DontFragment{}).GetFrom(m) != nil {
+			return plan, stun.CodeBadRequest
+		}
+		plan.df = true
+	}
+	requested := m.Contains(stun.AttrRequestedAddressFamily)
+	additional := m.Contains(stunproto.AttrAdditionalAddressFamily)
+	// Step 5: "If yes, and the request also contains an EVEN-PORT or
+	// REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY attribute, the
+	// server rejects the request with a 400". The token itself is claimed
+	// with the resources, after the quota check (508 if not valid).
+	if m.Contains(stun.AttrReservationToken) {
+		if m.Contains(stun.AttrEvenPort) || requested || additional {
+			return plan, stun.CodeBadRequest
+		}
+		var tok stunproto.ReservationToken
+		if tok.GetFrom(m) != nil {
+			return plan, stun.CodeBadRequest
+		}
+		t := allocation.Token(tok)
+		plan.token = &t
+		return plan, 0
+	}
+	// Step 6: both family attributes → 400.
+	if requested && additional {
+		return plan, stun.CodeBadRequest
+	}
+	// Step 7: REQUESTED-ADDRESS-FAMILY (RFC 6156 §4.2): a family the server
+	// does not offer → 440; without it, IPv4.
+	if requested {
+		var fam stunproto.RequestedAddressFamily
+		switch err := fam.GetFrom(m); {
+		case errors.Is(err, stunproto.ErrBadFamily):
+			return plan, stun.CodeAddrFamilyNotSupported
+		case err != nil:
+			return plan, stun.CodeBadRequest
+		}
+		plan.primary = familyIndex(uint8(fam))
+		if !w.env.families[plan.primary].offered() {
+			return plan, stun.CodeAddrFamilyNotSupported
+		}
+	}
+	// Step 8: EVEN-PORT; with the R bit, not together with
+	// ADDITIONAL-ADDRESS-FAMILY (400). Whether the pair is free is found
+	// out when the ports are taken (508).
+	if m.Contains(stun.AttrEvenPort) {
+		var ep stunproto.EvenPort
+		if err := ep.GetFrom(m); err != nil {
+			return plan, stun.CodeBadRequest
+		}
+		plan.choice = evenPort
+		if ep.ReservePort {
+			if additional {
+				return plan, stun.CodeBadRequest
+			}
+			plan.choice = evenPair
+		}
+	}
+	// Step 9: ADDITIONAL-ADDRESS-FAMILY: "the attribute value of 0x02 (IPv6
+	// address) is the only valid value" (§18.11), anything else is a 400.
+	// Whether an IPv6 address can be given is decided in openSession.
+	if additional {
+		var fam stunproto.AdditionalAddressFamily
+		if err := fam.GetFrom(m); err != nil || uint8(fam) != stunproto.FamilyIPv6 {
+			return plan, stun.CodeBadRequest
+		}
+		plan.additional = true
+	}
+	return plan, 0
+}
+
+// openSession takes the relayed addresses plan asks for, binds their
+// sockets and records the allocation. On error everything taken so far is
+// given back.
+func (w *worker) openSession(r *request, plan allocPlan, owner string) (*session, error) {
 	var lifetime stunproto.Lifetime
 	present := lifetime.GetFrom(r.m) == nil
 	a := &allocation.Allocation{
@@ -130,40 +179,105 @@ func (w *worker) openSession(r *request, even bool, owner string) (*session, err
 	a.Refresh(w.env.alloc.Lifetime(lifetime.Duration, present), r.now)
 	s := &session{alloc: a, client: r.l, owner: owner}
 	a.Relay = s
-	for range bindAttempts {
-		take := w.env.pool.Take
-		if even {
-			take = w.env.pool.TakeEven
+	var err error
+	switch {
+	case plan.token != nil:
+		err = w.claimReservation(s, *plan.token, plan.df, r)
+	case plan.additional:
+		err = w.openDual(s, plan)
+	default:
+		err = w.openRelay(s, plan.primary, plan.choice, plan.df)
+		if err == nil && plan.choice == evenPair {
+			err = w.reserveNext(s, plan.primary, r)
 		}
-		port, err := take()
-		if err != nil {
-			return nil, err
-		}
-		addr := netip.AddrPortFrom(w.env.relayAddr, uint16(port))
-		sock, err := w.relays.open(addr, s)
-		if errors.Is(err, datapath.ErrAddrInUse) {
-			// Another program holds the port: take it out of the pool.
-			w.env.pool.Quarantine(port)
-			w.env.log.Warn("relay port in use by another program; taken out of the pool", "port", port)
-			continue
-		}
-		if err != nil {
-			// Out of file descriptors or memory: the port itself is fine.
-			w.env.pool.Release(port)
-			return nil, err
-		}
-		s.relay, s.port, a.Relayed = sock, port, addr
-		if err := w.table.Insert(a); err != nil {
-			w.relays.close(s)
-			w.env.pool.Release(port)
-			return nil, err
-		}
-		return s, nil
 	}
-	return nil, errNoBindablePort
+	if err != nil {
+		return nil, err
+	}
+	for _, rl := range s.relays {
+		switch {
+		case rl.sock == nil:
+		case !a.Relayed.IsValid():
+			a.Relayed = rl.addr
+		default:
+			a.Additional = rl.addr
+		}
+	}
+	if err := w.table.Insert(a); err != nil {
+		w.closeRelays(s)
+		return nil, err
+	}
+	return s, nil
 }
 
-var errNoBindablePort = errors.New("server: no bindable relay port")
+// openDual opens one IPv4 and one IPv6 relayed address (RFC 8656 §7.2 step
+// 9). "If the server can partially meet the request, i.e., if it can only
+// allocate one relayed transport address of a specific address type, then it
+// includes ADDRESS-ERROR-CODE attribute in the success response [...] 440
+// (Address Family not Supported) or 508 (Insufficient Capacity)". Only when
+// neither family can be given does the request fail (508).
+func (w *worker) openDual(s *session, plan allocPlan) error {
+	var errs [families]error
+	for fam := range families {
+		if !w.env.families[fam].offered() {
+			s.addrErr = addressError(fam, stun.CodeAddrFamilyNotSupported)
+			errs[fam] = errFamilyNotOffered
+			continue
+		}
+		if errs[fam] = w.openRelay(s, fam, plan.choice, plan.df); errs[fam] != nil {
+			s.addrErr = addressError(fam, stun.CodeInsufficientCapacity)
+		}
+	}
+	if errs[famV4] != nil && errs[famV6] != nil {
+		return errors.Join(errs[:]...)
+	}
+	return nil
+}
+
+// addressError is the ADDRESS-ERROR-CODE for family index fam.
+func addressError(fam int, code stun.ErrorCode) stunproto.AddressErrorCode {
+	reason := "Insufficient Capacity"
+	if code == stun.CodeAddrFamilyNotSupported {
+		reason = "Address Family not Supported"
+	}
+	return stunproto.AddressErrorCode{Family: stunFamilies[fam], Code: code, Reason: reason}
+}
+
+// claimReservation gives s the relayed address reserved under tok. RFC 8656
+// §7.2 step 5: the token must be valid ("in range and has not expired, and
+// the corresponding relayed transport address is still available"), else
+// 508. The reserved port is already taken from the pool; if it can no
+// longer be bound, it is given back (or quarantined when another program
+// holds it).
+func (w *worker) claimReservation(s *session, tok allocation.Token, df bool, r *request) error {
+	addr, err := w.env.reservations.Claim(tok, r.now)
+	if err != nil {
+		return err
+	}
+	fam := familyOf(addr.Addr())
+	if err := w.bindRelay(s, fam, addr, df); err != nil {
+		w.giveBack(fam, addr, err)
+		return err
+	}
+	return nil
+}
+
+// reserveNext reserves the port after the even relayed port of s, which
+// openRelay took with it, for a later Allocate with the token, and records
+// the token for the response (RFC 8656 §7.2: "the relayed transport address
+// with port N+1 is assigned a token and reserved for a future allocation").
+func (w *worker) reserveNext(s *session, fam int, r *request) error {
+	even := s.relays[fam].addr
+	addr := netip.AddrPortFrom(even.Addr(), even.Port()+1)
+	tok, err := w.env.reservations.Reserve(addr, r.now)
+	if err != nil {
+		w.env.release(addr)
+		w.closeRelays(s)
+		return err
+	}
+	s.token, s.reserved = stunproto.ReservationToken(tok), true
+	return nil
+}
 
 // quotaOwner names whom an allocation counts against: the identity of an
 // ephemeral credential (each issued credential has a new username, so
@@ -177,13 +291,25 @@ func quotaOwner(res *auth.Result) string {
 }
 
 // allocateSuccess writes the success response of RFC 8656 §7.2: the relayed
-// address, the granted lifetime and the client's reflexive address.
+// address or addresses (IPv4 first), the granted lifetime, the token of a
+// reserved port, the client's reflexive address and, for a dual allocation
+// that could be met only in half, ADDRESS-ERROR-CODE.
 func (w *worker) allocateSuccess(r *request, s *session) {
-	w.succeed(r,
-		&stunproto.XORRelayedAddress{Addr: s.alloc.Relayed},
-		stunproto.Lifetime{Duration: s.alloc.Expires().Sub(r.now)},
-		&stunproto.XORMappedAddress{Addr: r.ft.Client},
-	)
+	attrs := make([]stun.Setter, 0, 6)
+	for _, rl := range s.relays {
+		if rl.sock != nil {
+			attrs = append(attrs, &stunproto.XORRelayedAddress{Addr: rl.addr})
+		}
+	}
+	attrs = append(attrs, stunproto.Lifetime{Duration: s.alloc.Expires().Sub(r.now)})
+	if s.reserved {
+		attrs = append(attrs, s.token)
+	}
+	attrs = append(attrs, &stunproto.XORMappedAddress{Addr: r.ft.Client})
+	if s.addrErr.Code != 0 {
+		attrs = append(attrs, s.addrErr)
+	}
+	w.succeed(r, attrs...)
 }
 
 // closeSession removes s from the table and ends it.
@@ -192,16 +318,16 @@ func (w *worker) closeSession(s *session, reason string) {
 	w.endSession(s, reason)
 }
 
-// endSession releases what s holds: its socket, port and quota.
+// endSession releases what s holds: its sockets, ports and quota.
 func (w *worker) endSession(s *session, reason string) {
-	w.relays.close(s)
-	w.env.pool.Release(s.port)
+	w.closeRelays(s)
 	w.env.quota.Release(s.owner)
 	w.c.allocations.Add(-1)
 	rec := Record{
 		Username:        s.alloc.Username,
 		Client:          s.alloc.FiveTuple.Client,
 		Relayed:         s.alloc.Relayed,
+		Additional:      s.alloc.Additional,
 		End:             w.env.clock.Now(),
 		Reason:          reason,
 		ToPeerPackets:   s.alloc.Counters.ToPeerPackets.Load(),

@@ -14,7 +14,12 @@ import (
 // (turnutils_uclient from Debian's coturn package), a TURN implementation
 // that shares no code with avedge or pion. It sends Send indications (-s):
 // its channel numbers come from RFC 5766's wider range, which RFC 8656 no
-// longer allows; and it asks for no RTCP pair (-c).
+// longer allows. The cases cover RTP/RTCP port pairs (EVEN-PORT with the R
+// bit for RTP, RESERVATION-TOKEN for RTCP, which goes to the peer's next
+// port), DONT-FRAGMENT (-g) and IPv6 relayed addresses (-x). Its dual
+// allocations (-Z) are left out: it sends ADDITIONAL-ADDRESS-FAMILY with
+// the pre-RFC draft code point 0x8032, where RFC 8656 §18.11 assigns 0x8000,
+// so avedge gives it an IPv4-only allocation and its IPv6 Refresh gets 443.
 func TestCoturnClient(t *testing.T) {
 	uclient, err := exec.LookPath("turnutils_uclient")
 	if err != nil {
@@ -23,21 +28,72 @@ func TestCoturnClient(t *testing.T) {
 		}
 		t.Skip("skipping: turnutils_uclient not installed (apt-get install coturn, or run scripts/install-test-deps)")
 	}
-	e := newTestEdge(t, nil)
+	for _, tc := range []struct {
+		name   string
+		flags  []string
+		peerIP string
+		ipv6   bool
+		pairs  bool // allocations come in RTP/RTCP pairs of relayed ports
+	}{
+		{"no RTCP", []string{"-c"}, "127.0.0.1", false, false},
+		{"RTP/RTCP pairs", nil, "127.0.0.1", false, true},
+		{"DONT-FRAGMENT", []string{"-c", "-g"}, "127.0.0.1", false, false},
+		{"IPv6 relay", []string{"-c", "-x"}, "::1", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each case has its own edge and ports
+			mod := func(*Options) {}
+			if tc.ipv6 {
+				requireIPv6(t)
+				mod = withIPv6
+			}
+			e := newTestEdge(t, mod)
+			coturnRun(t, e, uclient, tc.peerIP, tc.flags)
+			if tc.pairs {
+				wantPair(t, e)
+			}
+		})
+	}
+}
+
+// wantPair stops e and checks that among its allocations were an RTP/RTCP
+// pair: an even relayed port and the next one, which the client got with
+// the RESERVATION-TOKEN of the first. (turnutils_uclient's second RTP
+// allocation reserves a port it never claims.)
+func wantPair(t *testing.T, e *testEdge) {
+	t.Helper()
+	e.srv.Close()
+	ports := map[uint16]bool{}
+	for len(e.ended) > 0 {
+		ports[(<-e.ended).Relayed.Port()] = true
+	}
+	for port := range ports {
+		if port%2 == 0 && ports[port+1] {
+			return
+		}
+	}
+	t.Fatalf("relayed ports %v: no even/odd pair", ports)
+}
+
+// coturnRun runs turnutils_uclient with two clients of 50 messages each
+// against e, relaying to echo peers on peerIP (an RTP/RTCP pair of ports),
+// and checks that every message came back through the relay.
+func coturnRun(t *testing.T, e *testEdge, uclient, peerIP string, flags []string) {
 	u, p := e.credential("coturn-client", time.Hour)
-	echo := newEchoPeer(t, "127.0.0.1")
+	echo, _ := newEchoPeerPair(t, peerIP)
 
 	const clients, messages = 2, 50
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, uclient, "-s", "-c",
-		"-u", u, "-w", p,
+	args := append([]string{"-s"}, flags...)
+	args = append(args, "-u", u, "-w", p,
 		"-p", strconv.Itoa(int(e.addr.Port())),
-		"-e", "127.0.0.1", "-r", strconv.Itoa(int(echo.addr().Port())),
+		"-e", peerIP, "-r", strconv.Itoa(int(echo.addr().Port())),
 		"-n", strconv.Itoa(messages), "-m", strconv.Itoa(clients), "-l", "170", "-z", "5",
-		"127.0.0.1").CombinedOutput()
+		"127.0.0.1")
+	out, err := exec.CommandContext(ctx, uclient, args...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("turnutils_uclient: %v\n%s", err, out)
+		t.Fatalf("turnutils_uclient %v: %v\n%s", args, err, out)
 	}
 	// The last "tot_send_msgs=N, tot_recv_msgs=M" line holds the totals.
 	var sent, received int

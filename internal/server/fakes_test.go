@@ -12,20 +12,30 @@ import (
 	"github.com/avedge/avedge/internal/clock"
 )
 
-// fakeSocket records the last datagram written to it, without allocating.
+// fakeSocket records the last datagram written to it, with its TOS byte,
+// and how often DF was switched on, without allocating.
 type fakeSocket struct {
-	addr   netip.AddrPort
-	writes int
-	last   [65536]byte
-	n      int
-	to     netip.AddrPort
-	closed bool
+	addr    netip.AddrPort
+	writes  int
+	last    [65536]byte
+	n       int
+	to      netip.AddrPort
+	tos     uint8
+	dfCalls int
+	df      bool
+	closed  bool
 }
 
-func (f *fakeSocket) WriteTo(b []byte, to netip.AddrPort) error {
+func (f *fakeSocket) WriteTo(b []byte, to netip.AddrPort) error { return f.WriteToTOS(b, to, 0) }
+func (f *fakeSocket) WriteToTOS(b []byte, to netip.AddrPort, tos uint8) error {
 	f.writes++
 	f.n = copy(f.last[:], b)
-	f.to = to
+	f.to, f.tos = to, tos
+	return nil
+}
+func (f *fakeSocket) SetDontFragment(on bool) error {
+	f.dfCalls++
+	f.df = on
 	return nil
 }
 func (f *fakeSocket) LocalAddr() netip.AddrPort { return f.addr }
@@ -39,7 +49,7 @@ func (r *fakeRelays) open(addr netip.AddrPort, _ *session) (socket, error) {
 	r.opened++
 	return &fakeSocket{addr: addr}, nil
 }
-func (r *fakeRelays) close(s *session) { _ = s.relay.Close() }
+func (r *fakeRelays) close(sock socket) { _ = sock.Close() }
 
 // socketFreeWorker is a worker with fake sockets: a listener on
 // 127.0.0.1:3478, and one allocation for client with channel 0x4000 bound to
@@ -68,6 +78,10 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	pool6, err := allocation.NewPortPool(40000, 40099, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	authn, err := auth.NewAuthenticator(auth.Options{
 		Realm: testRealm, Keyring: keyring, MaxCredentialLifetime: 8 * time.Hour,
 		Nonces: auth.NewNonces([]byte("nonce-key-0123456789abcdef"), 10*time.Minute, clk), Clock: clk,
@@ -76,14 +90,17 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 		tb.Fatal(err)
 	}
 	env := &shared{
-		auth:      authn,
-		policy:    loopbackPolicy(),
-		pool:      pool,
-		quota:     allocation.NewQuota(12, 100),
-		alloc:     allocation.DefaultConfig(),
-		relayAddr: netip.MustParseAddr("127.0.0.1"),
-		clock:     clk,
-		log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		auth:   authn,
+		policy: loopbackPolicy(),
+		families: [families]relayFamily{
+			famV4: {addr: netip.MustParseAddr("127.0.0.1"), pool: pool},
+			famV6: {addr: netip.MustParseAddr("::1"), pool: pool6},
+		},
+		reservations: allocation.NewReservations(200, 0, nil),
+		quota:        allocation.NewQuota(12, 100),
+		alloc:        allocation.DefaultConfig(),
+		clock:        clk,
+		log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	w := newWorker(env, &fakeRelays{})
 	lsock := &fakeSocket{addr: netip.MustParseAddrPort("127.0.0.1:3478")}
@@ -104,7 +121,8 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 		Username:  f.username,
 	}
 	a.Refresh(time.Hour, now)
-	f.s = &session{alloc: a, relay: &fakeSocket{addr: a.Relayed}, client: l, port: 40001}
+	f.s = &session{alloc: a, client: l}
+	f.s.relays[famV4] = relay{sock: &fakeSocket{addr: a.Relayed}, addr: a.Relayed}
 	a.Relay = f.s
 	if err := w.table.Insert(a); err != nil {
 		tb.Fatal(err)

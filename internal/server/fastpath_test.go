@@ -22,7 +22,7 @@ func packetBuf(datagram []byte) ([]byte, int, int) {
 
 func TestFastPathDoesNotAllocate(t *testing.T) {
 	f := newSocketFreeWorker(t)
-	relay := f.s.relay.(*fakeSocket)
+	relay := f.s.relays[famV4].sock.(*fakeSocket)
 	other := netip.MustParseAddrPort("127.0.0.1:50002")
 	if err := f.s.alloc.AddPermission(other.Addr(), f.clk.Now()); err != nil {
 		t.Fatal(err)
@@ -32,6 +32,10 @@ func TestFastPathDoesNotAllocate(t *testing.T) {
 	send := stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication),
 		peerAttr(f.peer), stunproto.Data(make([]byte, audioPayload)))
 	sbuf, soff, sn := packetBuf(send.Raw)
+	sendDF := stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication),
+		peerAttr(f.peer), stunproto.Data(make([]byte, audioPayload)), stunproto.DontFragment{})
+	dfbuf, dfoff, dfn := packetBuf(sendDF.Raw)
+	const ef = 0xB8 // DSCP EF, carried over in every case
 
 	for _, tc := range []struct {
 		name  string
@@ -40,20 +44,22 @@ func TestFastPathDoesNotAllocate(t *testing.T) {
 		to    netip.AddrPort
 		check func(b []byte) bool
 	}{
-		{"ChannelData client to peer", func() { f.w.handleClient(f.l, f.client, cd, off, n) }, relay, f.peer,
+		{"ChannelData client to peer", func() { f.w.handleClient(f.l, f.client, cd, off, n, ef) }, relay, f.peer,
 			func(b []byte) bool { return len(b) == audioPayload }},
-		{"peer to client as ChannelData", func() { f.w.handlePeer(f.s, f.peer, fromPeer, poff, pn) }, f.lsock, f.client,
+		{"peer to client as ChannelData", func() { f.w.handlePeer(f.s, f.peer, fromPeer, poff, pn, ef) }, f.lsock, f.client,
 			func(b []byte) bool { return len(b) == audioPayload+4 && b[0] == 0x40 && b[1] == 0x00 }},
-		{"peer to client as Data indication", func() { f.w.handlePeer(f.s, other, fromPeer, poff, pn) }, f.lsock, f.client,
+		{"peer to client as Data indication", func() { f.w.handlePeer(f.s, other, fromPeer, poff, pn, ef) }, f.lsock, f.client,
 			func(b []byte) bool { return stunproto.Classify(b) == stunproto.KindSTUN && len(b) > audioPayload+20 }},
-		{"Send indication client to peer", func() { f.w.handleClient(f.l, f.client, sbuf, soff, sn) }, relay, f.peer,
+		{"Send indication client to peer", func() { f.w.handleClient(f.l, f.client, sbuf, soff, sn, ef) }, relay, f.peer,
 			func(b []byte) bool { return len(b) == audioPayload }},
+		{"Send indication with DONT-FRAGMENT", func() { f.w.handleClient(f.l, f.client, dfbuf, dfoff, dfn, ef) }, relay, f.peer,
+			func(b []byte) bool { return len(b) == audioPayload && relay.df }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := tc.out.writes
 			tc.run()
-			if tc.out.writes != before+1 || tc.out.to != tc.to || !tc.check(tc.out.lastWrite()) {
-				t.Fatalf("the packet was not forwarded (%d writes, to %v)", tc.out.writes-before, tc.out.to)
+			if tc.out.writes != before+1 || tc.out.to != tc.to || tc.out.tos != ef || !tc.check(tc.out.lastWrite()) {
+				t.Fatalf("the packet was not forwarded (%d writes, to %v, TOS %#x)", tc.out.writes-before, tc.out.to, tc.out.tos)
 			}
 			before = tc.out.writes
 			if allocs := testing.AllocsPerRun(1000, tc.run); allocs != 0 {
@@ -64,6 +70,9 @@ func TestFastPathDoesNotAllocate(t *testing.T) {
 			}
 		})
 	}
+	if relay.dfCalls != 1 {
+		t.Fatalf("DF switched %d times, want once for the first Send with DONT-FRAGMENT", relay.dfCalls)
+	}
 }
 
 func BenchmarkChannelDataToPeer(b *testing.B) {
@@ -72,7 +81,7 @@ func BenchmarkChannelDataToPeer(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(audioPayload)
 	for b.Loop() {
-		f.w.handleClient(f.l, f.client, buf, off, n)
+		f.w.handleClient(f.l, f.client, buf, off, n, 0)
 	}
 }
 
@@ -82,7 +91,7 @@ func BenchmarkChannelDataToClient(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(audioPayload)
 	for b.Loop() {
-		f.w.handlePeer(f.s, f.peer, buf, off, n)
+		f.w.handlePeer(f.s, f.peer, buf, off, n, 0)
 	}
 }
 
@@ -94,7 +103,7 @@ func BenchmarkSendIndicationToPeer(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(audioPayload)
 	for b.Loop() {
-		f.w.handleClient(f.l, f.client, buf, off, n)
+		f.w.handleClient(f.l, f.client, buf, off, n, 0)
 	}
 }
 
@@ -108,6 +117,6 @@ func BenchmarkDataIndicationToClient(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(audioPayload)
 	for b.Loop() {
-		f.w.handlePeer(f.s, other, buf, off, n)
+		f.w.handlePeer(f.s, other, buf, off, n, 0)
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/netip"
 	"time"
 
@@ -10,9 +11,10 @@ import (
 )
 
 // handleChannelData relays a ChannelData message from a client to the peer
-// bound to its channel (RFC 8656 §12.5): a message on a channel that is not
-// bound, or whose peer lacks a permission, is silently discarded.
-func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte) {
+// bound to its channel (RFC 8656 §12.6): a message on a channel that is not
+// bound, or whose peer lacks a permission, is silently discarded. tos is the
+// TOS byte the message arrived with.
+func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, tos uint8) {
 	num, payload, err := stunproto.ParseChannelData(b)
 	if err != nil {
 		w.c.drop(DropMalformed)
@@ -32,7 +34,7 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte) {
 		w.c.drop(DropNoPermission)
 		return
 	}
-	w.toPeer(s, payload, peer)
+	w.toPeer(s, payload, peer, tos, false)
 }
 
 // liveSession returns the unexpired session of a client's 5-tuple for the
@@ -46,12 +48,13 @@ func (w *worker) liveSession(l *listener, from netip.AddrPort, now time.Time) *s
 	return s
 }
 
-// handleSend relays the DATA of a Send indication (RFC 8656 §11.3): the
+// handleSend relays the DATA of a Send indication (RFC 8656 §11.2): the
 // indication is discarded when there is no allocation, when XOR-PEER-ADDRESS
 // or DATA is missing, when it carries an unknown comprehension-required
-// attribute, or when the peer has no permission. Indications are never
-// answered.
-func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message) {
+// attribute or a malformed DONT-FRAGMENT, or when the peer has no
+// permission. Indications are never answered. tos is the TOS byte the
+// indication arrived with.
+func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message, tos uint8) {
 	now := w.env.clock.Now()
 	s := w.liveSession(l, from, now)
 	if s == nil {
@@ -72,15 +75,47 @@ func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message) {
 		w.c.drop(DropBadIndication)
 		return
 	}
+	// RFC 8656 §11.2: DONT-FRAGMENT asks for the datagram to the peer to
+	// be sent with DF.
+	df := false
+	switch err := (stunproto.DontFragment{}).GetFrom(m); {
+	case err == nil:
+		df = true
+	case !errors.Is(err, stun.ErrAttributeNotFound):
+		w.c.drop(DropBadIndication)
+		return
+	}
 	if !s.alloc.HasPermission(peer.Addr.Addr(), now) {
 		w.c.drop(DropNoPermission)
 		return
 	}
-	w.toPeer(s, data, peer.Addr)
+	w.toPeer(s, data, peer.Addr, tos, df)
 }
 
-func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort) {
-	if err := s.relay.WriteTo(payload, peer); err != nil {
+// toPeer sends payload to peer from the relayed address of the peer's family,
+// with the TOS byte the client's datagram carried (RFC 8656 §14: DSCP and
+// ECN "set the outgoing value to the incoming value"). With df, the relay
+// socket is switched to DF for good first: Linux sets DF on IPv4 only per
+// socket, so once a client asks for it, every later datagram of that relayed
+// address goes out with DF (RFC 8656 §14 prefers copying the client's DF bit
+// otherwise, which a socket cannot do either).
+func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort, tos uint8, df bool) {
+	rl := s.relayFor(peer.Addr())
+	if rl == nil {
+		// Unreachable while permissions are installed only for the
+		// families the allocation has (checkPeer); kept so that a broken
+		// invariant drops a packet instead of crashing the worker.
+		w.c.drop(DropNoPermission)
+		return
+	}
+	if df && !rl.df {
+		if err := rl.sock.SetDontFragment(true); err != nil {
+			w.c.drop(DropSendFailed)
+			return
+		}
+		rl.df = true
+	}
+	if err := rl.sock.WriteToTOS(payload, peer, tos); err != nil {
 		w.c.drop(DropSendFailed)
 		return
 	}
@@ -93,8 +128,9 @@ func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort) {
 // (RFC 8656 §11.5 and §12.6): only from peers with a permission; as ChannelData
 // when a channel is bound to the peer, else as a Data indication. Both are
 // written in place, in the headroom and tailroom that the data path leaves
-// around the payload.
-func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n int) {
+// around the payload, and sent with the TOS byte tos of the peer's datagram
+// (RFC 8656 §14).
+func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	now := w.env.clock.Now()
 	if s.alloc.Expired(now) {
 		w.c.drop(DropNoAllocation)
@@ -121,7 +157,7 @@ func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n 
 			return
 		}
 	}
-	if err := s.client.sock.WriteTo(msg, s.alloc.FiveTuple.Client); err != nil {
+	if err := s.client.sock.WriteToTOS(msg, s.alloc.FiveTuple.Client, tos); err != nil {
 		w.c.drop(DropSendFailed)
 		return
 	}

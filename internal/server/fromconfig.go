@@ -53,6 +53,7 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		Listeners:       listeners,
 		SkipUnavailable: cfg.Development,
 		RelayAddr:       cfg.Relay.Address,
+		RelayAddrV6:     cfg.Relay.AddressV6,
 		PortMin:         cfg.Relay.PortMin,
 		PortMax:         cfg.Relay.PortMax,
 		Allocation: allocation.Config{

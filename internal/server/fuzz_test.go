@@ -29,10 +29,17 @@ func fuzzSeeds(f *socketFreeWorker) [][]byte {
 		stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint).Raw,
 		stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodAllocate, stun.ClassRequest), udpTransport).Raw,
 		signed(stun.MethodAllocate, udpTransport),
+		signed(stun.MethodAllocate, udpTransport, stunproto.EvenPort{ReservePort: true}, stunproto.DontFragment{}),
+		signed(stun.MethodAllocate, udpTransport, stunproto.AdditionalAddressFamily(stunproto.FamilyIPv6)),
+		signed(stun.MethodAllocate, udpTransport, stunproto.RequestedAddressFamily(stunproto.FamilyIPv6)),
+		signed(stun.MethodAllocate, udpTransport, stunproto.ReservationToken{1, 2, 3, 4, 5, 6, 7, 8}),
 		signed(stun.MethodRefresh, stunproto.Lifetime{Duration: 600e9}),
+		signed(stun.MethodRefresh, stunproto.Lifetime{}, stunproto.RequestedAddressFamily(stunproto.FamilyIPv4)),
 		signed(stun.MethodCreatePermission, peer),
 		signed(stun.MethodChannelBind, stunproto.ChannelNumber(0x4001), peer),
 		stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication), peer, stunproto.Data("x")).Raw,
+		stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication), peer, stunproto.Data("x"),
+			stunproto.DontFragment{}).Raw,
 		channelData(0x4000, []byte("media")),
 	}
 }
@@ -50,7 +57,7 @@ func FuzzHandleClient(f *testing.F) {
 		sw := newSocketFreeWorker(t)
 		buf, off, n := packetBuf(data)
 		before := sw.lsock.writes
-		sw.w.handleClient(sw.l, sw.client, buf, off, n)
+		sw.w.handleClient(sw.l, sw.client, buf, off, n, 0)
 		if sw.lsock.writes > before {
 			out := sw.lsock.lastWrite()
 			if stunproto.Classify(out) == stunproto.KindSTUN {
@@ -64,7 +71,7 @@ func FuzzHandleClient(f *testing.F) {
 			}
 		}
 		buf, off, n = packetBuf(data)
-		sw.w.handlePeer(sw.s, sw.peer, buf, off, n)
+		sw.w.handlePeer(sw.s, sw.peer, buf, off, n, 0)
 		if got := sw.lsock.lastWrite(); sw.lsock.writes > before && len(got) == 0 {
 			t.Fatal("empty datagram sent to the client")
 		}

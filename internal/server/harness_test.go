@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,10 +13,12 @@ import (
 	"time"
 
 	"github.com/pion/stun/v3"
+	"golang.org/x/sys/unix"
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/clock"
+	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/stunproto"
 )
@@ -25,6 +28,9 @@ const (
 	ioTimeout    = 5 * time.Second
 	testPortBase = 20000 // below Linux's ephemeral range, so test clients never take a relay port
 	testPortSpan = 16
+	// testPortBlocks keeps relay ports below 32768, where Linux's
+	// ephemeral range starts.
+	testPortBlocks = (32768 - testPortBase) / testPortSpan
 )
 
 var portBlock atomic.Int32
@@ -64,7 +70,10 @@ func newTestEdge(t *testing.T, mod func(*Options)) *testEdge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := testPortBase + int(portBlock.Add(1))*testPortSpan
+	// Blocks are reused after testPortBlocks edges, long after the edge
+	// that had the block stopped, so that -count=N never climbs into the
+	// ephemeral range.
+	base := testPortBase + int(portBlock.Add(1)%testPortBlocks)*testPortSpan
 	e := &testEdge{t: t, clk: clk, secret: secret, ended: make(chan Record, 64)}
 	opts := Options{
 		Software:           "avedge-test",
@@ -141,12 +150,132 @@ type client struct {
 
 func (e *testEdge) newClient(user, pass string) *client {
 	e.t.Helper()
-	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	return e.newClientFrom("127.0.0.1", user, pass)
+}
+
+// newClientFrom is newClient on a socket bound to ip, talking to the edge's
+// listener of ip's family.
+func (e *testEdge) newClientFrom(ip, user, pass string) *client {
+	e.t.Helper()
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(ip), 0)))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { conn.Close() })
-	return &client{t: e.t, conn: conn, server: e.addr, user: user, pass: pass}
+	server := e.addr
+	for _, a := range e.srv.Addrs() {
+		if a.Addr().Is4() == netip.MustParseAddr(ip).Is4() {
+			server = a
+			break
+		}
+	}
+	return &client{t: e.t, conn: conn, server: server, user: user, pass: pass}
+}
+
+// requireIPv6 skips the test when this host cannot bind ::1.
+func requireIPv6(t *testing.T) {
+	t.Helper()
+	probe, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skipf("skipping: this host has no IPv6 loopback (%v)", err)
+	}
+	probe.Close()
+}
+
+// withIPv6 offers IPv6 relayed addresses on ::1 and adds a listener on
+// [::1]:0 next to the IPv4 one.
+func withIPv6(o *Options) {
+	o.RelayAddrV6 = netip.MustParseAddr("::1")
+	o.Listeners = append(o.Listeners, netip.MustParseAddrPort("[::1]:0"))
+}
+
+// relaySockets returns, read on the worker goroutine that owns them, the
+// relay sockets of the allocation of client, so that a test can read their
+// socket options back from the kernel.
+func (e *testEdge) relaySockets(client netip.AddrPort) []*datapath.Conn {
+	e.t.Helper()
+	found := make(chan []*datapath.Conn, len(e.srv.workers))
+	for _, wl := range e.srv.workers {
+		err := wl.dp.Do(func() {
+			var conns []*datapath.Conn
+			wl.w.table.Range(func(a *allocation.Allocation) bool {
+				if a.FiveTuple.Client == client {
+					for _, rl := range a.Relay.(*session).relays {
+						if c, ok := rl.sock.(*datapath.Conn); ok {
+							conns = append(conns, c)
+						}
+					}
+				}
+				return true
+			})
+			found <- conns
+		})
+		if err != nil {
+			e.t.Fatalf("Do: %v", err)
+		}
+	}
+	var all []*datapath.Conn
+	for range e.srv.workers {
+		select {
+		case conns := <-found:
+			all = append(all, conns...)
+		case <-time.After(ioTimeout):
+			e.t.Fatal("a worker did not answer")
+		}
+	}
+	return all
+}
+
+// setTOS marks what conn sends with the IPv4 TOS byte or IPv6 Traffic Class
+// tos and makes the kernel report the marking of what it receives.
+func setTOS(t *testing.T, conn *net.UDPConn, tos int) {
+	t.Helper()
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4 := conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Is4()
+	var optErr error
+	err = rc.Control(func(fd uintptr) {
+		if v4 {
+			if optErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_TOS, tos); optErr == nil {
+				optErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_RECVTOS, 1)
+			}
+			return
+		}
+		if optErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_TCLASS, tos); optErr == nil {
+			optErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_RECVTCLASS, 1)
+		}
+	})
+	if err != nil || optErr != nil {
+		t.Fatalf("setting TOS: %v, %v", err, optErr)
+	}
+}
+
+// readTOS reads one datagram from conn, which setTOS prepared, and returns
+// it with its TOS byte or Traffic Class.
+func readTOS(t *testing.T, conn *net.UDPConn) ([]byte, uint8) {
+	t.Helper()
+	buf, oob := make([]byte, 65536), make([]byte, 128)
+	_ = conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	n, oobn, _, _, err := conn.ReadMsgUDPAddrPort(buf, oob)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		switch {
+		case m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_TOS && len(m.Data) == 1:
+			return buf[:n], m.Data[0]
+		case m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_TCLASS && len(m.Data) == 4:
+			return buf[:n], uint8(binary.NativeEndian.Uint32(m.Data))
+		}
+	}
+	t.Fatal("no TOS control message")
+	return nil, 0
 }
 
 func (c *client) addr() netip.AddrPort { return c.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
@@ -318,6 +447,37 @@ func (c *client) integrity() []stun.Setter {
 func newEchoPeer(t *testing.T, ip string) *peer {
 	t.Helper()
 	p := newPeer(t, ip)
+	p.echo()
+	return p
+}
+
+// newEchoPeerPair is two echo peers on ports P and P+1 of ip, P even, as an
+// RTP/RTCP pair.
+func newEchoPeerPair(t *testing.T, ip string) (rtp, rtcp *peer) {
+	t.Helper()
+	for range 20 {
+		rtp = newPeer(t, ip)
+		port := rtp.addr().Port()
+		if port%2 != 0 || port == 65535 {
+			continue
+		}
+		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(rtp.addr().Addr(), port+1)))
+		if err != nil {
+			continue
+		}
+		t.Cleanup(func() { conn.Close() })
+		rtcp = &peer{t: t, conn: conn}
+		rtp.echo()
+		rtcp.echo()
+		return rtp, rtcp
+	}
+	t.Fatal("no free even/odd port pair for an echo peer")
+	return nil, nil
+}
+
+// echo sends every datagram p receives back to where it came from, until
+// the test ends and p's socket is closed.
+func (p *peer) echo() {
 	go func() {
 		buf := make([]byte, 1500)
 		for {
@@ -328,5 +488,4 @@ func newEchoPeer(t *testing.T, ip string) *peer {
 			_, _ = p.conn.WriteToUDPAddrPort(buf[:n], from)
 		}
 	}()
-	return p
 }

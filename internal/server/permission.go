@@ -11,10 +11,13 @@ import (
 )
 
 // checkPeer applies the family rule (443) and the peer policy (403) to a
-// peer address, answering r on failure.
+// peer address, answering r on failure. RFC 8656 §10.2 and §12.2: a peer
+// address of a family the allocation has no relayed address of gets 443; a
+// dual allocation accepts peers of both families, each relayed through the
+// relayed address of its own family.
 func (w *worker) checkPeer(r *request, s *session, peer netip.AddrPort) bool {
 	ip := peer.Addr()
-	if ip.Unmap().Is4() != s.alloc.Relayed.Addr().Is4() {
+	if s.relayFor(ip) == nil {
 		w.fail(r, stun.CodePeerAddrFamilyMismatch)
 		return false
 	}

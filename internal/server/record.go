@@ -12,6 +12,9 @@ type Record struct {
 	// Client and Relayed are the client's transport address and the
 	// relayed address the server gave it.
 	Client, Relayed netip.AddrPort
+	// Additional is the second relayed address of a dual allocation (IPv6
+	// next to an IPv4 Relayed), or the zero AddrPort.
+	Additional netip.AddrPort
 	// End is when the allocation ended and Reason why ("refresh 0",
 	// "expired", "shutdown").
 	End    time.Time

@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -119,4 +121,21 @@ func TestCloseWhileRunning(t *testing.T) {
 		t.Fatalf("Run after Close: %v, want ErrStarted", err)
 	}
 	e.srv.Close() // again: no effect, no hang
+}
+
+// TestListenerAddressInUse: a second server on the same address fails to
+// start instead of sharing the port through SO_REUSEPORT.
+func TestListenerAddressInUse(t *testing.T) {
+	e := newTestEdge(t, nil)
+	opts := e.opts
+	opts.Listeners = []netip.AddrPort{e.addr}
+	opts.OnAllocationEnd = nil
+	srv, err := New(opts)
+	if err == nil {
+		srv.Close()
+		t.Fatalf("a second server bound %v", e.addr)
+	}
+	if !errors.Is(err, datapath.ErrAddrInUse) {
+		t.Fatalf("err = %v, want ErrAddrInUse", err)
+	}
 }

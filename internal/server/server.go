@@ -35,11 +35,18 @@ type Options struct {
 	// Listeners are the UDP addresses clients reach; port 0 picks a free port.
 	Listeners []netip.AddrPort
 	// SkipUnavailable skips a listener whose address the host lacks (such as
-	// ::1 on a host without IPv6) instead of failing.
+	// ::1 on a host without IPv6) instead of failing, and likewise stops
+	// offering IPv6 relayed addresses when RelayAddrV6 cannot be bound.
 	SkipUnavailable bool
 	// RelayAddr is the IPv4 address relay sockets bind to and advertise.
 	RelayAddr netip.Addr
-	// PortMin and PortMax bound the relay port range.
+	// RelayAddrV6, if valid, is the IPv6 address of IPv6 relayed transport
+	// addresses (RFC 8656 §7.2, RFC 6156), which clients ask for with
+	// REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY. The zero Addr
+	// offers IPv4 only: such requests get 440.
+	RelayAddrV6 netip.Addr
+	// PortMin and PortMax bound the relay port range, used on each relay
+	// address.
 	PortMin, PortMax int
 	// Allocation holds lifetimes and per-allocation caps.
 	Allocation allocation.Config
@@ -68,16 +75,23 @@ type Options struct {
 // shared is the read-only environment and the few concurrency-safe pieces
 // that every worker uses.
 type shared struct {
-	software  stun.Setter
-	auth      *auth.Authenticator
-	policy    *policy.PeerPolicy
-	pool      *allocation.PortPool
-	quota     *allocation.Quota
-	alloc     allocation.Config
-	relayAddr netip.Addr
-	clock     clock.Clock
-	log       *slog.Logger
-	onEnd     func(Record)
+	software     stun.Setter
+	auth         *auth.Authenticator
+	policy       *policy.PeerPolicy
+	families     [families]relayFamily // relay address and port pool per family
+	reservations *allocation.Reservations
+	quota        *allocation.Quota
+	alloc        allocation.Config
+	clock        clock.Clock
+	log          *slog.Logger
+	onEnd        func(Record)
+}
+
+// release hands the port of a relayed address back to its family's pool.
+func (e *shared) release(addr netip.AddrPort) {
+	if p := e.families[familyOf(addr.Addr())].pool; p != nil {
+		p.Release(int(addr.Port()))
+	}
 }
 
 // Server is a running STUN/TURN relay over UDP.
@@ -106,7 +120,10 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("server: Auth and Policy are required")
 	}
 	if !opts.RelayAddr.Is4() {
-		return nil, fmt.Errorf("server: relay address %v: only IPv4 relays are supported", opts.RelayAddr)
+		return nil, fmt.Errorf("server: relay address %v: not an IPv4 address", opts.RelayAddr)
+	}
+	if v6 := opts.RelayAddrV6; v6.IsValid() && (!v6.Is6() || v6.Is4In6() || v6.IsUnspecified() || v6.Zone() != "") {
+		return nil, fmt.Errorf("server: IPv6 relay address %v: not a concrete IPv6 address", v6)
 	}
 	log := opts.Logger
 	if log == nil {
@@ -116,21 +133,38 @@ func New(opts Options) (*Server, error) {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	pool, err := allocation.NewPortPool(opts.PortMin, opts.PortMax, nil)
-	if err != nil {
-		return nil, fmt.Errorf("server: relay ports: %w", err)
-	}
 	env := &shared{
-		auth:      opts.Auth,
-		policy:    opts.Policy,
-		pool:      pool,
-		quota:     allocation.NewQuota(opts.AllocationsPerUser, opts.AllocationsTotal),
-		alloc:     opts.Allocation,
-		relayAddr: opts.RelayAddr,
-		clock:     clk,
-		log:       log,
-		onEnd:     opts.OnAllocationEnd,
+		auth:   opts.Auth,
+		policy: opts.Policy,
+		quota:  allocation.NewQuota(opts.AllocationsPerUser, opts.AllocationsTotal),
+		alloc:  opts.Allocation,
+		clock:  clk,
+		log:    log,
+		onEnd:  opts.OnAllocationEnd,
 	}
+	ports := 0
+	for fam, addr := range [families]netip.Addr{famV4: opts.RelayAddr, famV6: opts.RelayAddrV6} {
+		if !addr.IsValid() {
+			continue
+		}
+		if fam == famV6 {
+			if err := probeRelay(addr); err != nil {
+				if !opts.SkipUnavailable || !errors.Is(err, datapath.ErrAddrNotAvailable) {
+					return nil, fmt.Errorf("server: IPv6 relay address: %w", err)
+				}
+				log.Warn("IPv6 relayed addresses not offered: address not available on this host", "address", addr)
+				continue
+			}
+		}
+		pool, err := allocation.NewPortPool(opts.PortMin, opts.PortMax, nil)
+		if err != nil {
+			return nil, fmt.Errorf("server: relay ports: %w", err)
+		}
+		env.families[fam] = relayFamily{addr: addr, pool: pool}
+		ports += pool.Size()
+	}
+	// Each reservation holds a port, so the ports bound the table.
+	env.reservations = allocation.NewReservations(ports, allocation.ReservationHold, nil)
 	if opts.Software != "" {
 		env.software = stun.NewSoftware(opts.Software)
 	}
@@ -156,15 +190,33 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// probeRelay checks that relay sockets can be bound on addr, so that an
+// IPv6 relay address the host lacks (a development edge without IPv6) is
+// found at start and not by every Allocate that asks for IPv6.
+func probeRelay(addr netip.Addr) error {
+	c, err := datapath.ListenUDP(netip.AddrPortFrom(addr, 0), datapath.ListenConfig{})
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
 // listen binds one SO_REUSEPORT socket per worker for each address; the
 // kernel spreads clients over them by their address, so a client's packets
 // always reach the worker that holds its allocation.
 func (s *Server) listen(addrs []netip.AddrPort, skipUnavailable bool) error {
 	for _, addr := range addrs {
+		if err := exclusive(addr); err != nil {
+			if skipUnavailable && errors.Is(err, datapath.ErrAddrNotAvailable) {
+				s.env.log.Warn("listener skipped: address not available on this host", "address", addr)
+				continue
+			}
+			return fmt.Errorf("server: listen udp %v: %w", addr, err)
+		}
 		bound := addr
 		ok := true
 		for i, wl := range s.workers {
-			c, err := datapath.ListenUDP(bound, datapath.ListenConfig{ReusePort: true, RecvBuffer: 4 << 20, SendBuffer: 4 << 20})
+			c, err := datapath.ListenUDP(bound, datapath.ListenConfig{ReusePort: true, RecvBuffer: 4 << 20, SendBuffer: 4 << 20, RecvTOS: true})
 			if err != nil {
 				if i == 0 && skipUnavailable && errors.Is(err, datapath.ErrAddrNotAvailable) {
 					s.env.log.Warn("listener skipped: address not available on this host", "address", addr)
@@ -189,6 +241,23 @@ func (s *Server) listen(addrs []netip.AddrPort, skipUnavailable bool) error {
 		return ErrNoListeners
 	}
 	return nil
+}
+
+// exclusive makes sure no other socket holds addr before the workers bind
+// it with SO_REUSEPORT: the kernel lets any process of the same user join a
+// reuse-port group, so a second edge started by mistake would otherwise
+// silently take a share of the first one's clients. A bind without
+// SO_REUSEPORT fails while anyone holds the port. Port 0 needs no check: the
+// kernel picks a free port.
+func exclusive(addr netip.AddrPort) error {
+	if addr.Port() == 0 {
+		return nil
+	}
+	probe, err := datapath.ListenUDP(addr, datapath.ListenConfig{})
+	if err != nil {
+		return err
+	}
+	return probe.Close()
 }
 
 // Addrs returns the bound client addresses (with the ports the kernel chose
@@ -272,18 +341,22 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// Tick implements datapath.Handler: it ends expired allocations.
+// Tick implements datapath.Handler: it ends expired allocations and hands
+// back the ports of expired reservations.
 func (w *worker) Tick(now time.Time) {
 	w.table.Expire(now, func(a *allocation.Allocation) {
 		w.endSession(a.Relay.(*session), "expired")
 	})
+	w.expireReservations(now)
 }
 
 // dpRelays opens relay sockets on a datapath worker.
 type dpRelays struct{ dp *datapath.Worker }
 
+// open binds a relay socket that reports each datagram's TOS byte, so that
+// the byte can be carried over to the client (RFC 8656 §14).
 func (r *dpRelays) open(addr netip.AddrPort, s *session) (socket, error) {
-	c, err := datapath.ListenUDP(addr, datapath.ListenConfig{})
+	c, err := datapath.ListenUDP(addr, datapath.ListenConfig{RecvTOS: true})
 	if err != nil {
 		return nil, err
 	}
@@ -295,8 +368,8 @@ func (r *dpRelays) open(addr netip.AddrPort, s *session) (socket, error) {
 	return c, nil
 }
 
-func (r *dpRelays) close(s *session) {
-	c, ok := s.relay.(*datapath.Conn)
+func (r *dpRelays) close(sock socket) {
+	c, ok := sock.(*datapath.Conn)
 	if !ok {
 		return
 	}

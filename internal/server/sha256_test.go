@@ -56,11 +56,7 @@ func TestPasswordAlgorithmBidDown(t *testing.T) {
 // TestIPv6Client allocates from a client on ::1: the relayed address is IPv4
 // (RFC 6156 §4.2 default) and media flows to an IPv4 peer.
 func TestIPv6Client(t *testing.T) {
-	probe, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
-	if err != nil {
-		t.Skipf("skipping: this host has no IPv6 loopback (%v)", err)
-	}
-	probe.Close()
+	requireIPv6(t)
 	e := newTestEdge(t, func(o *Options) {
 		o.Listeners = []netip.AddrPort{netip.MustParseAddrPort("[::1]:0")}
 	})

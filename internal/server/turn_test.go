@@ -17,13 +17,24 @@ var udpTransport = stunproto.RequestedTransport{Protocol: stunproto.ProtoUDP}
 // allocate creates an allocation for c and returns its relayed address.
 func (c *client) allocate(attrs ...stun.Setter) netip.AddrPort {
 	c.t.Helper()
+	relayed, _ := c.allocateAll(attrs...)
+	if len(relayed) != 1 {
+		c.t.Fatalf("%d relayed addresses, want 1", len(relayed))
+	}
+	return relayed[0]
+}
+
+// allocateAll creates an allocation for c and returns every relayed address
+// of the success response, with the response.
+func (c *client) allocateAll(attrs ...stun.Setter) ([]netip.AddrPort, *stun.Message) {
+	c.t.Helper()
 	r := c.do(stun.MethodAllocate, append([]stun.Setter{udpTransport}, attrs...)...)
 	wantCode(c.t, r, 0)
-	var relayed stunproto.XORRelayedAddress
-	if err := relayed.GetFrom(r); err != nil {
-		c.t.Fatalf("no XOR-RELAYED-ADDRESS: %v", err)
+	relayed, err := stunproto.RelayedAddresses(r, nil)
+	if err != nil {
+		c.t.Fatalf("XOR-RELAYED-ADDRESS: %v", err)
 	}
-	return relayed.Addr
+	return relayed, r
 }
 
 func TestBinding(t *testing.T) {
@@ -190,10 +201,20 @@ func TestAllocateRejections(t *testing.T) {
 	}{
 		{"no REQUESTED-TRANSPORT", nil, stun.CodeBadRequest},
 		{"TCP transport", []stun.Setter{stunproto.RequestedTransport{Protocol: stunproto.ProtoTCP}}, stun.CodeUnsupportedTransProto},
-		{"IPv6 family", []stun.Setter{udpTransport, stunproto.RequestedAddressFamily(stunproto.FamilyIPv6)}, stun.CodeAddrFamilyNotSupported},
-		{"DONT-FRAGMENT", []stun.Setter{udpTransport, stunproto.DontFragment{}}, stun.CodeUnknownAttribute},
+		{"IPv6 family not offered", []stun.Setter{udpTransport, stunproto.RequestedAddressFamily(stunproto.FamilyIPv6)}, stun.CodeAddrFamilyNotSupported},
+		{"unknown family", []stun.Setter{udpTransport, stunproto.RequestedAddressFamily(3)}, stun.CodeAddrFamilyNotSupported},
+		{"malformed family", []stun.Setter{udpTransport, stun.RawAttribute{Type: stun.AttrRequestedAddressFamily, Value: []byte{1}}}, stun.CodeBadRequest},
+		{"both family attributes", []stun.Setter{udpTransport, stunproto.RequestedAddressFamily(stunproto.FamilyIPv4), stunproto.AdditionalAddressFamily(stunproto.FamilyIPv6)}, stun.CodeBadRequest},
+		{"additional family IPv4", []stun.Setter{udpTransport, stunproto.AdditionalAddressFamily(stunproto.FamilyIPv4)}, stun.CodeBadRequest},
+		{"additional family unknown", []stun.Setter{udpTransport, stunproto.AdditionalAddressFamily(3)}, stun.CodeBadRequest},
+		{"EVEN-PORT R with additional family", []stun.Setter{udpTransport, stunproto.EvenPort{ReservePort: true}, stunproto.AdditionalAddressFamily(stunproto.FamilyIPv6)}, stun.CodeBadRequest},
+		{"malformed EVEN-PORT", []stun.Setter{udpTransport, stun.RawAttribute{Type: stun.AttrEvenPort, Value: []byte{0x80, 0}}}, stun.CodeBadRequest},
+		{"malformed DONT-FRAGMENT", []stun.Setter{udpTransport, stun.RawAttribute{Type: stun.AttrDontFragment, Value: []byte{1}}}, stun.CodeBadRequest},
 		{"unknown reservation token", []stun.Setter{udpTransport, stunproto.ReservationToken{1, 2, 3, 4, 5, 6, 7, 8}}, stun.CodeInsufficientCapacity},
+		{"malformed reservation token", []stun.Setter{udpTransport, stun.RawAttribute{Type: stun.AttrReservationToken, Value: []byte{1, 2, 3, 4}}}, stun.CodeBadRequest},
 		{"token with EVEN-PORT", []stun.Setter{udpTransport, stunproto.ReservationToken{1}, stunproto.EvenPort{}}, stun.CodeBadRequest},
+		{"token with requested family", []stun.Setter{udpTransport, stunproto.ReservationToken{1}, stunproto.RequestedAddressFamily(stunproto.FamilyIPv4)}, stun.CodeBadRequest},
+		{"token with additional family", []stun.Setter{udpTransport, stunproto.ReservationToken{1}, stunproto.AdditionalAddressFamily(stunproto.FamilyIPv6)}, stun.CodeBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u, p := e.credential("alice", time.Hour)

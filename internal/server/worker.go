@@ -14,6 +14,11 @@ import (
 // it; tests and fuzz targets use fakes.
 type socket interface {
 	WriteTo(b []byte, to netip.AddrPort) error
+	// WriteToTOS sends b with the TOS byte or Traffic Class tos (0: the
+	// default), so that DSCP and ECN markings cross the relay.
+	WriteToTOS(b []byte, to netip.AddrPort, tos uint8) error
+	// SetDontFragment(true) makes the socket send every datagram with DF.
+	SetDontFragment(on bool) error
 	LocalAddr() netip.AddrPort
 	Close() error
 }
@@ -24,14 +29,38 @@ type listener struct {
 	addr netip.AddrPort
 }
 
-// session ties an allocation to its relay socket and to the listener that
-// answers its client.
+// relay is one relayed transport address of a session and its socket.
+type relay struct {
+	sock socket // nil when the session has no relayed address of this family
+	addr netip.AddrPort
+	df   bool // DF was set on sock (RFC 8656 §7.2 step 4, §11.2)
+}
+
+// session ties an allocation to its relay sockets, at most one per address
+// family (two for a dual allocation), and to the listener that answers its
+// client.
 type session struct {
 	alloc  *allocation.Allocation
-	relay  socket
+	relays [families]relay // indexed by famV4 and famV6
 	client *listener
-	port   int
 	owner  string // whom the allocation counts against in the quota
+	// What the Allocate success response carried besides the addresses,
+	// kept to answer a retransmission identically: the token of the
+	// reserved next port (EVEN-PORT R=1) and why half of a dual
+	// allocation is missing.
+	token    stunproto.ReservationToken
+	reserved bool
+	addrErr  stunproto.AddressErrorCode // Code 0 when none
+}
+
+// relayFor returns the relay of s that serves peers of ip's family, or nil
+// when s has no relayed address of that family.
+func (s *session) relayFor(ip netip.Addr) *relay {
+	r := &s.relays[familyOf(ip)]
+	if r.sock == nil {
+		return nil
+	}
+	return r
 }
 
 // relayOpener binds relay sockets for a worker and registers them so that
@@ -39,8 +68,8 @@ type session struct {
 type relayOpener interface {
 	// open binds a UDP socket on addr whose packets are delivered with s as owner.
 	open(addr netip.AddrPort, s *session) (socket, error)
-	// close deregisters and closes the relay socket of s.
-	close(s *session)
+	// close deregisters and closes a relay socket that open returned.
+	close(sock socket)
 }
 
 // worker is the per-core request handler and forwarder. Everything in it is
@@ -55,6 +84,7 @@ type worker struct {
 	unknown   []stun.AttrType
 	peers     []netip.AddrPort
 	ips       []netip.Addr
+	expired   []netip.AddrPort // scratch for expireReservations
 	txSeq     uint64
 
 	c counters
@@ -74,32 +104,33 @@ func newWorker(env *shared, relays relayOpener) *worker {
 }
 
 // HandlePacket implements datapath.Handler: it routes a datagram to the
-// client side or the peer side by the socket it arrived on.
-func (w *worker) HandlePacket(c *datapath.Conn, from netip.AddrPort, buf []byte, off, n int) {
+// client side or the peer side by the socket it arrived on, with the TOS
+// byte it arrived with, which the forwarders carry over (RFC 8656 §14).
+func (w *worker) HandlePacket(c *datapath.Conn, from netip.AddrPort, buf []byte, off, n int, meta datapath.Meta) {
 	switch o := c.Owner.(type) {
 	case *session:
-		w.handlePeer(o, from, buf, off, n)
+		w.handlePeer(o, from, buf, off, n, meta.TOS)
 	case *listener:
-		w.handleClient(o, from, buf, off, n)
+		w.handleClient(o, from, buf, off, n, meta.TOS)
 	}
 }
 
-// handleClient handles one datagram from a client: ChannelData is forwarded
-// without STUN parsing; STUN goes to the request and indication handlers;
-// anything else is dropped and counted.
-func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off, n int) {
+// handleClient handles one datagram from a client, which arrived with the
+// TOS byte tos: ChannelData is forwarded without STUN parsing; STUN goes to
+// the request and indication handlers; anything else is dropped and counted.
+func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	b := buf[off : off+n]
 	switch stunproto.Classify(b) {
 	case stunproto.KindChannelData:
-		w.handleChannelData(l, from, b)
+		w.handleChannelData(l, from, b, tos)
 	case stunproto.KindSTUN:
-		w.handleSTUN(l, from, b)
+		w.handleSTUN(l, from, b, tos)
 	default:
 		w.c.drop(DropMalformed)
 	}
 }
 
-func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte) {
+func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte, tos uint8) {
 	req := w.req
 	req.Raw = append(req.Raw[:0], b...)
 	if err := req.Decode(); err != nil {
@@ -117,7 +148,7 @@ func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte) {
 		w.handleRequest(l, from, req)
 	case stun.ClassIndication:
 		if req.Type.Method == stun.MethodSend {
-			w.handleSend(l, from, req)
+			w.handleSend(l, from, req, tos)
 			return
 		}
 		w.c.drop(DropUnexpected)

@@ -123,6 +123,35 @@ func TestAttributeRoundTrip(t *testing.T) {
 			},
 		},
 		{
+			name: "additional-address-family v6", in: AdditionalAddressFamily(FamilyIPv6),
+			typ: AttrAdditionalAddressFamily, wire: []byte{2, 0, 0, 0}, out: new(AdditionalAddressFamily),
+			check: func(t *testing.T, g stun.Getter) {
+				if got := *g.(*AdditionalAddressFamily); got != AdditionalAddressFamily(FamilyIPv6) {
+					t.Errorf("family = %d", got)
+				}
+			},
+		},
+		{
+			name: "address-error-code 440", in: AddressErrorCode{Family: FamilyIPv6, Code: stun.CodeAddrFamilyNotSupported, Reason: "Address Family not Supported"},
+			typ: AttrAddressErrorCode, wire: append([]byte{2, 0, 4, 40}, "Address Family not Supported"...), out: new(AddressErrorCode),
+			check: func(t *testing.T, g stun.Getter) {
+				want := AddressErrorCode{Family: FamilyIPv6, Code: 440, Reason: "Address Family not Supported"}
+				if got := *g.(*AddressErrorCode); got != want {
+					t.Errorf("got %+v, want %+v", got, want)
+				}
+			},
+		},
+		{
+			name: "address-error-code 508 no reason", in: AddressErrorCode{Family: FamilyIPv4, Code: stun.CodeInsufficientCapacity},
+			typ: AttrAddressErrorCode, wire: []byte{1, 0, 5, 8}, out: &AddressErrorCode{Reason: "stale"},
+			check: func(t *testing.T, g stun.Getter) {
+				want := AddressErrorCode{Family: FamilyIPv4, Code: 508}
+				if got := *g.(*AddressErrorCode); got != want {
+					t.Errorf("got %+v, want %+v", got, want)
+				}
+			},
+		},
+		{
 			name: "password-algorithm sha256", in: PasswordAlgorithm{Algorithm: AlgSHA256},
 			typ: stun.AttrPasswordAlgorithm, wire: []byte{0, 2, 0, 0}, out: new(PasswordAlgorithm),
 			check: func(t *testing.T, g stun.Getter) {
@@ -176,6 +205,7 @@ func TestAttributeAbsent(t *testing.T) {
 		new(RequestedTransport), new(Lifetime), new(ChannelNumber), new(Data), DontFragment{},
 		new(EvenPort), new(ReservationToken), new(RequestedAddressFamily), new(PasswordAlgorithm),
 		new(PasswordAlgorithms), new(XORPeerAddress), new(XORRelayedAddress), new(XORMappedAddress),
+		new(AdditionalAddressFamily), new(AddressErrorCode),
 	}
 	m := build(t)
 	for _, g := range getters {
@@ -204,6 +234,14 @@ func TestAttributeMalformed(t *testing.T) {
 		{"reservation-token short", stun.AttrReservationToken, []byte{1, 2, 3, 4}, new(ReservationToken), ErrBadLength},
 		{"address-family short", stun.AttrRequestedAddressFamily, []byte{1}, new(RequestedAddressFamily), ErrBadLength},
 		{"address-family unknown", stun.AttrRequestedAddressFamily, []byte{3, 0, 0, 0}, new(RequestedAddressFamily), ErrBadFamily},
+		{"additional-family short", AttrAdditionalAddressFamily, []byte{2, 0}, new(AdditionalAddressFamily), ErrBadLength},
+		{"additional-family unknown", AttrAdditionalAddressFamily, []byte{0, 0, 0, 0}, new(AdditionalAddressFamily), ErrBadFamily},
+		{"address-error-code short", AttrAddressErrorCode, []byte{2, 0, 4}, new(AddressErrorCode), ErrBadLength},
+		{"address-error-code reason too long", AttrAddressErrorCode, append([]byte{2, 0, 4, 40}, make([]byte, 764)...), new(AddressErrorCode), ErrBadLength},
+		{"address-error-code class 2", AttrAddressErrorCode, []byte{2, 0, 2, 0}, new(AddressErrorCode), ErrOutOfRange},
+		{"address-error-code class 7", AttrAddressErrorCode, []byte{2, 0, 7, 0}, new(AddressErrorCode), ErrOutOfRange},
+		{"address-error-code number 100", AttrAddressErrorCode, []byte{2, 0, 4, 100}, new(AddressErrorCode), ErrOutOfRange},
+		{"address-error-code family 3", AttrAddressErrorCode, []byte{3, 0, 4, 40}, new(AddressErrorCode), ErrBadFamily},
 		{"password-algorithm short", stun.AttrPasswordAlgorithm, []byte{0, 1}, new(PasswordAlgorithm), ErrBadLength},
 		{"password-algorithm params overrun", stun.AttrPasswordAlgorithm, []byte{0, 1, 0, 8, 1, 2}, new(PasswordAlgorithm), ErrBadLength},
 		{"password-algorithm two entries", stun.AttrPasswordAlgorithm, []byte{0, 1, 0, 0, 0, 2, 0, 0}, new(PasswordAlgorithm), ErrBadLength},
@@ -236,6 +274,9 @@ func TestAddToOutOfRange(t *testing.T) {
 		{"lifetime too long", Lifetime{(1 << 32) * time.Second}},
 		{"data too large", Data(make([]byte, 1<<16))},
 		{"password-algorithm params too large", PasswordAlgorithm{Algorithm: 1, Params: make([]byte, 1<<16)}},
+		{"address-error-code 299", AddressErrorCode{Family: FamilyIPv6, Code: 299}},
+		{"address-error-code 700", AddressErrorCode{Family: FamilyIPv6, Code: 700}},
+		{"address-error-code reason too long", AddressErrorCode{Family: FamilyIPv6, Code: 440, Reason: string(make([]byte, 764))}},
 		{"password-algorithms too large", PasswordAlgorithms{{Algorithm: 1, Params: make([]byte, 40000)}, {Algorithm: 2, Params: make([]byte, 40000)}}},
 	}
 	for _, tc := range tests {
@@ -296,5 +337,19 @@ func TestPasswordAlgorithmsContains(t *testing.T) {
 	}
 	if p.Equal(p[:1]) || !p.Equal(PasswordAlgorithms{{Algorithm: AlgSHA256}, {Algorithm: AlgMD5}}) || p.Equal(PasswordAlgorithms{{Algorithm: AlgMD5}, {Algorithm: AlgSHA256}}) {
 		t.Error("Equal misjudges order or length")
+	}
+}
+
+func TestAddressErrorCodeBadFamily(t *testing.T) {
+	for _, fam := range []uint8{0, 3} {
+		if err := (AddressErrorCode{Family: fam, Code: 440}).AddTo(stun.New()); !errors.Is(err, ErrBadFamily) {
+			t.Errorf("AddTo with family %d = %v, want ErrBadFamily", fam, err)
+		}
+	}
+	// The reserved bits between family and class are ignored on reception.
+	m := withRaw(t, AttrAddressErrorCode, []byte{2, 0xFF, 0xFC, 8})
+	var e AddressErrorCode
+	if err := e.GetFrom(m); err != nil || e.Code != 408 || e.Family != FamilyIPv6 {
+		t.Errorf("GetFrom with reserved bits set = %+v, %v; want 408 for IPv6", e, err)
 	}
 }

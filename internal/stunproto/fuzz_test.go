@@ -17,7 +17,8 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(build(f,
 		RequestedTransport{Protocol: ProtoUDP}, Lifetime{}, ChannelNumber(0x4000), Data("x"), DontFragment{},
-		EvenPort{ReservePort: true}, ReservationToken{1}, RequestedAddressFamily(FamilyIPv6),
+		EvenPort{ReservePort: true}, ReservationToken{1}, RequestedAddressFamily(FamilyIPv6), AdditionalAddressFamily(FamilyIPv6),
+		AddressErrorCode{Family: FamilyIPv6, Code: 440, Reason: "Address Family not Supported"},
 		PasswordAlgorithms{{Algorithm: AlgSHA256}, {Algorithm: AlgMD5}}, PasswordAlgorithm{Algorithm: AlgMD5},
 		XORPeerAddress{Addr: netip.MustParseAddrPort("192.0.2.1:1")}, XORPeerAddress{Addr: netip.MustParseAddrPort("[2001:db8::1]:2")},
 		XORRelayedAddress{Addr: netip.MustParseAddrPort("198.51.100.1:3")}, NewMessageIntegritySHA256(testKey), stun.Fingerprint,
@@ -31,13 +32,15 @@ func FuzzDecode(f *testing.F) {
 		getters := []stun.Getter{
 			new(RequestedTransport), new(Lifetime), new(ChannelNumber), new(Data), DontFragment{}, new(EvenPort),
 			new(ReservationToken), new(RequestedAddressFamily), new(PasswordAlgorithm), new(PasswordAlgorithms),
-			new(XORPeerAddress), new(XORRelayedAddress), new(XORMappedAddress),
+			new(XORPeerAddress), new(XORRelayedAddress), new(XORMappedAddress), new(AdditionalAddressFamily),
+			new(AddressErrorCode),
 		}
 		for _, g := range getters {
 			_ = g.GetFrom(m)
 		}
 		_ = NewMessageIntegritySHA256(testKey).Check(m)
 		_ = UnknownComprehensionRequired(m, func(stun.AttrType) bool { return false }, nil)
+		_, _ = RelayedAddresses(m, nil)
 		peers, err := PeerAddresses(m, nil)
 		if err != nil {
 			return

@@ -52,3 +52,16 @@ func TestPeerAddressesAllocs(t *testing.T) {
 		t.Errorf("allocs = %v, want 0", allocs)
 	}
 }
+
+func TestRelayedAddresses(t *testing.T) {
+	v4 := netip.MustParseAddrPort("203.0.113.1:50000")
+	v6 := netip.MustParseAddrPort("[2001:db8::1]:50002")
+	m := build(t, XORRelayedAddress{Addr: v4}, Lifetime{}, XORPeerAddress{Addr: netip.MustParseAddrPort("192.0.2.1:1")}, XORRelayedAddress{Addr: v6})
+	got, err := RelayedAddresses(m, nil)
+	if err != nil || !slices.Equal(got, []netip.AddrPort{v4, v6}) {
+		t.Fatalf("RelayedAddresses = %v, %v; want [%v %v]", got, err, v4, v6)
+	}
+	if _, err := RelayedAddresses(build(t, XORPeerAddress{Addr: v4}), nil); !errors.Is(err, stun.ErrAttributeNotFound) {
+		t.Fatalf("RelayedAddresses without any = %v, want ErrAttributeNotFound", err)
+	}
+}

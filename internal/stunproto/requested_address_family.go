@@ -2,8 +2,9 @@ package stunproto
 
 import "github.com/pion/stun/v3"
 
-// Address family values used by REQUESTED-ADDRESS-FAMILY and the address
-// attributes (RFC 8489 §14.1, RFC 8656 §18.6).
+// Address family values used by REQUESTED-ADDRESS-FAMILY,
+// ADDITIONAL-ADDRESS-FAMILY, ADDRESS-ERROR-CODE and the address attributes
+// (RFC 8489 §14.1, RFC 8656 §18.6).
 const (
 	// FamilyIPv4 is the IPv4 address family.
 	FamilyIPv4 uint8 = 0x01
@@ -19,12 +20,13 @@ const (
 // reserved bits that the client sets to zero and the server ignores.
 type RequestedAddressFamily uint8
 
-const requestedAddressFamilySize = 4
+// addressFamilySize is the value size of REQUESTED-ADDRESS-FAMILY and
+// ADDITIONAL-ADDRESS-FAMILY.
+const addressFamilySize = 4
 
 // AddTo adds REQUESTED-ADDRESS-FAMILY to m.
 func (f RequestedAddressFamily) AddTo(m *stun.Message) error {
-	v := [requestedAddressFamilySize]byte{byte(f)}
-	m.Add(stun.AttrRequestedAddressFamily, v[:])
+	addFamily(m, stun.AttrRequestedAddressFamily, uint8(f))
 	return nil
 }
 
@@ -33,16 +35,29 @@ func (f RequestedAddressFamily) AddTo(m *stun.Message) error {
 // that the server can answer 440 (Address Family not Supported) as RFC 8656
 // §7.2 asks, distinct from ErrBadLength (400).
 func (f *RequestedAddressFamily) GetFrom(m *stun.Message) error {
-	v, err := m.Get(stun.AttrRequestedAddressFamily)
+	v, err := getFamily(m, stun.AttrRequestedAddressFamily)
+	*f = RequestedAddressFamily(v)
+	return err
+}
+
+// addFamily adds an address family attribute of type t with family v.
+func addFamily(m *stun.Message, t stun.AttrType, v uint8) {
+	b := [addressFamilySize]byte{v}
+	m.Add(t, b[:])
+}
+
+// getFamily decodes an address family attribute of type t. The family byte
+// of a well-sized value is returned even when it is unknown (ErrBadFamily).
+func getFamily(m *stun.Message, t stun.AttrType) (uint8, error) {
+	v, err := m.Get(t)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if len(v) != requestedAddressFamilySize {
-		return ErrBadLength
+	if len(v) != addressFamilySize {
+		return 0, ErrBadLength
 	}
-	*f = RequestedAddressFamily(v[0])
 	if v[0] != FamilyIPv4 && v[0] != FamilyIPv6 {
-		return ErrBadFamily
+		return v[0], ErrBadFamily
 	}
-	return nil
+	return v[0], nil
 }

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pion/logging"
+	"github.com/pion/turn/v4"
+
+	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/pki"
+)
+
+// freeTCPPort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// served is "avedge serve" running in the test, with its log lines.
+type served struct {
+	t     *testing.T
+	lines chan string
+}
+
+// serve runs "avedge serve --config path" until the test ends and waits
+// until it has started.
+func serve(t *testing.T, path string) *served {
+	t.Helper()
+	pr, pw := io.Pipe()
+	s := &served{t: t, lines: make(chan string, 1024)}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			select {
+			case s.lines <- sc.Text():
+			default: // nobody waits for these lines
+			}
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		root := newRootCmd(&bytes.Buffer{}, pw)
+		root.SetArgs([]string{"serve", "--config", path})
+		done <- root.ExecuteContext(ctx)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	s.wait("credential service listening")
+	return s
+}
+
+// wait returns the next log line containing every one of parts.
+func (s *served) wait(parts ...string) string {
+	s.t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case line := <-s.lines:
+			ok := true
+			for _, p := range parts {
+				ok = ok && strings.Contains(line, p)
+			}
+			if ok {
+				return line
+			}
+		case <-deadline:
+			s.t.Fatalf("no log line with %q", parts)
+			return ""
+		}
+	}
+}
+
+// edgeConfig writes secrets and a configuration with the credential
+// service on a free port, trusting the client of pki dir, and returns its
+// path and the service URL.
+func edgeConfig(t *testing.T, dir string, udpPort, tcpPort int, secrets []auth.Secret, trusted string) (string, string) {
+	t.Helper()
+	var b strings.Builder
+	for _, s := range secrets {
+		file := filepath.Join(dir, "secret-"+s.ID)
+		if err := os.WriteFile(file, s.Value, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "    - id: %q\n      secret_file: %s\n", s.ID, file)
+	}
+	cfg := fmt.Sprintf(`realm: cli.test
+listeners:
+  - protocol: udp
+    address: 127.0.0.1:%d
+relay:
+  address: 127.0.0.1
+  ports: 31100-31199
+auth:
+  secrets:
+%speers:
+  allow: [127.0.0.0/8]
+credential_service:
+  listen: 127.0.0.1:%d
+  cert_file: pki/service.crt
+  key_file: pki/service.key
+  client_ca_file: pki/ca.crt
+  trusted_clients: [%s]
+  max_ttl: 2h
+`, udpPort, b.String(), tcpPort, trusted)
+	path := filepath.Join(dir, "avedge.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, fmt.Sprintf("https://127.0.0.1:%d", tcpPort)
+}
+
+// request runs "avedge creds request" with the client of pki dir.
+func request(t *testing.T, url, dir string, args ...string) (credsvc.Credential, error) {
+	t.Helper()
+	f := pki.DevFiles(filepath.Join(dir, "pki"))
+	args = append([]string{"creds", "request", "--service", url, "--cert", f.ClientCert, "--key", f.ClientKey, "--ca", f.CACert}, args...)
+	out, _, err := run(t, context.Background(), args...)
+	var c credsvc.Credential
+	if err == nil {
+		if err := json.Unmarshal([]byte(out), &c); err != nil {
+			t.Fatalf("output is not a credential: %v\n%s", err, out)
+		}
+	}
+	return c, err
+}
+
+// TestCredsRequest: "pki dev", then "serve" with the credential service,
+// then "creds request", and the credential allocates on the relay.
+func TestCredsRequest(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	if _, _, err := run(t, context.Background(), "pki", "dev", "--out", filepath.Join(dir, "pki")); err != nil {
+		t.Fatal(err)
+	}
+	secret := auth.Secret{ID: "k1", Value: []byte("cli-test-secret-0123456789")}
+	udpPort := freeUDPPort(t)
+	path, url := edgeConfig(t, dir, udpPort, freeTCPPort(t), []auth.Secret{secret}, pki.DevClientName)
+	serve(t, path)
+
+	c, err := request(t, url, dir, "--identity", "alice", "--ttl", "30m", "--location", "intranet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", udpPort)
+	if c.TTL != 1800 || c.Realm != "cli.test" || len(c.URIs) != 1 || c.URIs[0] != want || c.Relays[0].Location != credsvc.Intranet {
+		t.Fatalf("credential %+v", c)
+	}
+	if c.Password != auth.RESTPassword(secret.Value, c.Username) {
+		t.Error("not signed with the configured secret")
+	}
+	if c, err := request(t, url, dir, "--identity", "alice", "--ttl", "5h"); err != nil || c.TTL != 7200 {
+		t.Errorf("ttl above max_ttl: %+v, %v; want 7200 s", c, err)
+	}
+	allocate(t, udpPort, c)
+
+	// A client of another CA is refused at the handshake.
+	other := t.TempDir()
+	if _, _, err := run(t, context.Background(), "pki", "dev", "--new-ca", "--out", filepath.Join(other, "pki")); err != nil {
+		t.Fatal(err)
+	}
+	f := pki.DevFiles(filepath.Join(other, "pki"))
+	_, _, err = run(t, context.Background(), "creds", "request", "--service", url, "--cert", f.ClientCert, "--key", f.ClientKey,
+		"--ca", pki.DevFiles(filepath.Join(dir, "pki")).CACert, "--identity", "alice")
+	if err == nil {
+		t.Fatal("a client of another CA got a credential")
+	}
+	// Bad input is refused with the service's reason.
+	if _, err := request(t, url, dir, "--identity", "alice", "--location", "moon"); err == nil || !strings.Contains(err.Error(), "400 Bad Request: location") {
+		t.Errorf("bad location: %v", err)
+	}
+}
+
+// allocate allocates a relayed address with pion's client and credential c.
+func allocate(t *testing.T, udpPort int, c credsvc.Credential) {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelError
+	server := fmt.Sprintf("127.0.0.1:%d", udpPort)
+	tc, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: server, TURNServerAddr: server, Conn: conn,
+		Username: c.Username, Password: c.Password, Realm: c.Realm, LoggerFactory: lf, RTO: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if err := tc.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	relay, err := tc.Allocate()
+	if err != nil {
+		t.Fatalf("allocate: %v", err)
+	}
+	relay.Close()
+}
+
+// TestServeReload changes secrets and trusted clients, sends SIGHUP, and
+// checks that they apply while the rest waits for a restart.
+func TestServeReload(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	if _, _, err := run(t, context.Background(), "pki", "dev", "--out", filepath.Join(dir, "pki")); err != nil {
+		t.Fatal(err)
+	}
+	oldSecret := auth.Secret{ID: "old", Value: []byte("old-secret-0123456789abcdef")}
+	newSecret := auth.Secret{ID: "new", Value: []byte("new-secret-0123456789abcdef")}
+	udpPort, tcpPort := freeUDPPort(t), freeTCPPort(t)
+	path, url := edgeConfig(t, dir, udpPort, tcpPort, []auth.Secret{oldSecret}, pki.DevClientName)
+	s := serve(t, path)
+	before, err := request(t, url, dir, "--identity", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Step 1 of a rotation: add the new secret in front; also trust another
+	// client name only, and change a setting that needs a restart.
+	edgeConfig(t, dir, udpPort, tcpPort, []auth.Secret{newSecret, oldSecret}, "other.example.com")
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, bytes.Replace(b, []byte("realm: cli.test"), []byte("realm: changed.test"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	s.wait("reloaded secrets", "ids=\"[new old]\"")
+	s.wait("need a restart", "realm")
+	if _, err := request(t, url, dir, "--identity", "alice"); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("a client no longer trusted: %v", err)
+	}
+
+	// Step 2: trust the client again; credentials are now signed with the
+	// new secret, and the old ones still allocate.
+	edgeConfig(t, dir, udpPort, tcpPort, []auth.Secret{newSecret, oldSecret}, pki.DevClientName)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	s.wait("reloaded secrets")
+	after, err := request(t, url, dir, "--identity", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Password != auth.RESTPassword(newSecret.Value, after.Username) || after.Realm != "cli.test" {
+		t.Errorf("after reload: %+v, want signed with the new secret in the running realm", after)
+	}
+	allocate(t, udpPort, before)
+
+	// A configuration that does not load changes nothing.
+	if err := os.WriteFile(path, []byte("realm: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	s.wait("reload failed", "unchanged")
+	allocate(t, udpPort, before)
+}
+
+func TestCredsRequestFlags(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"creds", "request"}, `required flag(s) "identity" not set`},
+		{[]string{"creds", "request", "--identity", "a", "--service", "https://127.0.0.1:5062"}, "--service, --cert and --key go together"},
+		{[]string{"creds", "request", "--identity", "a", "--cert", "c.crt", "--key", "c.key"}, "--service, --cert and --key go together"},
+		{[]string{"creds", "request", "--identity", "a"}, "run avedge serve"},
+		{[]string{"creds", "request", "--identity", "a", "--service", "https://x", "--cert", "/nonexistent.crt", "--key", "/nonexistent.key"}, "/nonexistent.crt"},
+	} {
+		_, _, err := run(t, context.Background(), tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestPKIDevClientTrustedByDevelopmentEdge: a client certificate from
+// "pki dev --out" is accepted by a service that uses the development edge's
+// own PKI (the state directory's), as the development edge does.
+func TestPKIDevClientTrustedByDevelopmentEdge(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	out := t.TempDir()
+	if _, _, err := run(t, context.Background(), "pki", "dev", "--out", filepath.Join(out, "pki")); err != nil {
+		t.Fatal(err)
+	}
+	// The configuration sits next to the state directory's pki/, so its
+	// credential_service uses the development edge's certificates.
+	edgeDir := filepath.Join(state, "avedge")
+	secret := auth.Secret{ID: "dev", Value: []byte("dev-secret-0123456789abcdef")}
+	path, url := edgeConfig(t, edgeDir, freeUDPPort(t), freeTCPPort(t), []auth.Secret{secret}, pki.DevClientName)
+	serve(t, path)
+	c, err := request(t, url, out, "--identity", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Password != auth.RESTPassword(secret.Value, c.Username) {
+		t.Error("not signed with the edge's secret")
+	}
+}

@@ -1,0 +1,164 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ServiceRelays are the relay addresses the credential service hands out,
+// by the location of the client that will use them.
+type ServiceRelays struct {
+	// Internet is for clients on the internet: the external interface.
+	Internet []ServiceRelay `json:"internet"`
+	// Intranet is for clients on the corporate network: the internal
+	// interface. It defaults to Internet.
+	Intranet []ServiceRelay `json:"intranet"`
+}
+
+// ServiceRelay is one address where clients reach the relay; a port of 0
+// is not offered.
+type ServiceRelay struct {
+	// Host is a host name or IP address.
+	Host string `json:"host"`
+	// UDPPort is the port of TURN over UDP.
+	UDPPort int `json:"udp_port"`
+	// TCPPort is the port of TURN over TCP.
+	TCPPort int `json:"tcp_port"`
+	// TLSPort is the port of TURN over TLS.
+	TLSPort int `json:"tls_port"`
+}
+
+// serviceRelays decodes credential_service.relays.
+func (p *parser) serviceRelays(e entry, dst *ServiceRelays) error {
+	_, err := p.mapping(e, []field{
+		{"internet", func(e entry) error { return p.serviceRelayList(e, &dst.Internet) }},
+		{"intranet", func(e entry) error { return p.serviceRelayList(e, &dst.Intranet) }},
+	})
+	return err
+}
+
+// serviceRelayList decodes one relay (a mapping) or a list of them,
+// refusing duplicates.
+func (p *parser) serviceRelayList(e entry, dst *[]ServiceRelay) error {
+	items := []entry{e}
+	if v := resolve(e.val); v.Kind == yaml.SequenceNode {
+		var err error
+		if items, err = p.list(e); err != nil {
+			return err
+		}
+	}
+	for _, item := range items {
+		r, err := p.serviceRelay(item)
+		if err != nil {
+			return err
+		}
+		if j := slices.Index(*dst, r); j >= 0 {
+			return p.fail(item, "duplicate of %s[%d]", e.path, j)
+		}
+		*dst = append(*dst, r)
+		p.at[item.path] = item
+	}
+	return nil
+}
+
+// serviceRelay decodes one relay address: a host and at least one port.
+func (p *parser) serviceRelay(e entry) (ServiceRelay, error) {
+	var r ServiceRelay
+	port := func(dst *int) func(entry) error {
+		return func(e entry) error {
+			n, err := p.integer(e, 1, 65535)
+			*dst = n
+			return err
+		}
+	}
+	seen, err := p.mapping(e, []field{
+		{"host", func(e entry) error { return p.advertiseHost(e, &r.Host) }},
+		{"udp_port", port(&r.UDPPort)},
+		{"tcp_port", port(&r.TCPPort)},
+		{"tls_port", port(&r.TLSPort)},
+	})
+	if err != nil {
+		return ServiceRelay{}, err
+	}
+	if err := p.require(e, seen, "host"); err != nil {
+		return ServiceRelay{}, err
+	}
+	if r.UDPPort == 0 && r.TCPPort == 0 && r.TLSPort == 0 {
+		return ServiceRelay{}, p.fail(e, "at least one of udp_port, tcp_port or tls_port is required")
+	}
+	return r, nil
+}
+
+// finishServiceRelays defaults the internet relays to the UDP listeners (as
+// reached through advertise_host or the relay address), the intranet
+// relays to the internet ones, and warns about ports that no listener
+// serves.
+func (p *parser) finishServiceRelays(cs *CredentialService) error {
+	r := &cs.Relays
+	if len(r.Internet) == 0 {
+		if r.Internet = listenerRelays(p.cfg); len(r.Internet) == 0 {
+			return p.failAt(p.where("credential_service.relays", "credential_service"), "credential_service.relays.internet",
+				"required: there is no UDP listener to derive it from")
+		}
+	}
+	if len(r.Intranet) == 0 {
+		r.Intranet = slices.Clone(r.Internet)
+	}
+	var udp, stream bool
+	for _, l := range p.cfg.Listeners {
+		if l.Protocol == "udp" {
+			udp = true
+		} else {
+			stream = true
+		}
+	}
+	for _, loc := range []struct {
+		name   string
+		relays []ServiceRelay
+	}{{"internet", r.Internet}, {"intranet", r.Intranet}} {
+		path := "credential_service.relays." + loc.name
+		if _, written := p.at[path]; !written {
+			continue
+		}
+		for i, sr := range loc.relays {
+			key := path
+			if _, ok := p.at[fmt.Sprintf("%s[%d]", path, i)]; ok {
+				key = fmt.Sprintf("%s[%d]", path, i)
+			}
+			switch {
+			case sr.UDPPort != 0 && !udp:
+				p.warn(key, "udp_port %d: no UDP listener is configured; clients would try it in vain", sr.UDPPort)
+			case (sr.TCPPort != 0 || sr.TLSPort != 0) && !stream:
+				p.warn(key, "tcp_port/tls_port: no TCP or TLS listener is configured; clients would try them in vain")
+			}
+		}
+	}
+	return nil
+}
+
+// listenerRelays returns one relay per distinct host and port of the UDP
+// listeners. A listener on an unspecified address is named by
+// advertise_host, else by the relay address.
+func listenerRelays(c *Config) []ServiceRelay {
+	var out []ServiceRelay
+	for _, l := range c.Listeners {
+		if l.Protocol != "udp" {
+			continue
+		}
+		host := c.AdvertiseHost
+		if host == "" {
+			ip := l.Address.Addr()
+			if ip.IsUnspecified() {
+				ip = c.Relay.Address
+			}
+			host = ip.Unmap().WithZone("").String()
+		}
+		r := ServiceRelay{Host: host, UDPPort: int(l.Address.Port())}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}

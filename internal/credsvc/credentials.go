@@ -1,0 +1,102 @@
+package credsvc
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/avedge/avedge/internal/auth"
+)
+
+// maxBody bounds a request body; a valid one needs a few hundred bytes.
+const maxBody = 4 << 10
+
+// credentials answers POST /v1/credentials.
+func (h *Handler) credentials(w http.ResponseWriter, r *http.Request, client string) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		h.refuse(w, r, client, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return
+	}
+	req, status, reason := decodeRequest(w, r)
+	if status != 0 {
+		h.refuse(w, r, client, status, reason)
+		return
+	}
+	loc := req.Location
+	if loc == "" {
+		loc = Internet
+	}
+	if !loc.valid() {
+		h.refuse(w, r, client, http.StatusBadRequest, "location: must be \"internet\" or \"intranet\"")
+		return
+	}
+	ttl := h.opts.MaxTTL
+	if req.TTL != "" {
+		d, err := time.ParseDuration(req.TTL)
+		if err != nil || d < time.Second {
+			h.refuse(w, r, client, http.StatusBadRequest, "ttl: must be a duration of at least 1s, such as \"8h\" or \"90m\"")
+			return
+		}
+		ttl = d
+	}
+	c, ok := h.issueOrRefuse(w, r, client, req.Identity, loc, ttl)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, Credential{
+		Username:  c.username,
+		Password:  c.password,
+		TTL:       c.ttl,
+		ExpiresAt: c.expires.Format(time.RFC3339),
+		Realm:     h.opts.Realm,
+		URIs:      uris(c.relays),
+		Relays:    c.relays,
+	})
+}
+
+// decodeRequest reads exactly one JSON object of at most maxBody bytes
+// with only the fields of Request. On failure it returns the status and
+// reason of the refusal.
+func decodeRequest(w http.ResponseWriter, r *http.Request) (Request, int, string) {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	var req Request
+	err := dec.Decode(&req)
+	if err == nil {
+		// Anything but the end of the body after the object is refused.
+		var next json.RawMessage
+		if err = dec.Decode(&next); err == io.EOF {
+			return req, 0, ""
+		} else if err == nil {
+			return Request{}, http.StatusBadRequest, "body: more than one JSON value"
+		}
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return Request{}, http.StatusRequestEntityTooLarge, "body: larger than " + strconv.Itoa(maxBody) + " bytes"
+	}
+	if errors.Is(err, io.EOF) {
+		return Request{}, http.StatusBadRequest, "body: empty; send a JSON object such as {\"identity\": \"alice\"}"
+	}
+	return Request{}, http.StatusBadRequest, "body: invalid JSON: " + err.Error()
+}
+
+// issueOrRefuse issues a credential, or refuses the request with the
+// reason and reports false.
+func (h *Handler) issueOrRefuse(w http.ResponseWriter, r *http.Request, client, identity string, loc Location, ttl time.Duration) (issued, bool) {
+	c, err := h.issue(client, identity, loc, ttl)
+	switch {
+	case err == nil:
+		return c, true
+	case errors.Is(err, auth.ErrBadIdentity):
+		h.refuse(w, r, client, http.StatusBadRequest, "identity: must be 1 to 128 bytes of printable UTF-8 text")
+	case errors.Is(err, errNoRelays):
+		h.refuse(w, r, client, http.StatusBadRequest, "location: "+string(loc)+" has no relay addresses configured")
+	default:
+		h.refuse(w, r, client, http.StatusInternalServerError, "cannot sign a credential: "+err.Error())
+	}
+	return issued{}, false
+}

@@ -1,0 +1,22 @@
+// Package credsvc is avedge's credential service, the "A/V authentication
+// service" of an edge: trusted servers (call controllers, web applications,
+// SFUs) ask it over mutually authenticated TLS for short-lived relay
+// credentials on behalf of their clients, and hand them over their own
+// signalling.
+//
+// Handler is a plain http.Handler: it checks the verified client
+// certificate's name against the trusted list (403), limits the request
+// rate of each client name (429) and answers
+//
+//	POST /v1/credentials            {"identity","location","ttl"} → Credential
+//	GET  /v1/turn-credentials?username=…&ttl=…  → RESTCredential (the TURN REST API shape)
+//
+// with credentials signed by the newest secret of an auth.Keyring, the one
+// the relay checks against. Server runs it on a TLS 1.2+ listener that
+// requires a client certificate chaining to the configured client CAs, with
+// bounded connections, header sizes and timeouts; Client is its client.
+//
+// Every refusal is logged with its reason and the peer address; key
+// material, passwords and secrets never are. Time comes from an injected
+// clock.Clock, also for certificate validity.
+package credsvc

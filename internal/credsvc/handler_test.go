@@ -1,0 +1,443 @@
+package credsvc
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/clock"
+	"github.com/avedge/avedge/internal/pki"
+)
+
+// handlerEnv is a Handler driven without sockets.
+type handlerEnv struct {
+	t       testing.TB
+	h       *Handler
+	clk     *clock.Fake
+	keyring *auth.Keyring
+	log     *logSink
+	pki     *testPKI
+	app     *x509.Certificate // a trusted client certificate
+}
+
+func newHandlerEnv(t testing.TB, mod func(*Options)) *handlerEnv {
+	t.Helper()
+	start := time.Unix(1_800_000_000, 0)
+	e := &handlerEnv{t: t, clk: clock.NewFake(start), log: newLogSink(), pki: newTestPKI(t, start)}
+	var err error
+	if e.keyring, err = auth.NewKeyring([]auth.Secret{secretA}); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(e.clk, e.keyring, slog.New(e.log))
+	if mod != nil {
+		mod(&opts)
+	}
+	if e.h, err = NewHandler(opts); err != nil {
+		t.Fatal(err)
+	}
+	e.app = e.pki.client(trustedApp).Leaf
+	return e
+}
+
+// do sends a request from a client holding cert (none when nil).
+func (e *handlerEnv) do(cert *x509.Certificate, method, target, contentType, body string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	r.RemoteAddr = "192.0.2.1:40000"
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	if cert != nil {
+		r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}, VerifiedChains: [][]*x509.Certificate{{cert}}}
+	}
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w
+}
+
+// post sends POST /v1/credentials with a JSON body from the trusted app.
+func (e *handlerEnv) post(body string) *httptest.ResponseRecorder {
+	return e.do(e.app, http.MethodPost, CredentialsPath, "application/json", body)
+}
+
+// wantError checks the status and that the body is a JSON error containing
+// part.
+func wantError(t *testing.T, w *httptest.ResponseRecorder, status int, part string) {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status %d, want %d; body %s", w.Code, status, w.Body)
+	}
+	var e errorBody
+	body := w.Body.String()
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil || !strings.Contains(e.Error, part) {
+		t.Fatalf("body %q (%v), want a JSON error containing %q", body, err, part)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+}
+
+func decodeCredential(t *testing.T, w *httptest.ResponseRecorder) Credential {
+	t.Helper()
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	var c Credential
+	dec := json.NewDecoder(w.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestCredentials(t *testing.T) {
+	internet := []string{
+		"turn:turn.example.com:3478?transport=udp",
+		"turn:turn.example.com:443?transport=tcp",
+		"turns:turn.example.com:5349?transport=tcp",
+	}
+	intranet := []string{"turn:10.1.2.3:3478?transport=udp", "turn:[fd00::3]:3478?transport=udp"}
+	tests := []struct {
+		name, contentType, body string
+		ttl                     int64
+		uris                    []string
+		relays                  int
+	}{
+		{"defaults", "application/json", `{"identity":"alice"}`, 8 * 3600, internet, 1},
+		{"internet", "application/json", `{"identity":"alice","location":"internet","ttl":"1h"}`, 3600, internet, 1},
+		{"intranet", "application/json", `{"identity":"alice","location":"intranet","ttl":"2h"}`, 7200, intranet, 2},
+		{"ttl capped", "application/json", `{"identity":"alice","ttl":"24h"}`, 8 * 3600, internet, 1},
+		{"ttl rounded down to seconds", "application/json", `{"identity":"alice","ttl":"1m30.9s"}`, 90, internet, 1},
+		{"charset parameter", "application/json; charset=utf-8", `{"identity":"alice"}`, 8 * 3600, internet, 1},
+		{"unicode identity with colons", "application/json", `{"identity":"Zoë:room:1"}`, 8 * 3600, internet, 1},
+		{"whitespace around the object", "application/json", " \n{\"identity\":\"alice\"}\n ", 8 * 3600, internet, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newHandlerEnv(t, nil)
+			w := e.do(e.app, http.MethodPost, CredentialsPath, tt.contentType, tt.body)
+			c := decodeCredential(t, w)
+			now := e.clk.Now()
+			expiry, identity, err := auth.ParseUsername(c.Username)
+			var req Request
+			_ = json.Unmarshal([]byte(tt.body), &req)
+			switch {
+			case err != nil || identity != req.Identity:
+				t.Errorf("username %q: identity %q, %v", c.Username, identity, err)
+			case c.TTL != tt.ttl || expiry.Unix() != now.Unix()+tt.ttl:
+				t.Errorf("ttl %d, expiry %v; want %d s after %v", c.TTL, expiry, tt.ttl, now)
+			case c.ExpiresAt != expiry.UTC().Format(time.RFC3339):
+				t.Errorf("expires_at %q, want %q", c.ExpiresAt, expiry.UTC().Format(time.RFC3339))
+			case c.Password != auth.RESTPassword(secretA.Value, c.Username):
+				t.Error("password is not HMAC-SHA1(newest secret, username)")
+			case c.Realm != testRealm:
+				t.Errorf("realm %q", c.Realm)
+			case !slices.Equal(c.URIs, tt.uris):
+				t.Errorf("uris %q, want %q", c.URIs, tt.uris)
+			case len(c.Relays) != tt.relays:
+				t.Errorf("relays %+v", c.Relays)
+			}
+			for _, r := range c.Relays {
+				if want := cmpLocation(req.Location); r.Location != want {
+					t.Errorf("relay %+v, want location %s", r, want)
+				}
+			}
+			if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control %q", cc)
+			}
+			for _, line := range e.log.drain() {
+				if strings.Contains(line, c.Password) || strings.Contains(line, string(secretA.Value)) {
+					t.Errorf("log line leaks a secret: %s", line)
+				}
+			}
+		})
+	}
+}
+
+func cmpLocation(l Location) Location {
+	if l == "" {
+		return Internet
+	}
+	return l
+}
+
+func TestCredentialsRefusals(t *testing.T) {
+	tests := []struct {
+		name, method, path, contentType, body string
+		status                                int
+		part                                  string
+	}{
+		{"wrong method", http.MethodGet, CredentialsPath, "", "", 405, "use POST"},
+		{"PUT", http.MethodPut, CredentialsPath, "application/json", `{"identity":"a"}`, 405, "use POST"},
+		{"no content type", http.MethodPost, CredentialsPath, "", `{"identity":"a"}`, 415, "application/json"},
+		{"form content type", http.MethodPost, CredentialsPath, "application/x-www-form-urlencoded", "identity=a", 415, "application/json"},
+		{"bad content type", http.MethodPost, CredentialsPath, "application/json; charset", `{"identity":"a"}`, 415, "application/json"},
+		{"empty body", http.MethodPost, CredentialsPath, "application/json", "", 400, "empty"},
+		{"not JSON", http.MethodPost, CredentialsPath, "application/json", "identity=alice", 400, "invalid JSON"},
+		{"unknown field", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","user":"b"}`, 400, `unknown field "user"`},
+		{"two objects", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}{"identity":"b"}`, 400, "more than one JSON value"},
+		{"trailing garbage", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"} x`, 400, "invalid JSON"},
+		{"array", http.MethodPost, CredentialsPath, "application/json", `[{"identity":"a"}]`, 400, "invalid JSON"},
+		{"null", http.MethodPost, CredentialsPath, "application/json", `null`, 400, "identity"},
+		{"no identity", http.MethodPost, CredentialsPath, "application/json", `{"ttl":"1h"}`, 400, "identity"},
+		{"identity too long", http.MethodPost, CredentialsPath, "application/json", `{"identity":"` + strings.Repeat("x", 129) + `"}`, 400, "identity"},
+		{"identity with newline", http.MethodPost, CredentialsPath, "application/json", `{"identity":"al\nice"}`, 400, "identity"},
+		{"identity not a string", http.MethodPost, CredentialsPath, "application/json", `{"identity":7}`, 400, "invalid JSON"},
+		{"unknown location", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","location":"dmz"}`, 400, "location"},
+		{"ttl zero", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"0s"}`, 400, "ttl"},
+		{"ttl negative", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"-1h"}`, 400, "ttl"},
+		{"ttl below a second", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"500ms"}`, 400, "ttl"},
+		{"ttl without unit", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"3600"}`, 400, "ttl"},
+		{"ttl as a number", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":3600}`, 400, "invalid JSON"},
+		{"body too large", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"` + strings.Repeat(" ", 5000) + `"}`, 413, "larger than 4096 bytes"},
+		{"unknown path", http.MethodPost, "/v1/credential", "application/json", `{"identity":"a"}`, 404, "no such endpoint"},
+		{"root", http.MethodGet, "/", "", "", 404, "no such endpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newHandlerEnv(t, nil)
+			w := e.do(e.app, tt.method, tt.path, tt.contentType, tt.body)
+			wantError(t, w, tt.status, tt.part)
+			if tt.status == 405 && w.Header().Get("Allow") != http.MethodPost {
+				t.Errorf("Allow %q", w.Header().Get("Allow"))
+			}
+			e.log.wait(t, "request refused", "status="+strconv.Itoa(tt.status), "peer=192.0.2.1:40000", "client="+trustedApp)
+		})
+	}
+}
+
+func TestTURNCredentials(t *testing.T) {
+	tests := []struct {
+		name, query string
+		ttl         int64
+		uris        int
+	}{
+		{"username only", "username=alice", 8 * 3600, 3},
+		{"with ttl", "username=alice&ttl=3600", 3600, 3},
+		{"ttl capped", "username=alice&ttl=86400", 8 * 3600, 3},
+		{"service and key", "service=turn&username=alice&key=ignored&ttl=60", 60, 3},
+		{"intranet", "username=alice&location=intranet", 8 * 3600, 2},
+		{"escaped identity", "username=alice%40example.com", 8 * 3600, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newHandlerEnv(t, nil)
+			w := e.do(e.app, http.MethodGet, TURNCredentialsPath+"?"+tt.query, "", "")
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(w.Body.Bytes(), &fields); err != nil {
+				t.Fatal(err)
+			}
+			keys := slices.Sorted(func(yield func(string) bool) {
+				for k := range fields {
+					if !yield(k) {
+						return
+					}
+				}
+			})
+			if !slices.Equal(keys, []string{"password", "ttl", "uris", "username"}) {
+				t.Errorf("keys %q, want exactly the TURN REST API's", keys)
+			}
+			var c RESTCredential
+			if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil {
+				t.Fatal(err)
+			}
+			expiry, _, err := auth.ParseUsername(c.Username)
+			switch {
+			case err != nil || c.TTL != tt.ttl || expiry.Unix() != e.clk.Now().Unix()+tt.ttl:
+				t.Errorf("username %q, ttl %d: want ttl %d", c.Username, c.TTL, tt.ttl)
+			case c.Password != auth.RESTPassword(secretA.Value, c.Username):
+				t.Error("password is not HMAC-SHA1(newest secret, username)")
+			case len(c.URIs) != tt.uris:
+				t.Errorf("uris %q", c.URIs)
+			}
+		})
+	}
+}
+
+func TestTURNCredentialsRefusals(t *testing.T) {
+	tests := []struct {
+		name, method, query string
+		status              int
+		part                string
+	}{
+		{"POST", http.MethodPost, "username=a", 405, "use GET"},
+		{"no username", http.MethodGet, "ttl=60", 400, "username"},
+		{"empty username", http.MethodGet, "username=", 400, "username"},
+		{"username with control character", http.MethodGet, "username=a%00b", 400, "identity"},
+		{"other service", http.MethodGet, "service=stun&username=a", 400, "service"},
+		{"unknown parameter", http.MethodGet, "username=a&user=b", 400, `unknown parameter "user"`},
+		{"repeated parameter", http.MethodGet, "username=a&username=b", 400, "more than once"},
+		{"ttl with unit", http.MethodGet, "username=a&ttl=1h", 400, "ttl"},
+		{"ttl zero", http.MethodGet, "username=a&ttl=0", 400, "ttl"},
+		{"ttl negative", http.MethodGet, "username=a&ttl=-5", 400, "ttl"},
+		{"bad escape", http.MethodGet, "username=%zz", 400, "query"},
+		{"semicolon", http.MethodGet, "username=a;ttl=5", 400, "query"},
+		{"unknown location", http.MethodGet, "username=a&location=mars", 400, "location"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newHandlerEnv(t, nil)
+			w := e.do(e.app, tt.method, TURNCredentialsPath+"?"+tt.query, "", "")
+			wantError(t, w, tt.status, tt.part)
+			if tt.status == 405 && w.Header().Get("Allow") != http.MethodGet {
+				t.Errorf("Allow %q", w.Header().Get("Allow"))
+			}
+		})
+	}
+}
+
+func TestAuthorization(t *testing.T) {
+	e := newHandlerEnv(t, nil)
+	p := e.pki
+	tests := []struct {
+		name string
+		cert *x509.Certificate
+		ok   bool
+		part string
+	}{
+		{"no certificate", nil, false, "no verified client certificate"},
+		{"trusted DNS name", p.client(trustedApp).Leaf, true, ""},
+		{"trusted name in capitals", p.client("APP.Example.COM").Leaf, true, ""},
+		{"one of several names trusted", p.client("other.example.com", trustedApp).Leaf, true, ""},
+		{"untrusted name", p.client("evil.example.com").Leaf, false, `"evil.example.com" is not on the trusted client list`},
+		{"suffix of a trusted name", p.client("example.com").Leaf, false, "not on the trusted client list"},
+		{"trusted name as a subdomain", p.client("x." + trustedApp).Leaf, false, "not on the trusted client list"},
+		{"common name without SAN", p.issue(pki.ClientAuth, trustedApp, nil, time.Hour).Leaf, true, ""},
+		{"common name ignored with an IP SAN", p.issue(pki.ClientAuth, trustedApp, []string{"192.0.2.7"}, time.Hour).Leaf, false, "carries no DNS name"},
+		{"common name ignored with a DNS SAN", p.issue(pki.ClientAuth, trustedApp, []string{"other.example.com"}, time.Hour).Leaf, false, "not on the trusted client list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := e.do(tt.cert, http.MethodPost, CredentialsPath, "application/json", `{"identity":"alice"}`)
+			if tt.ok {
+				decodeCredential(t, w)
+				return
+			}
+			wantError(t, w, http.StatusForbidden, tt.part)
+			e.log.wait(t, "request refused", "status=403", "peer=192.0.2.1:40000", tt.part)
+		})
+	}
+}
+
+func TestAuthorizationExpiredOnKeptAliveConnection(t *testing.T) {
+	e := newHandlerEnv(t, nil)
+	cert := e.pki.issue(pki.ClientAuth, "", []string{trustedApp}, 2*time.Hour).Leaf
+	decodeCredential(t, e.do(cert, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`))
+	e.clk.Advance(2*time.Hour + time.Second)
+	w := e.do(cert, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`)
+	wantError(t, w, http.StatusForbidden, "outside its validity period")
+}
+
+func TestSetTrusted(t *testing.T) {
+	e := newHandlerEnv(t, nil)
+	other := e.pki.client("synapse.example.com").Leaf
+	decodeCredential(t, e.post(`{"identity":"a"}`))
+	wantError(t, e.do(other, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`), 403, "not on the trusted")
+	if err := e.h.SetTrusted([]string{"Synapse.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	decodeCredential(t, e.do(other, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`))
+	wantError(t, e.post(`{"identity":"a"}`), 403, "not on the trusted")
+	if err := e.h.SetTrusted(nil); !errors.Is(err, ErrBadOptions) {
+		t.Errorf("SetTrusted(nil) = %v, want ErrBadOptions", err)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	e := newHandlerEnv(t, func(o *Options) {
+		o.Rate = Rate{PerSecond: 0.5, Burst: 3}
+		o.Trusted = append(o.Trusted, "synapse.example.com")
+	})
+	other := e.pki.client("synapse.example.com").Leaf
+	for i := range 3 {
+		if w := e.post(`{"identity":"a"}`); w.Code != http.StatusOK {
+			t.Fatalf("request %d: %d", i, w.Code)
+		}
+	}
+	w := e.post(`{"identity":"a"}`)
+	wantError(t, w, http.StatusTooManyRequests, "rate limit")
+	if ra := w.Header().Get("Retry-After"); ra != "2" {
+		t.Errorf("Retry-After %q, want 2 (one token at 0.5/s)", ra)
+	}
+	e.log.wait(t, "request refused", "status=429", "client="+trustedApp)
+	// Every request costs a token, also refused ones.
+	wantError(t, e.do(e.app, http.MethodGet, "/nowhere", "", ""), http.StatusTooManyRequests, "rate limit")
+	// Other clients have their own bucket.
+	decodeCredential(t, e.do(other, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`))
+	e.clk.Advance(1999 * time.Millisecond)
+	wantError(t, e.post(`{"identity":"a"}`), http.StatusTooManyRequests, "rate limit")
+	e.clk.Advance(time.Millisecond)
+	decodeCredential(t, e.post(`{"identity":"a"}`))
+	wantError(t, e.post(`{"identity":"a"}`), http.StatusTooManyRequests, "rate limit")
+	// Untrusted clients are refused before they reach a bucket.
+	stranger := e.pki.client("stranger.example.com").Leaf
+	for range 5 {
+		wantError(t, e.do(stranger, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`), 403, "trusted")
+	}
+	if n := e.h.limit.size(); n != 2 {
+		t.Errorf("limiter holds %d buckets, want 2", n)
+	}
+}
+
+func TestNewHandlerOptions(t *testing.T) {
+	keyring, err := auth.NewKeyring([]auth.Secret{secretA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		mod  func(*Options)
+	}{
+		{"no keyring", func(o *Options) { o.Keyring = nil }},
+		{"no realm", func(o *Options) { o.Realm = "" }},
+		{"no max ttl", func(o *Options) { o.MaxTTL = 0 }},
+		{"no trusted clients", func(o *Options) { o.Trusted = nil }},
+		{"no rate", func(o *Options) { o.Rate = Rate{} }},
+		{"zero burst", func(o *Options) { o.Rate.Burst = 0 }},
+		{"negative max clients", func(o *Options) { o.MaxClients = -1 }},
+		{"relay without port", func(o *Options) { o.Relays = []Relay{{Host: "h", Location: Internet}} }},
+		{"relay without location", func(o *Options) { o.Relays = []Relay{{Host: "h", UDPPort: 1}} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := testOptions(nil, keyring, nil)
+			tt.mod(&opts)
+			if _, err := NewHandler(opts); !errors.Is(err, ErrBadOptions) {
+				t.Errorf("NewHandler = %v, want ErrBadOptions", err)
+			}
+		})
+	}
+}
+
+func TestNoRelaysForLocation(t *testing.T) {
+	e := newHandlerEnv(t, func(o *Options) { o.Relays = testRelays[:1] })
+	wantError(t, e.post(`{"identity":"a","location":"intranet"}`), 400, "intranet has no relay addresses")
+}
+
+func TestNewestSecretSigns(t *testing.T) {
+	e := newHandlerEnv(t, nil)
+	if err := e.keyring.Set([]auth.Secret{secretB, secretA}); err != nil {
+		t.Fatal(err)
+	}
+	c := decodeCredential(t, e.post(`{"identity":"a"}`))
+	if c.Password != auth.RESTPassword(secretB.Value, c.Username) {
+		t.Error("credential not signed with the newest secret")
+	}
+	e.log.wait(t, "credential issued", "secret_id=b", "identity=a", "client="+trustedApp)
+}

@@ -1,0 +1,334 @@
+package credsvc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/logging"
+	"github.com/pion/stun/v3"
+	"github.com/pion/turn/v4"
+
+	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/clock"
+	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server"
+)
+
+// These tests join the credential service and a real relay (server.New on
+// 127.0.0.1) through one keyring and one fake clock, and check what a
+// trusted server's credentials are worth to a TURN client.
+
+const (
+	// relayPortBase keeps the relay ports of these tests apart from other
+	// packages' tests and below Linux's ephemeral range.
+	relayPortBase = 26000
+	relayPortSpan = 16
+)
+
+var relayBlock atomic.Int32
+
+// edge is a credential service and a relay sharing keyring and clock.
+type edge struct {
+	*service
+	relay netip.AddrPort
+}
+
+func startEdge(t *testing.T) *edge {
+	t.Helper()
+	clk := clock.NewFake(time.Now().Truncate(time.Second))
+	keyring, err := auth.NewKeyring([]auth.Secret{secretA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn, err := auth.NewAuthenticator(auth.Options{
+		Realm:                 testRealm,
+		Keyring:               keyring,
+		MaxCredentialLifetime: 8 * time.Hour,
+		Nonces:                auth.NewNonces([]byte("nonce-key-0123456789abcdef"), 10*time.Minute, clk),
+		Clock:                 clk,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := relayPortBase + int(relayBlock.Add(1))*relayPortSpan
+	srv, err := server.New(server.Options{
+		Software:           "avedge-credsvc-test",
+		Listeners:          []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")},
+		RelayAddr:          netip.MustParseAddr("127.0.0.1"),
+		PortMin:            base,
+		PortMax:            base + relayPortSpan - 1,
+		Allocation:         allocation.DefaultConfig(),
+		AllocationsPerUser: 12,
+		AllocationsTotal:   100,
+		Auth:               authn,
+		Keyring:            keyring,
+		Policy:             policy.NewPeerPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, nil, true),
+		Workers:            1,
+		Clock:              clk,
+		Logger:             slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("relay: %v", err)
+			}
+		case <-time.After(ioTimeout):
+			t.Error("relay did not stop")
+		}
+	})
+	relay := srv.Addrs()[0]
+	// The service shares the relay's keyring and clock, and hands out its
+	// address.
+	s := startService(t, func(o *Options) {
+		o.Keyring, o.Clock = keyring, clk
+		o.Relays = []Relay{{Host: relay.Addr().String(), UDPPort: int(relay.Port()), Location: Internet}}
+	}, nil)
+	return &edge{service: s, relay: relay}
+}
+
+// credential asks the service for a credential as the trusted app.
+func (e *edge) credential(identity, ttl string) *Credential {
+	e.t.Helper()
+	c, err := NewClient(ClientOptions{Service: e.url, Certificate: e.pki.client(trustedApp), RootCAs: e.pki.ca.Pool()})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cred, err := c.Credentials(context.Background(), Request{Identity: identity, TTL: ttl})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cred
+}
+
+// pionAllocate allocates a relayed address with pion's TURN client and
+// returns it, or the error.
+func (e *edge) pionAllocate(c *Credential) (net.PacketConn, error) {
+	e.t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.Close() })
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelError
+	tc, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: e.relay.String(), TURNServerAddr: e.relay.String(), Conn: conn,
+		Username: c.Username, Password: c.Password, Realm: c.Realm, LoggerFactory: lf,
+		RTO: 200 * time.Millisecond,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(tc.Close)
+	if err := tc.Listen(); err != nil {
+		e.t.Fatal(err)
+	}
+	return tc.Allocate()
+}
+
+// rawClient is a TURN client built from pion/stun messages, for requests
+// pion's client does not expose (a Refresh whose answer matters).
+type rawClient struct {
+	t                        *testing.T
+	conn                     *net.UDPConn
+	server                   netip.AddrPort
+	user, pass, realm, nonce string
+}
+
+func (e *edge) rawClient(c *Credential) *rawClient {
+	e.t.Helper()
+	conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.Close() })
+	return &rawClient{t: e.t, conn: conn, server: e.relay, user: c.Username, pass: c.Password}
+}
+
+// STUN attribute types of RFC 8656 §18 used by the raw client.
+const (
+	attrLifetime           stun.AttrType = 0x000D
+	attrRequestedTransport stun.AttrType = 0x0019
+)
+
+// do sends an authenticated request, answering 401 and 438 challenges with
+// the realm and nonce they carry (RFC 8489 §9.2.3), and returns the error
+// code of the final answer (0 for success).
+func (c *rawClient) do(method stun.Method, attrs ...stun.Setter) int {
+	c.t.Helper()
+	for range 3 {
+		setters := append([]stun.Setter{stun.TransactionID, stun.NewType(method, stun.ClassRequest)}, attrs...)
+		if c.nonce != "" {
+			setters = append(setters, stun.NewUsername(c.user), stun.NewRealm(c.realm), stun.NewNonce(c.nonce),
+				stun.NewLongTermIntegrity(c.user, c.realm, c.pass))
+		}
+		m, err := stun.Build(append(setters, stun.Fingerprint)...)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		r := c.roundTrip(m)
+		var ec stun.ErrorCodeAttribute
+		if err := ec.GetFrom(r); errors.Is(err, stun.ErrAttributeNotFound) {
+			return 0
+		} else if err != nil {
+			c.t.Fatal(err)
+		}
+		retry := ec.Code == stun.CodeStaleNonce || (ec.Code == stun.CodeUnauthorized && c.nonce == "")
+		if !retry {
+			return int(ec.Code)
+		}
+		var realm stun.Realm
+		var nonce stun.Nonce
+		if realm.GetFrom(r) != nil || nonce.GetFrom(r) != nil {
+			c.t.Fatalf("%d without REALM and NONCE", ec.Code)
+		}
+		c.realm, c.nonce = realm.String(), nonce.String()
+	}
+	c.t.Fatal("no answer after three challenges")
+	return 0
+}
+
+func (c *rawClient) roundTrip(m *stun.Message) *stun.Message {
+	c.t.Helper()
+	if _, err := c.conn.WriteToUDPAddrPort(m.Raw, c.server); err != nil {
+		c.t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	for {
+		_ = c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+		n, _, err := c.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			c.t.Fatalf("read: %v", err)
+		}
+		r := new(stun.Message)
+		if err := stun.Decode(buf[:n], r); err == nil && r.TransactionID == m.TransactionID {
+			return r
+		}
+	}
+}
+
+func (c *rawClient) allocate() int {
+	return c.do(stun.MethodAllocate, stun.RawAttribute{Type: attrRequestedTransport, Value: []byte{17, 0, 0, 0}})
+}
+
+func (c *rawClient) refresh() int {
+	return c.do(stun.MethodRefresh, stun.RawAttribute{Type: attrLifetime, Value: []byte{0, 0, 2, 0x58}}) // 600 s
+}
+
+// TestCredentialAuthenticatesAllocate: a trusted server's credential lets
+// pion's TURN client allocate and relay.
+func TestCredentialAuthenticatesAllocate(t *testing.T) {
+	e := startEdge(t)
+	c := e.credential("alice", "1h")
+	if want := "turn:" + e.relay.String() + "?transport=udp"; len(c.URIs) != 1 || c.URIs[0] != want || c.Realm != testRealm {
+		t.Fatalf("uris %q, realm %q; want [%s]", c.URIs, c.Realm, want)
+	}
+	relayed, err := e.pionAllocate(c)
+	if err != nil {
+		t.Fatalf("allocate: %v", err)
+	}
+	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	if _, err := relayed.WriteTo([]byte("hello"), peer.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	_ = peer.SetReadDeadline(time.Now().Add(ioTimeout))
+	n, from, err := peer.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != "hello" || from.String() != relayed.LocalAddr().String() {
+		t.Fatalf("peer got %q from %v (%v)", buf[:n], from, err)
+	}
+	// A credential for someone else with a forged password is refused.
+	forged := *c
+	forged.Username = c.Username[:len(c.Username)-len("alice")] + "mallory"
+	if _, err := e.pionAllocate(&forged); err == nil {
+		t.Fatal("allocate with a forged credential succeeded")
+	}
+}
+
+// TestCredentialExpires: once the TTL has passed on the shared clock, the
+// credential neither allocates nor refreshes an existing allocation.
+func TestCredentialExpires(t *testing.T) {
+	e := startEdge(t)
+	c := e.credential("alice", "30m")
+	raw := e.rawClient(c)
+	if code := raw.allocate(); code != 0 {
+		t.Fatalf("allocate: %d", code)
+	}
+	if code := raw.refresh(); code != 0 {
+		t.Fatalf("refresh before expiry: %d", code)
+	}
+	e.clk.Advance(30*time.Minute + time.Second)
+	if code := raw.refresh(); code != int(stun.CodeUnauthorized) {
+		t.Fatalf("refresh after expiry: %d, want 401", code)
+	}
+	if _, err := e.pionAllocate(c); err == nil {
+		t.Fatal("pion allocated with an expired credential")
+	}
+	if code := e.rawClient(c).allocate(); code != int(stun.CodeUnauthorized) {
+		t.Fatalf("allocate after expiry: %d, want 401", code)
+	}
+	// A fresh credential from the service works at the new time.
+	if _, err := e.pionAllocate(e.credential("alice", "1h")); err != nil {
+		t.Fatalf("allocate with a fresh credential: %v", err)
+	}
+}
+
+// TestSecretRotation follows the documented procedure: add the new secret
+// first, so that credentials signed with the old one keep working for the
+// allocations and calls that hold them; remove the old one once they have
+// expired, which invalidates them on their next request.
+func TestSecretRotation(t *testing.T) {
+	e := startEdge(t)
+	old := e.credential("alice", "1h")
+	raw := e.rawClient(old)
+	if code := raw.allocate(); code != 0 {
+		t.Fatalf("allocate: %d", code)
+	}
+	if err := e.keyring.Set([]auth.Secret{secretB, secretA}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := e.credential("bob", "1h")
+	if fresh.Password != auth.RESTPassword(secretB.Value, fresh.Username) {
+		t.Fatal("the service did not sign with the new secret")
+	}
+	if code := raw.refresh(); code != 0 {
+		t.Fatalf("refresh with the old secret's credential while both are active: %d", code)
+	}
+	if _, err := e.pionAllocate(old); err != nil {
+		t.Fatalf("allocate with the old secret's credential while both are active: %v", err)
+	}
+	if _, err := e.pionAllocate(fresh); err != nil {
+		t.Fatalf("allocate with the new secret's credential: %v", err)
+	}
+	if err := e.keyring.Set([]auth.Secret{secretB}); err != nil {
+		t.Fatal(err)
+	}
+	if code := raw.refresh(); code != int(stun.CodeUnauthorized) {
+		t.Fatalf("refresh after the old secret was removed: %d, want 401", code)
+	}
+	if _, err := e.pionAllocate(old); err == nil {
+		t.Fatal("allocate with a removed secret's credential succeeded")
+	}
+	if code := e.rawClient(fresh).allocate(); code != 0 {
+		t.Fatalf("allocate with the new secret's credential: %d", code)
+	}
+}
