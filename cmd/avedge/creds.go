@@ -85,13 +85,14 @@ func issueCredential(cfg *config.Config, user string, ttl time.Duration, now tim
 	}, nil
 }
 
-// turnURIs lists the RFC 7065 URIs of the configured listeners. An
-// unspecified listener address is named by advertise_host, else by the relay
-// address.
+// turnURIs lists the RFC 7065 URIs of the configured listeners: UDP, then
+// plain TCP, then TLS (a "tcp" listener with a certificate serves both),
+// the order in which clients should prefer them. An unspecified listener
+// address is named by advertise_host, else by the relay address.
 func turnURIs(cfg *config.Config) []string {
 	uris := make([]string, 0, len(cfg.Listeners))
 	seen := make(map[string]bool)
-	for _, l := range cfg.Listeners {
+	add := func(l config.Listener, scheme, transport string) {
 		host := cfg.AdvertiseHost
 		if host == "" {
 			ip := l.Address.Addr()
@@ -100,10 +101,25 @@ func turnURIs(cfg *config.Config) []string {
 			}
 			host = ip.Unmap().WithZone("").String()
 		}
-		u := "turn:" + net.JoinHostPort(host, strconv.Itoa(int(l.Address.Port()))) + "?transport=" + l.Protocol
+		u := scheme + ":" + net.JoinHostPort(host, strconv.Itoa(int(l.Address.Port()))) + "?transport=" + transport
 		if !seen[u] {
 			seen[u] = true
 			uris = append(uris, u)
+		}
+	}
+	for _, l := range cfg.Listeners {
+		if l.Protocol == "udp" {
+			add(l, "turn", "udp")
+		}
+	}
+	for _, l := range cfg.Listeners {
+		if l.Plain() {
+			add(l, "turn", "tcp")
+		}
+	}
+	for _, l := range cfg.Listeners {
+		if l.Stream() && l.TLS != nil {
+			add(l, "turns", "tcp")
 		}
 	}
 	return uris

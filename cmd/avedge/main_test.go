@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,8 +75,14 @@ func TestCredsIssueDevelopment(t *testing.T) {
 	if !strings.HasSuffix(c.Username, ":alice") || c.Password == "" || c.TTL != 3600 || c.Realm != "avedge.local" {
 		t.Fatalf("credential %+v", c)
 	}
-	if len(c.URIs) != 2 || c.URIs[0] != "turn:127.0.0.1:3478?transport=udp" || c.URIs[1] != "turn:[::1]:3478?transport=udp" {
-		t.Fatalf("uris %v", c.URIs)
+	wantURIs := []string{
+		"turn:127.0.0.1:3478?transport=udp", "turn:[::1]:3478?transport=udp",
+		"turn:127.0.0.1:3478?transport=tcp", "turn:[::1]:3478?transport=tcp",
+		"turns:127.0.0.1:3478?transport=tcp", "turns:[::1]:3478?transport=tcp",
+		"turns:127.0.0.1:5349?transport=tcp", "turns:[::1]:5349?transport=tcp",
+	}
+	if !slices.Equal(c.URIs, wantURIs) {
+		t.Fatalf("uris %v, want %v", c.URIs, wantURIs)
 	}
 	fi, err := os.Stat(filepath.Join(state, "avedge", "dev.secret"))
 	if err != nil || fi.Mode().Perm() != 0o600 {

@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"time"
 
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/server"
 )
 
 // reloader applies a re-read configuration to a running edge on SIGHUP:
 // the shared secrets (new credentials are signed with the new first one,
-// the relay accepts exactly the new list) and the credential service's
+// the relay accepts exactly the new list), the certificates of the TLS
+// listeners and the credential service's
 // certificate, key, client CAs and trusted clients. Everything else needs a
 // restart, which it says.
 type reloader struct {
@@ -23,7 +26,21 @@ type reloader struct {
 	running *config.Config
 	keyring *auth.Keyring
 	svc     *credentialService
-	log     *slog.Logger
+	// certs are the certificates of the TLS listeners, by address.
+	certs map[netip.AddrPort]*server.CertStore
+	log   *slog.Logger
+}
+
+// listenerCerts returns the certificate stores of the TLS listeners of
+// opts, by address.
+func listenerCerts(opts server.Options) map[netip.AddrPort]*server.CertStore {
+	certs := make(map[netip.AddrPort]*server.CertStore)
+	for _, sl := range opts.StreamListeners {
+		if sl.Certs != nil {
+			certs[sl.Addr] = sl.Certs
+		}
+	}
+	return certs
 }
 
 // reload re-reads the configuration and applies what it can. A
@@ -47,9 +64,27 @@ func (r *reloader) reload(now time.Time) {
 			"cert_file", next.CredentialService.CertFile, "client_ca_file", next.CredentialService.ClientCAFile,
 			"trusted_clients", next.CredentialService.TrustedClients)
 	}
+	r.reloadListenerCerts(next)
 	r.reloadSecrets(next)
 	if keys := restartNeeded(r.running, next); len(keys) > 0 {
 		r.log.Warn("changed settings that need a restart were not applied", "keys", keys)
+	}
+}
+
+// reloadListenerCerts loads the certificates of the TLS listeners again:
+// new handshakes get them, established connections are kept. A listener
+// whose files do not load keeps its certificate.
+func (r *reloader) reloadListenerCerts(next *config.Config) {
+	for _, l := range next.Listeners {
+		certs := r.certs[l.Address]
+		if l.TLS == nil || certs == nil {
+			continue
+		}
+		if err := certs.Load(l.TLS.CertFile, l.TLS.KeyFile); err != nil {
+			r.log.Error("reloading a TLS listener's certificate failed; it keeps the running one", "address", l.Address, "error", err)
+			continue
+		}
+		r.log.Info("reloaded a TLS listener's certificate", "address", l.Address, "cert_file", l.TLS.CertFile)
 	}
 }
 

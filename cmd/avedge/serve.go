@@ -22,15 +22,16 @@ func newServeCmd() *cobra.Command {
 		Short: "Run the edge (a development edge on loopback when no --config is given)",
 		Long: `Run the STUN/TURN relay and, when configured, the credential service.
 
-Without --config, a development edge starts on embedded defaults: UDP 3478 on
-127.0.0.1 and ::1, relay ports 50000-59999 on 127.0.0.1, realm avedge.local,
+Without --config, a development edge starts on embedded defaults: UDP 3478,
+TCP 3478 (plain TURN and TLS on one port) and TLS 5349 on 127.0.0.1 and ::1,
+relay ports 50000-59999 on 127.0.0.1, realm avedge.local,
 loopback peers allowed, a development secret kept in
 $XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret), and
 the credential service on https://127.0.0.1:5062 with certificates created in
 the pki directory next to it.
 
 SIGHUP re-reads the configuration (or the development secret) and applies the
-shared secrets and the credential service's certificate, key, client CAs and
+shared secrets, the TLS listeners' certificates and the credential service's certificate, key, client CAs and
 trusted clients; other changes are logged and need a restart. SIGINT and
 SIGTERM stop the edge.`,
 		Args: cobra.NoArgs,
@@ -76,6 +77,9 @@ SIGTERM stop the edge.`,
 			for _, a := range srv.Addrs() {
 				log.Info("listening", "protocol", "udp", "address", a.String())
 			}
+			for _, a := range srv.StreamAddrs() {
+				log.Info("listening", "protocol", "tcp", "address", a.String())
+			}
 			relayAddrs := []string{cfg.Relay.Address.String()}
 			if cfg.Relay.AddressV6.IsValid() {
 				relayAddrs = append(relayAddrs, cfg.Relay.AddressV6.String())
@@ -99,7 +103,7 @@ SIGTERM stop the edge.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			r := &reloader{path: configPath, running: cfg, keyring: opts.Keyring, svc: svc, log: log}
+			r := &reloader{path: configPath, running: cfg, keyring: opts.Keyring, svc: svc, certs: listenerCerts(opts), log: log}
 			err = serveUntilDone(ctx, srv, svc, hup, r)
 			log.Info("stopped")
 			return err

@@ -30,7 +30,8 @@ const (
 )
 
 // Development returns the development edge used by "avedge serve" without a
-// configuration file: UDP listeners on 127.0.0.1:3478 and [::1]:3478, relay
+// configuration file: UDP and TCP (plain TURN and TLS) listeners on
+// 127.0.0.1:3478 and [::1]:3478 and TLS listeners on port 5349, relay
 // ports 50000-59999 on 127.0.0.1, realm "avedge.local", peers on loopback
 // allowed, one secret "dev" read from stateDir/dev.secret, and the
 // credential service on 127.0.0.1:5062 with the development PKI of
@@ -52,9 +53,16 @@ func Development(stateDir string) (*Config, error) {
 	c.Source = DevelopmentSource
 	c.Development = true
 	c.Realm = devRealm
+	// TURN over TLS uses the development PKI's server certificate
+	// (localhost, 127.0.0.1, ::1), signed by the development CA.
+	tls := &ListenerTLS{CertFile: files.ServerCert, KeyFile: files.ServerKey}
 	c.Listeners = []Listener{
 		{Protocol: "udp", Address: netip.MustParseAddrPort("127.0.0.1:3478")},
 		{Protocol: "udp", Address: netip.MustParseAddrPort("[::1]:3478")},
+		{Protocol: "tcp", Address: netip.MustParseAddrPort("127.0.0.1:3478"), TLS: tls},
+		{Protocol: "tcp", Address: netip.MustParseAddrPort("[::1]:3478"), TLS: tls},
+		{Protocol: "tls", Address: netip.MustParseAddrPort("127.0.0.1:5349"), TLS: tls},
+		{Protocol: "tls", Address: netip.MustParseAddrPort("[::1]:5349"), TLS: tls},
 	}
 	c.Relay.Address = netip.MustParseAddr("127.0.0.1")
 	c.Relay.AddressV6 = netip.MustParseAddr("::1")

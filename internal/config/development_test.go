@@ -64,13 +64,19 @@ func TestDevelopmentCreatesAndReusesSecret(t *testing.T) {
 }
 
 func TestDevelopmentDefaults(t *testing.T) {
-	c, err := Development(t.TempDir())
+	dir := t.TempDir()
+	c, err := Development(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	tls := &ListenerTLS{CertFile: filepath.Join(dir, DevPKIDir, "service.crt"), KeyFile: filepath.Join(dir, DevPKIDir, "service.key")}
 	wantListeners := []Listener{
 		{Protocol: "udp", Address: netip.MustParseAddrPort("127.0.0.1:3478")},
 		{Protocol: "udp", Address: netip.MustParseAddrPort("[::1]:3478")},
+		{Protocol: "tcp", Address: netip.MustParseAddrPort("127.0.0.1:3478"), TLS: tls},
+		{Protocol: "tcp", Address: netip.MustParseAddrPort("[::1]:3478"), TLS: tls},
+		{Protocol: "tls", Address: netip.MustParseAddrPort("127.0.0.1:5349"), TLS: tls},
+		{Protocol: "tls", Address: netip.MustParseAddrPort("[::1]:5349"), TLS: tls},
 	}
 	wantAllow := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	switch {
@@ -78,7 +84,9 @@ func TestDevelopmentDefaults(t *testing.T) {
 		t.Errorf("Development, Source = %v, %q", c.Development, c.Source)
 	case c.Realm != "avedge.local" || c.Software != "avedge":
 		t.Errorf("Realm, Software = %q, %q", c.Realm, c.Software)
-	case !slices.Equal(c.Listeners, wantListeners):
+	case !slices.EqualFunc(c.Listeners, wantListeners, func(a, b Listener) bool {
+		return a.Protocol == b.Protocol && a.Address == b.Address && (a.TLS == nil) == (b.TLS == nil) && (a.TLS == nil || *a.TLS == *b.TLS)
+	}):
 		t.Errorf("Listeners = %v, want %v", c.Listeners, wantListeners)
 	case c.Relay != Relay{Address: netip.MustParseAddr("127.0.0.1"), AddressV6: netip.MustParseAddr("::1"), PortMin: 50000, PortMax: 59999}:
 		t.Errorf("Relay = %+v", c.Relay)
@@ -104,7 +112,7 @@ func TestDevelopmentCredentialService(t *testing.T) {
 		t.Fatal("no credential service")
 	}
 	files := pki.DevFiles(filepath.Join(dir, "pki"))
-	relays := []ServiceRelay{{Host: "127.0.0.1", UDPPort: 3478}, {Host: "::1", UDPPort: 3478}}
+	relays := []ServiceRelay{{Host: "127.0.0.1", UDPPort: 3478, TCPPort: 3478, TLSPort: 5349}, {Host: "::1", UDPPort: 3478, TCPPort: 3478, TLSPort: 5349}}
 	switch {
 	case cs.Listen != netip.MustParseAddrPort("127.0.0.1:5062"):
 		t.Errorf("Listen = %v", cs.Listen)

@@ -14,9 +14,18 @@ import (
 var examplePath = filepath.Join("..", "..", "configs", "avedge.example.yaml")
 
 func TestExampleRefusesPlaceholders(t *testing.T) {
-	_, err := Load(examplePath)
+	data, err := os.ReadFile(examplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Next to the certificate files it names, as an operator installs it.
+	path := filepath.Join(exampleTLS(t), "avedge.example.yaml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(path)
 	if !errors.Is(err, ErrInvalid) {
-		t.Fatalf("Load(%s) = %v, want the placeholder error", examplePath, err)
+		t.Fatalf("Load(%s) = %v, want the placeholder error", path, err)
 	}
 	var e *Error
 	if !errors.As(err, &e) || e.Key != "auth.secrets[0].secret" {
@@ -30,16 +39,24 @@ func TestExampleParses(t *testing.T) {
 		t.Fatal(err)
 	}
 	data = bytes.ReplaceAll(data, []byte(placeholder), []byte("replaced"))
-	c, err := Parse(examplePath, filepath.Dir(examplePath), data)
+	c, err := Parse(examplePath, exampleTLS(t), data)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	want := []Listener{
-		{Protocol: "udp", Address: netip.MustParseAddrPort("0.0.0.0:3478")},
-		{Protocol: "udp", Address: netip.MustParseAddrPort("[::]:3478")},
+	want := []struct {
+		protocol, address string
+		tls               bool
+	}{
+		{"udp", "0.0.0.0:3478", false}, {"udp", "[::]:3478", false},
+		{"tcp", "0.0.0.0:443", true}, {"tcp", "[::]:443", true},
 	}
-	if len(c.Listeners) != len(want) || c.Listeners[0] != want[0] || c.Listeners[1] != want[1] {
-		t.Errorf("Listeners = %v, want %v", c.Listeners, want)
+	if len(c.Listeners) != len(want) {
+		t.Fatalf("Listeners = %v, want %v", c.Listeners, want)
+	}
+	for i, w := range want {
+		if l := c.Listeners[i]; l.Protocol != w.protocol || l.Address.String() != w.address || (l.TLS != nil) != w.tls {
+			t.Errorf("Listeners[%d] = %+v, want %v", i, l, w)
+		}
 	}
 	if got := c.Relay.Address; got != netip.MustParseAddr("203.0.113.10") {
 		t.Errorf("Relay.Address = %v", got)
@@ -74,7 +91,7 @@ func TestExampleCredentialService(t *testing.T) {
 	if !on {
 		t.Fatal("the example has no commented credential_service section")
 	}
-	dir := copyPKI(t, 0o600)
+	dir := exampleTLS(t)
 	if err := os.Rename(filepath.Join(dir, "pki", "ca.crt"), filepath.Join(dir, "pki", "clients-ca.crt")); err != nil {
 		t.Fatal(err)
 	}
@@ -86,4 +103,20 @@ func TestExampleCredentialService(t *testing.T) {
 	if cs == nil || cs.Listen.String() != "10.1.2.3:5062" || len(cs.Relays.Intranet) != 1 || cs.Relays.Intranet[0].Host != "10.1.2.3" {
 		t.Errorf("credential service %+v", cs)
 	}
+}
+
+// exampleTLS returns a directory holding the example's files: the test
+// PKI in pki/ and its service certificate as the TLS listeners' in tls/.
+func exampleTLS(t *testing.T) string {
+	t.Helper()
+	dir := copyPKI(t, 0o600)
+	if err := os.Mkdir(filepath.Join(dir, "tls"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for from, to := range map[string]string{"service.crt": "turn.example.com.crt", "service.key": "turn.example.com.key"} {
+		if err := os.Link(filepath.Join(dir, "pki", from), filepath.Join(dir, "tls", to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -3,16 +3,36 @@ package config
 import (
 	"net/netip"
 	"slices"
+
+	"github.com/avedge/avedge/internal/pki"
 )
 
 // Listener is a client-facing socket.
 type Listener struct {
-	// Protocol is "udp"; "tcp" and "tls" are planned.
+	// Protocol is "udp", "tcp" (TURN over TCP, and over TLS as well when
+	// TLS is set: the first byte of a connection tells them apart) or
+	// "tls" (TURN over TLS only, which needs TLS).
 	Protocol string `json:"protocol"`
 	// Address is the local address to bind, such as 0.0.0.0:3478 or
 	// [::]:3478.
 	Address netip.AddrPort `json:"address"`
+	// TLS is the certificate of a "tcp" or "tls" listener; nil for none.
+	TLS *ListenerTLS `json:"tls,omitempty"`
 }
+
+// ListenerTLS is the certificate of a TLS listener, reloaded on SIGHUP.
+type ListenerTLS struct {
+	// CertFile and KeyFile hold the certificate (chain) and its private
+	// key, PEM-encoded.
+	CertFile string `json:"cert_file"`
+	KeyFile  string `json:"key_file"`
+}
+
+// Stream reports whether l listens on TCP (protocol "tcp" or "tls").
+func (l Listener) Stream() bool { return l.Protocol != "udp" }
+
+// Plain reports whether l serves TURN over plain TCP.
+func (l Listener) Plain() bool { return l.Protocol == "tcp" }
 
 // listeners decodes the listeners list, refusing duplicates.
 func (p *parser) listeners(e entry, dst *[]Listener) error {
@@ -26,7 +46,7 @@ func (p *parser) listeners(e entry, dst *[]Listener) error {
 		if err != nil {
 			return err
 		}
-		if j := slices.Index(out, l); j >= 0 {
+		if j := slices.IndexFunc(out, func(o Listener) bool { return o.Address == l.Address && o.Stream() == l.Stream() }); j >= 0 {
 			return p.fail(item, "duplicate of listeners[%d] (%s %s)", j, l.Protocol, l.Address)
 		}
 		out = append(out, l)
@@ -46,11 +66,9 @@ func (p *parser) listener(e entry) (Listener, error) {
 				return err
 			}
 			switch s {
-			case "udp":
-			case "tcp", "tls":
-				return p.fail(e, "%q: not supported yet (planned)", s)
+			case "udp", "tcp", "tls":
 			default:
-				return p.fail(e, "%q: unknown protocol (want \"udp\")", s)
+				return p.fail(e, "%q: unknown protocol (want \"udp\", \"tcp\" or \"tls\")", s)
 			}
 			l.Protocol = s
 			return nil
@@ -70,11 +88,53 @@ func (p *parser) listener(e entry) (Listener, error) {
 			l.Address = ap
 			return nil
 		}},
+		{"tls", func(e entry) error {
+			t, err := p.listenerTLS(e)
+			l.TLS = t
+			return err
+		}},
 	})
 	if err != nil {
 		return Listener{}, err
 	}
-	return l, p.require(e, seen, "protocol", "address")
+	if err := p.require(e, seen, "protocol", "address"); err != nil {
+		return Listener{}, err
+	}
+	switch {
+	case l.Protocol == "udp" && l.TLS != nil:
+		return Listener{}, p.fail(seen["tls"], "a udp listener takes no tls (use protocol tcp or tls)")
+	case l.Protocol == "tls" && l.TLS == nil:
+		return Listener{}, p.fail(e, "protocol tls needs tls: {cert_file, key_file}")
+	}
+	return l, nil
+}
+
+// listenerTLS decodes a listener's tls section: a server certificate and
+// its key, which must load and match.
+func (p *parser) listenerTLS(e entry) (*ListenerTLS, error) {
+	t := new(ListenerTLS)
+	seen, err := p.mapping(e, []field{
+		{"cert_file", func(e entry) error {
+			if err := p.pemFile(e, &t.CertFile); err != nil {
+				return err
+			}
+			if _, err := pki.LoadCertificates(t.CertFile); err != nil {
+				return p.fail(e, "%s", pkiReason(err))
+			}
+			return nil
+		}},
+		{"key_file", func(e entry) error { return p.keyFile(e, &t.KeyFile) }},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.require(e, seen, "cert_file", "key_file"); err != nil {
+		return nil, err
+	}
+	if err := p.serverKeyPair(seen["cert_file"], seen["key_file"], t.CertFile, t.KeyFile); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // finishListeners requires at least one listener.

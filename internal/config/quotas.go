@@ -13,6 +13,10 @@ type Quotas struct {
 	PermissionsPerAllocation int `json:"permissions_per_allocation"`
 	// ChannelsPerAllocation bounds the channel bindings of one allocation.
 	ChannelsPerAllocation int `json:"channels_per_allocation"`
+	// TCPConnections bounds the open TCP and TLS client connections;
+	// TCPConnectionsPerSource those from one IP address.
+	TCPConnections          int `json:"tcp_connections"`
+	TCPConnectionsPerSource int `json:"tcp_connections_per_source"`
 }
 
 const (
@@ -22,6 +26,10 @@ const (
 	// maxChannels is the number of channel numbers, 0x4000 through 0x4FFF
 	// (RFC 8656 §12).
 	maxChannels = 0x1000
+	// defaultTCPConnections and defaultTCPPerSource are the connection
+	// limits of TCP and TLS listeners.
+	defaultTCPConnections = 16384
+	defaultTCPPerSource   = 64
 )
 
 // defaultQuotas returns the quota defaults; AllocationsTotal is filled in
@@ -31,6 +39,8 @@ func defaultQuotas() Quotas {
 		AllocationsPerUser:       defaultAllocationsPerUser,
 		PermissionsPerAllocation: defaultPerAllocation,
 		ChannelsPerAllocation:    defaultPerAllocation,
+		TCPConnections:           defaultTCPConnections,
+		TCPConnectionsPerSource:  defaultTCPPerSource,
 	}
 }
 
@@ -48,6 +58,8 @@ func (p *parser) quotas(e entry, dst *Quotas) error {
 		{"allocations_total", limit(&dst.AllocationsTotal, 1, math.MaxInt)},
 		{"permissions_per_allocation", limit(&dst.PermissionsPerAllocation, 1, maxPermissions)},
 		{"channels_per_allocation", limit(&dst.ChannelsPerAllocation, 1, maxChannels)},
+		{"tcp_connections", limit(&dst.TCPConnections, 1, math.MaxInt32)},
+		{"tcp_connections_per_source", limit(&dst.TCPConnectionsPerSource, 1, math.MaxInt32)},
 	})
 	return err
 }

@@ -91,7 +91,7 @@ func (p *parser) serviceRelay(e entry) (ServiceRelay, error) {
 	return r, nil
 }
 
-// finishServiceRelays defaults the internet relays to the UDP listeners (as
+// finishServiceRelays defaults the internet relays to the listeners (as
 // reached through advertise_host or the relay address), the intranet
 // relays to the internet ones, and warns about ports that no listener
 // serves.
@@ -100,7 +100,7 @@ func (p *parser) finishServiceRelays(cs *CredentialService) error {
 	if len(r.Internet) == 0 {
 		if r.Internet = listenerRelays(p.cfg); len(r.Internet) == 0 {
 			return p.failAt(p.where("credential_service.relays", "credential_service"), "credential_service.relays.internet",
-				"required: there is no UDP listener to derive it from")
+				"required: there is no listener to derive it from")
 		}
 	}
 	if len(r.Intranet) == 0 {
@@ -138,15 +138,14 @@ func (p *parser) finishServiceRelays(cs *CredentialService) error {
 	return nil
 }
 
-// listenerRelays returns one relay per distinct host and port of the UDP
-// listeners. A listener on an unspecified address is named by
-// advertise_host, else by the relay address.
+// listenerRelays returns one relay per host of the listeners, with the
+// first UDP port, the first plain TCP port and the first TLS port (a "tls"
+// listener before a "tcp" one with TLS) served on it. A listener on an
+// unspecified address is named by advertise_host, else by the relay
+// address.
 func listenerRelays(c *Config) []ServiceRelay {
 	var out []ServiceRelay
-	for _, l := range c.Listeners {
-		if l.Protocol != "udp" {
-			continue
-		}
+	at := func(l Listener) *ServiceRelay {
 		host := c.AdvertiseHost
 		if host == "" {
 			ip := l.Address.Addr()
@@ -155,9 +154,33 @@ func listenerRelays(c *Config) []ServiceRelay {
 			}
 			host = ip.Unmap().WithZone("").String()
 		}
-		r := ServiceRelay{Host: host, UDPPort: int(l.Address.Port())}
-		if !slices.Contains(out, r) {
-			out = append(out, r)
+		for i := range out {
+			if out[i].Host == host {
+				return &out[i]
+			}
+		}
+		out = append(out, ServiceRelay{Host: host})
+		return &out[len(out)-1]
+	}
+	set := func(dst *int, port uint16) {
+		if *dst == 0 {
+			*dst = int(port)
+		}
+	}
+	for _, l := range c.Listeners {
+		r, port := at(l), l.Address.Port()
+		switch l.Protocol {
+		case "udp":
+			set(&r.UDPPort, port)
+		case "tcp":
+			set(&r.TCPPort, port)
+		case "tls":
+			set(&r.TLSPort, port)
+		}
+	}
+	for _, l := range c.Listeners {
+		if l.Protocol == "tcp" && l.TLS != nil {
+			set(&at(l).TLSPort, l.Address.Port())
 		}
 	}
 	return out

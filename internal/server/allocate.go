@@ -207,6 +207,9 @@ func (w *worker) openSession(r *request, plan allocPlan, owner string) (*session
 		w.closeRelays(s)
 		return nil, err
 	}
+	if r.l.conn != nil {
+		r.l.conn.allocated.Store(true)
+	}
 	return s, nil
 }
 
@@ -323,6 +326,9 @@ func (w *worker) endSession(s *session, reason string) {
 	w.closeRelays(s)
 	w.env.quota.Release(s.owner)
 	w.c.allocations.Add(-1)
+	if s.client.conn != nil {
+		s.client.conn.allocationEnded()
+	}
 	rec := Record{
 		Username:        s.alloc.Username,
 		Client:          s.alloc.FiveTuple.Client,

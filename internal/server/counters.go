@@ -19,6 +19,7 @@ const (
 	DropBadIndication                    // Send indication missing attributes or unknown ones
 	DropUnexpected                       // responses, unknown methods or classes sent to the server
 	DropSendFailed                       // the kernel refused a write (buffer full, unreachable)
+	DropClientStalled                    // a TCP/TLS client's write queue was full (slow or stalled reader)
 	dropReasons
 )
 
@@ -31,6 +32,7 @@ var dropNames = [dropReasons]string{
 	DropBadIndication:  "bad_indication",
 	DropUnexpected:     "unexpected",
 	DropSendFailed:     "send_failed",
+	DropClientStalled:  "client_stalled",
 }
 
 // String returns the metric label of the reason.
@@ -72,6 +74,8 @@ type Stats struct {
 	// DataPath sums the socket-level counters of the workers, including
 	// datagrams too large to relay (RxTruncated).
 	DataPath datapath.Stats
+	// Stream counts TCP and TLS client connections.
+	Stream StreamStats
 }
 
 func (s *Stats) add(c *counters) {

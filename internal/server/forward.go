@@ -158,7 +158,7 @@ func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n 
 		}
 	}
 	if err := s.client.sock.WriteToTOS(msg, s.alloc.FiveTuple.Client, tos); err != nil {
-		w.c.drop(DropSendFailed)
+		w.c.drop(sendDropReason(err))
 		return
 	}
 	w.c.toClientPackets.Add(1)

@@ -13,7 +13,8 @@ import (
 )
 
 // FromConfig turns a validated configuration into server Options: it builds
-// the keyring, the nonce minter, the authenticator and the peer policy.
+// the keyring, the nonce minter, the authenticator and the peer policy, and
+// loads the certificates of TLS listeners.
 func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options, error) {
 	if clk == nil {
 		clk = clock.Real{}
@@ -44,13 +45,31 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 	if err != nil {
 		return Options{}, fmt.Errorf("server: %w", err)
 	}
-	listeners := make([]netip.AddrPort, 0, len(cfg.Listeners))
+	var (
+		listeners []netip.AddrPort
+		streams   []StreamListener
+	)
 	for _, l := range cfg.Listeners {
-		listeners = append(listeners, l.Address)
+		if !l.Stream() {
+			listeners = append(listeners, l.Address)
+			continue
+		}
+		sl := StreamListener{Addr: l.Address, Plain: l.Plain()}
+		if l.TLS != nil {
+			if sl.Certs, err = LoadCertStore(l.TLS.CertFile, l.TLS.KeyFile); err != nil {
+				return Options{}, fmt.Errorf("server: listener %s %v: %w", l.Protocol, l.Address, err)
+			}
+		}
+		streams = append(streams, sl)
 	}
 	return Options{
 		Software:        cfg.Software,
 		Listeners:       listeners,
+		StreamListeners: streams,
+		Stream: StreamLimits{
+			Connections:          cfg.Quotas.TCPConnections,
+			ConnectionsPerSource: cfg.Quotas.TCPConnectionsPerSource,
+		},
 		SkipUnavailable: cfg.Development,
 		RelayAddr:       cfg.Relay.Address,
 		RelayAddrV6:     cfg.Relay.AddressV6,

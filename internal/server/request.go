@@ -37,13 +37,13 @@ type request struct {
 func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message) {
 	w.c.requests.Add(1)
 	now := w.env.clock.Now()
-	key := txKey{client: from, server: l.addr, id: m.TransactionID}
+	key := txKey{client: from, server: l.addr, proto: l.proto(), id: m.TransactionID}
 	if cached, ok := w.tx.get(key, now); ok {
 		w.reply(l, from, cached)
 		return
 	}
 	r := &request{
-		ft:   allocation.FiveTuple{Client: from, Server: l.addr, Proto: allocation.UDP},
+		ft:   allocation.FiveTuple{Client: from, Server: l.addr, Proto: l.proto()},
 		l:    l,
 		m:    m,
 		resp: w.resp,
@@ -58,8 +58,18 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 
 func (w *worker) reply(l *listener, to netip.AddrPort, b []byte) {
 	if err := l.sock.WriteTo(b, to); err != nil {
-		w.c.drop(DropSendFailed)
+		w.c.drop(sendDropReason(err))
 	}
+}
+
+// sendDropReason is the reason a message that could not be sent is counted
+// under: a stream client whose queue is full is stalled; anything else is
+// a failed send.
+func sendDropReason(err error) DropReason {
+	if errors.Is(err, errStreamFull) {
+		return DropClientStalled
+	}
+	return DropSendFailed
 }
 
 // dispatch builds the response to r in r.resp.

@@ -34,6 +34,11 @@ type Options struct {
 	Software string
 	// Listeners are the UDP addresses clients reach; port 0 picks a free port.
 	Listeners []netip.AddrPort
+	// StreamListeners are the TCP addresses clients reach with TURN over
+	// TCP and TLS (RFC 8656 §3.1).
+	StreamListeners []StreamListener
+	// Stream bounds the TCP and TLS client connections.
+	Stream StreamLimits
 	// SkipUnavailable skips a listener whose address the host lacks (such as
 	// ::1 on a host without IPv6) instead of failing, and likewise stops
 	// offering IPv6 relayed addresses when RelayAddrV6 cannot be bound.
@@ -99,6 +104,7 @@ type Server struct {
 	env     *shared
 	workers []*workerLoop
 	addrs   []netip.AddrPort
+	stream  streamState
 
 	mu          sync.Mutex
 	started     bool
@@ -187,6 +193,14 @@ func New(opts Options) (*Server, error) {
 		s.release()
 		return nil, err
 	}
+	if err := s.listenStream(opts); err != nil {
+		s.release()
+		return nil, err
+	}
+	if len(s.addrs) == 0 && len(s.stream.addrs) == 0 {
+		s.release()
+		return nil, ErrNoListeners
+	}
 	return s, nil
 }
 
@@ -237,9 +251,6 @@ func (s *Server) listen(addrs []netip.AddrPort, skipUnavailable bool) error {
 			s.addrs = append(s.addrs, bound)
 		}
 	}
-	if len(s.addrs) == 0 {
-		return ErrNoListeners
-	}
 	return nil
 }
 
@@ -282,6 +293,11 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, wl := range s.workers {
 		go func() { errc <- wl.dp.Run(ctx) }()
 	}
+	s.runStream()
+	// Connections close as soon as the server stops, while the workers
+	// may still run what their readers queued.
+	stopStream := context.AfterFunc(ctx, s.stopStream)
+	defer stopStream()
 	var first error
 	for range s.workers {
 		if err := <-errc; err != nil && !errors.Is(err, context.Canceled) && first == nil {
@@ -314,6 +330,7 @@ func (s *Server) Close() {
 // goroutine.
 func (s *Server) release() {
 	s.releaseOnce.Do(func() {
+		s.stopStream()
 		for _, wl := range s.workers {
 			var sessions []*session
 			wl.w.table.Range(func(a *allocation.Allocation) bool {
@@ -338,6 +355,7 @@ func (s *Server) Stats() Stats {
 		st.add(&wl.w.c)
 		st.DataPath = st.DataPath.Add(wl.dp.Stats())
 	}
+	st.Stream = s.stream.ctr.snapshot()
 	return st
 }
 

@@ -3,12 +3,16 @@ package server
 import (
 	"net/netip"
 	"time"
+
+	"github.com/avedge/avedge/internal/allocation"
 )
 
 // txKey identifies a request for retransmission detection: the client's
-// transport address, the server address it reached and the transaction ID.
+// transport address, the server address it reached, the transport protocol
+// and the transaction ID.
 type txKey struct {
 	client, server netip.AddrPort
+	proto          allocation.Protocol
 	id             [12]byte
 }
 

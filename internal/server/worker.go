@@ -23,10 +23,21 @@ type socket interface {
 	Close() error
 }
 
-// listener is one worker's client-facing socket for one configured address.
+// listener is what a worker answers a client through: its client-facing
+// UDP socket for one configured address, or a client's TCP or TLS
+// connection (conn set, sock is conn).
 type listener struct {
 	sock socket
 	addr netip.AddrPort
+	conn *streamConn
+}
+
+// proto is the transport protocol of the listener's 5-tuples.
+func (l *listener) proto() allocation.Protocol {
+	if l.conn != nil {
+		return allocation.TCP
+	}
+	return allocation.UDP
 }
 
 // relay is one relayed transport address of a session and its socket.
@@ -159,7 +170,7 @@ func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte, tos uint
 
 // lookup returns the live session of the client 5-tuple, or nil.
 func (w *worker) lookup(l *listener, from netip.AddrPort) *session {
-	a := w.table.Get(allocation.FiveTuple{Client: from, Server: l.addr, Proto: allocation.UDP})
+	a := w.table.Get(allocation.FiveTuple{Client: from, Server: l.addr, Proto: l.proto()})
 	if a == nil {
 		return nil
 	}

@@ -1,0 +1,293 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/avedge/avedge/internal/stunproto"
+)
+
+var (
+	// errStreamFull: the client's write queue is full (a slow or stalled
+	// reader); the message is dropped.
+	errStreamFull = errors.New("server: client connection queue full")
+	// errStreamClosed: the client's connection is closed.
+	errStreamClosed = errors.New("server: client connection closed")
+	// errNotApplicable: a socket option that a TCP connection lacks.
+	errNotApplicable = errors.New("server: not applicable to a stream connection")
+)
+
+// zeroPad is the padding written after ChannelData on streams.
+var zeroPad [3]byte
+
+// streamConn is one client's TCP or TLS connection. It is the socket the
+// handlers answer its client through (WriteTo ignores the address: there is
+// one peer), so they stay transport-agnostic.
+//
+// Three goroutines touch it. The reader (readLoop) frames the byte stream
+// and hands each burst of complete messages to the worker that owns the
+// connection's allocation, with one Worker.Do per burst and no copy or
+// allocation per message, then waits until the worker is done with the
+// buffer. The worker handles the messages as it handles datagrams and
+// queues its answers and the peers' data with WriteTo, which never blocks:
+// the queue is a fixed buffer, and what does not fit is dropped. The
+// writer (writeLoop) swaps the queue with a second buffer and writes it to
+// the connection, so a burst costs one write; a client that does not take
+// its bytes within WriteTimeout is disconnected.
+type streamConn struct {
+	srv    *Server
+	nc     net.Conn
+	wl     *workerLoop
+	l      *listener // what the handlers answer through; l.conn == this
+	remote netip.AddrPort
+	tls    bool
+	lim    *StreamLimits
+
+	// allocated is set by the worker while the connection holds an
+	// allocation; the reader then applies no idle timeout.
+	allocated atomic.Bool
+
+	// Hand-off from the reader to the worker.
+	rbuf      []byte
+	pending   []byte // complete frames for the worker
+	deliverFn func() // c.deliver, bound once
+	delivered chan struct{}
+
+	// The write queue: out is filled by the worker under mu, spare is the
+	// writer's, and they swap.
+	mu        sync.Mutex
+	out       []byte
+	spare     []byte
+	outClosed bool
+	wake      chan struct{}
+
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newStreamConn(srv *Server, nc net.Conn, wl *workerLoop, remote, local netip.AddrPort, isTLS bool) *streamConn {
+	lim := &srv.stream.limits
+	c := &streamConn{
+		srv:       srv,
+		nc:        nc,
+		wl:        wl,
+		remote:    remote,
+		tls:       isTLS,
+		lim:       lim,
+		rbuf:      make([]byte, lim.MaxFrame+streamReadSlack),
+		delivered: make(chan struct{}, 1),
+		out:       make([]byte, 0, lim.WriteQueue),
+		spare:     make([]byte, 0, lim.WriteQueue),
+		wake:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
+	}
+	c.l = &listener{sock: c, addr: local, conn: c}
+	c.deliverFn = c.deliver
+	return c
+}
+
+// WriteTo queues b for the client; to is ignored. ChannelData is padded to
+// a multiple of four bytes (RFC 8656 §12.5: "over TCP and TLS-over-TCP,
+// the ChannelData message MUST be padded to a multiple of four bytes").
+// It never blocks: a full queue returns errStreamFull and drops b. It does
+// not allocate.
+func (c *streamConn) WriteTo(b []byte, _ netip.AddrPort) error {
+	pad := 0
+	if stunproto.IsChannelData(b) {
+		pad = stunproto.ChannelDataPadding(len(b))
+	}
+	c.mu.Lock()
+	switch {
+	case c.outClosed:
+		c.mu.Unlock()
+		return errStreamClosed
+	case len(c.out)+len(b)+pad > cap(c.out):
+		c.mu.Unlock()
+		return errStreamFull
+	}
+	c.out = append(c.out, b...)
+	c.out = append(c.out, zeroPad[:pad]...)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// WriteToTOS is WriteTo: a TCP connection carries no per-message TOS.
+func (c *streamConn) WriteToTOS(b []byte, to netip.AddrPort, _ uint8) error {
+	return c.WriteTo(b, to)
+}
+
+// SetDontFragment is not applicable: DF concerns relay sockets only.
+func (c *streamConn) SetDontFragment(bool) error { return errNotApplicable }
+
+// LocalAddr returns the server's address of the connection.
+func (c *streamConn) LocalAddr() netip.AddrPort { return c.l.addr }
+
+// Close closes the connection; the reader then ends the connection's
+// allocation on the worker. It is idempotent and safe from any goroutine.
+func (c *streamConn) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.mu.Lock()
+		c.outClosed = true
+		c.mu.Unlock()
+		_ = c.nc.Close()
+	})
+	return nil
+}
+
+// allocationEnded is called by the worker when the connection's allocation
+// ends: the connection is then idle-timed again.
+func (c *streamConn) allocationEnded() {
+	c.allocated.Store(false)
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.lim.IdleTimeout))
+}
+
+// readLoop frames the stream and hands complete messages to the worker
+// until the connection fails, times out or breaks the framing rules. first
+// holds bytes already read (the sniffed first byte of plain TURN).
+func (c *streamConn) readLoop(first []byte) {
+	st := &c.srv.stream.ctr
+	buf := c.rbuf
+	r, w := 0, copy(buf, first)
+	var partialSince time.Time
+	for {
+		end := r
+		for {
+			n, err := frameSize(buf[end:w], c.lim.MaxFrame)
+			if err != nil {
+				if errors.Is(err, errFrameTooLarge) {
+					st.frameTooLarge.Add(1)
+				} else {
+					st.notTURN.Add(1)
+				}
+				return
+			}
+			if n == 0 || end+n > w {
+				break
+			}
+			end += n
+		}
+		if end > r {
+			if !c.handOff(buf[r:end]) {
+				return
+			}
+			r = end
+			partialSince = time.Time{}
+		}
+		if r == w {
+			r, w = 0, 0
+		} else if r > 0 {
+			w = copy(buf, buf[r:w])
+			r = 0
+		}
+		now := time.Now()
+		var deadline time.Time
+		switch {
+		case w > 0:
+			if partialSince.IsZero() {
+				partialSince = now
+			}
+			deadline = partialSince.Add(c.lim.FrameTimeout)
+		case c.allocated.Load():
+			deadline = now.Add(allocatedStreamIdleTimeout)
+		default:
+			deadline = now.Add(c.lim.IdleTimeout)
+		}
+		_ = c.nc.SetReadDeadline(deadline)
+		n, err := c.nc.Read(buf[w:])
+		w += n
+		if err != nil && n == 0 {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if w > 0 {
+					st.frameTimeouts.Add(1)
+				} else {
+					st.idleTimeouts.Add(1)
+				}
+			}
+			return
+		}
+	}
+}
+
+// handOff gives frames to the worker and waits until it has handled them.
+// It returns false when the connection or the server closed meanwhile.
+func (c *streamConn) handOff(frames []byte) bool {
+	c.pending = frames
+	if !c.srv.doOn(c.wl, c.deliverFn, c.done) {
+		return false
+	}
+	select {
+	case <-c.delivered:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// deliver runs on the worker goroutine: it handles each pending frame as
+// a message from the client.
+func (c *streamConn) deliver() {
+	b := c.pending
+	for len(b) > 0 {
+		n, err := frameSize(b, c.lim.MaxFrame)
+		if err != nil || n == 0 || n > len(b) {
+			break // unreachable: the reader framed b
+		}
+		c.wl.w.handleClient(c.l, c.remote, b, 0, n, 0)
+		b = b[n:]
+	}
+	c.delivered <- struct{}{}
+}
+
+// writeLoop writes what the worker queues until the connection closes.
+func (c *streamConn) writeLoop() {
+	for {
+		select {
+		case <-c.wake:
+		case <-c.done:
+			return
+		}
+		c.mu.Lock()
+		b := c.out
+		c.out = c.spare[:0]
+		c.mu.Unlock()
+		if len(b) == 0 {
+			c.spare = b
+			continue
+		}
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.lim.WriteTimeout))
+		if _, err := c.nc.Write(b); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				c.srv.stream.ctr.writeTimeouts.Add(1)
+			}
+			_ = c.Close()
+			return
+		}
+		c.spare = b[:0]
+	}
+}
+
+// prefixConn replays bytes already read from a net.Conn before reading
+// more, so that a TLS server sees the sniffed first byte of its handshake.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.prefix) > 0 {
+		n := copy(b, p.prefix)
+		p.prefix = p.prefix[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}

@@ -1,0 +1,338 @@
+package server
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/avedge/avedge/internal/datapath"
+)
+
+// tlsRecordHandshake is the first byte of a TLS connection: the content
+// type of a handshake record (RFC 8446 §5.1).
+const tlsRecordHandshake = 0x16
+
+// streamState is what the server keeps for TCP and TLS clients: the
+// listeners, the connection limits and the open connections.
+type streamState struct {
+	limits    StreamLimits
+	listeners []*streamListener
+	addrs     []netip.AddrPort
+	seed      maphash.Seed
+	ctr       streamCounters
+
+	mu       sync.Mutex
+	conns    map[*streamConn]struct{}
+	bySource map[netip.Addr]int
+	stopped  bool
+	wg       sync.WaitGroup
+	stop     chan struct{} // closed when the server stops
+}
+
+// streamListener is one bound TCP listener.
+type streamListener struct {
+	ln    net.Listener
+	addr  netip.AddrPort
+	plain bool
+	tls   *tls.Config // nil: no TLS
+}
+
+// streamCounters count the life of client connections; any goroutine
+// writes them.
+type streamCounters struct {
+	open                                                      atomic.Int64
+	accepted, refusedTotal, refusedPerSource, handshakeFailed atomic.Uint64
+	notTURN, frameTooLarge, frameTimeouts, idleTimeouts       atomic.Uint64
+	writeTimeouts                                             atomic.Uint64
+}
+
+// StreamStats counts TCP and TLS client connections.
+type StreamStats struct {
+	// Open is the number of open connections; Accepted counts those that
+	// passed the limits.
+	Open, Accepted uint64
+	// RefusedTotal and RefusedPerSource count connections closed at once
+	// for the total and per-source limits.
+	RefusedTotal, RefusedPerSource uint64
+	// HandshakeFailed counts connections that sent no first byte, or no
+	// complete TLS handshake, within the handshake timeout, and failed
+	// handshakes; NotTURN those whose bytes are neither TLS (where
+	// offered), STUN nor ChannelData.
+	HandshakeFailed, NotTURN uint64
+	// FrameTooLarge counts connections closed for a length field over the
+	// frame limit; FrameTimeouts those closed for a message begun and not
+	// finished in time (slowloris); IdleTimeouts idle ones without an
+	// allocation; WriteTimeouts clients that did not take their bytes.
+	FrameTooLarge, FrameTimeouts, IdleTimeouts, WriteTimeouts uint64
+}
+
+func (c *streamCounters) snapshot() StreamStats {
+	return StreamStats{
+		Open:             uint64(c.open.Load()),
+		Accepted:         c.accepted.Load(),
+		RefusedTotal:     c.refusedTotal.Load(),
+		RefusedPerSource: c.refusedPerSource.Load(),
+		HandshakeFailed:  c.handshakeFailed.Load(),
+		NotTURN:          c.notTURN.Load(),
+		FrameTooLarge:    c.frameTooLarge.Load(),
+		FrameTimeouts:    c.frameTimeouts.Load(),
+		IdleTimeouts:     c.idleTimeouts.Load(),
+		WriteTimeouts:    c.writeTimeouts.Load(),
+	}
+}
+
+// listenStream binds the TCP listeners of opts.
+func (s *Server) listenStream(opts Options) error {
+	st := &s.stream
+	st.limits = opts.Stream.withDefaults()
+	st.seed = maphash.MakeSeed()
+	st.conns = make(map[*streamConn]struct{})
+	st.bySource = make(map[netip.Addr]int)
+	st.stop = make(chan struct{})
+	for _, sl := range opts.StreamListeners {
+		if !sl.Plain && sl.Certs == nil {
+			return fmt.Errorf("server: listen tcp %v: neither plain TURN nor TLS", sl.Addr)
+		}
+		network := "tcp4"
+		if sl.Addr.Addr().Is6() && !sl.Addr.Addr().Is4In6() {
+			network = "tcp6"
+		}
+		ln, err := net.Listen(network, sl.Addr.String())
+		if err != nil {
+			if opts.SkipUnavailable && unavailable(err) {
+				s.env.log.Warn("listener skipped: address not available on this host", "protocol", "tcp", "address", sl.Addr)
+				continue
+			}
+			return fmt.Errorf("server: listen tcp %v: %w", sl.Addr, err)
+		}
+		l := &streamListener{ln: ln, addr: ln.Addr().(*net.TCPAddr).AddrPort(), plain: sl.Plain}
+		if sl.Certs != nil {
+			l.tls = tlsConfig(sl.Certs)
+		}
+		st.listeners = append(st.listeners, l)
+		st.addrs = append(st.addrs, l.addr)
+	}
+	return nil
+}
+
+// unavailable reports whether a listen error means the host lacks the
+// address (such as ::1 without IPv6).
+func unavailable(err error) bool {
+	return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT)
+}
+
+// StreamAddrs returns the bound TCP addresses (with the ports the kernel
+// chose for port 0).
+func (s *Server) StreamAddrs() []netip.AddrPort {
+	return append([]netip.AddrPort(nil), s.stream.addrs...)
+}
+
+// runStream starts an accept goroutine per TCP listener.
+func (s *Server) runStream() {
+	for _, l := range s.stream.listeners {
+		s.stream.wg.Add(1)
+		go s.accept(l)
+	}
+}
+
+// stopStream closes the listeners and every connection, once, and waits
+// for their goroutines. The workers may still run or be stopped for good.
+func (s *Server) stopStream() {
+	st := &s.stream
+	st.mu.Lock()
+	if st.stop == nil {
+		// New failed before the listeners were set up.
+		st.mu.Unlock()
+		return
+	}
+	first := !st.stopped
+	var conns []*streamConn
+	if first {
+		st.stopped = true
+		close(st.stop)
+		for c := range st.conns {
+			conns = append(conns, c)
+		}
+	}
+	st.mu.Unlock()
+	if first {
+		for _, l := range st.listeners {
+			_ = l.ln.Close()
+		}
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
+	st.wg.Wait()
+}
+
+// accept accepts connections on l until it is closed.
+func (s *Server) accept(l *streamListener) {
+	defer s.stream.wg.Done()
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off a little
+			// instead of spinning.
+			s.env.log.Warn("accept failed", "address", l.addr, "err", err)
+			select {
+			case <-s.stream.stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
+		}
+		remote := nc.RemoteAddr().(*net.TCPAddr).AddrPort()
+		remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+		if !s.admit(remote.Addr()) {
+			_ = nc.Close()
+			continue
+		}
+		s.stream.wg.Add(1)
+		go s.serveStream(nc, l, remote)
+	}
+}
+
+// admit counts a new connection from src against the limits; false means
+// refused (and counted).
+func (s *Server) admit(src netip.Addr) bool {
+	st := &s.stream
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case st.stopped:
+		return false
+	case int(st.ctr.open.Load()) >= st.limits.Connections:
+		st.ctr.refusedTotal.Add(1)
+		return false
+	case st.bySource[src] >= st.limits.ConnectionsPerSource:
+		st.ctr.refusedPerSource.Add(1)
+		return false
+	}
+	st.bySource[src]++
+	st.ctr.open.Add(1)
+	st.ctr.accepted.Add(1)
+	return true
+}
+
+// releaseSource gives back what admit counted for src.
+func (s *Server) releaseSource(src netip.Addr) {
+	st := &s.stream
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.bySource[src]--; st.bySource[src] <= 0 {
+		delete(st.bySource, src)
+	}
+	st.ctr.open.Add(-1)
+}
+
+// serveStream sniffs a new connection, runs the TLS handshake if it is
+// TLS, and serves it until it closes.
+func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPort) {
+	defer s.stream.wg.Done()
+	defer s.releaseSource(remote.Addr())
+	st := &s.stream
+	_ = nc.SetDeadline(time.Now().Add(st.limits.HandshakeTimeout))
+	var first [1]byte
+	if _, err := nc.Read(first[:]); err != nil {
+		st.ctr.handshakeFailed.Add(1)
+		_ = nc.Close()
+		return
+	}
+	var prefix []byte
+	isTLS := false
+	switch {
+	case first[0] == tlsRecordHandshake && l.tls != nil:
+		tc := tls.Server(&prefixConn{Conn: nc, prefix: first[:]}, l.tls)
+		if err := tc.Handshake(); err != nil {
+			st.ctr.handshakeFailed.Add(1)
+			_ = nc.Close()
+			return
+		}
+		nc, isTLS = tc, true
+	case first[0] < 0x50 && l.plain:
+		// STUN (first two bits 00) or ChannelData on a valid channel
+		// number, 0x4000-0x4FFF (RFC 8656 §12).
+		prefix = first[:]
+	default:
+		st.ctr.notTURN.Add(1)
+		_ = nc.Close()
+		return
+	}
+	_ = nc.SetDeadline(time.Time{})
+	local := nc.LocalAddr().(*net.TCPAddr).AddrPort()
+	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
+	wl := s.workers[maphash.Comparable(st.seed, remote)%uint64(len(s.workers))]
+	c := newStreamConn(s, nc, wl, remote, local, isTLS)
+	if !s.track(c) {
+		_ = c.Close()
+		return
+	}
+	go c.writeLoop()
+	c.readLoop(prefix)
+	_ = c.Close()
+	s.untrack(c)
+	// The allocation of the connection ends with it (RFC 8656 §3.1).
+	s.doOn(wl, func() { wl.w.streamClosed(c) }, st.stop)
+}
+
+// track registers c for shutdown; false when the server is stopping.
+func (s *Server) track(c *streamConn) bool {
+	st := &s.stream
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.stopped {
+		return false
+	}
+	st.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c *streamConn) {
+	st := &s.stream
+	st.mu.Lock()
+	delete(st.conns, c)
+	st.mu.Unlock()
+}
+
+// doOn runs fn on the goroutine of wl. When the worker's queue is full it
+// waits and retries, which slows the calling connection's reader down (the
+// TCP window then pushes back on the client), until cancel is closed. It
+// returns false when fn was not queued.
+func (s *Server) doOn(wl *workerLoop, fn func(), cancel <-chan struct{}) bool {
+	for {
+		err := wl.dp.Do(fn)
+		if err == nil {
+			return true
+		}
+		if !errors.Is(err, datapath.ErrBusy) {
+			return false
+		}
+		t := time.NewTimer(time.Millisecond)
+		select {
+		case <-cancel:
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// streamClosed ends the allocation of a closed client connection (RFC 8656
+// §3.1: over TCP and TLS the allocation is tied to the connection). It runs
+// on the worker goroutine.
+func (w *worker) streamClosed(c *streamConn) {
+	if s := w.lookup(c.l, c.remote); s != nil && s.client == c.l {
+		w.closeSession(s, "connection closed")
+	}
+}
