@@ -16,7 +16,8 @@ import (
 // its channel numbers come from RFC 5766's wider range, which RFC 8656 no
 // longer allows. The cases cover RTP/RTCP port pairs (EVEN-PORT with the R
 // bit for RTP, RESERVATION-TOKEN for RTCP, which goes to the peer's next
-// port), DONT-FRAGMENT (-g) and IPv6 relayed addresses (-x). Its dual
+// port), DONT-FRAGMENT (-g), IPv6 relayed addresses (-x), and TURN over TCP
+// (-t) and TLS (-t -S) on one sniffed port. Its dual
 // allocations (-Z) are left out: it sends ADDITIONAL-ADDRESS-FAMILY with
 // the pre-RFC draft code point 0x8032, where RFC 8656 §18.11 assigns 0x8000,
 // so avedge gives it an IPv4-only allocation and its IPv6 Refresh gets 443.
@@ -34,11 +35,14 @@ func TestCoturnClient(t *testing.T) {
 		peerIP string
 		ipv6   bool
 		pairs  bool // allocations come in RTP/RTCP pairs of relayed ports
+		stream bool // the client reaches the edge over TCP or TLS
 	}{
-		{"no RTCP", []string{"-c"}, "127.0.0.1", false, false},
-		{"RTP/RTCP pairs", nil, "127.0.0.1", false, true},
-		{"DONT-FRAGMENT", []string{"-c", "-g"}, "127.0.0.1", false, false},
-		{"IPv6 relay", []string{"-c", "-x"}, "::1", true, false},
+		{"no RTCP", []string{"-c"}, "127.0.0.1", false, false, false},
+		{"RTP/RTCP pairs", nil, "127.0.0.1", false, true, false},
+		{"DONT-FRAGMENT", []string{"-c", "-g"}, "127.0.0.1", false, false, false},
+		{"IPv6 relay", []string{"-c", "-x"}, "::1", true, false, false},
+		{"over TCP", []string{"-c", "-t"}, "127.0.0.1", false, false, true},
+		{"over TLS", []string{"-c", "-t", "-S"}, "127.0.0.1", false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each case has its own edge and ports
@@ -47,8 +51,16 @@ func TestCoturnClient(t *testing.T) {
 				requireIPv6(t)
 				mod = withIPv6
 			}
-			e := newTestEdge(t, mod)
-			coturnRun(t, e, uclient, tc.peerIP, tc.flags)
+			var e *testEdge
+			var port uint16
+			if tc.stream {
+				se := newStreamEdge(t, mod)
+				e, port = se.testEdge, se.tcp.Port()
+			} else {
+				e = newTestEdge(t, mod)
+				port = e.addr.Port()
+			}
+			coturnRun(t, e, uclient, port, tc.peerIP, tc.flags)
 			if tc.pairs {
 				wantPair(t, e)
 			}
@@ -76,9 +88,9 @@ func wantPair(t *testing.T, e *testEdge) {
 }
 
 // coturnRun runs turnutils_uclient with two clients of 50 messages each
-// against e, relaying to echo peers on peerIP (an RTP/RTCP pair of ports),
+// against e's port, relaying to echo peers on peerIP (an RTP/RTCP pair of ports),
 // and checks that every message came back through the relay.
-func coturnRun(t *testing.T, e *testEdge, uclient, peerIP string, flags []string) {
+func coturnRun(t *testing.T, e *testEdge, uclient string, port uint16, peerIP string, flags []string) {
 	u, p := e.credential("coturn-client", time.Hour)
 	echo, _ := newEchoPeerPair(t, peerIP)
 
@@ -87,7 +99,7 @@ func coturnRun(t *testing.T, e *testEdge, uclient, peerIP string, flags []string
 	defer cancel()
 	args := append([]string{"-s"}, flags...)
 	args = append(args, "-u", u, "-w", p,
-		"-p", strconv.Itoa(int(e.addr.Port())),
+		"-p", strconv.Itoa(int(port)),
 		"-e", peerIP, "-r", strconv.Itoa(int(echo.addr().Port())),
 		"-n", strconv.Itoa(messages), "-m", strconv.Itoa(clients), "-l", "170", "-z", "5",
 		"127.0.0.1")
