@@ -27,7 +27,7 @@ type credentialService struct {
 // keyring (the relay's) and binding its listener.
 func newCredentialService(cfg *config.Config, keyring *auth.Keyring, log *slog.Logger, now time.Time) (*credentialService, error) {
 	cs := cfg.CredentialService
-	cert, cas, err := loadServiceTLS(cs, log, now)
+	st, err := loadServiceTLS(cs, log, now)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func newCredentialService(cfg *config.Config, keyring *auth.Keyring, log *slog.L
 		return nil, err
 	}
 	srv, err := credsvc.NewServer(credsvc.ServerOptions{
-		Addr: cs.Listen, Certificate: cert, ClientCAs: cas, Handler: h, Logger: log,
+		Addr: cs.Listen, Certificate: st.cert, ClientCAs: st.clientCAs, Handler: h, Logger: log,
 	})
 	if err != nil {
 		return nil, err
@@ -52,29 +52,35 @@ func newCredentialService(cfg *config.Config, keyring *auth.Keyring, log *slog.L
 	return &credentialService{handler: h, server: srv}, nil
 }
 
-// reload applies the certificate, key, client CAs and trusted clients of
-// cs; it changes nothing unless all of them load.
-func (c *credentialService) reload(cs *config.CredentialService, log *slog.Logger, now time.Time) error {
-	cert, cas, err := loadServiceTLS(cs, log, now)
-	if err != nil {
+// serviceTLS is the credential service's loaded certificate and client
+// CAs.
+type serviceTLS struct {
+	cert      tls.Certificate
+	clientCAs *x509.CertPool
+}
+
+// apply puts loaded TLS material and trusted clients into effect. It
+// checks the trusted list first, so that a failure changes nothing.
+func (c *credentialService) apply(st serviceTLS, trusted []string) error {
+	if len(trusted) == 0 {
+		return fmt.Errorf("credential service: %w: no trusted clients", credsvc.ErrBadOptions)
+	}
+	if err := c.server.SetCertificates(st.cert, st.clientCAs); err != nil {
 		return err
 	}
-	if err := c.server.SetCertificates(cert, cas); err != nil {
-		return err
-	}
-	return c.handler.SetTrusted(cs.TrustedClients)
+	return c.handler.SetTrusted(trusted)
 }
 
 // loadServiceTLS loads the service's certificate and client CAs, warning
 // when the certificate has expired or soon will.
-func loadServiceTLS(cs *config.CredentialService, log *slog.Logger, now time.Time) (tls.Certificate, *x509.CertPool, error) {
+func loadServiceTLS(cs *config.CredentialService, log *slog.Logger, now time.Time) (serviceTLS, error) {
 	cert, err := pki.LoadKeyPair(cs.CertFile, cs.KeyFile)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("credential service: %w", err)
+		return serviceTLS{}, fmt.Errorf("credential service: %w", err)
 	}
 	cas, err := pki.LoadPool(cs.ClientCAFile)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("credential service: %w", err)
+		return serviceTLS{}, fmt.Errorf("credential service: %w", err)
 	}
 	switch notAfter := cert.Leaf.NotAfter; {
 	case now.After(notAfter):
@@ -84,7 +90,7 @@ func loadServiceTLS(cs *config.CredentialService, log *slog.Logger, now time.Tim
 		log.Warn("credential service: the server certificate expires soon",
 			"cert_file", cs.CertFile, "not_after", notAfter.UTC().Format(time.RFC3339))
 	}
-	return cert, cas, nil
+	return serviceTLS{cert: cert, clientCAs: cas}, nil
 }
 
 // serviceRelays converts the configured relay addresses.

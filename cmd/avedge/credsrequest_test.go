@@ -171,13 +171,15 @@ func TestCredsRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", udpPort)
-	if c.TTL != 1800 || c.Realm != "cli.test" || len(c.URIs) != 1 || c.URIs[0] != want || c.Relays[0].Location != credsvc.Intranet {
+	// The expiry is rounded down to a whole second, and so are the seconds
+	// left until it: 1799 unless the request came on a whole second.
+	if c.TTL < 1799 || c.TTL > 1800 || c.Realm != "cli.test" || len(c.URIs) != 1 || c.URIs[0] != want || c.Relays[0].Location != credsvc.Intranet {
 		t.Fatalf("credential %+v", c)
 	}
 	if c.Password != auth.RESTPassword(secret.Value, c.Username) {
 		t.Error("not signed with the configured secret")
 	}
-	if c, err := request(t, url, dir, "--identity", "alice", "--ttl", "5h"); err != nil || c.TTL != 7200 {
+	if c, err := request(t, url, dir, "--identity", "alice", "--ttl", "5h"); err != nil || c.TTL < 7199 || c.TTL > 7200 {
 		t.Errorf("ttl above max_ttl: %+v, %v; want 7200 s", c, err)
 	}
 	allocate(t, udpPort, c)
@@ -202,6 +204,15 @@ func TestCredsRequest(t *testing.T) {
 // allocate allocates a relayed address with pion's client and credential c.
 func allocate(t *testing.T, udpPort int, c credsvc.Credential) {
 	t.Helper()
+	if err := tryAllocate(t, udpPort, c); err != nil {
+		t.Fatalf("allocate: %v", err)
+	}
+}
+
+// tryAllocate allocates a relay address with c at the edge on udpPort and
+// returns the error of the Allocate.
+func tryAllocate(t *testing.T, udpPort int, c credsvc.Credential) error {
+	t.Helper()
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -223,9 +234,9 @@ func allocate(t *testing.T, udpPort int, c credsvc.Credential) {
 	}
 	relay, err := tc.Allocate()
 	if err != nil {
-		t.Fatalf("allocate: %v", err)
+		return err
 	}
-	relay.Close()
+	return relay.Close()
 }
 
 // TestServeReload changes secrets and trusted clients, sends SIGHUP, and
@@ -287,6 +298,21 @@ func TestServeReload(t *testing.T) {
 	}
 	s.wait("reload failed", "unchanged")
 	allocate(t, udpPort, before)
+
+	// Step 4: remove the old secret from the configuration, delete its
+	// file and reload: credentials signed with it fail from then on.
+	edgeConfig(t, dir, udpPort, tcpPort, []auth.Secret{newSecret}, pki.DevClientName)
+	if err := os.Remove(filepath.Join(dir, "secret-"+oldSecret.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	s.wait("reloaded secrets", "ids=[new]")
+	if err := tryAllocate(t, udpPort, before); err == nil {
+		t.Fatal("a credential of the removed secret still allocates")
+	}
+	allocate(t, udpPort, after)
 }
 
 func TestCredsRequestFlags(t *testing.T) {

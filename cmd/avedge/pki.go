@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -45,15 +46,19 @@ the files and the command that asks for a credential with them.`,
 			if err != nil {
 				return err
 			}
+			state, err := config.DefaultStateDir()
+			if err != nil {
+				return err
+			}
+			statePKI := filepath.Join(state, config.DevPKIDir)
+			if sameDir(dir, statePKI) {
+				return fmt.Errorf("--out %s is the development edge's own PKI directory %s: choose another directory", out, statePKI)
+			}
 			now := time.Now()
 			opts := pki.DevOptions{ServerNames: serverNames, ClientName: clientName, Now: now, Overwrite: force}
 			signer := "a new CA"
 			if !newCA {
-				state, err := config.DefaultStateDir()
-				if err != nil {
-					return err
-				}
-				devFiles, err := pki.EnsureDev(filepath.Join(state, config.DevPKIDir), now)
+				devFiles, err := pki.EnsureDev(statePKI, now)
 				if err != nil {
 					return err
 				}
@@ -115,4 +120,32 @@ func clientNameOr(name string) string {
 		return pki.DevClientName
 	}
 	return name
+}
+
+// sameDir reports whether the paths a and b name the same directory, with
+// symbolic links resolved as far as the paths exist.
+func sameDir(a, b string) bool {
+	if ia, err := os.Stat(a); err == nil {
+		if ib, err := os.Stat(b); err == nil {
+			return os.SameFile(ia, ib)
+		}
+	}
+	return resolve(a) == resolve(b)
+}
+
+// resolve returns the absolute path p with the symbolic links of its
+// longest existing prefix resolved.
+func resolve(p string) string {
+	p, rest := filepath.Clean(p), ""
+	for {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return filepath.Join(p, rest)
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+		p = parent
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/avedge/avedge/internal/pki"
 )
@@ -117,4 +118,43 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestPKIDevRefusesStateDir: --out must not name the development edge's
+// own PKI directory, directly, through a symbolic link or before it
+// exists.
+func TestPKIDevRefusesStateDir(t *testing.T) {
+	tests := []struct {
+		name   string
+		create bool // the state PKI exists before the command
+		out    func(state string) string
+	}{
+		{"existing", true, func(s string) string { return filepath.Join(s, "avedge", "pki") }},
+		{"not yet created", false, func(s string) string { return filepath.Join(s, "avedge", "pki") }},
+		{"through ..", true, func(s string) string { return filepath.Join(s, "avedge", "pki", "..", "pki") }},
+		{"through a symbolic link", true, func(s string) string {
+			link := filepath.Join(t.TempDir(), "link")
+			if err := os.Symlink(filepath.Join(s, "avedge"), link); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(link, "pki")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state := t.TempDir()
+			t.Setenv("XDG_STATE_HOME", state)
+			if tt.create {
+				if _, err := pki.EnsureDev(filepath.Join(state, "avedge", "pki"), time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, args := range [][]string{{}, {"--force"}, {"--force", "--new-ca"}} {
+				_, _, err := run(t, context.Background(), append([]string{"pki", "dev", "--out", tt.out(state)}, args...)...)
+				if err == nil || !strings.Contains(err.Error(), "own PKI directory") {
+					t.Errorf("%q: err %v, want a refusal", args, err)
+				}
+			}
+		})
+	}
 }

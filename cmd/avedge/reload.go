@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -43,8 +45,10 @@ func listenerCerts(opts server.Options) map[netip.AddrPort]*server.CertStore {
 	return certs
 }
 
-// reload re-reads the configuration and applies what it can. A
-// configuration that does not load changes nothing.
+// reload re-reads the configuration and applies what it can, all or
+// nothing: the new secrets, service certificates and listener certificates
+// are all loaded and checked first, and a configuration of which any part
+// does not load or check changes nothing.
 func (r *reloader) reload(now time.Time) {
 	r.log.Info("reloading the configuration (SIGHUP)", "source", sourceName(r.path))
 	next, err := loadConfig(r.path)
@@ -55,61 +59,106 @@ func (r *reloader) reload(now time.Time) {
 	for _, w := range next.Warnings() {
 		r.log.Warn(w)
 	}
-	if r.svc != nil && next.CredentialService != nil {
-		if err := r.svc.reload(next.CredentialService, r.log, now); err != nil {
-			r.log.Error("reload failed; the running configuration is unchanged", "error", err)
-			return
-		}
-		r.log.Info("reloaded the credential service's certificate, client CAs and trusted clients",
-			"cert_file", next.CredentialService.CertFile, "client_ca_file", next.CredentialService.ClientCAFile,
-			"trusted_clients", next.CredentialService.TrustedClients)
+	p, err := r.prepare(next, now)
+	if err != nil {
+		r.log.Error("reload failed; the running configuration is unchanged", "error", err)
+		return
 	}
-	r.reloadListenerCerts(next)
-	r.reloadSecrets(next)
+	if err := r.apply(p, next); err != nil {
+		r.log.Error("reload failed; the running configuration is unchanged", "error", err)
+		return
+	}
 	if keys := restartNeeded(r.running, next); len(keys) > 0 {
 		r.log.Warn("changed settings that need a restart were not applied", "keys", keys)
 	}
 }
 
-// reloadListenerCerts loads the certificates of the TLS listeners again:
-// new handshakes get them, established connections are kept. A listener
-// whose files do not load keeps its certificate.
-func (r *reloader) reloadListenerCerts(next *config.Config) {
-	for _, l := range next.Listeners {
-		certs := r.certs[l.Address]
-		if l.TLS == nil || certs == nil {
-			continue
-		}
-		if err := certs.Load(l.TLS.CertFile, l.TLS.KeyFile); err != nil {
-			r.log.Error("reloading a TLS listener's certificate failed; it keeps the running one", "address", l.Address, "error", err)
-			continue
-		}
-		r.log.Info("reloaded a TLS listener's certificate", "address", l.Address, "cert_file", l.TLS.CertFile)
-	}
+// reloadPlan is a loaded and checked configuration, ready to apply.
+type reloadPlan struct {
+	// service is the credential service's new TLS material; nil keeps it.
+	service *serviceTLS
+	// certs are the listeners' new certificates, by address.
+	certs map[netip.AddrPort]tls.Certificate
+	// secrets replace the keyring's; nil keeps them.
+	secrets []auth.Secret
 }
 
-// reloadSecrets replaces the active secrets with next's.
-func (r *reloader) reloadSecrets(next *config.Config) {
+// prepare loads and checks everything next changes that a reload applies,
+// changing nothing.
+func (r *reloader) prepare(next *config.Config, now time.Time) (reloadPlan, error) {
+	var p reloadPlan
+	if r.svc != nil && next.CredentialService != nil {
+		st, err := loadServiceTLS(next.CredentialService, r.log, now)
+		if err != nil {
+			return reloadPlan{}, err
+		}
+		p.service = &st
+	}
+	p.certs = make(map[netip.AddrPort]tls.Certificate)
+	for _, l := range next.Listeners {
+		if l.TLS == nil || r.certs[l.Address] == nil {
+			continue
+		}
+		store, err := server.LoadCertStore(l.TLS.CertFile, l.TLS.KeyFile)
+		if err != nil {
+			return reloadPlan{}, fmt.Errorf("TLS listener %s: %w", l.Address, err)
+		}
+		cert, err := store.GetCertificate(nil)
+		if err != nil {
+			return reloadPlan{}, fmt.Errorf("TLS listener %s: %w", l.Address, err)
+		}
+		p.certs[l.Address] = *cert
+	}
 	switch {
 	case r.keyring == nil && len(next.Auth.Secrets) == 0:
-		return
 	case r.keyring == nil:
 		r.log.Warn("auth.secrets were added to an edge that started without any: restart to use them")
-		return
 	case len(next.Auth.Secrets) == 0:
 		r.log.Warn("auth.secrets is empty: the running secrets are kept; restart to run with static users only")
-		return
+	default:
+		p.secrets = make([]auth.Secret, len(next.Auth.Secrets))
+		for i, s := range next.Auth.Secrets {
+			p.secrets[i] = auth.Secret{ID: s.ID, Value: s.Value}
+		}
+		// The same checks Keyring.Set applies, on a keyring nobody uses.
+		if _, err := auth.NewKeyring(p.secrets); err != nil {
+			return reloadPlan{}, fmt.Errorf("auth.secrets: %w", err)
+		}
 	}
-	secrets := make([]auth.Secret, len(next.Auth.Secrets))
-	ids := make([]string, len(next.Auth.Secrets))
-	for i, s := range next.Auth.Secrets {
-		secrets[i], ids[i] = auth.Secret{ID: s.ID, Value: s.Value}, s.ID
+	return p, nil
+}
+
+// apply puts a prepared reload into effect. Only the credential service's
+// part can fail, on an inconsistency prepare rules out; it goes first, so
+// that a failure changes nothing.
+func (r *reloader) apply(p reloadPlan, next *config.Config) error {
+	if p.service != nil {
+		cs := next.CredentialService
+		if err := r.svc.apply(*p.service, cs.TrustedClients); err != nil {
+			return err
+		}
+		r.log.Info("reloaded the credential service's certificate, client CAs and trusted clients",
+			"cert_file", cs.CertFile, "client_ca_file", cs.ClientCAFile, "trusted_clients", cs.TrustedClients)
 	}
-	if err := r.keyring.Set(secrets); err != nil {
-		r.log.Error("reloading secrets failed; the running secrets are unchanged", "error", err)
-		return
+	for _, l := range next.Listeners {
+		if cert, ok := p.certs[l.Address]; ok {
+			r.certs[l.Address].Set(cert)
+			r.log.Info("reloaded a TLS listener's certificate", "address", l.Address, "cert_file", l.TLS.CertFile)
+		}
 	}
-	r.log.Info("reloaded secrets: new credentials are signed with the first, the relay accepts all", "ids", ids)
+	if p.secrets != nil {
+		if err := r.keyring.Set(p.secrets); err != nil {
+			// Unreachable: prepare made a keyring of the same secrets.
+			r.log.Error("reloading secrets failed; the running secrets are unchanged", "error", err)
+			return nil
+		}
+		ids := make([]string, len(p.secrets))
+		for i, s := range p.secrets {
+			ids[i] = s.ID
+		}
+		r.log.Info("reloaded secrets: new credentials are signed with the first, the relay accepts all", "ids", ids)
+	}
+	return nil
 }
 
 // sourceName names the configuration in logs.

@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/pion/stun/v3"
 
@@ -26,7 +27,8 @@ import (
 //  4. REALM must be ours; the USERNAME must be a static user (else
 //     ErrUnknownUser) or an ephemeral username (else ErrUnknownUser and
 //     ErrBadUsername) whose expiry has not passed (ErrExpired) and lies at
-//     most MaxCredentialLifetime ahead (ErrTooFarAhead). Expiry is checked
+//     most MaxCredentialLifetime plus MaxClockSkew ahead (ErrTooFarAhead).
+//     Expiry is checked
 //     on every request.
 //  5. Message integrity, MESSAGE-INTEGRITY-SHA256 when present (even
 //     alongside MESSAGE-INTEGRITY) and MESSAGE-INTEGRITY otherwise, with the
@@ -120,6 +122,12 @@ func (a *Authenticator) passwordAlgorithm(m *stun.Message, nonce string) (uint16
 	return alg.Algorithm, nil
 }
 
+// MaxClockSkew is how far ahead of this node's clock the clock of the node
+// that issued a credential may run: a credential of the maximum lifetime,
+// issued by a node whose clock is ahead by up to MaxClockSkew, is still
+// accepted. The credential's own expiry is never extended.
+const MaxClockSkew = 60 * time.Second
+
 // lookup validates username and returns the partial Result and the
 // candidate passwords.
 func (a *Authenticator) lookup(username string) (Result, []string, error) {
@@ -137,7 +145,7 @@ func (a *Authenticator) lookup(username string) (Result, []string, error) {
 	if !now.Before(expiry) {
 		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrExpired)
 	}
-	if expiry.Sub(now) > a.maxLifetime {
+	if expiry.Sub(now) > a.maxLifetime+MaxClockSkew {
 		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrTooFarAhead)
 	}
 	secrets := a.keyring.load()

@@ -219,9 +219,28 @@ func TestAuthenticate(t *testing.T) {
 		{
 			name: "too far ahead",
 			req: func(f *fixture, _ request) request {
-				return f.rest(t, secretNew, DefaultMaxCredentialLifetime+time.Second)
+				return f.rest(t, secretNew, DefaultMaxCredentialLifetime+MaxClockSkew+time.Second)
 			},
 			err: []error{ErrTooFarAhead, ErrUnauthenticated},
+		},
+		{
+			name: "max lifetime from a clock 2 minutes ahead",
+			req: func(f *fixture, _ request) request {
+				return f.rest(t, secretNew, DefaultMaxCredentialLifetime+2*time.Minute)
+			},
+			err: []error{ErrTooFarAhead, ErrUnauthenticated},
+		},
+		{
+			name: "max lifetime from a clock 30 seconds ahead",
+			req: func(f *fixture, _ request) request {
+				return f.rest(t, secretNew, DefaultMaxCredentialLifetime+30*time.Second)
+			},
+		},
+		{
+			name: "max lifetime from a clock half a second ahead",
+			req: func(f *fixture, _ request) request {
+				return f.rest(t, secretNew, DefaultMaxCredentialLifetime+500*time.Millisecond)
+			},
 		},
 		{
 			name: "exactly max lifetime",

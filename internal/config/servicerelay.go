@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"go.yaml.in/yaml/v3"
@@ -94,7 +95,8 @@ func (p *parser) serviceRelay(e entry) (ServiceRelay, error) {
 // finishServiceRelays defaults the internet relays to the listeners (as
 // reached through advertise_host or the relay address), the intranet
 // relays to the internet ones, and warns about ports that no listener
-// serves.
+// serves, about internet relays derived from addresses that are not
+// public, and about intranet relays taken from the internet ones.
 func (p *parser) finishServiceRelays(cs *CredentialService) error {
 	r := &cs.Relays
 	if len(r.Internet) == 0 {
@@ -102,9 +104,23 @@ func (p *parser) finishServiceRelays(cs *CredentialService) error {
 			return p.failAt(p.where("credential_service.relays", "credential_service"), "credential_service.relays.internet",
 				"required: there is no listener to derive it from")
 		}
+		for _, sr := range r.Internet {
+			if ip, err := netip.ParseAddr(sr.Host); err == nil && !isPublic(ip) {
+				p.warn("credential_service.relays.internet",
+					"not set, so derived from the listeners as %s, which is not a public address: internet callers would get an address they cannot reach; set credential_service.relays.internet or advertise_host",
+					sr.Host)
+			}
+		}
 	}
 	if len(r.Intranet) == 0 {
 		r.Intranet = slices.Clone(r.Internet)
+		hosts := make([]string, len(r.Intranet))
+		for i, sr := range r.Intranet {
+			hosts[i] = sr.Host
+		}
+		p.warn("credential_service.relays.intranet",
+			"not set, so intranet callers get the internet relay addresses %v; set it to the addresses of the internal interface",
+			hosts)
 	}
 	var udp, stream bool
 	for _, l := range p.cfg.Listeners {
@@ -184,4 +200,17 @@ func listenerRelays(c *Config) []ServiceRelay {
 		}
 	}
 	return out
+}
+
+// cgnat is the shared address space of RFC 6598, not reachable from the
+// internet.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// isPublic reports whether ip may be reachable from the internet: not
+// private (RFC 1918, RFC 4193), loopback, link-local, unspecified,
+// multicast or shared (RFC 6598) address space.
+func isPublic(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return !(ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() ||
+		ip.IsMulticast() || ip.IsLinkLocalMulticast() || cgnat.Contains(ip))
 }

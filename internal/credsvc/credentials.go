@@ -1,6 +1,7 @@
 package credsvc
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/avedge/avedge/internal/auth"
 )
@@ -59,29 +61,42 @@ func (h *Handler) credentials(w http.ResponseWriter, r *http.Request, client str
 }
 
 // decodeRequest reads exactly one JSON object of at most maxBody bytes
-// with only the fields of Request. On failure it returns the status and
+// of valid UTF-8, with only the fields of Request, each at most once
+// (also without regard to case). On failure it returns the status and
 // reason of the refusal.
 func decodeRequest(w http.ResponseWriter, r *http.Request) (Request, int, string) {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	var req Request
-	err := dec.Decode(&req)
-	if err == nil {
-		// Anything but the end of the body after the object is refused.
-		var next json.RawMessage
-		if err = dec.Decode(&next); err == io.EOF {
-			return req, 0, ""
-		} else if err == nil {
-			return Request{}, http.StatusBadRequest, "body: more than one JSON value"
-		}
-	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return Request{}, http.StatusRequestEntityTooLarge, "body: larger than " + strconv.Itoa(maxBody) + " bytes"
 	}
-	if errors.Is(err, io.EOF) {
+	switch {
+	case err != nil:
+		return Request{}, http.StatusBadRequest, "body: " + err.Error()
+	case len(bytes.TrimSpace(body)) == 0:
 		return Request{}, http.StatusBadRequest, "body: empty; send a JSON object such as {\"identity\": \"alice\"}"
+	case !utf8.Valid(body):
+		// encoding/json would quietly replace invalid bytes with U+FFFD.
+		return Request{}, http.StatusBadRequest, "body: not valid UTF-8"
 	}
-	return Request{}, http.StatusBadRequest, "body: invalid JSON: " + err.Error()
+	if err := checkKeys(body); err != nil {
+		return Request{}, http.StatusBadRequest, "body: " + err.Error()
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var req Request
+	if err := dec.Decode(&req); err != nil {
+		return Request{}, http.StatusBadRequest, "body: invalid JSON: " + err.Error()
+	}
+	// Anything but the end of the body after the object is refused.
+	var next json.RawMessage
+	switch err := dec.Decode(&next); {
+	case err == io.EOF:
+		return req, 0, ""
+	case err == nil:
+		return Request{}, http.StatusBadRequest, "body: more than one JSON value"
+	default:
+		return Request{}, http.StatusBadRequest, "body: invalid JSON: " + err.Error()
+	}
 }
 
 // issueOrRefuse issues a credential, or refuses the request with the

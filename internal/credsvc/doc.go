@@ -13,10 +13,14 @@
 //
 // with credentials signed by the newest secret of an auth.Keyring, the one
 // the relay checks against. Server runs it on a TLS 1.2+ listener that
-// requires a client certificate chaining to the configured client CAs, with
-// bounded connections, header sizes and timeouts; Client is its client.
+// requires a client certificate chaining to the configured client CAs, and
+// verifies that certificate again on every request against the current
+// CAs, so that a reload cuts off kept-alive connections of a removed CA;
+// connections (in all and per source IP), header sizes and timeouts are
+// bounded. Client is its client.
 //
-// Every refusal is logged with its reason and the peer address; key
-// material, passwords and secrets never are. Time comes from an injected
+// Every refusal is logged with its reason and the peer address, at most
+// once a minute per peer IP (further refusals are counted); key material,
+// passwords and secrets never are. Time comes from an injected
 // clock.Clock, also for certificate validity.
 package credsvc

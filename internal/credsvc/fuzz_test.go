@@ -25,6 +25,8 @@ func FuzzRequests(f *testing.F) {
 	f.Add(`{"identity":"a"}{"identity":"b"}`, "username=a&username=b")
 	f.Add(`{"identity":"\u0000"}`, "username=%00")
 	f.Add(`{"identity":"x","ttl":"9999999h"}`, "username=x&ttl=99999999999999999999")
+	f.Add(`{"identity":"a","Identity":"b","x":{"k":1,"K":2}}`, "username=a&ttl=18446744073709551616")
+	f.Add("{\"identity\":\"\xff\"}", "username=%FF")
 	e := newHandlerEnv(f, func(o *Options) {
 		o.Rate = Rate{PerSecond: 1e9, Burst: 1 << 30}
 		o.Logger = slog.New(slog.DiscardHandler)

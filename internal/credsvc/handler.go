@@ -25,6 +25,7 @@ const (
 type Handler struct {
 	opts    Options
 	limit   *limiter
+	refusal *refusalLog
 	trusted atomic.Pointer[map[string]bool]
 }
 
@@ -33,7 +34,8 @@ func NewHandler(opts Options) (*Handler, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	h := &Handler{opts: opts, limit: newLimiter(opts.Rate, opts.MaxClients, opts.Clock)}
+	h := &Handler{opts: opts, limit: newLimiter(opts.Rate, opts.MaxClients, opts.Clock),
+		refusal: newRefusalLog(opts.Logger, opts.Clock)}
 	if err := h.SetTrusted(opts.Trusted); err != nil {
 		return nil, err
 	}
@@ -42,14 +44,15 @@ func NewHandler(opts Options) (*Handler, error) {
 
 // SetTrusted replaces the trusted client names, for example on reload; it
 // applies to the next request, also on open connections. Names are DNS
-// names compared without regard to case. An empty list is ErrBadOptions.
+// names compared without regard to ASCII case. An empty list is
+// ErrBadOptions.
 func (h *Handler) SetTrusted(names []string) error {
 	if len(names) == 0 {
 		return fmt.Errorf("%w: no trusted client names", ErrBadOptions)
 	}
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
-		m[strings.ToLower(n)] = true
+		m[asciiLower(n)] = true
 	}
 	h.trusted.Store(&m)
 	return nil
@@ -121,11 +124,21 @@ func describe(cert *x509.Certificate) string {
 	return strconv.Quote(cert.Subject.String())
 }
 
-// refuse logs a refused request and answers it with status and a JSON
-// error.
+// refuse logs a refused request (at most once a minute per peer IP: see
+// refusalLog) and answers it with status and a JSON error.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, client string, status int, reason string) {
-	h.opts.Logger.Warn("credential service: request refused",
+	refuse(h.refusal, w, r, client, status, reason)
+}
+
+// refuse logs a refused request to l and answers it with status and a
+// JSON error. A 403 or 429 answer closes the connection, so that a client
+// that is refused or too fast does not keep a connection slot.
+func refuse(l *refusalLog, w http.ResponseWriter, r *http.Request, client string, status int, reason string) {
+	l.warn(r.RemoteAddr, "credential service: request refused",
 		slog.Int("status", status), slog.String("reason", reason), slog.String("client", client),
 		slog.String("peer", r.RemoteAddr), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	if status == http.StatusForbidden || status == http.StatusTooManyRequests {
+		w.Header().Set("Connection", "close")
+	}
 	writeJSON(w, status, errorBody{Error: reason})
 }

@@ -203,6 +203,10 @@ func TestCredentialsRefusals(t *testing.T) {
 		{"ttl without unit", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"3600"}`, 400, "ttl"},
 		{"ttl as a number", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":3600}`, 400, "invalid JSON"},
 		{"body too large", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"` + strings.Repeat(" ", 5000) + `"}`, 413, "larger than 4096 bytes"},
+		{"invalid UTF-8", http.MethodPost, CredentialsPath, "application/json", "{\"identity\":\"al\xffice\"}", 400, "not valid UTF-8"},
+		{"duplicate key", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","identity":"b"}`, 400, `duplicate key "identity"`},
+		{"keys differing in case", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","Identity":"b"}`, 400, `duplicate key "Identity"`},
+		{"ttl twice in different case", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","location":"internet","ttl":"1h","TTL":"8h"}`, 400, `duplicate key "TTL"`},
 		{"unknown path", http.MethodPost, "/v1/credential", "application/json", `{"identity":"a"}`, 404, "no such endpoint"},
 		{"root", http.MethodGet, "/", "", "", 404, "no such endpoint"},
 	}
@@ -231,6 +235,8 @@ func TestTURNCredentials(t *testing.T) {
 		{"service and key", "service=turn&username=alice&key=ignored&ttl=60", 60, 3},
 		{"intranet", "username=alice&location=intranet", 8 * 3600, 2},
 		{"escaped identity", "username=alice%40example.com", 8 * 3600, 3},
+		{"ttl beyond 64 bits capped", "username=alice&ttl=99999999999999999999999", 8 * 3600, 3},
+		{"ttl of 2^64-1 capped", "username=alice&ttl=18446744073709551615", 8 * 3600, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -289,6 +295,7 @@ func TestTURNCredentialsRefusals(t *testing.T) {
 		{"bad escape", http.MethodGet, "username=%zz", 400, "query"},
 		{"semicolon", http.MethodGet, "username=a;ttl=5", 400, "query"},
 		{"unknown location", http.MethodGet, "username=a&location=mars", 400, "location"},
+		{"ttl beyond 64 bits, negative", http.MethodGet, "username=a&ttl=-99999999999999999999999", 400, "ttl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,6 +331,8 @@ func TestAuthorization(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Refusals of one IP are logged once a minute.
+			e.clk.Advance(refusalLogWindow)
 			w := e.do(tt.cert, http.MethodPost, CredentialsPath, "application/json", `{"identity":"alice"}`)
 			if tt.ok {
 				decodeCredential(t, w)
@@ -374,6 +383,9 @@ func TestRateLimit(t *testing.T) {
 	wantError(t, w, http.StatusTooManyRequests, "rate limit")
 	if ra := w.Header().Get("Retry-After"); ra != "2" {
 		t.Errorf("Retry-After %q, want 2 (one token at 0.5/s)", ra)
+	}
+	if c := w.Header().Get("Connection"); c != "close" {
+		t.Errorf("Connection %q on 429, want close", c)
 	}
 	e.log.wait(t, "request refused", "status=429", "client="+trustedApp)
 	// Every request costs a token, also refused ones.
@@ -440,4 +452,29 @@ func TestNewestSecretSigns(t *testing.T) {
 		t.Error("credential not signed with the newest secret")
 	}
 	e.log.wait(t, "credential issued", "secret_id=b", "identity=a", "client="+trustedApp)
+}
+
+// TestTTLRoundedDown: the answer's ttl is the whole seconds left until the
+// expiry, which is rounded down to a whole second, and at least 1.
+func TestTTLRoundedDown(t *testing.T) {
+	tests := []struct {
+		ttl  string
+		want int64
+	}{
+		{"1h", 3599},
+		{"2s", 1},
+		{"1s", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ttl, func(t *testing.T) {
+			e := newHandlerEnv(t, nil)
+			e.clk.Advance(700 * time.Millisecond)
+			c := decodeCredential(t, e.post(`{"identity":"a","ttl":"`+tt.ttl+`"}`))
+			d, _ := time.ParseDuration(tt.ttl)
+			expiry, _, err := auth.ParseUsername(c.Username)
+			if err != nil || c.TTL != tt.want || expiry.Unix() != e.clk.Now().Add(d).Unix() {
+				t.Errorf("ttl %d, username %q (%v); want ttl %d", c.TTL, c.Username, err, tt.want)
+			}
+		})
+	}
 }

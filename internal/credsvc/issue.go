@@ -42,7 +42,9 @@ func (h *Handler) issue(client, identity string, loc Location, ttl time.Duration
 	if err != nil {
 		return issued{}, err
 	}
-	out := issued{username: username, password: password, ttl: expires.Unix() - now.Unix(), expires: expires, relays: relays}
+	// The lifetime left, in whole seconds rounded down, at least 1.
+	left := max(1, int64(expires.Sub(now)/time.Second))
+	out := issued{username: username, password: password, ttl: left, expires: expires, relays: relays}
 	h.opts.Logger.Info("credential service: credential issued",
 		slog.String("client", client), slog.String("identity", identity), slog.String("location", string(loc)),
 		slog.Int64("ttl", out.ttl), slog.String("expires_at", expires.Format(time.RFC3339)), slog.String("secret_id", secret.ID))

@@ -29,6 +29,10 @@ type ServerOptions struct {
 	// MaxConns bounds the open connections; 0 means 256. Further
 	// connections wait in the kernel's backlog.
 	MaxConns int
+	// MaxConnsPerIP bounds the open connections of one source IP; 0 means
+	// 16. Further connections from that IP are closed at once, so that one
+	// peer cannot take every slot.
+	MaxConnsPerIP int
 	// Timeout bounds the TLS handshake with reading a request, and writing
 	// a response; 0 means 10s. Idle connections are closed after 60s.
 	Timeout time.Duration
@@ -42,8 +46,10 @@ type ServerOptions struct {
 
 const (
 	defaultMaxConns = 256
-	defaultTimeout  = 10 * time.Second
-	idleTimeout     = 60 * time.Second
+	// defaultMaxConnsPerIP is the default of ServerOptions.MaxConnsPerIP.
+	defaultMaxConnsPerIP = 16
+	defaultTimeout       = 10 * time.Second
+	idleTimeout          = 60 * time.Second
 	// maxHeaderBytes bounds a request's header; the service's requests
 	// need a few hundred bytes.
 	maxHeaderBytes = 8 << 10
@@ -54,11 +60,13 @@ const (
 // Server serves a Handler over HTTPS (HTTP/1.1, TLS 1.2 or later) with a
 // required, verified client certificate.
 type Server struct {
-	ln   *limitListener
-	srv  *http.Server
-	addr netip.AddrPort
-	clk  clock.Clock
-	tls  atomic.Pointer[tls.Config]
+	ln      *limitListener
+	srv     *http.Server
+	addr    netip.AddrPort
+	clk     clock.Clock
+	handler http.Handler
+	refusal *refusalLog
+	tls     atomic.Pointer[tls.Config]
 }
 
 // NewServer checks opts and binds the listener; Run serves on it.
@@ -68,11 +76,14 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		return nil, fmt.Errorf("%w: no handler", ErrBadOptions)
 	case !opts.Addr.IsValid():
 		return nil, fmt.Errorf("%w: no listen address", ErrBadOptions)
-	case opts.MaxConns < 0 || opts.Timeout < 0:
+	case opts.MaxConns < 0 || opts.MaxConnsPerIP < 0 || opts.Timeout < 0:
 		return nil, fmt.Errorf("%w: negative limit", ErrBadOptions)
 	}
 	if opts.MaxConns == 0 {
 		opts.MaxConns = defaultMaxConns
+	}
+	if opts.MaxConnsPerIP == 0 {
+		opts.MaxConnsPerIP = defaultMaxConnsPerIP
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = defaultTimeout
@@ -83,7 +94,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{clk: opts.Clock}
+	s := &Server{clk: opts.Clock, handler: opts.Handler, refusal: newRefusalLog(opts.Logger, opts.Clock)}
 	if err := s.SetCertificates(opts.Certificate, opts.ClientCAs); err != nil {
 		return nil, err
 	}
@@ -92,18 +103,18 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		return nil, fmt.Errorf("credsvc: %w", err)
 	}
 	s.addr = ln.Addr().(*net.TCPAddr).AddrPort()
-	s.ln = newLimitListener(ln, opts.MaxConns)
+	s.ln = newLimitListener(ln, opts.MaxConns, opts.MaxConnsPerIP, s.refusal)
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	s.srv = &http.Server{
-		Handler:           opts.Handler,
+		Handler:           http.HandlerFunc(s.reverify),
 		Protocols:         &protocols,
 		ReadHeaderTimeout: opts.Timeout,
 		ReadTimeout:       opts.Timeout,
 		WriteTimeout:      opts.Timeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          newErrorLog(opts.Logger),
+		ErrorLog:          newErrorLog(opts.Logger, s.refusal),
 	}
 	return s, nil
 }
@@ -112,8 +123,11 @@ func NewServer(opts ServerOptions) (*Server, error) {
 func (s *Server) Addr() netip.AddrPort { return s.addr }
 
 // SetCertificates replaces the server certificate and the client CAs, for
-// example on reload. New handshakes use them; open connections keep theirs
-// until they close (at most the idle timeout after their last request).
+// example on reload. New handshakes use them; open connections keep their
+// server certificate until they close, but every request's client
+// certificate is verified again against the current client CAs, so a
+// removed CA cuts off its clients' open connections at their next request
+// (403, and the connection is closed).
 func (s *Server) SetCertificates(cert tls.Certificate, clientCAs *x509.CertPool) error {
 	if len(cert.Certificate) == 0 || cert.PrivateKey == nil {
 		return fmt.Errorf("%w: no server certificate", ErrBadOptions)

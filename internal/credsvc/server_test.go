@@ -69,6 +69,8 @@ func TestServerRefusesAtHandshake(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Refusals of one IP are logged once a minute.
+			s.clk.Advance(refusalLogWindow)
 			client := &http.Client{Transport: &http.Transport{TLSClientConfig: tt.config}, Timeout: ioTimeout}
 			resp, body, err := s.postJSON(client, `{"identity":"alice"}`)
 			if err == nil {

@@ -265,10 +265,10 @@ func TestCredentialAuthenticatesAllocate(t *testing.T) {
 }
 
 // TestCredentialExpires: once the TTL has passed on the shared clock, the
-// credential neither allocates nor refreshes an existing allocation.
+// credential neither allocates nor refreshes a live allocation.
 func TestCredentialExpires(t *testing.T) {
 	e := startEdge(t)
-	c := e.credential("alice", "30m")
+	c := e.credential("alice", "2m")
 	raw := e.rawClient(c)
 	if code := raw.allocate(); code != 0 {
 		t.Fatalf("allocate: %d", code)
@@ -276,9 +276,17 @@ func TestCredentialExpires(t *testing.T) {
 	if code := raw.refresh(); code != 0 {
 		t.Fatalf("refresh before expiry: %d", code)
 	}
-	e.clk.Advance(30*time.Minute + time.Second)
+	// The refresh asked for 600 s: the allocation outlives the credential.
+	e.clk.Advance(2*time.Minute + time.Second)
 	if code := raw.refresh(); code != int(stun.CodeUnauthorized) {
-		t.Fatalf("refresh after expiry: %d, want 401", code)
+		t.Fatalf("refresh of the live allocation after expiry: %d, want 401", code)
+	}
+	// The allocation is live: the same client with another credential
+	// gets 441 (Wrong Credentials, RFC 8656), not 437 (no allocation).
+	other := e.credential("alice", "1h")
+	raw.user, raw.pass = other.Username, other.Password
+	if code := raw.refresh(); code != int(stun.CodeWrongCredentials) {
+		t.Fatalf("refresh with another credential: %d, want 441 (the allocation is live)", code)
 	}
 	if _, err := e.pionAllocate(c); err == nil {
 		t.Fatal("pion allocated with an expired credential")

@@ -1,6 +1,8 @@
 package credsvc
 
 import (
+	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -47,12 +49,17 @@ func (h *Handler) turnCredentials(w http.ResponseWriter, r *http.Request, client
 	}
 	ttl := h.opts.MaxTTL
 	if s := q.Get("ttl"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
+		// A number too large for 64 bits is a TTL beyond the maximum: cut
+		// it, as any other.
+		n, err := strconv.ParseUint(s, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			n, err = math.MaxUint64, nil
+		}
 		if err != nil || n < 1 {
 			h.refuse(w, r, client, http.StatusBadRequest, "query: ttl must be a whole number of seconds, at least 1")
 			return
 		}
-		if n < int64(h.opts.MaxTTL/time.Second) {
+		if n < uint64(h.opts.MaxTTL/time.Second) {
 			ttl = time.Duration(n) * time.Second
 		}
 	}

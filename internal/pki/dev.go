@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 )
@@ -95,22 +94,25 @@ func WriteDev(dir string, opts DevOptions) (Files, error) {
 // EnsureDev returns the development PKI in dir with the default names,
 // creating it on first use and renewing certificates that expire within
 // RenewBefore of now (the leaf certificates with the existing CA while it
-// stays valid, so clients that trust it keep working). It refuses keys that
-// group or other users may access (ErrInsecureKey). Concurrent first uses,
-// also by several processes, end with one PKI.
+// stays valid, so clients that trust it keep working). Only missing or
+// expiring files are made anew: a file that cannot be read (for example
+// EACCES) or parsed is an error, and so are keys that group or other users
+// may access (ErrInsecureKey). Concurrent uses, also by several processes,
+// take turns on a lock file in dir, so that one never mixes its files with
+// another's.
 func EnsureDev(dir string, now time.Time) (Files, error) {
 	f := DevFiles(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Files{}, fmt.Errorf("pki: %w", err)
+	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return Files{}, err
+	}
+	defer unlock()
 	st, err := inspect(f, now)
 	if err != nil || st == devOK {
 		return f, err
-	}
-	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
-		if err := createDev(f, now); err != nil {
-			return Files{}, err
-		}
-		if st, err = inspect(f, now); err != nil || st == devOK {
-			return f, err
-		}
 	}
 	opts := DevOptions{Now: now}
 	var content []file
@@ -126,8 +128,9 @@ func EnsureDev(dir string, now time.Time) (Files, error) {
 	} else if content, err = newDev(f, opts); err != nil {
 		return Files{}, err
 	}
-	// Keys first: a reader in between sees a new key with an old
-	// certificate, which fails to load, rather than a silently wrong pair.
+	// Keys first: a reader that does not take the lock sees, in between, a
+	// new key with an old certificate, which fails to load, rather than a
+	// silently wrong pair.
 	slices.SortStableFunc(content, func(a, b file) int { return int(a.mode) - int(b.mode) })
 	for _, c := range content {
 		if err := writeReplace(c); err != nil {
@@ -135,34 +138,6 @@ func EnsureDev(dir string, now time.Time) (Files, error) {
 		}
 	}
 	return f, nil
-}
-
-// createDev builds a complete development PKI in a temporary directory next
-// to f.Dir and renames it into place. Losing the race to another creator is
-// not an error.
-func createDev(f Files, now time.Time) error {
-	parent := filepath.Dir(f.Dir)
-	if err := os.MkdirAll(parent, 0o700); err != nil {
-		return fmt.Errorf("pki: %w", err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(f.Dir)+".*")
-	if err != nil {
-		return fmt.Errorf("pki: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	content, err := newDev(DevFiles(tmp), DevOptions{Now: now})
-	if err != nil {
-		return err
-	}
-	for _, c := range content {
-		if err := writeNew(c); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, f.Dir); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("pki: %w", err)
-	}
-	return nil
 }
 
 // devState is what EnsureDev must do.
@@ -175,15 +150,23 @@ const (
 )
 
 // inspect decides whether the development PKI f is usable at now, needs new
-// leaf certificates or a new CA. Only insecure key files are errors.
+// leaf certificates or a new CA. Missing files and certificates near their
+// expiry call for new ones; any other failure to read or parse a file is
+// an error, so that a PKI that cannot be read now (permissions, a damaged
+// file) is never silently replaced.
 func inspect(f Files, now time.Time) (devState, error) {
 	for _, k := range f.keys() {
-		if err := checkKeyMode(k); errors.Is(err, ErrInsecureKey) {
+		if err := checkKeyMode(k); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return 0, err
 		}
 	}
 	ca, err := LoadCA(f.CACert, f.CAKey)
-	if err != nil || ca.Cert.NotAfter.Before(now.Add(RenewBefore)) || now.Before(ca.Cert.NotBefore) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return devRecreate, nil
+	case err != nil:
+		return 0, err
+	case ca.Cert.NotAfter.Before(now.Add(RenewBefore)) || now.Before(ca.Cert.NotBefore):
 		return devRecreate, nil
 	}
 	for _, leaf := range []struct {
@@ -194,9 +177,15 @@ func inspect(f Files, now time.Time) (devState, error) {
 		{f.ClientCert, f.ClientKey, x509.ExtKeyUsageClientAuth},
 	} {
 		pair, err := LoadKeyPair(leaf.cert, leaf.key)
-		if err != nil || pair.Leaf.NotAfter.Before(now.Add(RenewBefore)) {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return devRenewLeaves, nil
+		case err != nil:
+			return 0, err
+		case pair.Leaf.NotAfter.Before(now.Add(RenewBefore)):
 			return devRenewLeaves, nil
 		}
+		// A leaf of another CA (the CA was made anew) is issued again.
 		if _, err := pair.Leaf.Verify(x509.VerifyOptions{
 			Roots: ca.Pool(), CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{leaf.usage},
 		}); err != nil {

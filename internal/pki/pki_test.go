@@ -498,3 +498,67 @@ func TestWriteDevWithCA(t *testing.T) {
 		t.Errorf("client certificate %q: %v", client.Leaf.DNSNames, err)
 	}
 }
+
+// TestEnsureDevKeepsUnreadablePKI: a CA certificate that cannot be read
+// (here a directory, as root ignores permissions) or parsed is an error;
+// the CA key is not replaced.
+func TestEnsureDevKeepsUnreadablePKI(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(path string) error
+	}{
+		{"unreadable", func(p string) error {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Mkdir(p, 0o700)
+		}},
+		{"damaged", func(p string) error { return os.WriteFile(p, []byte("not PEM"), 0o644) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "pki")
+			f, err := EnsureDev(dir, start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, err := os.ReadFile(f.CAKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.damage(f.CACert); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := EnsureDev(dir, start); err == nil {
+				t.Fatal("EnsureDev succeeded with a CA certificate it cannot use")
+			}
+			if after, err := os.ReadFile(f.CAKey); err != nil || string(after) != string(key) {
+				t.Errorf("CA key replaced (%v)", err)
+			}
+		})
+	}
+}
+
+// TestEnsureDevConcurrentRenewal: concurrent renewals end with matching
+// keys and certificates of one CA.
+func TestEnsureDevConcurrentRenewal(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	if _, err := EnsureDev(dir, start); err != nil {
+		t.Fatal(err)
+	}
+	end := start.Add(CAValidity - RenewBefore + time.Hour)
+	const n = 8
+	results := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := EnsureDev(dir, end)
+			results <- err
+		}()
+	}
+	for range n {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkDev(t, DevFiles(dir), end, DevServerNames, DevClientName)
+}

@@ -1,0 +1,166 @@
+package credsvc
+
+import (
+	"bufio"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/avedge/avedge/internal/clock"
+)
+
+// rawRequest writes a POST of body on conn and reads the answer.
+func rawRequest(t *testing.T, conn net.Conn, br *bufio.Reader, body string) (*http.Response, string) {
+	t.Helper()
+	_ = conn.SetDeadline(time.Now().Add(ioTimeout))
+	req, err := http.NewRequest(http.MethodPost, "https://127.0.0.1"+CredentialsPath, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if err := req.Write(conn); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// TestServerReverifiesOnKeptAliveConnection: removing the client's CA cuts
+// off its open connection at the next request.
+func TestServerReverifiesOnKeptAliveConnection(t *testing.T) {
+	s := startService(t, nil, nil)
+	conn, err := tls.Dial("tcp", s.srv.Addr().String(), s.tlsConfig(s.pki.client(trustedApp)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	if resp, body := rawRequest(t, conn, br, `{"identity":"a"}`); resp.StatusCode != http.StatusOK || resp.Close {
+		t.Fatalf("before the reload: %s (close %v) %s", resp.Status, resp.Close, body)
+	}
+	other := newTestPKI(t, s.clk.Now())
+	if err := s.srv.SetCertificates(s.pki.server(), other.ca.Pool()); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := rawRequest(t, conn, br, `{"identity":"a"}`)
+	if resp.StatusCode != http.StatusForbidden || !resp.Close || !strings.Contains(body, "no longer verifies") {
+		t.Fatalf("after the CA was removed: %s (close %v) %s", resp.Status, resp.Close, body)
+	}
+	s.log.wait(t, "request refused", "status=403", "unknown authority")
+	// The server closed the connection.
+	_ = conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	if n, err := br.Read(make([]byte, 1)); err == nil {
+		t.Errorf("connection still open (read %d bytes)", n)
+	}
+}
+
+// TestServerReverifiesValidity: a kept-alive connection's certificate is
+// checked against the injected clock on every request.
+func TestServerReverifiesValidity(t *testing.T) {
+	s := startService(t, nil, nil)
+	conn, err := tls.Dial("tcp", s.srv.Addr().String(), s.tlsConfig(s.pki.client(trustedApp)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	if resp, body := rawRequest(t, conn, br, `{"identity":"a"}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s", resp.Status, body)
+	}
+	s.clk.Advance(31 * 24 * time.Hour) // past the client certificate's expiry
+	if resp, body := rawRequest(t, conn, br, `{"identity":"a"}`); resp.StatusCode != http.StatusForbidden || !resp.Close {
+		t.Fatalf("expired certificate: %s (close %v) %s", resp.Status, resp.Close, body)
+	}
+}
+
+// TestServerMaxConnsPerIP: one IP holds at most MaxConnsPerIP connections;
+// a further one is closed at once and logged.
+func TestServerMaxConnsPerIP(t *testing.T) {
+	s := startService(t, nil, func(o *ServerOptions) { o.MaxConnsPerIP = 2 })
+	cfg := s.tlsConfig(s.pki.client(trustedApp))
+	dial := func() (*tls.Conn, error) {
+		return tls.DialWithDialer(&net.Dialer{Timeout: ioTimeout}, "tcp", s.srv.Addr().String(), cfg)
+	}
+	var open []*tls.Conn
+	for range 2 {
+		c, err := dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, c)
+	}
+	if c, err := dial(); err == nil {
+		// TLS 1.3 completes the client side before the server's checks:
+		// the server must still have closed it.
+		_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
+		if _, err := c.Read(make([]byte, 1)); err == nil {
+			t.Fatal("third connection from one IP was served")
+		}
+		c.Close()
+	}
+	s.log.wait(t, "connection refused", "too many connections from this IP")
+	for _, c := range open {
+		c.Close()
+	}
+}
+
+// TestLimitListenerPerIP: a connection beyond the per-IP limit is closed
+// by Accept, and closing an accepted one frees its slot.
+func TestLimitListenerPerIP(t *testing.T) {
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := newLogSink()
+	ln := newLimitListener(tcp, 10, 2, newRefusalLog(slog.New(sink), clock.NewFake(time.Unix(0, 0))))
+	defer ln.Close()
+	dial := func() net.Conn {
+		c, err := net.DialTimeout("tcp", tcp.Addr().String(), ioTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	accepted := make(chan net.Conn, 3)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial()
+	dial()
+	first, second := <-accepted, <-accepted
+	third := dial()
+	_ = third.SetReadDeadline(time.Now().Add(ioTimeout))
+	if _, err := third.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("third connection: read error %v, want EOF (closed by the server)", err)
+	}
+	sink.wait(t, "connection refused", "too many connections from this IP", "peer=127.0.0.1:")
+	first.Close()
+	dial()
+	if c, ok := <-accepted; !ok || c == nil {
+		t.Fatal("no connection accepted after one closed")
+	} else {
+		c.Close()
+	}
+	second.Close()
+}
