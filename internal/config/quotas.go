@@ -17,6 +17,9 @@ type Quotas struct {
 	// TCPConnectionsPerSource those from one IP address.
 	TCPConnections          int `json:"tcp_connections"`
 	TCPConnectionsPerSource int `json:"tcp_connections_per_source"`
+	// TCPConnectionsPerAllocation bounds the peer connections of one
+	// RFC 6062 TCP allocation.
+	TCPConnectionsPerAllocation int `json:"tcp_connections_per_allocation"`
 }
 
 const (
@@ -30,6 +33,9 @@ const (
 	// limits of TCP and TLS listeners.
 	defaultTCPConnections = 16384
 	defaultTCPPerSource   = 64
+	// defaultTCPPerAllocation bounds the peer connections of a TCP relay.
+	defaultTCPPerAllocation = 64
+	maxTCPPerAllocation     = 4096
 )
 
 // defaultQuotas returns the quota defaults; AllocationsTotal is filled in
@@ -41,6 +47,8 @@ func defaultQuotas() Quotas {
 		ChannelsPerAllocation:    defaultPerAllocation,
 		TCPConnections:           defaultTCPConnections,
 		TCPConnectionsPerSource:  defaultTCPPerSource,
+
+		TCPConnectionsPerAllocation: defaultTCPPerAllocation,
 	}
 }
 
@@ -60,6 +68,7 @@ func (p *parser) quotas(e entry, dst *Quotas) error {
 		{"channels_per_allocation", limit(&dst.ChannelsPerAllocation, 1, maxChannels)},
 		{"tcp_connections", limit(&dst.TCPConnections, 1, math.MaxInt32)},
 		{"tcp_connections_per_source", limit(&dst.TCPConnectionsPerSource, 1, math.MaxInt32)},
+		{"tcp_connections_per_allocation", limit(&dst.TCPConnectionsPerAllocation, 1, maxTCPPerAllocation)},
 	})
 	return err
 }

@@ -26,6 +26,10 @@
 // worker's state needs no locks. Worker.Do, Worker.Close and Worker.Stats may
 // be called from any goroutine.
 //
+// ListenTCP and DialTCP open the sockets of RFC 6062 TCP relayed addresses:
+// blocking Go sockets that share one address and port (SO_REUSEADDR and
+// SO_REUSEPORT), outside any Worker.
+//
 // The package knows nothing of STUN, TURN or configuration files; the server
 // composes it.
 package datapath

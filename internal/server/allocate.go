@@ -18,6 +18,7 @@ type allocPlan struct {
 	choice     portChoice // how to pick the port(s)
 	df         bool       // DONT-FRAGMENT
 	token      *allocation.Token
+	tcp        bool // an RFC 6062 TCP allocation
 }
 
 // allocate implements RFC 8656 §7.2 "Receiving an Allocate Request" for UDP
@@ -43,7 +44,7 @@ func (w *worker) allocate(r *request) {
 			return
 		}
 	}
-	plan, code := w.planAllocation(m)
+	plan, code := w.planAllocation(m, r.l.conn != nil)
 	if code != 0 {
 		w.fail(r, code)
 		return
@@ -80,15 +81,20 @@ func (w *worker) allocate(r *request) {
 }
 
 // planAllocation checks steps 3 to 9 of RFC 8656 §7.2 and returns what the
-// request asks for, or the error code to answer with.
-func (w *worker) planAllocation(m *stun.Message) (allocPlan, stun.ErrorCode) {
+// request asks for, or the error code to answer with. stream tells whether
+// the request came over TCP or TLS.
+func (w *worker) planAllocation(m *stun.Message, stream bool) (allocPlan, stun.ErrorCode) {
 	var plan allocPlan
 	// Step 3: REQUESTED-TRANSPORT must be present (400) and supported (442).
 	var transport stunproto.RequestedTransport
 	if err := transport.GetFrom(m); err != nil {
 		return plan, stun.CodeBadRequest
 	}
-	if transport.Protocol != stunproto.ProtoUDP {
+	switch transport.Protocol {
+	case stunproto.ProtoUDP:
+	case stunproto.ProtoTCP:
+		return w.planTCP(m, stream)
+	default:
 		return plan, stun.CodeUnsupportedTransProto
 	}
 	// Step 4: DONT-FRAGMENT is supported: the relay sockets send with DF
@@ -124,16 +130,9 @@ func (w *worker) planAllocation(m *stun.Message) (allocPlan, stun.ErrorCode) {
 	// Step 7: REQUESTED-ADDRESS-FAMILY (RFC 6156 §4.2): a family the server
 	// does not offer → 440; without it, IPv4.
 	if requested {
-		var fam stunproto.RequestedAddressFamily
-		switch err := fam.GetFrom(m); {
-		case errors.Is(err, stunproto.ErrBadFamily):
-			return plan, stun.CodeAddrFamilyNotSupported
-		case err != nil:
-			return plan, stun.CodeBadRequest
-		}
-		plan.primary = familyIndex(uint8(fam))
-		if !w.env.families[plan.primary].offered() {
-			return plan, stun.CodeAddrFamilyNotSupported
+		var code stun.ErrorCode
+		if plan.primary, code = w.requestedFamily(m); code != 0 {
+			return plan, code
 		}
 	}
 	// Step 8: EVEN-PORT; with the R bit, not together with
@@ -165,6 +164,46 @@ func (w *worker) planAllocation(m *stun.Message) (allocPlan, stun.ErrorCode) {
 	return plan, 0
 }
 
+// planTCP checks an Allocate for a TCP relayed address, RFC 6062 §5.1:
+// "If the client connection transport is not TCP or TLS, the server MUST
+// reject the request with a 400 (Bad Request) error. If the request
+// contains the DONT-FRAGMENT, EVEN-PORT, or RESERVATION-TOKEN attribute,
+// the server MUST reject the request with a 400 (Bad Request) error."
+// A TCP allocation has one relayed address: ADDITIONAL-ADDRESS-FAMILY is
+// refused with 400 as well; REQUESTED-ADDRESS-FAMILY picks the family
+// (440 when it is not offered).
+func (w *worker) planTCP(m *stun.Message, stream bool) (allocPlan, stun.ErrorCode) {
+	plan := allocPlan{tcp: true}
+	if !stream || m.Contains(stun.AttrDontFragment) || m.Contains(stun.AttrEvenPort) ||
+		m.Contains(stun.AttrReservationToken) || m.Contains(stunproto.AttrAdditionalAddressFamily) {
+		return plan, stun.CodeBadRequest
+	}
+	if m.Contains(stun.AttrRequestedAddressFamily) {
+		var code stun.ErrorCode
+		if plan.primary, code = w.requestedFamily(m); code != 0 {
+			return plan, code
+		}
+	}
+	return plan, 0
+}
+
+// requestedFamily reads REQUESTED-ADDRESS-FAMILY (RFC 6156 §4.2): a family
+// the server does not offer → 440, a malformed attribute → 400.
+func (w *worker) requestedFamily(m *stun.Message) (int, stun.ErrorCode) {
+	var fam stunproto.RequestedAddressFamily
+	switch err := fam.GetFrom(m); {
+	case errors.Is(err, stunproto.ErrBadFamily):
+		return 0, stun.CodeAddrFamilyNotSupported
+	case err != nil:
+		return 0, stun.CodeBadRequest
+	}
+	f := familyIndex(uint8(fam))
+	if !w.env.families[f].offered() {
+		return 0, stun.CodeAddrFamilyNotSupported
+	}
+	return f, 0
+}
+
 // openSession takes the relayed addresses plan asks for, binds their
 // sockets and records the allocation. On error everything taken so far is
 // given back.
@@ -181,6 +220,8 @@ func (w *worker) openSession(r *request, plan allocPlan, owner string) (*session
 	a.Relay = s
 	var err error
 	switch {
+	case plan.tcp:
+		err = w.openTCPRelay(s, plan.primary)
 	case plan.token != nil:
 		err = w.claimReservation(s, *plan.token, plan.df, r)
 	case plan.additional:

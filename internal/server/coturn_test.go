@@ -121,3 +121,45 @@ func coturnRun(t *testing.T, e *testEdge, uclient string, port uint16, peerIP st
 		t.Fatalf("edge relayed %d to peers and %d to clients, want at least %d each", st.ToPeerPackets, st.ToClientPackets, sent)
 	}
 }
+
+// TestCoturnTCPRelay relays through RFC 6062 TCP allocations with
+// turnutils_uclient -T: over TCP control connections it makes two TCP
+// allocations, permits each one's relayed address on the other, Connects
+// from the first to the second (an inbound peer connection there, with a
+// ConnectionAttempt), binds both data connections and sends its messages
+// across.
+func TestCoturnTCPRelay(t *testing.T) {
+	uclient, err := exec.LookPath("turnutils_uclient")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("turnutils_uclient is missing: scripts/install-test-deps installs Debian's coturn package")
+		}
+		t.Skip("skipping: turnutils_uclient not installed (apt-get install coturn, or run scripts/install-test-deps)")
+	}
+	t.Parallel()
+	se := newStreamEdge(t, nil)
+	u, p := se.credential("coturn-client", time.Hour)
+	const messages = 20
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	args := []string{"-T", "-u", u, "-w", p, "-p", strconv.Itoa(int(se.tcp.Port())),
+		"-n", strconv.Itoa(messages), "-m", "1", "-l", "170", "-z", "5", "127.0.0.1"}
+	out, err := exec.CommandContext(ctx, uclient, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("turnutils_uclient %v: %v\n%s", args, err, out)
+	}
+	var sent, received int
+	for _, m := range regexp.MustCompile(`(?m)tot_send_msgs=(\d+), tot_recv_msgs=(\d+)$`).FindAllStringSubmatch(string(out), -1) {
+		sent, _ = strconv.Atoi(m[1])
+		received, _ = strconv.Atoi(m[2])
+	}
+	// Both ends of the client-to-client pair send every message.
+	if sent != 2*messages || received != sent {
+		t.Fatalf("turnutils_uclient sent %d and received %d, want %d each\n%s", sent, received, 2*messages, out)
+	}
+	waitFor(t, func() bool { return se.srv.Stats().TCP.DataOpen == 0 })
+	st := se.srv.Stats().TCP
+	if st.Connects != 1 || st.Inbound != 1 || st.Bound != 2 || st.ToPeerBytes == 0 || st.ToPeerBytes != st.ToClientBytes {
+		t.Fatalf("TCP relay stats %+v, want one Connect, one inbound, two binds and the bytes both ways", st)
+	}
+}

@@ -76,6 +76,8 @@ type Stats struct {
 	DataPath datapath.Stats
 	// Stream counts TCP and TLS client connections.
 	Stream StreamStats
+	// TCP counts the peer and data connections of RFC 6062 TCP relays.
+	TCP TCPRelayStats
 }
 
 func (s *Stats) add(c *counters) {

@@ -101,6 +101,7 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 		alloc:        allocation.DefaultConfig(),
 		clock:        clk,
 		log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		tcp:          newTCPShared(0),
 	}
 	w := newWorker(env, &fakeRelays{})
 	lsock := &fakeSocket{addr: netip.MustParseAddrPort("127.0.0.1:3478")}

@@ -60,6 +60,12 @@ func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message, t
 	if s == nil {
 		return
 	}
+	if s.tcp != nil {
+		// A TCP allocation relays over peer data connections only
+		// (RFC 6062 §5).
+		w.c.drop(DropBadIndication)
+		return
+	}
 	w.unknown = stunproto.UnknownComprehensionRequired(m, knownSend, w.unknown[:0])
 	if len(w.unknown) > 0 {
 		w.c.drop(DropBadIndication)

@@ -66,6 +66,8 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		Software:        cfg.Software,
 		Listeners:       listeners,
 		StreamListeners: streams,
+
+		TCPConnectionsPerAllocation: cfg.Quotas.TCPConnectionsPerAllocation,
 		Stream: StreamLimits{
 			Connections:          cfg.Quotas.TCPConnections,
 			ConnectionsPerSource: cfg.Quotas.TCPConnectionsPerSource,

@@ -22,7 +22,7 @@ func knownTURN(t stun.AttrType) bool {
 		stun.AttrRealm, stun.AttrNonce, stun.AttrPasswordAlgorithm,
 		stun.AttrRequestedTransport, stun.AttrLifetime, stun.AttrXORPeerAddress,
 		stun.AttrChannelNumber, stun.AttrEvenPort, stun.AttrReservationToken,
-		stun.AttrRequestedAddressFamily, stun.AttrDontFragment:
+		stun.AttrRequestedAddressFamily, stun.AttrDontFragment, stun.AttrConnectionID:
 		return true
 	}
 	return false

@@ -68,6 +68,12 @@ func (w *worker) channelBind(r *request) {
 	if s == nil {
 		return
 	}
+	// Channels carry datagrams; a TCP allocation relays over peer data
+	// connections only (RFC 6062 §5).
+	if s.tcp != nil {
+		w.fail(r, stun.CodeBadRequest)
+		return
+	}
 	var num stunproto.ChannelNumber
 	var peer stunproto.XORPeerAddress
 	if num.GetFrom(r.m) != nil || peer.GetFrom(r.m) != nil {

@@ -113,7 +113,12 @@ func (w *worker) closeRelay(s *session, fam int) {
 	if rl.sock == nil {
 		return
 	}
-	w.relays.close(rl.sock)
+	if t, ok := rl.sock.(*tcpRelay); ok {
+		_ = t.Close()
+		s.tcp = nil
+	} else {
+		w.relays.close(rl.sock)
+	}
 	w.env.release(rl.addr)
 	*rl = relay{}
 }

@@ -29,6 +29,8 @@ type request struct {
 	resp *stun.Message
 	auth *auth.Result // nil until authenticated
 	now  time.Time
+	// deferred: the handler answers later (Connect, RFC 6062 §5.2).
+	deferred bool
 }
 
 // handleRequest answers one STUN request. Responses to authenticated requests
@@ -50,6 +52,9 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 		now:  now,
 	}
 	w.dispatch(r)
+	if r.deferred {
+		return
+	}
 	if r.auth != nil {
 		w.tx.put(key, r.resp.Raw, now)
 	}
@@ -78,14 +83,21 @@ func (w *worker) dispatch(r *request) {
 	case stun.MethodBinding:
 		w.binding(r)
 		return
-	case stun.MethodAllocate, stun.MethodRefresh, stun.MethodCreatePermission, stun.MethodChannelBind:
+	case stun.MethodAllocate, stun.MethodRefresh, stun.MethodCreatePermission, stun.MethodChannelBind,
+		stun.MethodConnect, stun.MethodConnectionBind:
 	default:
 		// RFC 8489 §6.3.1: a request for a method the server does not
 		// know gets 400.
 		w.fail(r, stun.CodeBadRequest)
 		return
 	}
-	if !w.authenticate(r) {
+	var authenticated bool
+	if r.m.Type.Method == stun.MethodConnectionBind {
+		authenticated = w.authenticateBind(r)
+	} else {
+		authenticated = w.authenticate(r)
+	}
+	if !authenticated {
 		return
 	}
 	// RFC 8489 §6.3.1.1: after the authentication checks, unknown
@@ -104,6 +116,10 @@ func (w *worker) dispatch(r *request) {
 		w.createPermission(r)
 	case stun.MethodChannelBind:
 		w.channelBind(r)
+	case stun.MethodConnect:
+		w.connect(r)
+	case stun.MethodConnectionBind:
+		w.connectionBind(r)
 	}
 }
 

@@ -75,6 +75,10 @@ type Options struct {
 	// OnAllocationEnd, if set, is called on the worker goroutine for every
 	// allocation that ends. It must not block.
 	OnAllocationEnd func(Record)
+	// TCPConnectionsPerAllocation bounds the peer connections (connecting,
+	// waiting for ConnectionBind, or relaying) of one RFC 6062 TCP
+	// allocation; 0 means 64.
+	TCPConnectionsPerAllocation int
 }
 
 // shared is the read-only environment and the few concurrency-safe pieces
@@ -90,6 +94,7 @@ type shared struct {
 	clock        clock.Clock
 	log          *slog.Logger
 	onEnd        func(Record)
+	tcp          *tcpShared // RFC 6062 TCP relays
 }
 
 // release hands the port of a relayed address back to its family's pool.
@@ -147,6 +152,7 @@ func New(opts Options) (*Server, error) {
 		clock:  clk,
 		log:    log,
 		onEnd:  opts.OnAllocationEnd,
+		tcp:    newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
 	ports := 0
 	for fam, addr := range [families]netip.Addr{famV4: opts.RelayAddr, famV6: opts.RelayAddrV6} {
@@ -186,7 +192,7 @@ func New(opts Options) (*Server, error) {
 			s.release()
 			return nil, fmt.Errorf("server: %w", err)
 		}
-		w.relays = &dpRelays{dp: dp}
+		w.relays, w.dp = &dpRelays{dp: dp}, dp
 		s.workers = append(s.workers, &workerLoop{w: w, dp: dp})
 	}
 	if err := s.listen(opts.Listeners, opts.SkipUnavailable); err != nil {
@@ -345,6 +351,7 @@ func (s *Server) release() {
 				_ = c.Close()
 			}
 		}
+		s.env.tcp.stop()
 	})
 }
 
@@ -356,6 +363,7 @@ func (s *Server) Stats() Stats {
 		st.DataPath = st.DataPath.Add(wl.dp.Stats())
 	}
 	st.Stream = s.stream.ctr.snapshot()
+	st.TCP = s.env.tcp.ctr.snapshot()
 	return st
 }
 
@@ -366,6 +374,7 @@ func (w *worker) Tick(now time.Time) {
 		w.endSession(a.Relay.(*session), "expired")
 	})
 	w.expireReservations(now)
+	w.expireTCP(now)
 }
 
 // dpRelays opens relay sockets on a datapath worker.

@@ -58,6 +58,14 @@ type streamConn struct {
 	deliverFn func() // c.deliver, bound once
 	delivered chan struct{}
 
+	// Set by the worker when a ConnectionBind made this a client data
+	// connection (RFC 6062 §5.4), read by the reader after delivered:
+	// the peer connection, its socket and how many bytes of pending the
+	// worker handled up to and including the ConnectionBind.
+	bound    *peerConn
+	peerNC   net.Conn
+	consumed int
+
 	// The write queue: out is filled by the worker under mu, spare is the
 	// writer's, and they swap.
 	mu        sync.Mutex
@@ -65,6 +73,10 @@ type streamConn struct {
 	spare     []byte
 	outClosed bool
 	wake      chan struct{}
+	// raw, closed by the reader, makes the writer send what is queued and
+	// stop, closing writerDone: the connection then carries raw bytes.
+	raw        chan struct{}
+	writerDone chan struct{}
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -73,18 +85,20 @@ type streamConn struct {
 func newStreamConn(srv *Server, nc net.Conn, wl *workerLoop, remote, local netip.AddrPort, isTLS bool) *streamConn {
 	lim := &srv.stream.limits
 	c := &streamConn{
-		srv:       srv,
-		nc:        nc,
-		wl:        wl,
-		remote:    remote,
-		tls:       isTLS,
-		lim:       lim,
-		rbuf:      make([]byte, lim.MaxFrame+streamReadSlack),
-		delivered: make(chan struct{}, 1),
-		out:       make([]byte, 0, lim.WriteQueue),
-		spare:     make([]byte, 0, lim.WriteQueue),
-		wake:      make(chan struct{}, 1),
-		done:      make(chan struct{}),
+		srv:        srv,
+		nc:         nc,
+		wl:         wl,
+		remote:     remote,
+		tls:        isTLS,
+		lim:        lim,
+		rbuf:       make([]byte, lim.MaxFrame+streamReadSlack),
+		delivered:  make(chan struct{}, 1),
+		out:        make([]byte, 0, lim.WriteQueue),
+		spare:      make([]byte, 0, lim.WriteQueue),
+		wake:       make(chan struct{}, 1),
+		raw:        make(chan struct{}),
+		writerDone: make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	c.l = &listener{sock: c, addr: local, conn: c}
 	c.deliverFn = c.deliver
@@ -161,27 +175,38 @@ func (c *streamConn) readLoop(first []byte) {
 	var partialSince time.Time
 	for {
 		end := r
+		var frameErr error
 		for {
 			n, err := frameSize(buf[end:w], c.lim.MaxFrame)
 			if err != nil {
-				if errors.Is(err, errFrameTooLarge) {
-					st.frameTooLarge.Add(1)
-				} else {
-					st.notTURN.Add(1)
-				}
-				return
+				frameErr = err
+				break
 			}
 			if n == 0 || end+n > w {
 				break
 			}
 			end += n
 		}
+		// The complete frames go first: after a ConnectionBind, what
+		// follows is raw data, not a broken frame.
 		if end > r {
 			if !c.handOff(buf[r:end]) {
 				return
 			}
+			if c.bound != nil {
+				c.relayData(buf[r+c.consumed : w])
+				return
+			}
 			r = end
 			partialSince = time.Time{}
+		}
+		if frameErr != nil {
+			if errors.Is(frameErr, errFrameTooLarge) {
+				st.frameTooLarge.Add(1)
+			} else {
+				st.notTURN.Add(1)
+			}
+			return
 		}
 		if r == w {
 			r, w = 0, 0
@@ -222,7 +247,7 @@ func (c *streamConn) readLoop(first []byte) {
 // It returns false when the connection or the server closed meanwhile.
 func (c *streamConn) handOff(frames []byte) bool {
 	c.pending = frames
-	if !c.srv.doOn(c.wl, c.deliverFn, c.done) {
+	if !doOn(c.wl.dp, c.deliverFn, c.done) {
 		return false
 	}
 	select {
@@ -234,10 +259,11 @@ func (c *streamConn) handOff(frames []byte) bool {
 }
 
 // deliver runs on the worker goroutine: it handles each pending frame as
-// a message from the client.
+// a message from the client. After a successful ConnectionBind the rest is
+// no longer STUN but data for the peer: it stops there.
 func (c *streamConn) deliver() {
 	b := c.pending
-	for len(b) > 0 {
+	for len(b) > 0 && c.bound == nil {
 		n, err := frameSize(b, c.lim.MaxFrame)
 		if err != nil || n == 0 || n > len(b) {
 			break // unreachable: the reader framed b
@@ -245,23 +271,33 @@ func (c *streamConn) deliver() {
 		c.wl.w.handleClient(c.l, c.remote, b, 0, n, 0)
 		b = b[n:]
 	}
+	c.consumed = len(c.pending) - len(b)
 	c.delivered <- struct{}{}
 }
 
-// writeLoop writes what the worker queues until the connection closes.
+// writeLoop writes what the worker queues until the connection closes or
+// turns into a data connection.
 func (c *streamConn) writeLoop() {
+	defer close(c.writerDone)
 	for {
+		last := false
 		select {
 		case <-c.wake:
+		case <-c.raw:
+			last = true
 		case <-c.done:
 			return
 		}
 		c.mu.Lock()
 		b := c.out
 		c.out = c.spare[:0]
+		c.outClosed = c.outClosed || last
 		c.mu.Unlock()
 		if len(b) == 0 {
 			c.spare = b
+			if last {
+				return
+			}
 			continue
 		}
 		_ = c.nc.SetWriteDeadline(time.Now().Add(c.lim.WriteTimeout))
@@ -273,6 +309,9 @@ func (c *streamConn) writeLoop() {
 			return
 		}
 		c.spare = b[:0]
+		if last {
+			return
+		}
 	}
 }
 

@@ -283,7 +283,7 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 	_ = c.Close()
 	s.untrack(c)
 	// The allocation of the connection ends with it (RFC 8656 §3.1).
-	s.doOn(wl, func() { wl.w.streamClosed(c) }, st.stop)
+	doOn(wl.dp, func() { wl.w.streamClosed(c) }, st.stop)
 }
 
 // track registers c for shutdown; false when the server is stopping.
@@ -305,13 +305,13 @@ func (s *Server) untrack(c *streamConn) {
 	st.mu.Unlock()
 }
 
-// doOn runs fn on the goroutine of wl. When the worker's queue is full it
+// doOn runs fn on the goroutine of dp. When the worker's queue is full it
 // waits and retries, which slows the calling connection's reader down (the
 // TCP window then pushes back on the client), until cancel is closed. It
 // returns false when fn was not queued.
-func (s *Server) doOn(wl *workerLoop, fn func(), cancel <-chan struct{}) bool {
+func doOn(dp *datapath.Worker, fn func(), cancel <-chan struct{}) bool {
 	for {
-		err := wl.dp.Do(fn)
+		err := dp.Do(fn)
 		if err == nil {
 			return true
 		}
@@ -334,5 +334,11 @@ func (s *Server) doOn(wl *workerLoop, fn func(), cancel <-chan struct{}) bool {
 func (w *worker) streamClosed(c *streamConn) {
 	if s := w.lookup(c.l, c.remote); s != nil && s.client == c.l {
 		w.closeSession(s, "connection closed")
+	}
+	// A ConnectionBind whose connection closed before the reader saw it
+	// leaves its peer connection to close here (c.bound is the worker's
+	// to read; when the reader did relay, this is a no-op).
+	if c.bound != nil {
+		c.bound.abandon()
 	}
 }

@@ -200,7 +200,10 @@ func TestAllocateRejections(t *testing.T) {
 		want  stun.ErrorCode
 	}{
 		{"no REQUESTED-TRANSPORT", nil, stun.CodeBadRequest},
-		{"TCP transport", []stun.Setter{stunproto.RequestedTransport{Protocol: stunproto.ProtoTCP}}, stun.CodeUnsupportedTransProto},
+		// RFC 6062 §5.1: TCP over a UDP control transport is a 400; a
+		// protocol neither UDP nor TCP a 442.
+		{"TCP transport over UDP", []stun.Setter{stunproto.RequestedTransport{Protocol: stunproto.ProtoTCP}}, stun.CodeBadRequest},
+		{"SCTP transport", []stun.Setter{stunproto.RequestedTransport{Protocol: 132}}, stun.CodeUnsupportedTransProto},
 		{"IPv6 family not offered", []stun.Setter{udpTransport, stunproto.RequestedAddressFamily(stunproto.FamilyIPv6)}, stun.CodeAddrFamilyNotSupported},
 		{"unknown family", []stun.Setter{udpTransport, stunproto.RequestedAddressFamily(3)}, stun.CodeAddrFamilyNotSupported},
 		{"malformed family", []stun.Setter{udpTransport, stun.RawAttribute{Type: stun.AttrRequestedAddressFamily, Value: []byte{1}}}, stun.CodeBadRequest},

@@ -62,6 +62,9 @@ type session struct {
 	token    stunproto.ReservationToken
 	reserved bool
 	addrErr  stunproto.AddressErrorCode // Code 0 when none
+	// tcp is the relayed address of an RFC 6062 TCP allocation, also in
+	// relays; nil for UDP allocations.
+	tcp *tcpRelay
 }
 
 // relayFor returns the relay of s that serves peers of ip's family, or nil
@@ -90,13 +93,15 @@ type worker struct {
 	table  *allocation.Table
 	tx     *txCache
 	relays relayOpener
+	dp     *datapath.Worker // the loop that runs this worker (nil in unit tests)
 
-	req, resp *stun.Message
-	unknown   []stun.AttrType
-	peers     []netip.AddrPort
-	ips       []netip.Addr
-	expired   []netip.AddrPort // scratch for expireReservations
-	txSeq     uint64
+	req, resp    *stun.Message
+	unknown      []stun.AttrType
+	peers        []netip.AddrPort
+	ips          []netip.Addr
+	expired      []netip.AddrPort // scratch for expireReservations
+	expiredConns []*peerConn      // scratch for expireTCP
+	txSeq        uint64
 
 	c counters
 }

@@ -1,0 +1,259 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/stunproto"
+)
+
+// tcpRelay is the relayed transport address of an RFC 6062 TCP allocation:
+// a listener for peers and the peer connections of the allocation. Its
+// fields after owner belong to the owner worker's goroutine; a goroutine
+// of its own accepts peers and hands each one to the owner.
+//
+// It stands in session.relays as the allocation's socket so that the
+// family rules apply unchanged; it sends no datagrams.
+type tcpRelay struct {
+	ln    *net.TCPListener
+	addr  netip.AddrPort
+	owner *worker
+
+	s      *session
+	conns  map[netip.AddrPort]*peerConn // connecting, pending or bound, by peer
+	closed bool
+}
+
+// WriteTo is not applicable: a TCP relay sends no datagrams.
+func (t *tcpRelay) WriteTo([]byte, netip.AddrPort) error { return errNotApplicable }
+
+// WriteToTOS is not applicable: a TCP relay sends no datagrams.
+func (t *tcpRelay) WriteToTOS([]byte, netip.AddrPort, uint8) error { return errNotApplicable }
+
+// SetDontFragment is not applicable: RFC 6062 §5.1 refuses DONT-FRAGMENT.
+func (t *tcpRelay) SetDontFragment(bool) error { return errNotApplicable }
+
+// LocalAddr returns the relayed transport address.
+func (t *tcpRelay) LocalAddr() netip.AddrPort { return t.addr }
+
+// Close closes the listener and every peer connection of the allocation.
+// It runs on the owner, or after the workers stopped.
+func (t *tcpRelay) Close() error {
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	err := t.ln.Close()
+	for _, p := range t.conns {
+		t.owner.env.tcp.pending.remove(p)
+		p.shutdown()
+	}
+	t.conns = nil
+	return err
+}
+
+// peerConn is one peer data connection of a TCP allocation (RFC 6062
+// §5.2, §5.3). relay, peer, owner and username never change; the rest is
+// guarded by mu, as the connection is closed from the owner worker, the
+// goroutines of its data connection and the server's shutdown.
+type peerConn struct {
+	id       stunproto.ConnectionID // set by pendingConns.add
+	relay    *tcpRelay
+	peer     netip.AddrPort
+	username string
+	control  netip.AddrPort // client address of the allocation's control connection
+
+	mu     sync.Mutex
+	nc     net.Conn    // nil while a Connect is under way
+	client *streamConn // the client data connection, once bound
+	closed bool
+
+	releaseOnce sync.Once
+}
+
+// setConn gives p its connected socket; false when p is closed already.
+func (p *peerConn) setConn(nc net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.nc = nc
+	return true
+}
+
+// bind joins p with the client data connection c; false when p is closed.
+func (p *peerConn) bind(c *streamConn) (net.Conn, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, false
+	}
+	p.client = c
+	return p.nc, true
+}
+
+// shutdown closes the peer connection and its client data connection, if
+// bound. Safe from any goroutine, idempotent.
+func (p *peerConn) shutdown() {
+	p.mu.Lock()
+	nc, c := p.nc, p.client
+	p.closed = true
+	p.mu.Unlock()
+	if nc != nil {
+		_ = nc.Close()
+	}
+	if c != nil {
+		_ = c.Close()
+	}
+}
+
+// release closes p from a goroutine other than the owner and has the
+// owner forget it, once.
+func (p *peerConn) release() {
+	p.releaseOnce.Do(func() {
+		p.shutdown()
+		w := p.relay.owner
+		w.env.tcp.pending.remove(p)
+		doOn(w.dp, func() { p.relay.forget(p) }, w.env.tcp.ctx.Done())
+	})
+}
+
+// abandon closes p, which was bound to a client connection that closed
+// before it could relay, from any worker: the owner forgets it if its
+// queue has room, else when the allocation ends.
+func (p *peerConn) abandon() {
+	p.shutdown()
+	w := p.relay.owner
+	w.env.tcp.pending.remove(p)
+	_ = w.dp.Do(func() { p.relay.forget(p) })
+}
+
+// forget drops p from the allocation's connections. On the owner.
+func (t *tcpRelay) forget(p *peerConn) {
+	if t.conns[p.peer] == p {
+		delete(t.conns, p.peer)
+	}
+}
+
+// openTCPRelay takes a port of family fam and listens on it for the TCP
+// allocation of s (RFC 6062 §5.1). The port comes from the same pool as
+// UDP relayed ports: one numbering, so a port is relayed over UDP or over
+// TCP, never both.
+func (w *worker) openTCPRelay(s *session, fam int) error {
+	f := &w.env.families[fam]
+	for range bindAttempts {
+		port, err := f.pool.Take()
+		if err != nil {
+			return err
+		}
+		addr := netip.AddrPortFrom(f.addr, uint16(port))
+		ln, err := datapath.ListenTCP(addr)
+		if err != nil {
+			w.giveBack(fam, addr, err)
+			if !errors.Is(err, datapath.ErrAddrInUse) {
+				return err
+			}
+			continue
+		}
+		t := &tcpRelay{ln: ln, addr: addr, owner: w, s: s, conns: make(map[netip.AddrPort]*peerConn)}
+		s.relays[fam] = relay{sock: t, addr: addr}
+		s.tcp = t
+		w.env.tcp.wg.Add(1)
+		go t.accept()
+		return nil
+	}
+	return errNoBindablePort
+}
+
+// accept runs on a goroutine of its own until the listener closes: it
+// hands every peer connection to the owner worker.
+func (t *tcpRelay) accept() {
+	tcp := t.owner.env.tcp
+	defer tcp.wg.Done()
+	for {
+		nc, err := t.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like.
+			select {
+			case <-tcp.ctx.Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
+		}
+		remote := nc.RemoteAddr().(*net.TCPAddr).AddrPort()
+		remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+		if t.owner.dp.Do(func() { t.owner.peerArrived(t, nc, remote) }) != nil {
+			tcp.ctr.refusedLimit.Add(1)
+			_ = nc.Close()
+		}
+	}
+}
+
+// peerArrived handles a peer connection accepted on a TCP relayed address
+// (RFC 6062 §5.3): "If no permission for this peer has been installed for
+// this allocation, the server MUST close the connection with the peer
+// immediately after it has been accepted. Otherwise, the server sends a
+// ConnectionAttempt indication to the client over the control connection.
+// The indication MUST include an XOR-PEER-ADDRESS attribute containing the
+// peer's address, as well as a CONNECTION-ID attribute uniquely identifying
+// the peer data connection." On the owner.
+func (w *worker) peerArrived(t *tcpRelay, nc net.Conn, peer netip.AddrPort) {
+	ctr := &w.env.tcp.ctr
+	now := w.env.clock.Now()
+	switch {
+	case t.closed:
+		_ = nc.Close()
+		return
+	case t.s.alloc.Expired(now) || !t.s.alloc.HasPermission(peer.Addr(), now):
+		ctr.refusedNoPermission.Add(1)
+		_ = nc.Close()
+		return
+	case len(t.conns) >= w.env.tcp.perAlloc || t.conns[peer] != nil:
+		ctr.refusedLimit.Add(1)
+		_ = nc.Close()
+		return
+	}
+	p := &peerConn{relay: t, peer: peer, username: t.s.alloc.Username, control: t.s.alloc.FiveTuple.Client, nc: nc}
+	if err := w.env.tcp.pending.add(p, now); err != nil {
+		ctr.refusedLimit.Add(1)
+		_ = nc.Close()
+		return
+	}
+	t.conns[peer] = p
+	ctr.inbound.Add(1)
+	w.txSeq++
+	var id [stun.TransactionIDSize]byte
+	putTxID(&id, w.txSeq)
+	m, err := stun.Build(stun.NewTransactionIDSetter(id),
+		stun.NewType(stun.MethodConnectionAttempt, stun.ClassIndication),
+		&stunproto.XORPeerAddress{Addr: peer}, p.id, stun.Fingerprint)
+	if err == nil {
+		err = t.s.client.sock.WriteTo(m.Raw, t.s.alloc.FiveTuple.Client)
+	}
+	if err != nil {
+		w.env.log.Debug("connection attempt not sent", "client", t.s.alloc.FiveTuple.Client, "err", err)
+	}
+}
+
+// expireTCP closes the peer connections of this worker that waited for
+// their ConnectionBind too long.
+func (w *worker) expireTCP(now time.Time) {
+	w.expiredConns = w.env.tcp.pending.expire(now, w, w.expiredConns[:0])
+	for i, p := range w.expiredConns {
+		w.env.tcp.ctr.bindsExpired.Add(1)
+		p.shutdown()
+		p.relay.forget(p)
+		w.expiredConns[i] = nil
+	}
+}
