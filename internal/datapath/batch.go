@@ -11,8 +11,9 @@ import (
 )
 
 // controlSize is the control buffer of each received message: room for the
-// one IP_TOS or IPV6_TCLASS message that ListenConfig.RecvTOS asks for, with
-// spare space for another the kernel might add.
+// IP_TOS or IPV6_TCLASS message that ListenConfig.RecvTOS asks for and the
+// SO_RXQ_OVFL message that ListenConfig.RecvDrops asks for (24 bytes each
+// on 64-bit Linux), with spare space.
 const controlSize = 64
 
 // batch is a worker's receive state, allocated once: one contiguous slab of
@@ -79,42 +80,54 @@ func (b *batch) recv(fd int) (int, unix.Errno) {
 
 // message returns message i of the last recv: its slot (capacity limited to
 // the slot), the datagram length, whether the kernel truncated it (it was
-// larger than maxPacket), the sender and the metadata from its control
-// messages.
-func (b *batch) message(i int) (slot []byte, n int, truncated bool, from netip.AddrPort, meta Meta) {
+// larger than maxPacket), the sender and what its control messages carry.
+func (b *batch) message(i int) (slot []byte, n int, truncated bool, from netip.AddrPort, ctl control) {
 	start := i * b.stride
 	slot = b.slab[start : start+b.stride : start+b.stride]
 	h := &b.hdrs[i]
-	ctrl := unsafe.Slice((*byte)(unsafe.Pointer(&b.control[i])), controlSize)
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(&b.control[i])), controlSize)
 	clen := min(int(h.Hdr.Controllen), controlSize)
-	meta.TOS = tosFromControl(ctrl[:clen])
-	return slot, int(h.Len), h.Hdr.Flags&unix.MSG_TRUNC != 0, addrPortFromRaw(&b.names[i]), meta
+	ctl = parseControl(buf[:clen])
+	return slot, int(h.Len), h.Hdr.Flags&unix.MSG_TRUNC != 0, addrPortFromRaw(&b.names[i]), ctl
 }
 
-// tosFromControl returns the TOS byte (IP_TOS, one byte of data) or Traffic
-// Class (IPV6_TCLASS, an int) carried by the control messages in b, or 0
-// when there is none. It does not allocate and stops at the first malformed
-// header.
-func tosFromControl(b []byte) uint8 {
+// control is what the control messages of one received datagram carry.
+type control struct {
+	// meta holds the TOS byte (IP_TOS or IPV6_TCLASS), 0 when absent.
+	meta Meta
+	// drops is the socket's running count of datagrams dropped on a full
+	// receive queue (SO_RXQ_OVFL); hasDrops reports whether it was there.
+	drops    uint32
+	hasDrops bool
+}
+
+// parseControl reads the TOS byte (IP_TOS, one byte of data), Traffic
+// Class (IPV6_TCLASS, an int) and drop count (SO_RXQ_OVFL, a uint32) from
+// the control messages in b. It does not allocate and stops at the first
+// malformed header.
+func parseControl(b []byte) control {
+	var ctl control
 	hdrLen := unix.CmsgLen(0)
 	for len(b) >= hdrLen {
 		h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
 		l := int(h.Len)
 		if l < hdrLen || l > len(b) {
-			return 0
+			return ctl
 		}
 		data := b[hdrLen:l]
 		switch {
 		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_TOS && len(data) >= 1:
-			return data[0]
+			ctl.meta.TOS = data[0]
 		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_TCLASS && len(data) >= 4:
-			return uint8(binary.NativeEndian.Uint32(data))
+			ctl.meta.TOS = uint8(binary.NativeEndian.Uint32(data))
+		case h.Level == unix.SOL_SOCKET && h.Type == unix.SO_RXQ_OVFL && len(data) >= 4:
+			ctl.drops, ctl.hasDrops = binary.NativeEndian.Uint32(data), true
 		}
 		next := unix.CmsgSpace(l - hdrLen)
 		if next >= len(b) {
-			return 0
+			return ctl
 		}
 		b = b[next:]
 	}
-	return 0
+	return ctl
 }

@@ -66,3 +66,40 @@ func BenchmarkEcho(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQueueTo is BenchmarkWriteTo through the send queue, as a handler
+// writes during a round: the datagrams leave with one sendmmsg(2) per
+// WorkerOptions.TxQueue (64) of them, as UDP GSO sends unless disabled.
+func BenchmarkQueueTo(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opts WorkerOptions
+	}{
+		{"gso", WorkerOptions{}},
+		{"sendmmsg", WorkerOptions{DisableGSO: true}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			sink := listen(b, loop4, ListenConfig{})
+			c := listen(b, loop4, ListenConfig{})
+			w, err := NewWorker(funcHandler{}, bc.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Add(c); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = w.Close() })
+			payload := make([]byte, 200)
+			to := sink.LocalAddr()
+			w.batching = true // as during a round, on this goroutine
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.QueueTo(payload, to, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			w.flushTx()
+		})
+	}
+}

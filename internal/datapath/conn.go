@@ -32,6 +32,9 @@ type Conn struct {
 	// worker is the Worker the Conn is added to, or nil. WriteTo counts on
 	// that worker's Stats.
 	worker atomic.Pointer[Worker]
+	// drops is the last SO_RXQ_OVFL count read with a datagram (see
+	// ListenConfig.RecvDrops); written by the worker goroutine only.
+	drops uint32
 }
 
 // ListenUDP opens a non-blocking UDP socket (SOCK_NONBLOCK|SOCK_CLOEXEC)

@@ -14,6 +14,17 @@
 // passes a raw sockaddr built on the stack to sendto(2), and Conn.WriteToTOS
 // adds a control message, also on the stack, for sendmsg(2).
 //
+// Handlers send with Conn.QueueTo: the worker copies each datagram into its
+// send queue (allocated once) and, at the end of each round of deliveries
+// (after Handler.EndRound) or when the queue is full, sends the queue with
+// one sendmmsg(2) per socket. Consecutive datagrams to one destination with
+// the same size go out as one UDP_SEGMENT send (UDP GSO) where the kernel
+// supports it, probed when the worker is created.
+//
+// Sockets opened with ListenConfig.RecvDrops report the kernel's count of
+// datagrams dropped on their full receive queue (SO_RXQ_OVFL), which the
+// worker sums into Stats.RxDropped.
+//
 // Sockets opened with ListenConfig.RecvTOS report the TOS byte (IPv4) or
 // Traffic Class (IPv6) of each datagram to the Handler in Meta, so that a
 // relay can carry DSCP and ECN markings over with Conn.WriteToTOS (RFC 8656

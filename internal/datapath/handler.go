@@ -32,7 +32,7 @@ type Meta struct {
 	TOS uint8
 }
 
-// Handler receives what a Worker reads. Both methods run on the worker's
+// Handler receives what a Worker reads. Its methods run on the worker's
 // goroutine, one call at a time, and must not block.
 type Handler interface {
 	// HandlePacket is called for each datagram read from c, sent by from,
@@ -45,4 +45,10 @@ type Handler interface {
 	// Tick is called about every WorkerOptions.TickInterval with the time
 	// of the worker's clock, for expiry and other timed work.
 	Tick(now time.Time)
+	// EndRound is called after each round of HandlePacket calls (the
+	// datagrams of one epoll_wait and the functions queued with Do), after
+	// each Tick, and once when Run stops, before the datagrams queued with
+	// Conn.QueueTo are sent: the place to publish per-packet counts kept
+	// in plain fields, once per round.
+	EndRound()
 }

@@ -28,6 +28,7 @@ type funcHandler struct {
 	packet     func(c *Conn, from netip.AddrPort, buf []byte, off, n int)
 	packetMeta func(c *Conn, from netip.AddrPort, buf []byte, off, n int, meta Meta)
 	tick       func(now time.Time)
+	endRound   func()
 }
 
 func (h funcHandler) HandlePacket(c *Conn, from netip.AddrPort, buf []byte, off, n int, meta Meta) {
@@ -42,6 +43,12 @@ func (h funcHandler) HandlePacket(c *Conn, from netip.AddrPort, buf []byte, off,
 func (h funcHandler) Tick(now time.Time) {
 	if h.tick != nil {
 		h.tick(now)
+	}
+}
+
+func (h funcHandler) EndRound() {
+	if h.endRound != nil {
+		h.endRound()
 	}
 }
 

@@ -26,6 +26,10 @@ type ListenConfig struct {
 	// Traffic Class (IPv6, IPV6_RECVTCLASS) of every datagram, which a
 	// Worker passes to the Handler in Meta.TOS.
 	RecvTOS bool
+	// RecvDrops asks the kernel to report, with every datagram, how many
+	// datagrams it has dropped on the socket because its receive queue was
+	// full (SO_RXQ_OVFL), which a Worker sums into Stats.RxDropped.
+	RecvDrops bool
 }
 
 // validate rejects negative buffer sizes.
@@ -45,6 +49,11 @@ func (cfg ListenConfig) apply(fd, fam int) error {
 		}
 		if err := unix.SetsockoptInt(fd, level, opt, 1); err != nil {
 			return fmt.Errorf("%w: setsockopt receive TOS: %w", ErrSocket, err)
+		}
+	}
+	if cfg.RecvDrops {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1); err != nil {
+			return fmt.Errorf("%w: setsockopt SO_RXQ_OVFL: %w", ErrSocket, err)
 		}
 	}
 	if cfg.ReusePort {

@@ -85,34 +85,41 @@ func cmsg(level, typ int32, data []byte) []byte {
 	return b
 }
 
-func TestTOSFromControl(t *testing.T) {
+func TestParseControl(t *testing.T) {
 	tclass := binary.NativeEndian.AppendUint32(nil, 0xB9)
 	v4 := cmsg(unix.IPPROTO_IP, unix.IP_TOS, []byte{0xB8})
 	v6 := cmsg(unix.IPPROTO_IPV6, unix.IPV6_TCLASS, tclass)
+	ovfl := cmsg(unix.SOL_SOCKET, unix.SO_RXQ_OVFL, binary.NativeEndian.AppendUint32(nil, 0xFFFFFFFE))
 	other := cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMP, make([]byte, 16))
 	tooLong := append([]byte(nil), v4...)
 	(*unix.Cmsghdr)(unsafe.Pointer(&tooLong[0])).SetLen(len(tooLong) + 1)
 	tooShort := append([]byte(nil), v4...)
 	(*unix.Cmsghdr)(unsafe.Pointer(&tooShort[0])).SetLen(unix.CmsgLen(0) - 1)
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	tos := func(v uint8) control { return control{meta: Meta{TOS: v}} }
 	tests := []struct {
 		name string
 		b    []byte
-		want uint8
+		want control
 	}{
-		{"none", nil, 0},
-		{"IP_TOS", v4, 0xB8},
-		{"IPV6_TCLASS", v6, 0xB9},
-		{"after another message", append(append([]byte(nil), other...), v6...), 0xB9},
-		{"only another message", other, 0},
-		{"IP_TOS without data", cmsg(unix.IPPROTO_IP, unix.IP_TOS, nil), 0},
-		{"IPV6_TCLASS too short", cmsg(unix.IPPROTO_IPV6, unix.IPV6_TCLASS, []byte{1}), 0},
-		{"length beyond the buffer", tooLong, 0},
-		{"length below the header", tooShort, 0},
-		{"truncated header", v4[:unix.CmsgLen(0)-1], 0},
+		{"none", nil, control{}},
+		{"IP_TOS", v4, tos(0xB8)},
+		{"IPV6_TCLASS", v6, tos(0xB9)},
+		{"after another message", cat(other, v6), tos(0xB9)},
+		{"only another message", other, control{}},
+		{"SO_RXQ_OVFL", ovfl, control{drops: 0xFFFFFFFE, hasDrops: true}},
+		{"IP_TOS and SO_RXQ_OVFL", cat(v4, ovfl), control{meta: Meta{TOS: 0xB8}, drops: 0xFFFFFFFE, hasDrops: true}},
+		{"SO_RXQ_OVFL and IPV6_TCLASS", cat(ovfl, v6), control{meta: Meta{TOS: 0xB9}, drops: 0xFFFFFFFE, hasDrops: true}},
+		{"SO_RXQ_OVFL too short", cmsg(unix.SOL_SOCKET, unix.SO_RXQ_OVFL, []byte{1, 2}), control{}},
+		{"IP_TOS without data", cmsg(unix.IPPROTO_IP, unix.IP_TOS, nil), control{}},
+		{"IPV6_TCLASS too short", cmsg(unix.IPPROTO_IPV6, unix.IPV6_TCLASS, []byte{1}), control{}},
+		{"length beyond the buffer", tooLong, control{}},
+		{"length below the header", tooShort, control{}},
+		{"truncated header", v4[:unix.CmsgLen(0)-1], control{}},
 	}
 	for _, tt := range tests {
-		if got := tosFromControl(tt.b); got != tt.want {
-			t.Errorf("%s: tosFromControl = %#x, want %#x", tt.name, got, tt.want)
+		if got := parseControl(tt.b); got != tt.want {
+			t.Errorf("%s: parseControl = %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
 }

@@ -28,6 +28,11 @@ type Worker struct {
 	epfd  int
 	wake  int // eventfd that interrupts epoll_wait for Do, Close and ctx
 	batch *batch
+	txq   *txQueue
+	// batching is set while the loop delivers one round of ready Conns:
+	// Conn.QueueTo queues then, and the loop flushes at the end of the
+	// round. Worker goroutine only.
+	batching bool
 	// events and wakeBuf are scratch space of the loop, allocated once.
 	events  []unix.EpollEvent
 	wakeBuf [8]byte
@@ -71,6 +76,7 @@ func NewWorker(h Handler, opts WorkerOptions) (*Worker, error) {
 		epfd:   epfd,
 		wake:   wake,
 		batch:  newBatch(opts.BatchSize, opts.MaxPacket),
+		txq:    newTxQueue(opts.TxQueue, opts.TxBuffer, !opts.DisableGSO && probeGSO()),
 		events: make([]unix.EpollEvent, maxEvents),
 		doq:    make(chan func(), doQueueSize),
 	}
@@ -112,6 +118,8 @@ func (w *Worker) Remove(c *Conn) error {
 	if c.fd >= len(w.conns) || w.conns[c.fd] != c {
 		return ErrNotAdded
 	}
+	// Datagrams queued on c leave before its descriptor can be closed.
+	w.flushTx()
 	w.conns[c.fd] = nil
 	c.worker.Store(nil)
 	if w.closing.Load() {
@@ -147,6 +155,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer stop()
 	err := w.loop(ctx)
 	w.runQueued()
+	w.h.EndRound()
 	return errors.Join(err, w.end())
 }
 
@@ -187,22 +196,42 @@ func (w *Worker) loop(ctx context.Context) error {
 			}
 			n = 0
 		}
-		for i := range n {
-			fd := int(w.events[i].Fd)
-			if fd == w.wake {
-				if stop, err := w.woken(ctx); stop {
-					return err
-				}
-				continue
-			}
-			if fd < len(w.conns) && w.conns[fd] != nil {
-				w.serve(w.conns[fd])
-			}
+		if stop, err := w.round(ctx, n); stop {
+			return err
 		}
 		if now := time.Now(); !now.Before(next) {
 			w.h.Tick(w.clk.Now())
+			w.h.EndRound()
 			next = now.Add(w.tick)
 		}
+	}
+}
+
+// round delivers the n ready descriptors of one epoll_wait and then sends
+// what the handlers queued with Conn.QueueTo meanwhile. It reports whether
+// the loop must stop (and with which error).
+func (w *Worker) round(ctx context.Context, n int) (bool, error) {
+	w.batching = true
+	stop, err := false, error(nil)
+	for i := 0; i < n && !stop; i++ {
+		fd := int(w.events[i].Fd)
+		switch {
+		case fd == w.wake:
+			stop, err = w.woken(ctx)
+		case fd < len(w.conns) && w.conns[fd] != nil:
+			w.serve(w.conns[fd])
+		}
+	}
+	w.h.EndRound()
+	w.flushTx()
+	w.batching = false
+	return stop, err
+}
+
+// flushTx sends the datagrams queued with Conn.QueueTo.
+func (w *Worker) flushTx() {
+	if w.txq.n > 0 {
+		w.txq.flush(&w.ctr)
 	}
 }
 
@@ -244,18 +273,34 @@ func (w *Worker) serve(c *Conn) {
 		return
 	}
 	w.ctr.rxBatches.Add(1)
+	var packets, bytes, truncatedN uint64
+	drops := c.drops
 	for i := range n {
-		slot, size, truncated, from, meta := w.batch.message(i)
+		slot, size, truncated, from, ctl := w.batch.message(i)
+		if ctl.hasDrops {
+			drops = ctl.drops
+		}
 		if truncated {
-			w.ctr.rxTruncated.Add(1)
+			truncatedN++
 			continue
 		}
-		w.ctr.rxPackets.Add(1)
-		w.ctr.rxBytes.Add(uint64(size))
-		w.h.HandlePacket(c, from, slot, Headroom, size, meta)
+		packets++
+		bytes += uint64(size)
+		w.h.HandlePacket(c, from, slot, Headroom, size, ctl.meta)
 		if c.worker.Load() != w {
-			return
+			break
 		}
+	}
+	// The counters are published once per batch; the kernel's drop count
+	// is a running uint32 (it wraps), so the difference is what is new.
+	w.ctr.rxPackets.Add(packets)
+	w.ctr.rxBytes.Add(bytes)
+	if truncatedN != 0 {
+		w.ctr.rxTruncated.Add(truncatedN)
+	}
+	if d := drops - c.drops; d != 0 {
+		w.ctr.rxDropped.Add(uint64(d))
+		c.drops = drops
 	}
 }
 

@@ -14,7 +14,10 @@ const (
 	defaultTickInterval = 250 * time.Millisecond
 	defaultBatchSize    = 32
 	defaultMaxPacket    = 9216
-	// maxBatchSize is UIO_MAXIOV, the most messages one recvmmsg(2) takes.
+	defaultTxQueue      = 64
+	defaultTxBuffer     = 64 << 10
+	// maxBatchSize is UIO_MAXIOV, the most messages one recvmmsg(2) or
+	// sendmmsg(2) takes.
 	maxBatchSize = 1024
 	// maxPacketLimit is the largest UDP payload over IPv6 without jumbograms.
 	maxPacketLimit = 65527
@@ -32,6 +35,17 @@ type WorkerOptions struct {
 	// at most 65527); larger datagrams are dropped and counted as
 	// RxTruncated.
 	MaxPacket int
+	// TxQueue is the most datagrams Conn.QueueTo holds before the worker
+	// sends them (default 64, at most 1024).
+	TxQueue int
+	// TxBuffer is the size in bytes of the slab Conn.QueueTo copies
+	// datagrams into (default 64 KiB); a datagram larger than the slab is
+	// sent at once instead.
+	TxBuffer int
+	// DisableGSO keeps Conn.QueueTo from sending runs of datagrams to one
+	// destination as one UDP_SEGMENT send (UDP GSO), which NewWorker
+	// otherwise does when the kernel supports it.
+	DisableGSO bool
 	// Clock supplies the time passed to Handler.Tick (default clock.Real{}).
 	Clock clock.Clock
 }
@@ -47,6 +61,12 @@ func (o WorkerOptions) withDefaults() (WorkerOptions, error) {
 	if o.MaxPacket == 0 {
 		o.MaxPacket = defaultMaxPacket
 	}
+	if o.TxQueue == 0 {
+		o.TxQueue = defaultTxQueue
+	}
+	if o.TxBuffer == 0 {
+		o.TxBuffer = defaultTxBuffer
+	}
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
 	}
@@ -57,6 +77,10 @@ func (o WorkerOptions) withDefaults() (WorkerOptions, error) {
 		return o, fmt.Errorf("%w: BatchSize %d outside 1..%d", ErrBadOptions, o.BatchSize, maxBatchSize)
 	case o.MaxPacket < 0 || o.MaxPacket > maxPacketLimit:
 		return o, fmt.Errorf("%w: MaxPacket %d outside 1..%d", ErrBadOptions, o.MaxPacket, maxPacketLimit)
+	case o.TxQueue < 0 || o.TxQueue > maxBatchSize:
+		return o, fmt.Errorf("%w: TxQueue %d outside 1..%d", ErrBadOptions, o.TxQueue, maxBatchSize)
+	case o.TxBuffer < 0:
+		return o, fmt.Errorf("%w: negative TxBuffer %d", ErrBadOptions, o.TxBuffer)
 	}
 	return o, nil
 }

@@ -622,9 +622,9 @@ func TestWorkerRunCancelledContext(t *testing.T) {
 }
 
 func TestStatsAdd(t *testing.T) {
-	a := Stats{1, 2, 3, 4, 5, 6, 7, 8, 9}
-	b := Stats{10, 20, 30, 40, 50, 60, 70, 80, 90}
-	if got, want := a.Add(b), (Stats{11, 22, 33, 44, 55, 66, 77, 88, 99}); got != want {
+	a := Stats{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
+	b := Stats{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140}
+	if got, want := a.Add(b), (Stats{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154}); got != want {
 		t.Fatalf("Add = %+v, want %+v", got, want)
 	}
 }

@@ -64,6 +64,46 @@ func (c *Conn) WriteToTOS(b []byte, to netip.AddrPort, tos uint8) error {
 	}
 }
 
+// QueueTo is WriteToTOS for the handlers of the Worker c is added to: while
+// that worker delivers a round of datagrams, it copies b into the worker's
+// send queue and returns nil, and the worker sends the queue with one
+// sendmmsg(2) per socket at the end of the round, or earlier when the queue
+// is full (WorkerOptions.TxQueue, TxBuffer). Functions passed to Do run
+// within a round too. Datagrams queued on one Conn leave in order. Outside
+// a round (Handler.Tick, a Conn not added to a Worker) and for a datagram
+// larger than the queue's slab, it sends at once like WriteToTOS and
+// returns its error.
+//
+// A queued datagram's outcome is counted in the worker's Stats (TxPackets,
+// TxBytes, TxBatches, TxWouldBlock, TxErrors), not returned. A destination
+// of the wrong family returns ErrBadAddress at once, a closed Conn
+// ErrClosed. QueueTo does not allocate. Unlike WriteTo, it must be called
+// on the goroutine of the Worker c is added to (or on a Conn not added to
+// any Worker).
+func (c *Conn) QueueTo(b []byte, to netip.AddrPort, tos uint8) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	w := c.worker.Load()
+	if w == nil || !w.batching {
+		return c.WriteToTOS(b, to, tos)
+	}
+	var sa unix.RawSockaddrInet6
+	salen, err := putSockaddr(&sa, c.family, to)
+	if err != nil {
+		w.countTxError()
+		return err
+	}
+	if !w.txq.fits(len(b)) {
+		w.flushTx()
+		if !w.txq.fits(len(b)) {
+			return c.WriteToTOS(b, to, tos)
+		}
+	}
+	w.txq.push(c, b, &sa, salen, tos)
+	return nil
+}
+
 // sendmsg sends b to the raw address sa (of length salen) with sendmsg(2)
 // and a control message that sets the datagram's TOS or Traffic Class.
 func (c *Conn) sendmsg(b []byte, sa *unix.RawSockaddrInet6, salen uintptr, tos uint8) unix.Errno {

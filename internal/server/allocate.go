@@ -364,6 +364,7 @@ func (w *worker) closeSession(s *session, reason string) {
 
 // endSession releases what s holds: its sockets, ports and quota.
 func (w *worker) endSession(s *session, reason string) {
+	s.publish()
 	w.closeRelays(s)
 	w.env.quota.Release(s.owner)
 	w.c.allocations.Add(-1)

@@ -18,7 +18,7 @@ const (
 	DropNoPermission                     // peer without a permission, either direction
 	DropBadIndication                    // Send indication missing attributes or unknown ones
 	DropUnexpected                       // responses, unknown methods or classes sent to the server
-	DropSendFailed                       // the kernel refused a write (buffer full, unreachable)
+	DropSendFailed                       // a write failed at once (DF setup, TCP relay); queued UDP sends count in DataPath
 	DropClientStalled                    // a TCP/TLS client's write queue was full (slow or stalled reader)
 	dropReasons
 )
@@ -43,9 +43,9 @@ func (r DropReason) String() string {
 	return dropNames[r]
 }
 
-// counters are one worker's figures. Only the owning worker writes them; any
-// goroutine may read them, so they are atomics on lines no other worker
-// writes.
+// counters are one worker's published figures. Only the owning worker
+// writes them, once per round (worker.EndRound); any goroutine may read
+// them, so they are atomics on lines no other worker writes.
 type counters struct {
 	toPeerPackets   atomic.Uint64
 	toPeerBytes     atomic.Uint64
@@ -57,7 +57,83 @@ type counters struct {
 	_               [64]byte // keep the next worker's counters off this cache line
 }
 
-func (c *counters) drop(r DropReason) { c.drops[r].Add(1) }
+// tally is what a worker counted since it last published: plain fields
+// that the handlers bump per packet on the worker goroutine, added to the
+// counters once per round.
+type tally struct {
+	toPeerPackets, toPeerBytes     uint64
+	toClientPackets, toClientBytes uint64
+	requests                       uint64
+	drops                          [dropReasons]uint64
+}
+
+func (t *tally) drop(r DropReason) { t.drops[r]++ }
+
+// publish adds t to c and clears t.
+func (t *tally) publish(c *counters) {
+	for _, f := range [...]struct {
+		n   uint64
+		ctr *atomic.Uint64
+	}{
+		{t.toPeerPackets, &c.toPeerPackets},
+		{t.toPeerBytes, &c.toPeerBytes},
+		{t.toClientPackets, &c.toClientPackets},
+		{t.toClientBytes, &c.toClientBytes},
+		{t.requests, &c.requests},
+	} {
+		if f.n != 0 {
+			f.ctr.Add(f.n)
+		}
+	}
+	for r, n := range t.drops {
+		if n != 0 {
+			c.drops[r].Add(n)
+		}
+	}
+	*t = tally{}
+}
+
+// sessionTally is what a session relayed since its worker last published
+// it to the allocation's Counters.
+type sessionTally struct {
+	toPeerPackets, toPeerBytes     uint64
+	toClientPackets, toClientBytes uint64
+	dirty                          bool // listed in worker.dirty
+}
+
+// publish adds what s relayed since the last call to its allocation's
+// Counters.
+func (s *session) publish() {
+	p, c := &s.pend, &s.alloc.Counters
+	if p.toPeerPackets != 0 {
+		c.ToPeerPackets.Add(p.toPeerPackets)
+		c.ToPeerBytes.Add(p.toPeerBytes)
+	}
+	if p.toClientPackets != 0 {
+		c.ToClientPackets.Add(p.toClientPackets)
+		c.ToClientBytes.Add(p.toClientBytes)
+	}
+	s.pend = sessionTally{}
+}
+
+// touch lists s for the next EndRound, once.
+func (w *worker) touch(s *session) {
+	if !s.pend.dirty {
+		s.pend.dirty = true
+		w.dirty = append(w.dirty, s)
+	}
+}
+
+// EndRound implements datapath.Handler: it publishes the worker's and the
+// sessions' counts of the round.
+func (w *worker) EndRound() {
+	w.p.publish(&w.c)
+	for i, s := range w.dirty {
+		s.publish()
+		w.dirty[i] = nil
+	}
+	w.dirty = w.dirty[:0]
+}
 
 // Stats is a snapshot of the server's counters, summed over workers.
 type Stats struct {

@@ -26,8 +26,8 @@ type fakeSocket struct {
 	closed  bool
 }
 
-func (f *fakeSocket) WriteTo(b []byte, to netip.AddrPort) error { return f.WriteToTOS(b, to, 0) }
-func (f *fakeSocket) WriteToTOS(b []byte, to netip.AddrPort, tos uint8) error {
+func (f *fakeSocket) WriteTo(b []byte, to netip.AddrPort) error { return f.QueueTo(b, to, 0) }
+func (f *fakeSocket) QueueTo(b []byte, to netip.AddrPort, tos uint8) error {
 	f.writes++
 	f.n = copy(f.last[:], b)
 	f.to, f.tos = to, tos

@@ -17,7 +17,7 @@ import (
 func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, tos uint8) {
 	num, payload, err := stunproto.ParseChannelData(b)
 	if err != nil {
-		w.c.drop(DropMalformed)
+		w.p.drop(DropMalformed)
 		return
 	}
 	now := w.env.clock.Now()
@@ -27,11 +27,11 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, t
 	}
 	peer, ok := s.alloc.ChannelPeer(num, now)
 	if !ok {
-		w.c.drop(DropNoChannel)
+		w.p.drop(DropNoChannel)
 		return
 	}
 	if !s.alloc.HasPermission(peer.Addr(), now) {
-		w.c.drop(DropNoPermission)
+		w.p.drop(DropNoPermission)
 		return
 	}
 	w.toPeer(s, payload, peer, tos, false)
@@ -42,7 +42,7 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, t
 func (w *worker) liveSession(l *listener, from netip.AddrPort, now time.Time) *session {
 	s := w.lookup(l, from)
 	if s == nil || s.alloc.Expired(now) {
-		w.c.drop(DropNoAllocation)
+		w.p.drop(DropNoAllocation)
 		return nil
 	}
 	return s
@@ -63,22 +63,22 @@ func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message, t
 	if s.tcp != nil {
 		// A TCP allocation relays over peer data connections only
 		// (RFC 6062 §5).
-		w.c.drop(DropBadIndication)
+		w.p.drop(DropBadIndication)
 		return
 	}
 	w.unknown = stunproto.UnknownComprehensionRequired(m, knownSend, w.unknown[:0])
 	if len(w.unknown) > 0 {
-		w.c.drop(DropBadIndication)
+		w.p.drop(DropBadIndication)
 		return
 	}
 	var peer stunproto.XORPeerAddress
 	if err := peer.GetFrom(m); err != nil {
-		w.c.drop(DropBadIndication)
+		w.p.drop(DropBadIndication)
 		return
 	}
 	var data stunproto.Data
 	if err := data.GetFrom(m); err != nil {
-		w.c.drop(DropBadIndication)
+		w.p.drop(DropBadIndication)
 		return
 	}
 	// RFC 8656 §11.2: DONT-FRAGMENT asks for the datagram to the peer to
@@ -88,11 +88,11 @@ func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message, t
 	case err == nil:
 		df = true
 	case !errors.Is(err, stun.ErrAttributeNotFound):
-		w.c.drop(DropBadIndication)
+		w.p.drop(DropBadIndication)
 		return
 	}
 	if !s.alloc.HasPermission(peer.Addr.Addr(), now) {
-		w.c.drop(DropNoPermission)
+		w.p.drop(DropNoPermission)
 		return
 	}
 	w.toPeer(s, data, peer.Addr, tos, df)
@@ -111,23 +111,25 @@ func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort, tos uin
 		// Unreachable while permissions are installed only for the
 		// families the allocation has (checkPeer); kept so that a broken
 		// invariant drops a packet instead of crashing the worker.
-		w.c.drop(DropNoPermission)
+		w.p.drop(DropNoPermission)
 		return
 	}
 	if df && !rl.df {
 		if err := rl.sock.SetDontFragment(true); err != nil {
-			w.c.drop(DropSendFailed)
+			w.p.drop(DropSendFailed)
 			return
 		}
 		rl.df = true
 	}
-	if err := rl.sock.WriteToTOS(payload, peer, tos); err != nil {
-		w.c.drop(DropSendFailed)
+	if err := rl.sock.QueueTo(payload, peer, tos); err != nil {
+		w.p.drop(DropSendFailed)
 		return
 	}
-	w.c.toPeerPackets.Add(1)
-	w.c.toPeerBytes.Add(uint64(len(payload)))
-	s.alloc.Counters.AddToPeer(len(payload))
+	w.p.toPeerPackets++
+	w.p.toPeerBytes += uint64(len(payload))
+	w.touch(s)
+	s.pend.toPeerPackets++
+	s.pend.toPeerBytes += uint64(len(payload))
 }
 
 // handlePeer relays a datagram that reached a relay socket to the client
@@ -139,12 +141,12 @@ func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort, tos uin
 func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	now := w.env.clock.Now()
 	if s.alloc.Expired(now) {
-		w.c.drop(DropNoAllocation)
+		w.p.drop(DropNoAllocation)
 		return
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	if !s.alloc.HasPermission(from.Addr(), now) {
-		w.c.drop(DropNoPermission)
+		w.p.drop(DropNoPermission)
 		return
 	}
 	var msg []byte
@@ -159,17 +161,19 @@ func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n 
 		var err error
 		msg, err = stunproto.BuildDataIndication(buf, off, n, from, id)
 		if err != nil {
-			w.c.drop(DropMalformed)
+			w.p.drop(DropMalformed)
 			return
 		}
 	}
-	if err := s.client.sock.WriteToTOS(msg, s.alloc.FiveTuple.Client, tos); err != nil {
-		w.c.drop(sendDropReason(err))
+	if err := s.client.sock.QueueTo(msg, s.alloc.FiveTuple.Client, tos); err != nil {
+		w.p.drop(sendDropReason(err))
 		return
 	}
-	w.c.toClientPackets.Add(1)
-	w.c.toClientBytes.Add(uint64(n))
-	s.alloc.Counters.AddToClient(n)
+	w.p.toClientPackets++
+	w.p.toClientBytes += uint64(n)
+	w.touch(s)
+	s.pend.toClientPackets++
+	s.pend.toClientBytes += uint64(n)
 }
 
 // putTxID fills a Data indication's transaction ID from a per-worker

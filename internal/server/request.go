@@ -37,7 +37,7 @@ type request struct {
 // are cached, so a retransmission on the same 5-tuple with the same
 // transaction ID gets the same bytes without running the request twice.
 func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message) {
-	w.c.requests.Add(1)
+	w.p.requests++
 	now := w.env.clock.Now()
 	key := txKey{client: from, server: l.addr, proto: l.proto(), id: m.TransactionID}
 	if cached, ok := w.tx.get(key, now); ok {
@@ -62,8 +62,8 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 }
 
 func (w *worker) reply(l *listener, to netip.AddrPort, b []byte) {
-	if err := l.sock.WriteTo(b, to); err != nil {
-		w.c.drop(sendDropReason(err))
+	if err := l.sock.QueueTo(b, to, 0); err != nil {
+		w.p.drop(sendDropReason(err))
 	}
 }
 

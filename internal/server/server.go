@@ -68,6 +68,8 @@ type Options struct {
 	Policy *policy.PeerPolicy
 	// Workers is the number of packet workers; 0 means one per CPU.
 	Workers int
+	// Buffers sizes the kernel buffers of client and relay sockets.
+	Buffers SocketBuffers
 	// Clock is the time source; nil means the wall clock.
 	Clock clock.Clock
 	// Logger receives the server's logs; nil discards them.
@@ -110,6 +112,7 @@ type Server struct {
 	workers []*workerLoop
 	addrs   []netip.AddrPort
 	stream  streamState
+	buffers SocketBuffers
 
 	mu          sync.Mutex
 	started     bool
@@ -135,6 +138,10 @@ func New(opts Options) (*Server, error) {
 	}
 	if v6 := opts.RelayAddrV6; v6.IsValid() && (!v6.Is6() || v6.Is4In6() || v6.IsUnspecified() || v6.Zone() != "") {
 		return nil, fmt.Errorf("server: IPv6 relay address %v: not a concrete IPv6 address", v6)
+	}
+	buffers, err := opts.Buffers.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	log := opts.Logger
 	if log == nil {
@@ -184,7 +191,7 @@ func New(opts Options) (*Server, error) {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	s := &Server{env: env}
+	s := &Server{env: env, buffers: buffers}
 	for range n {
 		w := newWorker(env, nil)
 		dp, err := datapath.NewWorker(w, datapath.WorkerOptions{Clock: clk})
@@ -192,7 +199,7 @@ func New(opts Options) (*Server, error) {
 			s.release()
 			return nil, fmt.Errorf("server: %w", err)
 		}
-		w.relays, w.dp = &dpRelays{dp: dp}, dp
+		w.relays, w.dp = &dpRelays{dp: dp, cfg: buffers.relay()}, dp
 		s.workers = append(s.workers, &workerLoop{w: w, dp: dp})
 	}
 	if err := s.listen(opts.Listeners, opts.SkipUnavailable); err != nil {
@@ -236,7 +243,7 @@ func (s *Server) listen(addrs []netip.AddrPort, skipUnavailable bool) error {
 		bound := addr
 		ok := true
 		for i, wl := range s.workers {
-			c, err := datapath.ListenUDP(bound, datapath.ListenConfig{ReusePort: true, RecvBuffer: 4 << 20, SendBuffer: 4 << 20, RecvTOS: true})
+			c, err := datapath.ListenUDP(bound, s.buffers.client())
 			if err != nil {
 				if i == 0 && skipUnavailable && errors.Is(err, datapath.ErrAddrNotAvailable) {
 					s.env.log.Warn("listener skipped: address not available on this host", "address", addr)
@@ -377,13 +384,15 @@ func (w *worker) Tick(now time.Time) {
 	w.expireTCP(now)
 }
 
-// dpRelays opens relay sockets on a datapath worker.
-type dpRelays struct{ dp *datapath.Worker }
+// dpRelays opens relay sockets with cfg on a datapath worker.
+type dpRelays struct {
+	dp  *datapath.Worker
+	cfg datapath.ListenConfig
+}
 
-// open binds a relay socket that reports each datagram's TOS byte, so that
-// the byte can be carried over to the client (RFC 8656 §14).
+// open binds a relay socket (see SocketBuffers.relay).
 func (r *dpRelays) open(addr netip.AddrPort, s *session) (socket, error) {
-	c, err := datapath.ListenUDP(addr, datapath.ListenConfig{RecvTOS: true})
+	c, err := datapath.ListenUDP(addr, r.cfg)
 	if err != nil {
 		return nil, err
 	}

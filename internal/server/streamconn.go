@@ -134,8 +134,9 @@ func (c *streamConn) WriteTo(b []byte, _ netip.AddrPort) error {
 	return nil
 }
 
-// WriteToTOS is WriteTo: a TCP connection carries no per-message TOS.
-func (c *streamConn) WriteToTOS(b []byte, to netip.AddrPort, _ uint8) error {
+// QueueTo is WriteTo: a TCP connection carries no per-message TOS, and
+// its writer goroutine batches on its own.
+func (c *streamConn) QueueTo(b []byte, to netip.AddrPort, _ uint8) error {
 	return c.WriteTo(b, to)
 }
 

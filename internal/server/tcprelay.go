@@ -33,8 +33,8 @@ type tcpRelay struct {
 // WriteTo is not applicable: a TCP relay sends no datagrams.
 func (t *tcpRelay) WriteTo([]byte, netip.AddrPort) error { return errNotApplicable }
 
-// WriteToTOS is not applicable: a TCP relay sends no datagrams.
-func (t *tcpRelay) WriteToTOS([]byte, netip.AddrPort, uint8) error { return errNotApplicable }
+// QueueTo is not applicable: a TCP relay sends no datagrams.
+func (t *tcpRelay) QueueTo([]byte, netip.AddrPort, uint8) error { return errNotApplicable }
 
 // SetDontFragment is not applicable: RFC 6062 §5.1 refuses DONT-FRAGMENT.
 func (t *tcpRelay) SetDontFragment(bool) error { return errNotApplicable }

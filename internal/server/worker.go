@@ -14,9 +14,12 @@ import (
 // it; tests and fuzz targets use fakes.
 type socket interface {
 	WriteTo(b []byte, to netip.AddrPort) error
-	// WriteToTOS sends b with the TOS byte or Traffic Class tos (0: the
-	// default), so that DSCP and ECN markings cross the relay.
-	WriteToTOS(b []byte, to netip.AddrPort, tos uint8) error
+	// QueueTo sends b with the TOS byte or Traffic Class tos (0: the
+	// default), so that DSCP and ECN markings cross the relay. On the
+	// data path's sockets it queues b for the sendmmsg(2) at the end of
+	// the worker's round (datapath.Conn.QueueTo); the outcome of a queued
+	// datagram is counted in Stats.DataPath, not returned.
+	QueueTo(b []byte, to netip.AddrPort, tos uint8) error
 	// SetDontFragment(true) makes the socket send every datagram with DF.
 	SetDontFragment(on bool) error
 	LocalAddr() netip.AddrPort
@@ -65,6 +68,8 @@ type session struct {
 	// tcp is the relayed address of an RFC 6062 TCP allocation, also in
 	// relays; nil for UDP allocations.
 	tcp *tcpRelay
+	// pend is what the session relayed this round (see worker.EndRound).
+	pend sessionTally
 }
 
 // relayFor returns the relay of s that serves peers of ip's family, or nil
@@ -102,9 +107,17 @@ type worker struct {
 	expired      []netip.AddrPort // scratch for expireReservations
 	expiredConns []*peerConn      // scratch for expireTCP
 	txSeq        uint64
+	// dirty lists the sessions that relayed packets this round, whose
+	// counts EndRound publishes.
+	dirty []*session
 
-	c counters
+	p tally    // counts of this round, published by EndRound
+	c counters // published counts
 }
+
+// dirtySessions is the initial room for the sessions that relay packets in
+// one round; the list grows (once) if a round has more.
+const dirtySessions = 256
 
 func newWorker(env *shared, relays relayOpener) *worker {
 	return &worker{
@@ -116,6 +129,7 @@ func newWorker(env *shared, relays relayOpener) *worker {
 		resp:    new(stun.Message),
 		unknown: make([]stun.AttrType, 0, 8),
 		peers:   make([]netip.AddrPort, 0, 8),
+		dirty:   make([]*session, 0, dirtySessions),
 	}
 }
 
@@ -142,7 +156,7 @@ func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off,
 	case stunproto.KindSTUN:
 		w.handleSTUN(l, from, b, tos)
 	default:
-		w.c.drop(DropMalformed)
+		w.p.drop(DropMalformed)
 	}
 }
 
@@ -150,13 +164,13 @@ func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte, tos uint
 	req := w.req
 	req.Raw = append(req.Raw[:0], b...)
 	if err := req.Decode(); err != nil {
-		w.c.drop(DropMalformed)
+		w.p.drop(DropMalformed)
 		return
 	}
 	// RFC 8489 §7.3: a FINGERPRINT that does not match means the datagram is
 	// not (or no longer) a STUN message: discard it.
 	if req.Contains(stun.AttrFingerprint) && stun.Fingerprint.Check(req) != nil {
-		w.c.drop(DropBadFingerprint)
+		w.p.drop(DropBadFingerprint)
 		return
 	}
 	switch req.Type.Class {
@@ -167,9 +181,9 @@ func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte, tos uint
 			w.handleSend(l, from, req, tos)
 			return
 		}
-		w.c.drop(DropUnexpected)
+		w.p.drop(DropUnexpected)
 	default:
-		w.c.drop(DropUnexpected)
+		w.p.drop(DropUnexpected)
 	}
 }
 

@@ -1,0 +1,73 @@
+// Command report turns the JSON lines that bench/compare collects into
+// docs/benchmarks.md (tables of medians and min–max spreads per server and
+// load, ratios to coturn, the machine and the exact commands) and a bar-chart
+// PNG. The hand-written parts of the page (the micro-benchmarks) are kept:
+// the generated section lives between two HTML comment markers.
+//
+// Usage:
+//
+//	report --in results.jsonl --doc docs/benchmarks.md --png docs/benchmarks.png
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// ErrUsage reports bad command-line arguments.
+var ErrUsage = errors.New("report: usage")
+
+func main() {
+	if err := run(os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// run reads the results, renders the section and the plot, and writes both.
+func run(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("in", "", "JSON lines written by bench/compare (required)")
+	doc := fs.String("doc", "docs/benchmarks.md", "Markdown page to update")
+	png := fs.String("png", "docs/benchmarks.png", "plot to write")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if *in == "" {
+		return fmt.Errorf("%w: --in is required", ErrUsage)
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer f.Close()
+	res, err := readResults(f)
+	if err != nil {
+		return err
+	}
+	page, err := os.ReadFile(*doc)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("report: %w", err)
+	}
+	section := renderMarkdown(res, describeMachine(), filepath.Base(*png))
+	if err := os.WriteFile(*doc, splice(page, section), 0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	out, err := os.Create(*png)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := writePlot(out, res); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSpread(t *testing.T) {
+	tests := []struct {
+		name string
+		vals []*float64
+		want Spread
+		ok   bool
+	}{
+		{"none", nil, Spread{}, false},
+		{"absent only", []*float64{nil}, Spread{}, false},
+		{"odd", []*float64{f(3), f(1), nil, f(2)}, Spread{Median: 2, Min: 1, Max: 3, N: 3}, true},
+		{"even", []*float64{f(4), f(1), f(2), f(3)}, Spread{Median: 2.5, Min: 1, Max: 4, N: 4}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var runs []Record
+			for _, v := range tt.vals {
+				runs = append(runs, Record{Result: Result{CPUPerPacket: v}})
+			}
+			got, ok := spread(runs, func(r Record) *float64 { return r.Result.CPUPerPacket })
+			if got != tt.want || ok != tt.ok {
+				t.Fatalf("spread = %+v %v, want %+v %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func f(v float64) *float64 { return &v }
+
+func TestReadResultsErrors(t *testing.T) {
+	tests := []struct{ name, in string }{
+		{"not JSON", "{\n"},
+		{"no server", `{"load":"audio","result":{}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := readResults(strings.NewReader(tt.in)); !errors.Is(err, ErrInput) {
+				t.Fatalf("err = %v, want ErrInput", err)
+			}
+		})
+	}
+}
+
+func TestSplice(t *testing.T) {
+	tests := []struct{ name, page, want string }{
+		{"empty", "", beginMarker + "\nS\n" + endMarker + "\n"},
+		{"before first section", "# T\n\nintro\n\n## Micro\nx\n",
+			"# T\n\nintro\n\n" + beginMarker + "\nS\n" + endMarker + "\n\n## Micro\nx\n"},
+		{"replaces between markers", "# T\n" + beginMarker + "\nold\n" + endMarker + "\n\n## Micro\n",
+			"# T\n" + beginMarker + "\nS\n" + endMarker + "\n\n## Micro\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(splice([]byte(tt.page), "S\n")); got != tt.want {
+				t.Fatalf("got\n%q\nwant\n%q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRunWritesPageAndPlot(t *testing.T) {
+	dir := t.TempDir()
+	doc, img := filepath.Join(dir, "b.md"), filepath.Join(dir, "b.png")
+	micro := "# Benchmarks\n\nintro\n\n## Forwarding path, per packet\n\n| a | b |\n"
+	if err := os.WriteFile(doc, []byte(micro), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a second run replaces the section instead of adding one
+		if err := run([]string{"--in", "testdata/results.jsonl", "--doc", doc, "--png", img}, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(page)
+	for _, want := range []string{
+		"## Forwarding path, per packet\n\n| a | b |\n",
+		"| avedge | 2 | 49000 [48000–50000] | 0.98 | 0.000 | 75 [70–80] | 250 [200–300] | 0.62 | 850 [800–900] | 5.00 [4.00–6.00] | 1.00 | 20.0 |",
+		"| coturn | 2 | 50000 | 1.00 | 0.100 |",
+		"| avedge | 1 | 9000 | 3.00 | – |",
+		"| avedge | 1 | 10000 | 29.5 | 2.00 | 0.11 |",
+		"avedge bench audio --calls 500 --secret s --json --pid 2\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("page lacks %q:\n%s", want, s)
+		}
+	}
+	if n := strings.Count(s, beginMarker); n != 1 {
+		t.Errorf("%d generated sections, want 1", n)
+	}
+	pf, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	cfg, err := png.DecodeConfig(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := margin + 4*(panelW+margin); cfg.Width != want { // audio ×2, churn, idle
+		t.Errorf("plot width %d, want %d", cfg.Width, want)
+	}
+}

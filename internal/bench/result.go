@@ -1,0 +1,39 @@
+package bench
+
+// Result is the outcome of a run, in the JSON shape of the bench contract.
+// Absent figures are nil (JSON null).
+type Result struct {
+	Mode      string   `json:"mode"`
+	Server    string   `json:"server"`
+	DurationS float64  `json:"duration_s"`
+	Calls     int      `json:"calls"`
+	Sent      *uint64  `json:"sent"`
+	Received  *uint64  `json:"received"`
+	Loss      *float64 `json:"loss"`
+	// PPSToPeer and PPSToClient are the relayed packets/s each way,
+	// counted at the peer and at the client.
+	PPSToPeer   *float64 `json:"pps_to_peer"`
+	PPSToClient *float64 `json:"pps_to_client"`
+	// LatencyUS holds round-trip latency quantiles in microseconds.
+	LatencyUS *Latency `json:"latency_us"`
+	// ServerCPUS is the server's CPU time over the measuring window.
+	ServerCPUS *float64 `json:"server_cpu_s"`
+	// ServerCPUUSPerPacket is ServerCPUS per relayed packet, both ways.
+	ServerCPUUSPerPacket *float64 `json:"server_cpu_us_per_packet"`
+	// ServerRSSBytes is the server's VmRSS at the end.
+	ServerRSSBytes *uint64 `json:"server_rss_bytes"`
+	// AllocationsPerS is churn's completed Allocate+Refresh cycles per second.
+	AllocationsPerS *float64 `json:"allocations_per_s"`
+	// Errors counts failures by reason.
+	Errors map[string]uint64 `json:"errors"`
+}
+
+// Latency holds latency quantiles in microseconds.
+type Latency struct {
+	P50  float64 `json:"p50"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+}
+
+// ptr returns a pointer to v.
+func ptr[T any](v T) *T { return &v }
