@@ -63,6 +63,9 @@ SIGTERM stop the edge.`,
 			if err != nil {
 				return err
 			}
+			if n, ok := spareProcs(opts.Workers); ok {
+				log.Debug("GOMAXPROCS raised for the packet workers", "gomaxprocs", n)
+			}
 			srv, err := server.New(opts)
 			if err != nil {
 				return err

@@ -65,7 +65,11 @@ func (b *batch) recv(fd int) (int, unix.Errno) {
 		h.SetControllen(controlSize)
 	}
 	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd),
+		// RawSyscall: the socket is non-blocking and MSG_DONTWAIT is set,
+		// so the call never blocks; skipping the runtime's syscall
+		// bookkeeping keeps sysmon from handing this worker's P away
+		// (see nonBlockingSyscalls in worker.go).
+		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd),
 			uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)),
 			unix.MSG_DONTWAIT, 0, 0)
 		if e == unix.EINTR {

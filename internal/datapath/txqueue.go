@@ -241,7 +241,7 @@ type txTally struct {
 // before that message, the entries of that message and the error.
 func (t *txTally) sendmmsg(fd int, msgs []unix.Mmsghdr, segs []int, bytes []uint64) (entries, failed int, errno unix.Errno) {
 	for len(msgs) > 0 {
-		r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd),
+		r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(fd), // non-blocking socket: see worker.go
 			uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), 0, 0, 0)
 		switch e {
 		case 0:

@@ -42,7 +42,7 @@ func (c *Conn) WriteToTOS(b []byte, to netip.AddrPort, tos uint8) error {
 	for {
 		var e unix.Errno
 		if tos == 0 {
-			_, _, e = unix.Syscall6(unix.SYS_SENDTO, uintptr(c.fd),
+			_, _, e = unix.RawSyscall6(unix.SYS_SENDTO, uintptr(c.fd), // non-blocking socket: see worker.go
 				uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
 				0, uintptr(unsafe.Pointer(&sa)), salen)
 		} else {
@@ -119,7 +119,7 @@ func (c *Conn) sendmsg(b []byte, sa *unix.RawSockaddrInet6, salen uintptr, tos u
 	}
 	msg.SetIovlen(1)
 	msg.SetControllen(unix.CmsgSpace(tosControlData))
-	_, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&msg)), 0)
+	_, _, e := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&msg)), 0) // non-blocking socket
 	return e
 }
 
