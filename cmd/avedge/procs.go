@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
 )
 
 // spareProcs gives the Go scheduler one P per CPU on top of one per packet
@@ -27,4 +28,22 @@ func spareProcs(workers int) (int, bool) {
 	}
 	runtime.GOMAXPROCS(want)
 	return want, true
+}
+
+// edgeGOGC is the garbage collector target of `serve` unless GOGC is set in
+// the environment. An edge's heap is mostly long-lived allocation state, and
+// the forwarding path allocates nothing, so garbage comes only from the
+// control path: a lower target trims the heap's headroom over that state.
+// Measured at 10,000 idle allocations on loopback: 2.27 KiB per allocation
+// with GOGC=100 against 1.94 KiB with 50, for 5–7% fewer allocations/s under
+// churn (still above twice coturn's).
+const edgeGOGC = 50
+
+// tuneGC applies edgeGOGC unless GOGC is set; it reports whether it did.
+func tuneGC() bool {
+	if os.Getenv("GOGC") != "" {
+		return false
+	}
+	debug.SetGCPercent(edgeGOGC)
+	return true
 }

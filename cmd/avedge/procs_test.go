@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime"
+	"runtime/debug"
 	"testing"
 )
 
@@ -17,5 +18,17 @@ func TestSpareProcs(t *testing.T) {
 	runtime.GOMAXPROCS(1)
 	if n, raised := spareProcs(3); raised || n != 1 {
 		t.Fatalf("with GOMAXPROCS set: %d, %v; want 1 and untouched", n, raised)
+	}
+}
+
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	if !tuneGC() || debug.SetGCPercent(100) != edgeGOGC {
+		t.Fatalf("tuneGC did not set GOGC=%d", edgeGOGC)
+	}
+	t.Setenv("GOGC", "200")
+	if tuneGC() || debug.SetGCPercent(100) != 100 {
+		t.Fatal("tuneGC overrode GOGC from the environment")
 	}
 }

@@ -66,6 +66,9 @@ SIGTERM stop the edge.`,
 			if n, ok := spareProcs(opts.Workers); ok {
 				log.Debug("GOMAXPROCS raised for the packet workers", "gomaxprocs", n)
 			}
+			if tuneGC() {
+				log.Debug("garbage collector target set", "gogc", edgeGOGC)
+			}
 			srv, err := server.New(opts)
 			if err != nil {
 				return err
