@@ -113,12 +113,28 @@ func coturnRun(t *testing.T, e *testEdge, uclient string, port uint16, peerIP st
 		sent, _ = strconv.Atoi(m[1])
 		received, _ = strconv.Atoi(m[2])
 	}
-	if sent != clients*messages || received != sent {
-		t.Fatalf("turnutils_uclient sent %d and received %d, want %d each\n%s", sent, received, clients*messages, out)
+	if sent != clients*messages {
+		t.Fatalf("turnutils_uclient sent %d, want %d\n%s", sent, clients*messages, out)
 	}
-	// Each message went client → peer and back, through the relay.
-	if st := e.srv.Stats(); st.ToPeerPackets < uint64(sent) || st.ToClientPackets < uint64(sent) {
+	// Each message went client → peer and back through the relay, and the
+	// edge dropped nothing.
+	st := e.srv.Stats()
+	if st.ToPeerPackets < uint64(sent) || st.ToClientPackets < uint64(sent) {
 		t.Fatalf("edge relayed %d to peers and %d to clients, want at least %d each", st.ToPeerPackets, st.ToClientPackets, sent)
+	}
+	for r, n := range st.Drops {
+		if n != 0 {
+			t.Errorf("edge dropped %d packets as %s", n, DropReason(r))
+		}
+	}
+	// What the edge sent back, turnutils_uclient counts only while it
+	// listens: on a loaded machine (the race detector, other test packages
+	// in parallel) it may stop before the last datagram of 100 is read.
+	// More than that is a real loss.
+	if lost := sent - received; lost > sent/50 {
+		t.Fatalf("turnutils_uclient sent %d and received %d\n%s", sent, received, out)
+	} else if lost > 0 {
+		t.Logf("turnutils_uclient counted %d of %d back; the edge relayed all of them", received, sent)
 	}
 }
 
