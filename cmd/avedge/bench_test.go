@@ -2,52 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"net"
-	"net/netip"
 	"strings"
 	"testing"
-)
 
-// echoForwarder is a bare forwarder for "bench --raw": client packets go to
-// peer, the peer's go back to the client of their 4-byte call id.
-func echoForwarder(t *testing.T, peer netip.AddrPort) netip.AddrPort {
-	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		clients := make(map[uint32]netip.AddrPort)
-		buf := make([]byte, 2048)
-		for {
-			n, src, err := c.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			if n < 4 {
-				continue
-			}
-			id, dst := binary.BigEndian.Uint32(buf), peer
-			if src == peer {
-				dst = clients[id]
-			} else {
-				clients[id] = src
-			}
-			if dst.IsValid() {
-				_, _ = c.WriteToUDPAddrPort(buf[:n], dst)
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = c.Close()
-		<-done
-	})
-	return c.LocalAddr().(*net.UDPAddr).AddrPort()
-}
+	"github.com/avedge/avedge/internal/servertest"
+)
 
 func TestBenchRawJSON(t *testing.T) {
 	p, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -56,7 +17,7 @@ func TestBenchRawJSON(t *testing.T) {
 	}
 	peer := p.LocalAddr().(*net.UDPAddr).AddrPort()
 	_ = p.Close()
-	fwd := echoForwarder(t, peer)
+	fwd := servertest.Forwarder(t, peer)
 	out, stderr, err := run(t, context.Background(), "bench", "audio", "--raw", "--json", "--calls", "3",
 		"--duration", "1s", "--server", fwd.String(), "--peer", peer.String())
 	if err != nil {

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -13,6 +12,7 @@ import (
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/servertest"
 )
 
 const (
@@ -63,20 +63,7 @@ func startEdge(t *testing.T) netip.AddrPort {
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(stopTimeout):
-			t.Error("server did not stop")
-		}
-	})
+	servertest.Serve(t, srv)
 	return srv.Addrs()[0]
 }
 

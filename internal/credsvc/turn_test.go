@@ -19,6 +19,7 @@ import (
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/servertest"
 )
 
 // These tests join the credential service and a real relay (server.New on
@@ -77,20 +78,7 @@ func startEdge(t *testing.T) *edge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("relay: %v", err)
-			}
-		case <-time.After(ioTimeout):
-			t.Error("relay did not stop")
-		}
-	})
+	servertest.Serve(t, srv)
 	relay := srv.Addrs()[0]
 	// The service shares the relay's keyring and clock, and hands out its
 	// address.

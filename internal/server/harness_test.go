@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/servertest"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -99,20 +99,7 @@ func newTestEdge(t *testing.T, mod func(*Options)) *testEdge {
 		t.Fatalf("New: %v", err)
 	}
 	e.srv, e.addr, e.opts = srv, srv.Addrs()[0], opts
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(ioTimeout):
-			t.Error("server did not stop")
-		}
-	})
+	servertest.Serve(t, srv)
 	return e
 }
 
