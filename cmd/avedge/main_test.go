@@ -54,10 +54,17 @@ func TestErrors(t *testing.T) {
 		{[]string{"creds", "issue", "--user", "alice", "--ttl", "9h"}, "--ttl 9h0m0s"},
 	} {
 		t.Setenv("XDG_STATE_HOME", t.TempDir())
-		_, _, err := run(t, context.Background(), tc.args...)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
-		}
+		wantError(t, tc.args, tc.want)
+	}
+}
+
+// wantError runs the command line args and checks that it fails with an
+// error containing want.
+func wantError(t *testing.T, args []string, want string) {
+	t.Helper()
+	_, _, err := run(t, context.Background(), args...)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%v: error %v, want one containing %q", args, err, want)
 	}
 }
 
@@ -125,25 +132,7 @@ peers:
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	var serveErr bytes.Buffer
-	go func() {
-		root := newRootCmd(&bytes.Buffer{}, &serveErr)
-		root.SetArgs([]string{"serve", "--config", path, "--log-format", "json"})
-		served <- root.ExecuteContext(ctx)
-	}()
-	defer func() {
-		cancel()
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
+	serve(t, path, "relaying")
 
 	out, _, err := run(t, context.Background(), "creds", "issue", "--user", "bob", "--config", path)
 	if err != nil {
@@ -177,10 +166,9 @@ peers:
 	if err := tc.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	// The server starts in the background: its first answer is the signal
-	// that it is up (pion retransmits the Binding request meanwhile).
+	// serve has bound its sockets when it logs "relaying".
 	if _, err := tc.SendBindingRequest(); err != nil {
-		t.Fatalf("binding: %v (server log: %s)", err, serveErr.String())
+		t.Fatalf("binding: %v", err)
 	}
 	relay, err := tc.Allocate()
 	if err != nil {
