@@ -23,24 +23,7 @@ func TestPionClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	lf := logging.NewDefaultLoggerFactory()
-	lf.DefaultLogLevel = logging.LogLevelWarn
-	c, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: e.addr.String(),
-		TURNServerAddr: e.addr.String(),
-		Conn:           conn,
-		Username:       u,
-		Password:       p,
-		Realm:          testRealm,
-		LoggerFactory:  lf,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
-	}
+	c := pionClient(t, e.addr.String(), conn, u, p)
 	mapped, err := c.SendBindingRequest()
 	if err != nil {
 		t.Fatalf("binding: %v", err)
@@ -83,4 +66,24 @@ func TestPionClient(t *testing.T) {
 	if rec := e.waitEnded(); rec.Reason != "refresh 0" || rec.ToPeerPackets != rounds {
 		t.Fatalf("record %+v", rec)
 	}
+}
+
+// pionClient returns pion's TURN client for server over conn, listening,
+// with credentials u and p; it is closed when the test ends.
+func pionClient(t *testing.T, server string, conn net.PacketConn, u, p string) *turn.Client {
+	t.Helper()
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelError
+	c, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: server, TURNServerAddr: server, Conn: conn,
+		Username: u, Password: p, Realm: testRealm, LoggerFactory: lf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/logging"
 	"github.com/pion/turn/v4"
 )
 
@@ -37,20 +36,7 @@ func (g *gatedConn) Close() error {
 func pionAllocate(t *testing.T, e *testEdge, server string, conn net.PacketConn) net.PacketConn {
 	t.Helper()
 	u, p := e.credential("alice", time.Hour)
-	lf := logging.NewDefaultLoggerFactory()
-	lf.DefaultLogLevel = logging.LogLevelError
-	c, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: server, TURNServerAddr: server, Conn: conn,
-		Username: u, Password: p, Realm: testRealm, LoggerFactory: lf,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	relay, err := c.Allocate()
+	relay, err := pionClient(t, server, conn, u, p).Allocate()
 	if err != nil {
 		t.Fatalf("allocate: %v", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/logging"
 	"github.com/pion/stun/v3"
 	"github.com/pion/turn/v4"
 
@@ -209,19 +208,7 @@ func TestTCPRelayPion(t *testing.T) {
 	se := newStreamEdge(t, nil)
 	u, p := se.credential("alice", time.Hour)
 	conn := se.dial(false)
-	lf := logging.NewDefaultLoggerFactory()
-	lf.DefaultLogLevel = logging.LogLevelError
-	c, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: se.tcp.String(), TURNServerAddr: se.tcp.String(), Conn: turn.NewSTUNConn(conn),
-		Username: u, Password: p, Realm: testRealm, LoggerFactory: lf,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
-	}
+	c := pionClient(t, se.tcp.String(), turn.NewSTUNConn(conn), u, p)
 	alloc, err := c.AllocateTCP()
 	if err != nil {
 		t.Fatalf("AllocateTCP: %v", err)
