@@ -213,30 +213,37 @@ func allocate(t *testing.T, udpPort int, c credsvc.Credential) {
 // returns the error of the Allocate.
 func tryAllocate(t *testing.T, udpPort int, c credsvc.Credential) error {
 	t.Helper()
+	relay, err := pionClient(t, udpPort, c.Username, c.Password, c.Realm).Allocate()
+	if err != nil {
+		return err
+	}
+	return relay.Close()
+}
+
+// pionClient returns pion's TURN client for the edge on 127.0.0.1:udpPort,
+// listening on its own socket; both are closed when the test ends.
+func pionClient(t *testing.T, udpPort int, user, password, realm string) *turn.Client {
+	t.Helper()
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	lf := logging.NewDefaultLoggerFactory()
 	lf.DefaultLogLevel = logging.LogLevelError
 	server := fmt.Sprintf("127.0.0.1:%d", udpPort)
 	tc, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: server, TURNServerAddr: server, Conn: conn,
-		Username: c.Username, Password: c.Password, Realm: c.Realm, LoggerFactory: lf, RTO: 200 * time.Millisecond,
+		Username: user, Password: password, Realm: realm, LoggerFactory: lf, RTO: 200 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tc.Close()
+	t.Cleanup(tc.Close)
 	if err := tc.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	relay, err := tc.Allocate()
-	if err != nil {
-		return err
-	}
-	return relay.Close()
+	return tc
 }
 
 // TestServeReload changes secrets and trusted clients, sends SIGHUP, and

@@ -12,9 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pion/logging"
-	"github.com/pion/turn/v4"
 )
 
 // run executes the command line args and returns stdout, stderr and the error.
@@ -146,26 +143,7 @@ peers:
 		t.Fatalf("uris %v, want [%s]", c.URIs, want)
 	}
 
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	lf := logging.NewDefaultLoggerFactory()
-	lf.DefaultLogLevel = logging.LogLevelError
-	server := fmt.Sprintf("127.0.0.1:%d", port)
-	tc, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: server, TURNServerAddr: server, Conn: conn,
-		Username: c.Username, Password: c.Password, Realm: c.Realm, LoggerFactory: lf,
-		RTO: 200 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
-	if err := tc.Listen(); err != nil {
-		t.Fatal(err)
-	}
+	tc := pionClient(t, port, c.Username, c.Password, c.Realm)
 	// serve has bound its sockets when it logs "relaying".
 	if _, err := tc.SendBindingRequest(); err != nil {
 		t.Fatalf("binding: %v", err)
