@@ -25,6 +25,10 @@ type Record struct {
 }
 
 // Result is the JSON object `avedge bench --json` prints (absent = nil).
+// It decodes the documented JSON contract on its own rather than reusing
+// internal/bench.Result: the report reads result files written by any
+// version of the load generator, and every figure is a float here because
+// the report only takes medians and ratios of them.
 type Result struct {
 	Mode            string             `json:"mode"`
 	Calls           *float64           `json:"calls"`
