@@ -6,8 +6,12 @@ import (
 	"strings"
 )
 
-// baseline is the server the ratio columns compare against.
-const baseline = "coturn"
+// baseline is the server the ratio columns compare against; some columns
+// also compare against the bare forwarder, the kernel's ceiling.
+const (
+	baseline  = "coturn"
+	forwarder = "forwarder"
+)
 
 // column is one figure of a table.
 type column struct {
@@ -15,36 +19,50 @@ type column struct {
 	get   func(Record) *float64
 	// scale converts the raw figure to the unit of the title.
 	scale float64
-	// ratio adds a "× coturn" column after this one.
-	ratio bool
+	// ratios adds a "× SERVER" column after this one for each server.
+	ratios []string
 	// digits after the decimal point.
 	digits int
 }
 
 func pct(r Record) *float64 { return r.Result.Loss }
 
+// vsCoturn is the usual ratio column.
+var vsCoturn = []string{baseline}
+
+// relayedPPS is the relayed packets/s, both ways.
+func relayedPPS(r Record) *float64 { return sum(r.Result.PPSToPeer, r.Result.PPSToClient) }
+
 // columnsFor returns the columns that describe a load.
 func columnsFor(load string) []column {
 	rss := column{title: "server RSS (MiB)", get: func(r Record) *float64 { return r.Result.RSS }, scale: 1.0 / (1 << 20), digits: 1}
-	cpu := column{title: "server CPU (µs/packet)", get: func(r Record) *float64 { return r.Result.CPUPerPacket }, scale: 1, ratio: true, digits: 2}
+	cpu := column{title: "server CPU (µs/packet)", get: func(r Record) *float64 { return r.Result.CPUPerPacket }, scale: 1, ratios: vsCoturn, digits: 2}
 	switch load {
 	case "churn":
 		return []column{
-			{title: "allocations/s", get: func(r Record) *float64 { return r.Result.AllocationsPerS }, scale: 1, ratio: true},
+			{title: "allocations/s", get: func(r Record) *float64 { return r.Result.AllocationsPerS }, scale: 1, ratios: vsCoturn},
 			rss,
+		}
+	case "maxrate":
+		return []column{
+			{title: "relayed packets/s (both ways)", get: relayedPPS, scale: 1, ratios: []string{baseline, forwarder}},
+			{title: "offered packets/s per allocation", get: func(r Record) *float64 { return r.Result.RatePerCall }, scale: 1},
+			{title: "loss (%)", get: pct, scale: 100, digits: 3},
+			{title: "p99 (µs)", get: func(r Record) *float64 { return r.Result.Latency.P99 }, scale: 1},
+			cpu,
 		}
 	case "idle":
 		return []column{
 			{title: "allocations", get: func(r Record) *float64 { return r.Result.Calls }, scale: 1},
 			rss,
-			{title: "memory per allocation (KiB)", get: perAllocation, scale: 1.0 / 1024, ratio: true, digits: 2},
+			{title: "memory per allocation (KiB)", get: perAllocation, scale: 1.0 / 1024, ratios: vsCoturn, digits: 2},
 		}
 	}
 	return []column{
-		{title: "relayed packets/s (both ways)", get: func(r Record) *float64 { return sum(r.Result.PPSToPeer, r.Result.PPSToClient) }, scale: 1, ratio: true},
+		{title: "relayed packets/s (both ways)", get: relayedPPS, scale: 1, ratios: vsCoturn},
 		{title: "loss (%)", get: pct, scale: 100, digits: 3},
 		{title: "p50 (µs)", get: func(r Record) *float64 { return r.Result.Latency.P50 }, scale: 1},
-		{title: "p99 (µs)", get: func(r Record) *float64 { return r.Result.Latency.P99 }, scale: 1, ratio: true},
+		{title: "p99 (µs)", get: func(r Record) *float64 { return r.Result.Latency.P99 }, scale: 1, ratios: vsCoturn},
 		{title: "p999 (µs)", get: func(r Record) *float64 { return r.Result.Latency.P999 }, scale: 1},
 		cpu,
 		rss,
@@ -53,11 +71,12 @@ func columnsFor(load string) []column {
 
 // loadTitles describes each load in a heading.
 var loadTitles = map[string]string{
-	"audio": "audio: calls of 172-byte packets at 50 packets/s each way",
-	"flood": "flood: allocations sending as fast as the path allows",
-	"video": "video: bursts of 1200-byte packets, a frame every 33 ms",
-	"churn": "churn: Allocate (401 round trip, authenticated) then Refresh 0, in parallel",
-	"idle":  "idle: memory per allocation, many allocations sending 1 packet/s each",
+	"audio":   "audio: calls of 172-byte packets at 50 packets/s each way",
+	"flood":   "flood: allocations sending as fast as the path allows (loss shows where the path saturates)",
+	"maxrate": "maxrate: the highest relayed rate with loss ≤ 0.1% (flood, rate search)",
+	"video":   "video: bursts of 1200-byte packets, a frame every 33 ms",
+	"churn":   "churn: Allocate (401 round trip, authenticated) then Refresh 0, in parallel",
+	"idle":    "idle: memory per allocation, many allocations sending 1 packet/s each",
 }
 
 // renderMarkdown writes the generated section (without its markers).
@@ -102,8 +121,8 @@ func writeTable(b *strings.Builder, res *Results, load string) {
 	head := []string{"server", "rounds"}
 	for _, c := range cols {
 		head = append(head, c.title)
-		if c.ratio {
-			head = append(head, "× "+baseline)
+		for _, to := range c.ratios {
+			head = append(head, "× "+to)
 		}
 	}
 	b.WriteString("| " + strings.Join(head, " | ") + " |\n")
@@ -117,8 +136,8 @@ func writeTable(b *strings.Builder, res *Results, load string) {
 		for _, c := range cols {
 			sp, ok := spread(runs, c.get)
 			row = append(row, cell(sp, ok, c))
-			if c.ratio {
-				row = append(row, ratioCell(sp, ok, res.Runs[load][baseline], c))
+			for _, to := range c.ratios {
+				row = append(row, ratioCell(sp, ok, res.Runs[load][to], c))
 			}
 		}
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")

@@ -93,6 +93,8 @@ func TestRunWritesPageAndPlot(t *testing.T) {
 		"| avedge | 1 | 9000 | 3.00 | – |",
 		"| avedge | 1 | 10000 | 29.5 | 2.00 | 0.11 |",
 		"avedge bench audio --calls 500 --secret s --json --pid 2\n",
+		"| server | rounds | relayed packets/s (both ways) | × coturn | × forwarder | offered packets/s per allocation |",
+		"| avedge | 1 | 90000 | 1.50 | 0.90 | 11250 | 0.000 | 500 | 3.00 | 0.75 |",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("page lacks %q:\n%s", want, s)
@@ -110,7 +112,15 @@ func TestRunWritesPageAndPlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := margin + 4*(panelW+margin); cfg.Width != want { // audio ×2, churn, idle
+	if want := margin + 5*(panelW+margin); cfg.Width != want { // audio ×2, maxrate, churn, idle
 		t.Errorf("plot width %d, want %d", cfg.Width, want)
+	}
+}
+
+func TestCompact(t *testing.T) {
+	for v, want := range map[float64]string{9.721: "9.72", 2523.4: "2523", 117610: "117.6k", 2.5e6: "2.50M", 0: "0.00"} {
+		if got := compact(v); got != want {
+			t.Errorf("compact(%v) = %q, want %q", v, got, want)
+		}
 	}
 }

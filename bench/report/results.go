@@ -41,6 +41,7 @@ type Result struct {
 	CPUPerPacket    *float64           `json:"server_cpu_us_per_packet"`
 	RSS             *float64           `json:"server_rss_bytes"`
 	AllocationsPerS *float64           `json:"allocations_per_s"`
+	RatePerCall     *float64           `json:"rate_per_call"`
 	Errors          map[string]float64 `json:"errors"`
 }
 

@@ -22,6 +22,7 @@ func newBenchCmd() *cobra.Command {
 	cfg := bench.Config{Warmup: benchWarmup}
 	var jsonOut bool
 	var calls, allocations, parallel, size, packetSize int
+	var maxLossPercent float64
 	cmd := &cobra.Command{
 		Use:   "bench audio|flood|video|churn",
 		Short: "Load a TURN server (or a bare forwarder with --raw) and report rates, loss and latency",
@@ -31,7 +32,9 @@ CPU time per relayed packet and memory (with --pid), or allocations/s (churn).
 
   audio   --calls N allocations, each sending --pps packets/s of --size bytes
           over a channel to the built-in echo peer
-  flood   --allocations K sending as fast as possible (or --rate pps each)
+  flood   --allocations K sending as fast as possible (or --rate pps each);
+          with --max-loss, a rate search: the highest rate whose loss
+          stays within the bound (doubling from --rate, then bisecting)
   video   --calls N, a --frame-size burst every --frame-interval in
           --packet-size packets
   churn   --parallel P loops of Allocate (401 round trip) and Refresh 0
@@ -46,7 +49,7 @@ development edge's secret is the content of its dev.secret file, used as is.`,
 			case bench.ModeAudio:
 				cfg.Calls, cfg.Size = calls, size
 			case bench.ModeFlood:
-				cfg.Calls, cfg.Size = allocations, size
+				cfg.Calls, cfg.Size, cfg.MaxLoss = allocations, size, maxLossPercent/100
 			case bench.ModeVideo:
 				cfg.Calls, cfg.Size = calls, packetSize
 			case bench.ModeChurn:
@@ -84,7 +87,9 @@ development edge's secret is the content of its dev.secret file, used as is.`,
 	f.IntVar(&cfg.PPS, "pps", 50, "audio: packets/s per call and direction")
 	f.IntVar(&size, "size", 172, "audio and flood: payload bytes per packet")
 	f.IntVar(&allocations, "allocations", 4, "flood: number of allocations")
-	f.IntVar(&cfg.Rate, "rate", 0, "flood: packets/s per allocation, 0 = as fast as possible")
+	f.IntVar(&cfg.Rate, "rate", 0, "flood: packets/s per allocation, 0 = as fast as possible (with --max-loss: the first rate tried)")
+	f.Float64Var(&maxLossPercent, "max-loss", 0, "flood: search for the highest rate whose loss stays within this many percent")
+	f.IntVar(&cfg.SearchSteps, "search-steps", 0, "flood --max-loss: bisection steps after doubling (default 4)")
 	f.DurationVar(&cfg.FrameInterval, "frame-interval", 33*time.Millisecond, "video: time between frames")
 	f.IntVar(&cfg.FrameSize, "frame-size", 30000, "video: bytes per frame")
 	f.IntVar(&packetSize, "packet-size", 1200, "video: payload bytes per packet")
@@ -103,6 +108,17 @@ func printBench(w io.Writer, res bench.Result) {
 	}
 	if res.Loss != nil {
 		fmt.Fprintf(w, "  loss               %.4f%%\n", *res.Loss*100)
+	}
+	if res.RatePerCall != nil {
+		fmt.Fprintf(w, "  offered            %.0f packets/s per allocation", *res.RatePerCall)
+		switch {
+		case res.MaxLoss == nil:
+		case res.Loss != nil && *res.Loss <= *res.MaxLoss:
+			fmt.Fprintf(w, " (the highest the search found with loss within %.4f%%)", *res.MaxLoss*100)
+		default:
+			fmt.Fprintf(w, " (the search's first rate: already over the %.4f%% loss bound)", *res.MaxLoss*100)
+		}
+		fmt.Fprintln(w)
 	}
 	if res.PPSToPeer != nil && res.PPSToClient != nil {
 		fmt.Fprintf(w, "  relayed packets/s  %.0f to peer, %.0f to client\n", *res.PPSToPeer, *res.PPSToClient)

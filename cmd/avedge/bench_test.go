@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/avedge/avedge/internal/bench"
 	"github.com/avedge/avedge/internal/servertest"
 )
 
@@ -44,10 +45,30 @@ func TestBenchErrors(t *testing.T) {
 		{[]string{"bench", "audio"}, "need --secret or --user and --password"},
 		{[]string{"bench", "churn", "--raw"}, "churn needs a TURN server"},
 		{[]string{"bench"}, "accepts 1 arg"},
+		{[]string{"bench", "flood", "--raw", "--max-loss", "100"}, "max loss must be 0..1"},
 	} {
 		_, _, err := run(t, context.Background(), tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestPrintBenchSearch: the summary of a rate search says whether its rate
+// kept within the loss bound.
+func TestPrintBenchSearch(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	for _, tc := range []struct {
+		loss float64
+		want string
+	}{
+		{0.0005, "offered            2500 packets/s per allocation (the highest the search found with loss within 0.1000%)"},
+		{0.02, "offered            2500 packets/s per allocation (the search's first rate: already over the 0.1000% loss bound)"},
+	} {
+		var b strings.Builder
+		printBench(&b, bench.Result{Mode: "flood", Loss: f(tc.loss), RatePerCall: f(2500), MaxLoss: f(0.001)})
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("loss %v: summary\n%s\nlacks %q", tc.loss, b.String(), tc.want)
 		}
 	}
 }

@@ -62,7 +62,14 @@ type Config struct {
 	// size of video.
 	Size int
 	// Rate is flood's packets/s per allocation; 0 is as fast as possible.
+	// With MaxLoss, it is the search's first rate (0: 1000).
 	Rate int
+	// MaxLoss, when above 0, makes flood a rate search: the highest Rate
+	// whose loss (a fraction) stays at or below MaxLoss.
+	MaxLoss float64
+	// SearchSteps is the number of bisection steps of the search after
+	// the doubling phase (0: 4).
+	SearchSteps int
 	// FrameInterval and FrameSize shape video: a FrameSize-byte burst every
 	// FrameInterval.
 	FrameInterval time.Duration
@@ -108,6 +115,9 @@ func (c *Config) validate() error {
 	case ModeFlood:
 		if c.Rate < 0 || c.Rate > 10000000 {
 			return bad("rate must be 0..10000000")
+		}
+		if c.MaxLoss < 0 || c.MaxLoss >= 1 || c.SearchSteps < 0 || c.SearchSteps > 20 {
+			return bad("max loss must be 0..1 (exclusive) and search steps 0..20")
 		}
 	case ModeVideo:
 		if c.FrameInterval < time.Millisecond || c.FrameSize < 1 || c.FrameSize > 100*maxSize {

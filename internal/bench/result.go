@@ -24,6 +24,13 @@ type Result struct {
 	ServerRSSBytes *uint64 `json:"server_rss_bytes"`
 	// AllocationsPerS is churn's completed Allocate+Refresh cycles per second.
 	AllocationsPerS *float64 `json:"allocations_per_s"`
+	// RatePerCall is flood's offered packets/s per allocation (null when
+	// flooding as fast as possible).
+	RatePerCall *float64 `json:"rate_per_call"`
+	// MaxLoss is the loss bound of a rate search (null otherwise): the
+	// result is then the fastest run whose loss stayed within it, or, if
+	// none did, the first run.
+	MaxLoss *float64 `json:"max_loss"`
 	// Errors counts failures by reason.
 	Errors map[string]uint64 `json:"errors"`
 }

@@ -76,6 +76,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.validate(); err != nil {
 		return Result{}, err
 	}
+	if cfg.Mode == ModeFlood && cfg.MaxLoss > 0 {
+		return search(ctx, cfg, runOnce)
+	}
+	return runOnce(ctx, cfg)
+}
+
+// runOnce performs one run of the validated cfg.
+func runOnce(ctx context.Context, cfg Config) (Result, error) {
 	server, err := resolve(cfg.Server)
 	if err != nil {
 		return Result{}, err
@@ -123,7 +131,9 @@ func (r *run) shape() shape {
 	case c.Rate == 0:
 		return shape{burst: 32, size: c.Size}
 	case c.Rate >= 1000:
-		return shape{period: time.Millisecond, burst: c.Rate / 1000, size: c.Size}
+		// Bursts about a millisecond apart, spaced so that the rate is exact.
+		burst := c.Rate / 1000
+		return shape{period: time.Second * time.Duration(burst) / time.Duration(c.Rate), burst: burst, size: c.Size}
 	}
 	return shape{period: time.Second / time.Duration(c.Rate), burst: 1, size: c.Size}
 }
@@ -198,6 +208,9 @@ func (r *run) media(ctx context.Context) (Result, error) {
 	}
 	if res.ServerCPUS != nil && toPeer+recv > 0 {
 		res.ServerCPUUSPerPacket = ptr(*res.ServerCPUS * 1e6 / float64(toPeer+recv))
+	}
+	if r.cfg.Mode == ModeFlood && r.cfg.Rate > 0 {
+		res.RatePerCall = ptr(float64(r.cfg.Rate))
 	}
 	res.Errors = r.errs.snapshot()
 	return res, nil

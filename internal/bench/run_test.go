@@ -11,7 +11,7 @@ import (
 // contractKeys are the keys of the bench contract's JSON result.
 var contractKeys = []string{"mode", "server", "duration_s", "calls", "sent", "received", "loss",
 	"pps_to_peer", "pps_to_client", "latency_us", "server_cpu_s", "server_cpu_us_per_packet",
-	"server_rss_bytes", "allocations_per_s", "errors"}
+	"server_rss_bytes", "allocations_per_s", "rate_per_call", "max_loss", "errors"}
 
 func checkJSON(t *testing.T, res Result) map[string]any {
 	t.Helper()

@@ -24,6 +24,8 @@ type Config struct {
 	AdvertiseHost string `json:"advertise_host"`
 	// Workers is the number of packet workers; 0 means one per CPU.
 	Workers int `json:"workers"`
+	// DataPath tunes the packet workers.
+	DataPath DataPath `json:"datapath"`
 	// Log configures logging.
 	Log Log `json:"log"`
 	// Listeners are the client-facing sockets.
@@ -49,6 +51,7 @@ type Config struct {
 func defaults() *Config {
 	return &Config{
 		Software:  defaultSoftware,
+		DataPath:  defaultDataPath(),
 		Log:       defaultLog(),
 		Relay:     defaultRelay(),
 		Auth:      defaultAuth(),

@@ -148,6 +148,7 @@ func (p *parser) top() error {
 			c.Workers = n
 			return err
 		}},
+		{"datapath", func(e entry) error { return p.dataPath(e, &c.DataPath) }},
 		{"log", func(e entry) error { return p.log(e, &c.Log) }},
 		{"listeners", func(e entry) error { return p.listeners(e, &c.Listeners) }},
 		{"relay", func(e entry) error { return p.relay(e, &c.Relay) }},

@@ -23,9 +23,11 @@ const maxEvents = 128
 // many Conns. Run drives it; Add, Remove and the Handler callbacks run on the
 // worker goroutine, so the worker's state needs no locks.
 type Worker struct {
-	h     Handler
-	tick  time.Duration
-	clk   clock.Clock
+	h    Handler
+	tick time.Duration
+	clk  clock.Clock
+	// delay is WorkerOptions.BatchDelay, as nanosleep(2)'s argument.
+	delay unix.Timespec
 	epfd  int
 	wake  int // eventfd that interrupts epoll_wait for Do, Close and ctx
 	batch *batch
@@ -74,6 +76,7 @@ func NewWorker(h Handler, opts WorkerOptions) (*Worker, error) {
 		h:      h,
 		tick:   opts.TickInterval,
 		clk:    opts.Clock,
+		delay:  unix.NsecToTimespec(int64(opts.BatchDelay)),
 		epfd:   epfd,
 		wake:   wake,
 		batch:  newBatch(opts.BatchSize, opts.MaxPacket),
@@ -188,7 +191,8 @@ func (w *Worker) end() error {
 
 // loop runs rounds of epoll_wait until Close or ctx ends.
 //
-// Non-blocking syscalls: a worker first polls epoll without waiting, and
+// Non-blocking syscalls: a worker first polls epoll without waiting (and,
+// with a BatchDelay, sleeps that long and polls again), and
 // reads and writes its non-blocking sockets, with raw system calls that skip
 // the Go runtime's syscall bookkeeping. Through the runtime's path, every
 // such call marks the thread as in a system call, and under load sysmon keeps
@@ -200,6 +204,10 @@ func (w *Worker) loop(ctx context.Context) error {
 	next := time.Now().Add(w.tick)
 	for {
 		n, err := w.pollNow()
+		if err == nil && n == 0 && w.delay.Nsec != 0 {
+			w.batchDelay()
+			n, err = w.pollNow()
+		}
 		if err == nil && n == 0 {
 			n, err = unix.EpollWait(w.epfd, w.events, timeoutMillis(time.Until(next)))
 		}
@@ -380,6 +388,13 @@ func (w *Worker) countTxError() {
 	if w != nil {
 		w.ctr.txErrors.Add(1)
 	}
+}
+
+// batchDelay sleeps for WorkerOptions.BatchDelay. It is a raw system call
+// for the reason given on loop: the sleep is short (at most MaxBatchDelay)
+// and the worker's P is wanted back right after it.
+func (w *Worker) batchDelay() {
+	_, _, _ = unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&w.delay)), 0, 0)
 }
 
 // pollNow returns the ready descriptors without waiting (epoll_wait with a

@@ -21,6 +21,8 @@ const (
 	maxBatchSize = 1024
 	// maxPacketLimit is the largest UDP payload over IPv6 without jumbograms.
 	maxPacketLimit = 65527
+	// MaxBatchDelay bounds WorkerOptions.BatchDelay.
+	MaxBatchDelay = time.Millisecond
 )
 
 // WorkerOptions tunes a Worker. Zero fields take their defaults.
@@ -46,6 +48,15 @@ type WorkerOptions struct {
 	// destination as one UDP_SEGMENT send (UDP GSO), which NewWorker
 	// otherwise does when the kernel supports it.
 	DisableGSO bool
+	// BatchDelay, when above 0, is how long a worker whose sockets have
+	// nothing ready waits before it looks again, instead of blocking in
+	// epoll_wait(2) at once (at most MaxBatchDelay). Packets that arrive
+	// meanwhile are handled in one round: fewer wake-ups, system calls and
+	// sendmmsg(2) batches of one at moderate load, for at most BatchDelay
+	// (plus timer slack) of added latency. A busy worker never waits (its
+	// polls find work), and an idle one blocks after one wait. Like a
+	// network card's interrupt moderation. 0 (the default) never waits.
+	BatchDelay time.Duration
 	// Clock supplies the time passed to Handler.Tick (default clock.Real{}).
 	Clock clock.Clock
 }
@@ -81,6 +92,8 @@ func (o WorkerOptions) withDefaults() (WorkerOptions, error) {
 		return o, fmt.Errorf("%w: TxQueue %d outside 1..%d", ErrBadOptions, o.TxQueue, maxBatchSize)
 	case o.TxBuffer < 0:
 		return o, fmt.Errorf("%w: negative TxBuffer %d", ErrBadOptions, o.TxBuffer)
+	case o.BatchDelay < 0 || o.BatchDelay > MaxBatchDelay:
+		return o, fmt.Errorf("%w: BatchDelay %v outside 0..%v", ErrBadOptions, o.BatchDelay, MaxBatchDelay)
 	}
 	return o, nil
 }

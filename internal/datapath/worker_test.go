@@ -33,6 +33,9 @@ func TestNewWorkerErrors(t *testing.T) {
 		{"batch above UIO_MAXIOV", funcHandler{}, WorkerOptions{BatchSize: maxBatchSize + 1}, ErrBadOptions},
 		{"negative max packet", funcHandler{}, WorkerOptions{MaxPacket: -1}, ErrBadOptions},
 		{"max packet too large", funcHandler{}, WorkerOptions{MaxPacket: maxPacketLimit + 1}, ErrBadOptions},
+		{"largest batch delay", funcHandler{}, WorkerOptions{BatchDelay: MaxBatchDelay}, nil},
+		{"negative batch delay", funcHandler{}, WorkerOptions{BatchDelay: -time.Microsecond}, ErrBadOptions},
+		{"batch delay above 1ms", funcHandler{}, WorkerOptions{BatchDelay: MaxBatchDelay + 1}, ErrBadOptions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,9 +78,13 @@ func TestWorkerEcho(t *testing.T) {
 		name string
 		addr netip.AddrPort
 		v6   bool
+		opts WorkerOptions
 	}{
-		{"ipv4", loop4, false},
-		{"ipv6", loop6, true},
+		{"ipv4", loop4, false, WorkerOptions{}},
+		{"ipv6", loop6, true, WorkerOptions{}},
+		// A worker that waits before blocking still answers each packet
+		// of a request/response exchange, each after an idle spell.
+		{"ipv4 batch delay", loop4, false, WorkerOptions{BatchDelay: MaxBatchDelay}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +92,7 @@ func TestWorkerEcho(t *testing.T) {
 				requireIPv6(t)
 			}
 			c := listen(t, tt.addr, ListenConfig{})
-			w, stop := runWorker(t, echoHandler(), WorkerOptions{}, c)
+			w, stop := runWorker(t, echoHandler(), tt.opts, c)
 			p := peer(t, tt.addr)
 			const count = 10
 			var bytesSent uint64

@@ -91,6 +91,7 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		Keyring:            keyring,
 		Policy:             policy.NewPeerPolicy(cfg.Peers.Allow, cfg.Peers.Deny, cfg.Peers.DefaultDeny),
 		Workers:            cfg.Workers,
+		BatchDelay:         cfg.DataPath.BatchDelay,
 		Clock:              clk,
 		Logger:             log,
 	}, nil

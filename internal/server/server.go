@@ -68,6 +68,9 @@ type Options struct {
 	Policy *policy.PeerPolicy
 	// Workers is the number of packet workers; 0 means one per CPU.
 	Workers int
+	// BatchDelay is the workers' datapath.WorkerOptions.BatchDelay: how
+	// long an idle worker waits for more packets before it blocks.
+	BatchDelay time.Duration
 	// Buffers sizes the kernel buffers of client and relay sockets.
 	Buffers SocketBuffers
 	// Clock is the time source; nil means the wall clock.
@@ -194,7 +197,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{env: env, buffers: buffers}
 	for range n {
 		w := newWorker(env, nil)
-		dp, err := datapath.NewWorker(w, datapath.WorkerOptions{Clock: clk})
+		dp, err := datapath.NewWorker(w, datapath.WorkerOptions{Clock: clk, BatchDelay: opts.BatchDelay})
 		if err != nil {
 			s.release()
 			return nil, fmt.Errorf("server: %w", err)
