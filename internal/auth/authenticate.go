@@ -150,8 +150,8 @@ func (a *Authenticator) lookup(username string) (Result, []string, error) {
 	}
 	secrets := a.keyring.load()
 	passwords := make([]string, len(secrets))
-	for i, s := range secrets {
-		passwords[i] = RESTPassword(s.Value, username)
+	for i := range secrets {
+		passwords[i] = secrets[i].password(username)
 	}
 	return Result{Username: username, Identity: identity, Expires: expiry}, passwords, nil
 }

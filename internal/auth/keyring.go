@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"fmt"
 	"sync/atomic"
 )
@@ -11,7 +12,21 @@ import (
 // service signs with Newest; the relay accepts a credential made with any
 // active secret. It is safe for concurrent use; create it with NewKeyring.
 type Keyring struct {
-	secrets atomic.Pointer[[]Secret]
+	secrets atomic.Pointer[[]keyEntry]
+}
+
+// keyEntry is an active secret with its pool of keyed HMAC-SHA1 states, for
+// checking credentials without a fresh HMAC per request.
+type keyEntry struct {
+	Secret
+	macs macPool
+}
+
+// password returns the REST password of username under e.
+func (e *keyEntry) password(username string) string {
+	h := e.macs.get()
+	defer e.macs.put(h)
+	return restPassword(h, username)
 }
 
 // NewKeyring returns a Keyring holding secrets (newest first). See Set for
@@ -32,7 +47,7 @@ func (k *Keyring) Set(secrets []Secret) error {
 	if len(secrets) == 0 {
 		return fmt.Errorf("%w: no secrets", ErrBadSecret)
 	}
-	cp := make([]Secret, len(secrets))
+	cp := make([]keyEntry, len(secrets))
 	seen := make(map[string]bool, len(secrets))
 	for i, s := range secrets {
 		switch {
@@ -44,7 +59,8 @@ func (k *Keyring) Set(secrets []Secret) error {
 			return fmt.Errorf("%w: secret %q is empty", ErrBadSecret, s.ID)
 		}
 		seen[s.ID] = true
-		cp[i] = Secret{ID: s.ID, Value: bytes.Clone(s.Value)}
+		v := bytes.Clone(s.Value)
+		cp[i] = keyEntry{Secret: Secret{ID: s.ID, Value: v}, macs: newMACPool(sha1.New, v)}
 	}
 	k.secrets.Store(&cp)
 	return nil
@@ -52,7 +68,7 @@ func (k *Keyring) Set(secrets []Secret) error {
 
 // load returns the current secrets without copying; callers must not modify
 // them.
-func (k *Keyring) load() []Secret {
+func (k *Keyring) load() []keyEntry {
 	if p := k.secrets.Load(); p != nil {
 		return *p
 	}

@@ -99,7 +99,7 @@ func TestNonceVerify(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := clock.NewFake(t0.Add(tc.advance))
-			v := &Nonces{key: tc.verify.key, lifetime: tc.verify.lifetime, clk: c}
+			v := NewNonces(tc.verify.key, tc.verify.lifetime, c)
 			if err := v.Verify(tc.nonce, tc.client); !errors.Is(err, tc.err) {
 				t.Errorf("Verify = %v, want %v", err, tc.err)
 			}

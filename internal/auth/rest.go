@@ -5,6 +5,8 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
+	"hash"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -47,8 +49,13 @@ func Issue(secret Secret, identity string, expiry time.Time) (username, password
 // RESTPassword returns base64std(HMAC-SHA1(secret, username)), the password
 // of an ephemeral credential.
 func RESTPassword(secret []byte, username string) string {
-	mac := hmac.New(sha1.New, secret)
-	mac.Write([]byte(username))
+	return restPassword(hmac.New(sha1.New, secret), username)
+}
+
+// restPassword returns base64std of mac (a fresh or reset HMAC-SHA1 keyed
+// with the secret) over username.
+func restPassword(mac hash.Hash, username string) string {
+	_, _ = io.WriteString(mac, username)
 	var sum [sha1.Size]byte
 	return base64.StdEncoding.EncodeToString(mac.Sum(sum[:0]))
 }

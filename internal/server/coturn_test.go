@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -130,11 +131,17 @@ func coturnRun(t *testing.T, e *testEdge, uclient string, port uint16, peerIP st
 	// What the edge sent back, turnutils_uclient counts only while it
 	// listens: on a loaded machine (the race detector, other test packages
 	// in parallel) it may stop before the last datagram of 100 is read.
-	// More than that is a real loss.
-	if lost := sent - received; lost > sent/50 {
+	// More than that is a real loss, unless the client lost connections of
+	// its own: turnutils_uclient -S opens each TLS connection with one of
+	// several OpenSSL contexts picked at random, TLS 1.0 and 1.1 among them,
+	// which the edge refuses (TLS 1.2 or later only), and it then loses
+	// count of that client's messages. The edge's own counters above still
+	// show that it relayed every one.
+	refused := bytes.Contains(out, []byte("alert protocol version"))
+	if lost := sent - received; lost > sent/50 && !refused {
 		t.Fatalf("turnutils_uclient sent %d and received %d\n%s", sent, received, out)
 	} else if lost > 0 {
-		t.Logf("turnutils_uclient counted %d of %d back; the edge relayed all of them", received, sent)
+		t.Logf("turnutils_uclient counted %d of %d back (TLS below 1.2 refused: %v); the edge relayed all of them", received, sent, refused)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 type fakeSocket struct {
 	addr    netip.AddrPort
 	writes  int
-	last    [65536]byte
+	last    []byte // 64 KiB, allocated by the first write
 	n       int
 	to      netip.AddrPort
 	tos     uint8
@@ -29,7 +29,10 @@ type fakeSocket struct {
 func (f *fakeSocket) WriteTo(b []byte, to netip.AddrPort) error { return f.QueueTo(b, to, 0) }
 func (f *fakeSocket) QueueTo(b []byte, to netip.AddrPort, tos uint8) error {
 	f.writes++
-	f.n = copy(f.last[:], b)
+	if f.last == nil {
+		f.last = make([]byte, 65536)
+	}
+	f.n = copy(f.last, b)
 	f.to, f.tos = to, tos
 	return nil
 }
