@@ -5,6 +5,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
@@ -12,6 +13,19 @@ import (
 func main() {
 	if err := newRootCmd(os.Stdout, os.Stderr).Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "avedge:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is the exit status err asks for: 0 for nil, 1 by default, or
+// the code the error names for itself (probe: 2 for a usage error).
+func exitCode(err error) int {
+	var ec interface{ ExitCode() int }
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ec):
+		return ec.ExitCode()
+	}
+	return 1
 }

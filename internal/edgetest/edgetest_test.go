@@ -1,0 +1,209 @@
+package edgetest
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/logging"
+	"github.com/pion/turn/v4"
+
+	"github.com/avedge/avedge/internal/server"
+)
+
+// These tests take relay ports 34900-34995, the top of the range that
+// e2e/webrtc owns, which leaves its lower ports to it: blocks of
+// testPorts, taken in turn (the tests run one after the other).
+const (
+	testPortBase = 34900
+	testPorts    = 16
+	testBlocks   = 6
+	ioTimeout    = 5 * time.Second
+)
+
+var edges atomic.Int32
+
+// startTest starts an edge on the next relay port block and returns it
+// with its first relay port.
+func startTest(t *testing.T, deny bool) (*Edge, int) {
+	t.Helper()
+	base := testPortBase + int(edges.Add(1)-1)%testBlocks*testPorts
+	return Start(t, Options{RelayPortMin: base, RelayPorts: testPorts, DenyLoopbackPeers: deny}), base
+}
+
+// TestCredentialsNameTheListeners: the credential names the three
+// listeners, the TLS one by the certificate's name, and ICEServers keeps
+// one transport's URI.
+func TestCredentialsNameTheListeners(t *testing.T) {
+	e, _ := startTest(t, false)
+	c := e.Credentials(t, "alice")
+	want := []string{
+		"turn:" + e.UDP.String() + "?transport=udp",
+		"turn:" + e.TCP.String() + "?transport=tcp",
+		"turns:localhost:" + strconv.Itoa(int(e.TLS.Port())) + "?transport=tcp",
+	}
+	if strings.Join(c.URIs, " ") != strings.Join(want, " ") {
+		t.Fatalf("URIs %q, want %q", c.URIs, want)
+	}
+	if c.Realm != "avedge.test" || e.Realm != c.Realm || !strings.HasSuffix(c.Username, ":alice") || c.Password == "" {
+		t.Fatalf("credential %+v, edge realm %q", c, e.Realm)
+	}
+	if !strings.HasPrefix(e.ServiceURL, "https://127.0.0.1:") || e.RelayAddr() != netip.MustParseAddr("127.0.0.1") {
+		t.Fatalf("service %q, relay address %v", e.ServiceURL, e.RelayAddr())
+	}
+	for i, transport := range []string{"udp", "tcp", "tls"} {
+		s := e.ICEServers(t, "bob", transport)
+		if len(s.URLs) != 1 || s.URLs[0] != want[i] || !strings.HasSuffix(s.Username, ":bob") || s.Credential == "" {
+			t.Errorf("%s: %+v, want the URL %q", transport, s, want[i])
+		}
+	}
+}
+
+// TestCAFileVerifiesTheListeners: CAFile holds CAPEM, which verifies the
+// TLS listener as "localhost" and the credential service as 127.0.0.1.
+func TestCAFileVerifiesTheListeners(t *testing.T) {
+	e, _ := startTest(t, false)
+	pem, err := os.ReadFile(e.CAFile)
+	if err != nil || !bytes.Equal(pem, e.CAPEM) {
+		t.Fatalf("CA file: %v; equal to CAPEM: %v", err, bytes.Equal(pem, e.CAPEM))
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		t.Fatal("CAPEM holds no certificate")
+	}
+	for _, tc := range []struct {
+		addr, name string
+	}{
+		{e.TLS.String(), "localhost"},
+		{e.TLS.String(), "127.0.0.1"},
+		{strings.TrimPrefix(e.ServiceURL, "https://"), "127.0.0.1"},
+	} {
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: ioTimeout}, Config: &tls.Config{RootCAs: roots, ServerName: tc.name}}
+		c, err := d.Dial("tcp", tc.addr)
+		if err != nil {
+			t.Errorf("%s as %q: %v", tc.addr, tc.name, err)
+			continue
+		}
+		c.Close()
+	}
+}
+
+// TestRelayOverEachTransport: pion's TURN client allocates over UDP, TCP
+// and TLS with the service's credential and relays one packet to a
+// loopback peer, which the relay counts; with DenyLoopbackPeers the
+// permission is refused and nothing is relayed.
+func TestRelayOverEachTransport(t *testing.T) {
+	for _, tc := range []struct {
+		transport string
+		deny      bool
+	}{
+		{"udp", false},
+		{"tcp", false},
+		{"tls", false},
+		{"udp", true},
+	} {
+		name := tc.transport
+		if tc.deny {
+			name += "/deny-loopback"
+		}
+		t.Run(name, func(t *testing.T) {
+			e, base := startTest(t, tc.deny)
+			relayed := e.allocate(t, tc.transport)
+			ra := relayed.LocalAddr().(*net.UDPAddr).AddrPort()
+			if ra.Addr() != e.RelayAddr() || int(ra.Port()) < base || int(ra.Port()) >= base+testPorts {
+				t.Fatalf("relayed address %v", ra)
+			}
+			peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer peer.Close()
+			_, err = relayed.WriteTo([]byte("hello"), peer.LocalAddr())
+			if tc.deny {
+				// The refused CreatePermission (403) comes back as the error.
+				if err == nil || !strings.Contains(err.Error(), "403") {
+					t.Fatalf("write to a loopback peer that the policy denies: %v, want a 403 error", err)
+				}
+				if st := e.Stats(); st.ToPeerPackets != 0 || st.Allocations != 1 {
+					t.Fatalf("stats %+v, want one allocation and nothing relayed", st)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 64)
+			_ = peer.SetReadDeadline(time.Now().Add(ioTimeout))
+			n, from, err := peer.ReadFromUDPAddrPort(buf)
+			if err != nil || string(buf[:n]) != "hello" || from != ra {
+				t.Fatalf("peer got %q from %v (%v), want hello from %v", buf[:n], from, err, ra)
+			}
+			st := e.WaitStats(t, func(st server.Stats) bool { return st.ToPeerPackets == 1 })
+			if st.ToPeerBytes != 5 || st.Allocations != 1 {
+				t.Fatalf("stats %+v, want 5 bytes to the peer and one allocation", st)
+			}
+		})
+	}
+}
+
+// allocate allocates a relayed address with pion's TURN client over
+// transport, with a credential from the service, and returns it.
+func (e *Edge) allocate(t *testing.T, transport string) net.PacketConn {
+	t.Helper()
+	s := e.ICEServers(t, "alice", transport)
+	var conn net.PacketConn
+	var server string
+	switch transport {
+	case "udp":
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, server = c, e.UDP.String()
+	case "tcp":
+		c, err := net.DialTimeout("tcp", e.TCP.String(), ioTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, server = turn.NewSTUNConn(c), e.TCP.String()
+	case "tls":
+		roots := x509.NewCertPool()
+		roots.AppendCertsFromPEM(e.CAPEM)
+		// The URI names the listener by the certificate's name.
+		hostPort := strings.TrimPrefix(strings.TrimSuffix(s.URLs[0], "?transport=tcp"), "turns:")
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: ioTimeout}, Config: &tls.Config{RootCAs: roots, ServerName: "localhost"}}
+		c, err := d.Dial("tcp", hostPort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, server = turn.NewSTUNConn(c), e.TLS.String()
+	}
+	t.Cleanup(func() { conn.Close() })
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelError
+	c, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: server, TURNServerAddr: server, Conn: conn,
+		Username: s.Username, Password: s.Credential, Realm: e.Realm, LoggerFactory: lf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	relayed, err := c.Allocate()
+	if err != nil {
+		t.Fatalf("allocate over %s: %v", transport, err)
+	}
+	t.Cleanup(func() { relayed.Close() })
+	return relayed
+}
