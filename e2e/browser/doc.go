@@ -1,0 +1,18 @@
+// Package browser holds avedge's browser end-to-end tests: headless
+// Chromium (Debian's chromium package, driven by playwright-core from Node)
+// connects two RTCPeerConnections with iceTransportPolicy "relay" through an
+// edge that internal/edgetest runs on loopback, over turn: UDP, turn: TCP and
+// turns: TLS, exchanging data-channel messages and fake-device audio and
+// video, and the tests check from getStats() and from the edge's own
+// counters that the media went through the relay.
+//
+// The Go test is the web application: it serves the page (testdata/) and
+// /ice, which asks the credential service for a credential over mutual TLS
+// and hands the browser an RTCIceServer; the browser never sees the client
+// certificate. driver.mjs launches Chromium and prints the page's result as
+// one JSON line.
+//
+// The tests need /usr/bin/chromium and node_modules/playwright-core
+// (scripts/install-test-deps installs both); without them they skip, or fail
+// when the CI environment variable is "true".
+package browser
