@@ -46,6 +46,8 @@ type Stats struct {
 	// TxGSOFallbacks counts UDP_SEGMENT sends that failed and were sent
 	// again one datagram each.
 	TxGSOFallbacks uint64
+	// BatchDelays counts the waits of WorkerOptions.BatchDelay.
+	BatchDelays uint64
 }
 
 // Add returns the field-wise sum of s and o, for totals over workers.
@@ -66,6 +68,7 @@ func (s Stats) Add(o Stats) Stats {
 		TxGSOSends:     s.TxGSOSends + o.TxGSOSends,
 		TxGSOSegments:  s.TxGSOSegments + o.TxGSOSegments,
 		TxGSOFallbacks: s.TxGSOFallbacks + o.TxGSOFallbacks,
+		BatchDelays:    s.BatchDelays + o.BatchDelays,
 	}
 }
 
@@ -89,6 +92,7 @@ type counters struct {
 	txGSOSends     atomic.Uint64
 	txGSOSegments  atomic.Uint64
 	txGSOFallbacks atomic.Uint64
+	batchDelays    atomic.Uint64
 }
 
 // snapshot reads every counter.
@@ -109,5 +113,6 @@ func (c *counters) snapshot() Stats {
 		TxGSOSends:     c.txGSOSends.Load(),
 		TxGSOSegments:  c.txGSOSegments.Load(),
 		TxGSOFallbacks: c.txGSOFallbacks.Load(),
+		BatchDelays:    c.batchDelays.Load(),
 	}
 }

@@ -32,6 +32,9 @@ type Worker struct {
 	wake  int // eventfd that interrupts epoll_wait for Do, Close and ctx
 	batch *batch
 	txq   *txQueue
+	// hurry, set by Hurry during a round, skips the next BatchDelay.
+	// Worker goroutine only.
+	hurry bool
 	// batching is set while the loop delivers one round of ready Conns:
 	// Conn.QueueTo queues then, and the loop flushes at the end of the
 	// round. Worker goroutine only.
@@ -204,10 +207,11 @@ func (w *Worker) loop(ctx context.Context) error {
 	next := time.Now().Add(w.tick)
 	for {
 		n, err := w.pollNow()
-		if err == nil && n == 0 && w.delay.Nsec != 0 {
+		if err == nil && n == 0 && w.delay.Nsec != 0 && !w.hurry {
 			w.batchDelay()
 			n, err = w.pollNow()
 		}
+		w.hurry = false
 		if err == nil && n == 0 {
 			n, err = unix.EpollWait(w.epfd, w.events, timeoutMillis(time.Until(next)))
 		}
@@ -390,11 +394,21 @@ func (w *Worker) countTxError() {
 	}
 }
 
+// Hurry makes the worker's next wait for packets skip
+// WorkerOptions.BatchDelay. A Handler calls it when a round answered a
+// request whose client is waiting to send its next one (a request/response
+// exchange such as an Allocate after its 401): delaying that exchange would
+// cost the client a round trip's worth of throughput, while media, which
+// does not wait for answers, gains from the delay. Call it only from
+// Handler callbacks.
+func (w *Worker) Hurry() { w.hurry = true }
+
 // batchDelay sleeps for WorkerOptions.BatchDelay. It is a raw system call
 // for the reason given on loop: the sleep is short (at most MaxBatchDelay)
 // and the worker's P is wanted back right after it.
 func (w *Worker) batchDelay() {
 	_, _, _ = unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&w.delay)), 0, 0)
+	w.ctr.batchDelays.Add(1)
 }
 
 // pollNow returns the ready descriptors without waiting (epoll_wait with a

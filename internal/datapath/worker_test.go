@@ -112,7 +112,10 @@ func TestWorkerEcho(t *testing.T) {
 			}
 			stop()
 			st := w.Stats()
-			want := Stats{RxPackets: count, RxBytes: bytesSent, TxPackets: count, TxBytes: bytesSent, RxBatches: st.RxBatches}
+			want := Stats{RxPackets: count, RxBytes: bytesSent, TxPackets: count, TxBytes: bytesSent, RxBatches: st.RxBatches, BatchDelays: st.BatchDelays}
+			if (st.BatchDelays > 0) != (tt.opts.BatchDelay > 0) {
+				t.Errorf("%d batch delays with BatchDelay %v", st.BatchDelays, tt.opts.BatchDelay)
+			}
 			if st != want || st.RxBatches == 0 || st.RxBatches > count {
 				t.Fatalf("Stats = %+v, want %+v with 1..%d batches", st, want, count)
 			}
@@ -629,9 +632,9 @@ func TestWorkerRunCancelledContext(t *testing.T) {
 }
 
 func TestStatsAdd(t *testing.T) {
-	a := Stats{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
-	b := Stats{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140}
-	if got, want := a.Add(b), (Stats{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154}); got != want {
+	a := Stats{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
+	b := Stats{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150}
+	if got, want := a.Add(b), (Stats{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154, 165}); got != want {
 		t.Fatalf("Add = %+v, want %+v", got, want)
 	}
 }
@@ -714,5 +717,47 @@ func TestTimeoutMillis(t *testing.T) {
 		if got := timeoutMillis(tt.d); got != tt.want {
 			t.Errorf("timeoutMillis(%v) = %d, want %d", tt.d, got, tt.want)
 		}
+	}
+}
+
+// TestWorkerHurry: a worker with a BatchDelay waits after every round of a
+// request/response exchange, unless its Handler calls Hurry in the round.
+func TestWorkerHurry(t *testing.T) {
+	for _, hurry := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hurry %v", hurry), func(t *testing.T) {
+			c := listen(t, loop4, ListenConfig{})
+			h := funcHandler{packet: func(c *Conn, from netip.AddrPort, buf []byte, off, n int) {
+				if hurry {
+					c.worker.Load().Hurry()
+				}
+				_ = c.WriteTo(buf[off:off+n], from)
+			}}
+			// No tick during the test: a tick's round is not an exchange.
+			w, _ := runWorker(t, h, WorkerOptions{BatchDelay: MaxBatchDelay, TickInterval: time.Hour}, c)
+			p := peer(t, loop4)
+			exchange := func() {
+				if _, err := p.WriteToUDPAddrPort([]byte("request"), c.LocalAddr()); err != nil {
+					t.Fatal(err)
+				}
+				readFrom(t, p)
+			}
+			// The first exchange shows the worker running, past the wait
+			// it may take before it first blocks.
+			exchange()
+			before := w.Stats().BatchDelays
+			const count = 10
+			for range count {
+				exchange()
+			}
+			delays := w.Stats().BatchDelays - before
+			switch {
+			case hurry && delays != 0:
+				t.Fatalf("%d batch delays after %d hurried exchanges, want 0", delays, count)
+			case !hurry && delays == 0:
+				// A request that arrives before the worker looks again is
+				// read without a wait, so not every round is followed by one.
+				t.Fatalf("no batch delay after %d exchanges", count)
+			}
+		})
 	}
 }
