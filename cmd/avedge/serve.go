@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/records"
 	"github.com/avedge/avedge/internal/server"
 )
 
@@ -63,6 +65,17 @@ SIGTERM stop the edge.`,
 			if err != nil {
 				return err
 			}
+			recs, err := openRecords(cfg.Records, log)
+			if err != nil {
+				return err
+			}
+			if recs != nil {
+				// Closed after the server stopped (deferred calls run
+				// after serveUntilDone), so that the records of the
+				// allocations it ended on shutdown are written.
+				defer closeRecords(recs, log)
+				opts.OnAllocationEnd = recs.Write
+			}
 			if n, ok := spareProcs(opts.Workers); ok {
 				log.Debug("GOMAXPROCS raised for the packet workers", "gomaxprocs", n)
 			}
@@ -109,8 +122,17 @@ SIGTERM stop the edge.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			stopAdmin, err := startAdmin(ctx, cfg, srv, log)
+			if err != nil {
+				srv.Close()
+				if svc != nil {
+					_ = svc.server.Shutdown(context.Background())
+				}
+				return err
+			}
+			defer stopAdmin()
 			r := &reloader{path: configPath, running: cfg, keyring: opts.Keyring, svc: svc, certs: listenerCerts(opts), log: log}
-			err = serveUntilDone(ctx, srv, svc, hup, r)
+			err = serveUntilDone(ctx, srv, svc, hup, r, recs)
 			log.Info("stopped")
 			return err
 		},
@@ -122,9 +144,10 @@ SIGTERM stop the edge.`,
 }
 
 // serveUntilDone serves the relay and the credential service (if any) until ctx is
-// done or either fails, which stops both, and reloads on each signal from
-// hup. It returns the first failure.
-func serveUntilDone(ctx context.Context, srv *server.Server, svc *credentialService, hup <-chan os.Signal, r *reloader) error {
+// done or either fails, which stops both, and reloads (and reopens the
+// session records file, if any) on each signal from hup. It returns the
+// first failure.
+func serveUntilDone(ctx context.Context, srv *server.Server, svc *credentialService, hup <-chan os.Signal, r *reloader, recs *records.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
@@ -146,8 +169,41 @@ func serveUntilDone(ctx context.Context, srv *server.Server, svc *credentialServ
 		case <-hup:
 			if ctx.Err() == nil {
 				r.reload(time.Now())
+				reopenRecords(recs, r.log)
 			}
 		}
 	}
 	return first
+}
+
+// openRecords starts the session records writer that cfg asks for, or
+// returns nil when records are off.
+func openRecords(cfg config.Records, log *slog.Logger) (*records.Writer, error) {
+	if cfg.Output == "" {
+		return nil, nil
+	}
+	recs, err := records.Open(cfg.Output, records.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("writing session records", "output", cfg.Output)
+	return recs, nil
+}
+
+// reopenRecords reopens the session records file after log rotation; recs
+// may be nil.
+func reopenRecords(recs *records.Writer, log *slog.Logger) {
+	if recs == nil {
+		return
+	}
+	if err := recs.Reopen(); err != nil {
+		log.Error("reopening the session records file failed; records go to the old file", "error", err)
+	}
+}
+
+// closeRecords writes the queued session records and closes their file.
+func closeRecords(recs *records.Writer, log *slog.Logger) {
+	if err := recs.Close(); err != nil {
+		log.Error("closing the session records", "error", err)
+	}
 }

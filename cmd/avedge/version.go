@@ -12,15 +12,21 @@ import (
 // it comes from the module's build information.
 var version = ""
 
+// versionString is what "avedge version" prints.
 func versionString() string {
-	v := version
-	if v == "" {
-		v = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
+	return fmt.Sprintf("avedge %s (%s, %s/%s)", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// buildVersion is the version of this build: the one set with -ldflags
+// "-X main.version=…", else the module's, else "(devel)".
+func buildVersion() string {
+	if version != "" {
+		return version
 	}
-	return fmt.Sprintf("avedge %s (%s, %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
 }
 
 func newVersionCmd() *cobra.Command {

@@ -40,9 +40,16 @@ type Config struct {
 	Peers Peers `json:"peers"`
 	// Quotas bound what clients may create.
 	Quotas Quotas `json:"quotas"`
+	// Limits bound what unauthenticated clients can make the edge do.
+	Limits Limits `json:"limits"`
 	// CredentialService configures the credential service; nil (the
 	// section is absent) turns it off.
 	CredentialService *CredentialService `json:"credential_service,omitempty"`
+	// Admin configures the admin endpoints; nil (the section is absent)
+	// turns them off.
+	Admin *Admin `json:"admin"`
+	// Records configures session records.
+	Records Records `json:"records"`
 
 	warnings []string
 }
@@ -58,6 +65,8 @@ func defaults() *Config {
 		Lifetimes: defaultLifetimes(),
 		Peers:     Peers{DefaultDeny: true},
 		Quotas:    defaultQuotas(),
+		Limits:    defaultLimits(),
+		Records:   defaultRecords(),
 	}
 }
 

@@ -156,7 +156,10 @@ func (p *parser) top() error {
 		{"lifetimes", func(e entry) error { return p.lifetimes(e, &c.Lifetimes) }},
 		{"peers", func(e entry) error { return p.peers(e, &c.Peers) }},
 		{"quotas", func(e entry) error { return p.quotas(e, &c.Quotas) }},
+		{"limits", func(e entry) error { return p.limits(e, &c.Limits) }},
 		{"credential_service", func(e entry) error { return p.credentialService(e, &c.CredentialService) }},
+		{"admin", func(e entry) error { return p.admin(e, &c.Admin) }},
+		{"records", func(e entry) error { return p.records(e, &c.Records) }},
 	})
 	return err
 }

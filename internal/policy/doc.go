@@ -1,4 +1,6 @@
-// Package policy decides which peer addresses a TURN allocation may relay to.
+// Package policy decides which peer addresses a TURN allocation may relay
+// to, and how fast one source may send unauthenticated requests
+// (SourceLimiter).
 //
 // The relay is default-deny for everything that is not a publicly routable
 // unicast address: loopback, unspecified, link-local (including the cloud

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/netip"
+	"time"
 
 	"github.com/pion/stun/v3"
 
@@ -216,7 +217,7 @@ func (w *worker) openSession(r *request, plan allocPlan, owner string) (*session
 		TxID:      r.m.TransactionID,
 	}
 	a.Refresh(w.env.alloc.Lifetime(lifetime.Duration, present), r.now)
-	s := &session{alloc: a, client: r.l, owner: owner}
+	s := &session{alloc: a, client: r.l, owner: owner, start: r.now.UnixNano()}
 	a.Relay = s
 	var err error
 	switch {
@@ -364,6 +365,7 @@ func (w *worker) closeSession(s *session, reason string) {
 
 // endSession releases what s holds: its sockets, ports and quota.
 func (w *worker) endSession(s *session, reason string) {
+	relayProto := s.relayProtocol() // before closeRelays forgets s.tcp
 	s.publish()
 	w.closeRelays(s)
 	w.env.quota.Release(s.owner)
@@ -373,9 +375,13 @@ func (w *worker) endSession(s *session, reason string) {
 	}
 	rec := Record{
 		Username:        s.alloc.Username,
+		Identity:        s.owner, // quotaOwner: the credential's identity
 		Client:          s.alloc.FiveTuple.Client,
 		Relayed:         s.alloc.Relayed,
 		Additional:      s.alloc.Additional,
+		Transport:       s.client.transport(),
+		RelayProtocol:   relayProto,
+		Start:           time.Unix(0, s.start),
 		End:             w.env.clock.Now(),
 		Reason:          reason,
 		ToPeerPackets:   s.alloc.Counters.ToPeerPackets.Load(),

@@ -20,6 +20,7 @@ const (
 	DropUnexpected                       // responses, unknown methods or classes sent to the server
 	DropSendFailed                       // a write failed at once (DF setup, TCP relay); queued UDP sends count in DataPath
 	DropClientStalled                    // a TCP/TLS client's write queue was full (slow or stalled reader)
+	DropRateLimited                      // an unauthenticated request or a 401/438 answer over its source's limit
 	dropReasons
 )
 
@@ -33,6 +34,7 @@ var dropNames = [dropReasons]string{
 	DropUnexpected:     "unexpected",
 	DropSendFailed:     "send_failed",
 	DropClientStalled:  "client_stalled",
+	DropRateLimited:    "rate_limited",
 }
 
 // String returns the metric label of the reason.

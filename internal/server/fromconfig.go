@@ -68,6 +68,7 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		StreamListeners: streams,
 
 		TCPConnectionsPerAllocation: cfg.Quotas.TCPConnectionsPerAllocation,
+		UnauthenticatedLimit:        policy.SourceLimit{Rate: cfg.Limits.UnauthenticatedRate, Burst: cfg.Limits.UnauthenticatedBurst},
 		Stream: StreamLimits{
 			Connections:          cfg.Quotas.TCPConnections,
 			ConnectionsPerSource: cfg.Quotas.TCPConnectionsPerSource,

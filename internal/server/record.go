@@ -9,16 +9,47 @@ import (
 type Record struct {
 	// Username is the credential the allocation was created with.
 	Username string
+	// Identity is whom the credential names: the identity part of an
+	// ephemeral username, or the username of a static user.
+	Identity string
 	// Client and Relayed are the client's transport address and the
 	// relayed address the server gave it.
 	Client, Relayed netip.AddrPort
 	// Additional is the second relayed address of a dual allocation (IPv6
 	// next to an IPv4 Relayed), or the zero AddrPort.
 	Additional netip.AddrPort
+	// Transport is the protocol of the client connection: "udp", "tcp" or
+	// "tls".
+	Transport string
+	// RelayProtocol is the protocol of the relayed address: "udp", or
+	// "tcp" for an RFC 6062 TCP allocation.
+	RelayProtocol string
+	// Start is when the allocation was created.
+	Start time.Time
 	// End is when the allocation ended and Reason why ("refresh 0",
 	// "expired", "shutdown").
 	End    time.Time
 	Reason string
 	// Packets and bytes relayed each way.
 	ToPeerPackets, ToPeerBytes, ToClientPackets, ToClientBytes uint64
+}
+
+// transport names the protocol of l's client connection for a Record.
+func (l *listener) transport() string {
+	switch {
+	case l.conn == nil:
+		return "udp"
+	case l.conn.tls:
+		return "tls"
+	default:
+		return "tcp"
+	}
+}
+
+// relayProtocol names the protocol of s's relayed address for a Record.
+func (s *session) relayProtocol() string {
+	if s.tcp != nil {
+		return "tcp"
+	}
+	return "udp"
 }

@@ -31,16 +31,23 @@ type request struct {
 	now  time.Time
 	// deferred: the handler answers later (Connect, RFC 6062 §5.2).
 	deferred bool
+	// limited: the answer would be a 401 or 438 over the source's limit;
+	// the request is dropped unanswered.
+	limited bool
 }
 
 // handleRequest answers one STUN request. Responses to authenticated requests
 // are cached, so a retransmission on the same 5-tuple with the same
 // transaction ID gets the same bytes without running the request twice.
 func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message) {
-	w.p.requests++
+	if unauthenticated(m) && !w.allowSource(from) {
+		w.p.drop(DropRateLimited)
+		return
+	}
 	now := w.env.clock.Now()
 	key := txKey{client: from, server: l.addr, proto: l.proto(), id: m.TransactionID}
 	if cached, ok := w.tx.get(key, now); ok {
+		w.p.requests++
 		w.reply(l, from, cached)
 		return
 	}
@@ -52,6 +59,11 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 		now:  now,
 	}
 	w.dispatch(r)
+	if r.limited {
+		w.p.drop(DropRateLimited)
+		return
+	}
+	w.p.requests++
 	if r.deferred {
 		return
 	}
@@ -125,7 +137,10 @@ func (w *worker) dispatch(r *request) {
 
 // authenticate runs the long-term credential checks of RFC 8489 §9.2.4. On
 // failure it writes the error response (401 or 438 with a fresh challenge, or
-// 400) and returns false.
+// 400) and returns false. A 401 or 438 to a request that carried integrity
+// (one without was counted against its source's limit on arrival) takes a
+// token from its source's limit; over it, r.limited is set and nothing is
+// written.
 func (w *worker) authenticate(r *request) bool {
 	res, err := w.env.auth.Authenticate(r.m, r.ft.Client)
 	switch {
@@ -135,6 +150,8 @@ func (w *worker) authenticate(r *request) bool {
 		return true
 	case errors.Is(err, auth.ErrBadRequest):
 		w.fail(r, stun.CodeBadRequest)
+	case !unauthenticated(r.m) && !w.allowSource(r.ft.Client):
+		r.limited = true
 	case errors.Is(err, auth.ErrStaleNonce), errors.Is(err, auth.ErrBadNonce):
 		// A nonce minted for another client address (a replayed request)
 		// or an old one: a fresh nonce lets a genuine client retry.
@@ -183,12 +200,12 @@ func (w *worker) begin(r *request, class stun.MessageClass) {
 	resp.WriteHeader()
 }
 
-// finish adds SOFTWARE, the integrity the request used (if it was
-// authenticated) and FINGERPRINT. Error answers to unauthenticated requests
-// leave SOFTWARE out: they stay small, as they can be sent to a forged
-// source address.
+// finish adds SOFTWARE and the integrity the request used (if it was
+// authenticated) and FINGERPRINT. Answers to unauthenticated requests (401,
+// 438, Binding) leave SOFTWARE out, which RFC 8489 §14.14 makes optional:
+// they stay small, as they can be sent to a forged source address.
 func (w *worker) finish(r *request) {
-	if w.env.software != nil && (r.auth != nil || r.resp.Type.Class == stun.ClassSuccessResponse) {
+	if w.env.software != nil && r.auth != nil {
 		_ = w.env.software.AddTo(r.resp)
 	}
 	if r.auth != nil {

@@ -80,6 +80,12 @@ type Options struct {
 	// OnAllocationEnd, if set, is called on the worker goroutine for every
 	// allocation that ends. It must not block.
 	OnAllocationEnd func(Record)
+	// UnauthenticatedLimit bounds, per source address and per worker, the
+	// Binding requests, the requests without MESSAGE-INTEGRITY(-SHA256)
+	// and the 401 and 438 answers (see sourceLimitEntries); over it a
+	// request is dropped unanswered and counted under DropRateLimited. The
+	// zero value sets no limit; FromConfig sets the configured one.
+	UnauthenticatedLimit policy.SourceLimit
 	// TCPConnectionsPerAllocation bounds the peer connections (connecting,
 	// waiting for ConnectionBind, or relaying) of one RFC 6062 TCP
 	// allocation; 0 means 64.
@@ -197,6 +203,10 @@ func New(opts Options) (*Server, error) {
 	s := &Server{env: env, buffers: buffers}
 	for range n {
 		w := newWorker(env, nil)
+		if w.limit, err = newSourceLimiter(opts.UnauthenticatedLimit, clk); err != nil {
+			s.release()
+			return nil, err
+		}
 		dp, err := datapath.NewWorker(w, datapath.WorkerOptions{Clock: clk, BatchDelay: opts.BatchDelay})
 		if err != nil {
 			s.release()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -58,6 +59,7 @@ type session struct {
 	relays [families]relay // indexed by famV4 and famV6
 	client *listener
 	owner  string // whom the allocation counts against in the quota
+	start  int64  // when the allocation was created (Unix ns), for its Record
 	// What the Allocate success response carried besides the addresses,
 	// kept to answer a retransmission identically: the token of the
 	// reserved next port (EVEN-PORT R=1) and why half of a dual
@@ -99,6 +101,8 @@ type worker struct {
 	tx     *txCache
 	relays relayOpener
 	dp     *datapath.Worker // the loop that runs this worker (nil in unit tests)
+	// limit bounds unauthenticated requests per source; nil: no limit.
+	limit *policy.SourceLimiter
 
 	req, resp    *stun.Message
 	unknown      []stun.AttrType

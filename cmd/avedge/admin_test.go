@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/server"
+)
+
+// adminEdge runs a relay of a configuration with the admin endpoints on a
+// free loopback port until the test ends and returns the configuration's
+// path, the relay's UDP port, the admin base URL and the admin stop
+// function.
+func adminEdge(t *testing.T) (string, int, string, func()) {
+	t.Helper()
+	udpPort, adminPort := freeUDPPort(t), freeTCPPort(t)
+	path := filepath.Join(t.TempDir(), "avedge.yaml")
+	cfgText := fmt.Sprintf(`realm: cli.test
+listeners:
+  - protocol: udp
+    address: 127.0.0.1:%d
+relay:
+  address: 127.0.0.1
+  ports: 31200-31299
+auth:
+  secrets:
+    - id: k1
+      secret: cli-test-secret-0123456789
+peers:
+  allow: [127.0.0.0/8]
+admin:
+  listen: 127.0.0.1:%d
+`, udpPort, adminPort)
+	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	opts, err := server.FromConfig(cfg, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	stop, err := startAdmin(ctx, cfg, srv, log)
+	if err != nil {
+		cancel()
+		<-done
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return path, udpPort, fmt.Sprintf("http://127.0.0.1:%d", adminPort), stop
+}
+
+// get returns the status and body of GET url.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// sample returns the value of the series (name with its labels, as
+// exposed) in the text exposition, or -1 when absent.
+func sample(text, series string) float64 {
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(text)
+	if m == nil {
+		return -1
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// TestAdminMetrics relays one packet through an edge with the admin
+// endpoints and reads the counters back from /metrics.
+func TestAdminMetrics(t *testing.T) {
+	path, udpPort, base, _ := adminEdge(t)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if code, _ := get(t, base+p); code != http.StatusOK {
+			t.Fatalf("%s: %d, want 200", p, code)
+		}
+	}
+
+	out, _, err := run(t, context.Background(), "creds", "issue", "--user", "bob", "--config", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c credential
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	tc := pionClient(t, udpPort, c.Username, c.Password, c.Realm)
+	relay, err := tc.Allocate()
+	if err != nil {
+		t.Fatalf("allocate: %v", err)
+	}
+	defer relay.Close()
+	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	if _, err := relay.WriteTo([]byte("hello peer"), peer.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, _, err := peer.ReadFrom(buf); err != nil || string(buf[:n]) != "hello peer" {
+		t.Fatalf("peer got %q (%v)", buf[:n], err)
+	}
+
+	// A worker publishes its counts before it sends what it queued, so
+	// the packet the peer got is counted by now.
+	code, text := get(t, base+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, tc := range []struct {
+		series string
+		min    float64
+	}{
+		{`avedge_allocations`, 1},
+		{`avedge_stun_requests_total`, 2}, // Allocate twice: the 401 challenge, then the answer
+		{`avedge_relayed_packets_total{direction="to_peer"}`, 1},
+		{`avedge_relayed_bytes_total{direction="to_peer"}`, float64(len("hello peer"))},
+		{`avedge_relayed_packets_total{direction="to_client"}`, 0},
+		{`avedge_socket_packets_total{direction="rx"}`, 3},
+		{`avedge_dropped_packets_total{reason="malformed"}`, 0},
+		{`avedge_build_info{version="` + buildVersion() + `"}`, 1},
+		{`go_goroutines`, 1},
+	} {
+		if v := sample(text, tc.series); v < tc.min {
+			t.Errorf("%s = %v, want at least %v", tc.series, v, tc.min)
+		}
+	}
+}
+
+// TestAdminOff checks that without an admin section nothing listens and
+// stop is safe to call.
+func TestAdminOff(t *testing.T) {
+	stop, err := startAdmin(context.Background(), &config.Config{}, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+}
+
+// TestAdminStops checks that stop closes the admin listener, and that a
+// second stop does nothing.
+func TestAdminStops(t *testing.T) {
+	_, _, base, stop := adminEdge(t)
+	if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz: %d, want 200", code)
+	}
+	stop()
+	if conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://")); err == nil {
+		conn.Close()
+		t.Fatal("admin listener still accepts after stop")
+	}
+}

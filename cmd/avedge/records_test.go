@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeRecords: with records.output set, an allocation that is still
+// live when serve stops is written to the file with end reason "shutdown",
+// after the server stopped and before serve returns.
+func TestServeRecords(t *testing.T) {
+	dir := t.TempDir()
+	port := freeUDPPort(t)
+	cfg := fmt.Sprintf(`realm: cli.test
+listeners:
+  - protocol: udp
+    address: 127.0.0.1:%d
+relay:
+  address: 127.0.0.1
+  ports: 31100-31199
+auth:
+  secrets:
+    - id: k1
+      secret: cli-test-secret-0123456789
+peers:
+  allow: [127.0.0.0/8]
+records:
+  output: sessions.jsonl
+`, port)
+	path := filepath.Join(dir, "avedge.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "relaying") {
+				close(ready)
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		root := newRootCmd(&bytes.Buffer{}, pw)
+		root.SetArgs([]string{"serve", "--config", path})
+		done <- root.ExecuteContext(ctx)
+		pw.Close()
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not start")
+	}
+
+	out, _, err := run(t, context.Background(), "creds", "issue", "--user", "bob", "--config", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c credential
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	tc := pionClient(t, port, c.Username, c.Password, c.Realm)
+	relay, err := tc.Allocate()
+	if err != nil {
+		t.Fatalf("allocate: %v", err)
+	}
+	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	if _, err := relay.WriteTo([]byte("hello peer"), peer.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := peer.ReadFrom(buf); err != nil {
+		t.Fatalf("peer: %v", err)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "sessions.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		User          string `json:"user"`
+		Identity      string `json:"identity"`
+		Relayed       string `json:"relayed"`
+		Transport     string `json:"transport"`
+		EndReason     string `json:"end_reason"`
+		ToPeerPackets uint64 `json:"to_peer_packets"`
+		ToPeerBytes   uint64 `json:"to_peer_bytes"`
+	}
+	if strings.Count(string(b), "\n") != 1 || json.Unmarshal(b, &rec) != nil {
+		t.Fatalf("records file holds %q, want one JSON line", b)
+	}
+	if rec.User != c.Username || rec.Identity != "bob" || rec.Relayed != relay.LocalAddr().String() ||
+		rec.Transport != "udp" || rec.EndReason != "shutdown" || rec.ToPeerPackets != 1 || rec.ToPeerBytes != uint64(len("hello peer")) {
+		t.Errorf("record %+v from %s", rec, b)
+	}
+	if strings.Contains(string(b), c.Password) {
+		t.Errorf("record holds the password: %s", b)
+	}
+	_ = relay.Close()
+}

@@ -1,0 +1,6 @@
+package admin
+
+import "errors"
+
+// ErrBadOptions means Options are incomplete or invalid.
+var ErrBadOptions = errors.New("admin: invalid options")

@@ -1,0 +1,57 @@
+package admin
+
+import (
+	"io"
+	"net/http"
+)
+
+// The paths the admin server answers.
+const (
+	pathMetrics = "/metrics"
+	pathHealthz = "/healthz"
+	pathReadyz  = "/readyz"
+)
+
+// ServeHTTP answers the admin paths to GET and HEAD.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler
+	switch r.URL.Path {
+	case pathMetrics:
+		h = s.metrics
+	case pathHealthz:
+		h = http.HandlerFunc(healthz)
+	case pathReadyz:
+		h = http.HandlerFunc(s.readyz)
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
+// healthz answers 200: the process serves.
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	plain(w, http.StatusOK, "ok\n")
+}
+
+// readyz answers 200 while the server is ready, else 503.
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if s.ready.Load() {
+		plain(w, http.StatusOK, "ready\n")
+		return
+	}
+	plain(w, http.StatusServiceUnavailable, "not ready\n")
+}
+
+// plain writes a short text answer.
+func plain(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, body)
+}

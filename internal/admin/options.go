@@ -1,0 +1,26 @@
+package admin
+
+import (
+	"log/slog"
+	"net/netip"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// defaultMaxConns is the default Options.MaxConns: enough for a few
+// scrapers and health checkers.
+const defaultMaxConns = 16
+
+// Options configure a Server.
+type Options struct {
+	// Addr is the TCP address to listen on; port 0 picks a free port.
+	Addr netip.AddrPort
+	// Gatherer supplies the metrics of /metrics; required.
+	Gatherer prometheus.Gatherer
+	// MaxConns bounds the open connections; further ones wait in the
+	// kernel's accept queue. 0 means 16.
+	MaxConns int
+	// Logger receives the HTTP server's errors (at debug level: they are
+	// caused by clients) and metric gathering errors; nil discards them.
+	Logger *slog.Logger
+}

@@ -1,0 +1,116 @@
+package metrics
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avedge/avedge/internal/server"
+)
+
+// Source is what a Collector reads at scrape time; *server.Server is one.
+type Source interface {
+	// Stats returns the relay's counters summed over its workers.
+	Stats() server.Stats
+}
+
+// Options configure a Collector.
+type Options struct {
+	// Server is the relay whose counters are exported; required.
+	Server Source
+	// Version is the value of avedge_build_info's version label.
+	Version string
+}
+
+// Collector is a prometheus.Collector that reports the relay's counters.
+// It reads them once per scrape; it is safe for concurrent scrapes.
+type Collector struct {
+	src     Source
+	version string
+}
+
+var _ prometheus.Collector = (*Collector)(nil)
+
+// NewCollector returns a Collector of opts.
+func NewCollector(opts Options) (*Collector, error) {
+	if opts.Server == nil {
+		return nil, fmt.Errorf("%w: no server", ErrBadOptions)
+	}
+	return &Collector{src: opts.Server, version: opts.Version}, nil
+}
+
+// Describe implements prometheus.Collector: it sends the description of
+// every declared metric.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, f := range families {
+		ch <- f.desc
+	}
+}
+
+// Collect implements prometheus.Collector: it reads the server's counters
+// once and sends them as metrics.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.src.Stats()
+	emit := func(f *family, v float64, labels ...string) {
+		m, err := prometheus.NewConstMetric(f.desc, f.kind, v, labels...)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(f.desc, err)
+		}
+		ch <- m
+	}
+	u := func(n uint64) float64 { return float64(n) }
+
+	emit(buildInfo, 1, c.version)
+
+	emit(allocations, float64(st.Allocations))
+	emit(relayedPackets, u(st.ToPeerPackets), toPeer)
+	emit(relayedPackets, u(st.ToClientPackets), toClient)
+	emit(relayedBytes, u(st.ToPeerBytes), toPeer)
+	emit(relayedBytes, u(st.ToClientBytes), toClient)
+	emit(stunRequests, u(st.Requests))
+	for r, n := range st.Drops {
+		emit(droppedPackets, u(n), server.DropReason(r).String())
+	}
+
+	dp := st.DataPath
+	emit(socketPackets, u(dp.RxPackets), rx)
+	emit(socketPackets, u(dp.TxPackets), tx)
+	emit(socketBytes, u(dp.RxBytes), rx)
+	emit(socketBytes, u(dp.TxBytes), tx)
+	emit(socketBatches, u(dp.RxBatches), rx)
+	emit(socketBatches, u(dp.TxBatches), tx)
+	emit(socketErrors, u(dp.RxErrors), rx)
+	emit(socketErrors, u(dp.TxErrors), tx)
+	emit(socketDrops, u(dp.RxDropped), "kernel_queue_full")
+	emit(socketDrops, u(dp.RxTruncated), "truncated")
+	emit(socketDrops, u(dp.TxWouldBlock), "send_buffer_full")
+	emit(gsoSends, u(dp.TxGSOSends))
+	emit(gsoSegments, u(dp.TxGSOSegments))
+	emit(gsoFallbacks, u(dp.TxGSOFallbacks))
+	emit(batchDelays, u(dp.BatchDelays))
+
+	ss := st.Stream
+	emit(streamOpen, u(ss.Open))
+	emit(streamAccepted, u(ss.Accepted))
+	emit(streamRefused, u(ss.RefusedTotal), "total")
+	emit(streamRefused, u(ss.RefusedPerSource), "per_source")
+	emit(streamFailed, u(ss.HandshakeFailed), "handshake_failed")
+	emit(streamFailed, u(ss.NotTURN), "not_turn")
+	emit(streamFailed, u(ss.FrameTooLarge), "frame_too_large")
+	emit(streamFailed, u(ss.FrameTimeouts), "frame_timeout")
+	emit(streamFailed, u(ss.IdleTimeouts), "idle_timeout")
+	emit(streamFailed, u(ss.WriteTimeouts), "write_timeout")
+
+	ts := st.TCP
+	emit(tcpPeerConnections, u(ts.Connects), "connect")
+	emit(tcpPeerConnections, u(ts.Inbound), "inbound")
+	emit(tcpConnectFailures, u(ts.ConnectFailed))
+	emit(tcpRefused, u(ts.RefusedNoPermission), "no_permission")
+	emit(tcpRefused, u(ts.RefusedLimit), "limit")
+	emit(tcpRefused, u(ts.BindsExpired), "bind_expired")
+	emit(tcpRefused, u(ts.BadBinds), "bad_bind")
+	emit(tcpBound, u(ts.Bound))
+	emit(tcpDataOpen, float64(ts.DataOpen))
+	emit(tcpBytes, u(ts.ToPeerBytes), toPeer)
+	emit(tcpBytes, u(ts.ToClientBytes), toClient)
+}

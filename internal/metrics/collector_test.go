@@ -1,0 +1,226 @@
+package metrics
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/server"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// fakeSource returns fixed Stats and counts the calls.
+type fakeSource struct {
+	st    server.Stats
+	calls atomic.Int64
+}
+
+func (f *fakeSource) Stats() server.Stats {
+	f.calls.Add(1)
+	return f.st
+}
+
+// distinctStats returns Stats whose every counter holds a different value,
+// so that a counter exported under the wrong name shows.
+func distinctStats() server.Stats {
+	st := server.Stats{
+		ToPeerPackets: 1, ToPeerBytes: 2, ToClientPackets: 3, ToClientBytes: 4,
+		Requests: 5, Allocations: 6,
+		DataPath: datapath.Stats{
+			RxPackets: 101, RxBytes: 102, RxBatches: 103, RxTruncated: 104, RxErrors: 105, RxDropped: 106,
+			TxPackets: 107, TxBytes: 108, TxBatches: 109, TxErrors: 110, TxWouldBlock: 111,
+			TxGSOSends: 112, TxGSOSegments: 113, TxGSOFallbacks: 114, BatchDelays: 115,
+		},
+		Stream: server.StreamStats{
+			Open: 201, Accepted: 202, RefusedTotal: 203, RefusedPerSource: 204, HandshakeFailed: 205,
+			NotTURN: 206, FrameTooLarge: 207, FrameTimeouts: 208, IdleTimeouts: 209, WriteTimeouts: 210,
+		},
+		TCP: server.TCPRelayStats{
+			Connects: 301, ConnectFailed: 302, Inbound: 303, RefusedNoPermission: 304, RefusedLimit: 305,
+			BindsExpired: 306, BadBinds: 307, Bound: 308, DataOpen: 309, ToPeerBytes: 310, ToClientBytes: 311,
+		},
+	}
+	for r := range st.Drops {
+		st.Drops[r] = uint64(11 + r)
+	}
+	return st
+}
+
+// scrape registers a Collector of src on a pedantic registry (which checks
+// the collected metrics against the described ones) and returns the text
+// exposition its promhttp handler serves.
+func scrape(t *testing.T, src Source) string {
+	t.Helper()
+	c, err := NewCollector(Options{Server: src, Version: "v1.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("scrape: status %d: %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (run go test -update if the change is intended):\n%s", path, lineDiff(got, string(want)))
+	}
+}
+
+// lineDiff lists the lines only in got (+) and only in want (-).
+func lineDiff(got, want string) string {
+	in := func(text string) map[string]bool {
+		m := map[string]bool{}
+		for l := range strings.Lines(text) {
+			m[l] = true
+		}
+		return m
+	}
+	g, w := in(got), in(want)
+	var b strings.Builder
+	for l := range strings.Lines(got) {
+		if !w[l] {
+			b.WriteString("+ " + l)
+		}
+	}
+	for l := range strings.Lines(want) {
+		if !g[l] {
+			b.WriteString("- " + l)
+		}
+	}
+	return b.String()
+}
+
+// TestExposition checks every exported value, name, type and help text
+// against the golden exposition.
+func TestExposition(t *testing.T) {
+	golden(t, "exposition.golden", scrape(t, &fakeSource{st: distinctStats()}))
+}
+
+// TestNames checks the exact set of metric names and label sets: a
+// renamed metric or label breaks dashboards and alerts, so it must show
+// here.
+func TestNames(t *testing.T) {
+	var series []string
+	for line := range strings.Lines(scrape(t, &fakeSource{st: distinctStats()})) {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		series = append(series, name)
+	}
+	sort.Strings(series)
+	golden(t, "names.golden", strings.Join(series, "\n")+"\n")
+}
+
+// TestDeclaredNames checks that the declarations are well formed: the
+// prefix, the _total suffix exactly on counters, no name declared twice.
+func TestDeclaredNames(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range families {
+		if !strings.HasPrefix(f.name, "avedge_") {
+			t.Errorf("%s: no avedge_ prefix", f.name)
+		}
+		if counterName := strings.HasSuffix(f.name, "_total"); counterName != (f.kind == prometheus.CounterValue) {
+			t.Errorf("%s: a counter's name, and only a counter's, ends in _total", f.name)
+		}
+		if seen[f.name] {
+			t.Errorf("%s declared twice", f.name)
+		}
+		seen[f.name] = true
+	}
+}
+
+// TestEveryDropReason checks that each drop reason has its own series.
+func TestEveryDropReason(t *testing.T) {
+	text := scrape(t, &fakeSource{st: distinctStats()})
+	var st server.Stats
+	for r := range st.Drops {
+		series := `avedge_dropped_packets_total{reason="` + server.DropReason(r).String() + `"}`
+		if !strings.Contains(text, series) {
+			t.Errorf("no series %s", series)
+		}
+		if server.DropReason(r).String() == "unknown" {
+			t.Errorf("drop reason %d has no name", r)
+		}
+	}
+}
+
+// TestOneReadPerScrape checks that a scrape reads the server's counters
+// exactly once.
+func TestOneReadPerScrape(t *testing.T) {
+	src := &fakeSource{}
+	for want := int64(1); want <= 3; want++ {
+		scrape(t, src)
+		if got := src.calls.Load(); got != want {
+			t.Fatalf("after %d scrapes: Stats called %d times", want, got)
+		}
+	}
+}
+
+func TestNewCollectorNoServer(t *testing.T) {
+	if _, err := NewCollector(Options{}); !errors.Is(err, ErrBadOptions) {
+		t.Fatalf("NewCollector without a server: %v, want ErrBadOptions", err)
+	}
+}
+
+// TestRegistry checks that the admin registry serves the avedge metrics
+// next to the Go runtime and process ones.
+func TestRegistry(t *testing.T) {
+	c, err := NewCollector(Options{Server: &fakeSource{st: distinctStats()}, Version: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := NewRegistry(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\navedge_allocations 6\n", "\ngo_goroutines ", "\nprocess_cpu_seconds_total "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("registry output lacks %q", want)
+		}
+	}
+}

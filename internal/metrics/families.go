@@ -1,0 +1,81 @@
+package metrics
+
+// The label values of direction labels.
+const (
+	toPeer   = "to_peer"
+	toClient = "to_client"
+	rx       = "rx"
+	tx       = "tx"
+)
+
+// The metrics avedge exports: the one place they are declared.
+var (
+	buildInfo = gauge("avedge_build_info",
+		"Always 1; the version label names the running build.", "version")
+
+	// Relay (server.Stats).
+	allocations = gauge("avedge_allocations",
+		"Live allocations.")
+	relayedPackets = counter("avedge_relayed_packets_total",
+		"Payload packets relayed by UDP allocations (for clients on UDP, TCP or TLS), by direction (to_peer: client to peer; to_client: peer to client).", "direction")
+	relayedBytes = counter("avedge_relayed_bytes_total",
+		"Payload bytes relayed by UDP allocations (for clients on UDP, TCP or TLS), by direction (to_peer: client to peer; to_client: peer to client).", "direction")
+	stunRequests = counter("avedge_stun_requests_total",
+		"STUN and TURN requests handled (Binding included), error answers and retransmissions included; requests dropped unanswered count as dropped packets.")
+	droppedPackets = counter("avedge_dropped_packets_total",
+		"Packets discarded without an answer, by reason.", "reason")
+
+	// Data path sockets (server.Stats.DataPath).
+	socketPackets = counter("avedge_socket_packets_total",
+		"Datagrams received (rx) and sent (tx) on the UDP client and relay sockets.", "direction")
+	socketBytes = counter("avedge_socket_bytes_total",
+		"Bytes of the datagrams received (rx) and sent (tx) on the UDP client and relay sockets.", "direction")
+	socketBatches = counter("avedge_socket_batches_total",
+		"recvmmsg (rx) calls that returned datagrams and sendmmsg (tx) calls that sent queued datagrams.", "direction")
+	socketErrors = counter("avedge_socket_errors_total",
+		"Failed socket receives (rx) and sends (tx), other than a full socket buffer.", "direction")
+	socketDrops = counter("avedge_socket_drops_total",
+		"Datagrams lost at the sockets, by reason: kernel_queue_full (receive queue overflow), truncated (larger than the packet limit), send_buffer_full (a send found the socket buffer full).", "reason")
+	gsoSends = counter("avedge_socket_gso_sends_total",
+		"UDP_SEGMENT (GSO) sends.")
+	gsoSegments = counter("avedge_socket_gso_segments_total",
+		"Datagrams sent by UDP_SEGMENT (GSO) sends.")
+	gsoFallbacks = counter("avedge_socket_gso_fallbacks_total",
+		"UDP_SEGMENT (GSO) sends that failed and were sent again one datagram each.")
+	batchDelays = counter("avedge_socket_batch_delays_total",
+		"Waits of the packet workers' batch delay.")
+
+	// TCP and TLS client connections (server.Stats.Stream).
+	streamOpen = gauge("avedge_stream_connections_open",
+		"Open TCP and TLS client connections.")
+	streamAccepted = counter("avedge_stream_connections_accepted_total",
+		"TCP and TLS client connections accepted within the connection limits.")
+	streamRefused = counter("avedge_stream_connections_refused_total",
+		"TCP and TLS client connections closed at once for a connection limit (total or per_source).", "limit")
+	streamFailed = counter("avedge_stream_connections_failed_total",
+		"TCP and TLS client connections closed by the server, by reason.", "reason")
+
+	// RFC 6062 TCP relays (server.Stats.TCP).
+	tcpPeerConnections = counter("avedge_tcp_relay_peer_connections_total",
+		"Peer connections of TCP relay allocations, by origin (connect: opened by a Connect request; inbound: accepted from a peer).", "origin")
+	tcpConnectFailures = counter("avedge_tcp_relay_connect_failures_total",
+		"Connect requests whose connection attempt failed (answered with 447).")
+	tcpRefused = counter("avedge_tcp_relay_refused_total",
+		"Peer connections and ConnectionBind requests refused, by reason.", "reason")
+	tcpBound = counter("avedge_tcp_relay_data_connections_total",
+		"Client data connections joined to a peer connection by ConnectionBind.")
+	tcpDataOpen = gauge("avedge_tcp_relay_data_connections_open",
+		"Open client data connections of TCP relay allocations.")
+	tcpBytes = counter("avedge_tcp_relay_bytes_total",
+		"Bytes relayed over TCP relay data connections, by direction, counted as each connection ends.", "direction")
+)
+
+// families lists every declared metric, in exposition order.
+var families = []*family{
+	buildInfo,
+	allocations, relayedPackets, relayedBytes, stunRequests, droppedPackets,
+	socketPackets, socketBytes, socketBatches, socketErrors, socketDrops,
+	gsoSends, gsoSegments, gsoFallbacks, batchDelays,
+	streamOpen, streamAccepted, streamRefused, streamFailed,
+	tcpPeerConnections, tcpConnectFailures, tcpRefused, tcpBound, tcpDataOpen, tcpBytes,
+}

@@ -1,0 +1,111 @@
+package server
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/stunproto"
+)
+
+// TestRecordUDP: an allocation over UDP that relays a few packets each way
+// and ends with a Refresh of lifetime 0 yields a Record with the
+// credential's user and identity, the addresses, the transports, its start
+// and end on the server's clock and the packets and payload bytes relayed.
+func TestRecordUDP(t *testing.T) {
+	e := newTestEdge(t, nil)
+	ephemeral, ephemeralPass := e.credential("alice", time.Hour)
+	for _, tc := range []struct {
+		name, user, pass, identity string
+	}{
+		{"ephemeral credential", ephemeral, ephemeralPass, "alice"},
+		{"static user", "static", "static-password", "static"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := e.newClient(tc.user, tc.pass)
+			start := e.clk.Now()
+			relayed := c.allocate()
+			pr := newPeer(t, "127.0.0.1")
+			wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(pr.addr())), 0)
+			const toPeer, toClient = 3, 2
+			for range toPeer {
+				sendIndication(t, c, pr, relayed) // "send to " + peer address
+			}
+			back := []byte("back to the client")
+			for range toClient {
+				pr.sendTo(back, relayed)
+				m := c.readMessage()
+				var data stunproto.Data
+				if m.Type != stun.NewType(stun.MethodData, stun.ClassIndication) || data.GetFrom(m) != nil || !bytes.Equal(data, back) {
+					t.Fatalf("client got %v %q, want a Data indication with %q", m.Type, data, back)
+				}
+			}
+			e.clk.Advance(42 * time.Second)
+			wantCode(t, c.do(stun.MethodRefresh, stunproto.Lifetime{}), 0)
+			got := e.waitEnded()
+			sent := uint64(len("send to " + pr.addr().String()))
+			want := Record{
+				Username:        tc.user,
+				Identity:        tc.identity,
+				Client:          c.addr(),
+				Relayed:         relayed,
+				Transport:       "udp",
+				RelayProtocol:   "udp",
+				Start:           start,
+				End:             start.Add(42 * time.Second),
+				Reason:          "refresh 0",
+				ToPeerPackets:   toPeer,
+				ToPeerBytes:     toPeer * sent,
+				ToClientPackets: toClient,
+				ToClientBytes:   toClient * uint64(len(back)),
+			}
+			if !got.Start.Equal(want.Start) || !got.End.Equal(want.End) {
+				t.Errorf("start %v end %v, want %v and %v", got.Start, got.End, want.Start, want.End)
+			}
+			got.Start, got.End = want.Start, want.End
+			if got != want {
+				t.Errorf("record\n%+v\nwant\n%+v", got, want)
+			}
+		})
+	}
+}
+
+// TestRecordStreamTransports: the Record names the client connection's
+// transport (tcp or tls) and the relayed address's protocol (udp, or tcp
+// for an RFC 6062 allocation).
+func TestRecordStreamTransports(t *testing.T) {
+	se := newStreamEdge(t, nil)
+	for _, tc := range []struct {
+		name                     string
+		useTLS                   bool
+		transport                stunproto.RequestedTransport
+		wantTransport, wantRelay string
+	}{
+		{"tcp client, udp relay", false, udpTransport, "tcp", "udp"},
+		{"tls client, udp relay", true, udpTransport, "tls", "udp"},
+		{"tcp client, tcp relay", false, tcpTransport, "tcp", "tcp"},
+		{"tls client, tcp relay", true, tcpTransport, "tls", "tcp"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, p := se.credential("bob", time.Hour)
+			c := se.newStreamClientOver(tc.useTLS, u, p)
+			r := c.do(stun.MethodAllocate, tc.transport)
+			wantCode(t, r, 0)
+			var relayed stunproto.XORRelayedAddress
+			if err := relayed.GetFrom(r); err != nil {
+				t.Fatal(err)
+			}
+			wantCode(t, c.do(stun.MethodRefresh, stunproto.Lifetime{}), 0)
+			rec := se.waitEnded()
+			client := c.conn.LocalAddr().String()
+			if rec.Transport != tc.wantTransport || rec.RelayProtocol != tc.wantRelay || rec.Identity != "bob" ||
+				rec.Username != u || rec.Relayed != relayed.Addr || rec.Client != netip.MustParseAddrPort(client) {
+				t.Errorf("record %+v, want transport %s, relay protocol %s, identity bob, client %s, relayed %v",
+					rec, tc.wantTransport, tc.wantRelay, client, relayed.Addr)
+			}
+		})
+	}
+}
