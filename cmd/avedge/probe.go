@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -28,8 +29,10 @@ type exitError struct {
 	err  error
 }
 
+// Error is the wrapped error's text.
 func (e *exitError) Error() string { return e.err.Error() }
 
+// Unwrap returns the wrapped error.
 func (e *exitError) Unwrap() error { return e.err }
 
 // ExitCode is the process exit status the error calls for.
@@ -41,6 +44,7 @@ func usageError(err error) error { return &exitError{code: exitUsage, err: err} 
 // probeFlags are the flags of "avedge probe".
 type probeFlags struct {
 	user, password            string
+	passwordFile              string
 	credentialsFrom, identity string
 	certFile, keyFile, caFile string
 	peerAddress               string
@@ -104,7 +108,8 @@ Exit status: 0 when no check failed, 1 when one did, 2 for usage errors.`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	fl := cmd.Flags()
 	fl.StringVar(&f.user, "user", "", "username of the credential (with --password)")
-	fl.StringVar(&f.password, "password", "", "password of the credential (with --user)")
+	fl.StringVar(&f.password, "password", "", "password of the credential (with --user; other users of this machine can see it in ps: prefer --password-file)")
+	fl.StringVar(&f.passwordFile, "password-file", "", "file whose first line is the password of the credential (with --user)")
 	fl.StringVar(&f.credentialsFrom, "credentials-from", "", "HTTPS URL that hands out a credential as JSON")
 	fl.StringVar(&f.certFile, "cert", "", "client certificate (PEM) for a credential service with mutual TLS")
 	fl.StringVar(&f.keyFile, "key", "", "private key of --cert (PEM)")
@@ -119,6 +124,17 @@ Exit status: 0 when no check failed, 1 when one did, 2 for usage errors.`,
 // options checks the flags and arguments and returns the probe's options.
 func (f *probeFlags) options(uris []string) (probe.Options, error) {
 	opts := probe.Options{URIs: uris, Timeout: f.timeout}
+	if f.passwordFile != "" {
+		if f.password != "" {
+			return opts, errors.New("give --password or --password-file, not both")
+		}
+		b, err := os.ReadFile(f.passwordFile)
+		if err != nil {
+			return opts, fmt.Errorf("--password-file: %w", err)
+		}
+		f.password, _, _ = strings.Cut(string(b), "\n")
+		f.password = strings.TrimSuffix(f.password, "\r")
+	}
 	switch {
 	case (f.user == "") != (f.password == ""):
 		return opts, errors.New("--user and --password go together")
@@ -132,11 +148,6 @@ func (f *probeFlags) options(uris []string) (probe.Options, error) {
 		return opts, errors.New("name the edge to probe, such as turn:edge.example.com")
 	case f.timeout <= 0:
 		return opts, fmt.Errorf("--timeout %v: must be positive", f.timeout)
-	}
-	for _, u := range uris {
-		if _, err := probe.ParseURI(u); err != nil {
-			return opts, err
-		}
 	}
 	if f.peerAddress != "" {
 		a, err := netip.ParseAddr(f.peerAddress)

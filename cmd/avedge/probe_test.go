@@ -55,6 +55,8 @@ func TestProbeUsage(t *testing.T) {
 		{[]string{"turn:127.0.0.1", "--timeout", "0s"}, "must be positive"},
 		{[]string{"turn:127.0.0.1", "--no-such-flag"}, "unknown flag"},
 		{[]string{"turn:127.0.0.1", "--ca", "/nonexistent/ca.pem"}, "--ca"},
+		{[]string{"turn:127.0.0.1", "--user", "a", "--password", "b", "--password-file", "f"}, "--password or --password-file, not both"},
+		{[]string{"turn:127.0.0.1", "--user", "a", "--password-file", "/nonexistent/password"}, "--password-file"},
 	} {
 		_, err := runProbe(t, tc.args...)
 		if exitCode(err) != exitUsage || !strings.Contains(err.Error(), tc.want) {
@@ -212,5 +214,20 @@ func TestProbeCredentialsFromHTTPS(t *testing.T) {
 	out, err = runProbe(t, "--credentials-from", ts.URL+"/turn", "--timeout", "2s")
 	if exitCode(err) != exitChecksFailed || !strings.Contains(out, "give its CA with --ca") {
 		t.Errorf("unknown CA: exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+}
+
+// TestProbePasswordFile: --user with --password-file authenticates like
+// --password, reading only the file's first line.
+func TestProbePasswordFile(t *testing.T) {
+	_, secret, _, udpPort, _ := probeEdge(t)
+	user := fmt.Sprintf("%d:carol", time.Now().Add(time.Hour).Unix())
+	file := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(file, []byte(auth.RESTPassword(secret.Value, user)+"\nnot the password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runProbe(t, fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", udpPort), "--user", user, "--password-file", file, "--timeout", "2s")
+	if err != nil || !strings.Contains(out, "PASS  allocate udp") {
+		t.Fatalf("probe: %v\n%s", err, out)
 	}
 }

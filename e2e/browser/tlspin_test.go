@@ -37,7 +37,7 @@ func trustEdgeTLS(t *testing.T, e *edgetest.Edge) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	d := tls.Dialer{NetDialer: &net.Dialer{}, Config: &tls.Config{RootCAs: roots, ServerName: tlsServerName}}
+	d := tls.Dialer{NetDialer: &net.Dialer{}, Config: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, ServerName: tlsServerName}}
 	c, err := d.DialContext(ctx, "tcp", e.TLS.String())
 	if err != nil {
 		t.Fatalf("edge TLS listener: %v", err)

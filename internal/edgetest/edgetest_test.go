@@ -86,7 +86,7 @@ func TestCAFileVerifiesTheListeners(t *testing.T) {
 		{e.TLS.String(), "127.0.0.1"},
 		{strings.TrimPrefix(e.ServiceURL, "https://"), "127.0.0.1"},
 	} {
-		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: ioTimeout}, Config: &tls.Config{RootCAs: roots, ServerName: tc.name}}
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: ioTimeout}, Config: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, ServerName: tc.name}}
 		c, err := d.Dial("tcp", tc.addr)
 		if err != nil {
 			t.Errorf("%s as %q: %v", tc.addr, tc.name, err)
@@ -179,7 +179,7 @@ func (e *Edge) allocate(t *testing.T, transport string) net.PacketConn {
 		roots.AppendCertsFromPEM(e.CAPEM)
 		// The URI names the listener by the certificate's name.
 		hostPort := strings.TrimPrefix(strings.TrimSuffix(s.URLs[0], "?transport=tcp"), "turns:")
-		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: ioTimeout}, Config: &tls.Config{RootCAs: roots, ServerName: "localhost"}}
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: ioTimeout}, Config: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, ServerName: "localhost"}}
 		c, err := d.Dial("tcp", hostPort)
 		if err != nil {
 			t.Fatal(err)

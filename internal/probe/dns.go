@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -49,13 +50,11 @@ func (p *prober) dnsCheck(host string) (Result, resolved) {
 			"or check the name: with split-horizon DNS it must resolve from outside too", host)
 		return r, resolved{}
 	}
-	pick := v6[0:1]
-	if len(v4) > 0 {
-		pick = v4[0:1]
-	}
+	// IPv4 first: it is what most clients' networks reach.
+	pick := slices.Concat(v4, v6)[0]
 	r.Status = Pass
-	r.Detail = fmt.Sprintf("A %s; AAAA %s; probing %s", addrList(v4), addrList(v6), pick[0])
-	return r, resolved{addr: pick[0], ok: true}
+	r.Detail = fmt.Sprintf("A %s; AAAA %s; probing %s", addrList(v4), addrList(v6), pick)
+	return r, resolved{addr: pick, ok: true}
 }
 
 // addrList formats addresses for a detail line, "none" for none.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -74,6 +75,10 @@ func (h HTTPCredential) Credential(ctx context.Context) (*Credential, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
+		// The URL of a *url.Error may carry an API key in its query.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			ue.URL = publicURL(u)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrCredential, err)
 	}
 	defer resp.Body.Close()
@@ -96,7 +101,7 @@ func (h HTTPCredential) Credential(ctx context.Context) (*Credential, error) {
 	if a.Username == "" || a.Password == "" {
 		return nil, fmt.Errorf("%w: answer has no username or password", ErrCredential)
 	}
-	c := &Credential{Username: a.Username, Password: a.Password, URIs: a.URIs, Source: u.Redacted()}
+	c := &Credential{Username: a.Username, Password: a.Password, URIs: a.URIs, Source: publicURL(u)}
 	// RFC 9110 §6.6.1: Date is the origin's clock when it answered.
 	if date, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		c.IssuerTime, c.LocalTime = date, local
@@ -104,6 +109,13 @@ func (h HTTPCredential) Credential(ctx context.Context) (*Credential, error) {
 		c.IssuerTime, c.LocalTime = issuedAt(a.Username, a.TTL), local
 	}
 	return c, nil
+}
+
+// publicURL is u without user information, query or fragment: the parts
+// of a credential endpoint's URL that may hold a secret, such as the API
+// key of a TURN REST API request.
+func publicURL(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // issuedAt estimates the issuer's clock from an ephemeral username's

@@ -72,6 +72,27 @@ func TestHTTPCredential(t *testing.T) {
 	}
 }
 
+// TestHTTPCredentialHidesQuery: an API key in the endpoint's query string
+// (the TURN REST API's ?key=) shows neither in the credential's source nor
+// in a fetch error.
+func TestHTTPCredentialHidesQuery(t *testing.T) {
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"username":"1:alice","password":"pw","ttl":3600}`)
+	}))
+	roots := ts.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	fetch := func(base string) (*Credential, error) {
+		return HTTPCredential{URL: base + "/turn?service=turn&key=SECRET-API-KEY", RootCAs: roots, Timeout: 5 * time.Second}.Credential(context.Background())
+	}
+	c, err := fetch(ts.URL)
+	if err != nil || strings.Contains(c.Source, "SECRET") || c.Source != ts.URL+"/turn" {
+		t.Fatalf("source %q, %v: want %s/turn", c.Source, err, ts.URL)
+	}
+	ts.Close() // now nothing listens there
+	if _, err := fetch(ts.URL); err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("fetch from a closed port: %v", err)
+	}
+}
+
 func TestCredentialRemedy(t *testing.T) {
 	for _, tc := range []struct {
 		err  error

@@ -122,3 +122,24 @@ func (s urisSource) Credential(ctx context.Context) (*Credential, error) {
 	}
 	return c, err
 }
+
+// TestDNSOneFamily: a name with only A, or only AAAA, records is probed on
+// the family it has.
+func TestDNSOneFamily(t *testing.T) {
+	network := fakeDNS{names: map[string][]netip.Addr{
+		"v4.test":   {netip.MustParseAddr("192.0.2.1")},
+		"v6.test":   {netip.MustParseAddr("2001:db8::1")},
+		"both.test": {netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("192.0.2.1")},
+	}}
+	for host, want := range map[string]string{
+		"v4.test":   "A 192.0.2.1; AAAA none; probing 192.0.2.1",
+		"v6.test":   "A none; AAAA 2001:db8::1; probing 2001:db8::1",
+		"both.test": "A 192.0.2.1; AAAA 2001:db8::1; probing 192.0.2.1",
+	} {
+		p := &prober{ctx: context.Background(), opts: Options{Network: network}}
+		r, res := p.dnsCheck(host)
+		if r.Status != Pass || r.Detail != want || !res.ok {
+			t.Errorf("%s: %v %q (resolved %v), want pass %q", host, r.Status, r.Detail, res.ok, want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ type stunError struct {
 	withCredentials bool
 }
 
+// Error is the code and the reason phrase, such as "401 Unauthorized".
 func (e *stunError) Error() string {
 	return fmt.Sprintf("%d %s", int(e.code), e.reason)
 }

@@ -48,7 +48,10 @@ type Writer struct {
 	quit    chan struct{}
 	done    chan struct{}
 
-	closing   atomic.Bool
+	// mu orders Write's queueing before Close's final drain; closing is
+	// set under it.
+	mu        sync.RWMutex
+	closing   bool
 	dropped   atomic.Uint64
 	errs      atomic.Uint64
 	closeOnce sync.Once
@@ -137,7 +140,12 @@ func openFile(path string) (*os.File, error) {
 // or the Writer is closed, r is dropped and counted (see Dropped). Its
 // signature fits server.Options.OnAllocationEnd.
 func (w *Writer) Write(r server.Record) {
-	if w.closing.Load() {
+	// The read lock keeps Close from starting the final drain while r is
+	// being queued, so that no record is left in the queue unwritten and
+	// uncounted. Allocations end far less often than packets arrive.
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closing {
 		w.dropped.Add(1)
 		return
 	}
@@ -177,7 +185,9 @@ func (w *Writer) Reopen() error {
 // and is safe to call more than once.
 func (w *Writer) Close() error {
 	w.closeOnce.Do(func() {
-		w.closing.Store(true)
+		w.mu.Lock()
+		w.closing = true
+		w.mu.Unlock()
 		close(w.quit)
 	})
 	<-w.done

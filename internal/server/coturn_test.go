@@ -135,10 +135,10 @@ func coturnRun(t *testing.T, e *testEdge, uclient string, port uint16, peerIP st
 	// its own: turnutils_uclient -S opens each TLS connection with one of
 	// several OpenSSL contexts picked at random, TLS 1.0 and 1.1 among them,
 	// which the edge refuses (TLS 1.2 or later only), and it then loses
-	// count of that client's messages. The edge's own counters above still
-	// show that it relayed every one.
-	refused := bytes.Contains(out, []byte("alert protocol version"))
-	if lost := sent - received; lost > sent/50 && !refused {
+	// count of at most that client's messages. The edge's own counters
+	// above still show that it relayed every one.
+	refused := bytes.Count(out, []byte("alert protocol version"))
+	if lost := sent - received; lost > sent/50+refused*messages {
 		t.Fatalf("turnutils_uclient sent %d and received %d\n%s", sent, received, out)
 	} else if lost > 0 {
 		t.Logf("turnutils_uclient counted %d of %d back (TLS below 1.2 refused: %v); the edge relayed all of them", received, sent, refused)

@@ -40,7 +40,7 @@ type request struct {
 // are cached, so a retransmission on the same 5-tuple with the same
 // transaction ID gets the same bytes without running the request twice.
 func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message) {
-	if unauthenticated(m) && !w.allowSource(from) {
+	if l.proto() == allocation.UDP && unauthenticated(m) && !w.allowSource(from) {
 		w.p.drop(DropRateLimited)
 		return
 	}
@@ -73,7 +73,28 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 	w.reply(l, from, r.resp.Raw)
 }
 
+// overLimit is for a request about to get an error answer without having
+// authenticated: one that carried integrity, and so was not counted against
+// its source's limit on arrival, takes a token now. Over the limit, it sets
+// r.limited (the request is dropped unanswered) and reports true. Only UDP
+// sources are limited: their addresses can be forged, while a TCP or TLS
+// source has completed a handshake and its connections are bounded per
+// address.
+func (w *worker) overLimit(r *request) bool {
+	if r.ft.Proto != allocation.UDP || unauthenticated(r.m) || w.allowSource(r.ft.Client) {
+		return false
+	}
+	r.limited = true
+	return true
+}
+
+// reply sends the answer b to a request. Its client waits for it before
+// its next request, so the worker's next wait for packets skips the batch
+// delay (datapath.Worker.Hurry).
 func (w *worker) reply(l *listener, to netip.AddrPort, b []byte) {
+	if w.dp != nil {
+		w.dp.Hurry()
+	}
 	if err := l.sock.QueueTo(b, to, 0); err != nil {
 		w.p.drop(sendDropReason(err))
 	}
@@ -100,7 +121,9 @@ func (w *worker) dispatch(r *request) {
 	default:
 		// RFC 8489 §6.3.1: a request for a method the server does not
 		// know gets 400.
-		w.fail(r, stun.CodeBadRequest)
+		if !w.overLimit(r) {
+			w.fail(r, stun.CodeBadRequest)
+		}
 		return
 	}
 	var authenticated bool
@@ -137,10 +160,7 @@ func (w *worker) dispatch(r *request) {
 
 // authenticate runs the long-term credential checks of RFC 8489 §9.2.4. On
 // failure it writes the error response (401 or 438 with a fresh challenge, or
-// 400) and returns false. A 401 or 438 to a request that carried integrity
-// (one without was counted against its source's limit on arrival) takes a
-// token from its source's limit; over it, r.limited is set and nothing is
-// written.
+// 400) and returns false, unless the source is over its limit (overLimit).
 func (w *worker) authenticate(r *request) bool {
 	res, err := w.env.auth.Authenticate(r.m, r.ft.Client)
 	switch {
@@ -148,10 +168,9 @@ func (w *worker) authenticate(r *request) bool {
 		r.auth = &res
 		ignoreAfterIntegrity(r.m)
 		return true
+	case w.overLimit(r):
 	case errors.Is(err, auth.ErrBadRequest):
 		w.fail(r, stun.CodeBadRequest)
-	case !unauthenticated(r.m) && !w.allowSource(r.ft.Client):
-		r.limited = true
 	case errors.Is(err, auth.ErrStaleNonce), errors.Is(err, auth.ErrBadNonce):
 		// A nonce minted for another client address (a replayed request)
 		// or an old one: a fresh nonce lets a genuine client retry.

@@ -179,10 +179,6 @@ func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte, tos uint
 	}
 	switch req.Type.Class {
 	case stun.ClassRequest:
-		if w.dp != nil {
-			// The client waits for this answer before its next request.
-			w.dp.Hurry()
-		}
 		w.handleRequest(l, from, req)
 	case stun.ClassIndication:
 		if req.Type.Method == stun.MethodSend {
