@@ -11,14 +11,36 @@ import (
 	"github.com/avedge/avedge/internal/server"
 )
 
+// adminEndpoints are the running admin endpoints of an edge; the zero
+// value (no admin section) does nothing.
+type adminEndpoints struct {
+	srv  *admin.Server
+	stop func()
+}
+
+// SetReady sets what /readyz answers.
+func (a *adminEndpoints) SetReady(ready bool) {
+	if a.srv != nil {
+		a.srv.SetReady(ready)
+	}
+}
+
+// Stop shuts the endpoints down and waits for them; later calls do
+// nothing.
+func (a *adminEndpoints) Stop() {
+	if a.stop != nil {
+		a.stop()
+	}
+}
+
 // startAdmin starts the admin endpoints of cfg, if configured: /metrics
-// with srv's counters, /healthz, and /readyz, which answers ready from now
-// until ctx is done (the edge is stopping) or stop is called. stop shuts
-// the endpoints down and waits for them; later calls, and calls without
-// an admin section, do nothing.
-func startAdmin(ctx context.Context, cfg *config.Config, srv *server.Server, log *slog.Logger) (stop func(), err error) {
+// with srv's counters, /healthz, /readyz, not ready until SetReady(true),
+// and POST /drain, which turns /readyz not ready and calls drain. They
+// serve until Stop, so that a load balancer sees 503 (not a refused
+// connection) while the edge drains.
+func startAdmin(cfg *config.Config, srv *server.Server, drain func(), log *slog.Logger) (*adminEndpoints, error) {
 	if cfg.Admin == nil {
-		return func() {}, nil
+		return &adminEndpoints{}, nil
 	}
 	col, err := metrics.NewCollector(metrics.Options{Server: srv, Version: buildVersion()})
 	if err != nil {
@@ -28,20 +50,19 @@ func startAdmin(ctx context.Context, cfg *config.Config, srv *server.Server, log
 	if err != nil {
 		return nil, err
 	}
-	a, err := admin.Listen(admin.Options{Addr: cfg.Admin.Listen, Gatherer: reg, Logger: log})
+	a, err := admin.Listen(admin.Options{Addr: cfg.Admin.Listen, Gatherer: reg, Drain: drain, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	a.SetReady(true)
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
 	log.Info("admin endpoints listening", "address", "http://"+a.Addr().String(),
-		"paths", []string{"/metrics", "/healthz", "/readyz"})
-	return sync.OnceFunc(func() {
+		"paths", []string{"/metrics", "/healthz", "/readyz", "POST /drain"})
+	return &adminEndpoints{srv: a, stop: sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			log.Warn("admin endpoints", "error", err)
 		}
-	}), nil
+	})}, nil
 }

@@ -63,12 +63,14 @@ admin:
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	stop, err := startAdmin(ctx, cfg, srv, log)
+	adm, err := startAdmin(cfg, srv, srv.Drain, log)
 	if err != nil {
 		cancel()
 		<-done
 		t.Fatal(err)
 	}
+	adm.SetReady(true)
+	stop := adm.Stop
 	t.Cleanup(func() {
 		cancel()
 		stop()
@@ -176,11 +178,12 @@ func TestAdminMetrics(t *testing.T) {
 // TestAdminOff checks that without an admin section nothing listens and
 // stop is safe to call.
 func TestAdminOff(t *testing.T) {
-	stop, err := startAdmin(context.Background(), &config.Config{}, nil, slog.New(slog.DiscardHandler))
+	adm, err := startAdmin(&config.Config{}, nil, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop()
+	adm.SetReady(true)
+	adm.Stop()
 }
 
 // TestAdminStops checks that stop closes the admin listener, and that a

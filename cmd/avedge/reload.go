@@ -12,25 +12,38 @@ import (
 
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server"
 )
 
 // reloader applies a re-read configuration to a running edge on SIGHUP:
 // the shared secrets (new credentials are signed with the new first one,
 // the relay accepts exactly the new list), the certificates of the TLS
-// listeners and the credential service's
-// certificate, key, client CAs and trusted clients. Everything else needs a
-// restart, which it says.
+// listeners, the credential service's certificate, key, client CAs and
+// trusted clients, and the relay's peer policy, allocation quotas and
+// limits of unauthenticated requests. Everything else needs a restart,
+// which it says.
 type reloader struct {
 	// path is the configuration file; "" is the development edge.
 	path string
-	// running is the configuration the edge started with.
+	// running is the configuration in force: the one the edge started
+	// with, with the reloaded relay settings (peers, quotas, limits).
 	running *config.Config
 	keyring *auth.Keyring
 	svc     *credentialService
 	// certs are the certificates of the TLS listeners, by address.
 	certs map[netip.AddrPort]*server.CertStore
+	// relay takes the new relay settings; nil leaves them alone.
+	relay relaySettings
 	log   *slog.Logger
+}
+
+// relaySettings are the settings of a running relay that a reload
+// changes; *server.Server has them.
+type relaySettings interface {
+	SetPolicy(p *policy.PeerPolicy) error
+	SetQuotas(perUser, total int)
+	SetUnauthenticatedLimit(lim policy.SourceLimit) error
 }
 
 // listenerCerts returns the certificate stores of the TLS listeners of
@@ -81,6 +94,11 @@ type reloadPlan struct {
 	certs map[netip.AddrPort]tls.Certificate
 	// secrets replace the keyring's; nil keeps them.
 	secrets []auth.Secret
+	// policy replaces the relay's peer policy; nil keeps it.
+	policy *policy.PeerPolicy
+	// quotas and limit replace the relay's when set.
+	quotas *config.Quotas
+	limit  *policy.SourceLimit
 }
 
 // prepare loads and checks everything next changes that a reload applies,
@@ -125,7 +143,37 @@ func (r *reloader) prepare(next *config.Config, now time.Time) (reloadPlan, erro
 			return reloadPlan{}, fmt.Errorf("auth.secrets: %w", err)
 		}
 	}
+	if err := r.prepareRelay(&p, next); err != nil {
+		return reloadPlan{}, err
+	}
 	return p, nil
+}
+
+// prepareRelay adds to p the relay settings of next that differ from the
+// running ones.
+func (r *reloader) prepareRelay(p *reloadPlan, next *config.Config) error {
+	if r.relay == nil || r.running == nil {
+		return nil
+	}
+	if !sameJSON(r.running.Peers, next.Peers) {
+		p.policy = policy.NewPeerPolicy(next.Peers.Allow, next.Peers.Deny, next.Peers.DefaultDeny)
+	}
+	if q := next.Quotas; q.AllocationsPerUser != r.running.Quotas.AllocationsPerUser ||
+		q.AllocationsTotal != r.running.Quotas.AllocationsTotal {
+		p.quotas = &q
+	}
+	if next.Limits != r.running.Limits {
+		lim := policy.SourceLimit{Rate: next.Limits.UnauthenticatedRate, Burst: next.Limits.UnauthenticatedBurst}
+		if lim.Enabled() {
+			// The checks SetUnauthenticatedLimit applies, on a limiter
+			// nobody uses.
+			if _, err := policy.NewSourceLimiter(lim, 1, nil); err != nil {
+				return fmt.Errorf("limits: %w", err)
+			}
+		}
+		p.limit = &lim
+	}
+	return nil
 }
 
 // apply puts a prepared reload into effect. Only the credential service's
@@ -158,7 +206,50 @@ func (r *reloader) apply(p reloadPlan, next *config.Config) error {
 		}
 		r.log.Info("reloaded secrets: new credentials are signed with the first, the relay accepts all", "ids", ids)
 	}
+	r.applyRelay(p, next)
 	return nil
+}
+
+// applyRelay hands the relay the settings prepareRelay found changed and
+// records them as running.
+func (r *reloader) applyRelay(p reloadPlan, next *config.Config) {
+	if p.policy == nil && p.quotas == nil && p.limit == nil {
+		return
+	}
+	cur := *r.running
+	if p.limit != nil {
+		if err := r.relay.SetUnauthenticatedLimit(*p.limit); err != nil {
+			// Unreachable: prepareRelay checked the same limit.
+			r.log.Error("reloading limits failed; the running limits are unchanged", "error", err)
+		} else {
+			cur.Limits = next.Limits
+			r.log.Info("reloaded the limits of unauthenticated requests (buckets start full)",
+				"unauthenticated_rate", next.Limits.UnauthenticatedRate, "unauthenticated_burst", next.Limits.UnauthenticatedBurst)
+		}
+	}
+	if p.policy != nil {
+		if err := r.relay.SetPolicy(p.policy); err != nil {
+			r.log.Error("reloading the peer policy failed; the running policy is unchanged", "error", err)
+		} else {
+			cur.Peers = next.Peers
+			r.log.Info("reloaded the peer policy: new permissions and channels are checked against it, installed ones stay",
+				"allow", next.Peers.Allow, "deny", next.Peers.Deny, "default_deny", next.Peers.DefaultDeny)
+		}
+	}
+	if p.quotas != nil {
+		r.relay.SetQuotas(p.quotas.AllocationsPerUser, p.quotas.AllocationsTotal)
+		cur.Quotas.AllocationsPerUser, cur.Quotas.AllocationsTotal = p.quotas.AllocationsPerUser, p.quotas.AllocationsTotal
+		r.log.Info("reloaded the allocation quotas: they apply to new allocations, live ones stay",
+			"allocations_per_user", p.quotas.AllocationsPerUser, "allocations_total", p.quotas.AllocationsTotal)
+	}
+	r.running = &cur
+}
+
+// sameJSON reports whether a and b have the same JSON form.
+func sameJSON(a, b any) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
 // sourceName names the configuration in logs.
@@ -174,9 +265,7 @@ func sourceName(path string) string {
 func restartNeeded(running, next *config.Config) []string {
 	var keys []string
 	differ := func(key string, a, b any) {
-		ja, errA := json.Marshal(a)
-		jb, errB := json.Marshal(b)
-		if errA != nil || errB != nil || !bytes.Equal(ja, jb) {
+		if !sameJSON(a, b) {
 			keys = append(keys, key)
 		}
 	}
@@ -185,15 +274,17 @@ func restartNeeded(running, next *config.Config) []string {
 	differ("advertise_host", running.AdvertiseHost, next.AdvertiseHost)
 	differ("workers", running.Workers, next.Workers)
 	differ("datapath", running.DataPath, next.DataPath)
-	differ("limits", running.Limits, next.Limits)
+	differ("drain", running.Drain, next.Drain)
 	differ("records", running.Records, next.Records)
 	differ("admin", running.Admin, next.Admin)
 	differ("log", running.Log, next.Log)
 	differ("listeners", running.Listeners, next.Listeners)
 	differ("relay", running.Relay, next.Relay)
 	differ("lifetimes", running.Lifetimes, next.Lifetimes)
-	differ("peers", running.Peers, next.Peers)
-	differ("quotas", running.Quotas, next.Quotas)
+	// peers, limits and quotas.allocations_* are reloaded (applyRelay).
+	rq, nq := running.Quotas, next.Quotas
+	rq.AllocationsPerUser, rq.AllocationsTotal = nq.AllocationsPerUser, nq.AllocationsTotal
+	differ("quotas", rq, nq)
 	differ("auth.nonce_lifetime", running.Auth.NonceLifetime, next.Auth.NonceLifetime)
 	differ("auth.max_credential_lifetime", running.Auth.MaxCredentialLifetime, next.Auth.MaxCredentialLifetime)
 	if !slices.Equal(running.Auth.StaticUsers, next.Auth.StaticUsers) {

@@ -23,6 +23,6 @@ credential service for a credential with "avedge creds request --identity alice"
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCmd(), newCredsCmd(), newPKICmd(), newVersionCmd(), newBenchCmd(), newProbeCmd())
+	root.AddCommand(newServeCmd(), newCredsCmd(), newPKICmd(), newVersionCmd(), newBenchCmd(), newProbeCmd(), newDrainCmd(), newFirewallCmd())
 	return root
 }

@@ -33,9 +33,18 @@ the credential service on https://127.0.0.1:5062 with certificates created in
 the pki directory next to it.
 
 SIGHUP re-reads the configuration (or the development secret) and applies the
-shared secrets, the TLS listeners' certificates and the credential service's certificate, key, client CAs and
-trusted clients; other changes are logged and need a restart. SIGINT and
-SIGTERM stop the edge.`,
+shared secrets, the TLS listeners' certificates, the credential service's
+certificate, key, client CAs and trusted clients, the peer policy (peers),
+the allocation quotas (quotas.allocations_per_user and allocations_total) and
+the limits of unauthenticated requests (limits); live allocations and their
+permissions are kept. Other changes are logged and need a restart.
+
+SIGTERM (or "avedge drain", or POST /drain on the admin listener) drains the
+edge: /readyz answers 503 at once, new allocations are refused (300 Try
+Alternate to the first drain.alternate_servers entry of the client's address
+family, else 508), live ones keep working, and the edge exits when the last
+one has ended or after drain.timeout (default 30m), ending the rest. A second
+SIGTERM, or SIGINT, stops the edge at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Before anything else: a SIGHUP that arrives while starting
@@ -43,6 +52,11 @@ SIGTERM stop the edge.`,
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
+			// SIGTERM and SIGINT received while starting are acted on
+			// once the edge serves.
+			term := make(chan os.Signal, 2)
+			signal.Notify(term, syscall.SIGINT, syscall.SIGTERM)
+			defer signal.Stop(term)
 
 			cfg, err := loadConfig(configPath)
 			if err != nil {
@@ -120,9 +134,7 @@ SIGTERM stop the edge.`,
 			default:
 				log.Info("get a credential with: avedge creds issue --user NAME --config " + configPath)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			stopAdmin, err := startAdmin(ctx, cfg, srv, log)
+			adm, err := startAdmin(cfg, srv, srv.Drain, log)
 			if err != nil {
 				srv.Close()
 				if svc != nil {
@@ -130,9 +142,13 @@ SIGTERM stop the edge.`,
 				}
 				return err
 			}
-			defer stopAdmin()
-			r := &reloader{path: configPath, running: cfg, keyring: opts.Keyring, svc: svc, certs: listenerCerts(opts), log: log}
-			err = serveUntilDone(ctx, srv, svc, hup, r, recs)
+			// The admin endpoints answer (503 while draining) until the
+			// process is about to exit.
+			defer adm.Stop()
+			r := &reloader{path: configPath, running: cfg, keyring: opts.Keyring, svc: svc, certs: listenerCerts(opts),
+				relay: srv, log: log}
+			err = serveUntilDone(cmd.Context(), edge{srv: srv, svc: svc, admin: adm, reload: r, recs: recs}, hup, term)
+			adm.Stop()
 			log.Info("stopped")
 			return err
 		},
@@ -143,21 +159,37 @@ SIGTERM stop the edge.`,
 	return cmd
 }
 
-// serveUntilDone serves the relay and the credential service (if any) until ctx is
-// done or either fails, which stops both, and reloads (and reopens the
-// session records file, if any) on each signal from hup. It returns the
-// first failure.
-func serveUntilDone(ctx context.Context, srv *server.Server, svc *credentialService, hup <-chan os.Signal, r *reloader, recs *records.Writer) error {
+// edge is what serveUntilDone runs and controls.
+type edge struct {
+	srv    *server.Server
+	svc    *credentialService // nil without a credential service
+	admin  *adminEndpoints
+	reload *reloader
+	recs   *records.Writer // nil without session records
+}
+
+// serveUntilDone serves the relay and the credential service (if any)
+// until ctx is done, either fails or the relay has drained, which stops
+// both, and returns the first failure. /readyz turns ready once both run.
+// On each signal from hup it reloads (and reopens the session records
+// file); from term, a first SIGTERM drains the relay (see
+// server.Server.Drain; /readyz turns not ready at once), and SIGINT or a
+// second SIGTERM stops at once.
+func serveUntilDone(ctx context.Context, e edge, hup, term <-chan os.Signal) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
 	running := 1
-	go func() { errc <- srv.Run(ctx) }()
-	if svc != nil {
+	go func() { errc <- e.srv.Run(ctx) }()
+	if e.svc != nil {
 		running++
-		go func() { errc <- svc.server.Run(ctx) }()
+		go func() { errc <- e.svc.server.Run(ctx) }()
 	}
+	e.admin.SetReady(true)
+	log := e.reload.log
+	log.Info("serving")
 	var first error
+	draining := false
 	for running > 0 {
 		select {
 		case err := <-errc:
@@ -165,11 +197,25 @@ func serveUntilDone(ctx context.Context, srv *server.Server, svc *credentialServ
 			if err != nil && first == nil {
 				first = err
 			}
+			e.admin.SetReady(false)
 			cancel()
 		case <-hup:
 			if ctx.Err() == nil {
-				r.reload(time.Now())
-				reopenRecords(recs, r.log)
+				e.reload.reload(time.Now())
+				reopenRecords(e.recs, log)
+			}
+		case sig := <-term:
+			switch {
+			case ctx.Err() != nil:
+			case sig == syscall.SIGTERM && !draining:
+				log.Info("SIGTERM: draining; send SIGTERM again or SIGINT to stop at once")
+				draining = true
+				e.admin.SetReady(false)
+				e.srv.Drain()
+			default:
+				log.Info("stopping at once", "signal", sig.String())
+				e.admin.SetReady(false)
+				cancel()
 			}
 		}
 	}

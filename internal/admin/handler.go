@@ -10,12 +10,26 @@ const (
 	pathMetrics = "/metrics"
 	pathHealthz = "/healthz"
 	pathReadyz  = "/readyz"
+	pathDrain   = "/drain"
 )
 
-// ServeHTTP answers the admin paths to GET and HEAD.
+// ServeHTTP answers the admin paths: /drain to POST (when Options.Drain is
+// set), the others to GET and HEAD.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var h http.Handler
 	switch r.URL.Path {
+	case pathDrain:
+		if s.drain == nil {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		s.drainNow(w, r)
+		return
 	case pathMetrics:
 		h = s.metrics
 	case pathHealthz:
@@ -54,4 +68,13 @@ func plain(w http.ResponseWriter, code int, body string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_, _ = io.WriteString(w, body)
+}
+
+// drainNow turns /readyz not ready and starts the drain. It is idempotent
+// (Options.Drain must be) and answers 202: the drain goes on after.
+func (s *Server) drainNow(w http.ResponseWriter, r *http.Request) {
+	s.SetReady(false)
+	s.drain()
+	s.log.Info("drain requested on the admin endpoint", "remote", r.RemoteAddr)
+	plain(w, http.StatusAccepted, "draining\n")
 }

@@ -20,6 +20,10 @@ type Options struct {
 	// MaxConns bounds the open connections; further ones wait in the
 	// kernel's accept queue. 0 means 16.
 	MaxConns int
+	// Drain, if set, is what POST /drain calls, after /readyz has turned
+	// not ready: it starts the edge's drain and must return at once.
+	// Without it, /drain answers 404.
+	Drain func()
 	// Logger receives the HTTP server's errors (at debug level: they are
 	// caused by clients) and metric gathering errors; nil discards them.
 	Logger *slog.Logger

@@ -36,6 +36,8 @@ type Server struct {
 	addr    netip.AddrPort
 	srv     *http.Server
 	metrics http.Handler
+	drain   func()
+	log     *slog.Logger
 	ready   atomic.Bool
 }
 
@@ -61,8 +63,10 @@ func Listen(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
 	s := &Server{
-		ln:   netutil.LimitListener(ln, opts.MaxConns),
-		addr: ln.Addr().(*net.TCPAddr).AddrPort(),
+		ln:    netutil.LimitListener(ln, opts.MaxConns),
+		addr:  ln.Addr().(*net.TCPAddr).AddrPort(),
+		drain: opts.Drain,
+		log:   log,
 		metrics: promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{
 			ErrorLog:            slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 			ErrorHandling:       promhttp.ContinueOnError,

@@ -28,6 +28,9 @@ type Config struct {
 	DataPath DataPath `json:"datapath"`
 	// Log configures logging.
 	Log Log `json:"log"`
+	// Interfaces names the internal and external interfaces; nil (the
+	// section is absent) leaves addresses unchecked against them.
+	Interfaces *Interfaces `json:"interfaces,omitempty"`
 	// Listeners are the client-facing sockets.
 	Listeners []Listener `json:"listeners"`
 	// Relay is where relayed transport addresses live.
@@ -50,6 +53,8 @@ type Config struct {
 	Admin *Admin `json:"admin"`
 	// Records configures session records.
 	Records Records `json:"records"`
+	// Drain configures how the edge drains before it stops.
+	Drain Drain `json:"drain"`
 
 	warnings []string
 }
@@ -67,6 +72,7 @@ func defaults() *Config {
 		Quotas:    defaultQuotas(),
 		Limits:    defaultLimits(),
 		Records:   defaultRecords(),
+		Drain:     defaultDrain(),
 	}
 }
 

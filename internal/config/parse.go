@@ -150,6 +150,7 @@ func (p *parser) top() error {
 		}},
 		{"datapath", func(e entry) error { return p.dataPath(e, &c.DataPath) }},
 		{"log", func(e entry) error { return p.log(e, &c.Log) }},
+		{"interfaces", func(e entry) error { return p.interfaces(e, &c.Interfaces) }},
 		{"listeners", func(e entry) error { return p.listeners(e, &c.Listeners) }},
 		{"relay", func(e entry) error { return p.relay(e, &c.Relay) }},
 		{"auth", func(e entry) error { return p.auth(e, &c.Auth) }},
@@ -160,6 +161,7 @@ func (p *parser) top() error {
 		{"credential_service", func(e entry) error { return p.credentialService(e, &c.CredentialService) }},
 		{"admin", func(e entry) error { return p.admin(e, &c.Admin) }},
 		{"records", func(e entry) error { return p.records(e, &c.Records) }},
+		{"drain", func(e entry) error { return p.drain(e, &c.Drain) }},
 	})
 	return err
 }
@@ -173,6 +175,7 @@ func (p *parser) finish() error {
 	}
 	for _, check := range []func() error{
 		p.finishListeners,
+		p.finishInterfaces,
 		p.finishRelay,
 		p.finishAuth,
 		p.finishLifetimes,

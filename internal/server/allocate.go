@@ -45,6 +45,10 @@ func (w *worker) allocate(r *request) {
 			return
 		}
 	}
+	// While draining, new allocations go to a sibling (see refuseDraining).
+	if w.refuseDraining(r) {
+		return
+	}
 	plan, code := w.planAllocation(m, r.l.conn != nil)
 	if code != 0 {
 		w.fail(r, code)
@@ -52,7 +56,7 @@ func (w *worker) allocate(r *request) {
 	}
 	// Step 10: quotas: 486 per user, 508 for the whole server.
 	owner := quotaOwner(r.auth)
-	if err := w.env.quota.Acquire(owner); err != nil {
+	if err := w.acquireQuota(owner); err != nil {
 		if errors.Is(err, allocation.ErrUserQuota) {
 			w.fail(r, stun.CodeAllocQuotaReached)
 		} else {
@@ -343,7 +347,14 @@ func (w *worker) allocateSuccess(r *request, s *session) {
 	attrs := make([]stun.Setter, 0, 6)
 	for _, rl := range s.relays {
 		if rl.sock != nil {
-			attrs = append(attrs, &stunproto.XORRelayedAddress{Addr: rl.addr})
+			// Behind a 1:1 NAT, peers reach the relay socket (bound to
+			// rl.addr) at the NAT's public address: the address put in
+			// XOR-RELAYED-ADDRESS is the one peers send to (RFC 8656 §7.2).
+			addr := rl.addr
+			if a := w.env.advertised; a.IsValid() && addr.Addr().Is4() {
+				addr = netip.AddrPortFrom(a, addr.Port())
+			}
+			attrs = append(attrs, &stunproto.XORRelayedAddress{Addr: addr})
 		}
 	}
 	attrs = append(attrs, stunproto.Lifetime{Duration: s.alloc.Expires().Sub(r.now)})
@@ -370,6 +381,7 @@ func (w *worker) endSession(s *session, reason string) {
 	w.closeRelays(s)
 	w.env.quota.Release(s.owner)
 	w.c.allocations.Add(-1)
+	w.env.drain.allocationEnded()
 	if s.client.conn != nil {
 		s.client.conn.allocationEnded()
 	}

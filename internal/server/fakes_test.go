@@ -93,19 +93,21 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 		tb.Fatal(err)
 	}
 	env := &shared{
-		auth:   authn,
-		policy: loopbackPolicy(),
+		auth: authn,
 		families: [families]relayFamily{
 			famV4: {addr: netip.MustParseAddr("127.0.0.1"), pool: pool},
 			famV6: {addr: netip.MustParseAddr("::1"), pool: pool6},
 		},
 		reservations: allocation.NewReservations(200, 0, nil),
-		quota:        allocation.NewQuota(12, 100),
+		quota:        allocation.NewQuota(0, 0),
+		drain:        newDrainState(nil, 0),
 		alloc:        allocation.DefaultConfig(),
 		clock:        clk,
 		log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		tcp:          newTCPShared(0),
 	}
+	env.policy.Store(loopbackPolicy())
+	env.quotaLimits.Store(&quotaLimits{perUser: 12, total: 100})
 	w := newWorker(env, &fakeRelays{})
 	lsock := &fakeSocket{addr: netip.MustParseAddrPort("127.0.0.1:3478")}
 	l := &listener{sock: lsock, addr: lsock.addr}

@@ -76,6 +76,7 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		SkipUnavailable: cfg.Development,
 		RelayAddr:       cfg.Relay.Address,
 		RelayAddrV6:     cfg.Relay.AddressV6,
+		RelayAdvertised: cfg.RelayAdvertised(),
 		PortMin:         cfg.Relay.PortMin,
 		PortMax:         cfg.Relay.PortMax,
 		Allocation: allocation.Config{
@@ -95,5 +96,7 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		BatchDelay:         cfg.DataPath.BatchDelay,
 		Clock:              clk,
 		Logger:             log,
+		AlternateServers:   cfg.Drain.AlternateServers,
+		DrainTimeout:       cfg.Drain.Timeout,
 	}, nil
 }

@@ -53,6 +53,15 @@ func loopbackPolicy() *policy.PeerPolicy {
 // newTestEdge starts a server; mod may change the options before it starts.
 func newTestEdge(t *testing.T, mod func(*Options)) *testEdge {
 	t.Helper()
+	e := newStoppedEdge(t, mod)
+	servertest.Serve(t, e.srv)
+	return e
+}
+
+// newStoppedEdge is newTestEdge without running the server: the test runs
+// it (and Close releases it at the end of the test).
+func newStoppedEdge(t *testing.T, mod func(*Options)) *testEdge {
+	t.Helper()
 	clk := clock.NewFake(time.Now().Truncate(time.Second))
 	secret := auth.Secret{ID: "k1", Value: []byte("test-secret-0123456789abcdef")}
 	keyring, err := auth.NewKeyring([]auth.Secret{secret})
@@ -99,7 +108,7 @@ func newTestEdge(t *testing.T, mod func(*Options)) *testEdge {
 		t.Fatalf("New: %v", err)
 	}
 	e.srv, e.addr, e.opts = srv, srv.Addrs()[0], opts
-	servertest.Serve(t, srv)
+	t.Cleanup(srv.Close)
 	return e
 }
 

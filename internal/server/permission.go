@@ -21,7 +21,7 @@ func (w *worker) checkPeer(r *request, s *session, peer netip.AddrPort) bool {
 		w.fail(r, stun.CodePeerAddrFamilyMismatch)
 		return false
 	}
-	if !w.env.policy.Allowed(ip) {
+	if !w.env.policy.Load().Allowed(ip) {
 		w.env.log.Debug("peer refused by policy", "client", r.ft.Client, "peer", ip)
 		w.fail(r, stun.CodeForbidden)
 		return false

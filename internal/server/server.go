@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/stun/v3"
@@ -45,6 +46,10 @@ type Options struct {
 	SkipUnavailable bool
 	// RelayAddr is the IPv4 address relay sockets bind to and advertise.
 	RelayAddr netip.Addr
+	// RelayAdvertised, if valid, is the public IPv4 address of a 1:1 NAT in
+	// front of RelayAddr: XOR-RELAYED-ADDRESS carries it, with the relay
+	// port, instead of RelayAddr, to which relay sockets still bind.
+	RelayAdvertised netip.Addr
 	// RelayAddrV6, if valid, is the IPv6 address of IPv6 relayed transport
 	// addresses (RFC 8656 §7.2, RFC 6156), which clients ask for with
 	// REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY. The zero Addr
@@ -90,6 +95,11 @@ type Options struct {
 	// waiting for ConnectionBind, or relaying) of one RFC 6062 TCP
 	// allocation; 0 means 64.
 	TCPConnectionsPerAllocation int
+	// AlternateServers are sibling edges that Allocate requests are sent
+	// to while draining (see Drain): the first of each address family.
+	AlternateServers []netip.AddrPort
+	// DrainTimeout bounds a drain; 0 means DefaultDrainTimeout.
+	DrainTimeout time.Duration
 }
 
 // shared is the read-only environment and the few concurrency-safe pieces
@@ -97,10 +107,13 @@ type Options struct {
 type shared struct {
 	software     stun.Setter
 	auth         *auth.Authenticator
-	policy       *policy.PeerPolicy
-	families     [families]relayFamily // relay address and port pool per family
+	policy       atomic.Pointer[policy.PeerPolicy] // swapped by SetPolicy
+	families     [families]relayFamily             // relay address and port pool per family
 	reservations *allocation.Reservations
-	quota        *allocation.Quota
+	advertised   netip.Addr                  // Options.RelayAdvertised
+	quota        *allocation.Quota           // counts; no limits of its own
+	quotaLimits  atomic.Pointer[quotaLimits] // swapped by SetQuotas
+	drain        *drainState
 	alloc        allocation.Config
 	clock        clock.Clock
 	log          *slog.Logger
@@ -145,6 +158,9 @@ func New(opts Options) (*Server, error) {
 	if !opts.RelayAddr.Is4() {
 		return nil, fmt.Errorf("server: relay address %v: not an IPv4 address", opts.RelayAddr)
 	}
+	if a := opts.RelayAdvertised; a.IsValid() && (!a.Is4() || a.IsUnspecified()) {
+		return nil, fmt.Errorf("server: advertised relay address %v: not a concrete IPv4 address", a)
+	}
 	if v6 := opts.RelayAddrV6; v6.IsValid() && (!v6.Is6() || v6.Is4In6() || v6.IsUnspecified() || v6.Zone() != "") {
 		return nil, fmt.Errorf("server: IPv6 relay address %v: not a concrete IPv6 address", v6)
 	}
@@ -161,15 +177,18 @@ func New(opts Options) (*Server, error) {
 		clk = clock.Real{}
 	}
 	env := &shared{
-		auth:   opts.Auth,
-		policy: opts.Policy,
-		quota:  allocation.NewQuota(opts.AllocationsPerUser, opts.AllocationsTotal),
-		alloc:  opts.Allocation,
-		clock:  clk,
-		log:    log,
-		onEnd:  opts.OnAllocationEnd,
-		tcp:    newTCPShared(opts.TCPConnectionsPerAllocation),
+		auth:  opts.Auth,
+		quota: allocation.NewQuota(0, 0),
+		drain: newDrainState(opts.AlternateServers, opts.DrainTimeout),
+		alloc: opts.Allocation,
+		clock: clk,
+		log:   log,
+		onEnd: opts.OnAllocationEnd,
+		tcp:   newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
+	env.policy.Store(opts.Policy)
+	env.quotaLimits.Store(&quotaLimits{perUser: opts.AllocationsPerUser, total: opts.AllocationsTotal})
+	env.advertised = opts.RelayAdvertised
 	ports := 0
 	for fam, addr := range [families]netip.Addr{famV4: opts.RelayAddr, famV6: opts.RelayAddrV6} {
 		if !addr.IsValid() {
@@ -301,8 +320,9 @@ func exclusive(addr netip.AddrPort) error {
 // for port 0).
 func (s *Server) Addrs() []netip.AddrPort { return append([]netip.AddrPort(nil), s.addrs...) }
 
-// Run serves until ctx is done, Close is called or a worker fails, then
-// ends every allocation and closes the sockets. A Server runs once.
+// Run serves until ctx is done, Close is called, a worker fails or a
+// drain (see Drain) has finished, then ends every allocation and closes
+// the sockets. A Server runs once.
 func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -320,6 +340,8 @@ func (s *Server) Run(ctx context.Context) error {
 		go func() { errc <- wl.dp.Run(ctx) }()
 	}
 	s.runStream()
+	var watcher sync.WaitGroup
+	watcher.Go(func() { s.watchDrain(ctx, cancel) })
 	// Connections close as soon as the server stops, while the workers
 	// may still run what their readers queued.
 	stopStream := context.AfterFunc(ctx, s.stopStream)
@@ -331,6 +353,8 @@ func (s *Server) Run(ctx context.Context) error {
 			cancel()
 		}
 	}
+	cancel()
+	watcher.Wait()
 	s.release()
 	return first
 }
@@ -357,6 +381,10 @@ func (s *Server) Close() {
 func (s *Server) release() {
 	s.releaseOnce.Do(func() {
 		s.stopStream()
+		reason := "shutdown"
+		if s.env.drain.timedOut.Load() {
+			reason = reasonDrainTimeout
+		}
 		for _, wl := range s.workers {
 			var sessions []*session
 			wl.w.table.Range(func(a *allocation.Allocation) bool {
@@ -364,7 +392,7 @@ func (s *Server) release() {
 				return true
 			})
 			for _, ss := range sessions {
-				wl.w.closeSession(ss, "shutdown")
+				wl.w.closeSession(ss, reason)
 			}
 			_ = wl.dp.Close() // deregisters the listeners; they are closed after
 			for _, c := range wl.listeners {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/pion/stun/v3"
 
@@ -103,6 +104,8 @@ type worker struct {
 	dp     *datapath.Worker // the loop that runs this worker (nil in unit tests)
 	// limit bounds unauthenticated requests per source; nil: no limit.
 	limit *policy.SourceLimiter
+	// nextLimit is a limit set by SetUnauthenticatedLimit, not yet taken.
+	nextLimit atomic.Pointer[limitSwap]
 
 	req, resp    *stun.Message
 	unknown      []stun.AttrType
@@ -179,6 +182,7 @@ func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte, tos uint
 	}
 	switch req.Type.Class {
 	case stun.ClassRequest:
+		w.takeLimit()
 		w.handleRequest(l, from, req)
 	case stun.ClassIndication:
 		if req.Type.Method == stun.MethodSend {

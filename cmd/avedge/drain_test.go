@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/avedge/avedge/internal/auth"
+)
+
+// drainConfig writes a configuration with the admin endpoints and a
+// sibling edge, and returns its path, UDP port and admin base URL.
+func drainConfig(t *testing.T) (string, int, string) {
+	t.Helper()
+	udpPort, adminPort := freeUDPPort(t), freeTCPPort(t)
+	path := filepath.Join(t.TempDir(), "avedge.yaml")
+	cfg := fmt.Sprintf(`realm: cli.test
+listeners:
+  - protocol: udp
+    address: 127.0.0.1:%d
+relay:
+  address: 127.0.0.1
+  ports: 31300-31399
+auth:
+  secrets:
+    - id: k1
+      secret: cli-test-secret-0123456789
+peers:
+  allow: [127.0.0.0/8]
+admin:
+  listen: 127.0.0.1:%d
+drain:
+  timeout: 1m
+  alternate_servers: ["127.0.0.9:3478"]
+`, udpPort, adminPort)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, udpPort, fmt.Sprintf("http://127.0.0.1:%d", adminPort)
+}
+
+// issue signs a credential for user with the secret of drainConfig.
+func issue(t *testing.T, user string) (string, string) {
+	t.Helper()
+	u, p, err := auth.Issue(auth.Secret{ID: "k1", Value: []byte("cli-test-secret-0123456789")}, user, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, p
+}
+
+// TestServeDrainOnSIGTERM: SIGTERM turns /readyz not ready while the
+// admin listener stays up, refuses new allocations, keeps the live one
+// relaying, and serve returns once it is deleted.
+func TestServeDrainOnSIGTERM(t *testing.T) {
+	path, udpPort, base := drainConfig(t)
+	s := serve(t, path, "serving")
+	if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz while serving: %d, want 200", code)
+	}
+	u, p := issue(t, "alice")
+	tc := pionClient(t, udpPort, u, p, "cli.test")
+	relay, err := tc.Allocate()
+	if err != nil {
+		t.Fatalf("allocate: %v", err)
+	}
+	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.wait("draining: new allocations are refused", "alternate_servers=[127.0.0.9:3478]")
+	if code, body := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("readyz while draining: %d %q, want 503", code, body)
+	}
+	if _, err := pionClient(t, udpPort, u, p, "cli.test").Allocate(); err == nil {
+		t.Fatal("a new allocation succeeded while draining")
+	}
+	if _, err := relay.WriteTo([]byte("still relayed"), peer.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, _, err := peer.ReadFrom(buf); err != nil || string(buf[:n]) != "still relayed" {
+		t.Fatalf("peer got %q, %v while draining", buf[:n], err)
+	}
+	relay.Close() // Refresh with lifetime 0: the last allocation ends
+	s.wait("drained")
+	s.wait("stopped")
+	if conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://")); err == nil {
+		conn.Close()
+		t.Fatal("admin listener still up after serve returned")
+	}
+}
+
+// TestServeStopWhileDraining: a second SIGTERM during a drain stops at
+// once.
+func TestServeStopWhileDraining(t *testing.T) {
+	path, udpPort, _ := drainConfig(t)
+	s := serve(t, path, "serving")
+	u, p := issue(t, "alice")
+	if _, err := pionClient(t, udpPort, u, p, "cli.test").Allocate(); err != nil {
+		t.Fatalf("allocate: %v", err)
+	}
+	for _, want := range []string{"draining: new allocations are refused", "stopping at once"} {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		s.wait(want)
+	}
+	s.wait("stopped")
+}
+
+// TestServeUntilDoneSIGINT: SIGINT stops at once, without a drain.
+func TestServeUntilDoneSIGINT(t *testing.T) {
+	path, _, base := drainConfig(t)
+	s := serve(t, path, "serving")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	line := s.wait("stopping at once")
+	if !strings.Contains(line, "signal=interrupt") {
+		t.Fatalf("log line %q, want signal=interrupt", line)
+	}
+	s.wait("stopped")
+	if _, err := http.Get(base + "/readyz"); err == nil {
+		t.Fatal("admin listener still up after serve returned")
+	}
+}
+
+// TestDrainCommand: "avedge drain" posts /drain and prints the answer;
+// /readyz turns not ready; a bad URL or an endpoint that refuses fails.
+func TestDrainCommand(t *testing.T) {
+	_, _, base, _ := adminEdge(t)
+	out, _, err := run(t, context.Background(), "drain", "--admin", base)
+	if err != nil || out != "draining\n" {
+		t.Fatalf("drain: %q, %v", out, err)
+	}
+	if code, _ := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("readyz after drain: %d, want 503", code)
+	}
+	for _, tc := range []struct {
+		url  string
+		want error
+		msg  string
+	}{
+		{base + "/elsewhere", errDrainRefused, "404 Not Found"},
+		{"127.0.0.1:9090", nil, "expected a URL"},
+		{"ftp://127.0.0.1:9090", nil, "expected a URL"},
+	} {
+		_, _, err := run(t, context.Background(), "drain", "--admin", tc.url)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) || (tc.want != nil && !errors.Is(err, tc.want)) {
+			t.Errorf("drain --admin %s: %v, want an error with %q", tc.url, err, tc.msg)
+		}
+	}
+	wantError(t, []string{"drain"}, `required flag(s) "admin" not set`)
+}

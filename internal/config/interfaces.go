@@ -1,0 +1,242 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Interfaces names the two sides of an edge: the internal interface, which
+// the corporate network routes to, and the external, publicly routable one
+// where relayed addresses live.
+type Interfaces struct {
+	// Internal is the corporate side: client listeners, the credential
+	// service and the admin endpoints.
+	Internal Interface `json:"internal"`
+	// External is the public side: client listeners and every relayed
+	// transport address.
+	External Interface `json:"external"`
+}
+
+// Interface is the addresses of one side of the edge.
+type Interface struct {
+	// Address is the interface's IPv4 address.
+	Address netip.Addr `json:"address"`
+	// AddressV6, if set, is the interface's IPv6 address.
+	AddressV6 netip.Addr `json:"address_v6,omitzero"`
+	// Advertised, set on the external interface only, is the public IPv4
+	// address of a 1:1 NAT in front of it: XOR-RELAYED-ADDRESS carries it
+	// instead of Address, while relay sockets still bind Address.
+	Advertised netip.Addr `json:"advertised,omitzero"`
+}
+
+// Has reports whether a is one of i's own addresses (not the advertised
+// one); an IPv4-mapped IPv6 address counts as its IPv4 address.
+func (i Interface) Has(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsValid() && (a == i.Address || a == i.AddressV6)
+}
+
+// Addrs returns i's own addresses, IPv4 first (not the advertised one).
+func (i Interface) Addrs() []netip.Addr {
+	out := []netip.Addr{i.Address}
+	if i.AddressV6.IsValid() {
+		out = append(out, i.AddressV6)
+	}
+	return out
+}
+
+// interfaces decodes the interfaces section: both sides are required.
+func (p *parser) interfaces(e entry, dst **Interfaces) error {
+	ifs := &Interfaces{}
+	seen, err := p.mapping(e, []field{
+		{"internal", func(e entry) error { return p.iface(e, &ifs.Internal, false) }},
+		{"external", func(e entry) error { return p.iface(e, &ifs.External, true) }},
+	})
+	if err != nil {
+		return err
+	}
+	if err := p.require(e, seen, "internal", "external"); err != nil {
+		return err
+	}
+	*dst = ifs
+	return nil
+}
+
+// iface decodes one side; only the external side may have an advertised
+// address.
+func (p *parser) iface(e entry, dst *Interface, external bool) error {
+	seen, err := p.mapping(e, []field{
+		{"address", func(e entry) error { return p.ifaceAddress(e, &dst.Address, false) }},
+		{"address_v6", func(e entry) error { return p.ifaceAddress(e, &dst.AddressV6, true) }},
+		{"advertised", func(e entry) error {
+			if !external {
+				return p.fail(e, "only the external interface has an advertised address (the public address of a 1:1 NAT)")
+			}
+			return p.advertised(e, &dst.Advertised)
+		}},
+	})
+	if err != nil {
+		return err
+	}
+	return p.require(e, seen, "address")
+}
+
+// ifaceAddress decodes an interface address: a concrete unicast address of
+// the family the key names, without a zone; an IPv6 one must not be
+// link-local (reachable from one link only).
+func (p *parser) ifaceAddress(e entry, dst *netip.Addr, v6 bool) error {
+	s, err := p.str(e)
+	if err != nil {
+		return err
+	}
+	a, err := netip.ParseAddr(s)
+	switch {
+	case err != nil:
+		return p.fail(e, "%q: not an IP address", s)
+	case !v6 && !a.Is4():
+		return p.fail(e, "%q: must be an IPv4 address (an IPv6 address goes in address_v6)", s)
+	case v6 && (!a.Is6() || a.Is4In6()):
+		return p.fail(e, "%q: must be an IPv6 address (the IPv4 address goes in address)", s)
+	case a.Zone() != "":
+		return p.fail(e, "%q: must not have a zone", s)
+	case a.IsUnspecified():
+		return p.fail(e, "%q: must be the interface's own address, not the unspecified address", s)
+	case a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return p.fail(e, "%q: must be a unicast address", s)
+	case v6 && a.IsLinkLocalUnicast():
+		return p.fail(e, "%q: must not be link-local", s)
+	}
+	*dst = a
+	return nil
+}
+
+// advertised decodes interfaces.external.advertised: a public unicast IPv4
+// address, since peers on the internet send to it.
+func (p *parser) advertised(e entry, dst *netip.Addr) error {
+	s, err := p.str(e)
+	if err != nil {
+		return err
+	}
+	a, err := netip.ParseAddr(s)
+	switch {
+	case err != nil:
+		return p.fail(e, "%q: not an IP address", s)
+	case !a.Is4():
+		return p.fail(e, "%q: must be an IPv4 address (1:1 NAT is for IPv4)", s)
+	case a.IsUnspecified() || a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return p.fail(e, "%q: must be a unicast address", s)
+	case !isPublic(a):
+		return p.fail(e, "%q: must be a public address that peers on the internet can reach (not loopback, private, link-local or 100.64.0.0/10)", s)
+	}
+	*dst = a
+	return nil
+}
+
+// finishInterfaces ties the listeners, the relay, the credential service
+// and the admin endpoints to the interfaces, when they are configured:
+// relayed addresses live on the external side (relay.address defaults to
+// it), listeners bind an address of either side, and the credential service
+// and admin endpoints bind the internal side only.
+func (p *parser) finishInterfaces() error {
+	ifs := p.cfg.Interfaces
+	if ifs == nil {
+		return nil
+	}
+	in, ex := ifs.Internal, ifs.External
+	for _, a := range in.Addrs() {
+		if ex.Has(a) {
+			return p.failAt(p.where("interfaces.internal.address", "interfaces"), "interfaces",
+				"internal and external interfaces share %s: they must be different interfaces", a)
+		}
+	}
+	if ex.Advertised.IsValid() && ex.Advertised == ex.Address {
+		return p.failAt(p.where("interfaces.external.advertised"), "interfaces.external.advertised",
+			"%s is external.address itself: advertised is for the public address of a 1:1 NAT; leave it out", ex.Advertised)
+	}
+	if err := p.finishRelayInterfaces(ex); err != nil {
+		return err
+	}
+	onInternal := false
+	for i, l := range p.cfg.Listeners {
+		a := l.Address.Addr()
+		if in.Has(a) {
+			onInternal = true
+			continue
+		}
+		if ex.Has(a) {
+			continue
+		}
+		path := fmt.Sprintf("listeners[%d]", i)
+		return p.failAt(p.where(path+".address", path), path+".address",
+			"%s is on neither interface: bind the internal or external address (%s)", a, quoteAddrs(slices.Concat(in.Addrs(), ex.Addrs())))
+	}
+	if !onInternal {
+		p.warn("listeners", "no listener on the internal interface (%s): internal clients reach the edge through the external side", quoteAddrs(in.Addrs()))
+	}
+	if cs := p.cfg.CredentialService; cs != nil {
+		if _, set := p.at["credential_service.listen"]; !set {
+			cs.Listen = netip.AddrPortFrom(in.Address, DefaultServicePort)
+		} else if !in.Has(cs.Listen.Addr()) {
+			return p.failAt(p.where("credential_service.listen"), "credential_service.listen",
+				"%s: the credential service is for trusted servers on the internal network: bind the internal address (%s)", cs.Listen, quoteAddrs(in.Addrs()))
+		}
+	}
+	if ad := p.cfg.Admin; ad != nil && !in.Has(ad.Listen.Addr()) {
+		return p.failAt(p.where("admin.listen"), "admin.listen",
+			"%s: the admin endpoints are unauthenticated and belong on the internal network: bind the internal address (%s)", ad.Listen, quoteAddrs(in.Addrs()))
+	}
+	return nil
+}
+
+// finishRelayInterfaces puts the relayed addresses on the external
+// interface: relay.address (and relay.address_v6) default to its addresses
+// and must equal them when set.
+func (p *parser) finishRelayInterfaces(ex Interface) error {
+	r := &p.cfg.Relay
+	switch {
+	case !r.Address.IsValid():
+		r.Address = ex.Address
+	case r.Address != ex.Address:
+		return p.failAt(p.where("relay.address"), "relay.address",
+			"%s is not interfaces.external.address (%s): relayed addresses live on the external interface (leave relay.address out to use it)", r.Address, ex.Address)
+	}
+	switch {
+	case !r.AddressV6.IsValid():
+		r.AddressV6 = ex.AddressV6
+	case !ex.AddressV6.IsValid():
+		return p.failAt(p.where("relay.address_v6"), "relay.address_v6",
+			"%s: relayed addresses live on the external interface, which has no address_v6 (set interfaces.external.address_v6)", r.AddressV6)
+	case r.AddressV6 != ex.AddressV6:
+		return p.failAt(p.where("relay.address_v6"), "relay.address_v6",
+			"%s is not interfaces.external.address_v6 (%s): relayed addresses live on the external interface", r.AddressV6, ex.AddressV6)
+	}
+	return nil
+}
+
+// quoteAddrs writes addrs as "a, b or c".
+func quoteAddrs(addrs []netip.Addr) string {
+	var b strings.Builder
+	for i, a := range addrs {
+		switch {
+		case i == 0:
+		case i == len(addrs)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(a.String())
+	}
+	return b.String()
+}
+
+// RelayAdvertised returns the address that stands for the IPv4 relay
+// address in XOR-RELAYED-ADDRESS: interfaces.external.advertised, or the
+// zero Addr when there is none (the relay address itself is advertised).
+func (c *Config) RelayAdvertised() netip.Addr {
+	if c.Interfaces == nil {
+		return netip.Addr{}
+	}
+	return c.Interfaces.External.Advertised
+}
