@@ -1,0 +1,252 @@
+// Command client is the internal-side helper of the network-namespace test
+// (e2e/netns): run in the client namespace, it drives a TURN client
+// (github.com/pion/turn/v4) through the edge, fetches an admin URL, or tries
+// a TCP connection, and prints its results as JSON lines on stdout.
+//
+// Usage:
+//
+//	client relay -server ADDR -user U -password P -realm R -peer ADDR -count N -timeout D
+//	client get -url URL -timeout D
+//	client dial -to ADDR -timeout D
+//
+// relay allocates a relayed address, creates a permission for -peer, sends
+// -count datagrams to it through the relay and counts the echoes that come
+// back; then it allocates a second relayed address without any permission,
+// prints both results as one line, counts what reaches the second address
+// until a line (or end of file) arrives on stdin, and prints that count.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/pion/turn/v4"
+)
+
+var (
+	// errUsage reports a missing or unknown mode.
+	errUsage = errors.New("client: usage: client relay|get|dial [flags]")
+	// errStatus reports a non-200 answer to get.
+	errStatus = errors.New("client: unexpected HTTP status")
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches on the mode in args[0].
+func run(args []string) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	var rc relayConfig
+	fs.StringVar(&rc.server, "server", "", "TURN server IP:port (UDP)")
+	fs.StringVar(&rc.user, "user", "", "TURN username")
+	fs.StringVar(&rc.password, "password", "", "TURN password")
+	fs.StringVar(&rc.realm, "realm", "", "TURN realm")
+	fs.StringVar(&rc.peer, "peer", "", "UDP echo peer IP:port")
+	fs.IntVar(&rc.count, "count", 5, "datagrams to send to the peer")
+	url := fs.String("url", "", "URL to GET")
+	to := fs.String("to", "", "TCP address to dial")
+	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	rc.timeout = *timeout
+	switch args[0] {
+	case "relay":
+		return relay(rc, os.Stdin)
+	case "get":
+		return get(*url, *timeout)
+	case "dial":
+		return dial(*to, *timeout)
+	}
+	return errUsage
+}
+
+// relayConfig holds the flags of the relay mode.
+type relayConfig struct {
+	server, user, password, realm, peer string
+	count                               int
+	timeout                             time.Duration
+}
+
+// permittedResult is the first line relay prints.
+type permittedResult struct {
+	Relayed            string `json:"relayed"`
+	Sent               int    `json:"sent"`
+	Echoes             int    `json:"echoes"`
+	UnpermittedRelayed string `json:"unpermitted_relayed"`
+}
+
+// unpermittedResult is the second line relay prints.
+type unpermittedResult struct {
+	UnpermittedReceived int `json:"unpermitted_received"`
+}
+
+// relay runs both phases described in the package comment; stdin ends the
+// second one.
+func relay(rc relayConfig, stdin io.Reader) error {
+	peer, err := net.ResolveUDPAddr("udp4", rc.peer)
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	tc1, err := newTURNClient(rc)
+	if err != nil {
+		return err
+	}
+	defer tc1.Close()
+	relayed, err := tc1.Allocate()
+	if err != nil {
+		return fmt.Errorf("client: allocate: %w", err)
+	}
+	defer relayed.Close()
+	if err := tc1.CreatePermission(peer); err != nil {
+		return fmt.Errorf("client: create permission: %w", err)
+	}
+	echoes, err := pingPeer(relayed, peer, rc.count, rc.timeout)
+	if err != nil {
+		return err
+	}
+	tc2, err := newTURNClient(rc)
+	if err != nil {
+		return err
+	}
+	defer tc2.Close()
+	bare, err := tc2.Allocate()
+	if err != nil {
+		return fmt.Errorf("client: allocate: %w", err)
+	}
+	defer bare.Close()
+	var wg sync.WaitGroup
+	received := 0
+	wg.Go(func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := bare.ReadFrom(buf); err != nil {
+				return
+			}
+			received++
+		}
+	})
+	first := permittedResult{
+		Relayed: relayed.LocalAddr().String(), Sent: rc.count, Echoes: echoes,
+		UnpermittedRelayed: bare.LocalAddr().String(),
+	}
+	if err := printJSON(first); err != nil {
+		return err
+	}
+	// Wait for the test to say the unpermitted phase is over.
+	_, _ = bufio.NewReader(stdin).ReadString('\n')
+	if err := bare.SetReadDeadline(time.Now()); err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	wg.Wait()
+	return printJSON(unpermittedResult{UnpermittedReceived: received})
+}
+
+// newTURNClient opens a UDP socket and a listening TURN client on it.
+func newTURNClient(rc relayConfig) (*turn.Client, error) {
+	conn, err := net.ListenPacket("udp4", "0.0.0.0:0")
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	tc, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: rc.server, TURNServerAddr: rc.server, Conn: conn,
+		Username: rc.user, Password: rc.password, Realm: rc.realm,
+	})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	if err := tc.Listen(); err != nil {
+		tc.Close()
+		conn.Close()
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	return tc, nil
+}
+
+// pingPeer sends count distinct datagrams to peer through relayed and
+// counts the distinct echoes from peer that arrive before timeout.
+func pingPeer(relayed net.PacketConn, peer net.Addr, count int, timeout time.Duration) (int, error) {
+	want := make(map[string]bool, count)
+	for i := range count {
+		msg := fmt.Sprintf("echo %d", i)
+		want[msg] = true
+		if _, err := relayed.WriteTo([]byte(msg), peer); err != nil {
+			return 0, fmt.Errorf("client: send to peer: %w", err)
+		}
+	}
+	if err := relayed.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+		return 0, fmt.Errorf("client: %w", err)
+	}
+	buf := make([]byte, 1500)
+	echoes := 0
+	for echoes < count {
+		n, from, err := relayed.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		if from.String() == peer.String() && want[string(buf[:n])] {
+			delete(want, string(buf[:n]))
+			echoes++
+		}
+	}
+	return echoes, nil
+}
+
+// get fetches url and prints its body; a status other than 200 is an error.
+func get(url string, timeout time.Duration) error {
+	hc := &http.Client{Timeout: timeout}
+	resp, err := hc.Get(url)
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w: %s", errStatus, resp.Status)
+	}
+	if _, err := io.Copy(os.Stdout, resp.Body); err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	return nil
+}
+
+// dial tries a TCP connection to to and prints whether it connected and,
+// if not, why.
+func dial(to string, timeout time.Duration) error {
+	result := struct {
+		Connected bool   `json:"connected"`
+		Error     string `json:"error,omitempty"`
+	}{}
+	conn, err := net.DialTimeout("tcp", to, timeout)
+	if err != nil {
+		result.Error = err.Error()
+	} else {
+		result.Connected = true
+		conn.Close()
+	}
+	return printJSON(result)
+}
+
+// printJSON writes v as one JSON line on stdout.
+func printJSON(v any) error {
+	if err := json.NewEncoder(os.Stdout).Encode(v); err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	return nil
+}
