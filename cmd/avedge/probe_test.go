@@ -18,10 +18,10 @@ import (
 	"github.com/avedge/avedge/internal/pki"
 )
 
-// probeRelayPorts are the relay ports of this file's edges: the cmd
-// package's block of the probe's range 33000–33999 (internal/probe takes
-// 33000–33799).
-const probeRelayPorts = "33800-33815"
+// probeRelayPorts are the relay ports of this file's edges, below Linux's
+// ephemeral range (32768 and up), from which the tests' free listener
+// ports come: a listener port inside the relay range is a config error.
+const probeRelayPorts = "31400-31415"
 
 // runProbe runs "avedge probe args..." through newProbeCmd and returns
 // stdout and the error.

@@ -14,6 +14,9 @@ type Counters struct {
 	ToClientPackets atomic.Uint64
 	// ToClientBytes counts payload bytes relayed from peers to the client.
 	ToClientBytes atomic.Uint64
+	// BandwidthDrops counts packets, either way, dropped over the
+	// allocation's or its user's bandwidth cap.
+	BandwidthDrops atomic.Uint64
 }
 
 // AddToPeer counts one packet of n payload bytes relayed to a peer.

@@ -20,6 +20,16 @@ type Quotas struct {
 	// TCPConnectionsPerAllocation bounds the peer connections of one
 	// RFC 6062 TCP allocation.
 	TCPConnectionsPerAllocation int `json:"tcp_connections_per_allocation"`
+	// BandwidthPerAllocation caps the payload one allocation relays in
+	// each direction, in bytes per second (written in bits per second,
+	// see parser.bandwidth); 0: no cap.
+	BandwidthPerAllocation uint64 `json:"bandwidth_per_allocation,omitempty"`
+	// BandwidthPerUser caps the sum over one user's allocations, per
+	// direction, in bytes per second; 0: no cap.
+	BandwidthPerUser uint64 `json:"bandwidth_per_user,omitempty"`
+	// Capacity is the relayed bandwidth of the whole edge, both ways, in
+	// bytes per second, beyond which new allocations get 508; 0: none.
+	Capacity uint64 `json:"capacity,omitempty"`
 }
 
 const (
@@ -69,6 +79,9 @@ func (p *parser) quotas(e entry, dst *Quotas) error {
 		{"tcp_connections", limit(&dst.TCPConnections, 1, math.MaxInt32)},
 		{"tcp_connections_per_source", limit(&dst.TCPConnectionsPerSource, 1, math.MaxInt32)},
 		{"tcp_connections_per_allocation", limit(&dst.TCPConnectionsPerAllocation, 1, maxTCPPerAllocation)},
+		{"bandwidth_per_allocation", p.bandwidthField(&dst.BandwidthPerAllocation)},
+		{"bandwidth_per_user", p.bandwidthField(&dst.BandwidthPerUser)},
+		{"capacity", p.bandwidthField(&dst.Capacity)},
 	})
 	return err
 }

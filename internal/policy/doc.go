@@ -1,6 +1,7 @@
 // Package policy decides which peer addresses a TURN allocation may relay
-// to, and how fast one source may send unauthenticated requests
-// (SourceLimiter).
+// to, how fast one source may send unauthenticated requests
+// (SourceLimiter), and how many relayed bytes per second an allocation or a
+// user may move (Bandwidth, Bucket, SharedBucket).
 //
 // The relay is default-deny for everything that is not a publicly routable
 // unicast address: loopback, unspecified, link-local (including the cloud

@@ -54,7 +54,14 @@ func (w *worker) allocate(r *request) {
 		w.fail(r, code)
 		return
 	}
-	// Step 10: quotas: 486 per user, 508 for the whole server.
+	// Step 10: quotas: 486 per user, 508 for the whole server, also while
+	// the relayed bandwidth is above the configured capacity (RFC 8656
+	// §15: "508 (Insufficient Capacity): The server is unable to carry out
+	// the request due to some capacity limit being reached").
+	if w.env.overCapacity() {
+		w.fail(r, stun.CodeInsufficientCapacity)
+		return
+	}
 	owner := quotaOwner(r.auth)
 	if err := w.acquireQuota(owner); err != nil {
 		if errors.Is(err, allocation.ErrUserQuota) {
@@ -79,6 +86,7 @@ func (w *worker) allocate(r *request) {
 		w.fail(r, stun.CodeInsufficientCapacity)
 		return
 	}
+	s.user = w.env.bw.acquire(owner)
 	w.c.allocations.Add(1)
 	w.env.log.Debug("allocation created", "client", r.ft.Client, "relayed", s.alloc.Relayed,
 		"additional", s.alloc.Additional, "user", r.auth.Identity, "lifetime", s.alloc.Expires().Sub(r.now))
@@ -380,6 +388,8 @@ func (w *worker) endSession(s *session, reason string) {
 	s.publish()
 	w.closeRelays(s)
 	w.env.quota.Release(s.owner)
+	w.env.bw.release(s.owner, s.user)
+	s.user = nil
 	w.c.allocations.Add(-1)
 	w.env.drain.allocationEnded()
 	if s.client.conn != nil {

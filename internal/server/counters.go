@@ -21,6 +21,7 @@ const (
 	DropSendFailed                       // a write failed at once (DF setup, TCP relay); queued UDP sends count in DataPath
 	DropClientStalled                    // a TCP/TLS client's write queue was full (slow or stalled reader)
 	DropRateLimited                      // an unauthenticated request or a 401/438 answer over its source's limit
+	DropBandwidth                        // relayed payload over its allocation's or user's bandwidth cap
 	dropReasons
 )
 
@@ -35,6 +36,7 @@ var dropNames = [dropReasons]string{
 	DropSendFailed:     "send_failed",
 	DropClientStalled:  "client_stalled",
 	DropRateLimited:    "rate_limited",
+	DropBandwidth:      "bandwidth",
 }
 
 // String returns the metric label of the reason.
@@ -100,6 +102,7 @@ func (t *tally) publish(c *counters) {
 type sessionTally struct {
 	toPeerPackets, toPeerBytes     uint64
 	toClientPackets, toClientBytes uint64
+	bandwidthDrops                 uint64
 	dirty                          bool // listed in worker.dirty
 }
 
@@ -114,6 +117,9 @@ func (s *session) publish() {
 	if p.toClientPackets != 0 {
 		c.ToClientPackets.Add(p.toClientPackets)
 		c.ToClientBytes.Add(p.toClientBytes)
+	}
+	if p.bandwidthDrops != 0 {
+		c.BandwidthDrops.Add(p.bandwidthDrops)
 	}
 	s.pend = sessionTally{}
 }

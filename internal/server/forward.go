@@ -34,7 +34,7 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, t
 		w.p.drop(DropNoPermission)
 		return
 	}
-	w.toPeer(s, payload, peer, tos, false)
+	w.toPeer(s, payload, peer, tos, false, now)
 }
 
 // liveSession returns the unexpired session of a client's 5-tuple for the
@@ -95,7 +95,7 @@ func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message, t
 		w.p.drop(DropNoPermission)
 		return
 	}
-	w.toPeer(s, data, peer.Addr, tos, df)
+	w.toPeer(s, data, peer.Addr, tos, df, now)
 }
 
 // toPeer sends payload to peer from the relayed address of the peer's family,
@@ -104,8 +104,12 @@ func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message, t
 // socket is switched to DF for good first: Linux sets DF on IPv4 only per
 // socket, so once a client asks for it, every later datagram of that relayed
 // address goes out with DF (RFC 8656 §14 prefers copying the client's DF bit
-// otherwise, which a socket cannot do either).
-func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort, tos uint8, df bool) {
+// otherwise, which a socket cannot do either). Payload over the bandwidth
+// caps at now is dropped (see allowBandwidth).
+func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort, tos uint8, df bool, now time.Time) {
+	if !w.allowBandwidth(s, dirToPeer, len(payload), now) {
+		return
+	}
 	rl := s.relayFor(peer.Addr())
 	if rl == nil {
 		// Unreachable while permissions are installed only for the
@@ -137,7 +141,8 @@ func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort, tos uin
 // when a channel is bound to the peer, else as a Data indication. Both are
 // written in place, in the headroom and tailroom that the data path leaves
 // around the payload, and sent with the TOS byte tos of the peer's datagram
-// (RFC 8656 §14).
+// (RFC 8656 §14). Payload over the bandwidth caps is dropped (see
+// allowBandwidth).
 func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	now := w.env.clock.Now()
 	if s.alloc.Expired(now) {
@@ -147,6 +152,9 @@ func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n 
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	if !s.alloc.HasPermission(from.Addr(), now) {
 		w.p.drop(DropNoPermission)
+		return
+	}
+	if !w.allowBandwidth(s, dirToClient, n, now) {
 		return
 	}
 	var msg []byte

@@ -14,7 +14,8 @@ import (
 
 // FromConfig turns a validated configuration into server Options: it builds
 // the keyring, the nonce minter, the authenticator and the peer policy, and
-// loads the certificates of TLS listeners.
+// loads the certificates of TLS listeners, and turns the bandwidth quotas
+// into the buckets' caps (a burst of one second's worth).
 func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options, error) {
 	if clk == nil {
 		clk = clock.Real{}
@@ -44,6 +45,14 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 	})
 	if err != nil {
 		return Options{}, fmt.Errorf("server: %w", err)
+	}
+	perAlloc, err := policy.NewBandwidth(cfg.Quotas.BandwidthPerAllocation, 0)
+	if err != nil {
+		return Options{}, fmt.Errorf("server: quotas.bandwidth_per_allocation: %w", err)
+	}
+	perUser, err := policy.NewBandwidth(cfg.Quotas.BandwidthPerUser, 0)
+	if err != nil {
+		return Options{}, fmt.Errorf("server: quotas.bandwidth_per_user: %w", err)
 	}
 	var (
 		listeners []netip.AddrPort
@@ -89,14 +98,19 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		},
 		AllocationsPerUser: cfg.Quotas.AllocationsPerUser,
 		AllocationsTotal:   cfg.Quotas.AllocationsTotal,
-		Auth:               authn,
-		Keyring:            keyring,
-		Policy:             policy.NewPeerPolicy(cfg.Peers.Allow, cfg.Peers.Deny, cfg.Peers.DefaultDeny),
-		Workers:            cfg.Workers,
-		BatchDelay:         cfg.DataPath.BatchDelay,
-		Clock:              clk,
-		Logger:             log,
-		AlternateServers:   cfg.Drain.AlternateServers,
-		DrainTimeout:       cfg.Drain.Timeout,
+
+		BandwidthPerAllocation: perAlloc,
+		BandwidthPerUser:       perUser,
+		Capacity:               cfg.Quotas.Capacity,
+
+		Auth:             authn,
+		Keyring:          keyring,
+		Policy:           policy.NewPeerPolicy(cfg.Peers.Allow, cfg.Peers.Deny, cfg.Peers.DefaultDeny),
+		Workers:          cfg.Workers,
+		BatchDelay:       cfg.DataPath.BatchDelay,
+		Clock:            clk,
+		Logger:           log,
+		AlternateServers: cfg.Drain.AlternateServers,
+		DrainTimeout:     cfg.Drain.Timeout,
 	}, nil
 }

@@ -100,6 +100,16 @@ type Options struct {
 	AlternateServers []netip.AddrPort
 	// DrainTimeout bounds a drain; 0 means DefaultDrainTimeout.
 	DrainTimeout time.Duration
+	// BandwidthPerAllocation caps the payload bytes each allocation
+	// relays, per direction; BandwidthPerUser caps the sum over a user's
+	// allocations (see quotaOwner), per direction. Excess packets are
+	// dropped and counted under DropBandwidth. The zero values are off.
+	BandwidthPerAllocation, BandwidthPerUser policy.Bandwidth
+	// Capacity is the relayed bandwidth, in bytes per second both ways
+	// together, beyond which new allocations are refused with 508
+	// (Insufficient Capacity) while live ones continue. It is measured
+	// over about a second on the workers' ticks; 0 sets no limit.
+	Capacity uint64
 }
 
 // shared is the read-only environment and the few concurrency-safe pieces
@@ -119,6 +129,8 @@ type shared struct {
 	log          *slog.Logger
 	onEnd        func(Record)
 	tcp          *tcpShared // RFC 6062 TCP relays
+	bw           bandwidth  // bandwidth caps and per-user buckets
+	capacity     capacity   // total bandwidth beyond which Allocate gets 508
 }
 
 // release hands the port of a relayed address back to its family's pool.
@@ -186,6 +198,8 @@ func New(opts Options) (*Server, error) {
 		onEnd: opts.OnAllocationEnd,
 		tcp:   newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
+	env.bw.set(opts.BandwidthPerAllocation, opts.BandwidthPerUser, clk.Now())
+	env.capacity.limit = opts.Capacity
 	env.policy.Store(opts.Policy)
 	env.quotaLimits.Store(&quotaLimits{perUser: opts.AllocationsPerUser, total: opts.AllocationsTotal})
 	env.advertised = opts.RelayAdvertised
@@ -232,6 +246,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 		w.relays, w.dp = &dpRelays{dp: dp, cfg: buffers.relay()}, dp
+		env.capacity.counters = append(env.capacity.counters, &w.c)
 		s.workers = append(s.workers, &workerLoop{w: w, dp: dp})
 	}
 	if err := s.listen(opts.Listeners, opts.SkipUnavailable); err != nil {
@@ -415,14 +430,16 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// Tick implements datapath.Handler: it ends expired allocations and hands
-// back the ports of expired reservations.
+// Tick implements datapath.Handler: it ends expired allocations, hands
+// back the ports of expired reservations and samples the relayed bandwidth
+// for the capacity limit.
 func (w *worker) Tick(now time.Time) {
 	w.table.Expire(now, func(a *allocation.Allocation) {
 		w.endSession(a.Relay.(*session), "expired")
 	})
 	w.expireReservations(now)
 	w.expireTCP(now)
+	w.env.capacity.sample(int64(now.Sub(w.env.bw.epoch)))
 }
 
 // dpRelays opens relay sockets with cfg on a datapath worker.

@@ -73,6 +73,11 @@ type session struct {
 	tcp *tcpRelay
 	// pend is what the session relayed this round (see worker.EndRound).
 	pend sessionTally
+	// bw are the allocation's bandwidth buckets, by direction; user is
+	// the bucket pair shared by the owner's allocations (nil: no
+	// per-user cap).
+	bw   [directions]policy.Bucket
+	user *userBandwidth
 }
 
 // relayFor returns the relay of s that serves peers of ip's family, or nil
