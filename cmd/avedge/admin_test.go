@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -121,33 +120,8 @@ func TestAdminMetrics(t *testing.T) {
 		}
 	}
 
-	out, _, err := run(t, context.Background(), "creds", "issue", "--user", "bob", "--config", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c credential
-	if err := json.Unmarshal([]byte(out), &c); err != nil {
-		t.Fatal(err)
-	}
-	tc := pionClient(t, udpPort, c.Username, c.Password, c.Realm)
-	relay, err := tc.Allocate()
-	if err != nil {
-		t.Fatalf("allocate: %v", err)
-	}
+	relay := relayHello(t, udpPort, credsIssue(t, path))
 	defer relay.Close()
-	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	if _, err := relay.WriteTo([]byte("hello peer"), peer.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 1500)
-	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if n, _, err := peer.ReadFrom(buf); err != nil || string(buf[:n]) != "hello peer" {
-		t.Fatalf("peer got %q (%v)", buf[:n], err)
-	}
 
 	// A worker publishes its counts before it sends what it queued, so
 	// the packet the peer got is counted by now.
@@ -162,7 +136,7 @@ func TestAdminMetrics(t *testing.T) {
 		{`avedge_allocations`, 1},
 		{`avedge_stun_requests_total`, 2}, // Allocate twice: the 401 challenge, then the answer
 		{`avedge_relayed_packets_total{direction="to_peer"}`, 1},
-		{`avedge_relayed_bytes_total{direction="to_peer"}`, float64(len("hello peer"))},
+		{`avedge_relayed_bytes_total{direction="to_peer"}`, float64(len(helloPeer))},
 		{`avedge_relayed_packets_total{direction="to_client"}`, 0},
 		{`avedge_socket_packets_total{direction="rx"}`, 3},
 		{`avedge_dropped_packets_total{reason="malformed"}`, 0},

@@ -131,6 +131,21 @@ peers:
 	}
 	serve(t, path, "relaying")
 
+	c := credsIssue(t, path)
+	if want := fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", port); len(c.URIs) != 1 || c.URIs[0] != want {
+		t.Fatalf("uris %v, want [%s]", c.URIs, want)
+	}
+	relay := relayHello(t, port, c)
+	defer relay.Close()
+}
+
+// helloPeer is what relayHello sends through the relay.
+const helloPeer = "hello peer"
+
+// credsIssue signs a credential for bob with the configuration at
+// path, as an operator does with "avedge creds issue".
+func credsIssue(t *testing.T, path string) credential {
+	t.Helper()
 	out, _, err := run(t, context.Background(), "creds", "issue", "--user", "bob", "--config", path)
 	if err != nil {
 		t.Fatal(err)
@@ -139,12 +154,16 @@ peers:
 	if err := json.Unmarshal([]byte(out), &c); err != nil {
 		t.Fatal(err)
 	}
-	if want := fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", port); len(c.URIs) != 1 || c.URIs[0] != want {
-		t.Fatalf("uris %v, want [%s]", c.URIs, want)
-	}
+	return c
+}
 
+// relayHello allocates with c on the edge at 127.0.0.1:port (pion/turn's
+// client) and sends helloPeer through the relay to a new loopback peer,
+// which must get it from the relayed address. It returns the allocation,
+// for the caller to close (or to leave to the edge's shutdown).
+func relayHello(t *testing.T, port int, c credential) net.PacketConn {
+	t.Helper()
 	tc := pionClient(t, port, c.Username, c.Password, c.Realm)
-	// serve has bound its sockets when it logs "relaying".
 	if _, err := tc.SendBindingRequest(); err != nil {
 		t.Fatalf("binding: %v", err)
 	}
@@ -152,19 +171,19 @@ peers:
 	if err != nil {
 		t.Fatalf("allocate: %v", err)
 	}
-	defer relay.Close()
 	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer peer.Close()
-	if _, err := relay.WriteTo([]byte("hello peer"), peer.LocalAddr()); err != nil {
+	if _, err := relay.WriteTo([]byte(helloPeer), peer.LocalAddr()); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 1500)
 	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, from, err := peer.ReadFrom(buf)
-	if err != nil || string(buf[:n]) != "hello peer" || from.String() != relay.LocalAddr().String() {
+	if err != nil || string(buf[:n]) != helloPeer || from.String() != relay.LocalAddr().String() {
 		t.Fatalf("peer got %q from %v (%v), want it from %v", buf[:n], from, err, relay.LocalAddr())
 	}
+	return relay
 }

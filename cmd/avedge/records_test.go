@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,32 +69,9 @@ records:
 		t.Fatal("serve did not start")
 	}
 
-	out, _, err := run(t, context.Background(), "creds", "issue", "--user", "bob", "--config", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c credential
-	if err := json.Unmarshal([]byte(out), &c); err != nil {
-		t.Fatal(err)
-	}
-	tc := pionClient(t, port, c.Username, c.Password, c.Realm)
-	relay, err := tc.Allocate()
-	if err != nil {
-		t.Fatalf("allocate: %v", err)
-	}
-	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	if _, err := relay.WriteTo([]byte("hello peer"), peer.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 1500)
-	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, _, err := peer.ReadFrom(buf); err != nil {
-		t.Fatalf("peer: %v", err)
-	}
+	// Left open: the edge's shutdown ends it.
+	c := credsIssue(t, path)
+	relay := relayHello(t, port, c)
 
 	cancel()
 	select {
@@ -123,7 +99,7 @@ records:
 		t.Fatalf("records file holds %q, want one JSON line", b)
 	}
 	if rec.User != c.Username || rec.Identity != "bob" || rec.Relayed != relay.LocalAddr().String() ||
-		rec.Transport != "udp" || rec.EndReason != "shutdown" || rec.ToPeerPackets != 1 || rec.ToPeerBytes != uint64(len("hello peer")) {
+		rec.Transport != "udp" || rec.EndReason != "shutdown" || rec.ToPeerPackets != 1 || rec.ToPeerBytes != uint64(len(helloPeer)) {
 		t.Errorf("record %+v from %s", rec, b)
 	}
 	if strings.Contains(string(b), c.Password) {
