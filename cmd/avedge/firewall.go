@@ -27,7 +27,10 @@ func newFirewallCmd() *cobra.Command {
 open: the client listeners on each interface, the relay ports on the external
 interface (UDP, and TCP when a TCP or TLS listener allows RFC 6062 TCP
 allocations), the credential service and the admin endpoints on the internal
-interface, and the outbound relayed media.
+interface, and the outbound relayed media. When the configuration names the
+interfaces (interfaces.internal.name, interfaces.external.name), the rules
+are bound to them too: a packet for an internal address arriving on the
+external interface is not accepted.
 
   --format table      the port table for the firewall team (the default)
   --format nftables   a complete ruleset, table inet avedge (nft -f FILE)

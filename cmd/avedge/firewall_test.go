@@ -21,16 +21,25 @@ func runFirewall(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestFirewall(t *testing.T) {
-	sample := filepath.Join("..", "..", "internal", "firewall", "testdata", "edge.yaml")
-	golden := func(ext string) string {
+// firewallSample returns the path of a sample configuration of
+// internal/firewall and a function reading its golden output for a file
+// extension, as avedge firewall prints it.
+func firewallSample(t *testing.T, name string) (string, func(ext string) string) {
+	t.Helper()
+	sample := filepath.Join("..", "..", "internal", "firewall", "testdata", name)
+	return sample, func(ext string) string {
 		b, err := os.ReadFile(strings.TrimSuffix(sample, ".yaml") + ext)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The sample was parsed under its base name; Load names the path.
-		return strings.ReplaceAll(string(b), "edge.yaml", sample)
+		return strings.ReplaceAll(string(b), name, sample)
 	}
+}
+
+func TestFirewall(t *testing.T) {
+	sample, golden := firewallSample(t, "edge.yaml")
+	names, namesGolden := firewallSample(t, "names.yaml")
 	tests := []struct {
 		name    string
 		args    []string
@@ -42,6 +51,10 @@ func TestFirewall(t *testing.T) {
 		{"nftables", []string{"--config", sample, "--format", "nftables"}, golden(".nft"), ""},
 		{"iptables", []string{"--config", sample, "--format", "iptables"}, golden(".iptables"), ""},
 		{"ip6tables", []string{"--config", sample, "--format", "ip6tables"}, golden(".ip6tables"), ""},
+		{"table with interface names", []string{"--config", names}, namesGolden(".table"), ""},
+		{"nftables with interface names", []string{"--config", names, "--format", "nftables"}, namesGolden(".nft"), ""},
+		{"iptables with interface names", []string{"--config", names, "--format", "iptables"}, namesGolden(".iptables"), ""},
+		{"ip6tables with interface names", []string{"--config", names, "--format", "ip6tables"}, namesGolden(".ip6tables"), ""},
 		{"unknown format", []string{"--config", sample, "--format", "pf"}, "", `--format "pf": want table, nftables, iptables or ip6tables`},
 		{"no config", []string{"--format", "table"}, "", "--config FILE is required"},
 		{"missing file", []string{"--config", filepath.Join(t.TempDir(), "none.yaml")}, "", "no such file"},

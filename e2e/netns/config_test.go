@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/avedge/avedge/internal/netnstest"
 )
 
 // writeConfig copies testdata/name into a new directory, writes a
@@ -25,7 +27,7 @@ func writeConfig(t *testing.T, avedge, name string) (path, dir string) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), netnstest.ExecTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, avedge, "pki", "dev", "--new-ca", "--out", filepath.Join(dir, "pki"),
 		"--server-name", edgeInternal)
@@ -47,7 +49,7 @@ func stateEnv(t *testing.T) []string {
 // credential service on the external address and expects exit status 1
 // and a message naming the key.
 func TestConfigRefusesExternalCredentialService(t *testing.T) {
-	avedge := build(t, "cmd/avedge")
+	avedge := netnstest.Build(t, "cmd/avedge")
 	tests := []struct {
 		name, file string
 		want       []string

@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/avedge/avedge/internal/netnstest"
 )
 
 const (
 	// edgeLimit bounds the edge process's whole life.
-	edgeLimit = 60 * time.Second
+	edgeLimit = 90 * time.Second
 	// readyLimit bounds the wait for the edge's "serving" log line.
 	readyLimit = 15 * time.Second
 	// adminURL is the admin listener, on the internal interface.
@@ -20,18 +22,12 @@ const (
 // startEdge runs avedge serve --config path in the edge namespace and
 // returns once it logs "serving" and /readyz, fetched from the client
 // namespace, answers 200.
-func startEdge(t *testing.T, topo topology, avedge, clientBin, path string) *proc {
+func startEdge(t *testing.T, n *netnstest.Net, avedge, clientBin, path string) *netnstest.Proc {
 	t.Helper()
-	edge := startIn(t, topo.edge, edgeLimit, []string{"XDG_STATE_HOME=" + t.TempDir()}, "serving",
+	edge := n.StartWith(nsEdge, netnstest.StartOptions{Env: []string{"XDG_STATE_HOME=" + t.TempDir()}, Limit: edgeLimit},
 		avedge, "serve", "--config", path)
-	select {
-	case <-edge.stderr.seen:
-	case <-edge.done:
-		t.Fatalf("avedge serve exited (%v) before serving:\n%s", edge.err, edge.stderr.String())
-	case <-time.After(readyLimit):
-		t.Fatalf("avedge serve did not log \"serving\" within %v:\n%s", readyLimit, edge.stderr.String())
-	}
-	out, err := runIn(t, topo.client, clientBin, "get", "-url", adminURL+"/readyz", "-timeout", "2s")
+	edge.WaitStderr("serving", readyLimit)
+	out, err := n.Exec(nsClient, clientBin, "get", "-url", adminURL+"/readyz", "-timeout", "2s")
 	if err != nil {
 		t.Fatalf("/readyz from the client namespace: %v", err)
 	}
@@ -44,9 +40,9 @@ func startEdge(t *testing.T, topo topology, avedge, clientBin, path string) *pro
 // counter fetches /metrics from the client namespace and returns the sum of
 // the samples of metric whose labels include label (e.g.
 // `reason="no_permission"`); a metric without such samples counts 0.
-func counter(t *testing.T, topo topology, clientBin, metric, label string) float64 {
+func counter(t *testing.T, n *netnstest.Net, clientBin, metric, label string) float64 {
 	t.Helper()
-	out, err := runIn(t, topo.client, clientBin, "get", "-url", adminURL+"/metrics", "-timeout", "2s")
+	out, err := n.Exec(nsClient, clientBin, "get", "-url", adminURL+"/metrics", "-timeout", "2s")
 	if err != nil {
 		t.Fatalf("/metrics from the client namespace: %v", err)
 	}

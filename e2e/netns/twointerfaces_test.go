@@ -3,13 +3,15 @@ package netns
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/avedge/avedge/internal/netnstest"
 )
 
 const (
@@ -41,39 +43,47 @@ type relayResult struct {
 }
 
 // TestTwoInterfaceEdge runs the edge between an internal client namespace
-// and an external peer namespace and checks the interface rules from both
-// sides.
+// and an external peer namespace (which also acts as the external client)
+// and checks the interface rules from both sides.
 func TestTwoInterfaceEdge(t *testing.T) {
-	requireNetns(t)
-	avedge := build(t, "cmd/avedge")
-	clientBin := build(t, "e2e/netns/testdata/client")
-	peerBin := build(t, "e2e/netns/testdata/peer")
-	topo := newTopology(t)
+	n := newTopology(t)
+	avedge := netnstest.Build(t, "cmd/avedge")
+	clientBin := netnstest.Build(t, "e2e/netns/testdata/client")
+	peerBin := netnstest.Build(t, "e2e/netns/testdata/peer")
 	path, dir := writeConfig(t, avedge, "edge.yaml")
-	startEdge(t, topo, avedge, clientBin, path)
+	startEdge(t, n, avedge, clientBin, path)
 
-	cred := requestCredential(t, topo, avedge, dir)
+	intranet := requestCredential(t, n, avedge, dir, "intranet", edgeInternal, edgeExternal)
+	internet := requestCredential(t, n, avedge, dir, "internet", edgeExternal, edgeInternal)
 	t.Run("relayed media crosses only with a permission", func(t *testing.T) {
-		testRelay(t, topo, clientBin, peerBin, cred)
+		testRelay(t, n.For(t), clientBin, peerBin, intranet)
+	})
+	t.Run("internal and external clients relay to each other", func(t *testing.T) {
+		testMeet(t, n.For(t), clientBin, intranet, internet)
 	})
 	t.Run("credential service and admin only on the internal side", func(t *testing.T) {
-		testReachability(t, topo, clientBin, peerBin)
+		testReachability(t, n.For(t), clientBin, peerBin)
+	})
+	t.Run("firewall rules bind the internal services to the internal interface", func(t *testing.T) {
+		testFirewall(t, n.For(t), avedge, path, clientBin, peerBin, intranet, internet)
 	})
 }
 
 // requestCredential asks the credential service from the client namespace
-// for an intranet credential and checks that it names the internal
-// listener.
-func requestCredential(t *testing.T, topo topology, avedge, dir string) credential {
+// (where the trusted servers are) for a credential for callers at location
+// ("intranet" or "internet") and checks that its URIs name the UDP
+// listener at want and none at notWant: credential_service.relays is
+// derived from the listeners of the interface of each location.
+func requestCredential(t *testing.T, n *netnstest.Net, avedge, dir, location, want, notWant string) credential {
 	t.Helper()
 	pki := filepath.Join(dir, "pki")
-	out, err := runIn(t, topo.client, avedge, "creds", "request",
+	out, err := n.Exec(nsClient, avedge, "creds", "request",
 		"--service", "https://"+edgeInternal+":5062",
 		"--cert", filepath.Join(pki, "client.crt"), "--key", filepath.Join(pki, "client.key"),
 		"--ca", filepath.Join(pki, "ca.crt"),
-		"--identity", "alice", "--location", "intranet", "--timeout", "5s")
+		"--identity", "alice", "--location", location, "--timeout", "5s")
 	if err != nil {
-		t.Fatalf("avedge creds request from the client namespace: %v", err)
+		t.Fatalf("avedge creds request --location %s from the client namespace: %v", location, err)
 	}
 	var cred credential
 	if err := json.Unmarshal(out, &cred); err != nil {
@@ -82,9 +92,13 @@ func requestCredential(t *testing.T, topo topology, avedge, dir string) credenti
 	if cred.Username == "" || cred.Password == "" || cred.Realm != "netns.avedge.test" {
 		t.Fatalf("credential %s: want a username, a password and realm netns.avedge.test", out)
 	}
-	want := "turn:" + edgeInternal + ":3478?transport=udp"
-	if !slices.Contains(cred.URIs, want) {
-		t.Errorf("credential URIs %q lack %q", cred.URIs, want)
+	if uri := "turn:" + want + ":3478?transport=udp"; !slices.Contains(cred.URIs, uri) {
+		t.Errorf("%s credential URIs %q lack %q", location, cred.URIs, uri)
+	}
+	for _, uri := range cred.URIs {
+		if strings.Contains(uri, notWant) {
+			t.Errorf("%s credential URI %q names %s, the other interface", location, uri, notWant)
+		}
 	}
 	return cred
 }
@@ -93,18 +107,18 @@ func requestCredential(t *testing.T, topo topology, avedge, dir string) credenti
 // helper (external side): with a permission the peer's echoes come back
 // through an external relayed address; without one the peer's datagrams are
 // dropped, counted as no_permission, and never reach the client.
-func testRelay(t *testing.T, topo topology, clientBin, peerBin string, cred credential) {
+func testRelay(t *testing.T, n *netnstest.Net, clientBin, peerBin string, cred credential) {
 	peerEcho := fmt.Sprintf("%s:%d", peerAddr, echoPort)
-	echo := startIn(t, topo.peer, 30*time.Second, nil, "", peerBin,
+	echo := n.StartWith(nsPeer, netnstest.StartOptions{Limit: 30 * time.Second}, peerBin,
 		"echo", "-listen", peerEcho, "-count", strconv.Itoa(packets), "-timeout", "20s")
-	if got := echo.line(t, lineLimit); got != `{"listening":true}` {
+	if got := echo.Line(lineLimit); got != `{"listening":true}` {
 		t.Fatalf("peer echo: %q, want listening", got)
 	}
-	client := startIn(t, topo.client, 40*time.Second, nil, "", clientBin, "relay",
+	client := n.StartWith(nsClient, netnstest.StartOptions{Limit: 40 * time.Second}, clientBin, "relay",
 		"-server", edgeInternal+":3478", "-user", cred.Username, "-password", cred.Password,
 		"-realm", cred.Realm, "-peer", peerEcho, "-count", strconv.Itoa(packets), "-timeout", "5s")
 	var res relayResult
-	if line := client.line(t, lineLimit); json.Unmarshal([]byte(line), &res) != nil {
+	if line := client.Line(lineLimit); json.Unmarshal([]byte(line), &res) != nil {
 		t.Fatalf("client relay: %q", line)
 	}
 	for _, relayed := range []string{res.Relayed, res.UnpermittedRelayed} {
@@ -114,24 +128,22 @@ func testRelay(t *testing.T, topo topology, clientBin, peerBin string, cred cred
 		t.Errorf("with a permission: sent %d, %d echoes came back; want %d and %d", res.Sent, res.Echoes, packets, packets)
 	}
 	t.Logf("relayed %s (%d/%d echoes), unpermitted allocation %s", res.Relayed, res.Echoes, res.Sent, res.UnpermittedRelayed)
-	if got, want := echo.line(t, lineLimit), fmt.Sprintf(`{"echoed":%d}`, packets); got != want {
+	if got, want := echo.Line(lineLimit), fmt.Sprintf(`{"echoed":%d}`, packets); got != want {
 		t.Errorf("peer echo: %s, want %s", got, want)
 	}
 
 	// Without a permission.
-	before := counter(t, topo, clientBin, "avedge_dropped_packets_total", `reason="no_permission"`)
-	out, err := runIn(t, topo.peer, peerBin, "send", "-to", res.UnpermittedRelayed, "-count", strconv.Itoa(packets))
+	before := counter(t, n, clientBin, "avedge_dropped_packets_total", `reason="no_permission"`)
+	out, err := n.Exec(nsPeer, peerBin, "send", "-to", res.UnpermittedRelayed, "-count", strconv.Itoa(packets))
 	if err != nil {
 		t.Fatalf("peer send: %v", err)
 	}
 	if got, want := string(out), fmt.Sprintf("{\"sent\":%d}\n", packets); got != want {
 		t.Fatalf("peer send: %q, want %q", got, want)
 	}
-	waitDrops(t, topo, clientBin, before+packets)
-	if _, err := io.WriteString(client.stdin, "done\n"); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := client.line(t, lineLimit), `{"unpermitted_received":0}`; got != want {
+	waitDrops(t, n, clientBin, before+packets)
+	client.WriteLine("done")
+	if got, want := client.Line(lineLimit), `{"unpermitted_received":0}`; got != want {
 		t.Errorf("client without a permission: %s, want %s", got, want)
 	}
 }
@@ -151,13 +163,13 @@ func checkExternal(t *testing.T, relayed string) {
 
 // waitDrops polls the no_permission drop counter until it reaches want,
 // failing the test after dropLimit.
-func waitDrops(t *testing.T, topo topology, clientBin string, want float64) {
+func waitDrops(t *testing.T, n *netnstest.Net, clientBin string, want float64) {
 	t.Helper()
 	deadline := time.Now().Add(dropLimit)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		got := counter(t, topo, clientBin, "avedge_dropped_packets_total", `reason="no_permission"`)
+		got := counter(t, n, clientBin, "avedge_dropped_packets_total", `reason="no_permission"`)
 		if got >= want {
 			t.Logf("avedge_dropped_packets_total{reason=\"no_permission\"} = %v", got)
 			return
@@ -170,37 +182,46 @@ func waitDrops(t *testing.T, topo topology, clientBin string, want float64) {
 }
 
 // testReachability dials the credential service and the admin listener
-// from both sides: the client connects, the peer does not, neither on the
-// external address (nothing listens) nor on the internal one (no route).
-func testReachability(t *testing.T, topo topology, clientBin, peerBin string) {
+// from both sides: the internal client connects, the external client (the
+// peer namespace) does not, neither on the external address (nothing
+// listens) nor on the internal one (no route).
+func testReachability(t *testing.T, n *netnstest.Net, clientBin, peerBin string) {
 	tests := []struct {
 		name, ns, bin, to string
 		connect           bool
 	}{
-		{"client to the credential service", topo.client, clientBin, edgeInternal + ":5062", true},
-		{"client to admin", topo.client, clientBin, edgeInternal + ":9090", true},
-		{"peer to the external address, credential service port", topo.peer, peerBin, edgeExternal + ":5062", false},
-		{"peer to the external address, admin port", topo.peer, peerBin, edgeExternal + ":9090", false},
-		{"peer to the credential service", topo.peer, peerBin, edgeInternal + ":5062", false},
-		{"peer to admin", topo.peer, peerBin, edgeInternal + ":9090", false},
+		{"internal client to the credential service", nsClient, clientBin, edgeInternal + ":5062", true},
+		{"internal client to admin", nsClient, clientBin, edgeInternal + ":9090", true},
+		{"external client to the external address, credential service port", nsPeer, peerBin, edgeExternal + ":5062", false},
+		{"external client to the external address, admin port", nsPeer, peerBin, edgeExternal + ":9090", false},
+		{"external client to the credential service", nsPeer, peerBin, edgeInternal + ":5062", false},
+		{"external client to admin", nsPeer, peerBin, edgeInternal + ":9090", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := runIn(t, tt.ns, tt.bin, "dial", "-to", tt.to, "-timeout", "2s")
-			if err != nil {
-				t.Fatalf("dial: %v", err)
-			}
-			var res struct {
-				Connected bool   `json:"connected"`
-				Error     string `json:"error"`
-			}
-			if err := json.Unmarshal(out, &res); err != nil {
-				t.Fatalf("dial: %v: %s", err, out)
-			}
-			if res.Connected != tt.connect {
-				t.Errorf("TCP connect to %s: connected %v (%s), want %v", tt.to, res.Connected, res.Error, tt.connect)
-			}
-			t.Logf("TCP connect to %s: connected %v %s", tt.to, res.Connected, res.Error)
+			wantDial(t, n.For(t), tt.ns, tt.bin, tt.to, tt.connect)
 		})
 	}
+}
+
+// wantDial tries a TCP connection to to from namespace ns with the dial
+// mode of helper bin (bounded by 2 seconds) and fails the test unless it
+// connects exactly when connect is true.
+func wantDial(t *testing.T, n *netnstest.Net, ns, bin, to string, connect bool) {
+	t.Helper()
+	out, err := n.Exec(ns, bin, "dial", "-to", to, "-timeout", "2s")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	var res struct {
+		Connected bool   `json:"connected"`
+		Error     string `json:"error"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("dial: %v: %s", err, out)
+	}
+	if res.Connected != connect {
+		t.Errorf("TCP connect from %s to %s: connected %v (%s), want %v", ns, to, res.Connected, res.Error, connect)
+	}
+	t.Logf("TCP connect from %s to %s: connected %v %s", ns, to, res.Connected, res.Error)
 }

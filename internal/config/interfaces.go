@@ -19,8 +19,14 @@ type Interfaces struct {
 	External Interface `json:"external"`
 }
 
-// Interface is the addresses of one side of the edge.
+// Interface is the addresses, and optionally the name, of one side of the
+// edge.
 type Interface struct {
+	// Name, if set, is the Linux interface name (such as "eth1"): avedge
+	// firewall then binds the side's rules to it (nftables iifname,
+	// iptables -i), so that packets for its addresses arriving on another
+	// interface are not accepted.
+	Name string `json:"name,omitempty"`
 	// Address is the interface's IPv4 address.
 	Address netip.Addr `json:"address"`
 	// AddressV6, if set, is the interface's IPv6 address.
@@ -68,6 +74,7 @@ func (p *parser) interfaces(e entry, dst **Interfaces) error {
 // address.
 func (p *parser) iface(e entry, dst *Interface, external bool) error {
 	seen, err := p.mapping(e, []field{
+		{"name", func(e entry) error { return p.ifaceName(e, &dst.Name) }},
 		{"address", func(e entry) error { return p.ifaceAddress(e, &dst.Address, false) }},
 		{"address_v6", func(e entry) error { return p.ifaceAddress(e, &dst.AddressV6, true) }},
 		{"advertised", func(e entry) error {
@@ -81,6 +88,39 @@ func (p *parser) iface(e entry, dst *Interface, external bool) error {
 		return err
 	}
 	return p.require(e, seen, "address")
+}
+
+// maxIfaceName is the longest Linux interface name: IFNAMSIZ (16) less the
+// terminating NUL.
+const maxIfaceName = 15
+
+// ifaceName decodes an interface name as Linux accepts it (the kernel's
+// dev_valid_name): 1 to 15 bytes, no '/', ':' or white space, not "." or
+// "..". It also refuses what the generated rulesets cannot hold: bytes
+// outside printable ASCII, '"' and '\\' (nftables quoting), and '*' and '+'
+// (wildcards in nftables and iptables interface matches).
+func (p *parser) ifaceName(e entry, dst *string) error {
+	s, err := p.str(e)
+	if err != nil {
+		return err
+	}
+	switch {
+	case s == "":
+		return p.fail(e, "must not be empty (leave the key out to match by address only)")
+	case len(s) > maxIfaceName:
+		return p.fail(e, "%q: longer than %d bytes, the limit of Linux interface names", s, maxIfaceName)
+	case s == "." || s == "..":
+		return p.fail(e, "%q: not a Linux interface name", s)
+	case strings.IndexFunc(s, badIfaceRune) >= 0:
+		return p.fail(e, "%q: an interface name here is printable ASCII without white space, '/', ':', '\"', '\\', '*' or '+'", s)
+	}
+	*dst = s
+	return nil
+}
+
+// badIfaceRune reports whether r may not appear in an interface name.
+func badIfaceRune(r rune) bool {
+	return r <= ' ' || r > '~' || strings.ContainsRune(`/:"\*+`, r)
 }
 
 // ifaceAddress decodes an interface address: a concrete unicast address of
@@ -150,6 +190,10 @@ func (p *parser) finishInterfaces() error {
 			return p.failAt(p.where("interfaces.internal.address", "interfaces"), "interfaces",
 				"internal and external interfaces share %s: they must be different interfaces", a)
 		}
+	}
+	if in.Name != "" && in.Name == ex.Name {
+		return p.failAt(p.where("interfaces.external.name", "interfaces"), "interfaces.external.name",
+			"%q is interfaces.internal.name too: the internal and external sides must be different interfaces", ex.Name)
 	}
 	if ex.Advertised.IsValid() && ex.Advertised == ex.Address {
 		return p.failAt(p.where("interfaces.external.advertised"), "interfaces.external.advertised",

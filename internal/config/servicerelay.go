@@ -92,17 +92,24 @@ func (p *parser) serviceRelay(e entry) (ServiceRelay, error) {
 	return r, nil
 }
 
-// finishServiceRelays defaults the internet relays to the listeners (as
-// reached through advertise_host or the relay address), the intranet
-// relays to the internet ones, and warns about ports that no listener
-// serves, about internet relays derived from addresses that are not
-// public, and about intranet relays taken from the internet ones.
+// finishServiceRelays defaults the relays to the listeners and warns about
+// ports that no listener serves, about internet relays derived from
+// addresses that are not public, and about intranet relays taken from the
+// internet ones. Without interfaces the internet relays are all listeners
+// (as reached through advertise_host or the relay address) and the
+// intranet relays copy them. With interfaces the internet relays are the
+// external interface's listeners (through advertise_host, else
+// interfaces.external.advertised for IPv4) and the intranet relays the
+// internal interface's listeners, or the internet ones when it has none.
 func (p *parser) finishServiceRelays(cs *CredentialService) error {
 	r := &cs.Relays
 	if len(r.Internet) == 0 {
 		if r.Internet = listenerRelays(p.cfg); len(r.Internet) == 0 {
-			return p.failAt(p.where("credential_service.relays", "credential_service"), "credential_service.relays.internet",
-				"required: there is no listener to derive it from")
+			msg := "required: there is no listener to derive it from"
+			if p.cfg.Interfaces != nil {
+				msg = "required: there is no listener on the external interface to derive it from"
+			}
+			return p.failAt(p.where("credential_service.relays", "credential_service"), "credential_service.relays.internet", "%s", msg)
 		}
 		for _, sr := range r.Internet {
 			if ip, err := netip.ParseAddr(sr.Host); err == nil && !isPublic(ip) {
@@ -113,14 +120,16 @@ func (p *parser) finishServiceRelays(cs *CredentialService) error {
 		}
 	}
 	if len(r.Intranet) == 0 {
-		r.Intranet = slices.Clone(r.Internet)
-		hosts := make([]string, len(r.Intranet))
-		for i, sr := range r.Intranet {
-			hosts[i] = sr.Host
+		if r.Intranet = internalRelays(p.cfg); len(r.Intranet) == 0 {
+			r.Intranet = slices.Clone(r.Internet)
+			hosts := make([]string, len(r.Intranet))
+			for i, sr := range r.Intranet {
+				hosts[i] = sr.Host
+			}
+			p.warn("credential_service.relays.intranet",
+				"not set, so intranet callers get the internet relay addresses %v; set it to the addresses of the internal interface",
+				hosts)
 		}
-		p.warn("credential_service.relays.intranet",
-			"not set, so intranet callers get the internet relay addresses %v; set it to the addresses of the internal interface",
-			hosts)
 	}
 	var udp, stream bool
 	for _, l := range p.cfg.Listeners {
@@ -154,52 +163,68 @@ func (p *parser) finishServiceRelays(cs *CredentialService) error {
 	return nil
 }
 
-// listenerRelays returns one relay per host of the listeners, with the
-// first UDP port, the first plain TCP port and the first TLS port (a "tls"
-// listener before a "tcp" one with TLS) served on it. A listener on an
-// unspecified address is named by advertise_host, else by the relay
-// address.
+// listenerRelays returns the internet relays derived from the listeners:
+// one relay per host, with the first UDP port, the first plain TCP port and
+// the first TLS port (a "tls" listener before a "tcp" one with TLS) served
+// on it. Without interfaces every listener counts, named by advertise_host,
+// else by its address (the relay address for an unspecified one). With
+// interfaces the external interface's listeners count, named by
+// advertise_host, else by interfaces.external.advertised (IPv4 listeners)
+// or their address.
 func listenerRelays(c *Config) []ServiceRelay {
-	var out []ServiceRelay
-	at := func(l Listener) *ServiceRelay {
-		host := c.AdvertiseHost
-		if host == "" {
-			ip := l.Address.Addr()
-			if ip.IsUnspecified() {
-				ip = c.Relay.Address
-			}
-			host = ip.Unmap().WithZone("").String()
-		}
-		for i := range out {
-			if out[i].Host == host {
-				return &out[i]
-			}
-		}
-		out = append(out, ServiceRelay{Host: host})
-		return &out[len(out)-1]
-	}
-	set := func(dst *int, port uint16) {
-		if *dst == 0 {
-			*dst = int(port)
-		}
-	}
+	internet, _ := sideRelays(c)
+	return internet
+}
+
+// internalRelays returns the intranet relays derived from the listeners:
+// with interfaces, those of the internal interface's listeners, named by
+// their address (as listenerRelays does the internet ones); without, none.
+func internalRelays(c *Config) []ServiceRelay {
+	_, intranet := sideRelays(c)
+	return intranet
+}
+
+// sideRelays returns the relays of listenerRelays and internalRelays.
+func sideRelays(c *Config) (internet, intranet []ServiceRelay) {
 	for _, l := range c.Listeners {
-		r, port := at(l), l.Address.Port()
-		switch l.Protocol {
-		case "udp":
-			set(&r.UDPPort, port)
-		case "tcp":
-			set(&r.TCPPort, port)
-		case "tls":
-			set(&r.TLSPort, port)
-		}
+		internet, intranet = addListenerRelay(c, l, l.Protocol, internet, intranet)
 	}
 	for _, l := range c.Listeners {
 		if l.Protocol == "tcp" && l.TLS != nil {
-			set(&at(l).TLSPort, l.Address.Port())
+			internet, intranet = addListenerRelay(c, l, "tls", internet, intranet)
 		}
 	}
-	return out
+	return internet, intranet
+}
+
+// addListenerRelay sets the port of protocol proto ("udp", "tcp" or "tls")
+// of listener l, unless set already, on the relay of l's host in the list
+// l belongs to, adding the relay if needed; it returns both lists.
+func addListenerRelay(c *Config, l Listener, proto string, internet, intranet []ServiceRelay) ([]ServiceRelay, []ServiceRelay) {
+	ip := l.Address.Addr().Unmap()
+	dst, host := &internet, c.AdvertiseHost
+	switch ifs := c.Interfaces; {
+	case ifs != nil && ifs.Internal.Has(ip):
+		dst, host = &intranet, ip.WithZone("").String()
+	case host != "":
+	case ifs != nil && ip.Is4() && ifs.External.Advertised.IsValid():
+		host = ifs.External.Advertised.String()
+	case ip.IsUnspecified():
+		host = c.Relay.Address.Unmap().WithZone("").String()
+	default:
+		host = ip.WithZone("").String()
+	}
+	i := slices.IndexFunc(*dst, func(r ServiceRelay) bool { return r.Host == host })
+	if i < 0 {
+		*dst = append(*dst, ServiceRelay{Host: host})
+		i = len(*dst) - 1
+	}
+	r := &(*dst)[i]
+	port := map[string]*int{"udp": &r.UDPPort, "tcp": &r.TCPPort, "tls": &r.TLSPort}[proto]
+	if *port == 0 {
+		*port = int(l.Address.Port())
+	}
+	return internet, intranet
 }
 
 // cgnat is the shared address space of RFC 6598, not reachable from the

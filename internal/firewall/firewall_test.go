@@ -88,16 +88,24 @@ func TestRules(t *testing.T) {
 		file string
 		want Rule
 	}{
-		{"internal UDP listener", "edge.yaml", Rule{Inbound, Internal, UDP, v4("10.0.0.5"), Ports{3478, 3478}, Ports{}, "STUN/TURN clients over UDP"}},
-		{"external TLS on 443", "edge.yaml", Rule{Inbound, External, TCP, v4("192.0.2.10"), Ports{443, 443}, Ports{}, "TURN clients over TCP and TLS"}},
-		{"UDP relay ports", "edge.yaml", Rule{Inbound, External, UDP, v4("192.0.2.10"), Ports{50000, 59999}, Ports{}, "relayed media from peers (UDP relay ports)"}},
-		{"IPv6 TCP relay ports", "edge.yaml", Rule{Inbound, External, TCP, v4("2001:db8::10"), Ports{50000, 59999}, Ports{}, "relayed TCP connections from peers (RFC 6062)"}},
-		{"credential service on the internal address", "edge.yaml", Rule{Inbound, Internal, TCP, v4("10.0.0.5"), Ports{5062, 5062}, Ports{}, "credential service (mutual TLS) for trusted servers"}},
-		{"admin", "edge.yaml", Rule{Inbound, Internal, TCP, v4("10.0.0.5"), Ports{9090, 9090}, Ports{}, "admin endpoints (/metrics, /healthz, /readyz)"}},
-		{"outbound media", "edge.yaml", Rule{Outbound, External, UDP, v4("192.0.2.10"), Ports{50000, 59999}, Ports{1024, 65535}, "relayed media to peers (UDP relay ports)"}},
-		{"wildcard listener without interfaces", "single.yaml", Rule{Inbound, External, UDP, v4("::"), Ports{3478, 3478}, Ports{}, "STUN/TURN clients over UDP"}},
-		{"admin without interfaces", "single.yaml", Rule{Inbound, Internal, TCP, v4("10.1.2.3"), Ports{9090, 9090}, Ports{}, "admin endpoints (/metrics, /healthz, /readyz)"}},
-		{"loopback credential service", "dev.yaml", Rule{Inbound, Loopback, TCP, v4("127.0.0.1"), Ports{5062, 5062}, Ports{}, "credential service (mutual TLS) for trusted servers"}},
+		{"internal UDP listener", "edge.yaml", Rule{Inbound, Internal, "", UDP, v4("10.0.0.5"), Ports{3478, 3478}, Ports{}, "STUN/TURN clients over UDP"}},
+		{"external TLS on 443", "edge.yaml", Rule{Inbound, External, "", TCP, v4("192.0.2.10"), Ports{443, 443}, Ports{}, "TURN clients over TCP and TLS"}},
+		{"UDP relay ports", "edge.yaml", Rule{Inbound, External, "", UDP, v4("192.0.2.10"), Ports{50000, 59999}, Ports{}, "relayed media from peers (UDP relay ports)"}},
+		{"IPv6 TCP relay ports", "edge.yaml", Rule{Inbound, External, "", TCP, v4("2001:db8::10"), Ports{50000, 59999}, Ports{}, "relayed TCP connections from peers (RFC 6062)"}},
+		{"credential service on the internal address", "edge.yaml", Rule{Inbound, Internal, "", TCP, v4("10.0.0.5"), Ports{5062, 5062}, Ports{}, "credential service (mutual TLS) for trusted servers"}},
+		{"admin", "edge.yaml", Rule{Inbound, Internal, "", TCP, v4("10.0.0.5"), Ports{9090, 9090}, Ports{}, "admin endpoints (/metrics, /healthz, /readyz)"}},
+		{"outbound media", "edge.yaml", Rule{Outbound, External, "", UDP, v4("192.0.2.10"), Ports{50000, 59999}, Ports{1024, 65535}, "relayed media to peers (UDP relay ports)"}},
+		{"wildcard listener without interfaces", "single.yaml", Rule{Inbound, External, "", UDP, v4("::"), Ports{3478, 3478}, Ports{}, "STUN/TURN clients over UDP"}},
+		{"admin without interfaces", "single.yaml", Rule{Inbound, Internal, "", TCP, v4("10.1.2.3"), Ports{9090, 9090}, Ports{}, "admin endpoints (/metrics, /healthz, /readyz)"}},
+		{"internal listener on its device", "names.yaml", Rule{Inbound, Internal, "eth1", UDP, v4("10.0.0.5"), Ports{3478, 3478}, Ports{}, "STUN/TURN clients over UDP"}},
+		{"external listener on its device", "names.yaml", Rule{Inbound, External, "eth0", TCP, v4("192.0.2.10"), Ports{443, 443}, Ports{}, "TURN clients over TCP and TLS"}},
+		{"relay ports on the external device", "names.yaml", Rule{Inbound, External, "eth0", UDP, v4("2001:db8::10"), Ports{50000, 59999}, Ports{}, "relayed media from peers (UDP relay ports)"}},
+		{"credential service on the internal device", "names.yaml", Rule{Inbound, Internal, "eth1", TCP, v4("10.0.0.5"), Ports{5062, 5062}, Ports{}, "credential service (mutual TLS) for trusted servers"}},
+		{"admin on the internal device", "names.yaml", Rule{Inbound, Internal, "eth1", TCP, v4("10.0.0.5"), Ports{9090, 9090}, Ports{}, "admin endpoints (/metrics, /healthz, /readyz)"}},
+		{"outbound media by address only", "names.yaml", Rule{Outbound, External, "", UDP, v4("192.0.2.10"), Ports{50000, 59999}, Ports{1024, 65535}, "relayed media to peers (UDP relay ports)"}},
+		{"only the external side named", "names_external.yaml", Rule{Inbound, Internal, "", TCP, v4("10.0.0.5"), Ports{5062, 5062}, Ports{}, "credential service (mutual TLS) for trusted servers"}},
+		{"only the external side named: relay", "names_external.yaml", Rule{Inbound, External, "ens4", UDP, v4("192.0.2.10"), Ports{50000, 59999}, Ports{}, "relayed media from peers (UDP relay ports)"}},
+		{"loopback credential service", "dev.yaml", Rule{Inbound, Loopback, "", TCP, v4("127.0.0.1"), Ports{5062, 5062}, Ports{}, "credential service (mutual TLS) for trusted servers"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

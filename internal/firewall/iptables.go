@@ -73,16 +73,20 @@ func inFamily(a netip.Addr, v6 bool) bool {
 	return a.Is6() == v6
 }
 
-// xtRule writes r as an iptables rule appended to chain.
+// xtRule writes r as an iptables rule appended to chain; a named interface
+// is the one inbound packets arrive on (-i) and outbound ones leave by (-o).
 func xtRule(chain string, r Rule) string {
-	dir, local, remote, bits := "-d", "--dport", "--sport", 32
+	dir, local, remote, ifname, bits := "-d", "--dport", "--sport", "-i", 32
 	if r.Direction == Outbound {
-		dir, local, remote = "-s", "--sport", "--dport"
+		dir, local, remote, ifname = "-s", "--sport", "--dport", "-o"
 	}
 	if r.Local.Is6() {
 		bits = 128
 	}
 	parts := []string{"-A", chain}
+	if r.Device != "" {
+		parts = append(parts, ifname, r.Device)
+	}
 	if !r.Local.IsUnspecified() {
 		parts = append(parts, dir, fmt.Sprintf("%s/%d", r.Local, bits))
 	}

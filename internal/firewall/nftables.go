@@ -57,12 +57,17 @@ table inet avedge {
 }
 
 // nftRule writes r as an nftables accept rule: the edge's address is the
-// destination of inbound and the source of outbound packets.
+// destination of inbound and the source of outbound packets, and a named
+// interface the one inbound packets arrive on (iifname) and outbound ones
+// leave by (oifname).
 func nftRule(r Rule) string {
 	var parts []string
-	dir, local, remote := "daddr", "dport", "sport"
+	dir, local, remote, ifname := "daddr", "dport", "sport", "iifname"
 	if r.Direction == Outbound {
-		dir, local, remote = "saddr", "sport", "dport"
+		dir, local, remote, ifname = "saddr", "sport", "dport", "oifname"
+	}
+	if r.Device != "" {
+		parts = append(parts, fmt.Sprintf("%s %q", ifname, r.Device))
 	}
 	switch a := r.Local; {
 	case a.IsUnspecified() && a.Is4():
@@ -84,5 +89,5 @@ func nftRule(r Rule) string {
 
 // comment is the comment of r's rule in nftables and iptables.
 func comment(r Rule) string {
-	return string(r.Direction) + " " + r.Interface + ": " + r.Purpose
+	return string(r.Direction) + " " + r.Label() + ": " + r.Purpose
 }

@@ -71,6 +71,10 @@ type Rule struct {
 	Direction Direction
 	// Interface is Internal, External, Loopback or Any.
 	Interface string
+	// Device is the Linux name of the interface (interfaces.internal.name
+	// or interfaces.external.name), or empty when the configuration names
+	// none: then the rule matches the address only, on any interface.
+	Device string
 	// Protocol is UDP or TCP.
 	Protocol string
 	// Local is the edge's address. An unspecified address stands for every
@@ -88,9 +92,19 @@ type Rule struct {
 // Rules returns the rules of c's topology in table order: the client
 // listeners, the relay ports (UDP, and TCP when a TCP or TLS listener makes
 // RFC 6062 TCP allocations possible), the credential service and the admin
-// endpoints, then the outbound relay rules.
+// endpoints, then the outbound relay rules. An inbound rule on a side
+// whose interface name is configured carries it in Device. Outbound rules
+// match the relay address only: peers that peers.allow opens on the
+// internal network are reached through the internal interface.
 func Rules(c *config.Config) []Rule {
 	var out []Rule
+	add := func(dir Direction, iface, proto string, a netip.Addr, local, remote Ports, purpose string) {
+		dev := deviceOf(c, iface)
+		if dir == Outbound {
+			dev = ""
+		}
+		out = append(out, Rule{dir, iface, dev, proto, a, local, remote, purpose})
+	}
 	stream := false
 	for _, l := range c.Listeners {
 		proto, purpose := UDP, "STUN/TURN clients over UDP"
@@ -104,33 +118,57 @@ func Rules(c *config.Config) []Rule {
 		}
 		stream = stream || l.Stream()
 		a := l.Address.Addr().Unmap()
-		out = append(out, Rule{Inbound, interfaceOf(c, a, External), proto, a, single(l.Address.Port()), Ports{}, purpose})
+		add(Inbound, interfaceOf(c, a, External), proto, a, single(l.Address.Port()), Ports{}, purpose)
 	}
 	relays := relayAddrs(c)
 	ports := Ports{Min: uint16(c.Relay.PortMin), Max: uint16(c.Relay.PortMax)}
 	for _, a := range relays {
 		iface := interfaceOf(c, a, External)
-		out = append(out, Rule{Inbound, iface, UDP, a, ports, Ports{}, "relayed media from peers (UDP relay ports)"})
+		add(Inbound, iface, UDP, a, ports, Ports{}, "relayed media from peers (UDP relay ports)")
 		if stream {
-			out = append(out, Rule{Inbound, iface, TCP, a, ports, Ports{}, "relayed TCP connections from peers (RFC 6062)"})
+			add(Inbound, iface, TCP, a, ports, Ports{}, "relayed TCP connections from peers (RFC 6062)")
 		}
 	}
 	if cs := c.CredentialService; cs != nil {
 		a := cs.Listen.Addr().Unmap()
-		out = append(out, Rule{Inbound, interfaceOf(c, a, Internal), TCP, a, single(cs.Listen.Port()), Ports{}, "credential service (mutual TLS) for trusted servers"})
+		add(Inbound, interfaceOf(c, a, Internal), TCP, a, single(cs.Listen.Port()), Ports{}, "credential service (mutual TLS) for trusted servers")
 	}
 	if ad := c.Admin; ad != nil {
 		a := ad.Listen.Addr().Unmap()
-		out = append(out, Rule{Inbound, interfaceOf(c, a, Internal), TCP, a, single(ad.Listen.Port()), Ports{}, "admin endpoints (/metrics, /healthz, /readyz)"})
+		add(Inbound, interfaceOf(c, a, Internal), TCP, a, single(ad.Listen.Port()), Ports{}, "admin endpoints (/metrics, /healthz, /readyz)")
 	}
 	for _, a := range relays {
 		iface := interfaceOf(c, a, External)
-		out = append(out, Rule{Outbound, iface, UDP, a, ports, peerPorts, "relayed media to peers (UDP relay ports)"})
+		add(Outbound, iface, UDP, a, ports, peerPorts, "relayed media to peers (UDP relay ports)")
 		if stream {
-			out = append(out, Rule{Outbound, iface, TCP, a, ports, peerPorts, "relayed TCP connections to peers (RFC 6062 Connect)"})
+			add(Outbound, iface, TCP, a, ports, peerPorts, "relayed TCP connections to peers (RFC 6062 Connect)")
 		}
 	}
 	return out
+}
+
+// deviceOf returns the configured Linux name of interface iface (Internal
+// or External), or "" when there is none.
+func deviceOf(c *config.Config, iface string) string {
+	switch ifs := c.Interfaces; {
+	case ifs == nil:
+		return ""
+	case iface == Internal:
+		return ifs.Internal.Name
+	case iface == External:
+		return ifs.External.Name
+	}
+	return ""
+}
+
+// Label names r's interface for the table and for rule comments: the
+// interface, followed by its device name in parentheses when there is one,
+// as in "internal (eth1)".
+func (r Rule) Label() string {
+	if r.Device == "" {
+		return r.Interface
+	}
+	return r.Interface + " (" + r.Device + ")"
 }
 
 // single returns the range of one port.

@@ -17,7 +17,7 @@ func Table(c *config.Config) string {
 	fmt.Fprintln(tw, "DIRECTION\tINTERFACE\tADDRESS\tPROTOCOL\tLOCAL PORTS\tREMOTE\tPURPOSE")
 	for _, r := range Rules(c) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			r.Direction, r.Interface, addrText(r.Local), r.Protocol, r.LocalPorts, remoteText(r.RemotePorts), r.Purpose)
+			r.Direction, r.Label(), addrText(r.Local), r.Protocol, r.LocalPorts, remoteText(r.RemotePorts), r.Purpose)
 	}
 	// A strings.Builder never fails to write.
 	_ = tw.Flush()

@@ -1,11 +1,13 @@
-// Command client is the internal-side helper of the network-namespace test
-// (e2e/netns): run in the client namespace, it drives a TURN client
+// Command client is the TURN-client helper of the network-namespace test
+// (e2e/netns): run in the client namespace (internal side) or the peer
+// namespace (external side), it drives a TURN client
 // (github.com/pion/turn/v4) through the edge, fetches an admin URL, or tries
 // a TCP connection, and prints its results as JSON lines on stdout.
 //
 // Usage:
 //
 //	client relay -server ADDR -user U -password P -realm R -peer ADDR -count N -timeout D
+//	client meet -server ADDR -user U -password P -realm R -count N -timeout D
 //	client get -url URL -timeout D
 //	client dial -to ADDR -timeout D
 //
@@ -14,6 +16,13 @@
 // back; then it allocates a second relayed address without any permission,
 // prints both results as one line, counts what reaches the second address
 // until a line (or end of file) arrives on stdin, and prints that count.
+//
+// meet relays to another client's relayed address: it allocates and prints
+// {"relayed":ADDR}; reads the other's relayed address from stdin, creates a
+// permission for it and prints {"permitted":true}; then, on the next line
+// of stdin (sent once both clients have their permissions), sends -count
+// datagrams to it through its own allocation, counts the distinct datagrams
+// that arrive from it before -timeout, and prints {"sent":N,"received":M}.
 package main
 
 import (
@@ -26,6 +35,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +79,8 @@ func run(args []string) error {
 	switch args[0] {
 	case "relay":
 		return relay(rc, os.Stdin)
+	case "meet":
+		return meet(rc, bufio.NewReader(os.Stdin))
 	case "get":
 		return get(*url, *timeout)
 	case "dial":
@@ -156,6 +168,64 @@ func relay(rc relayConfig, stdin io.Reader) error {
 	}
 	wg.Wait()
 	return printJSON(unpermittedResult{UnpermittedReceived: received})
+}
+
+// meet runs the meet mode described in the package comment.
+func meet(rc relayConfig, stdin *bufio.Reader) error {
+	tc, err := newTURNClient(rc)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	relayed, err := tc.Allocate()
+	if err != nil {
+		return fmt.Errorf("client: allocate: %w", err)
+	}
+	defer relayed.Close()
+	if err := printJSON(map[string]string{"relayed": relayed.LocalAddr().String()}); err != nil {
+		return err
+	}
+	line, err := stdin.ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("client: reading the other relayed address: %w", err)
+	}
+	other, err := net.ResolveUDPAddr("udp4", strings.TrimSpace(line))
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	if err := tc.CreatePermission(other); err != nil {
+		return fmt.Errorf("client: create permission: %w", err)
+	}
+	if err := printJSON(map[string]bool{"permitted": true}); err != nil {
+		return err
+	}
+	if _, err := stdin.ReadString('\n'); err != nil {
+		return fmt.Errorf("client: waiting for go: %w", err)
+	}
+	want := make(map[string]bool, rc.count)
+	for i := range rc.count {
+		want[fmt.Sprintf("from %s: %d", other, i)] = true
+		msg := fmt.Sprintf("from %s: %d", relayed.LocalAddr(), i)
+		if _, err := relayed.WriteTo([]byte(msg), other); err != nil {
+			return fmt.Errorf("client: send: %w", err)
+		}
+	}
+	if err := relayed.SetReadDeadline(time.Now().Add(rc.timeout)); err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	buf := make([]byte, 1500)
+	received := 0
+	for received < rc.count {
+		n, from, err := relayed.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		if from.String() == other.String() && want[string(buf[:n])] {
+			delete(want, string(buf[:n]))
+			received++
+		}
+	}
+	return printJSON(map[string]int{"sent": rc.count, "received": received})
 }
 
 // newTURNClient opens a UDP socket and a listening TURN client on it.
