@@ -8,6 +8,7 @@ import (
 	"github.com/avedge/avedge/internal/admin"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/metrics"
+	"github.com/avedge/avedge/internal/records"
 	"github.com/avedge/avedge/internal/server"
 )
 
@@ -33,16 +34,44 @@ func (a *adminEndpoints) Stop() {
 	}
 }
 
+// metricsSource adds a source of counters besides the relay to the
+// options of the /metrics collector.
+type metricsSource func(*metrics.Options)
+
+// credentialMetrics exports the requests of the credential service svc
+// (nil: none runs).
+func credentialMetrics(svc *credentialService) metricsSource {
+	return func(o *metrics.Options) {
+		if svc != nil {
+			o.Credentials = svc.server
+		}
+	}
+}
+
+// recordsMetrics exports the records dropped by recs (nil: records are
+// off).
+func recordsMetrics(recs *records.Writer) metricsSource {
+	return func(o *metrics.Options) {
+		if recs != nil {
+			o.Records = recs
+		}
+	}
+}
+
 // startAdmin starts the admin endpoints of cfg, if configured: /metrics
-// with srv's counters, /healthz, /readyz, not ready until SetReady(true),
-// and POST /drain, which turns /readyz not ready and calls drain. They
-// serve until Stop, so that a load balancer sees 503 (not a refused
-// connection) while the edge drains.
-func startAdmin(cfg *config.Config, srv *server.Server, drain func(), log *slog.Logger) (*adminEndpoints, error) {
+// with srv's counters and those of sources, /healthz, /readyz, not ready
+// until SetReady(true), and POST /drain, which turns /readyz not ready and
+// calls drain. They serve until Stop, so that a load balancer sees 503
+// (not a refused connection) while the edge drains.
+func startAdmin(cfg *config.Config, srv *server.Server, drain func(), log *slog.Logger, sources ...metricsSource) (*adminEndpoints, error) {
 	if cfg.Admin == nil {
 		return &adminEndpoints{}, nil
 	}
-	col, err := metrics.NewCollector(metrics.Options{Server: srv, Version: buildVersion()})
+	opts := metrics.Options{Server: srv, Version: buildVersion()}
+	for _, add := range sources {
+		add(&opts)
+	}
+	col, err := metrics.NewCollector(opts)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,13 @@ type relaySettings interface {
 	SetUnauthenticatedLimit(lim policy.SourceLimit) error
 }
 
+// portQuotaSetting is the relay's quota of relay ports per user;
+// *server.Server has it. A relaySettings without it (a test's) keeps
+// quotas.ports_per_user as it is.
+type portQuotaSetting interface {
+	SetPortsPerUser(n int)
+}
+
 // listenerCerts returns the certificate stores of the TLS listeners of
 // opts, by address.
 func listenerCerts(opts server.Options) map[netip.AddrPort]*server.CertStore {
@@ -159,7 +166,7 @@ func (r *reloader) prepareRelay(p *reloadPlan, next *config.Config) error {
 		p.policy = policy.NewPeerPolicy(next.Peers.Allow, next.Peers.Deny, next.Peers.DefaultDeny)
 	}
 	if q := next.Quotas; q.AllocationsPerUser != r.running.Quotas.AllocationsPerUser ||
-		q.AllocationsTotal != r.running.Quotas.AllocationsTotal {
+		q.AllocationsTotal != r.running.Quotas.AllocationsTotal || q.PortsPerUser != r.running.Quotas.PortsPerUser {
 		p.quotas = &q
 	}
 	if next.Limits != r.running.Limits {
@@ -239,8 +246,13 @@ func (r *reloader) applyRelay(p reloadPlan, next *config.Config) {
 	if p.quotas != nil {
 		r.relay.SetQuotas(p.quotas.AllocationsPerUser, p.quotas.AllocationsTotal)
 		cur.Quotas.AllocationsPerUser, cur.Quotas.AllocationsTotal = p.quotas.AllocationsPerUser, p.quotas.AllocationsTotal
+		if ps, ok := r.relay.(portQuotaSetting); ok {
+			ps.SetPortsPerUser(p.quotas.PortsPerUser)
+			cur.Quotas.PortsPerUser = p.quotas.PortsPerUser
+		}
 		r.log.Info("reloaded the allocation quotas: they apply to new allocations, live ones stay",
-			"allocations_per_user", p.quotas.AllocationsPerUser, "allocations_total", p.quotas.AllocationsTotal)
+			"allocations_per_user", p.quotas.AllocationsPerUser, "allocations_total", p.quotas.AllocationsTotal,
+			"ports_per_user", cur.Quotas.PortsPerUser)
 	}
 	r.running = &cur
 }
@@ -275,15 +287,17 @@ func restartNeeded(running, next *config.Config) []string {
 	differ("workers", running.Workers, next.Workers)
 	differ("datapath", running.DataPath, next.DataPath)
 	differ("drain", running.Drain, next.Drain)
+	differ("pool", running.Pool, next.Pool)
 	differ("records", running.Records, next.Records)
 	differ("admin", running.Admin, next.Admin)
 	differ("log", running.Log, next.Log)
 	differ("listeners", running.Listeners, next.Listeners)
 	differ("relay", running.Relay, next.Relay)
 	differ("lifetimes", running.Lifetimes, next.Lifetimes)
-	// peers, limits and quotas.allocations_* are reloaded (applyRelay).
+	// peers, limits, quotas.allocations_* and quotas.ports_per_user are
+	// reloaded (applyRelay).
 	rq, nq := running.Quotas, next.Quotas
-	rq.AllocationsPerUser, rq.AllocationsTotal = nq.AllocationsPerUser, nq.AllocationsTotal
+	rq.AllocationsPerUser, rq.AllocationsTotal, rq.PortsPerUser = nq.AllocationsPerUser, nq.AllocationsTotal, nq.PortsPerUser
 	differ("quotas", rq, nq)
 	differ("auth.nonce_lifetime", running.Auth.NonceLifetime, next.Auth.NonceLifetime)
 	differ("auth.max_credential_lifetime", running.Auth.MaxCredentialLifetime, next.Auth.MaxCredentialLifetime)

@@ -35,9 +35,10 @@ the pki directory next to it.
 SIGHUP re-reads the configuration (or the development secret) and applies the
 shared secrets, the TLS listeners' certificates, the credential service's
 certificate, key, client CAs and trusted clients, the peer policy (peers),
-the allocation quotas (quotas.allocations_per_user and allocations_total) and
-the limits of unauthenticated requests (limits); live allocations and their
-permissions are kept. Other changes are logged and need a restart.
+the allocation quotas (quotas.allocations_per_user, allocations_total and
+ports_per_user) and the limits of unauthenticated requests (limits); live
+allocations and their permissions are kept. Other changes are logged and need
+a restart.
 
 SIGTERM (or "avedge drain", or POST /drain on the admin listener) drains the
 edge: /readyz answers 503 at once, new allocations are refused (300 Try
@@ -134,7 +135,7 @@ SIGTERM, or SIGINT, stops the edge at once.`,
 			default:
 				log.Info("get a credential with: avedge creds issue --user NAME --config " + configPath)
 			}
-			adm, err := startAdmin(cfg, srv, srv.Drain, log)
+			adm, err := startAdmin(cfg, srv, srv.Drain, log, credentialMetrics(svc), recordsMetrics(recs))
 			if err != nil {
 				srv.Close()
 				if svc != nil {

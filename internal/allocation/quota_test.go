@@ -44,10 +44,10 @@ func TestQuotaLimits(t *testing.T) {
 			q := NewQuota(tt.perUser, tt.total)
 			for i, s := range tt.steps {
 				if s.release {
-					q.Release(s.user)
+					q.Release(s.user, 0)
 					continue
 				}
-				if err := q.Acquire(s.user); !errors.Is(err, s.want) {
+				if err := q.Acquire(s.user, 0); !errors.Is(err, s.want) {
 					t.Fatalf("step %d: Acquire(%q) = %v, want %v", i, s.user, err, s.want)
 				}
 			}
@@ -66,12 +66,12 @@ func TestQuotaLimits(t *testing.T) {
 func TestQuotaForgetsIdleUsers(t *testing.T) {
 	q := NewQuota(10, 0)
 	for range 3 {
-		if err := q.Acquire("a"); err != nil {
+		if err := q.Acquire("a", 1); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for range 3 {
-		q.Release("a")
+		q.Release("a", 1)
 	}
 	if len(q.users) != 0 || q.Total() != 0 {
 		t.Fatalf("users map = %v, Total %d; want empty, 0", q.users, q.Total())
@@ -88,18 +88,70 @@ func TestQuotaConcurrent(t *testing.T) {
 	for range 10 {
 		wg.Go(func() {
 			for range 100 {
-				if q.Acquire("alice") == nil {
+				if q.Acquire("alice", 2) == nil {
 					ok.Add(1)
 				}
-				if q.Acquire("bob") == nil {
-					q.Release("bob")
+				if q.Acquire("bob", 3) == nil {
+					q.Release("bob", 3)
 				}
 			}
 		})
 	}
 	wg.Wait()
+	if q.Ports("alice") != 2*perUser || q.Ports("bob") != 0 {
+		t.Fatalf("Ports(alice) %d, Ports(bob) %d; want %d, 0", q.Ports("alice"), q.Ports("bob"), 2*perUser)
+	}
 	if ok.Load() != perUser || q.User("alice") != perUser || q.Total() != perUser || q.User("bob") != 0 {
 		t.Fatalf("successes %d, User(alice) %d, Total %d, User(bob) %d; want %d, %d, %d, 0",
 			ok.Load(), q.User("alice"), q.Total(), q.User("bob"), perUser, perUser, perUser)
+	}
+}
+
+// TestQuotaPorts checks the port counts: with allocations and without
+// (ReleasePorts), never below zero, and that a user holding only ports
+// keeps an entry until they are released.
+func TestQuotaPorts(t *testing.T) {
+	type step struct {
+		op    string // acquire, release, releasePorts
+		ports int
+	}
+	tests := []struct {
+		name       string
+		steps      []step
+		wantPorts  int
+		wantAllocs int
+		wantEntry  bool
+	}{
+		{"acquire counts ports", []step{{"acquire", 2}, {"acquire", 1}}, 3, 2, true},
+		{"release gives them back", []step{{"acquire", 2}, {"acquire", 1}, {"release", 2}}, 1, 1, true},
+		{"reserved port outlives its allocation", []step{{"acquire", 2}, {"release", 1}}, 1, 0, true},
+		{"then expires", []step{{"acquire", 2}, {"release", 1}, {"releasePorts", 1}}, 0, 0, false},
+		{"partial dual", []step{{"acquire", 2}, {"releasePorts", 1}}, 1, 1, true},
+		{"never below zero", []step{{"acquire", 1}, {"releasePorts", 5}}, 0, 1, true},
+		{"release without allocation ignored", []step{{"release", 3}}, 0, 0, false},
+		{"releasePorts of a stranger ignored", []step{{"releasePorts", 1}}, 0, 0, false},
+		{"negative counts nothing", []step{{"acquire", -1}}, 0, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := NewQuota(0, 0)
+			for _, s := range tt.steps {
+				switch s.op {
+				case "acquire":
+					if err := q.Acquire("a", s.ports); err != nil {
+						t.Fatal(err)
+					}
+				case "release":
+					q.Release("a", s.ports)
+				case "releasePorts":
+					q.ReleasePorts("a", s.ports)
+				}
+			}
+			_, entry := q.users["a"]
+			if q.Ports("a") != tt.wantPorts || q.User("a") != tt.wantAllocs || entry != tt.wantEntry {
+				t.Fatalf("Ports %d, User %d, entry %v; want %d, %d, %v",
+					q.Ports("a"), q.User("a"), entry, tt.wantPorts, tt.wantAllocs, tt.wantEntry)
+			}
+		})
 	}
 }

@@ -55,6 +55,9 @@ type Config struct {
 	Records Records `json:"records"`
 	// Drain configures how the edge drains before it stops.
 	Drain Drain `json:"drain"`
+	// Pool names the sibling edges that clients are sent to when this
+	// edge is full or draining.
+	Pool Pool `json:"pool"`
 
 	warnings []string
 }

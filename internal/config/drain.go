@@ -51,8 +51,8 @@ func (p *parser) drain(e entry, dst *Drain) error {
 	return err
 }
 
-// alternateServers decodes drain.alternate_servers: a list of distinct
-// concrete "IP:port" addresses.
+// alternateServers decodes drain.alternate_servers or
+// pool.alternate_servers: a list of distinct concrete "IP:port" addresses.
 func (p *parser) alternateServers(e entry, dst *[]netip.AddrPort) error {
 	items, err := p.list(e)
 	if err != nil {

@@ -9,6 +9,11 @@ type Quotas struct {
 	// AllocationsTotal bounds all allocations; defaults to the number of
 	// relay ports.
 	AllocationsTotal int `json:"allocations_total"`
+	// PortsPerUser bounds the relay ports one user holds: one per relayed
+	// address of its allocations (two for a dual one) and one per port
+	// reserved for it with EVEN-PORT until the reservation is claimed or
+	// expires; defaults to twice AllocationsPerUser.
+	PortsPerUser int `json:"ports_per_user"`
 	// PermissionsPerAllocation bounds the permissions of one allocation.
 	PermissionsPerAllocation int `json:"permissions_per_allocation"`
 	// ChannelsPerAllocation bounds the channel bindings of one allocation.
@@ -74,6 +79,7 @@ func (p *parser) quotas(e entry, dst *Quotas) error {
 	_, err := p.mapping(e, []field{
 		{"allocations_per_user", limit(&dst.AllocationsPerUser, 1, math.MaxInt)},
 		{"allocations_total", limit(&dst.AllocationsTotal, 1, math.MaxInt)},
+		{"ports_per_user", limit(&dst.PortsPerUser, 1, math.MaxInt)},
 		{"permissions_per_allocation", limit(&dst.PermissionsPerAllocation, 1, maxPermissions)},
 		{"channels_per_allocation", limit(&dst.ChannelsPerAllocation, 1, maxChannels)},
 		{"tcp_connections", limit(&dst.TCPConnections, 1, math.MaxInt32)},
@@ -87,7 +93,8 @@ func (p *parser) quotas(e entry, dst *Quotas) error {
 }
 
 // finishQuotas defaults allocations_total to the number of relay ports and
-// warns when it is set above that.
+// warns when it is set above that; defaults ports_per_user to twice
+// allocations_per_user and warns when it is set below that.
 func (p *parser) finishQuotas() error {
 	q, ports := &p.cfg.Quotas, p.cfg.Relay.Ports()
 	switch {
@@ -95,6 +102,15 @@ func (p *parser) finishQuotas() error {
 		q.AllocationsTotal = ports
 	case q.AllocationsTotal > ports:
 		p.warn("quotas.allocations_total", "%d exceeds the %d relay ports, which bound the allocations anyway", q.AllocationsTotal, ports)
+	}
+	switch {
+	case q.PortsPerUser == 0 && q.AllocationsPerUser > math.MaxInt/2:
+		q.PortsPerUser = math.MaxInt
+	case q.PortsPerUser == 0:
+		q.PortsPerUser = 2 * q.AllocationsPerUser
+	case q.PortsPerUser < q.AllocationsPerUser:
+		p.warn("quotas.ports_per_user", "%d is below allocations_per_user (%d): a user reaches no more than %d allocations",
+			q.PortsPerUser, q.AllocationsPerUser, q.PortsPerUser)
 	}
 	return nil
 }

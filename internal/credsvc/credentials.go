@@ -49,7 +49,7 @@ func (h *Handler) credentials(w http.ResponseWriter, r *http.Request, client str
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, Credential{
+	h.issued(w, r, Credential{
 		Username:  c.username,
 		Password:  c.password,
 		TTL:       c.ttl,

@@ -27,6 +27,7 @@ type Handler struct {
 	limit   *limiter
 	refusal *refusalLog
 	trusted atomic.Pointer[map[string]bool]
+	counts  requestCounts
 }
 
 // NewHandler validates opts and returns a Handler (ErrBadOptions).
@@ -127,13 +128,20 @@ func describe(cert *x509.Certificate) string {
 // refuse logs a refused request (at most once a minute per peer IP: see
 // refusalLog) and answers it with status and a JSON error.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, client string, status int, reason string) {
-	refuse(h.refusal, w, r, client, status, reason)
+	refuse(h.refusal, &h.counts, w, r, client, status, reason)
 }
 
-// refuse logs a refused request to l and answers it with status and a
-// JSON error. A 403 or 429 answer closes the connection, so that a client
+// issued answers r with a credential and counts it.
+func (h *Handler) issued(w http.ResponseWriter, r *http.Request, v any) {
+	h.counts.count(r, http.StatusOK)
+	writeJSON(w, http.StatusOK, v)
+}
+
+// refuse logs a refused request to l, counts it in c and answers it with
+// status and a JSON error. A 403 or 429 answer closes the connection, so that a client
 // that is refused or too fast does not keep a connection slot.
-func refuse(l *refusalLog, w http.ResponseWriter, r *http.Request, client string, status int, reason string) {
+func refuse(l *refusalLog, c *requestCounts, w http.ResponseWriter, r *http.Request, client string, status int, reason string) {
+	c.count(r, status)
 	l.warn(r.RemoteAddr, "credential service: request refused",
 		slog.Int("status", status), slog.String("reason", reason), slog.String("client", client),
 		slog.String("peer", r.RemoteAddr), slog.String("method", r.Method), slog.String("path", r.URL.Path))

@@ -67,6 +67,7 @@ type Server struct {
 	handler http.Handler
 	refusal *refusalLog
 	tls     atomic.Pointer[tls.Config]
+	counts  requestCounts // refusals of reverify
 }
 
 // NewServer checks opts and binds the listener; Run serves on it.

@@ -67,5 +67,5 @@ func (h *Handler) turnCredentials(w http.ResponseWriter, r *http.Request, client
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, RESTCredential{Username: c.username, Password: c.password, TTL: c.ttl, URIs: uris(c.relays)})
+	h.issued(w, r, RESTCredential{Username: c.username, Password: c.password, TTL: c.ttl, URIs: uris(c.relays)})
 }

@@ -28,7 +28,7 @@ func (s *Server) reverify(w http.ResponseWriter, r *http.Request) {
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	if err != nil {
-		refuse(s.refusal, w, r, "", http.StatusForbidden, "client certificate "+describe(certs[0])+" no longer verifies: "+err.Error())
+		refuse(s.refusal, &s.counts, w, r, "", http.StatusForbidden, "client certificate "+describe(certs[0])+" no longer verifies: "+err.Error())
 		return
 	}
 	state := *r.TLS

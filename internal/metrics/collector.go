@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avedge/avedge/internal/credsvc"
 	"github.com/avedge/avedge/internal/server"
 )
 
@@ -14,10 +15,30 @@ type Source interface {
 	Stats() server.Stats
 }
 
+// CredentialSource is the credential service whose requests are
+// exported; *credsvc.Server is one.
+type CredentialSource interface {
+	// Stats returns the service's request counts.
+	Stats() credsvc.Stats
+}
+
+// RecordsSource is the session records writer whose drops are exported;
+// *records.Writer is one.
+type RecordsSource interface {
+	// Dropped returns the number of records dropped.
+	Dropped() uint64
+}
+
 // Options configure a Collector.
 type Options struct {
 	// Server is the relay whose counters are exported; required.
 	Server Source
+	// Credentials, if set, is the credential service running in the same
+	// process; without it avedge_credential_requests_total is absent.
+	Credentials CredentialSource
+	// Records, if set, is the session records writer; without it
+	// avedge_records_dropped_total is absent.
+	Records RecordsSource
 	// Version is the value of avedge_build_info's version label.
 	Version string
 }
@@ -26,6 +47,8 @@ type Options struct {
 // It reads them once per scrape; it is safe for concurrent scrapes.
 type Collector struct {
 	src     Source
+	creds   CredentialSource
+	records RecordsSource
 	version string
 }
 
@@ -36,7 +59,7 @@ func NewCollector(opts Options) (*Collector, error) {
 	if opts.Server == nil {
 		return nil, fmt.Errorf("%w: no server", ErrBadOptions)
 	}
-	return &Collector{src: opts.Server, version: opts.Version}, nil
+	return &Collector{src: opts.Server, creds: opts.Credentials, records: opts.Records, version: opts.Version}, nil
 }
 
 // Describe implements prometheus.Collector: it sends the description of
@@ -62,7 +85,24 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 
 	emit(buildInfo, 1, c.version)
 
-	emit(allocations, float64(st.Allocations))
+	for k, n := range st.AllocationsByKind {
+		kind := server.AllocationKind(k)
+		emit(allocations, float64(n), kind.Transport(), kind.Relay(), kind.Family())
+		emit(allocationsCreated, u(st.AllocationsCreated[k]), kind.Transport(), kind.Relay(), kind.Family())
+	}
+	for r, n := range st.AllocationsEnded {
+		emit(allocationsEnded, u(n), server.EndReason(r).String())
+	}
+	for r, n := range st.Auth {
+		emit(authResults, u(n), server.AuthResult(r).String())
+	}
+	for c, n := range st.Refusals {
+		emit(refusals, u(n), server.RefusalCause(c).String())
+	}
+	emit(relayPorts, u(st.Ports.InUse), "in_use")
+	emit(relayPorts, u(st.Ports.Reserved), "reserved")
+	emit(relayPorts, u(st.Ports.Quarantined), "quarantined")
+	emit(relayPortsCapacity, u(st.Ports.Capacity))
 	emit(relayedPackets, u(st.ToPeerPackets), toPeer)
 	emit(relayedPackets, u(st.ToClientPackets), toClient)
 	emit(relayedBytes, u(st.ToPeerBytes), toPeer)
@@ -113,4 +153,16 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	emit(tcpDataOpen, float64(ts.DataOpen))
 	emit(tcpBytes, u(ts.ToPeerBytes), toPeer)
 	emit(tcpBytes, u(ts.ToClientBytes), toClient)
+
+	if c.creds != nil {
+		cs := c.creds.Stats()
+		for e := range cs.Requests {
+			for o, n := range cs.Requests[e] {
+				emit(credentialRequests, u(n), credsvc.Endpoint(e).String(), credsvc.Outcome(o).String())
+			}
+		}
+	}
+	if c.records != nil {
+		emit(recordsDropped, u(c.records.Dropped()))
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/avedge/avedge/internal/credsvc"
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/server"
 )
@@ -31,6 +32,27 @@ type fakeSource struct {
 func (f *fakeSource) Stats() server.Stats {
 	f.calls.Add(1)
 	return f.st
+}
+
+// fakeCredentials returns fixed credential service counts.
+type fakeCredentials struct{ st credsvc.Stats }
+
+func (f fakeCredentials) Stats() credsvc.Stats { return f.st }
+
+// fakeRecords reports a fixed number of dropped records.
+type fakeRecords uint64
+
+func (f fakeRecords) Dropped() uint64 { return uint64(f) }
+
+// distinctCredentials returns credential service counts that all differ.
+func distinctCredentials() fakeCredentials {
+	var f fakeCredentials
+	for e := range f.st.Requests {
+		for o := range f.st.Requests[e] {
+			f.st.Requests[e][o] = uint64(500 + 20*e + o)
+		}
+	}
+	return f
 }
 
 // distinctStats returns Stats whose every counter holds a different value,
@@ -56,6 +78,21 @@ func distinctStats() server.Stats {
 	for r := range st.Drops {
 		st.Drops[r] = uint64(11 + r)
 	}
+	for k := range st.AllocationsByKind {
+		st.AllocationsByKind[k] = int64(600 + k)
+		st.Allocations += st.AllocationsByKind[k]
+		st.AllocationsCreated[k] = uint64(700 + k)
+	}
+	for r := range st.AllocationsEnded {
+		st.AllocationsEnded[r] = uint64(800 + r)
+	}
+	for r := range st.Auth {
+		st.Auth[r] = uint64(900 + r)
+	}
+	for c := range st.Refusals {
+		st.Refusals[c] = uint64(1000 + c)
+	}
+	st.Ports = server.PortStats{InUse: 1101, Reserved: 1102, Quarantined: 1103, Capacity: 1104}
 	return st
 }
 
@@ -64,7 +101,14 @@ func distinctStats() server.Stats {
 // exposition its promhttp handler serves.
 func scrape(t *testing.T, src Source) string {
 	t.Helper()
-	c, err := NewCollector(Options{Server: src, Version: "v1.2.3"})
+	return scrapeOptions(t, Options{Server: src, Credentials: distinctCredentials(), Records: fakeRecords(1201)})
+}
+
+// scrapeOptions is scrape with the Collector's options.
+func scrapeOptions(t *testing.T, opts Options) string {
+	t.Helper()
+	opts.Version = "v1.2.3"
+	c, err := NewCollector(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,9 +262,77 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"\navedge_allocations 6\n", "\ngo_goroutines ", "\nprocess_cpu_seconds_total "} {
+	for _, want := range []string{"\navedge_allocations{family=\"ipv4\",relay=\"udp\",transport=\"udp\"} 600\n", "\ngo_goroutines ", "\nprocess_cpu_seconds_total "} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("registry output lacks %q", want)
+		}
+	}
+}
+
+// TestOptionalSources checks that the credential service and records
+// families are exported only with their sources.
+func TestOptionalSources(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		opts           Options
+		creds, records bool
+	}{
+		{"none", Options{}, false, false},
+		{"credentials", Options{Credentials: fakeCredentials{}}, true, false},
+		{"records", Options{Records: fakeRecords(3)}, false, true},
+		{"both", Options{Credentials: fakeCredentials{}, Records: fakeRecords(3)}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Server = &fakeSource{}
+			text := scrapeOptions(t, tc.opts)
+			if got := strings.Contains(text, "\navedge_credential_requests_total{"); got != tc.creds {
+				t.Errorf("credential requests exported: %v, want %v", got, tc.creds)
+			}
+			if got := strings.Contains(text, "\navedge_records_dropped_total "); got != tc.records {
+				t.Errorf("records dropped exported: %v, want %v", got, tc.records)
+			}
+		})
+	}
+}
+
+// TestEveryLabelValue checks that every value of the enumerated labels
+// has its own, named series.
+func TestEveryLabelValue(t *testing.T) {
+	text := scrape(t, &fakeSource{st: distinctStats()})
+	var st server.Stats
+	var series []string
+	for k := range st.AllocationsByKind {
+		kind := server.AllocationKind(k)
+		labels := `{family="` + kind.Family() + `",relay="` + kind.Relay() + `",transport="` + kind.Transport() + `"}`
+		series = append(series, "avedge_allocations"+labels, "avedge_allocations_created_total"+labels)
+	}
+	for r := range st.AllocationsEnded {
+		series = append(series, `avedge_allocations_ended_total{reason="`+server.EndReason(r).String()+`"}`)
+	}
+	for r := range st.Auth {
+		series = append(series, `avedge_auth_results_total{result="`+server.AuthResult(r).String()+`"}`)
+	}
+	for c := range st.Refusals {
+		series = append(series, `avedge_refusals_total{cause="`+server.RefusalCause(c).String()+`"}`)
+	}
+	var cs credsvc.Stats
+	for e := range cs.Requests {
+		for o := range cs.Requests[e] {
+			series = append(series, `avedge_credential_requests_total{endpoint="`+credsvc.Endpoint(e).String()+
+				`",outcome="`+credsvc.Outcome(o).String()+`"}`)
+		}
+	}
+	seen := map[string]bool{}
+	for _, s := range series {
+		if strings.Contains(s, `"unknown"`) {
+			t.Errorf("%s: a label value has no name", s)
+		}
+		if seen[s] {
+			t.Errorf("%s: two values share a name", s)
+		}
+		seen[s] = true
+		if !strings.Contains(text, "\n"+s+" ") {
+			t.Errorf("no series %s", s)
 		}
 	}
 }

@@ -15,7 +15,19 @@ var (
 
 	// Relay (server.Stats).
 	allocations = gauge("avedge_allocations",
-		"Live allocations.")
+		"Live allocations, by client transport (udp, tcp, tls), relayed transport (udp, or tcp for RFC 6062) and relayed address family (ipv4, ipv6, dual).", "transport", "relay", "family")
+	allocationsCreated = counter("avedge_allocations_created_total",
+		"Allocations created, by client transport, relayed transport and relayed address family (as given, which for a dual request may be one family).", "transport", "relay", "family")
+	allocationsEnded = counter("avedge_allocations_ended_total",
+		"Allocations ended, by the end reason of their session records.", "reason")
+	authResults = counter("avedge_auth_results_total",
+		"Authentication results of TURN requests, by result; rate-limited requests are dropped packets instead.", "result")
+	refusals = counter("avedge_refusals_total",
+		"Requests refused for a policy or resource reason, by cause.", "cause")
+	relayPorts = gauge("avedge_relay_ports",
+		"Relay ports taken from the pools, by state (in_use: relayed addresses; reserved: held for a RESERVATION-TOKEN; quarantined: held by another program).", "state")
+	relayPortsCapacity = gauge("avedge_relay_ports_capacity",
+		"Relay ports configured: the size of the port range times the relay addresses.")
 	relayedPackets = counter("avedge_relayed_packets_total",
 		"Payload packets relayed by UDP allocations (for clients on UDP, TCP or TLS), by direction (to_peer: client to peer; to_client: peer to client).", "direction")
 	relayedBytes = counter("avedge_relayed_bytes_total",
@@ -68,14 +80,24 @@ var (
 		"Open client data connections of TCP relay allocations.")
 	tcpBytes = counter("avedge_tcp_relay_bytes_total",
 		"Bytes relayed over TCP relay data connections, by direction, counted as each connection ends.", "direction")
+
+	// Credential service (credsvc.Server.Stats), when it runs.
+	credentialRequests = counter("avedge_credential_requests_total",
+		"Requests to the credential service, by endpoint and outcome.", "endpoint", "outcome")
+
+	// Session records (records.Writer.Dropped), when they are written.
+	recordsDropped = counter("avedge_records_dropped_total",
+		"Session records dropped because the writer's queue was full or it was closed.")
 )
 
 // families lists every declared metric, in exposition order.
 var families = []*family{
 	buildInfo,
-	allocations, relayedPackets, relayedBytes, stunRequests, droppedPackets,
+	allocations, allocationsCreated, allocationsEnded, authResults, refusals, relayPorts, relayPortsCapacity,
+	relayedPackets, relayedBytes, stunRequests, droppedPackets,
 	socketPackets, socketBytes, socketBatches, socketErrors, socketDrops,
 	gsoSends, gsoSegments, gsoFallbacks, batchDelays,
 	streamOpen, streamAccepted, streamRefused, streamFailed,
 	tcpPeerConnections, tcpConnectFailures, tcpRefused, tcpBound, tcpDataOpen, tcpBytes,
+	credentialRequests, recordsDropped,
 }

@@ -35,7 +35,7 @@ func (w *worker) allocate(r *request) {
 	if s := w.lookup(r.l, r.ft.Client); s != nil {
 		if s.alloc.Expired(r.now) {
 			// Expired, but the tick has not reaped it yet: it is gone.
-			w.closeSession(s, "expired")
+			w.closeSession(s, EndExpired)
 		} else {
 			if s.alloc.TxID == m.TransactionID && s.alloc.Username == r.auth.Username {
 				w.allocateSuccess(r, s)
@@ -54,20 +54,27 @@ func (w *worker) allocate(r *request) {
 		w.fail(r, code)
 		return
 	}
-	// Step 10: quotas: 486 per user, 508 for the whole server, also while
-	// the relayed bandwidth is above the configured capacity (RFC 8656
-	// §15: "508 (Insufficient Capacity): The server is unable to carry out
-	// the request due to some capacity limit being reached").
+	// Step 10: quotas: 486 per user (allocations and relay ports), 508 for
+	// the whole server, also while the relayed bandwidth is above the
+	// configured capacity (RFC 8656 §15: "508 (Insufficient Capacity): The
+	// server is unable to carry out the request due to some capacity limit
+	// being reached").
+	// A full edge sends the client to a sibling of its pool, if it has
+	// one (refuseFull).
 	if w.env.overCapacity() {
-		w.fail(r, stun.CodeInsufficientCapacity)
+		w.refuseFull(r, RefusedBandwidthCapacity)
 		return
 	}
 	owner := quotaOwner(r.auth)
-	if err := w.acquireQuota(owner); err != nil {
-		if errors.Is(err, allocation.ErrUserQuota) {
-			w.fail(r, stun.CodeAllocQuotaReached)
-		} else {
-			w.fail(r, stun.CodeInsufficientCapacity)
+	ports, slack := w.portsNeeded(plan, owner)
+	if err := w.acquireQuota(owner, ports, slack); err != nil {
+		switch {
+		case errors.Is(err, allocation.ErrUserQuota):
+			w.refuse(r, RefusedUserQuota, stun.CodeAllocQuotaReached)
+		case errors.Is(err, errPortQuota):
+			w.refuse(r, RefusedPortsPerUser, stun.CodeAllocQuotaReached)
+		default:
+			w.refuseFull(r, RefusedAllocationsTotal)
 		}
 		return
 	}
@@ -76,18 +83,28 @@ func (w *worker) allocate(r *request) {
 	w.expireReservations(r.now)
 	s, err := w.openSession(r, plan, owner)
 	if err != nil {
-		w.env.quota.Release(owner)
+		w.env.quota.Release(owner, ports)
 		if errors.Is(err, allocation.ErrNoReservation) {
 			// The client's mistake, not the server's capacity.
 			w.env.log.Debug("allocate: reservation token not valid", "client", r.ft.Client)
-		} else {
-			w.env.log.Warn("allocate: no relayed address", "client", r.ft.Client, "err", err)
+			w.refuse(r, RefusedReservation, stun.CodeInsufficientCapacity)
+			return
 		}
-		w.fail(r, stun.CodeInsufficientCapacity)
+		w.env.log.Warn("allocate: no relayed address", "client", r.ft.Client, "err", err)
+		w.refuseFull(r, RefusedNoRelayPort)
 		return
 	}
+	// The ports counted beyond those the allocation and its reservation
+	// hold (the missing half of a dual allocation) are given back.
+	held := s.ports()
+	if s.reserved {
+		held++
+	}
+	if ports > held {
+		w.env.quota.ReleasePorts(owner, ports-held)
+	}
 	s.user = w.env.bw.acquire(owner)
-	w.c.allocations.Add(1)
+	w.allocationCreated(s)
 	w.env.log.Debug("allocation created", "client", r.ft.Client, "relayed", s.alloc.Relayed,
 		"additional", s.alloc.Additional, "user", r.auth.Identity, "lifetime", s.alloc.Expires().Sub(r.now))
 	w.allocateSuccess(r, s)
@@ -258,6 +275,13 @@ func (w *worker) openSession(r *request, plan allocPlan, owner string) (*session
 		}
 	}
 	if err := w.table.Insert(a); err != nil {
+		// Unreachable (allocate looked the 5-tuple up on this worker).
+		// A reservation made stays, uncounted: the caller releases every
+		// port it counted.
+		if s.reserved {
+			even := s.relays[plan.primary].addr
+			w.env.owners.remove(netip.AddrPortFrom(even.Addr(), even.Port()+1))
+		}
 		w.closeRelays(s)
 		return nil, err
 	}
@@ -311,6 +335,11 @@ func (w *worker) claimReservation(s *session, tok allocation.Token, df bool, r *
 	if err != nil {
 		return err
 	}
+	// The reservation is gone: its owner no longer holds its port, which
+	// the claiming allocation counts (see portsNeeded).
+	if owner, ok := w.env.owners.remove(addr); ok {
+		w.env.quota.ReleasePorts(owner, 1)
+	}
 	fam := familyOf(addr.Addr())
 	if err := w.bindRelay(s, fam, addr, df); err != nil {
 		w.giveBack(fam, addr, err)
@@ -333,6 +362,7 @@ func (w *worker) reserveNext(s *session, fam int, r *request) error {
 		return err
 	}
 	s.token, s.reserved = stunproto.ReservationToken(tok), true
+	w.env.owners.add(tok, addr, s.owner)
 	return nil
 }
 
@@ -377,20 +407,21 @@ func (w *worker) allocateSuccess(r *request, s *session) {
 }
 
 // closeSession removes s from the table and ends it.
-func (w *worker) closeSession(s *session, reason string) {
+func (w *worker) closeSession(s *session, reason EndReason) {
 	w.table.Delete(s.alloc.FiveTuple)
 	w.endSession(s, reason)
 }
 
 // endSession releases what s holds: its sockets, ports and quota.
-func (w *worker) endSession(s *session, reason string) {
+func (w *worker) endSession(s *session, reason EndReason) {
 	relayProto := s.relayProtocol() // before closeRelays forgets s.tcp
+	ports := s.ports()
 	s.publish()
 	w.closeRelays(s)
-	w.env.quota.Release(s.owner)
+	w.env.quota.Release(s.owner, ports)
 	w.env.bw.release(s.owner, s.user)
 	s.user = nil
-	w.c.allocations.Add(-1)
+	w.allocationEnded(s, reason)
 	w.env.drain.allocationEnded()
 	if s.client.conn != nil {
 		s.client.conn.allocationEnded()
@@ -405,13 +436,13 @@ func (w *worker) endSession(s *session, reason string) {
 		RelayProtocol:   relayProto,
 		Start:           time.Unix(0, s.start),
 		End:             w.env.clock.Now(),
-		Reason:          reason,
+		Reason:          reason.String(),
 		ToPeerPackets:   s.alloc.Counters.ToPeerPackets.Load(),
 		ToPeerBytes:     s.alloc.Counters.ToPeerBytes.Load(),
 		ToClientPackets: s.alloc.Counters.ToClientPackets.Load(),
 		ToClientBytes:   s.alloc.Counters.ToClientBytes.Load(),
 	}
-	w.env.log.Debug("allocation ended", "client", rec.Client, "relayed", rec.Relayed, "reason", reason,
+	w.env.log.Debug("allocation ended", "client", rec.Client, "relayed", rec.Relayed, "reason", rec.Reason,
 		"to_peer_packets", rec.ToPeerPackets, "to_client_packets", rec.ToClientPackets)
 	if w.env.onEnd != nil {
 		w.env.onEnd(rec)

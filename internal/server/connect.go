@@ -54,7 +54,7 @@ func (w *worker) connect(r *request) {
 	}
 	if len(t.conns) >= w.env.tcp.perAlloc {
 		w.env.tcp.ctr.refusedLimit.Add(1)
-		w.fail(r, stun.CodeInsufficientCapacity)
+		w.refuse(r, RefusedTCPConnectionsLimit, stun.CodeInsufficientCapacity)
 		return
 	}
 	p := &peerConn{relay: t, peer: peer, username: s.alloc.Username, control: s.alloc.FiveTuple.Client}
@@ -119,7 +119,7 @@ func (w *worker) connected(p *peerConn, nc net.Conn, err error, later deferredAn
 			_ = nc.Close()
 			t.forget(p)
 			ctr.refusedLimit.Add(1)
-			w.fail(r, stun.CodeInsufficientCapacity)
+			w.refuse(r, RefusedTCPConnectionsLimit, stun.CodeInsufficientCapacity)
 			break
 		}
 		ctr.connects.Add(1)

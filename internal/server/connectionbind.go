@@ -22,6 +22,7 @@ func (w *worker) authenticateBind(r *request) bool {
 	if id.GetFrom(r.m) == nil {
 		if ctl, ok := w.env.tcp.pending.control(id, r.now); ok {
 			if res, err := w.env.auth.Authenticate(r.m, ctl); err == nil {
+				w.c.auth[AuthOK].Add(1)
 				r.auth = &res
 				ignoreAfterIntegrity(r.m)
 				return true

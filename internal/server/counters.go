@@ -57,8 +57,15 @@ type counters struct {
 	toClientBytes   atomic.Uint64
 	requests        atomic.Uint64
 	drops           [dropReasons]atomic.Uint64
-	allocations     atomic.Int64
-	_               [64]byte // keep the next worker's counters off this cache line
+	// The control path's counts, bumped directly (once per request, never
+	// per relayed packet): live allocations and those created by kind,
+	// those ended by reason, authentication results and refusals.
+	allocations [allocationKinds]atomic.Int64
+	created     [allocationKinds]atomic.Uint64
+	ended       [endReasons]atomic.Uint64
+	auth        [authResults]atomic.Uint64
+	refusals    [refusalCauses]atomic.Uint64
+	_           [64]byte // keep the next worker's counters off this cache line
 }
 
 // tally is what a worker counted since it last published: plain fields
@@ -153,6 +160,18 @@ type Stats struct {
 	Requests uint64
 	// Allocations is the number of live allocations.
 	Allocations int64
+	// AllocationsByKind is the number of live allocations by
+	// AllocationKind; AllocationsCreated counts those created by the kind
+	// they had then, AllocationsEnded those ended by EndReason.
+	AllocationsByKind  [allocationKinds]int64
+	AllocationsCreated [allocationKinds]uint64
+	AllocationsEnded   [endReasons]uint64
+	// Auth counts authentication results by AuthResult.
+	Auth [authResults]uint64
+	// Refusals counts requests refused by RefusalCause.
+	Refusals [refusalCauses]uint64
+	// Ports is the use of the relay port pools.
+	Ports PortStats
 	// Drops counts silently discarded packets by reason.
 	Drops [dropReasons]uint64
 	// DataPath sums the socket-level counters of the workers, including
@@ -170,7 +189,21 @@ func (s *Stats) add(c *counters) {
 	s.ToClientPackets += c.toClientPackets.Load()
 	s.ToClientBytes += c.toClientBytes.Load()
 	s.Requests += c.requests.Load()
-	s.Allocations += c.allocations.Load()
+	for k := range c.allocations {
+		n := c.allocations[k].Load()
+		s.AllocationsByKind[k] += n
+		s.Allocations += n
+		s.AllocationsCreated[k] += c.created[k].Load()
+	}
+	for r := range c.ended {
+		s.AllocationsEnded[r] += c.ended[r].Load()
+	}
+	for r := range c.auth {
+		s.Auth[r] += c.auth[r].Load()
+	}
+	for r := range c.refusals {
+		s.Refusals[r] += c.refusals[r].Load()
+	}
 	for i := range s.Drops {
 		s.Drops[i] += c.drops[i].Load()
 	}
@@ -182,4 +215,52 @@ func (s Stats) Dropped(r DropReason) uint64 {
 		return 0
 	}
 	return s.Drops[r]
+}
+
+// Refused returns the number of requests refused for cause c.
+func (s Stats) Refused(c RefusalCause) uint64 {
+	if c >= refusalCauses {
+		return 0
+	}
+	return s.Refusals[c]
+}
+
+// Authenticated returns the number of authentication results r.
+func (s Stats) Authenticated(r AuthResult) uint64 {
+	if r >= authResults {
+		return 0
+	}
+	return s.Auth[r]
+}
+
+// Ended returns the number of allocations ended for reason r.
+func (s Stats) Ended(r EndReason) uint64 {
+	if r >= endReasons {
+		return 0
+	}
+	return s.AllocationsEnded[r]
+}
+
+// allocationCreated counts s as a new allocation of its kind.
+func (w *worker) allocationCreated(s *session) {
+	k := s.kind()
+	s.counted = k
+	w.c.allocations[k].Add(1)
+	w.c.created[k].Add(1)
+}
+
+// allocationChanged moves s to the kind it has now (a dual allocation that
+// gave up one family).
+func (w *worker) allocationChanged(s *session) {
+	if k := s.kind(); k != s.counted {
+		w.c.allocations[s.counted].Add(-1)
+		w.c.allocations[k].Add(1)
+		s.counted = k
+	}
+}
+
+// allocationEnded counts s as ended for reason.
+func (w *worker) allocationEnded(s *session, reason EndReason) {
+	w.c.allocations[s.counted].Add(-1)
+	w.c.ended[reason].Add(1)
 }

@@ -41,7 +41,7 @@ func TestEndRoundPublishes(t *testing.T) {
 	var rec Record
 	f.w.env.onEnd = func(r Record) { rec = r }
 	f.w.handleClient(f.l, f.client, cd, off, n, 0)
-	f.w.closeSession(f.s, "test")
+	f.w.closeSession(f.s, EndShutdown)
 	if rec.ToPeerPackets != 1003 || rec.ToClientPackets != 1002 {
 		t.Fatalf("record: %d packets to the peer, %d to the client; want 1003 and 1002", rec.ToPeerPackets, rec.ToClientPackets)
 	}

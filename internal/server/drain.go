@@ -15,15 +15,7 @@ const (
 	DefaultDrainTimeout = 30 * time.Minute
 	// drainProgressEvery is how often a drain logs the allocations left.
 	drainProgressEvery = 10 * time.Second
-	// reasonDrainTimeout is the end reason of the allocations a drain
-	// ended at its deadline (Record.Reason).
-	reasonDrainTimeout = "drain timeout"
 )
-
-// codeDraining is the answer to an Allocate while draining without a
-// sibling of the client's family: RFC 8656 §7.2 has no 503, and 508
-// Insufficient Capacity is what a client already handles.
-var codeDraining = stun.ErrorCodeAttribute{Code: stun.CodeInsufficientCapacity, Reason: []byte("draining")}
 
 // drainState is what a drain shares between Drain, Run and the workers.
 type drainState struct {
@@ -36,25 +28,19 @@ type drainState struct {
 	// timedOut is set when the deadline passed: the allocations still live
 	// end with reason "drain timeout".
 	timedOut atomic.Bool
-	// alternate is the sibling per family of the client's listener; the
-	// zero AddrPort when there is none.
-	alternate [families]netip.AddrPort
+	// alternate are the siblings that new allocations are sent to.
+	alternate alternates
 	timeout   time.Duration
 }
 
-// newDrainState picks the first sibling of each family in alternates.
-func newDrainState(alternates []netip.AddrPort, timeout time.Duration) *drainState {
+// newDrainState returns the state of a drain that sends new allocations to
+// siblings.
+func newDrainState(siblings []netip.AddrPort, timeout time.Duration) *drainState {
 	if timeout <= 0 {
 		timeout = DefaultDrainTimeout
 	}
-	d := &drainState{started: make(chan struct{}), ended: make(chan struct{}, 1), timeout: timeout}
-	for _, a := range alternates {
-		a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
-		if f := familyOf(a.Addr()); !d.alternate[f].IsValid() {
-			d.alternate[f] = a
-		}
-	}
-	return d
+	return &drainState{started: make(chan struct{}), ended: make(chan struct{}, 1), timeout: timeout,
+		alternate: newAlternates(siblings)}
 }
 
 // Drain makes the server refuse new allocations (300 Try Alternate with
@@ -86,7 +72,7 @@ func (s *Server) watchDrain(ctx context.Context, stop context.CancelFunc) {
 	}
 	log := s.env.log
 	log.Info("draining: new allocations are refused", "allocations", s.env.quota.Total(),
-		"timeout", d.timeout.String(), "alternate_servers", d.siblings())
+		"timeout", d.timeout.String(), "alternate_servers", d.alternate.list())
 	deadline := time.NewTimer(d.timeout)
 	defer deadline.Stop()
 	progress := time.NewTicker(drainProgressEvery)
@@ -113,17 +99,6 @@ func (s *Server) watchDrain(ctx context.Context, stop context.CancelFunc) {
 	}
 }
 
-// siblings lists the alternate servers in use, for logs.
-func (d *drainState) siblings() []string {
-	var out []string
-	for _, a := range d.alternate {
-		if a.IsValid() {
-			out = append(out, a.String())
-		}
-	}
-	return out
-}
-
 // allocationEnded tells a drain in progress that an allocation ended. It
 // never blocks.
 func (d *drainState) allocationEnded() {
@@ -137,21 +112,16 @@ func (d *drainState) allocationEnded() {
 }
 
 // refuseDraining answers an authenticated Allocate while draining, RFC
-// 8489 §10 and RFC 8656 §7.2: 300 Try Alternate with ALTERNATE-SERVER, the
-// sibling of the family of the listener the request reached (a client
-// reaches the sibling the way it reached this server), or 508 without one.
-// It reports false when not draining.
+// 8489 §10 and RFC 8656 §7.2: 300 Try Alternate with ALTERNATE-SERVER, a
+// sibling (see redirect), or 508 "draining" without one. It reports false
+// when not draining.
 func (w *worker) refuseDraining(r *request) bool {
 	d := w.env.drain
 	if !d.on.Load() {
 		return false
 	}
-	if alt := d.alternate[familyOf(r.l.addr.Addr())]; alt.IsValid() {
-		w.fail(r, stun.CodeTryAlternate, &stun.AlternateServer{IP: alt.Addr().AsSlice(), Port: int(alt.Port())})
-		return true
+	if !w.redirect(r, &d.alternate) {
+		w.refuse(r, RefusedDraining, stun.CodeInsufficientCapacity)
 	}
-	w.begin(r, stun.ClassErrorResponse)
-	_ = codeDraining.AddTo(r.resp)
-	w.finish(r)
 	return true
 }

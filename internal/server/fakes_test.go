@@ -100,6 +100,7 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 		},
 		reservations: allocation.NewReservations(200, 0, nil),
 		quota:        allocation.NewQuota(0, 0),
+		owners:       newReservationOwners(),
 		drain:        newDrainState(nil, 0),
 		alloc:        allocation.DefaultConfig(),
 		clock:        clk,

@@ -98,6 +98,7 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		},
 		AllocationsPerUser: cfg.Quotas.AllocationsPerUser,
 		AllocationsTotal:   cfg.Quotas.AllocationsTotal,
+		PortsPerUser:       cfg.Quotas.PortsPerUser,
 
 		BandwidthPerAllocation: perAlloc,
 		BandwidthPerUser:       perUser,
@@ -111,6 +112,7 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		Clock:            clk,
 		Logger:           log,
 		AlternateServers: cfg.Drain.AlternateServers,
+		PoolAlternates:   cfg.Pool.AlternateServers,
 		DrainTimeout:     cfg.Drain.Timeout,
 	}, nil
 }

@@ -23,7 +23,7 @@ func (w *worker) checkPeer(r *request, s *session, peer netip.AddrPort) bool {
 	}
 	if !w.env.policy.Load().Allowed(ip) {
 		w.env.log.Debug("peer refused by policy", "client", r.ft.Client, "peer", ip)
-		w.fail(r, stun.CodeForbidden)
+		w.refuse(r, RefusedPeerDenied, stun.CodeForbidden)
 		return false
 	}
 	return true
@@ -56,7 +56,7 @@ func (w *worker) createPermission(r *request) {
 		// Over the per-allocation cap: "the server is unable to fulfil
 		// the request due to some capacity limit" → 508, and nothing is
 		// installed.
-		w.fail(r, stun.CodeInsufficientCapacity)
+		w.refuse(r, RefusedPermissionsLimit, stun.CodeInsufficientCapacity)
 		return
 	}
 	w.succeed(r)
@@ -88,8 +88,10 @@ func (w *worker) channelBind(r *request) {
 	switch {
 	case err == nil:
 		w.succeed(r)
-	case errors.Is(err, allocation.ErrTooManyChannels), errors.Is(err, allocation.ErrTooManyPermissions):
-		w.fail(r, stun.CodeInsufficientCapacity)
+	case errors.Is(err, allocation.ErrTooManyChannels):
+		w.refuse(r, RefusedChannelsLimit, stun.CodeInsufficientCapacity)
+	case errors.Is(err, allocation.ErrTooManyPermissions):
+		w.refuse(r, RefusedPermissionsLimit, stun.CodeInsufficientCapacity)
 	default:
 		// Channel number out of range, bound to another peer, or peer
 		// bound to another channel (RFC 8656 §11.2): 400.

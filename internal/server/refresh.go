@@ -40,7 +40,7 @@ func (w *worker) refresh(r *request) {
 		if fam >= 0 && s.relays[famV4].sock != nil && s.relays[famV6].sock != nil {
 			w.dropFamily(s, fam)
 		} else {
-			w.closeSession(s, "refresh 0")
+			w.closeSession(s, EndRefreshZero)
 		}
 		w.succeed(r, stunproto.Lifetime{})
 		return

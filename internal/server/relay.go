@@ -92,6 +92,7 @@ func (w *worker) giveBack(fam int, addr netip.AddrPort, err error) {
 	pool := w.env.families[fam].pool
 	if errors.Is(err, datapath.ErrAddrInUse) {
 		pool.Quarantine(int(addr.Port()))
+		w.env.quarantined.Add(1)
 		w.env.log.Warn("relay port in use by another program; taken out of the pool", "address", addr)
 		return
 	}
@@ -137,6 +138,8 @@ func (w *worker) dropFamily(s *session, fam int) {
 		a.Relayed = a.Additional
 	}
 	a.Additional = netip.AddrPort{}
+	w.env.quota.ReleasePorts(s.owner, 1)
+	w.allocationChanged(s)
 }
 
 // expireReservations hands the ports of expired reservations back to their
@@ -147,5 +150,8 @@ func (w *worker) expireReservations(now time.Time) {
 	w.expired = w.env.reservations.Expire(now, w.expired[:0])
 	for _, addr := range w.expired {
 		w.env.release(addr)
+		if owner, ok := w.env.owners.remove(addr); ok {
+			w.env.quota.ReleasePorts(owner, 1)
+		}
 	}
 }

@@ -10,8 +10,12 @@ import (
 // ErrNilPolicy is returned by SetPolicy for a nil policy.
 var ErrNilPolicy = errors.New("server: nil peer policy")
 
-// quotaLimits are the allocation quotas in force (0: unlimited).
-type quotaLimits struct{ perUser, total int }
+// quotaLimits are the allocation and port quotas in force (0: unlimited).
+type quotaLimits struct{ perUser, total, ports int }
+
+// errPortQuota means an Allocate would take its user beyond
+// Options.PortsPerUser.
+var errPortQuota = errors.New("server: relay ports per user quota reached")
 
 // SetPolicy replaces the peer policy for the CreatePermission, ChannelBind
 // and Connect requests that follow; the workers read it atomically. The
@@ -29,7 +33,27 @@ func (s *Server) SetPolicy(p *policy.PeerPolicy) error {
 // Allocate requests that follow. Live allocations stay, even beyond the
 // new quotas.
 func (s *Server) SetQuotas(perUser, total int) {
-	s.env.quotaLimits.Store(&quotaLimits{perUser: perUser, total: total})
+	s.env.setQuotaLimits(func(q *quotaLimits) { q.perUser, q.total = perUser, total })
+}
+
+// SetPortsPerUser replaces the relay ports quota per user (see
+// Options.PortsPerUser; 0 or less: unlimited) for the Allocate requests
+// that follow. Live allocations and reservations stay, even beyond it.
+func (s *Server) SetPortsPerUser(n int) {
+	s.env.setQuotaLimits(func(q *quotaLimits) { q.ports = n })
+}
+
+// setQuotaLimits replaces the limits in force with a copy that change
+// modified; concurrent calls each keep the other's change.
+func (e *shared) setQuotaLimits(change func(*quotaLimits)) {
+	for {
+		old := e.quotaLimits.Load()
+		next := *old
+		change(&next)
+		if e.quotaLimits.CompareAndSwap(old, &next) {
+			return
+		}
+	}
 }
 
 // SetUnauthenticatedLimit replaces the per-source limit of
@@ -64,28 +88,56 @@ func (w *worker) takeLimit() {
 	}
 }
 
-// acquireQuota counts one more allocation for owner against the quotas in
-// force (RFC 8656 §7.2 step 10): allocation.ErrUserQuota over the
-// per-user quota, checked first as the more specific answer,
-// allocation.ErrCapacity over the total. The counts live in env.quota and
-// the limits are read at each call, so that SetQuotas takes effect at
-// once. Two workers racing for the last place may both be refused, never
-// both admitted.
-func (w *worker) acquireQuota(owner string) error {
+// acquireQuota counts one more allocation holding ports relay ports for
+// owner against the quotas in force (RFC 8656 §7.2 step 10):
+// allocation.ErrUserQuota over the per-user quota, checked first as the
+// more specific answer, then errPortQuota over the ports per user (plus
+// slack, see portsNeeded), then allocation.ErrCapacity over the total. The
+// counts live in env.quota and the limits are read at each call, so that
+// SetQuotas takes effect at once. Two workers racing for the last place
+// may both be refused, never both admitted.
+func (w *worker) acquireQuota(owner string, ports, slack int) error {
 	lim := w.env.quotaLimits.Load()
 	q := w.env.quota
-	if err := q.Acquire(owner); err != nil {
+	if err := q.Acquire(owner, ports); err != nil {
 		return err
 	}
 	var err error
 	switch {
 	case lim.perUser > 0 && q.User(owner) > lim.perUser:
 		err = allocation.ErrUserQuota
+	case lim.ports > 0 && q.Ports(owner) > lim.ports+slack:
+		err = errPortQuota
 	case lim.total > 0 && q.Total() > lim.total:
 		err = allocation.ErrCapacity
 	default:
 		return nil
 	}
-	q.Release(owner)
+	q.Release(owner, ports)
 	return err
+}
+
+// portsNeeded returns how many relay ports an Allocate of owner for plan
+// counts against its quota: one per relayed address it asks for (a dual
+// allocation two, when IPv6 is offered), plus one for the port reserved
+// with EVEN-PORT R=1, which stays counted until its token is claimed or
+// it expires. An Allocate with a RESERVATION-TOKEN counts the reserved
+// port as its own from the moment it claims it, when the reservation's
+// owner stops counting it; slack is 1 when that owner is owner itself, so
+// that a user at its limit can claim its own reservation (the count
+// passes the limit by one only between the check and the claim).
+func (w *worker) portsNeeded(plan allocPlan, owner string) (ports, slack int) {
+	switch {
+	case plan.token != nil:
+		if o, ok := w.env.owners.ownerOf(*plan.token); ok && o == owner {
+			slack = 1
+		}
+		return 1, slack
+	case plan.additional && w.env.families[famV6].offered():
+		return 2, 0
+	case plan.choice == evenPair:
+		return 2, 0
+	default:
+		return 1, 0
+	}
 }

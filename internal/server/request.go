@@ -163,12 +163,17 @@ func (w *worker) dispatch(r *request) {
 // 400) and returns false, unless the source is over its limit (overLimit).
 func (w *worker) authenticate(r *request) bool {
 	res, err := w.env.auth.Authenticate(r.m, r.ft.Client)
-	switch {
-	case err == nil:
+	if err == nil {
+		w.c.auth[AuthOK].Add(1)
 		r.auth = &res
 		ignoreAfterIntegrity(r.m)
 		return true
-	case w.overLimit(r):
+	}
+	if w.overLimit(r) {
+		return false // dropped unanswered: counted as a drop
+	}
+	w.c.auth[authResultOf(err)].Add(1)
+	switch {
 	case errors.Is(err, auth.ErrBadRequest):
 		w.fail(r, stun.CodeBadRequest)
 	case errors.Is(err, auth.ErrStaleNonce), errors.Is(err, auth.ErrBadNonce):

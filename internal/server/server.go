@@ -62,6 +62,11 @@ type Options struct {
 	Allocation allocation.Config
 	// AllocationsPerUser and AllocationsTotal are the quotas (486 and 508).
 	AllocationsPerUser, AllocationsTotal int
+	// PortsPerUser bounds the relay ports one user holds (486): one per
+	// relayed address of its allocations, and one per port reserved for
+	// its RESERVATION-TOKEN until it is claimed or expires (see
+	// worker.portsNeeded). 0 sets no limit.
+	PortsPerUser int
 	// Auth checks credentials and issues nonces.
 	Auth *auth.Authenticator
 	// Keyring holds the active shared secrets that Auth checks against
@@ -96,8 +101,14 @@ type Options struct {
 	// allocation; 0 means 64.
 	TCPConnectionsPerAllocation int
 	// AlternateServers are sibling edges that Allocate requests are sent
-	// to while draining (see Drain): the first of each address family.
+	// to while draining (see Drain), in turn, of the address family of the
+	// listener the request reached; empty means PoolAlternates.
 	AlternateServers []netip.AddrPort
+	// PoolAlternates are sibling edges that Allocate requests are sent to
+	// (300 Try Alternate) when this edge is full: at AllocationsTotal or
+	// Capacity, or without a free relay port. Empty: such requests get
+	// 508.
+	PoolAlternates []netip.AddrPort
 	// DrainTimeout bounds a drain; 0 means DefaultDrainTimeout.
 	DrainTimeout time.Duration
 	// BandwidthPerAllocation caps the payload bytes each allocation
@@ -122,8 +133,11 @@ type shared struct {
 	reservations *allocation.Reservations
 	advertised   netip.Addr                  // Options.RelayAdvertised
 	quota        *allocation.Quota           // counts; no limits of its own
-	quotaLimits  atomic.Pointer[quotaLimits] // swapped by SetQuotas
+	quotaLimits  atomic.Pointer[quotaLimits] // swapped by SetQuotas and SetPortsPerUser
+	owners       *reservationOwners          // whose quota each reserved port counts against
+	quarantined  atomic.Uint64               // ports taken out of the pools for good (giveBack)
 	drain        *drainState
+	pool         alternates // siblings for a full edge
 	alloc        allocation.Config
 	clock        clock.Clock
 	log          *slog.Logger
@@ -189,19 +203,21 @@ func New(opts Options) (*Server, error) {
 		clk = clock.Real{}
 	}
 	env := &shared{
-		auth:  opts.Auth,
-		quota: allocation.NewQuota(0, 0),
-		drain: newDrainState(opts.AlternateServers, opts.DrainTimeout),
-		alloc: opts.Allocation,
-		clock: clk,
-		log:   log,
-		onEnd: opts.OnAllocationEnd,
-		tcp:   newTCPShared(opts.TCPConnectionsPerAllocation),
+		auth:   opts.Auth,
+		quota:  allocation.NewQuota(0, 0),
+		owners: newReservationOwners(),
+		drain:  newDrainState(drainAlternates(opts), opts.DrainTimeout),
+		pool:   newAlternates(opts.PoolAlternates),
+		alloc:  opts.Allocation,
+		clock:  clk,
+		log:    log,
+		onEnd:  opts.OnAllocationEnd,
+		tcp:    newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
 	env.bw.set(opts.BandwidthPerAllocation, opts.BandwidthPerUser, clk.Now())
 	env.capacity.limit = opts.Capacity
 	env.policy.Store(opts.Policy)
-	env.quotaLimits.Store(&quotaLimits{perUser: opts.AllocationsPerUser, total: opts.AllocationsTotal})
+	env.quotaLimits.Store(&quotaLimits{perUser: opts.AllocationsPerUser, total: opts.AllocationsTotal, ports: opts.PortsPerUser})
 	env.advertised = opts.RelayAdvertised
 	ports := 0
 	for fam, addr := range [families]netip.Addr{famV4: opts.RelayAddr, famV6: opts.RelayAddrV6} {
@@ -396,9 +412,9 @@ func (s *Server) Close() {
 func (s *Server) release() {
 	s.releaseOnce.Do(func() {
 		s.stopStream()
-		reason := "shutdown"
+		reason := EndShutdown
 		if s.env.drain.timedOut.Load() {
-			reason = reasonDrainTimeout
+			reason = EndDrainTimeout
 		}
 		for _, wl := range s.workers {
 			var sessions []*session
@@ -425,6 +441,7 @@ func (s *Server) Stats() Stats {
 		st.add(&wl.w.c)
 		st.DataPath = st.DataPath.Add(wl.dp.Stats())
 	}
+	st.Ports = s.env.portStats()
 	st.Stream = s.stream.ctr.snapshot()
 	st.TCP = s.env.tcp.ctr.snapshot()
 	return st
@@ -435,7 +452,7 @@ func (s *Server) Stats() Stats {
 // for the capacity limit.
 func (w *worker) Tick(now time.Time) {
 	w.table.Expire(now, func(a *allocation.Allocation) {
-		w.endSession(a.Relay.(*session), "expired")
+		w.endSession(a.Relay.(*session), EndExpired)
 	})
 	w.expireReservations(now)
 	w.expireTCP(now)

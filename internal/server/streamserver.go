@@ -333,7 +333,7 @@ func doOn(dp *datapath.Worker, fn func(), cancel <-chan struct{}) bool {
 // on the worker goroutine.
 func (w *worker) streamClosed(c *streamConn) {
 	if s := w.lookup(c.l, c.remote); s != nil && s.client == c.l {
-		w.closeSession(s, "connection closed")
+		w.closeSession(s, EndConnectionClosed)
 	}
 	// A ConnectionBind whose connection closed before the reader saw it
 	// leaves its peer connection to close here (c.bound is the worker's

@@ -420,6 +420,9 @@ func TestTCPRelayLimit(t *testing.T) {
 	a, b := newTCPEchoPeer(t), newTCPEchoPeer(t)
 	wantCode(t, c.connect(a.addr()), 0)
 	wantCode(t, c.connect(b.addr()), stun.CodeInsufficientCapacity)
+	if n := se.srv.Stats().Refused(RefusedTCPConnectionsLimit); n != 1 {
+		t.Fatalf("tcp_connections_limit refusals = %d, want 1", n)
+	}
 	wantCode(t, c.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: a.addr()}), 0)
 	in, err := net.Dial("tcp4", relayed.String())
 	if err != nil {

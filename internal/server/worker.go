@@ -60,7 +60,10 @@ type session struct {
 	relays [families]relay // indexed by famV4 and famV6
 	client *listener
 	owner  string // whom the allocation counts against in the quota
-	start  int64  // when the allocation was created (Unix ns), for its Record
+	// counted is the kind the allocation is counted under in the
+	// allocations gauge (see worker.allocationCreated).
+	counted AllocationKind
+	start   int64 // when the allocation was created (Unix ns), for its Record
 	// What the Allocate success response carried besides the addresses,
 	// kept to answer a retransmission identically: the token of the
 	// reserved next port (EVEN-PORT R=1) and why half of a dual
@@ -119,6 +122,8 @@ type worker struct {
 	expired      []netip.AddrPort // scratch for expireReservations
 	expiredConns []*peerConn      // scratch for expireTCP
 	txSeq        uint64
+	// nextAlternate takes the siblings of a redirect in turn.
+	nextAlternate uint32
 	// dirty lists the sessions that relayed packets this round, whose
 	// counts EndRound publishes.
 	dirty []*session

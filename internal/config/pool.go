@@ -1,0 +1,23 @@
+package config
+
+import "net/netip"
+
+// Pool names the sibling edges of a pool that this edge sends clients to
+// when it cannot take a new allocation itself.
+type Pool struct {
+	// AlternateServers are sibling edges (IP:port of their client
+	// listeners). An Allocate refused for capacity (allocations_total,
+	// quotas.capacity, no free relay port) gets 300 Try Alternate with one
+	// of them, of the client's address family and in turn, instead of 508
+	// (RFC 8489 §10, RFC 8656 §7.2); so does one that arrives while the
+	// edge drains, unless drain.alternate_servers names others.
+	AlternateServers []netip.AddrPort `json:"alternate_servers"`
+}
+
+// pool decodes the pool section.
+func (p *parser) pool(e entry, dst *Pool) error {
+	_, err := p.mapping(e, []field{
+		{"alternate_servers", func(e entry) error { return p.alternateServers(e, &dst.AlternateServers) }},
+	})
+	return err
+}

@@ -1,0 +1,66 @@
+package server
+
+import (
+	"net/netip"
+
+	"github.com/pion/stun/v3"
+)
+
+// alternates are sibling edges by address family (famV4, famV6), which
+// clients are sent to in turn with 300 Try Alternate (RFC 8489 §10).
+type alternates [families][]netip.AddrPort
+
+// newAlternates sorts list by family, unmapping IPv4-mapped addresses.
+func newAlternates(list []netip.AddrPort) alternates {
+	var a alternates
+	for _, ap := range list {
+		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		f := familyOf(ap.Addr())
+		a[f] = append(a[f], ap)
+	}
+	return a
+}
+
+// drainAlternates returns the siblings of a drain: opts.AlternateServers,
+// else the pool's.
+func drainAlternates(opts Options) []netip.AddrPort {
+	if len(opts.AlternateServers) > 0 {
+		return opts.AlternateServers
+	}
+	return opts.PoolAlternates
+}
+
+// list returns every sibling, for logs.
+func (a *alternates) list() []string {
+	var out []string
+	for _, fam := range a {
+		for _, ap := range fam {
+			out = append(out, ap.String())
+		}
+	}
+	return out
+}
+
+// redirect answers r with 300 Try Alternate and the next sibling (a worker
+// takes them in turn) of the family of the listener r reached: a client
+// reaches the sibling the way it reached this edge. It reports false,
+// answering nothing, when there is no sibling of that family.
+func (w *worker) redirect(r *request, a *alternates) bool {
+	sibs := a[familyOf(r.l.addr.Addr())]
+	if len(sibs) == 0 {
+		return false
+	}
+	alt := sibs[w.nextAlternate%uint32(len(sibs))]
+	w.nextAlternate++
+	w.refuse(r, RefusedRedirected, stun.CodeTryAlternate, &stun.AlternateServer{IP: alt.Addr().AsSlice(), Port: int(alt.Port())})
+	return true
+}
+
+// refuseFull answers an Allocate that this edge has no capacity for: 300
+// Try Alternate with a sibling of the pool (Options.PoolAlternates) when
+// there is one, else 508 counted under cause.
+func (w *worker) refuseFull(r *request, cause RefusalCause) {
+	if !w.redirect(r, &w.env.pool) {
+		w.refuse(r, cause, stun.CodeInsufficientCapacity)
+	}
+}
