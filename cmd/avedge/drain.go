@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/avedge/avedge/internal/config"
 )
 
 // drainTimeout bounds the POST /drain request.
@@ -20,8 +24,23 @@ const drainTimeout = 10 * time.Second
 // drain.
 var errDrainRefused = errors.New("drain refused")
 
+// errNoAdmin is returned by "avedge drain --config" for a configuration
+// without admin endpoints.
+var errNoAdmin = errors.New("no admin endpoint")
+
+// errDrainWait is returned when "avedge drain --wait" gives up.
+var errDrainWait = errors.New("gave up waiting")
+
+// drainPoll is how often "avedge drain --wait" asks whether the edge is
+// still up.
+const drainPoll = 500 * time.Millisecond
+
 func newDrainCmd() *cobra.Command {
-	var adminURL string
+	var (
+		adminURL, cfgPath string
+		wait              bool
+		waitLimit         time.Duration
+	)
 	cmd := &cobra.Command{
 		Use:   "drain",
 		Short: "Drain a running edge through its admin endpoint (POST /drain)",
@@ -29,22 +48,86 @@ func newDrainCmd() *cobra.Command {
 new allocations are sent to a sibling edge (drain.alternate_servers) or
 refused with 508, live allocations keep working, and the edge exits when the
 last one has ended or after drain.timeout. The edge's configuration needs an
-admin section; --admin is its address. The command returns at once and
-prints the edge's answer.`,
-		Example: "  avedge drain --admin http://127.0.0.1:9090",
-		Args:    cobra.NoArgs,
+admin section: --admin is its address, or --config names the edge's
+configuration file, whose admin.listen is used. The command prints the
+edge's answer and returns at once, or with --wait when the edge has exited
+(its admin endpoint no longer accepts connections): what a Kubernetes preStop
+hook or a rolling upgrade script needs.`,
+		Example: "  avedge drain --admin http://127.0.0.1:9090\n" +
+			"  avedge drain --config /etc/avedge/avedge.yaml --wait",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			answer, err := postDrain(cmd.Context(), adminURL)
+			base, err := drainTarget(adminURL, cfgPath)
+			if err != nil {
+				return err
+			}
+			answer, err := postDrain(cmd.Context(), base)
 			if err != nil {
 				return err
 			}
 			fmt.Fprint(cmd.OutOrStdout(), answer)
+			if !wait {
+				return nil
+			}
+			if err := waitExit(cmd.Context(), base, waitLimit); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "exited")
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&adminURL, "admin", "", "base URL of the edge's admin endpoint, such as http://127.0.0.1:9090")
-	_ = cmd.MarkFlagRequired("admin")
+	f := cmd.Flags()
+	f.StringVar(&adminURL, "admin", "", "base URL of the edge's admin endpoint, such as http://127.0.0.1:9090")
+	f.StringVar(&cfgPath, "config", "", "the edge's configuration file, instead of --admin (its admin.listen)")
+	f.BoolVar(&wait, "wait", false, "wait until the edge has exited")
+	f.DurationVar(&waitLimit, "wait-limit", 35*time.Minute, "give up waiting after this long (with --wait)")
+	cmd.MarkFlagsMutuallyExclusive("admin", "config")
+	cmd.MarkFlagsOneRequired("admin", "config")
 	return cmd
+}
+
+// drainTarget returns the admin base URL from --admin, or from the admin
+// section of the configuration file at cfgPath.
+func drainTarget(adminURL, cfgPath string) (string, error) {
+	if cfgPath == "" {
+		return adminURL, nil
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return "", err
+	}
+	if cfg.Admin == nil {
+		return "", fmt.Errorf("%w: %s has no admin section", errNoAdmin, cfgPath)
+	}
+	return "http://" + cfg.Admin.Listen.String(), nil
+}
+
+// waitExit polls base's /readyz until the admin listener refuses the
+// connection (the edge has exited), ctx ends or limit passes.
+func waitExit(ctx context.Context, base string, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	host := strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://")
+	host, _, _ = strings.Cut(host, "/")
+	tick := time.NewTicker(drainPoll)
+	defer tick.Stop()
+	for {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", host)
+		if err != nil {
+			// A dial cut short by the deadline is not a refusal.
+			if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+				return fmt.Errorf("%w after %v: the edge at %s is still up", errDrainWait, limit, base)
+			}
+			return nil
+		}
+		conn.Close()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w after %v: the edge at %s is still up", errDrainWait, limit, base)
+		case <-tick.C:
+		}
+	}
 }
 
 // postDrain sends POST /drain to the admin endpoint at base and returns

@@ -165,5 +165,37 @@ func TestDrainCommand(t *testing.T) {
 			t.Errorf("drain --admin %s: %v, want an error with %q", tc.url, err, tc.msg)
 		}
 	}
-	wantError(t, []string{"drain"}, `required flag(s) "admin" not set`)
+	wantError(t, []string{"drain"}, `at least one of the flags in the group [admin config] is required`)
+	wantError(t, []string{"drain", "--admin", base, "--config", "x.yaml"}, "none of the others can be")
+	// An edge that stays up: --wait gives up after --wait-limit.
+	_, _, err = run(t, context.Background(), "drain", "--admin", base, "--wait", "--wait-limit", "1s")
+	if !errors.Is(err, errDrainWait) {
+		t.Errorf("drain --wait of an edge that stays up: %v, want %v", err, errDrainWait)
+	}
+}
+
+// TestDrainConfigWait: "avedge drain --config FILE --wait" finds the admin
+// endpoint in the configuration, drains an edge without allocations, and
+// returns once it has exited.
+func TestDrainConfigWait(t *testing.T) {
+	path, _, base := drainConfig(t)
+	s := serve(t, path, "serving")
+	out, _, err := run(t, context.Background(), "drain", "--config", path, "--wait")
+	if err != nil || out != "draining\nexited\n" {
+		t.Fatalf("drain --config --wait: %q, %v", out, err)
+	}
+	s.wait("stopped")
+	if conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://")); err == nil {
+		conn.Close()
+		t.Fatal("admin listener up after drain --wait returned")
+	}
+	noAdmin := filepath.Join(t.TempDir(), "edge.yaml")
+	data, _ := os.ReadFile(path)
+	data = []byte(strings.Split(string(data), "admin:")[0])
+	if err := os.WriteFile(noAdmin, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, context.Background(), "drain", "--config", noAdmin); !errors.Is(err, errNoAdmin) {
+		t.Errorf("drain --config without admin: %v, want %v", err, errNoAdmin)
+	}
 }

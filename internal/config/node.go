@@ -183,6 +183,9 @@ func (p *parser) str(e entry) (string, error) {
 	if v.ShortTag() != "!!str" {
 		return "", p.fail(e, "expected a string, got %s (quote the value)", describe(v))
 	}
+	if strings.Contains(v.Value, "${") {
+		return p.expand(e, v.Value)
+	}
 	return v.Value, nil
 }
 

@@ -14,20 +14,29 @@ import (
 )
 
 // Load reads and parses the configuration file at path. Relative secret
-// file paths in it resolve against the file's directory.
+// file paths in it resolve against the file's directory; ${NAME} in string
+// values is replaced by the process's environment variable NAME.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, filepath.Dir(path), data)
+	return ParseEnv(path, filepath.Dir(path), data, os.LookupEnv)
 }
 
-// Parse parses the configuration in data. name is the file name used in
-// errors and as Config.Source; relative secret file paths resolve against
-// dir. Errors about the content are *Error values wrapping ErrInvalid.
+// Parse parses the configuration in data, as ParseEnv does with an empty
+// environment.
 func Parse(name, dir string, data []byte) (*Config, error) {
-	p := &parser{file: name, dir: dir, cfg: defaults(), at: make(map[string]entry)}
+	return ParseEnv(name, dir, data, noEnv)
+}
+
+// ParseEnv parses the configuration in data. name is the file name used in
+// errors and as Config.Source; relative secret file paths resolve against
+// dir; env looks up the variables that string values name as ${NAME} (as
+// os.LookupEnv does). Errors about the content are *Error values wrapping
+// ErrInvalid.
+func ParseEnv(name, dir string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	p := &parser{file: name, dir: dir, env: env, cfg: defaults(), at: make(map[string]entry)}
 	p.cfg.Source = name
 	root, err := p.document(data)
 	if err != nil {
@@ -47,6 +56,7 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 // parser holds the state of one Parse.
 type parser struct {
 	file, dir string
+	env       func(string) (string, bool)
 	cfg       *Config
 	warnings  []string
 	// root is the top-level mapping.
@@ -162,6 +172,7 @@ func (p *parser) top() error {
 		{"admin", func(e entry) error { return p.admin(e, &c.Admin) }},
 		{"records", func(e entry) error { return p.records(e, &c.Records) }},
 		{"drain", func(e entry) error { return p.drain(e, &c.Drain) }},
+		{"pool", func(e entry) error { return p.pool(e, &c.Pool) }},
 	})
 	return err
 }

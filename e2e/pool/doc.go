@@ -1,0 +1,13 @@
+// Package pool tests a pool of avedge edges behind a load balancer, in
+// network namespaces the test creates (it needs root; it skips without,
+// and fails under CI=true): three edge nodes, a load-balancer namespace
+// whose nftables rules spread a virtual address over the healthy nodes (a
+// health check of each node's /readyz decides which), a client namespace
+// behind the load balancer and a peer namespace beside the nodes.
+//
+// The test shows allocations spread over the nodes, relayed addresses on
+// each node's own address with media flowing to them directly, a rolling
+// drain of every node in turn without a lost allocation (new allocations
+// that reach a draining node are redirected to a sibling with 300 Try
+// Alternate), and a killed node whose calls re-allocate on the others.
+package pool
