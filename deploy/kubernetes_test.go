@@ -124,8 +124,8 @@ func TestDaemonSetShape(t *testing.T) {
 		{"livenessProbe", c.LivenessProbe, "/healthz"},
 		{"startupProbe", c.StartupProbe, "/healthz"},
 	} {
-		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Port.String() != "admin" {
-			t.Errorf("%s = %+v, want GET %s on the admin port", p.name, p.probe, p.path)
+		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Host != "127.0.0.1" {
+			t.Errorf("%s = %+v, want GET %s on the node's loopback", p.name, p.probe, p.path)
 		}
 	}
 	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Exec == nil ||
@@ -212,10 +212,19 @@ func TestConfigMapConfiguration(t *testing.T) {
 	if cfg.Admin == nil || cfg.CredentialService == nil {
 		t.Fatal("the configuration has no admin or credential_service section")
 	}
-	want(corev1.ProtocolTCP, cfg.Admin.Listen, "admin")
 	want(corev1.ProtocolTCP, cfg.CredentialService.Listen, "credential service")
-	if admin := ports[fmt.Sprintf("TCP/%d", cfg.Admin.Listen.Port())]; admin.Name != "admin" {
-		t.Errorf("the probes' port \"admin\" is %+v, not admin.listen %v", admin, cfg.Admin.Listen)
+	// The admin endpoints answer POST /drain without authentication: only
+	// on the node's loopback, where the kubelet's probes reach them.
+	if !cfg.Admin.Listen.Addr().IsLoopback() {
+		t.Errorf("admin.listen %v is not on the loopback", cfg.Admin.Listen)
+	}
+	if _, ok := ports[fmt.Sprintf("TCP/%d", cfg.Admin.Listen.Port())]; ok {
+		t.Errorf("the admin port %d is declared as a host port", cfg.Admin.Listen.Port())
+	}
+	for _, probe := range []*corev1.Probe{c.ReadinessProbe, c.LivenessProbe, c.StartupProbe} {
+		if probe.HTTPGet.Port.IntValue() != int(cfg.Admin.Listen.Port()) || probe.HTTPGet.Host != cfg.Admin.Listen.Addr().String() {
+			t.Errorf("probe %s:%s is not admin.listen %v", probe.HTTPGet.Host, probe.HTTPGet.Port.String(), cfg.Admin.Listen)
+		}
 	}
 	grace := time.Duration(*m.daemonSet.Spec.Template.Spec.TerminationGracePeriodSeconds) * time.Second
 	if grace <= cfg.Drain.Timeout {

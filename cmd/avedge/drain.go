@@ -8,8 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -102,8 +102,10 @@ func drainTarget(adminURL, cfgPath string) (string, error) {
 	return "http://" + cfg.Admin.Listen.String(), nil
 }
 
-// waitExit polls base's /readyz until the admin listener refuses the
-// connection (the edge has exited), ctx ends or limit passes.
+// waitExit polls base's admin listener until it refuses the connection
+// (the edge has exited), ctx ends or limit passes. Other dial errors (no
+// route, a timeout, no file descriptor) say nothing of the edge: polling
+// goes on.
 func waitExit(ctx context.Context, base string, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
@@ -114,14 +116,12 @@ func waitExit(ctx context.Context, base string, limit time.Duration) error {
 	for {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", host)
-		if err != nil {
-			// A dial cut short by the deadline is not a refusal.
-			if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
-				return fmt.Errorf("%w after %v: the edge at %s is still up", errDrainWait, limit, base)
-			}
+		switch {
+		case err == nil:
+			conn.Close()
+		case errors.Is(err, syscall.ECONNREFUSED):
 			return nil
 		}
-		conn.Close()
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w after %v: the edge at %s is still up", errDrainWait, limit, base)

@@ -69,33 +69,57 @@ func TestExampleParses(t *testing.T) {
 	}
 }
 
-// TestExampleCredentialService uncomments the example's credential_service
-// section, which must then parse.
-func TestExampleCredentialService(t *testing.T) {
+// uncommented returns the example with its commented section key (the
+// lines from "#key:" to the next empty line) uncommented and its
+// placeholders replaced.
+func uncommented(t *testing.T, key string) string {
+	t.Helper()
 	data, err := os.ReadFile(examplePath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	data = bytes.ReplaceAll(data, []byte(placeholder), []byte("replaced"))
 	var out []string
-	on := false
+	on, found := false, false
 	for line := range strings.Lines(string(data)) {
-		if strings.HasPrefix(line, "#credential_service:") {
-			on = true
+		switch {
+		case strings.HasPrefix(line, "#"+key+":"):
+			on, found = true, true
+		case strings.TrimSpace(line) == "":
+			on = false
 		}
-		if on && strings.HasPrefix(line, "#") {
+		if on {
 			line = strings.TrimPrefix(line, "#")
 		}
 		out = append(out, line)
 	}
-	if !on {
-		t.Fatal("the example has no commented credential_service section")
+	if !found {
+		t.Fatalf("the example has no commented %s section", key)
 	}
+	return strings.Join(out, "")
+}
+
+// TestExamplePool uncomments the example's pool section, which must then
+// parse.
+func TestExamplePool(t *testing.T) {
+	c, err := Parse("avedge.example.yaml", exampleTLS(t), []byte(uncommented(t, "pool")))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if len(c.Pool.AlternateServers) != 2 {
+		t.Errorf("pool.alternate_servers = %v, want two siblings", c.Pool.AlternateServers)
+	}
+}
+
+// TestExampleCredentialService uncomments the example's credential_service
+// section, which must then parse.
+func TestExampleCredentialService(t *testing.T) {
+	text := uncommented(t, "credential_service")
 	dir := exampleTLS(t)
 	if err := os.Rename(filepath.Join(dir, "pki", "ca.crt"), filepath.Join(dir, "pki", "clients-ca.crt")); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Parse("avedge.example.yaml", dir, []byte(strings.Join(out, "")))
+	c, err := Parse("avedge.example.yaml", dir, []byte(text))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}

@@ -77,3 +77,21 @@ func TestLoadExpandsEnvironment(t *testing.T) {
 		t.Errorf("relay.address = %v, want %v", c.Relay.Address, want)
 	}
 }
+
+// TestSecretsAreNotExpanded: inline secrets and passwords are taken as
+// written, "${" included, so that no fragment of them reaches an error.
+func TestSecretsAreNotExpanded(t *testing.T) {
+	secret := "0123456789abcdef${NOT_A_VAR"
+	src := strings.Replace(base, `secret: "0123456789abcdef0123456789abcdef"`, `secret: "`+secret+`"`, 1) +
+		"  nonce_key: \"${KEY}0123456789abcdef\"\n"
+	c, err := ParseEnv("edge.yaml", t.TempDir(), []byte(src), envOf(map[string]string{"KEY": "x"}))
+	if err != nil {
+		t.Fatalf("ParseEnv: %v", err)
+	}
+	if got := string(c.Auth.Secrets[0].Value); got != secret {
+		t.Errorf("secret = %q, want %q as written", got, secret)
+	}
+	if got := string(c.Auth.NonceKey); got != "${KEY}0123456789abcdef" {
+		t.Errorf("nonce_key = %q, want it as written", got)
+	}
+}

@@ -172,19 +172,27 @@ func (p *parser) scalar(e entry, want string) (*yaml.Node, error) {
 	return v, nil
 }
 
-// str returns the string in e. Other scalar types are errors (quoting the
-// value makes it a string); the value itself is never echoed, since it may
-// be a secret.
+// str returns the string in e, with ${NAME} references expanded (see
+// expand). Other scalar types are errors (quoting the value makes it a
+// string); the value itself is never echoed, since it may be a secret.
 func (p *parser) str(e entry) (string, error) {
+	s, err := p.literal(e)
+	if err != nil || !strings.Contains(s, "${") {
+		return s, err
+	}
+	return p.expand(e, s)
+}
+
+// literal returns the string in e as written, without expansion: the
+// reading of inline secrets and passwords, which may contain "${" and
+// whose fragments must not reach an error message.
+func (p *parser) literal(e entry) (string, error) {
 	v, err := p.scalar(e, "a string")
 	if err != nil {
 		return "", err
 	}
 	if v.ShortTag() != "!!str" {
 		return "", p.fail(e, "expected a string, got %s (quote the value)", describe(v))
-	}
-	if strings.Contains(v.Value, "${") {
-		return p.expand(e, v.Value)
 	}
 	return v.Value, nil
 }

@@ -192,6 +192,7 @@ func (p *parser) finish() error {
 		p.finishLifetimes,
 		p.finishQuotas,
 		p.finishCredentialService,
+		p.finishAlternates,
 	} {
 		if err := check(); err != nil {
 			return err

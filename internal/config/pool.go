@@ -1,6 +1,9 @@
 package config
 
-import "net/netip"
+import (
+	"net/netip"
+	"slices"
+)
 
 // Pool names the sibling edges of a pool that this edge sends clients to
 // when it cannot take a new allocation itself.
@@ -20,4 +23,19 @@ func (p *parser) pool(e entry, dst *Pool) error {
 		{"alternate_servers", func(e entry) error { return p.alternateServers(e, &dst.AlternateServers) }},
 	})
 	return err
+}
+
+// finishAlternates leaves this edge's own listeners out of
+// pool.alternate_servers and drain.alternate_servers, so that every node
+// of a pool can share one list naming all of them (with ${NODE_IP} in its
+// listeners): an edge never redirects a client to itself.
+func (p *parser) finishAlternates() error {
+	own := func(ap netip.AddrPort) bool {
+		return slices.ContainsFunc(p.cfg.Listeners, func(l Listener) bool {
+			return l.Address.Addr().Unmap() == ap.Addr() && l.Address.Port() == ap.Port()
+		})
+	}
+	p.cfg.Pool.AlternateServers = slices.DeleteFunc(p.cfg.Pool.AlternateServers, own)
+	p.cfg.Drain.AlternateServers = slices.DeleteFunc(p.cfg.Drain.AlternateServers, own)
+	return nil
 }

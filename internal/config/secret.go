@@ -99,7 +99,7 @@ func (p *parser) secret(e entry) (Secret, error) {
 
 // inlineSecret decodes a secret written in the configuration itself.
 func (p *parser) inlineSecret(e entry) ([]byte, error) {
-	s, err := p.str(e)
+	s, err := p.literal(e)
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func (p *parser) staticUser(e entry) (StaticUser, error) {
 			return nil
 		}},
 		{"password", func(e entry) error {
-			s, err := p.str(e)
+			s, err := p.literal(e)
 			if err == nil && s == "" {
 				err = p.fail(e, "must not be empty")
 			}

@@ -135,7 +135,7 @@ func Rules(c *config.Config) []Rule {
 	}
 	if ad := c.Admin; ad != nil {
 		a := ad.Listen.Addr().Unmap()
-		add(Inbound, interfaceOf(c, a, Internal), TCP, a, single(ad.Listen.Port()), Ports{}, "admin endpoints (/metrics, /healthz, /readyz)")
+		add(Inbound, interfaceOf(c, a, Internal), TCP, a, single(ad.Listen.Port()), Ports{}, "admin endpoints (/metrics, /healthz, /readyz, POST /drain)")
 	}
 	for _, a := range relays {
 		iface := interfaceOf(c, a, External)

@@ -65,6 +65,10 @@ func (w *worker) allocate(r *request) {
 		w.refuseFull(r, RefusedBandwidthCapacity)
 		return
 	}
+	// Reservations that ran out give their ports back (to the pool and to
+	// their owners' port counts) before the quota is checked and new ports
+	// are taken, so an expired reservation never makes an Allocate fail.
+	w.expireReservations(r.now)
 	owner := quotaOwner(r.auth)
 	ports, slack := w.portsNeeded(plan, owner)
 	if err := w.acquireQuota(owner, ports, slack); err != nil {
@@ -78,9 +82,6 @@ func (w *worker) allocate(r *request) {
 		}
 		return
 	}
-	// Reservations that ran out give their ports back before new ones are
-	// taken, so an expired reservation never makes an Allocate fail.
-	w.expireReservations(r.now)
 	s, err := w.openSession(r, plan, owner)
 	if err != nil {
 		w.env.quota.Release(owner, ports)

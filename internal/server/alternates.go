@@ -43,24 +43,33 @@ func (a *alternates) list() []string {
 
 // redirect answers r with 300 Try Alternate and the next sibling (a worker
 // takes them in turn) of the family of the listener r reached: a client
-// reaches the sibling the way it reached this edge. It reports false,
+// reaches the sibling the way it reached this edge. A client over TCP or
+// TLS gets the sibling's address with the port of the listener it reached,
+// since it will ask again over the same transport (RFC 8489 §10) and the
+// nodes of a pool share their listener ports; the configured port is that
+// of the siblings' UDP listeners. The refusal counts under cause (why this
+// edge does not take r) and under RefusedRedirected. It reports false,
 // answering nothing, when there is no sibling of that family.
-func (w *worker) redirect(r *request, a *alternates) bool {
+func (w *worker) redirect(r *request, a *alternates, cause RefusalCause) bool {
 	sibs := a[familyOf(r.l.addr.Addr())]
 	if len(sibs) == 0 {
 		return false
 	}
 	alt := sibs[w.nextAlternate%uint32(len(sibs))]
 	w.nextAlternate++
+	if r.l.conn != nil {
+		alt = netip.AddrPortFrom(alt.Addr(), r.l.addr.Port())
+	}
+	w.c.refusals[cause].Add(1)
 	w.refuse(r, RefusedRedirected, stun.CodeTryAlternate, &stun.AlternateServer{IP: alt.Addr().AsSlice(), Port: int(alt.Port())})
 	return true
 }
 
 // refuseFull answers an Allocate that this edge has no capacity for: 300
 // Try Alternate with a sibling of the pool (Options.PoolAlternates) when
-// there is one, else 508 counted under cause.
+// there is one, else 508; either way counted under cause.
 func (w *worker) refuseFull(r *request, cause RefusalCause) {
-	if !w.redirect(r, &w.env.pool) {
+	if !w.redirect(r, &w.env.pool, cause) {
 		w.refuse(r, cause, stun.CodeInsufficientCapacity)
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/stunproto"
 )
 
 // alternateOf returns the ALTERNATE-SERVER of a 300 answer.
@@ -22,7 +25,7 @@ func alternateOf(t *testing.T, r *stun.Message) netip.AddrPort {
 
 // TestFullEdgeRedirects: an edge at allocations_total sends authenticated
 // Allocates to the pool's IPv4 siblings in turn (signed 300 Try
-// Alternate), counted as redirected; without siblings of the listener's
+// Alternate), counted as redirected and as allocations_total; without siblings of the listener's
 // family it answers 508. A drain without drain.alternate_servers uses the
 // pool's siblings too.
 func TestFullEdgeRedirects(t *testing.T) {
@@ -48,8 +51,8 @@ func TestFullEdgeRedirects(t *testing.T) {
 	if got := st.Refused(RefusedRedirected); got != 3 {
 		t.Errorf("redirected refusals = %d, want 3", got)
 	}
-	if got := st.Refused(RefusedAllocationsTotal); got != 0 {
-		t.Errorf("allocations_total refusals = %d, want 0 (they were redirected)", got)
+	if got := st.Refused(RefusedAllocationsTotal); got != 3 {
+		t.Errorf("allocations_total refusals = %d, want 3 (the cause of the redirects)", got)
 	}
 
 	e.srv.Drain()
@@ -69,5 +72,43 @@ func TestFullEdgeWithoutSiblings(t *testing.T) {
 	wantCode(t, e.newClient(u, p).do(stun.MethodAllocate, udpTransport), stun.CodeInsufficientCapacity)
 	if got := e.srv.Stats().Refused(RefusedAllocationsTotal); got != 1 {
 		t.Errorf("allocations_total refusals = %d, want 1", got)
+	}
+}
+
+// TestRedirectOverTCPAndTLS: a client over TCP or TLS is sent to the
+// sibling's address with the port of the listener it reached, where the
+// sibling's TCP/TLS listener is (the configured port is the UDP one).
+func TestRedirectOverTCPAndTLS(t *testing.T) {
+	sibling := netip.MustParseAddrPort("198.51.100.11:3478")
+	se := newStreamEdge(t, func(o *Options) {
+		o.AllocationsTotal = 1
+		o.PoolAlternates = []netip.AddrPort{sibling}
+	})
+	u, p := se.credential("alice", time.Hour)
+	se.newClient(u, p).allocate()
+	want := netip.AddrPortFrom(sibling.Addr(), se.tcp.Port())
+	for _, useTLS := range []bool{false, true} {
+		c := se.newStreamClientOver(useTLS, u, p)
+		if got := alternateOf(t, c.do(stun.MethodAllocate, udpTransport)); got != want {
+			t.Errorf("TLS %v: ALTERNATE-SERVER %v, want %v", useTLS, got, want)
+		}
+	}
+}
+
+// TestExpiredReservationFreesPortQuota: a user at quotas.ports_per_user
+// whose reservation has expired, but not yet been reaped by the tick, can
+// allocate: the Allocate hands expired reservations back before it checks
+// the quota.
+func TestExpiredReservationFreesPortQuota(t *testing.T) {
+	e := newTestEdge(t, func(o *Options) { o.PortsPerUser = 2 })
+	u, p := e.credential("alice", time.Hour)
+	c := e.newClient(u, p)
+	c.allocateAll(stunproto.EvenPort{ReservePort: true}) // 2 ports: the allocation and its reservation
+	wantCode(t, c.do(stun.MethodRefresh, stunproto.Lifetime{}), 0)
+	e.waitEnded()
+	e.clk.Advance(allocation.ReservationHold)
+	e.newClient(u, p).allocateAll(stunproto.EvenPort{ReservePort: true})
+	if got := e.srv.env.quota.Ports("alice"); got != 2 {
+		t.Fatalf("alice holds %d ports, want 2", got)
 	}
 }

@@ -120,7 +120,7 @@ func (w *worker) refuseDraining(r *request) bool {
 	if !d.on.Load() {
 		return false
 	}
-	if !w.redirect(r, &d.alternate) {
+	if !w.redirect(r, &d.alternate, RefusedDraining) {
 		w.refuse(r, RefusedDraining, stun.CodeInsufficientCapacity)
 	}
 	return true

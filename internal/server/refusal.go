@@ -18,8 +18,8 @@ const (
 	RefusedPermissionsLimit                        // 508: the allocation's permissions are at their limit
 	RefusedChannelsLimit                           // 508: the allocation's channels are at their limit
 	RefusedTCPConnectionsLimit                     // 508: the TCP allocation's peer connections are at their limit
-	RefusedDraining                                // 508: draining, without a sibling to redirect to
-	RefusedRedirected                              // 300: draining, sent to a sibling with ALTERNATE-SERVER
+	RefusedDraining                                // 508 while draining, or 300 to a sibling (also counted as RefusedRedirected)
+	RefusedRedirected                              // 300: sent to a sibling with ALTERNATE-SERVER (draining or full); also counted under the cause
 	refusalCauses
 )
 

@@ -51,8 +51,12 @@ const (
 	// shortened for a test network.
 	rto   = 200 * time.Millisecond
 	tries = 5
-	// maxRedirects bounds the ALTERNATE-SERVER redirects of one Allocate.
-	maxRedirects = 3
+	// maxRedirects bounds the ALTERNATE-SERVER redirects of one Allocate:
+	// a full sibling may send the client on to a draining one, and so on.
+	maxRedirects = 5
+	// maxAttempts bounds the failed Allocates of a call that lost its
+	// allocation, past the call's end.
+	maxAttempts = 20
 	// channel is the channel number every call binds to its peer.
 	channel = 0x4000
 )
@@ -194,20 +198,27 @@ func calls(o options) error {
 }
 
 // runCall makes one call of slot: allocations (a new one after each loss)
-// until the call's time is up.
+// until the call's time is up. A call that lost its allocation goes on
+// until a new one has relayed for half a call, or maxAttempts Allocates
+// have failed: a caller does not hang up because the relay went away.
 func runCall(o options, slot, n int) {
 	end := time.Now().Add(o.call)
 	id := fmt.Sprintf("%d.%d", slot, n)
-	for time.Now().Before(end) {
+	recovering := false
+	for failures := 0; time.Now().Before(end) || (recovering && failures < maxAttempts); {
 		a, err := allocate(o, id)
 		if err != nil {
-			// Try again from a new source port until the call's time is up.
+			// Try again from a new source port.
+			failures++
 			emit(map[string]any{"event": "failed", "call": id, "error": err.Error()})
 			time.Sleep(100 * time.Millisecond) // a client's back-off
 			continue
 		}
 		emit(map[string]any{"event": "allocated", "call": id, "server": a.server.String(),
 			"relayed": a.relayed.String(), "redirects": a.redirects})
+		if recovering {
+			end = later(end, time.Now().Add(o.call/2))
+		}
 		sent, received, lost := a.media(o, end)
 		ev := map[string]any{"call": id, "server": a.server.String(), "relayed": a.relayed.String(),
 			"sent": sent, "received": received}
@@ -215,6 +226,7 @@ func runCall(o options, slot, n int) {
 			ev["event"] = "lost"
 			emit(ev)
 			a.conn.Close()
+			recovering = true
 			continue
 		}
 		ev["event"] = "ended"
@@ -225,6 +237,14 @@ func runCall(o options, slot, n int) {
 		a.conn.Close()
 		return
 	}
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // alloc is one allocation of a call.
