@@ -15,8 +15,8 @@ import (
 )
 
 // balancer is the load balancer: nftables DNAT of the virtual address's
-// TURN port to the healthy nodes, round robin per new flow (conntrack keeps
-// a flow on its node), and a health check of every node's /readyz that
+// TURN port to the front listeners of the healthy nodes, round robin per
+// new flow (conntrack keeps a flow on its node), and a health check of every node's /readyz that
 // rewrites the rules when the healthy set changes, as a hardware load
 // balancer or keepalived would.
 type balancer struct {
@@ -80,9 +80,9 @@ func (b *balancer) apply(n *netnstest.Net, path string, up []int) error {
 	if len(up) > 0 {
 		var targets []string
 		for k, i := range up {
-			targets = append(targets, fmt.Sprintf("%d : %s", k, nodeAddrs[i]))
+			targets = append(targets, fmt.Sprintf("%d : %s . %d", k, nodeAddrs[i], frontPort))
 		}
-		rule = fmt.Sprintf("\t\tip daddr %s udp dport %d dnat to numgen inc mod %d map { %s }\n",
+		rule = fmt.Sprintf("\t\tip daddr %s udp dport %d dnat ip addr . port to numgen inc mod %d map { %s }\n",
 			vip, turnPort, len(up), strings.Join(targets, ", "))
 	}
 	ruleset := "table ip avedge_lb\ndelete table ip avedge_lb\ntable ip avedge_lb {\n" +

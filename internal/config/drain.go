@@ -59,26 +59,35 @@ func (p *parser) alternateServers(e entry, dst *[]netip.AddrPort) error {
 		return err
 	}
 	for _, it := range items {
-		s, err := p.str(it)
+		ap, err := p.serverAddr(it)
 		if err != nil {
 			return err
 		}
-		ap, err := netip.ParseAddrPort(s)
-		switch {
-		case err != nil:
-			return p.fail(it, "%q: not IP:port (write IPv6 as \"[2001:db8::8]:3478\")", s)
-		case ap.Port() == 0:
-			return p.fail(it, "%q: port must be between 1 and 65535", s)
-		case ap.Addr().Zone() != "":
-			return p.fail(it, "%q: zoned addresses are not supported", s)
-		case ap.Addr().IsUnspecified() || ap.Addr().IsMulticast():
-			return p.fail(it, "%q: not the address of a server", s)
-		}
-		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 		if slices.Contains(*dst, ap) {
-			return p.fail(it, "%q: listed twice", s)
+			return p.fail(it, "%q: listed twice", ap)
 		}
 		*dst = append(*dst, ap)
 	}
 	return nil
+}
+
+// serverAddr decodes the concrete "IP:port" address of a TURN server, an
+// IPv4-mapped address as its IPv4 form.
+func (p *parser) serverAddr(e entry) (netip.AddrPort, error) {
+	s, err := p.str(e)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	ap, err := netip.ParseAddrPort(s)
+	switch {
+	case err != nil:
+		return ap, p.fail(e, "%q: not IP:port (write IPv6 as \"[2001:db8::8]:3478\")", s)
+	case ap.Port() == 0:
+		return ap, p.fail(e, "%q: port must be between 1 and 65535", s)
+	case ap.Addr().Zone() != "":
+		return ap, p.fail(e, "%q: zoned addresses are not supported", s)
+	case ap.Addr().IsUnspecified() || ap.Addr().IsMulticast():
+		return ap, p.fail(e, "%q: not the address of a server", s)
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 
@@ -18,6 +19,12 @@ type Listener struct {
 	Address netip.AddrPort `json:"address"`
 	// TLS is the certificate of a "tcp" or "tls" listener; nil for none.
 	TLS *ListenerTLS `json:"tls,omitempty"`
+	// RedirectTo, on a "udp" listener, makes it a front listener: it
+	// answers authenticated Allocates with 300 Try Alternate naming this
+	// address, another UDP listener of the edge, so that clients that
+	// reached the edge through a load balancer's virtual address go on
+	// with the edge's own address. Invalid: a normal listener.
+	RedirectTo netip.AddrPort `json:"redirect_to,omitzero"`
 }
 
 // ListenerTLS is the certificate of a TLS listener, reloaded on SIGHUP.
@@ -93,6 +100,11 @@ func (p *parser) listener(e entry) (Listener, error) {
 			l.TLS = t
 			return err
 		}},
+		{"redirect_to", func(e entry) error {
+			ap, err := p.serverAddr(e)
+			l.RedirectTo = ap
+			return err
+		}},
 	})
 	if err != nil {
 		return Listener{}, err
@@ -105,6 +117,8 @@ func (p *parser) listener(e entry) (Listener, error) {
 		return Listener{}, p.fail(seen["tls"], "a udp listener takes no tls (use protocol tcp or tls)")
 	case l.Protocol == "tls" && l.TLS == nil:
 		return Listener{}, p.fail(e, "protocol tls needs tls: {cert_file, key_file}")
+	case l.RedirectTo.IsValid() && l.Protocol != "udp":
+		return Listener{}, p.fail(seen["redirect_to"], "only a udp listener redirects")
 	}
 	return l, nil
 }
@@ -137,10 +151,28 @@ func (p *parser) listenerTLS(e entry) (*ListenerTLS, error) {
 	return t, nil
 }
 
-// finishListeners requires at least one listener.
+// finishListeners requires at least one listener, and that a front
+// listener's redirect_to names another UDP listener of this edge that is
+// not a front listener itself: its address, or an address on the port of
+// one that binds the unspecified address of the family.
 func (p *parser) finishListeners() error {
-	if len(p.cfg.Listeners) == 0 {
+	ls := p.cfg.Listeners
+	if len(ls) == 0 {
 		return p.failAt(p.where("listeners"), "listeners", "at least one listener is required")
+	}
+	for i, l := range ls {
+		if !l.RedirectTo.IsValid() {
+			continue
+		}
+		to := l.RedirectTo
+		if !slices.ContainsFunc(ls, func(o Listener) bool {
+			a := o.Address.Addr()
+			return o.Protocol == "udp" && !o.RedirectTo.IsValid() && o.Address.Port() == to.Port() &&
+				(a == to.Addr() || (a.IsUnspecified() && a.Is4() == to.Addr().Is4()))
+		}) {
+			key := fmt.Sprintf("listeners[%d].redirect_to", i)
+			return p.failAt(p.where(key), key, "%s: not the address of another udp listener of this edge (a front listener sends clients to the edge's own address)", to)
+		}
 	}
 	return nil
 }

@@ -45,8 +45,9 @@ func (w *worker) allocate(r *request) {
 			return
 		}
 	}
-	// While draining, new allocations go to a sibling (see refuseDraining).
-	if w.refuseDraining(r) {
+	// A front listener sends the client on to the edge's own address; while
+	// draining, new allocations go to a sibling (see refuseDraining).
+	if w.redirectFront(r) || w.refuseDraining(r) {
 		return
 	}
 	plan, code := w.planAllocation(m, r.l.conn != nil)

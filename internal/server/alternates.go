@@ -21,6 +21,37 @@ func newAlternates(list []netip.AddrPort) alternates {
 	return a
 }
 
+// FrontListener is a UDP listener that answers authenticated Allocates
+// with 300 Try Alternate naming RedirectTo, another listener of the edge
+// (RFC 8489 §10): a load balancer sends a pool's clients to the nodes'
+// front listeners, and after that first exchange each client talks to its
+// node's own address, not to the load balancer's virtual address. Other
+// requests (Binding) are answered as on any listener.
+type FrontListener struct {
+	// Addr is the address to bind; port 0 picks a free port.
+	Addr netip.AddrPort
+	// RedirectTo is the listener clients are sent to.
+	RedirectTo netip.AddrPort
+}
+
+// udpListen is a UDP listener to bind: a client listener, or a front
+// listener when redirect is valid.
+type udpListen struct {
+	addr, redirect netip.AddrPort
+}
+
+// redirectFront answers an authenticated Allocate that reached a front
+// listener with 300 Try Alternate to the listener it names, counted as
+// redirected. It reports false for other listeners.
+func (w *worker) redirectFront(r *request) bool {
+	to := r.l.redirect
+	if !to.IsValid() {
+		return false
+	}
+	w.refuse(r, RefusedRedirected, stun.CodeTryAlternate, &stun.AlternateServer{IP: to.Addr().AsSlice(), Port: int(to.Port())})
+	return true
+}
+
 // drainAlternates returns the siblings of a drain: opts.AlternateServers,
 // else the pool's.
 func drainAlternates(opts Options) []netip.AddrPort {

@@ -112,3 +112,34 @@ func TestExpiredReservationFreesPortQuota(t *testing.T) {
 		t.Fatalf("alice holds %d ports, want 2", got)
 	}
 }
+
+// TestFrontListener: a front listener answers Binding, challenges an
+// unauthenticated Allocate with 401 and sends an authenticated one on to
+// the listener it names (signed 300 Try Alternate, counted as redirected);
+// it creates no allocation.
+func TestFrontListener(t *testing.T) {
+	own := netip.MustParseAddrPort("127.0.0.1:3478")
+	e := newTestEdge(t, func(o *Options) {
+		o.FrontListeners = []FrontListener{{Addr: netip.MustParseAddrPort("127.0.0.1:0"), RedirectTo: own}}
+	})
+	addrs := e.srv.Addrs()
+	front := addrs[len(addrs)-1]
+	u, p := e.credential("alice", time.Hour)
+	c := e.newClient(u, p)
+	c.server = front
+	if r := c.roundTrip(stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)); r.Type != stun.BindingSuccess {
+		t.Fatalf("Binding at the front listener: %v", r.Type)
+	}
+	wantCode(t, c.roundTrip(c.build(stun.MethodAllocate, udpTransport)), stun.CodeUnauthorized)
+	r := c.do(stun.MethodAllocate, udpTransport)
+	if got := alternateOf(t, r); got != own {
+		t.Fatalf("ALTERNATE-SERVER %v, want %v", got, own)
+	}
+	if !r.Contains(stun.AttrMessageIntegrity) {
+		t.Fatal("300 not signed")
+	}
+	st := e.srv.Stats()
+	if st.Allocations != 0 || st.Refused(RefusedRedirected) != 1 {
+		t.Fatalf("%d allocations and %d redirects, want 0 and 1", st.Allocations, st.Refused(RefusedRedirected))
+	}
+}

@@ -56,9 +56,14 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 	}
 	var (
 		listeners []netip.AddrPort
+		fronts    []FrontListener
 		streams   []StreamListener
 	)
 	for _, l := range cfg.Listeners {
+		if l.RedirectTo.IsValid() {
+			fronts = append(fronts, FrontListener{Addr: l.Address, RedirectTo: l.RedirectTo})
+			continue
+		}
 		if !l.Stream() {
 			listeners = append(listeners, l.Address)
 			continue
@@ -74,6 +79,7 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 	return Options{
 		Software:        cfg.Software,
 		Listeners:       listeners,
+		FrontListeners:  fronts,
 		StreamListeners: streams,
 
 		TCPConnectionsPerAllocation: cfg.Quotas.TCPConnectionsPerAllocation,

@@ -35,6 +35,9 @@ type Options struct {
 	Software string
 	// Listeners are the UDP addresses clients reach; port 0 picks a free port.
 	Listeners []netip.AddrPort
+	// FrontListeners are UDP listeners that send clients on to the edge's
+	// own address (see FrontListener).
+	FrontListeners []FrontListener
 	// StreamListeners are the TCP addresses clients reach with TURN over
 	// TCP and TLS (RFC 8656 §3.1).
 	StreamListeners []StreamListener
@@ -265,7 +268,14 @@ func New(opts Options) (*Server, error) {
 		env.capacity.counters = append(env.capacity.counters, &w.c)
 		s.workers = append(s.workers, &workerLoop{w: w, dp: dp})
 	}
-	if err := s.listen(opts.Listeners, opts.SkipUnavailable); err != nil {
+	udp := make([]udpListen, 0, len(opts.Listeners)+len(opts.FrontListeners))
+	for _, a := range opts.Listeners {
+		udp = append(udp, udpListen{addr: a})
+	}
+	for _, f := range opts.FrontListeners {
+		udp = append(udp, udpListen{addr: f.Addr, redirect: f.RedirectTo})
+	}
+	if err := s.listen(udp, opts.SkipUnavailable); err != nil {
 		s.release()
 		return nil, err
 	}
@@ -294,8 +304,9 @@ func probeRelay(addr netip.Addr) error {
 // listen binds one SO_REUSEPORT socket per worker for each address; the
 // kernel spreads clients over them by their address, so a client's packets
 // always reach the worker that holds its allocation.
-func (s *Server) listen(addrs []netip.AddrPort, skipUnavailable bool) error {
-	for _, addr := range addrs {
+func (s *Server) listen(ls []udpListen, skipUnavailable bool) error {
+	for _, ul := range ls {
+		addr := ul.addr
 		if err := exclusive(addr); err != nil {
 			if skipUnavailable && errors.Is(err, datapath.ErrAddrNotAvailable) {
 				s.env.log.Warn("listener skipped: address not available on this host", "address", addr)
@@ -316,7 +327,7 @@ func (s *Server) listen(addrs []netip.AddrPort, skipUnavailable bool) error {
 				return fmt.Errorf("server: listen udp %v: %w", addr, err)
 			}
 			bound = c.LocalAddr()
-			c.Owner = &listener{sock: c, addr: bound}
+			c.Owner = &listener{sock: c, addr: bound, redirect: ul.redirect}
 			if err := wl.dp.Add(c); err != nil {
 				c.Close()
 				return fmt.Errorf("server: listen udp %v: %w", addr, err)

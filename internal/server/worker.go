@@ -35,6 +35,9 @@ type listener struct {
 	sock socket
 	addr netip.AddrPort
 	conn *streamConn
+	// redirect is where a front listener sends Allocates; invalid for
+	// others.
+	redirect netip.AddrPort
 }
 
 // proto is the transport protocol of the listener's 5-tuples.
