@@ -108,3 +108,23 @@ func (k *SharedBucket) Allow(b *Bandwidth, n int, now int64) bool {
 		}
 	}
 }
+
+// Reserve counts n bytes at now against k and returns how long, in
+// nanoseconds, the caller must wait before sending them so that they
+// conform to b (0: at once). It shapes rather than polices: a stream
+// such as an RFC 6062 TCP data connection cannot drop bytes, so it waits
+// instead. Safe for concurrent callers, like Allow; a Bandwidth that is off
+// costs nothing and never waits.
+func (k *SharedBucket) Reserve(b *Bandwidth, n int, now int64) int64 {
+	if b.psPerByte == 0 {
+		return 0
+	}
+	cost := b.cost(n)
+	for {
+		old := k.tat.Load()
+		tat := max(old, now) + cost
+		if k.tat.CompareAndSwap(old, tat) {
+			return max(tat-now-b.burstNs, 0)
+		}
+	}
+}

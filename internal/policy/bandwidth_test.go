@@ -150,3 +150,37 @@ func TestBucketDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per call, want 0", a)
 	}
 }
+
+// TestSharedBucketReserve: the burst goes at once, then each reservation
+// waits for its bytes' time at the rate; an idle bucket refills to the
+// burst; off never waits.
+func TestSharedBucketReserve(t *testing.T) {
+	bw, err := NewBandwidth(100_000, MinBurst) // 100 kB/s, a burst of MinBurst
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k SharedBucket
+	const chunk = 16 << 10
+	now := int64(0)
+	for range MinBurst / chunk {
+		if w := k.Reserve(&bw, chunk, now); w != 0 {
+			t.Fatalf("within the burst: wait %v", time.Duration(w))
+		}
+	}
+	// Beyond the burst: each chunk waits its transmission time more.
+	for i := 1; i <= 3; i++ {
+		w := time.Duration(k.Reserve(&bw, chunk, now))
+		want := time.Duration(i) * chunk * time.Second / 100_000
+		if w < want || w > want+time.Millisecond {
+			t.Fatalf("chunk %d beyond the burst: wait %v, want %v", i, w, want)
+		}
+	}
+	now += int64(time.Hour)
+	if w := k.Reserve(&bw, chunk, now); w != 0 {
+		t.Fatalf("after an idle hour: wait %v", time.Duration(w))
+	}
+	var off Bandwidth
+	if w := k.Reserve(&off, 1<<30, now); w != 0 {
+		t.Fatalf("off: wait %v", time.Duration(w))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -28,6 +29,9 @@ type tcpRelay struct {
 	s      *session
 	conns  map[netip.AddrPort]*peerConn // connecting, pending or bound, by peer
 	closed bool
+	// bw are the allocation's bandwidth buckets by direction, shared by
+	// its data connections' goroutines (see shaper).
+	bw [directions]policy.SharedBucket
 }
 
 // WriteTo is not applicable: a TCP relay sends no datagrams.

@@ -13,6 +13,7 @@ import (
 	"github.com/pion/stun/v3"
 	"github.com/pion/turn/v4"
 
+	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -526,5 +527,38 @@ func TestTCPRelayBackPressure(t *testing.T) {
 	}
 	if got != written {
 		t.Fatalf("peer read %d bytes, client wrote %d", got, written)
+	}
+}
+
+// TestTCPRelayBandwidthShaping: a per-allocation cap shapes an RFC 6062
+// data connection: every byte arrives, none sooner than the cap allows
+// (the burst at once, the rest at the rate).
+func TestTCPRelayBandwidthShaping(t *testing.T) {
+	const rate, size = 100_000, 200_000
+	capped, err := policy.NewBandwidth(rate, policy.MinBurst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	se := newStreamEdge(t, func(o *Options) { o.BandwidthPerAllocation = capped })
+	u, p := se.credential("alice", time.Hour)
+	c := se.newStreamClient(u, p)
+	c.allocateTCP()
+	peer := newTCPPeer(t)
+	r := c.connect(peer.addr())
+	wantCode(t, r, 0)
+	resp, data := se.bind(connectionID(t, r), u, p)
+	wantCode(t, resp, 0)
+	sink := peer.accepted(t)
+
+	start := time.Now()
+	go func() { _, _ = data.Write(make([]byte, size)) }()
+	_ = sink.SetReadDeadline(time.Now().Add(4 * ioTimeout))
+	if _, err := io.ReadFull(sink, make([]byte, size)); err != nil {
+		t.Fatalf("peer read: %v", err)
+	}
+	// The bytes beyond the burst take at least their time at the rate.
+	least := time.Duration(size-policy.MinBurst) * time.Second / rate
+	if took := time.Since(start); took < least {
+		t.Fatalf("%d bytes arrived in %v, sooner than the cap of %d B/s allows (%v)", size, took, rate, least)
 	}
 }
