@@ -478,15 +478,7 @@ func TestTCPRelayBindExpiry(t *testing.T) {
 // every byte arrives, in order.
 func TestTCPRelayBackPressure(t *testing.T) {
 	se := newStreamEdge(t, nil)
-	u, p := se.credential("alice", time.Hour)
-	c := se.newStreamClient(u, p)
-	c.allocateTCP()
-	peer := newTCPPeer(t)
-	r := c.connect(peer.addr())
-	wantCode(t, r, 0)
-	resp, data := se.bind(connectionID(t, r), u, p)
-	wantCode(t, resp, 0)
-	sink := peer.accepted(t)
+	data, sink := se.dataPair(t)
 
 	const limit = 256 << 20
 	chunk := make([]byte, 64<<10)
@@ -540,15 +532,7 @@ func TestTCPRelayBandwidthShaping(t *testing.T) {
 		t.Fatal(err)
 	}
 	se := newStreamEdge(t, func(o *Options) { o.BandwidthPerAllocation = capped })
-	u, p := se.credential("alice", time.Hour)
-	c := se.newStreamClient(u, p)
-	c.allocateTCP()
-	peer := newTCPPeer(t)
-	r := c.connect(peer.addr())
-	wantCode(t, r, 0)
-	resp, data := se.bind(connectionID(t, r), u, p)
-	wantCode(t, resp, 0)
-	sink := peer.accepted(t)
+	data, sink := se.dataPair(t)
 
 	start := time.Now()
 	go func() { _, _ = data.Write(make([]byte, size)) }()
@@ -561,4 +545,20 @@ func TestTCPRelayBandwidthShaping(t *testing.T) {
 	if took := time.Since(start); took < least {
 		t.Fatalf("%d bytes arrived in %v, sooner than the cap of %d B/s allows (%v)", size, took, rate, least)
 	}
+}
+
+// dataPair makes a TCP allocation, connects it to a new peer and binds a
+// client data connection: it returns the client's data connection and the
+// peer's end.
+func (se *streamEdge) dataPair(t *testing.T) (data, sink net.Conn) {
+	t.Helper()
+	u, p := se.credential("alice", time.Hour)
+	c := se.newStreamClient(u, p)
+	c.allocateTCP()
+	peer := newTCPPeer(t)
+	r := c.connect(peer.addr())
+	wantCode(t, r, 0)
+	resp, data := se.bind(connectionID(t, r), u, p)
+	wantCode(t, resp, 0)
+	return data, peer.accepted(t)
 }
