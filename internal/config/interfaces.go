@@ -124,29 +124,15 @@ func badIfaceRune(r rune) bool {
 }
 
 // ifaceAddress decodes an interface address: a concrete unicast address of
-// the family the key names, without a zone; an IPv6 one must not be
-// link-local (reachable from one link only).
+// the family the key names (see unicastAddr).
 func (p *parser) ifaceAddress(e entry, dst *netip.Addr, v6 bool) error {
-	s, err := p.str(e)
+	other := "an IPv6 address goes in address_v6"
+	if v6 {
+		other = "the IPv4 address goes in address"
+	}
+	a, err := p.unicastAddr(e, v6, other, "the interface's own address")
 	if err != nil {
 		return err
-	}
-	a, err := netip.ParseAddr(s)
-	switch {
-	case err != nil:
-		return p.fail(e, "%q: not an IP address", s)
-	case !v6 && !a.Is4():
-		return p.fail(e, "%q: must be an IPv4 address (an IPv6 address goes in address_v6)", s)
-	case v6 && (!a.Is6() || a.Is4In6()):
-		return p.fail(e, "%q: must be an IPv6 address (the IPv4 address goes in address)", s)
-	case a.Zone() != "":
-		return p.fail(e, "%q: must not have a zone", s)
-	case a.IsUnspecified():
-		return p.fail(e, "%q: must be the interface's own address, not the unspecified address", s)
-	case a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return p.fail(e, "%q: must be a unicast address", s)
-	case v6 && a.IsLinkLocalUnicast():
-		return p.fail(e, "%q: must not be link-local", s)
 	}
 	*dst = a
 	return nil

@@ -47,58 +47,61 @@ func (p *parser) relay(e entry, dst *Relay) error {
 }
 
 // relayAddress decodes the relay address: an IPv4 address that peers can
-// send to, so neither unspecified, multicast nor broadcast. An IPv6 relay
-// address goes in address_v6.
+// send to (see unicastAddr). An IPv6 relay address goes in address_v6.
 func (p *parser) relayAddress(e entry, dst *netip.Addr) error {
-	s, err := p.str(e)
+	return p.relayAddr(e, dst, false, "an IPv6 relay address goes in relay.address_v6")
+}
+
+// relayAddressV6 decodes the IPv6 relay address: a concrete IPv6 unicast
+// address that peers can send to (see unicastAddr).
+func (p *parser) relayAddressV6(e entry, dst *netip.Addr) error {
+	return p.relayAddr(e, dst, true, "the IPv4 relay address goes in relay.address")
+}
+
+// relayAddr decodes a relay address of one family; a loopback one draws a
+// warning.
+func (p *parser) relayAddr(e entry, dst *netip.Addr, v6 bool, other string) error {
+	a, err := p.unicastAddr(e, v6, other, "the concrete address peers send to")
 	if err != nil {
 		return err
 	}
-	a, err := netip.ParseAddr(s)
-	switch {
-	case err != nil:
-		return p.fail(e, "%q: not an IP address", s)
-	case !a.Is4():
-		return p.fail(e, "%q: must be an IPv4 address (an IPv6 relay address goes in relay.address_v6)", s)
-	case a.IsUnspecified():
-		return p.fail(e, "%q: must be the concrete address peers send to, not the unspecified address", s)
-	case a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return p.fail(e, "%q: must be a unicast address", s)
-	case a.IsLoopback():
+	if a.IsLoopback() {
 		p.warn(e.path, "%s is a loopback address: only this host can reach relayed addresses", a)
 	}
 	*dst = a
 	return nil
 }
 
-// relayAddressV6 decodes the IPv6 relay address: a concrete IPv6 unicast
-// address that peers can send to, so neither IPv4 (nor IPv4-mapped),
-// unspecified, multicast, link-local (it needs a zone and is reachable from
-// one link only) nor with a zone.
-func (p *parser) relayAddressV6(e entry, dst *netip.Addr) error {
+// unicastAddr decodes the concrete unicast address of one family (IPv6
+// when v6) in e: not of the other family (other says where that goes), an
+// IPv4-mapped IPv6 address, unspecified (what says what it must be
+// instead), multicast, broadcast, zoned, nor IPv6 link-local (it needs a
+// zone and only its own link reaches it).
+func (p *parser) unicastAddr(e entry, v6 bool, other, what string) (netip.Addr, error) {
 	s, err := p.str(e)
 	if err != nil {
-		return err
+		return netip.Addr{}, err
+	}
+	family := "IPv4"
+	if v6 {
+		family = "IPv6"
 	}
 	a, err := netip.ParseAddr(s)
 	switch {
 	case err != nil:
-		return p.fail(e, "%q: not an IP address", s)
-	case !a.Is6() || a.Is4In6():
-		return p.fail(e, "%q: must be an IPv6 address (the IPv4 relay address goes in relay.address)", s)
+		return a, p.fail(e, "%q: not an IP address", s)
+	case v6 != (a.Is6() && !a.Is4In6()):
+		return a, p.fail(e, "%q: must be an %s address (%s)", s, family, other)
 	case a.Zone() != "":
-		return p.fail(e, "%q: must not have a zone", s)
+		return a, p.fail(e, "%q: must not have a zone", s)
 	case a.IsUnspecified():
-		return p.fail(e, "%q: must be the concrete address peers send to, not the unspecified address", s)
-	case a.IsMulticast():
-		return p.fail(e, "%q: must be a unicast address", s)
-	case a.IsLinkLocalUnicast():
-		return p.fail(e, "%q: must not be link-local: peers beyond the link could not reach it", s)
-	case a.IsLoopback():
-		p.warn(e.path, "%s is a loopback address: only this host can reach relayed addresses", a)
+		return a, p.fail(e, "%q: must be %s, not the unspecified address", s, what)
+	case a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return a, p.fail(e, "%q: must be a unicast address", s)
+	case v6 && a.IsLinkLocalUnicast():
+		return a, p.fail(e, "%q: must not be link-local: peers beyond the link could not reach it", s)
 	}
-	*dst = a
-	return nil
+	return a, nil
 }
 
 // portRange decodes "lo-hi" with 1024 <= lo <= hi <= 65535.
