@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,26 +24,7 @@ import (
 func adminEdge(t *testing.T) (string, int, string, func()) {
 	t.Helper()
 	udpPort, adminPort := freeUDPPort(t), freeTCPPort(t)
-	path := filepath.Join(t.TempDir(), "avedge.yaml")
-	cfgText := fmt.Sprintf(`realm: cli.test
-listeners:
-  - protocol: udp
-    address: 127.0.0.1:%d
-relay:
-  address: 127.0.0.1
-  ports: 31200-31299
-auth:
-  secrets:
-    - id: k1
-      secret: cli-test-secret-0123456789
-peers:
-  allow: [127.0.0.0/8]
-admin:
-  listen: 127.0.0.1:%d
-`, udpPort, adminPort)
-	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := cliConfig(t, t.TempDir(), udpPort, "31200-31299", fmt.Sprintf("admin:\n  listen: 127.0.0.1:%d\n", adminPort))
 	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)

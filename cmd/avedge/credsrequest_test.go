@@ -161,7 +161,7 @@ func TestCredsRequest(t *testing.T) {
 	if _, _, err := run(t, context.Background(), "pki", "dev", "--out", filepath.Join(dir, "pki")); err != nil {
 		t.Fatal(err)
 	}
-	secret := auth.Secret{ID: "k1", Value: []byte("cli-test-secret-0123456789")}
+	secret := auth.Secret{ID: "k1", Value: []byte(cliSecret)}
 	udpPort := freeUDPPort(t)
 	path, url := edgeConfig(t, dir, udpPort, freeTCPPort(t), []auth.Secret{secret}, pki.DevClientName)
 	serve(t, path, "credential service listening")

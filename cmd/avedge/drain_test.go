@@ -22,36 +22,19 @@ import (
 func drainConfig(t *testing.T) (string, int, string) {
 	t.Helper()
 	udpPort, adminPort := freeUDPPort(t), freeTCPPort(t)
-	path := filepath.Join(t.TempDir(), "avedge.yaml")
-	cfg := fmt.Sprintf(`realm: cli.test
-listeners:
-  - protocol: udp
-    address: 127.0.0.1:%d
-relay:
-  address: 127.0.0.1
-  ports: 31300-31399
-auth:
-  secrets:
-    - id: k1
-      secret: cli-test-secret-0123456789
-peers:
-  allow: [127.0.0.0/8]
-admin:
+	path := cliConfig(t, t.TempDir(), udpPort, "31300-31399", fmt.Sprintf(`admin:
   listen: 127.0.0.1:%d
 drain:
   timeout: 1m
   alternate_servers: ["127.0.0.9:3478"]
-`, udpPort, adminPort)
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, adminPort))
 	return path, udpPort, fmt.Sprintf("http://127.0.0.1:%d", adminPort)
 }
 
 // issue signs a credential for user with the secret of drainConfig.
 func issue(t *testing.T, user string) (string, string) {
 	t.Helper()
-	u, p, err := auth.Issue(auth.Secret{ID: "k1", Value: []byte("cli-test-secret-0123456789")}, user, time.Now().Add(time.Hour))
+	u, p, err := auth.Issue(auth.Secret{ID: "k1", Value: []byte(cliSecret)}, user, time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,30 +105,42 @@ func freeUDPPort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
-// TestServeAndRelay is the newcomer's path through the command line: serve a
-// config, issue a credential for it, and relay through the edge with an
-// independent TURN client.
-func TestServeAndRelay(t *testing.T) {
-	dir := t.TempDir()
-	port := freeUDPPort(t)
+// cliSecret is the REST secret of cliConfig's configurations.
+const cliSecret = "cli-test-secret-0123456789"
+
+// cliConfig writes avedge.yaml into dir: realm cli.test, a UDP listener on
+// 127.0.0.1:udpPort, relay ports in the range ports (each test file keeps
+// its own, below the ephemeral range), secret k1 = cliSecret, peers on
+// loopback allowed, then the sections in extra. It returns the path.
+func cliConfig(t *testing.T, dir string, udpPort int, ports, extra string) string {
+	t.Helper()
 	cfg := fmt.Sprintf(`realm: cli.test
 listeners:
   - protocol: udp
     address: 127.0.0.1:%d
 relay:
   address: 127.0.0.1
-  ports: 31000-31099
+  ports: %s
 auth:
   secrets:
     - id: k1
-      secret: cli-test-secret-0123456789
+      secret: %s
 peers:
   allow: [127.0.0.0/8]
-`, port)
+`, udpPort, ports, cliSecret) + extra
 	path := filepath.Join(dir, "avedge.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// TestServeAndRelay is the newcomer's path through the command line: serve a
+// config, issue a credential for it, and relay through the edge with an
+// independent TURN client.
+func TestServeAndRelay(t *testing.T) {
+	port := freeUDPPort(t)
+	path := cliConfig(t, t.TempDir(), port, "31000-31099", "")
 	serve(t, path, "relaying")
 
 	c := credsIssue(t, path)

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,26 +19,7 @@ import (
 func TestServeRecords(t *testing.T) {
 	dir := t.TempDir()
 	port := freeUDPPort(t)
-	cfg := fmt.Sprintf(`realm: cli.test
-listeners:
-  - protocol: udp
-    address: 127.0.0.1:%d
-relay:
-  address: 127.0.0.1
-  ports: 31100-31199
-auth:
-  secrets:
-    - id: k1
-      secret: cli-test-secret-0123456789
-peers:
-  allow: [127.0.0.0/8]
-records:
-  output: sessions.jsonl
-`, port)
-	path := filepath.Join(dir, "avedge.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := cliConfig(t, dir, port, "31100-31199", "records:\n  output: sessions.jsonl\n")
 	pr, pw := io.Pipe()
 	ready := make(chan struct{})
 	go func() {
