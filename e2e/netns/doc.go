@@ -4,9 +4,9 @@
 // interface (IP forwarding off), and a peer namespace on the external side,
 // which also acts as the external client; it runs the avedge binary in the
 // edge namespace with an interfaces section that names both interfaces, and
-// proves with the project's own binaries and two helper programs
-// (testdata/client, a TURN client, and testdata/peer, a UDP echo and
-// sender) that:
+// proves with the project's own binaries and a helper program
+// (testdata/helper: a TURN client, a UDP echo and sender, an HTTP and TCP
+// prober) that:
 //
 //   - the credential service answers on the internal side, and the
 //     credentials it issues name the internal listener for intranet callers

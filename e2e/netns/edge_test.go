@@ -22,12 +22,12 @@ const (
 // startEdge runs avedge serve --config path in the edge namespace and
 // returns once it logs "serving" and /readyz, fetched from the client
 // namespace, answers 200.
-func startEdge(t *testing.T, n *netnstest.Net, avedge, clientBin, path string) *netnstest.Proc {
+func startEdge(t *testing.T, n *netnstest.Net, avedge, helper, path string) *netnstest.Proc {
 	t.Helper()
 	edge := n.StartWith(nsEdge, netnstest.StartOptions{Env: []string{"XDG_STATE_HOME=" + t.TempDir()}, Limit: edgeLimit},
 		avedge, "serve", "--config", path)
 	edge.WaitStderr("serving", readyLimit)
-	out, err := n.Exec(nsClient, clientBin, "get", "-url", adminURL+"/readyz", "-timeout", "2s")
+	out, err := n.Exec(nsClient, helper, "get", "-url", adminURL+"/readyz", "-timeout", "2s")
 	if err != nil {
 		t.Fatalf("/readyz from the client namespace: %v", err)
 	}
@@ -40,9 +40,9 @@ func startEdge(t *testing.T, n *netnstest.Net, avedge, clientBin, path string) *
 // counter fetches /metrics from the client namespace and returns the sum of
 // the samples of metric whose labels include label (e.g.
 // `reason="no_permission"`); a metric without such samples counts 0.
-func counter(t *testing.T, n *netnstest.Net, clientBin, metric, label string) float64 {
+func counter(t *testing.T, n *netnstest.Net, helper, metric, label string) float64 {
 	t.Helper()
-	out, err := n.Exec(nsClient, clientBin, "get", "-url", adminURL+"/metrics", "-timeout", "2s")
+	out, err := n.Exec(nsClient, helper, "get", "-url", adminURL+"/metrics", "-timeout", "2s")
 	if err != nil {
 		t.Fatalf("/metrics from the client namespace: %v", err)
 	}

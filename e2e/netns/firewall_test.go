@@ -18,7 +18,7 @@ import (
 // (with the interface names of edge.yaml) is loaded in the edge namespace
 // it does not, while the internal client still does and relaying works
 // from both sides.
-func testFirewall(t *testing.T, n *netnstest.Net, avedge, path, clientBin, peerBin string, intranet, internet credential) {
+func testFirewall(t *testing.T, n *netnstest.Net, avedge, path, helper string, intranet, internet credential) {
 	nft, err := exec.LookPath("nft")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -52,7 +52,7 @@ func testFirewall(t *testing.T, n *netnstest.Net, avedge, path, clientBin, peerB
 	internal := []string{edgeInternal + ":5062", edgeInternal + ":9090"}
 	t.Run("without the rules the external client connects", func(t *testing.T) {
 		for _, to := range internal {
-			wantDial(t, n.For(t), nsPeer, peerBin, to, true)
+			wantDial(t, n.For(t), nsPeer, helper, to, true)
 		}
 	})
 	if t.Failed() {
@@ -61,18 +61,18 @@ func testFirewall(t *testing.T, n *netnstest.Net, avedge, path, clientBin, peerB
 	n.MustExec(nsEdge, nft, "-f", file)
 	t.Run("with the rules it does not", func(t *testing.T) {
 		for _, to := range internal {
-			wantDial(t, n.For(t), nsPeer, peerBin, to, false)
+			wantDial(t, n.For(t), nsPeer, helper, to, false)
 		}
 	})
 	t.Run("with the rules the internal client connects", func(t *testing.T) {
 		for _, to := range internal {
-			wantDial(t, n.For(t), nsClient, clientBin, to, true)
+			wantDial(t, n.For(t), nsClient, helper, to, true)
 		}
 	})
 	t.Run("with the rules relaying works from both sides", func(t *testing.T) {
-		testMeet(t, n.For(t), clientBin, intranet, internet)
+		testMeet(t, n.For(t), helper, intranet, internet)
 	})
 	t.Run("with the rules relayed media crosses only with a permission", func(t *testing.T) {
-		testRelay(t, n.For(t), clientBin, peerBin, intranet)
+		testRelay(t, n.For(t), helper, intranet)
 	})
 }

@@ -16,7 +16,7 @@ import (
 // credential): both relayed addresses live on the external interface, each
 // client permits the other's relayed address, and each receives every
 // datagram the other sends through its allocation.
-func testMeet(t *testing.T, n *netnstest.Net, clientBin string, intranet, internet credential) {
+func testMeet(t *testing.T, n *netnstest.Net, helper string, intranet, internet credential) {
 	clients := []struct {
 		side, ns, server string
 		cred             credential
@@ -27,7 +27,7 @@ func testMeet(t *testing.T, n *netnstest.Net, clientBin string, intranet, intern
 	procs := make([]*netnstest.Proc, len(clients))
 	relayed := make([]string, len(clients))
 	for i, c := range clients {
-		procs[i] = n.StartWith(c.ns, netnstest.StartOptions{Limit: 40 * time.Second}, clientBin, "meet",
+		procs[i] = n.StartWith(c.ns, netnstest.StartOptions{Limit: 40 * time.Second}, helper, "meet",
 			"-server", c.server, "-user", c.cred.Username, "-password", c.cred.Password,
 			"-realm", c.cred.Realm, "-count", strconv.Itoa(packets), "-timeout", "5s")
 	}

@@ -34,7 +34,7 @@ type credential struct {
 	URIs     []string `json:"uris"`
 }
 
-// relayResult is the first line of the client helper's relay mode.
+// relayResult is the first line of the helper's relay mode.
 type relayResult struct {
 	Relayed            string `json:"relayed"`
 	Sent               int    `json:"sent"`
@@ -48,24 +48,23 @@ type relayResult struct {
 func TestTwoInterfaceEdge(t *testing.T) {
 	n := newTopology(t)
 	avedge := netnstest.Build(t, "cmd/avedge")
-	clientBin := netnstest.Build(t, "e2e/netns/testdata/client")
-	peerBin := netnstest.Build(t, "e2e/netns/testdata/peer")
+	helper := netnstest.Build(t, "e2e/netns/testdata/helper")
 	path, dir := writeConfig(t, avedge, "edge.yaml")
-	startEdge(t, n, avedge, clientBin, path)
+	startEdge(t, n, avedge, helper, path)
 
 	intranet := requestCredential(t, n, avedge, dir, "intranet", edgeInternal, edgeExternal)
 	internet := requestCredential(t, n, avedge, dir, "internet", edgeExternal, edgeInternal)
 	t.Run("relayed media crosses only with a permission", func(t *testing.T) {
-		testRelay(t, n.For(t), clientBin, peerBin, intranet)
+		testRelay(t, n.For(t), helper, intranet)
 	})
 	t.Run("internal and external clients relay to each other", func(t *testing.T) {
-		testMeet(t, n.For(t), clientBin, intranet, internet)
+		testMeet(t, n.For(t), helper, intranet, internet)
 	})
 	t.Run("credential service and admin only on the internal side", func(t *testing.T) {
-		testReachability(t, n.For(t), clientBin, peerBin)
+		testReachability(t, n.For(t), helper)
 	})
 	t.Run("firewall rules bind the internal services to the internal interface", func(t *testing.T) {
-		testFirewall(t, n.For(t), avedge, path, clientBin, peerBin, intranet, internet)
+		testFirewall(t, n.For(t), avedge, path, helper, intranet, internet)
 	})
 }
 
@@ -103,18 +102,18 @@ func requestCredential(t *testing.T, n *netnstest.Net, avedge, dir, location, wa
 	return cred
 }
 
-// testRelay relays between the client helper (internal side) and the peer
-// helper (external side): with a permission the peer's echoes come back
+// testRelay relays between the helper in the client namespace (internal
+// side) and the helper in the peer namespace (external side): with a permission the peer's echoes come back
 // through an external relayed address; without one the peer's datagrams are
 // dropped, counted as no_permission, and never reach the client.
-func testRelay(t *testing.T, n *netnstest.Net, clientBin, peerBin string, cred credential) {
+func testRelay(t *testing.T, n *netnstest.Net, helper string, cred credential) {
 	peerEcho := fmt.Sprintf("%s:%d", peerAddr, echoPort)
-	echo := n.StartWith(nsPeer, netnstest.StartOptions{Limit: 30 * time.Second}, peerBin,
+	echo := n.StartWith(nsPeer, netnstest.StartOptions{Limit: 30 * time.Second}, helper,
 		"echo", "-listen", peerEcho, "-count", strconv.Itoa(packets), "-timeout", "20s")
 	if got := echo.Line(lineLimit); got != `{"listening":true}` {
 		t.Fatalf("peer echo: %q, want listening", got)
 	}
-	client := n.StartWith(nsClient, netnstest.StartOptions{Limit: 40 * time.Second}, clientBin, "relay",
+	client := n.StartWith(nsClient, netnstest.StartOptions{Limit: 40 * time.Second}, helper, "relay",
 		"-server", edgeInternal+":3478", "-user", cred.Username, "-password", cred.Password,
 		"-realm", cred.Realm, "-peer", peerEcho, "-count", strconv.Itoa(packets), "-timeout", "5s")
 	var res relayResult
@@ -133,15 +132,15 @@ func testRelay(t *testing.T, n *netnstest.Net, clientBin, peerBin string, cred c
 	}
 
 	// Without a permission.
-	before := counter(t, n, clientBin, "avedge_dropped_packets_total", `reason="no_permission"`)
-	out, err := n.Exec(nsPeer, peerBin, "send", "-to", res.UnpermittedRelayed, "-count", strconv.Itoa(packets))
+	before := counter(t, n, helper, "avedge_dropped_packets_total", `reason="no_permission"`)
+	out, err := n.Exec(nsPeer, helper, "send", "-to", res.UnpermittedRelayed, "-count", strconv.Itoa(packets))
 	if err != nil {
 		t.Fatalf("peer send: %v", err)
 	}
 	if got, want := string(out), fmt.Sprintf("{\"sent\":%d}\n", packets); got != want {
 		t.Fatalf("peer send: %q, want %q", got, want)
 	}
-	waitDrops(t, n, clientBin, before+packets)
+	waitDrops(t, n, helper, before+packets)
 	client.WriteLine("done")
 	if got, want := client.Line(lineLimit), `{"unpermitted_received":0}`; got != want {
 		t.Errorf("client without a permission: %s, want %s", got, want)
@@ -163,13 +162,13 @@ func checkExternal(t *testing.T, relayed string) {
 
 // waitDrops polls the no_permission drop counter until it reaches want,
 // failing the test after dropLimit.
-func waitDrops(t *testing.T, n *netnstest.Net, clientBin string, want float64) {
+func waitDrops(t *testing.T, n *netnstest.Net, helper string, want float64) {
 	t.Helper()
 	deadline := time.Now().Add(dropLimit)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		got := counter(t, n, clientBin, "avedge_dropped_packets_total", `reason="no_permission"`)
+		got := counter(t, n, helper, "avedge_dropped_packets_total", `reason="no_permission"`)
 		if got >= want {
 			t.Logf("avedge_dropped_packets_total{reason=\"no_permission\"} = %v", got)
 			return
@@ -185,21 +184,21 @@ func waitDrops(t *testing.T, n *netnstest.Net, clientBin string, want float64) {
 // from both sides: the internal client connects, the external client (the
 // peer namespace) does not, neither on the external address (nothing
 // listens) nor on the internal one (no route).
-func testReachability(t *testing.T, n *netnstest.Net, clientBin, peerBin string) {
+func testReachability(t *testing.T, n *netnstest.Net, helper string) {
 	tests := []struct {
-		name, ns, bin, to string
+		name, ns, to string
 		connect           bool
 	}{
-		{"internal client to the credential service", nsClient, clientBin, edgeInternal + ":5062", true},
-		{"internal client to admin", nsClient, clientBin, edgeInternal + ":9090", true},
-		{"external client to the external address, credential service port", nsPeer, peerBin, edgeExternal + ":5062", false},
-		{"external client to the external address, admin port", nsPeer, peerBin, edgeExternal + ":9090", false},
-		{"external client to the credential service", nsPeer, peerBin, edgeInternal + ":5062", false},
-		{"external client to admin", nsPeer, peerBin, edgeInternal + ":9090", false},
+		{"internal client to the credential service", nsClient, edgeInternal + ":5062", true},
+		{"internal client to admin", nsClient, edgeInternal + ":9090", true},
+		{"external client to the external address, credential service port", nsPeer, edgeExternal + ":5062", false},
+		{"external client to the external address, admin port", nsPeer, edgeExternal + ":9090", false},
+		{"external client to the credential service", nsPeer, edgeInternal + ":5062", false},
+		{"external client to admin", nsPeer, edgeInternal + ":9090", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantDial(t, n.For(t), tt.ns, tt.bin, tt.to, tt.connect)
+			wantDial(t, n.For(t), tt.ns, helper, tt.to, tt.connect)
 		})
 	}
 }

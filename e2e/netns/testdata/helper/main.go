@@ -1,15 +1,18 @@
-// Command client is the TURN-client helper of the network-namespace test
-// (e2e/netns): run in the client namespace (internal side) or the peer
+// Command helper is the client and peer program of the network-namespace
+// test (e2e/netns): run in the client namespace (internal side) or the peer
 // namespace (external side), it drives a TURN client
-// (github.com/pion/turn/v4) through the edge, fetches an admin URL, or tries
-// a TCP connection, and prints its results as JSON lines on stdout.
+// (github.com/pion/turn/v4) through the edge, echoes or sends UDP
+// datagrams, fetches an admin URL, or tries a TCP connection, and prints
+// its results as JSON lines on stdout.
 //
 // Usage:
 //
-//	client relay -server ADDR -user U -password P -realm R -peer ADDR -count N -timeout D
-//	client meet -server ADDR -user U -password P -realm R -count N -timeout D
-//	client get -url URL -timeout D
-//	client dial -to ADDR -timeout D
+//	helper relay -server ADDR -user U -password P -realm R -peer ADDR -count N -timeout D
+//	helper meet -server ADDR -user U -password P -realm R -count N -timeout D
+//	helper get -url URL -timeout D
+//	helper dial
+//	helper echo -listen ADDR -count N -timeout D
+//	helper send -to ADDR -count N -to ADDR -timeout D
 //
 // relay allocates a relayed address, creates a permission for -peer, sends
 // -count datagrams to it through the relay and counts the echoes that come
@@ -23,6 +26,9 @@
 // of stdin (sent once both clients have their permissions), sends -count
 // datagrams to it through its own allocation, counts the distinct datagrams
 // that arrive from it before -timeout, and prints {"sent":N,"received":M}.
+//
+// echo answers up to -count datagrams on -listen; send sends -count
+// datagrams to -to (see their functions).
 package main
 
 import (
@@ -44,9 +50,9 @@ import (
 
 var (
 	// errUsage reports a missing or unknown mode.
-	errUsage = errors.New("client: usage: client relay|get|dial [flags]")
+	errUsage = errors.New("helper: usage: helper relay|meet|get|dial|echo|send [flags]")
 	// errStatus reports a non-200 answer to get.
-	errStatus = errors.New("client: unexpected HTTP status")
+	errStatus = errors.New("helper: unexpected HTTP status")
 )
 
 func main() {
@@ -70,10 +76,11 @@ func run(args []string) error {
 	fs.StringVar(&rc.peer, "peer", "", "UDP echo peer IP:port")
 	fs.IntVar(&rc.count, "count", 5, "datagrams to send to the peer")
 	url := fs.String("url", "", "URL to GET")
-	to := fs.String("to", "", "TCP address to dial")
+	to := fs.String("to", "", "address to dial (TCP) or send to (UDP)")
+	listen := fs.String("listen", "", "UDP address to echo on")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait")
 	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("client: %w", err)
+		return fmt.Errorf("helper: %w", err)
 	}
 	rc.timeout = *timeout
 	switch args[0] {
@@ -85,6 +92,10 @@ func run(args []string) error {
 		return get(*url, *timeout)
 	case "dial":
 		return dial(*to, *timeout)
+	case "echo":
+		return echo(*listen, rc.count, *timeout)
+	case "send":
+		return send(*to, rc.count)
 	}
 	return errUsage
 }
@@ -114,7 +125,7 @@ type unpermittedResult struct {
 func relay(rc relayConfig, stdin io.Reader) error {
 	peer, err := net.ResolveUDPAddr("udp4", rc.peer)
 	if err != nil {
-		return fmt.Errorf("client: %w", err)
+		return fmt.Errorf("helper: %w", err)
 	}
 	tc1, err := newTURNClient(rc)
 	if err != nil {
@@ -123,11 +134,11 @@ func relay(rc relayConfig, stdin io.Reader) error {
 	defer tc1.Close()
 	relayed, err := tc1.Allocate()
 	if err != nil {
-		return fmt.Errorf("client: allocate: %w", err)
+		return fmt.Errorf("helper: allocate: %w", err)
 	}
 	defer relayed.Close()
 	if err := tc1.CreatePermission(peer); err != nil {
-		return fmt.Errorf("client: create permission: %w", err)
+		return fmt.Errorf("helper: create permission: %w", err)
 	}
 	echoes, err := pingPeer(relayed, peer, rc.count, rc.timeout)
 	if err != nil {
@@ -140,7 +151,7 @@ func relay(rc relayConfig, stdin io.Reader) error {
 	defer tc2.Close()
 	bare, err := tc2.Allocate()
 	if err != nil {
-		return fmt.Errorf("client: allocate: %w", err)
+		return fmt.Errorf("helper: allocate: %w", err)
 	}
 	defer bare.Close()
 	var wg sync.WaitGroup
@@ -164,7 +175,7 @@ func relay(rc relayConfig, stdin io.Reader) error {
 	// Wait for the test to say the unpermitted phase is over.
 	_, _ = bufio.NewReader(stdin).ReadString('\n')
 	if err := bare.SetReadDeadline(time.Now()); err != nil {
-		return fmt.Errorf("client: %w", err)
+		return fmt.Errorf("helper: %w", err)
 	}
 	wg.Wait()
 	return printJSON(unpermittedResult{UnpermittedReceived: received})
@@ -179,7 +190,7 @@ func meet(rc relayConfig, stdin *bufio.Reader) error {
 	defer tc.Close()
 	relayed, err := tc.Allocate()
 	if err != nil {
-		return fmt.Errorf("client: allocate: %w", err)
+		return fmt.Errorf("helper: allocate: %w", err)
 	}
 	defer relayed.Close()
 	if err := printJSON(map[string]string{"relayed": relayed.LocalAddr().String()}); err != nil {
@@ -187,31 +198,31 @@ func meet(rc relayConfig, stdin *bufio.Reader) error {
 	}
 	line, err := stdin.ReadString('\n')
 	if err != nil {
-		return fmt.Errorf("client: reading the other relayed address: %w", err)
+		return fmt.Errorf("helper: reading the other relayed address: %w", err)
 	}
 	other, err := net.ResolveUDPAddr("udp4", strings.TrimSpace(line))
 	if err != nil {
-		return fmt.Errorf("client: %w", err)
+		return fmt.Errorf("helper: %w", err)
 	}
 	if err := tc.CreatePermission(other); err != nil {
-		return fmt.Errorf("client: create permission: %w", err)
+		return fmt.Errorf("helper: create permission: %w", err)
 	}
 	if err := printJSON(map[string]bool{"permitted": true}); err != nil {
 		return err
 	}
 	if _, err := stdin.ReadString('\n'); err != nil {
-		return fmt.Errorf("client: waiting for go: %w", err)
+		return fmt.Errorf("helper: waiting for go: %w", err)
 	}
 	want := make(map[string]bool, rc.count)
 	for i := range rc.count {
 		want[fmt.Sprintf("from %s: %d", other, i)] = true
 		msg := fmt.Sprintf("from %s: %d", relayed.LocalAddr(), i)
 		if _, err := relayed.WriteTo([]byte(msg), other); err != nil {
-			return fmt.Errorf("client: send: %w", err)
+			return fmt.Errorf("helper: send: %w", err)
 		}
 	}
 	if err := relayed.SetReadDeadline(time.Now().Add(rc.timeout)); err != nil {
-		return fmt.Errorf("client: %w", err)
+		return fmt.Errorf("helper: %w", err)
 	}
 	buf := make([]byte, 1500)
 	received := 0
@@ -232,7 +243,7 @@ func meet(rc relayConfig, stdin *bufio.Reader) error {
 func newTURNClient(rc relayConfig) (*turn.Client, error) {
 	conn, err := net.ListenPacket("udp4", "0.0.0.0:0")
 	if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
+		return nil, fmt.Errorf("helper: %w", err)
 	}
 	tc, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: rc.server, TURNServerAddr: rc.server, Conn: conn,
@@ -240,12 +251,12 @@ func newTURNClient(rc relayConfig) (*turn.Client, error) {
 	})
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("client: %w", err)
+		return nil, fmt.Errorf("helper: %w", err)
 	}
 	if err := tc.Listen(); err != nil {
 		tc.Close()
 		conn.Close()
-		return nil, fmt.Errorf("client: %w", err)
+		return nil, fmt.Errorf("helper: %w", err)
 	}
 	return tc, nil
 }
@@ -258,11 +269,11 @@ func pingPeer(relayed net.PacketConn, peer net.Addr, count int, timeout time.Dur
 		msg := fmt.Sprintf("echo %d", i)
 		want[msg] = true
 		if _, err := relayed.WriteTo([]byte(msg), peer); err != nil {
-			return 0, fmt.Errorf("client: send to peer: %w", err)
+			return 0, fmt.Errorf("helper: send to peer: %w", err)
 		}
 	}
 	if err := relayed.SetReadDeadline(time.Now().Add(timeout)); err != nil {
-		return 0, fmt.Errorf("client: %w", err)
+		return 0, fmt.Errorf("helper: %w", err)
 	}
 	buf := make([]byte, 1500)
 	echoes := 0
@@ -284,16 +295,63 @@ func get(url string, timeout time.Duration) error {
 	hc := &http.Client{Timeout: timeout}
 	resp, err := hc.Get(url)
 	if err != nil {
-		return fmt.Errorf("client: %w", err)
+		return fmt.Errorf("helper: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%w: %s", errStatus, resp.Status)
 	}
 	if _, err := io.Copy(os.Stdout, resp.Body); err != nil {
-		return fmt.Errorf("client: %w", err)
+		return fmt.Errorf("helper: %w", err)
 	}
 	return nil
+}
+
+// echo answers up to count datagrams on listen with their own bytes, then
+// prints how many it echoed. It prints {"listening":true} first, once the
+// socket is bound, and stops at the deadline.
+func echo(listen string, count int, timeout time.Duration) error {
+	conn, err := net.ListenPacket("udp4", listen)
+	if err != nil {
+		return fmt.Errorf("helper: %w", err)
+	}
+	defer conn.Close()
+	if err := printJSON(map[string]bool{"listening": true}); err != nil {
+		return err
+	}
+	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return fmt.Errorf("helper: %w", err)
+	}
+	buf := make([]byte, 1500)
+	echoed := 0
+	for echoed < count {
+		n, from, err := conn.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		if _, err := conn.WriteTo(buf[:n], from); err != nil {
+			return fmt.Errorf("helper: %w", err)
+		}
+		echoed++
+	}
+	return printJSON(map[string]int{"echoed": echoed})
+}
+
+// send sends count datagrams to to and prints how many it sent.
+func send(to string, count int) error {
+	conn, err := net.Dial("udp4", to)
+	if err != nil {
+		return fmt.Errorf("helper: %w", err)
+	}
+	defer conn.Close()
+	sent := 0
+	for i := range count {
+		if _, err := fmt.Fprintf(conn, "unpermitted %d", i); err != nil {
+			return fmt.Errorf("helper: %w", err)
+		}
+		sent++
+	}
+	return printJSON(map[string]int{"sent": sent})
 }
 
 // dial tries a TCP connection to to and prints whether it connected and,
@@ -316,7 +374,7 @@ func dial(to string, timeout time.Duration) error {
 // printJSON writes v as one JSON line on stdout.
 func printJSON(v any) error {
 	if err := json.NewEncoder(os.Stdout).Encode(v); err != nil {
-		return fmt.Errorf("client: %w", err)
+		return fmt.Errorf("helper: %w", err)
 	}
 	return nil
 }
