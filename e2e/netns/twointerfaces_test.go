@@ -187,7 +187,7 @@ func waitDrops(t *testing.T, n *netnstest.Net, helper string, want float64) {
 func testReachability(t *testing.T, n *netnstest.Net, helper string) {
 	tests := []struct {
 		name, ns, to string
-		connect           bool
+		connect      bool
 	}{
 		{"internal client to the credential service", nsClient, edgeInternal + ":5062", true},
 		{"internal client to admin", nsClient, edgeInternal + ":9090", true},
