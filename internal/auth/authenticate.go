@@ -71,18 +71,34 @@ func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort) (Re
 		return Result{}, err
 	}
 
-	if realm.String() != a.realm {
+	res, err := a.AuthenticateWith(username.String(), realm.String(), nonce.String(), client, func(pw string) []byte {
+		key := Key(alg, username.String(), a.realm, pw)
+		if checkIntegrity(m, key, hasMI256) != nil {
+			return nil
+		}
+		return key
+	})
+	res.SHA256 = hasMI256 && res.Key != nil
+	return res, err
+}
+
+// AuthenticateWith applies steps 4 to 6 of Authenticate to a request of a
+// dialect whose message integrity the caller checks (the [MS-TURN]
+// dialect): the realm must be ours and the username known and unexpired;
+// verify is called with each candidate password and returns the key that
+// verified the request's integrity, or nil; the nonce is checked last. The
+// key verify returned is the Result's Key, and SHA256 is false: the
+// caller knows which MAC its dialect used.
+func (a *Authenticator) AuthenticateWith(username, realm, nonce string, client netip.AddrPort, verify func(password string) []byte) (Result, error) {
+	if realm != a.realm {
 		return Result{}, fmt.Errorf("%w: realm is not ours", ErrUnauthenticated)
 	}
-	res, passwords, err := a.lookup(username.String())
+	res, passwords, err := a.lookup(username)
 	if err != nil {
 		return Result{}, err
 	}
-
-	res.SHA256 = hasMI256
 	for _, pw := range passwords {
-		key := Key(alg, res.Username, a.realm, pw)
-		if checkIntegrity(m, key, hasMI256) == nil {
+		if key := verify(pw); key != nil {
 			res.Key = key
 			break
 		}
@@ -90,8 +106,7 @@ func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort) (Re
 	if res.Key == nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrBadIntegrity)
 	}
-
-	if err := a.nonces.Verify(nonce.String(), client); err != nil {
+	if err := a.nonces.Verify(nonce, client); err != nil {
 		return res, err
 	}
 	return res, nil

@@ -89,13 +89,17 @@ func NewAuthenticator(opts Options) (*Authenticator, error) {
 // Realm returns the realm the Authenticator challenges with.
 func (a *Authenticator) Realm() string { return a.realm }
 
+// Nonce returns a fresh nonce for client, for the challenges of a
+// dialect that builds its own (see AuthenticateWith).
+func (a *Authenticator) Nonce(client netip.AddrPort) string { return a.nonces.Issue(client) }
+
 // Challenge returns the REALM, a fresh NONCE for client and the
 // PASSWORD-ALGORITHMS (SHA-256, then MD5) that a 401 or 438 answer carries
 // (RFC 8489 §9.2.4).
 func (a *Authenticator) Challenge(client netip.AddrPort) []stun.Setter {
 	return []stun.Setter{
 		stun.NewRealm(a.realm),
-		stun.NewNonce(a.nonces.Issue(client)),
+		stun.NewNonce(a.Nonce(client)),
 		append(stunproto.PasswordAlgorithms(nil), a.algorithms...),
 	}
 }

@@ -55,46 +55,65 @@ func (w *worker) allocate(r *request) {
 		w.fail(r, code)
 		return
 	}
-	// Step 10: quotas: 486 per user (allocations and relay ports), 508 for
-	// the whole server, also while the relayed bandwidth is above the
-	// configured capacity (RFC 8656 §15: "508 (Insufficient Capacity): The
-	// server is unable to carry out the request due to some capacity limit
-	// being reached").
-	// A full edge sends the client to a sibling of its pool, if it has
-	// one (refuseFull).
-	if w.env.overCapacity() {
-		w.refuseFull(r, RefusedBandwidthCapacity)
+	owner := quotaOwner(r.auth)
+	s, cause := w.admit(owner, plan, r.now, func() (*session, error) { return w.openSession(r, plan, owner) })
+	switch cause {
+	case admitted:
+	case RefusedUserQuota, RefusedPortsPerUser:
+		w.refuse(r, cause, stun.CodeAllocQuotaReached)
 		return
+	case RefusedReservation:
+		w.refuse(r, cause, stun.CodeInsufficientCapacity)
+		return
+	default:
+		w.refuseFull(r, cause)
+		return
+	}
+	w.env.log.Debug("allocation created", "client", r.ft.Client, "relayed", s.alloc.Relayed,
+		"additional", s.alloc.Additional, "user", r.auth.Identity, "lifetime", s.alloc.Expires().Sub(r.now))
+	w.allocateSuccess(r, s)
+}
+
+// admitted is what admit returns as its cause when the allocation was
+// made.
+const admitted = refusalCauses
+
+// admit is step 10 of RFC 8656 §7.2 for an allocation owned by owner that
+// plan describes, in either dialect: quotas (486 per user, for
+// allocations and relay ports; 508 for the whole server) and capacity (508
+// while the relayed bandwidth is above the configured capacity: "The
+// server is unable to carry out the request due to some capacity limit
+// being reached", §15). open then takes the relayed addresses. It returns
+// the new session and admitted, or nil and the cause of the refusal (a
+// full edge may send the client to a sibling: refuseFull).
+func (w *worker) admit(owner string, plan allocPlan, now time.Time, open func() (*session, error)) (*session, RefusalCause) {
+	if w.env.overCapacity() {
+		return nil, RefusedBandwidthCapacity
 	}
 	// Reservations that ran out give their ports back (to the pool and to
 	// their owners' port counts) before the quota is checked and new ports
 	// are taken, so an expired reservation never makes an Allocate fail.
-	w.expireReservations(r.now)
-	owner := quotaOwner(r.auth)
+	w.expireReservations(now)
 	ports, slack := w.portsNeeded(plan, owner)
 	if err := w.acquireQuota(owner, ports, slack); err != nil {
 		switch {
 		case errors.Is(err, allocation.ErrUserQuota):
-			w.refuse(r, RefusedUserQuota, stun.CodeAllocQuotaReached)
+			return nil, RefusedUserQuota
 		case errors.Is(err, errPortQuota):
-			w.refuse(r, RefusedPortsPerUser, stun.CodeAllocQuotaReached)
-		default:
-			w.refuseFull(r, RefusedAllocationsTotal)
+			return nil, RefusedPortsPerUser
 		}
-		return
+		return nil, RefusedAllocationsTotal
 	}
-	s, err := w.openSession(r, plan, owner)
+	s, err := open()
 	if err != nil {
 		w.env.quota.Release(owner, ports)
 		if errors.Is(err, allocation.ErrNoReservation) {
 			// The client's mistake, not the server's capacity.
-			w.env.log.Debug("allocate: reservation token not valid", "client", r.ft.Client)
-			w.refuse(r, RefusedReservation, stun.CodeInsufficientCapacity)
-			return
+			w.env.log.Debug("allocate: reservation token not valid", "owner", owner)
+			return nil, RefusedReservation
 		}
-		w.env.log.Warn("allocate: no relayed address", "client", r.ft.Client, "err", err)
-		w.refuseFull(r, RefusedNoRelayPort)
-		return
+		w.env.log.Warn("allocate: no relayed address", "owner", owner, "err", err)
+		return nil, RefusedNoRelayPort
 	}
 	// The ports counted beyond those the allocation and its reservation
 	// hold (the missing half of a dual allocation) are given back.
@@ -107,9 +126,7 @@ func (w *worker) allocate(r *request) {
 	}
 	s.user = w.env.bw.acquire(owner)
 	w.allocationCreated(s)
-	w.env.log.Debug("allocation created", "client", r.ft.Client, "relayed", s.alloc.Relayed,
-		"additional", s.alloc.Additional, "user", r.auth.Identity, "lifetime", s.alloc.Expires().Sub(r.now))
-	w.allocateSuccess(r, s)
+	return s, admitted
 }
 
 // planAllocation checks steps 3 to 9 of RFC 8656 §7.2 and returns what the
@@ -242,14 +259,8 @@ func (w *worker) requestedFamily(m *stun.Message) (int, stun.ErrorCode) {
 func (w *worker) openSession(r *request, plan allocPlan, owner string) (*session, error) {
 	var lifetime stunproto.Lifetime
 	present := lifetime.GetFrom(r.m) == nil
-	a := &allocation.Allocation{
-		FiveTuple: r.ft,
-		Username:  r.auth.Username,
-		TxID:      r.m.TransactionID,
-	}
-	a.Refresh(w.env.alloc.Lifetime(lifetime.Duration, present), r.now)
-	s := &session{alloc: a, client: r.l, owner: owner, start: r.now.UnixNano()}
-	a.Relay = s
+	s := w.newSession(r.ft, r.l, r.auth.Username, owner, w.env.alloc.Lifetime(lifetime.Duration, present), r.now)
+	s.alloc.TxID = r.m.TransactionID
 	var err error
 	switch {
 	case plan.tcp:
@@ -267,16 +278,7 @@ func (w *worker) openSession(r *request, plan allocPlan, owner string) (*session
 	if err != nil {
 		return nil, err
 	}
-	for _, rl := range s.relays {
-		switch {
-		case rl.sock == nil:
-		case !a.Relayed.IsValid():
-			a.Relayed = rl.addr
-		default:
-			a.Additional = rl.addr
-		}
-	}
-	if err := w.table.Insert(a); err != nil {
+	if err := w.insertSession(s); err != nil {
 		// Unreachable (allocate looked the 5-tuple up on this worker).
 		// A reservation made stays, uncounted: the caller releases every
 		// port it counted.
@@ -287,10 +289,40 @@ func (w *worker) openSession(r *request, plan allocPlan, owner string) (*session
 		w.closeRelays(s)
 		return nil, err
 	}
-	if r.l.conn != nil {
-		r.l.conn.allocated.Store(true)
-	}
 	return s, nil
+}
+
+// newSession returns the session of a new allocation of the client
+// 5-tuple ft, reached through l, by username, counted against owner, with
+// lifetime from now; it has no relayed address yet.
+func (w *worker) newSession(ft allocation.FiveTuple, l *listener, username, owner string, lifetime time.Duration, now time.Time) *session {
+	a := &allocation.Allocation{FiveTuple: ft, Username: username}
+	a.Refresh(lifetime, now)
+	s := &session{alloc: a, client: l, owner: owner, start: now.UnixNano()}
+	a.Relay = s
+	return s
+}
+
+// insertSession records the relayed addresses of s in its allocation and
+// the allocation in the table; the caller closes the relays on error.
+func (w *worker) insertSession(s *session) error {
+	a := s.alloc
+	for _, rl := range s.relays {
+		switch {
+		case rl.sock == nil:
+		case !a.Relayed.IsValid():
+			a.Relayed = rl.addr
+		default:
+			a.Additional = rl.addr
+		}
+	}
+	if err := w.table.Insert(a); err != nil {
+		return err
+	}
+	if s.client.conn != nil {
+		s.client.conn.allocated.Store(true)
+	}
+	return nil
 }
 
 // openDual opens one IPv4 and one IPv6 relayed address (RFC 8656 §7.2 step

@@ -72,28 +72,39 @@ func (a *alternates) list() []string {
 	return out
 }
 
-// redirect answers r with 300 Try Alternate and the next sibling (a worker
-// takes them in turn) of the family of the listener r reached: a client
-// reaches the sibling the way it reached this edge. A client over TCP or
-// TLS gets the sibling's address with the port of the listener it reached,
-// since it will ask again over the same transport (RFC 8489 §10) and the
-// nodes of a pool share their listener ports; the configured port is that
-// of the siblings' UDP listeners. The refusal counts under cause (why this
-// edge does not take r) and under RefusedRedirected. It reports false,
-// answering nothing, when there is no sibling of that family.
+// redirect answers r with 300 Try Alternate and the next sibling (see
+// alternate). The refusal counts under cause (why this edge does not take
+// r) and under RefusedRedirected. It reports false, answering nothing,
+// when there is no sibling of that family.
 func (w *worker) redirect(r *request, a *alternates, cause RefusalCause) bool {
-	sibs := a[familyOf(r.l.addr.Addr())]
-	if len(sibs) == 0 {
+	alt, ok := w.alternate(a, r.l)
+	if !ok {
 		return false
-	}
-	alt := sibs[w.nextAlternate%uint32(len(sibs))]
-	w.nextAlternate++
-	if r.l.conn != nil {
-		alt = netip.AddrPortFrom(alt.Addr(), r.l.addr.Port())
 	}
 	w.c.refusals[cause].Add(1)
 	w.refuse(r, RefusedRedirected, stun.CodeTryAlternate, &stun.AlternateServer{IP: alt.Addr().AsSlice(), Port: int(alt.Port())})
 	return true
+}
+
+// alternate returns the next sibling (a worker takes them in turn) of the
+// family of listener l for a client to try instead: a client reaches the
+// sibling the way it reached this edge. A client over TCP or TLS gets the
+// sibling's address with the port of the listener it reached, since it
+// will ask again over the same transport (RFC 8489 §10) and the nodes of
+// a pool share their listener ports; the configured port is that of the
+// siblings' UDP listeners. It reports false when there is no sibling of
+// that family.
+func (w *worker) alternate(a *alternates, l *listener) (netip.AddrPort, bool) {
+	sibs := a[familyOf(l.addr.Addr())]
+	if len(sibs) == 0 {
+		return netip.AddrPort{}, false
+	}
+	alt := sibs[w.nextAlternate%uint32(len(sibs))]
+	w.nextAlternate++
+	if l.conn != nil {
+		alt = netip.AddrPortFrom(alt.Addr(), l.addr.Port())
+	}
+	return alt, true
 }
 
 // refuseFull answers an Allocate that this edge has no capacity for: 300

@@ -22,6 +22,8 @@ const (
 	DropClientStalled                    // a TCP/TLS client's write queue was full (slow or stalled reader)
 	DropRateLimited                      // an unauthenticated request or a 401/438 answer over its source's limit
 	DropBandwidth                        // relayed payload over its allocation's or user's bandwidth cap
+	DropBadSequence                      // an [MS-TURN] request with another MS-SEQUENCE-NUMBER connection ID, an older number, or a repeated Send
+	DropBadIntegrity                     // an [MS-TURN] Send or Set Active Destination whose MESSAGE-INTEGRITY fails or is missing
 	dropReasons
 )
 
@@ -37,6 +39,8 @@ var dropNames = [dropReasons]string{
 	DropClientStalled:  "client_stalled",
 	DropRateLimited:    "rate_limited",
 	DropBandwidth:      "bandwidth",
+	DropBadSequence:    "bad_sequence",
+	DropBadIntegrity:   "bad_integrity",
 }
 
 // String returns the metric label of the reason.

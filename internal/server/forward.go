@@ -17,12 +17,23 @@ import (
 func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, tos uint8) {
 	num, payload, err := stunproto.ParseChannelData(b)
 	if err != nil {
+		if s := w.msActiveSession(l, from); s != nil {
+			// Raw data of an [MS-TURN] client (RTP, text) whose first
+			// bits happen to be those of ChannelData.
+			w.msRaw(s, b, tos, w.env.clock.Now())
+			return
+		}
 		w.p.drop(DropMalformed)
 		return
 	}
 	now := w.env.clock.Now()
 	s := w.liveSession(l, from, now)
 	if s == nil {
+		return
+	}
+	if s.ms != nil {
+		// Raw data of an [MS-TURN] client that looks like ChannelData.
+		w.msRaw(s, b, tos, now)
 		return
 	}
 	peer, ok := s.alloc.ChannelPeer(num, now)
@@ -150,6 +161,10 @@ func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n 
 		return
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	if s.ms != nil {
+		w.msToClient(s, from, buf, off, n, tos, now)
+		return
+	}
 	if !s.alloc.HasPermission(from.Addr(), now) {
 		w.p.drop(DropNoPermission)
 		return
@@ -173,6 +188,12 @@ func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n 
 			return
 		}
 	}
+	w.sendToClient(s, msg, n, tos)
+}
+
+// sendToClient sends msg, which carries n bytes of a peer's data, to the
+// client of s with the TOS byte tos and counts it.
+func (w *worker) sendToClient(s *session, msg []byte, n int, tos uint8) {
 	if err := s.client.sock.QueueTo(msg, s.alloc.FiveTuple.Client, tos); err != nil {
 		w.p.drop(sendDropReason(err))
 		return

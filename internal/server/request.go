@@ -45,7 +45,8 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 		return
 	}
 	now := w.env.clock.Now()
-	key := txKey{client: from, server: l.addr, proto: l.proto(), id: m.TransactionID}
+	key := txKey{client: from, server: l.addr, proto: l.proto()}
+	copy(key.id[:], m.TransactionID[:])
 	if cached, ok := w.tx.get(key, now); ok {
 		w.p.requests++
 		w.reply(l, from, cached)

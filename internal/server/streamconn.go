@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -47,6 +48,14 @@ type streamConn struct {
 	remote netip.AddrPort
 	tls    bool
 	lim    *StreamLimits
+	// ms: the connection carries the [MS-TURN] framing (a 4-byte header
+	// of type and length before each message or data chunk, §2.1.4),
+	// after pseudo-TLS or without it; set before the reader starts.
+	ms bool
+	// msStarted: the first frame of an ms connection was a control frame
+	// holding a message of the dialect; a connection that opens with
+	// anything else is closed.
+	msStarted bool
 
 	// allocated is set by the worker while the connection holds an
 	// allocation; the reader then applies no idle timeout.
@@ -178,7 +187,7 @@ func (c *streamConn) readLoop(first []byte) {
 		end := r
 		var frameErr error
 		for {
-			n, err := frameSize(buf[end:w], c.lim.MaxFrame)
+			n, err := c.frameSize(buf[end:w])
 			if err != nil {
 				frameErr = err
 				break
@@ -187,6 +196,13 @@ func (c *streamConn) readLoop(first []byte) {
 				break
 			}
 			end += n
+		}
+		if c.ms && !c.msStarted && end > r {
+			if !msOpening(buf[r:end]) {
+				st.notTURN.Add(1)
+				return
+			}
+			c.msStarted = true
 		}
 		// The complete frames go first: after a ConnectionBind, what
 		// follows is raw data, not a broken frame.
@@ -265,15 +281,34 @@ func (c *streamConn) handOff(frames []byte) bool {
 func (c *streamConn) deliver() {
 	b := c.pending
 	for len(b) > 0 && c.bound == nil {
-		n, err := frameSize(b, c.lim.MaxFrame)
+		n, err := c.frameSize(b)
 		if err != nil || n == 0 || n > len(b) {
 			break // unreachable: the reader framed b
 		}
-		c.wl.w.handleClient(c.l, c.remote, b, 0, n, 0)
+		switch {
+		case !c.ms:
+			c.wl.w.handleClient(c.l, c.remote, b, 0, n, 0)
+		case b[0] == msturn.FrameControl && msturn.Is(b[msturn.FrameHeaderSize:n]):
+			c.wl.w.handleMS(c.l, c.remote, b[msturn.FrameHeaderSize:n], 0)
+		case b[0] == msturn.FrameData:
+			c.wl.w.msRawFromStream(c.l, c.remote, b[msturn.FrameHeaderSize:n])
+		default:
+			// [MS-TURN] §3.1.10: a control frame that is not a message
+			// of the dialect is ignored.
+			c.wl.w.p.drop(DropMalformed)
+		}
 		b = b[n:]
 	}
 	c.consumed = len(c.pending) - len(b)
 	c.delivered <- struct{}{}
+}
+
+// frameSize is frameSize or msFrameSize, by the connection's framing.
+func (c *streamConn) frameSize(b []byte) (int, error) {
+	if c.ms {
+		return msFrameSize(b, c.lim.MaxFrame)
+	}
+	return frameSize(b, c.lim.MaxFrame)
 }
 
 // writeLoop writes what the worker queues until the connection closes or

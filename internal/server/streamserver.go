@@ -1,10 +1,12 @@
 package server
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/msturn"
 )
 
 // tlsRecordHandshake is the first byte of a TLS connection: the content
@@ -250,16 +253,42 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 		return
 	}
 	var prefix []byte
-	isTLS := false
+	isTLS, ms := false, false
 	switch {
-	case first[0] == tlsRecordHandshake && l.tls != nil:
-		tc := tls.Server(&prefixConn{Conn: nc, prefix: first[:]}, l.tls)
-		if err := tc.Handshake(); err != nil {
+	case first[0] == tlsRecordHandshake:
+		// Real TLS, or the pseudo-TLS of [MS-TURN] §2.1.1, told apart by
+		// the record header.
+		var head [msturn.ClientHelloPrefixSize]byte
+		head[0] = first[0]
+		if _, err := io.ReadFull(nc, head[1:]); err != nil {
 			st.ctr.handshakeFailed.Add(1)
 			_ = nc.Close()
 			return
 		}
-		nc, isTLS = tc, true
+		switch {
+		case msturn.IsClientHelloPrefix(head[:]):
+			if !pseudoTLSHandshake(nc, head[:]) {
+				st.ctr.handshakeFailed.Add(1)
+				_ = nc.Close()
+				return
+			}
+			ms = true
+		case l.tls != nil:
+			tc := tls.Server(&prefixConn{Conn: nc, prefix: head[:]}, l.tls)
+			if err := tc.Handshake(); err != nil {
+				st.ctr.handshakeFailed.Add(1)
+				_ = nc.Close()
+				return
+			}
+			nc, isTLS = tc, true
+		default:
+			st.ctr.notTURN.Add(1)
+			_ = nc.Close()
+			return
+		}
+	case first[0] == msturn.FrameControl:
+		// [MS-TURN] framing without pseudo-TLS: a control frame first.
+		prefix, ms = first[:], true
 	case first[0] < 0x50 && l.plain:
 		// STUN (first two bits 00) or ChannelData on a valid channel
 		// number, 0x4000-0x4FFF (RFC 8656 §12).
@@ -274,6 +303,7 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
 	wl := s.workers[maphash.Comparable(st.seed, remote)%uint64(len(s.workers))]
 	c := newStreamConn(s, nc, wl, remote, local, isTLS)
+	c.ms = ms
 	if !s.track(c) {
 		_ = c.Close()
 		return
@@ -284,6 +314,27 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 	s.untrack(c)
 	// The allocation of the connection ends with it (RFC 8656 §3.1).
 	doOn(wl.dp, func() { wl.w.streamClosed(c) }, st.stop)
+}
+
+// pseudoTLSHandshake completes the pseudo-TLS handshake of [MS-TURN]
+// §2.1.1 on nc, whose first bytes head (the record header) were read:
+// the rest of the fixed ClientHello, then ServerHello and ServerHelloDone
+// in one record and one write (clients read them in one go). It reports
+// false when the ClientHello is not the fixed one or the connection
+// fails.
+func pseudoTLSHandshake(nc net.Conn, head []byte) bool {
+	var hello [msturn.ClientHelloSize]byte
+	copy(hello[:], head)
+	if _, err := io.ReadFull(nc, hello[len(head):]); err != nil || !msturn.IsClientHello(hello[:]) {
+		return false
+	}
+	var random, session [32]byte
+	_, _ = rand.Read(random[:]) // never fails (crypto/rand)
+	_, _ = rand.Read(session[:])
+	var answer [msturn.ServerHelloSize]byte
+	msturn.PutServerHello(answer[:], &random, &session)
+	_, err := nc.Write(answer[:])
+	return err == nil
 }
 
 // track registers c for shutdown; false when the server is stopping.

@@ -9,11 +9,12 @@ import (
 
 // txKey identifies a request for retransmission detection: the client's
 // transport address, the server address it reached, the transport protocol
-// and the transaction ID.
+// and the transaction ID: the 12 bytes of RFC STUN (zero-filled) or the 16
+// of the [MS-TURN] dialect.
 type txKey struct {
 	client, server netip.AddrPort
 	proto          allocation.Protocol
-	id             [12]byte
+	id             [16]byte
 }
 
 type txEntry struct {

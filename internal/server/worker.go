@@ -8,6 +8,7 @@ import (
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/stunproto"
 )
@@ -84,6 +85,9 @@ type session struct {
 	// per-user cap).
 	bw   [directions]policy.Bucket
 	user *userBandwidth
+	// ms is the state of an allocation made in the [MS-TURN] dialect;
+	// nil for RFC TURN.
+	ms *msSession
 }
 
 // relayFor returns the relay of s that serves peers of ip's family, or nil
@@ -125,6 +129,12 @@ type worker struct {
 	expired      []netip.AddrPort // scratch for expireReservations
 	expiredConns []*peerConn      // scratch for expireTCP
 	txSeq        uint64
+	// The [MS-TURN] dialect's scratch: the request, the answer being
+	// built and its buffer, unknown attributes.
+	msMsg     msturn.Message
+	msB       msturn.Builder
+	msOut     []byte
+	msUnknown []msturn.AttrType
 	// nextAlternate takes the siblings of a redirect in turn.
 	nextAlternate uint32
 	// dirty lists the sessions that relayed packets this round, whose
@@ -150,6 +160,7 @@ func newWorker(env *shared, relays relayOpener) *worker {
 		unknown: make([]stun.AttrType, 0, 8),
 		peers:   make([]netip.AddrPort, 0, 8),
 		dirty:   make([]*session, 0, dirtySessions),
+		msOut:   make([]byte, 0, msResponseRoom),
 	}
 }
 
@@ -170,12 +181,26 @@ func (w *worker) HandlePacket(c *datapath.Conn, from netip.AddrPort, buf []byte,
 // the request and indication handlers; anything else is dropped and counted.
 func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	b := buf[off : off+n]
+	if msturn.Is(b) {
+		w.handleMS(l, from, b, tos)
+		return
+	}
 	switch stunproto.Classify(b) {
 	case stunproto.KindChannelData:
 		w.handleChannelData(l, from, b, tos)
 	case stunproto.KindSTUN:
+		// After Set Active Destination an [MS-TURN] client's data is
+		// raw, and ICE checks in it are STUN.
+		if s := w.msActiveSession(l, from); s != nil {
+			w.msRaw(s, b, tos, w.env.clock.Now())
+			return
+		}
 		w.handleSTUN(l, from, b, tos)
 	default:
+		if s := w.msActiveSession(l, from); s != nil {
+			w.msRaw(s, b, tos, w.env.clock.Now())
+			return
+		}
 		w.p.drop(DropMalformed)
 	}
 }

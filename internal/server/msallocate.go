@@ -1,0 +1,328 @@
+package server
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/msturn"
+)
+
+// msAllocate implements [MS-TURN] §3.3.5.1, the Allocate request, which
+// also refreshes an allocation of the same 5-tuple (there is no Refresh
+// method) and, with LIFETIME 0, deletes it:
+//
+//  1. A retransmission (same 5-tuple and transaction ID) gets the cached
+//     answer.
+//  2. Unknown comprehension-required attributes: 420 with
+//     UNKNOWN-ATTRIBUTES.
+//  3. No MESSAGE-INTEGRITY: 401 with REALM, NONCE and MS-VERSION, unsigned
+//     ("MUST NOT contain Message Integrity").
+//  4. MESSAGE-INTEGRITY without USERNAME: 432; without REALM: 434; without
+//     NONCE: 435. A realm not ours gets the 401 challenge again, naming
+//     ours.
+//  5. Authentication with the key MD5(username:realm:password), or for
+//     HMAC-SHA256 (MS-VERSION 3 on) the nonce-derived key: an unknown or
+//     expired username is 436, a failed integrity check 431, a stale
+//     nonce 438 with a fresh one.
+//  6. An allocation of the 5-tuple is refreshed (same relayed address) or
+//     deleted; otherwise one is made, subject to the same quotas, policy
+//     and capacity as RFC TURN, and answered with MAPPED-ADDRESS (the
+//     relayed address), XOR-MAPPED-ADDRESS (the client's reflexive one),
+//     LIFETIME, MS-SEQUENCE-NUMBER and MS-VERSION, signed.
+func (w *worker) msAllocate(q *msRequest) {
+	m := q.m
+	if q.l.proto() == allocation.UDP && m.IntegritySize() == 0 && !w.allowSource(q.from) {
+		w.p.drop(DropRateLimited)
+		return
+	}
+	key := txKey{client: q.from, server: q.l.addr, proto: q.l.proto(), id: m.TxID}
+	if cached, ok := w.tx.get(key, q.now); ok {
+		w.p.requests++
+		w.reply(q.l, q.from, cached)
+		return
+	}
+	if w.msUnknown = m.Unknown(w.msUnknown[:0]); len(w.msUnknown) > 0 {
+		b := w.msBegin(q, msturn.AllocateError)
+		b.AddErrorCode(msturn.CodeUnknownAttribute, "Unknown Attribute")
+		b.AddUnknown(w.msUnknown)
+		w.msAnswer(q, w.msFinish(q, nil))
+		return
+	}
+	version := msVersion(m)
+	if m.IntegritySize() == 0 {
+		w.c.auth[AuthChallenge].Add(1)
+		w.msChallenge(q, msturn.CodeUnauthorized, "Unauthorized", version)
+		return
+	}
+	s, res, ok := w.msAuthenticate(q, version)
+	if !ok {
+		return
+	}
+	var out []byte
+	if s != nil {
+		out = w.msRefresh(q, s)
+	} else {
+		out = w.msNewAllocation(q, res, version)
+	}
+	if out != nil {
+		w.tx.put(key, out, q.now)
+	}
+}
+
+// msChallenge answers q with an unsigned error carrying REALM, a fresh
+// NONCE and MS-VERSION: the 401 of [MS-TURN] §3.3.5.1, or the 438 of a
+// stale nonce.
+func (w *worker) msChallenge(q *msRequest, code int, reason string, version uint32) {
+	b := w.msBegin(q, msturn.AllocateError)
+	b.AddErrorCode(code, reason)
+	b.AddString(msturn.AttrRealm, w.env.auth.Realm())
+	b.AddString(msturn.AttrNonce, w.env.auth.Nonce(q.from))
+	b.AddUint32(msturn.AttrMSVersion, version)
+	w.msAnswer(q, w.msFinish(q, nil))
+}
+
+// msAuthenticate runs steps 4 and 5 of msAllocate. It returns the live
+// MS-TURN allocation of the 5-tuple when the request is a refresh by its
+// owner (nil for a new allocation) and the authentication result; ok is
+// false when it answered (or dropped) the request instead.
+func (w *worker) msAuthenticate(q *msRequest, version uint32) (s *session, res auth.Result, ok bool) {
+	m := q.m
+	username, errU := m.Get(msturn.AttrUsername)
+	realm, errR := m.Get(msturn.AttrRealm)
+	nonce, errN := m.Get(msturn.AttrNonce)
+	switch {
+	case errU != nil:
+		w.msRefuseAuth(q, AuthBadRequest, msturn.CodeMissingUsername, "Missing Username")
+		return nil, res, false
+	case errR != nil:
+		w.msRefuseAuth(q, AuthBadRequest, msturn.CodeMissingRealm, "Missing Realm")
+		return nil, res, false
+	case errN != nil:
+		w.msRefuseAuth(q, AuthBadRequest, msturn.CodeMissingNonce, "Missing Nonce")
+		return nil, res, false
+	case string(realm) != w.env.auth.Realm():
+		if w.msOverLimit(q) {
+			return nil, res, false
+		}
+		w.c.auth[AuthUnknownUser].Add(1)
+		w.msChallenge(q, msturn.CodeUnauthorized, "Unauthorized", version)
+		return nil, res, false
+	}
+	sha := m.IntegritySize() == 32 && version >= 3
+	if !sha && m.IntegritySize() != 20 {
+		w.msRefuseAuth(q, AuthBadRequest, msturn.CodeBadRequest, "Bad Request")
+		return nil, res, false
+	}
+	u, rlm, n := string(username), string(realm), string(nonce)
+	res, err := w.env.auth.AuthenticateWith(u, rlm, n, q.from, func(pw string) []byte {
+		key := msturn.Key(u, rlm, pw)
+		if sha {
+			key = msturn.KeySHA256(u, rlm, pw, n)
+		}
+		if msturn.NewIntegrity(key).Check(m) != nil {
+			return nil
+		}
+		return key
+	})
+	s = w.lookup(q.l, q.from)
+	if s != nil && s.alloc.Expired(q.now) {
+		// Expired, but the tick has not reaped it yet: it is gone.
+		w.closeSession(s, EndExpired)
+		s = nil
+	}
+	// A refresh carries the nonce of the allocation's 401 for the
+	// allocation's whole life: clients of the dialect never ask for a
+	// new one. It authenticated with the allocation's key on its 5-tuple.
+	if (errors.Is(err, auth.ErrStaleNonce) || errors.Is(err, auth.ErrBadNonce)) &&
+		s != nil && s.ms != nil && n == s.ms.nonce && res.Username == s.alloc.Username {
+		err = nil
+	}
+	if err != nil {
+		if w.msOverLimit(q) {
+			return nil, res, false
+		}
+		w.c.auth[authResultOf(err)].Add(1)
+		switch {
+		case errors.Is(err, auth.ErrStaleNonce), errors.Is(err, auth.ErrBadNonce):
+			w.msChallenge(q, msturn.CodeStaleNonce, "Stale Nonce", version)
+		case errors.Is(err, auth.ErrBadIntegrity):
+			w.msError(q, msturn.AllocateError, msturn.CodeIntegrityFailure, "Integrity Check Failure", nil)
+		default:
+			w.msError(q, msturn.AllocateError, msturn.CodeUnknownUsername, "Unknown Username", nil)
+		}
+		return nil, res, false
+	}
+	w.c.auth[AuthOK].Add(1)
+	if s != nil && (s.ms == nil || s.alloc.Username != res.Username) {
+		// The 5-tuple holds an RFC TURN allocation, or another user's.
+		integ := msturn.NewIntegrity(res.Key)
+		if s.ms == nil {
+			w.msError(q, msturn.AllocateError, msturn.CodeNoBinding, "Allocation Mismatch", integ)
+		} else {
+			w.msError(q, msturn.AllocateError, msturn.CodeWrongUsername, "Wrong Username", integ)
+		}
+		return nil, res, false
+	}
+	return s, res, true
+}
+
+// msRefuseAuth counts a failed authentication under result and answers
+// code, unless the source is over its limit.
+func (w *worker) msRefuseAuth(q *msRequest, result AuthResult, code int, reason string) {
+	if w.msOverLimit(q) {
+		return
+	}
+	w.c.auth[result].Add(1)
+	w.msError(q, msturn.AllocateError, code, reason, nil)
+}
+
+// msOverLimit is overLimit for the dialect: an Allocate with integrity
+// about to get an error answer takes a token from its UDP source's limit,
+// and is dropped (counted) over it.
+func (w *worker) msOverLimit(q *msRequest) bool {
+	if q.l.proto() != allocation.UDP || w.allowSource(q.from) {
+		return false
+	}
+	w.p.drop(DropRateLimited)
+	return true
+}
+
+// msLifetime is the lifetime an Allocate asks for: LIFETIME, or the
+// default without it ([MS-TURN] §2.2.2.6), within the configured bounds.
+// zero reports LIFETIME 0, a request to delete the allocation.
+func (w *worker) msLifetime(m *msturn.Message) (d time.Duration, zero bool) {
+	v, err := m.Uint32(msturn.AttrLifetime)
+	present := err == nil
+	if present && v == 0 {
+		return 0, true
+	}
+	return w.env.alloc.Lifetime(time.Duration(v)*time.Second, present), false
+}
+
+// msRefresh refreshes (or with LIFETIME 0 deletes) the allocation s and
+// answers with its addresses, as the Allocate that created it was.
+func (w *worker) msRefresh(q *msRequest, s *session) []byte {
+	d, zero := w.msLifetime(q.m)
+	if zero {
+		integ := s.ms.integ
+		w.closeSession(s, EndRefreshZero)
+		b := w.msBegin(q, msturn.AllocateResponse)
+		b.AddUint32(msturn.AttrLifetime, 0)
+		out := w.msFinish(q, integ)
+		w.msAnswer(q, out)
+		return out
+	}
+	s.alloc.Refresh(d, q.now)
+	return w.msAllocateSuccess(q, s)
+}
+
+// msNewAllocation makes an allocation for an authenticated Allocate with
+// no allocation on its 5-tuple.
+func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) []byte {
+	integ := msturn.NewIntegrity(res.Key)
+	d, zero := w.msLifetime(q.m)
+	if zero {
+		return w.msError(q, msturn.AllocateError, msturn.CodeNoBinding, "No Binding", integ)
+	}
+	if to := q.l.redirect; to.IsValid() {
+		return w.msRedirect(q, to, RefusedRedirected, integ)
+	}
+	if w.env.drain.on.Load() {
+		return w.msRefuseFull(q, &w.env.drain.alternate, RefusedDraining, integ)
+	}
+	// MS-VERSION 4: REQUESTED-ADDRESS-FAMILY picks IPv4 or IPv6; without
+	// it, IPv4 (§3.2.5.1).
+	fam := famV4
+	if version >= 4 {
+		switch f, err := q.m.RequestedFamily(); {
+		case err == nil && f == msturn.FamilyIPv6:
+			fam = famV6
+		case err != nil && err != msturn.ErrNotFound:
+			return w.msError(q, msturn.AllocateError, msturn.CodeBadRequest, "Bad Request", integ)
+		}
+	}
+	if !w.env.families[fam].offered() {
+		return w.msError(q, msturn.AllocateError, 440, "Address Family not Supported", integ)
+	}
+	owner := quotaOwner(&res)
+	s, cause := w.admit(owner, allocPlan{primary: fam}, q.now, func() (*session, error) {
+		s := w.newSession(q.ft(), q.l, res.Username, owner, d, q.now)
+		if err := w.openRelay(s, fam, anyPort, false); err != nil {
+			return nil, err
+		}
+		if err := w.insertSession(s); err != nil {
+			w.closeRelays(s)
+			return nil, err
+		}
+		return s, nil
+	})
+	switch cause {
+	case admitted:
+	case RefusedUserQuota, RefusedPortsPerUser:
+		w.c.refusals[cause].Add(1)
+		return w.msError(q, msturn.AllocateError, msturn.CodeAllocationQuota, "Allocation Quota Reached", integ)
+	default:
+		return w.msRefuseFull(q, &w.env.pool, cause, integ)
+	}
+	s.ms = newMSSession(res.Key, string(mustGet(q.m, msturn.AttrNonce)), version)
+	w.env.log.Debug("allocation created", "dialect", "ms-turn", "client", q.from, "relayed", s.alloc.Relayed,
+		"user", res.Identity, "version", version, "lifetime", d)
+	return w.msAllocateSuccess(q, s)
+}
+
+// mustGet returns an attribute the caller knows to be present.
+func mustGet(m *msturn.Message, t msturn.AttrType) []byte {
+	v, _ := m.Get(t)
+	return v
+}
+
+// msRefuseFull answers an Allocate this edge does not take (cause): 300
+// with ALTERNATE-SERVER naming the next sibling of a (see alternate), or
+// 508 without one.
+func (w *worker) msRefuseFull(q *msRequest, a *alternates, cause RefusalCause, integ *msturn.Integrity) []byte {
+	if alt, ok := w.alternate(a, q.l); ok {
+		w.c.refusals[cause].Add(1)
+		return w.msRedirect(q, alt, RefusedRedirected, integ)
+	}
+	w.c.refusals[cause].Add(1)
+	return w.msError(q, msturn.AllocateError, msturn.CodeInsufficientCap, "Insufficient Capacity", integ)
+}
+
+// msRedirect answers 300 Try Alternate with ALTERNATE-SERVER to ([MS-TURN]
+// §2.2.2.7), counted under cause.
+func (w *worker) msRedirect(q *msRequest, to netip.AddrPort, cause RefusalCause, integ *msturn.Integrity) []byte {
+	w.c.refusals[cause].Add(1)
+	b := w.msBegin(q, msturn.AllocateError)
+	b.AddErrorCode(msturn.CodeTryAlternate, "Try Alternate")
+	b.AddAddress(msturn.AttrAlternateServer, to)
+	out := w.msFinish(q, integ)
+	w.msAnswer(q, out)
+	return out
+}
+
+// msAllocateSuccess answers an Allocate of s ([MS-TURN] §3.3.5.1): the
+// relayed address in MAPPED-ADDRESS (the address peers send to, behind a
+// 1:1 NAT the advertised one), the client's reflexive address in
+// XOR-MAPPED-ADDRESS, LIFETIME, MS-SEQUENCE-NUMBER (the connection ID and
+// the last number the client used: it numbers its requests from there)
+// and MS-VERSION, signed with the allocation's key. Nothing else: a
+// comprehension-required attribute the client does not expect makes it
+// discard the whole answer.
+func (w *worker) msAllocateSuccess(q *msRequest, s *session) []byte {
+	relayed := s.alloc.Relayed
+	if a := w.env.advertised; a.IsValid() && relayed.Addr().Is4() {
+		relayed = netip.AddrPortFrom(a, relayed.Port())
+	}
+	b := w.msBegin(q, msturn.AllocateResponse)
+	b.AddAddress(msturn.AttrMappedAddress, relayed)
+	b.AddXORMappedAddress(q.from)
+	b.AddUint32(msturn.AttrLifetime, uint32(s.alloc.Expires().Sub(q.now)/time.Second))
+	b.AddSequence(s.ms.seq)
+	b.AddUint32(msturn.AttrMSVersion, s.ms.version)
+	out := w.msFinish(q, s.ms.integ)
+	w.msAnswer(q, out)
+	return out
+}

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/msturn"
+)
+
+// The data path leaves room in front of each datagram for the largest
+// framed Data Indication (a compile-time check: negative if not).
+const _ = uint(datapath.Headroom - msturn.DataIndicationHeadroom)
+
+// msSend implements the Send request ([MS-TURN] §3.3.5.2): authenticated
+// with the allocation's key and numbered with its MS-SEQUENCE-NUMBER, it
+// carries DATA for DESTINATION-ADDRESS, which it also permits (the peer
+// policy and the permission limit allowing). It is never answered: "the
+// TURN server MUST NOT send" a Send response; what cannot be done is
+// dropped and counted.
+func (w *worker) msSend(q *msRequest) {
+	s := w.msAuthenticated(q)
+	if s == nil {
+		return
+	}
+	if ok, retry := w.msSequence(s.ms, q.m); !ok || retry {
+		w.p.drop(DropBadSequence)
+		return
+	}
+	dest, err := q.m.Address(msturn.AttrDestinationAddress)
+	data, errD := q.m.Get(msturn.AttrData)
+	if err != nil || errD != nil {
+		w.p.drop(DropBadIndication)
+		return
+	}
+	if cause, ok := w.msPermit(s, dest, q.now); !ok {
+		w.c.refusals[cause].Add(1)
+		return
+	}
+	w.toPeer(s, data, netip.AddrPortFrom(dest.Addr().Unmap(), dest.Port()), q.tos, false, q.now)
+}
+
+// msSetActive implements Set Active Destination ([MS-TURN] §3.3.5.3):
+// after it, the client's data for DESTINATION-ADDRESS travels raw (UDP)
+// or in end-to-end frames (TCP), and so does the destination's data to
+// the client. The destination takes effect at once ("the TURN server
+// SHOULD NOT implement" the transition delay of the older drafts), before
+// the answer; a refused request leaves the active destination as it was.
+// A retransmission (the same sequence number) gets the same answer.
+func (w *worker) msSetActive(q *msRequest) {
+	s := w.msAuthenticated(q)
+	if s == nil {
+		return
+	}
+	ms := s.ms
+	switch ok, retry := w.msSequence(ms, q.m); {
+	case retry && ms.sad != nil:
+		w.p.requests++
+		w.reply(q.l, q.from, ms.sad)
+		return
+	case !ok:
+		w.p.drop(DropBadSequence)
+		return
+	}
+	dest, err := q.m.Address(msturn.AttrDestinationAddress)
+	if err != nil {
+		w.msError(q, msturn.SetActiveDestError, msturn.CodeBadRequest, "Bad Request", ms.integ)
+		return
+	}
+	if cause, ok := w.msPermit(s, dest, q.now); !ok {
+		w.c.refusals[cause].Add(1)
+		code, reason := msturn.CodeInsufficientCap, "Insufficient Capacity"
+		if cause == RefusedPeerDenied {
+			code, reason = 403, "Forbidden"
+		}
+		w.msError(q, msturn.SetActiveDestError, code, reason, ms.integ)
+		return
+	}
+	ms.active = netip.AddrPortFrom(dest.Addr().Unmap(), dest.Port())
+	b := w.msBegin(q, msturn.SetActiveDestResponse)
+	b.AddSequence(ms.seq)
+	out := w.msFinish(q, ms.integ)
+	ms.sad = append(ms.sad[:0], out...)
+	w.msAnswer(q, out)
+}
+
+// msRaw relays data that the client of s sent outside the dialect's
+// messages (a datagram without MAGIC-COOKIE, or an end-to-end frame) to
+// its active destination; without one it is dropped.
+func (w *worker) msRaw(s *session, b []byte, tos uint8, now time.Time) {
+	if !s.ms.active.IsValid() {
+		w.p.drop(DropNoPermission)
+		return
+	}
+	w.toPeer(s, b, s.ms.active, tos, false, now)
+}
+
+// msActiveSession returns the MS-TURN session of a client 5-tuple whose
+// datagrams are raw data once it has an active destination, or nil.
+func (w *worker) msActiveSession(l *listener, from netip.AddrPort) *session {
+	if s := w.lookup(l, from); s != nil && s.ms != nil && s.ms.active.IsValid() {
+		return s
+	}
+	return nil
+}
+
+// msRawFromStream relays an end-to-end frame of a TCP client.
+func (w *worker) msRawFromStream(l *listener, from netip.AddrPort, b []byte) {
+	now := w.env.clock.Now()
+	if s := w.liveSession(l, from, now); s != nil && s.ms != nil {
+		w.msRaw(s, b, 0, now)
+	} else if s != nil {
+		w.p.drop(DropMalformed)
+	}
+}
+
+// msToClient relays a datagram from peer to the client of the MS-TURN
+// session s: from the active destination raw (over TCP in an end-to-end
+// frame), from another peer the client has sent to as a Data Indication
+// (0x0115), written in place in the room the data path leaves in front of
+// the payload. The active destination needs no other permission: clients
+// send nothing but raw data to it, which cannot refresh one.
+func (w *worker) msToClient(s *session, from netip.AddrPort, buf []byte, off, n int, tos uint8, now time.Time) {
+	ms := s.ms
+	active := from == ms.active
+	if !active && !(ms.permits(from) && s.alloc.HasPermission(from.Addr(), now)) {
+		w.p.drop(DropNoPermission)
+		return
+	}
+	if !w.allowBandwidth(s, dirToClient, n, now) {
+		return
+	}
+	stream := s.client.conn != nil
+	var msg []byte
+	switch {
+	case active && stream:
+		msg = buf[off-msturn.FrameHeaderSize : off+n]
+		msturn.PutFrameHeader(msg, msturn.FrameData, n)
+	case active:
+		msg = buf[off : off+n]
+	default:
+		w.txSeq++
+		var id msturn.TxID
+		putTxID((*[12]byte)(id[:12]), w.txSeq)
+		var err error
+		if msg, err = msturn.BuildDataIndication(buf, off, n, from, id, stream); err != nil {
+			w.p.drop(DropMalformed)
+			return
+		}
+	}
+	w.sendToClient(s, msg, n, tos)
+}

@@ -1,0 +1,239 @@
+package server
+
+import (
+	"crypto/rand"
+	"net/netip"
+	"time"
+
+	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/msturn"
+)
+
+// msMaxVersion is the highest MS-VERSION the edge speaks ([MS-TURN]
+// §2.2.2.17): 3 adds HMAC-SHA256 message integrity, 4 IPv6 relayed
+// addresses (REQUESTED-ADDRESS-FAMILY). Versions 5 and 6 add the
+// multiplexed TURN format, which the edge does not speak: clients that
+// offer them are answered 4, the version both sides then use.
+const msMaxVersion = 4
+
+// msMaxDests bounds the peer transport addresses one allocation may
+// send to: an ICE agent sends to each of its peer's candidates, a
+// handful.
+const msMaxDests = 64
+
+// msResponseRoom is the room for one answer: the largest is an Allocate
+// success (header, cookie, two IPv6 addresses, lifetime, sequence number,
+// version and an HMAC-SHA256 integrity: about 180 bytes) or a 401 with
+// realm and nonce, behind a frame header.
+const msResponseRoom = 512
+
+// msSession is the dialect's state of an allocation made with [MS-TURN].
+type msSession struct {
+	// integ checks and signs with the allocation's key.
+	integ *msturn.Integrity
+	// nonce is the NONCE the allocation was created with; refreshes
+	// carry it for the allocation's whole life (clients never ask again).
+	nonce   string
+	version uint32
+	// seq is the allocation's MS-SEQUENCE-NUMBER: the connection ID it
+	// gave the client and the last number the client used.
+	seq msturn.Sequence
+	// sad is the answer to the last Set Active Destination, for its
+	// retransmissions (same sequence number).
+	sad []byte
+	// active is the active destination: data to and from it travels
+	// raw (UDP) or in end-to-end frames (TCP). Invalid when unset.
+	active netip.AddrPort
+	// dests are the peer transport addresses the client has sent to or
+	// made active: the dialect's permissions, by transport address, at
+	// most msMaxDests of them (and each peer IP also holds an ordinary
+	// permission, which expires).
+	dests []netip.AddrPort
+}
+
+// permits reports whether the client has sent to peer (see dests).
+func (ms *msSession) permits(peer netip.AddrPort) bool {
+	for _, d := range ms.dests {
+		if d == peer {
+			return true
+		}
+	}
+	return false
+}
+
+// msRequest is one [MS-TURN] request from a client.
+type msRequest struct {
+	l    *listener
+	from netip.AddrPort
+	m    *msturn.Message
+	now  time.Time
+	tos  uint8
+}
+
+// ft is the request's client 5-tuple.
+func (q *msRequest) ft() allocation.FiveTuple {
+	return allocation.FiveTuple{Client: q.from, Server: q.l.addr, Proto: q.l.proto()}
+}
+
+// handleMS handles a message of the [MS-TURN] dialect (the first attribute
+// is MAGIC-COOKIE, msturn.Is): Allocate (which also refreshes and
+// deallocates), Send and Set Active Destination. Anything else a client
+// sends in the dialect (responses, indications) is dropped.
+func (w *worker) handleMS(l *listener, from netip.AddrPort, b []byte, tos uint8) {
+	m := &w.msMsg
+	if m.Decode(b) != nil {
+		w.p.drop(DropMalformed)
+		return
+	}
+	q := &msRequest{l: l, from: from, m: m, now: w.env.clock.Now(), tos: tos}
+	switch m.Type {
+	case msturn.AllocateRequest:
+		w.msAllocate(q)
+	case msturn.SendRequest:
+		w.msSend(q)
+	case msturn.SetActiveDestination:
+		w.msSetActive(q)
+	default:
+		w.p.drop(DropUnexpected)
+	}
+}
+
+// msBegin starts the answer to q of type t in the worker's response
+// buffer, behind a frame header for a TCP client.
+func (w *worker) msBegin(q *msRequest, t msturn.Type) *msturn.Builder {
+	dst := w.msOut[:0]
+	if q.l.conn != nil {
+		dst = dst[:msturn.FrameHeaderSize]
+	}
+	w.msB.Start(dst, t, q.m.TxID)
+	return &w.msB
+}
+
+// msFinish signs the answer with integ (nil: unsigned), frames it for a
+// TCP client and returns its bytes, or nil when it did not fit.
+func (w *worker) msFinish(q *msRequest, integ *msturn.Integrity) []byte {
+	if integ != nil {
+		w.msB.Sign(integ)
+	}
+	if w.msB.Err() != nil {
+		w.env.log.Error("building an MS-TURN response", "err", w.msB.Err())
+		return nil
+	}
+	b := w.msB.Bytes()
+	if q.l.conn != nil {
+		msturn.PutFrameHeader(b, msturn.FrameControl, len(b)-msturn.FrameHeaderSize)
+	}
+	return b
+}
+
+// msAnswer sends an answer msFinish built.
+func (w *worker) msAnswer(q *msRequest, b []byte) {
+	if b == nil {
+		return
+	}
+	w.p.requests++
+	w.reply(q.l, q.from, b)
+}
+
+// msError answers q with an error response of type t carrying code and
+// reason, signed with integ when the request authenticated (nil
+// otherwise), and returns the bytes sent.
+func (w *worker) msError(q *msRequest, t msturn.Type, code int, reason string, integ *msturn.Integrity) []byte {
+	b := w.msBegin(q, t)
+	b.AddErrorCode(code, reason)
+	out := w.msFinish(q, integ)
+	w.msAnswer(q, out)
+	return out
+}
+
+// msVersion is the MS-VERSION the edge answers a request with: the
+// client's (1 when it sends none, [MS-TURN] §2.2.2.17), at most
+// msMaxVersion.
+func msVersion(m *msturn.Message) uint32 {
+	v, err := m.Uint32(msturn.AttrMSVersion)
+	if err != nil || v == 0 {
+		return 1
+	}
+	return min(v, msMaxVersion)
+}
+
+// newMSSession returns the dialect's state for an allocation whose
+// requests verify with key: a fresh random connection ID for
+// MS-SEQUENCE-NUMBER, numbered from 0.
+func newMSSession(key []byte, nonce string, version uint32) *msSession {
+	ms := &msSession{integ: msturn.NewIntegrity(key), nonce: nonce, version: version}
+	_, _ = rand.Read(ms.seq.ConnID[:]) // never fails (crypto/rand)
+	return ms
+}
+
+// msSequence applies the MS-SEQUENCE-NUMBER rules to a Send or Set
+// Active Destination request of s ([MS-TURN] §2.2.2.21): a request must
+// carry the allocation's connection ID and a number above the last one
+// (serial number arithmetic); the last number again is a retransmission
+// (retry true). Requests without the attribute pass (clients of the
+// dialect's first version do not number them). It reports false for a
+// request to drop.
+func (w *worker) msSequence(ms *msSession, m *msturn.Message) (ok, retry bool) {
+	seq, err := m.Sequence()
+	switch {
+	case err == msturn.ErrNotFound:
+		return true, false
+	case err != nil || seq.ConnID != ms.seq.ConnID:
+		return false, false
+	case seq.Number == ms.seq.Number:
+		return true, true
+	case int32(seq.Number-ms.seq.Number) < 0:
+		return false, false
+	}
+	ms.seq.Number = seq.Number
+	return true, false
+}
+
+// msAuthenticated finds the MS-TURN allocation of q's 5-tuple for a Send
+// or Set Active Destination and checks that the request comes from its
+// owner: the USERNAME of the allocation (when present) and its key's
+// integrity. It counts a drop and returns nil otherwise.
+func (w *worker) msAuthenticated(q *msRequest) *session {
+	s := w.liveSession(q.l, q.from, q.now)
+	if s == nil {
+		return nil
+	}
+	if s.ms == nil {
+		w.p.drop(DropUnexpected)
+		return nil
+	}
+	if u, err := q.m.Get(msturn.AttrUsername); err == nil && string(u) != s.alloc.Username {
+		w.p.drop(DropBadIntegrity)
+		return nil
+	}
+	if s.ms.integ.Check(q.m) != nil {
+		w.p.drop(DropBadIntegrity)
+		return nil
+	}
+	return s
+}
+
+// msPermit checks that a Send or Set Active Destination to peer may be
+// carried out for s: the allocation has a relayed address of the peer's
+// family, the peer policy allows it and there is room for one more
+// permission. It installs the permission (the peer's IP for the
+// allocation's lifetime rules, its transport address for the dialect)
+// and reports whether it did; cause is the refusal otherwise.
+func (w *worker) msPermit(s *session, peer netip.AddrPort, now time.Time) (cause RefusalCause, ok bool) {
+	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	if s.relayFor(peer.Addr()) == nil || !w.env.policy.Load().Allowed(peer.Addr()) {
+		return RefusedPeerDenied, false
+	}
+	if !s.ms.permits(peer) {
+		if len(s.ms.dests) >= msMaxDests {
+			return RefusedPermissionsLimit, false
+		}
+	}
+	if s.alloc.AddPermission(peer.Addr(), now) != nil {
+		return RefusedPermissionsLimit, false
+	}
+	if !s.ms.permits(peer) {
+		s.ms.dests = append(s.ms.dests, peer)
+	}
+	return admitted, true
+}
