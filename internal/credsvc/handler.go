@@ -1,6 +1,7 @@
 package credsvc
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
@@ -62,13 +63,13 @@ func (h *Handler) SetTrusted(names []string) error {
 // ServeHTTP authorises the client, applies its rate limit and routes the
 // request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	client, reason := h.authorize(r)
+	client, reason := h.authorize(r.TLS)
 	if client == "" {
 		h.refuse(w, r, "", http.StatusForbidden, reason)
 		return
 	}
 	if ok, wait := h.limit.allow(client); !ok {
-		w.Header().Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
+		w.Header().Set("Retry-After", retryAfter(wait))
 		h.refuse(w, r, client, http.StatusTooManyRequests, "rate limit exceeded")
 		return
 	}
@@ -92,13 +93,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authorize returns the trusted name of the request's verified client
-// certificate, or "" and why it is refused.
-func (h *Handler) authorize(r *http.Request) (client, reason string) {
-	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+// retryAfter renders a wait as the whole seconds of a Retry-After header,
+// rounded up.
+func retryAfter(wait time.Duration) string {
+	return strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10)
+}
+
+// authorize returns the trusted name of the verified client certificate of
+// a connection's TLS state (nil: none), or "" and why it is refused.
+func (h *Handler) authorize(state *tls.ConnectionState) (client, reason string) {
+	if state == nil || len(state.VerifiedChains) == 0 || len(state.VerifiedChains[0]) == 0 {
 		return "", "no verified client certificate"
 	}
-	cert := r.TLS.VerifiedChains[0][0]
+	cert := state.VerifiedChains[0][0]
 	// The handshake checked validity; a kept-alive connection may outlive it.
 	if now := h.opts.Clock.Now(); now.After(cert.NotAfter) || now.Before(cert.NotBefore) {
 		return "", "client certificate " + describe(cert) + " is outside its validity period"

@@ -24,7 +24,9 @@ type ServerOptions struct {
 	Certificate tls.Certificate
 	// ClientCAs are the certificates client certificates must chain to.
 	ClientCAs *x509.CertPool
-	// Handler answers the requests, normally a *Handler.
+	// Handler answers the requests, normally a *Handler, which answers
+	// MRAS requests on the same port too. With another handler every
+	// connection is HTTP.
 	Handler http.Handler
 	// MaxConns bounds the open connections; 0 means 256. Further
 	// connections wait in the kernel's backlog.
@@ -33,8 +35,10 @@ type ServerOptions struct {
 	// 16. Further connections from that IP are closed at once, so that one
 	// peer cannot take every slot.
 	MaxConnsPerIP int
-	// Timeout bounds the TLS handshake with reading a request, and writing
-	// a response; 0 means 10s. Idle connections are closed after 60s.
+	// Timeout bounds the TLS handshake with the first bytes of a
+	// connection, the reading of each request, and the writing of each
+	// response; 0 means 10s. Idle connections (HTTP and SIP) are closed
+	// after 60s.
 	Timeout time.Duration
 	// Clock tells the time for certificate validity; nil means the wall
 	// clock.
@@ -58,16 +62,25 @@ const (
 )
 
 // Server serves a Handler over HTTPS (HTTP/1.1, TLS 1.2 or later) with a
-// required, verified client certificate.
+// required, verified client certificate. When the Handler is a *Handler,
+// the same port also answers MRAS ([MS-AVEDGEA]): SIP SERVICE requests
+// over the same kind of connection, told apart from HTTP by their first
+// bytes, under the same client rules.
 type Server struct {
 	ln      *limitListener
+	httpLn  *handoffListener
 	srv     *http.Server
 	addr    netip.AddrPort
 	clk     clock.Clock
+	timeout time.Duration
 	handler http.Handler
+	mras    *Handler // handler, when it is a *Handler: it answers MRAS too
 	refusal *refusalLog
+	log     *slog.Logger
 	tls     atomic.Pointer[tls.Config]
-	counts  requestCounts // refusals of reverify
+	base    *tls.Config // takes the current configuration from tls
+	conns   connSet
+	counts  requestCounts // refusals of reverify and of unreadable SIP requests
 }
 
 // NewServer checks opts and binds the listener; Run serves on it.
@@ -95,9 +108,17 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{clk: opts.Clock, handler: opts.Handler, refusal: newRefusalLog(opts.Logger, opts.Clock)}
+	s := &Server{clk: opts.Clock, timeout: opts.Timeout, handler: opts.Handler, log: opts.Logger,
+		refusal: newRefusalLog(opts.Logger, opts.Clock)}
+	s.mras, _ = opts.Handler.(*Handler)
 	if err := s.SetCertificates(opts.Certificate, opts.ClientCAs); err != nil {
 		return nil, err
+	}
+	s.base = &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			return s.tls.Load(), nil
+		},
 	}
 	ln, err := net.Listen("tcp", opts.Addr.String())
 	if err != nil {
@@ -105,6 +126,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	}
 	s.addr = ln.Addr().(*net.TCPAddr).AddrPort()
 	s.ln = newLimitListener(ln, opts.MaxConns, opts.MaxConnsPerIP, s.refusal)
+	s.httpLn = newHandoffListener(ln.Addr())
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	s.srv = &http.Server{
@@ -115,7 +137,8 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		WriteTimeout:      opts.Timeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          newErrorLog(opts.Logger, s.refusal),
+		ErrorLog:          newErrorLog(opts.Logger),
+		ConnContext:       connContext,
 	}
 	return s, nil
 }
@@ -152,39 +175,88 @@ func (s *Server) SetCertificates(cert tls.Certificate, clientCAs *x509.CertPool)
 
 // Run serves until ctx is done, then shuts down gracefully: it stops
 // accepting, lets requests in progress finish for up to 5 seconds and
-// closes the connections. Run returns nil after such a shutdown.
+// closes the connections. Run returns nil after such a shutdown, also one
+// that Shutdown started.
 func (s *Server) Run(ctx context.Context) error {
-	base := &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
-			return s.tls.Load(), nil
-		},
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(tls.NewListener(s.ln, base)) }()
-	select {
-	case err := <-errc:
+	errc := make(chan error, 2)
+	go func() {
+		err := s.srv.Serve(s.httpLn)
 		if errors.Is(err, http.ErrServerClosed) {
-			return nil
+			err = nil
 		}
-		return fmt.Errorf("credsvc: %w", err)
+		errc <- err
+	}()
+	go func() { errc <- s.accept() }()
+	running := 2
+	var err error
+	select {
+	case err = <-errc:
+		running--
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	err := s.Shutdown(sctx)
-	<-errc
-	return err
+	serr := s.Shutdown(sctx)
+	for ; running > 0; running-- {
+		if e := <-errc; err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("credsvc: %w", err)
+	}
+	return serr
 }
 
-// Shutdown stops the server gracefully: it closes the listener, waits
-// until the requests in progress are answered or ctx is done, and then
-// closes every connection.
+// acceptRetryMax bounds the pause after a failed Accept (such as too many
+// open files), as net/http's.
+const acceptRetryMax = time.Second
+
+// accept accepts connections and serves each in its own goroutine until
+// the listener closes, when it returns nil. Other Accept errors are logged
+// and retried after a pause growing from 5ms to acceptRetryMax.
+func (s *Server) accept() error {
+	var pause time.Duration
+	for {
+		c, err := s.ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return nil
+		}
+		if err != nil {
+			pause = min(max(2*pause, 5*time.Millisecond), acceptRetryMax)
+			s.log.Warn("credential service: accept failed", slog.String("error", err.Error()), slog.Duration("retry_in", pause))
+			t := time.NewTimer(pause)
+			select {
+			case <-t.C:
+			case <-s.ln.done:
+				t.Stop()
+				return nil
+			}
+			continue
+		}
+		pause = 0
+		if !s.conns.add(c) {
+			_ = c.Close()
+			return nil
+		}
+		go s.serveConn(c)
+	}
+}
+
+// Shutdown stops the server gracefully: it closes the listener and the
+// idle connections, waits until the requests in progress are answered or
+// ctx is done, and then closes every connection.
 func (s *Server) Shutdown(ctx context.Context) error {
+	_ = s.ln.Close()
+	s.conns.shutdown()
 	err := s.srv.Shutdown(ctx)
-	_ = s.ln.Close() // in case Run never started Serve
 	if err != nil {
 		_ = s.srv.Close()
+	}
+	if werr := s.conns.wait(ctx); err == nil {
+		err = werr
+	}
+	if err != nil {
 		return fmt.Errorf("credsvc: shutdown: %w", err)
 	}
 	return nil

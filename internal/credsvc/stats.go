@@ -13,6 +13,7 @@ const (
 	EndpointCredentials     Endpoint = iota // POST /v1/credentials
 	EndpointTURNCredentials                 // GET /v1/turn-credentials
 	EndpointOther                           // any other path
+	EndpointMRAS                            // SIP SERVICE requests of [MS-AVEDGEA] (MRAS)
 	endpoints
 )
 
@@ -20,6 +21,7 @@ var endpointNames = [endpoints]string{
 	EndpointCredentials:     "credentials",
 	EndpointTURNCredentials: "turn_credentials",
 	EndpointOther:           "other",
+	EndpointMRAS:            "mras",
 }
 
 // String returns the metric label of the endpoint.
@@ -45,17 +47,18 @@ func endpointOf(path string) Endpoint {
 // Outcome is how the service answered a request.
 type Outcome uint8
 
-// The outcomes of requests, one per answer status the service gives.
+// The outcomes of requests, one per answer status the service gives. The
+// MRAS endpoint answers in SIP; its statuses are given where they differ.
 const (
 	OutcomeIssued               Outcome = iota // 200: a credential was issued
-	OutcomeBadRequest                          // 400: invalid body, query, identity, TTL or location
+	OutcomeBadRequest                          // 400: invalid body, query, identity, TTL or location (MRAS: also a 200 with a failure reasonPhrase)
 	OutcomeUntrustedClient                     // 403: no verified client certificate, or one not (or no longer) trusted
 	OutcomeNotFound                            // 404: no such endpoint
 	OutcomeMethodNotAllowed                    // 405: wrong method for the endpoint
-	OutcomeBodyTooLarge                        // 413: body over 4 KiB
-	OutcomeUnsupportedMediaType                // 415: body not application/json
-	OutcomeRateLimited                         // 429: over the client's rate limit
-	OutcomeInternalError                       // 500: the credential could not be signed
+	OutcomeBodyTooLarge                        // 413: body over 4 KiB (MRAS: over 64 KiB, or 513 for a header over 8 KiB)
+	OutcomeUnsupportedMediaType                // 415: body not application/json (MRAS: not application/msrtc-media-relay-auth+xml)
+	OutcomeRateLimited                         // 429: over the client's rate limit (MRAS: 503)
+	OutcomeInternalError                       // 500: the credential could not be signed (MRAS: a 200 with reasonPhrase "Internal Server Error")
 	outcomes
 )
 
@@ -123,7 +126,12 @@ type requestCounts struct {
 
 // count counts a request r answered with status.
 func (c *requestCounts) count(r *http.Request, status int) {
-	c.n[endpointOf(r.URL.Path)][outcomeOf(status)].Add(1)
+	c.add(endpointOf(r.URL.Path), outcomeOf(status))
+}
+
+// add counts a request to e answered with o.
+func (c *requestCounts) add(e Endpoint, o Outcome) {
+	c.n[e][o].Add(1)
 }
 
 // addTo adds the counts to st.

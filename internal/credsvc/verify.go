@@ -1,7 +1,9 @@
 package credsvc
 
 import (
+	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net/http"
 )
 
@@ -12,11 +14,30 @@ import (
 // and must be cut off at its next request (403, Connection: close). The
 // request reaches the Handler with the chains verified now.
 func (s *Server) reverify(w http.ResponseWriter, r *http.Request) {
-	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		s.handler.ServeHTTP(w, r) // the Handler refuses it
+	state := r.TLS
+	if state == nil {
+		// The Server hands connections over wrapped: see httpConn.
+		state = tlsState(r.Context())
+	}
+	verified, err := s.reverifyState(state)
+	if err != nil {
+		refuse(s.refusal, &s.counts, w, r, "", http.StatusForbidden, err.Error())
 		return
 	}
-	certs := r.TLS.PeerCertificates
+	r2 := *r
+	r2.TLS = verified
+	s.handler.ServeHTTP(w, &r2)
+}
+
+// reverifyState verifies the peer certificate of a connection's TLS state
+// against the current client CAs and time, and returns a copy of state
+// with the chains verified now. A state without a peer certificate is
+// returned as it is, for the Handler to refuse.
+func (s *Server) reverifyState(state *tls.ConnectionState) (*tls.ConnectionState, error) {
+	if state == nil || len(state.PeerCertificates) == 0 {
+		return state, nil
+	}
+	certs := state.PeerCertificates
 	inter := x509.NewCertPool()
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
@@ -28,12 +49,9 @@ func (s *Server) reverify(w http.ResponseWriter, r *http.Request) {
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	if err != nil {
-		refuse(s.refusal, &s.counts, w, r, "", http.StatusForbidden, "client certificate "+describe(certs[0])+" no longer verifies: "+err.Error())
-		return
+		return nil, fmt.Errorf("client certificate %s no longer verifies: %w", describe(certs[0]), err)
 	}
-	state := *r.TLS
-	state.VerifiedChains = chains
-	r2 := *r
-	r2.TLS = &state
-	s.handler.ServeHTTP(w, &r2)
+	out := *state
+	out.VerifiedChains = chains
+	return &out, nil
 }

@@ -1,0 +1,188 @@
+package credsvc
+
+import (
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/avedge/avedge/internal/auth"
+)
+
+// The reasonPhrase values of MRAS responses ([MS-AVEDGEA] 2.2.3.2, as
+// OfficeSIP and pidgin-sipe spell them).
+const (
+	mrasOK              = "OK"
+	mrasMalformed       = "Request Malformed"
+	mrasVersionMismatch = "Version Mismatch"
+	mrasTooLarge        = "Request Too Large"
+	mrasServerBusy      = "Server Busy"
+	mrasForbidden       = "Forbidden"
+	mrasInternalError   = "Internal Server Error"
+	mrasOtherFailure    = "Other Failure"
+)
+
+const (
+	// mrasMethod is the SIP method of MRAS requests.
+	mrasMethod = "SERVICE"
+	// mrasMaxDuration is the longest MRAS credential, and the one given
+	// when a request names no duration: 480 minutes, as OfficeSIP and
+	// the Lync default token lifetime.
+	mrasMaxDuration = 480 * time.Minute
+)
+
+// serveMRAS answers an MRAS request ([MS-AVEDGEA] 3.1.5) that arrived on
+// a connection with TLS state (the client certificate verified against the
+// current CAs) from peer. It applies the HTTP endpoints' rules: the
+// client must be trusted (403 Forbidden, and the connection is closed) and
+// within its rate limit (503 Service Unavailable with Retry-After). The
+// method must be SERVICE (405 with Allow) and the body an MRAS document
+// (415 with Accept); these two carry no body, as 3.1.5.1 asks. Other
+// failures are a 200 whose document's reasonPhrase names them; a request's
+// credentials are issued all or none.
+func (h *Handler) serveMRAS(req *sipRequest, state *tls.ConnectionState, peer string) sipResponse {
+	client, reason := h.authorize(state)
+	if client == "" {
+		return h.refuseMRAS(req, peer, "", OutcomeUntrustedClient,
+			mrasFailure(nil, 403, mrasForbidden, true), reason)
+	}
+	if ok, wait := h.limit.allow(client); !ok {
+		resp := mrasFailure(nil, 503, mrasServerBusy, false)
+		resp.headers = []sipHeader{{"Retry-After", retryAfter(wait)}}
+		return h.refuseMRAS(req, peer, client, OutcomeRateLimited, resp, "rate limit exceeded")
+	}
+	if req.method != mrasMethod {
+		return h.refuseMRAS(req, peer, client, OutcomeMethodNotAllowed,
+			sipResponse{status: 405, headers: []sipHeader{{"Allow", mrasMethod}}},
+			"method "+req.method+" not allowed: use "+mrasMethod)
+	}
+	if mt, _, err := mime.ParseMediaType(firstOf(req.contentType)); err != nil || mt != mrasContentType {
+		return h.refuseMRAS(req, peer, client, OutcomeUnsupportedMediaType,
+			sipResponse{status: 415, headers: []sipHeader{{"Accept", mrasContentType}}},
+			"Content-Type must be "+mrasContentType)
+	}
+	maxMinutes := int(min(mrasMaxDuration, h.opts.MaxTTL) / time.Minute)
+	doc, creds, err := parseMRASRequest(req.body, maxMinutes)
+	if err != nil {
+		phrase := mrasMalformed
+		switch {
+		case errors.Is(err, errMRASVersion):
+			phrase = mrasVersionMismatch
+		case errors.Is(err, errMRASTooLarge):
+			phrase = mrasTooLarge
+		}
+		return h.refuseMRAS(req, peer, client, OutcomeBadRequest, mrasFailure(doc, 200, phrase, false), err.Error())
+	}
+	if maxMinutes < 1 {
+		return h.refuseMRAS(req, peer, client, OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
+			"the maximum credential lifetime is under a minute, the unit of MRAS durations")
+	}
+	out := make([]issued, len(creds))
+	for i, c := range creds {
+		if out[i], err = h.sign(c.identity, c.location, time.Duration(c.minutes)*time.Minute); err != nil {
+			which := "credentialsRequest " + strconv.Quote(c.id) + ": "
+			switch {
+			case errors.Is(err, auth.ErrBadIdentity):
+				return h.refuseMRAS(req, peer, client, OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
+					which+"identity: must be 1 to 128 bytes of printable UTF-8 text")
+			case errors.Is(err, errNoRelays):
+				return h.refuseMRAS(req, peer, client, OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
+					which+"location: "+string(c.location)+" has no relay addresses configured")
+			default:
+				return h.refuseMRAS(req, peer, client, OutcomeInternalError, mrasFailure(doc, 200, mrasInternalError, false),
+					which+"cannot sign a credential: "+err.Error())
+			}
+		}
+	}
+	resp := mrasAnswer(doc, mrasOK)
+	for i, c := range creds {
+		h.logIssued(client, c.identity, c.location, out[i])
+		resp.Credentials = append(resp.Credentials, mrasCredentialsResponse{
+			ID: c.id,
+			Credentials: mrasCredentials{
+				Username: base64.StdEncoding.EncodeToString([]byte(out[i].username)),
+				Password: base64.StdEncoding.EncodeToString([]byte(out[i].password)),
+				Duration: c.minutes,
+				Realm:    h.opts.Realm,
+			},
+			Relays: mrasRelays(out[i].relays),
+		})
+	}
+	h.counts.add(EndpointMRAS, OutcomeIssued)
+	return sipDocument(200, resp, false)
+}
+
+// refuseMRAS counts and logs a refused MRAS request (see refuseSIP) and
+// returns resp.
+func (h *Handler) refuseMRAS(req *sipRequest, peer, client string, o Outcome, resp sipResponse, reason string) sipResponse {
+	refuseSIP(h.refusal, &h.counts, peer, client, req.method, o, resp.status, reason)
+	return resp
+}
+
+// refuseSIP counts a refused SIP request in c under EndpointMRAS with o,
+// and logs it to l like the HTTP refusals, with its SIP status.
+func refuseSIP(l *refusalLog, c *requestCounts, peer, client, method string, o Outcome, status int, reason string) {
+	c.add(EndpointMRAS, o)
+	l.warn(peer, "credential service: request refused",
+		slog.Int("status", status), slog.String("reason", reason), slog.String("client", client),
+		slog.String("peer", peer), slog.String("method", method), slog.String("endpoint", EndpointMRAS.String()))
+}
+
+// mrasAnswer returns a response document to doc (nil: the request's
+// document was not read) with phrase: to and from are the request's from
+// and to.
+func mrasAnswer(doc *mrasRequest, phrase string) *mrasResponse {
+	r := &mrasResponse{Version: mrasVersion, ServerVersion: mrasVersion, ReasonPhrase: phrase}
+	if doc != nil {
+		r.RequestID, r.To, r.From = doc.RequestID, doc.From, doc.To
+	}
+	return r
+}
+
+// mrasFailure returns a SIP response with status carrying a document
+// without credentials whose reasonPhrase is phrase.
+func mrasFailure(doc *mrasRequest, status int, phrase string, closeConn bool) sipResponse {
+	return sipDocument(status, mrasAnswer(doc, phrase), closeConn)
+}
+
+// sipDocument returns a SIP response with status carrying doc.
+func sipDocument(status int, doc *mrasResponse, closeConn bool) sipResponse {
+	b, err := doc.marshal()
+	if err != nil {
+		return sipResponse{status: 500, close: true}
+	}
+	return sipResponse{status: status, body: b, close: closeConn}
+}
+
+// mrasRelays returns the mediaRelay elements of relays: an IP address as
+// directIPAddress, a name as hostName; the UDP port; and as the TCP port
+// the TLS port, or else the TCP port. The TLS port comes first because the
+// A/V edge's TCP 443 takes MS-TURN's pseudo-TLS alongside real TLS.
+func mrasRelays(relays []Relay) []mrasMediaRelay {
+	out := make([]mrasMediaRelay, 0, len(relays))
+	for _, r := range relays {
+		m := mrasMediaRelay{Location: r.Location, UDPPort: r.UDPPort, TCPPort: r.TLSPort}
+		if m.TCPPort == 0 {
+			m.TCPPort = r.TCPPort
+		}
+		if ip, err := netip.ParseAddr(r.Host); err == nil {
+			m.DirectIPAddress = ip.String()
+		} else {
+			m.HostName = r.Host
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// firstOf returns the first of values, or "".
+func firstOf(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
+}

@@ -1,0 +1,60 @@
+package credsvc
+
+import (
+	"bufio"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServerWithoutMRAS: with a handler that is not a *Handler, every
+// connection is HTTP, and the handler sees the verified TLS state although
+// the Server hands the connection over wrapped.
+func TestServerWithoutMRAS(t *testing.T) {
+	sawTLS := make(chan bool, 4)
+	s := startService(t, nil, func(o *ServerOptions) {
+		o.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sawTLS <- r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && r.TLS.Version >= tls.VersionTLS12
+			w.WriteHeader(http.StatusNoContent)
+		})
+	})
+	resp, _, err := s.postJSON(s.httpClient(s.pki.client(trustedApp)), `{}`)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("%v %v", resp, err)
+	}
+	if !<-sawTLS {
+		t.Error("the handler saw no verified TLS state")
+	}
+	// A SIP request reaches net/http, which refuses it as HTTP.
+	c := s.dialSIP(s.pki.client(trustedApp))
+	c.send(goldenRequest(1))
+	_ = c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	line, err := c.br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 400 ") {
+		t.Errorf("answer %q, %v: want an HTTP 400", line, err)
+	}
+}
+
+// TestServerPlainHTTP: a client speaking plain HTTP to the TLS port is
+// told so, and the refusal is logged.
+func TestServerPlainHTTP(t *testing.T) {
+	s := startService(t, nil, nil)
+	c, err := net.DialTimeout("tcp", s.srv.Addr().String(), ioTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(ioTimeout))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("%v %v", resp, err)
+	}
+	s.log.wait(t, "TLS handshake refused", "client sent an HTTP request to an HTTPS server")
+}
