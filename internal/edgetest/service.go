@@ -2,6 +2,7 @@ package edgetest
 
 import (
 	"context"
+	"crypto/tls"
 	"net/netip"
 	"testing"
 	"time"
@@ -94,4 +95,19 @@ func (e *Edge) Credentials(tb testing.TB, identity string) *credsvc.Credential {
 		tb.Fatalf("edgetest: credentials for %q: %v", identity, err)
 	}
 	return c
+}
+
+// ServiceTLS returns the TLS configuration of a trusted client of the
+// credential service: the client certificate it trusts, and the edge's
+// CA as the only root. With it a test speaks to the service's port
+// directly, as a Lync front end does when it relays MRAS requests (SIP
+// SERVICE over mutual TLS).
+func (e *Edge) ServiceTLS(tb testing.TB) *tls.Config {
+	tb.Helper()
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{e.ca.clientCert(tb)},
+		RootCAs:      e.ca.ca.Pool(),
+		ServerName:   "localhost",
+	}
 }
