@@ -45,6 +45,7 @@ func newCredentialService(cfg *config.Config, keyring *auth.Keyring, log *slog.L
 	}
 	srv, err := credsvc.NewServer(credsvc.ServerOptions{
 		Addr: cs.Listen, Certificate: st.cert, ClientCAs: st.clientCAs, Handler: h, Logger: log,
+		DisableMRAS: !cfg.MSTurn.Enabled,
 	})
 	if err != nil {
 		return nil, err

@@ -58,6 +58,8 @@ type Config struct {
 	// Pool names the sibling edges that clients are sent to when this
 	// edge is full or draining.
 	Pool Pool `json:"pool"`
+	// MSTurn serves Lync and Skype for Business clients and front ends.
+	MSTurn MSTurn `json:"ms_turn"`
 
 	warnings []string
 }
@@ -76,6 +78,7 @@ func defaults() *Config {
 		Limits:    defaultLimits(),
 		Records:   defaultRecords(),
 		Drain:     defaultDrain(),
+		MSTurn:    defaultMSTurn(),
 	}
 }
 

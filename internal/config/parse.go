@@ -173,6 +173,7 @@ func (p *parser) top() error {
 		{"records", func(e entry) error { return p.records(e, &c.Records) }},
 		{"drain", func(e entry) error { return p.drain(e, &c.Drain) }},
 		{"pool", func(e entry) error { return p.pool(e, &c.Pool) }},
+		{"ms_turn", func(e entry) error { return p.msTurn(e, &c.MSTurn) }},
 	})
 	return err
 }

@@ -457,3 +457,25 @@ func TestMRASShutdownDuringSniff(t *testing.T) {
 	}
 	c.wantClosed()
 }
+
+// TestMRASDisabled: with DisableMRAS the port speaks HTTP only, so a SIP
+// SERVICE request gets the HTTP server's 400 and no credential, while the
+// HTTP API still issues.
+func TestMRASDisabled(t *testing.T) {
+	s := startService(t, nil, func(o *ServerOptions) { o.DisableMRAS = true })
+	c := s.dialSIP(s.pki.client(trustedApp))
+	c.send(goldenRequest(1))
+	_ = c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	b, _ := io.ReadAll(c.br) // the HTTP server closes after its 400
+	got := string(b)
+	if !strings.HasPrefix(got, "HTTP/1.1 400 ") || strings.Contains(got, "<credentials>") {
+		t.Fatalf("SIP with MRAS disabled: %q", got)
+	}
+	resp, body, err := s.postJSON(s.httpClient(s.pki.client(trustedApp)), `{"identity":"alice"}`)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP: %v %s", err, body)
+	}
+	if st := s.srv.Stats(); st.Count(EndpointMRAS, OutcomeIssued) != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

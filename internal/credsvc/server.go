@@ -28,6 +28,9 @@ type ServerOptions struct {
 	// MRAS requests on the same port too. With another handler every
 	// connection is HTTP.
 	Handler http.Handler
+	// DisableMRAS makes every connection HTTP, also with a *Handler:
+	// MRAS requests then get the HTTP server's 400.
+	DisableMRAS bool
 	// MaxConns bounds the open connections; 0 means 256. Further
 	// connections wait in the kernel's backlog.
 	MaxConns int
@@ -110,7 +113,9 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	}
 	s := &Server{clk: opts.Clock, timeout: opts.Timeout, handler: opts.Handler, log: opts.Logger,
 		refusal: newRefusalLog(opts.Logger, opts.Clock)}
-	s.mras, _ = opts.Handler.(*Handler)
+	if !opts.DisableMRAS {
+		s.mras, _ = opts.Handler.(*Handler)
+	}
 	if err := s.SetCertificates(opts.Certificate, opts.ClientCAs); err != nil {
 		return nil, err
 	}

@@ -120,5 +120,6 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		AlternateServers: cfg.Drain.AlternateServers,
 		PoolAlternates:   cfg.Pool.AlternateServers,
 		DrainTimeout:     cfg.Drain.Timeout,
+		DisableMSTURN:    !cfg.MSTurn.Enabled,
 	}, nil
 }

@@ -114,6 +114,11 @@ type Options struct {
 	PoolAlternates []netip.AddrPort
 	// DrainTimeout bounds a drain; 0 means DefaultDrainTimeout.
 	DrainTimeout time.Duration
+	// DisableMSTURN turns the [MS-TURN] dialect off: its datagrams are
+	// dropped as malformed, a pseudo-TLS ClientHello is taken for real
+	// TLS (whose handshake fails) and MS framing for broken TURN. By
+	// default the client listeners take both dialects.
+	DisableMSTURN bool
 	// BandwidthPerAllocation caps the payload bytes each allocation
 	// relays, per direction; BandwidthPerUser caps the sum over a user's
 	// allocations (see quotaOwner), per direction. Excess packets are
@@ -148,6 +153,7 @@ type shared struct {
 	tcp          *tcpShared // RFC 6062 TCP relays
 	bw           bandwidth  // bandwidth caps and per-user buckets
 	capacity     capacity   // total bandwidth beyond which Allocate gets 508
+	msTurn       bool       // the [MS-TURN] dialect is served (Options.DisableMSTURN)
 }
 
 // release hands the port of a relayed address back to its family's pool.
@@ -215,6 +221,7 @@ func New(opts Options) (*Server, error) {
 		clock:  clk,
 		log:    log,
 		onEnd:  opts.OnAllocationEnd,
+		msTurn: !opts.DisableMSTURN,
 		tcp:    newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
 	env.bw.set(opts.BandwidthPerAllocation, opts.BandwidthPerUser, clk.Now())

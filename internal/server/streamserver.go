@@ -266,7 +266,7 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 			return
 		}
 		switch {
-		case msturn.IsClientHelloPrefix(head[:]):
+		case s.env.msTurn && msturn.IsClientHelloPrefix(head[:]):
 			if !pseudoTLSHandshake(nc, head[:]) {
 				st.ctr.handshakeFailed.Add(1)
 				_ = nc.Close()
@@ -286,7 +286,7 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 			_ = nc.Close()
 			return
 		}
-	case first[0] == msturn.FrameControl:
+	case first[0] == msturn.FrameControl && s.env.msTurn:
 		// [MS-TURN] framing without pseudo-TLS: a control frame first.
 		prefix, ms = first[:], true
 	case first[0] < 0x50 && l.plain:

@@ -181,7 +181,7 @@ func (w *worker) HandlePacket(c *datapath.Conn, from netip.AddrPort, buf []byte,
 // the request and indication handlers; anything else is dropped and counted.
 func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	b := buf[off : off+n]
-	if msturn.Is(b) {
+	if w.env.msTurn && msturn.Is(b) {
 		w.handleMS(l, from, b, tos)
 		return
 	}
