@@ -22,7 +22,7 @@ const (
 	DropClientStalled                    // a TCP/TLS client's write queue was full (slow or stalled reader)
 	DropRateLimited                      // an unauthenticated request or a 401/438 answer over its source's limit
 	DropBandwidth                        // relayed payload over its allocation's or user's bandwidth cap
-	DropBadSequence                      // an [MS-TURN] request with another MS-SEQUENCE-NUMBER connection ID, an older number, or a repeated Send
+	DropBadSequence                      // an [MS-TURN] request with another MS-SEQUENCE-NUMBER connection ID, an older number, a repeated Send, or a Set Active Destination repeating the last number in another transaction
 	DropBadIntegrity                     // an [MS-TURN] Send or Set Active Destination whose MESSAGE-INTEGRITY fails or is missing
 	dropReasons
 )

@@ -106,6 +106,7 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 		clock:        clk,
 		log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		tcp:          newTCPShared(0),
+		msTurn:       true,
 	}
 	env.policy.Store(loopbackPolicy())
 	env.quotaLimits.Store(&quotaLimits{perUser: 12, total: 100})

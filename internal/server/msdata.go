@@ -46,7 +46,9 @@ func (w *worker) msSend(q *msRequest) {
 // the client. The destination takes effect at once ("the TURN server
 // SHOULD NOT implement" the transition delay of the older drafts), before
 // the answer; a refused request leaves the active destination as it was.
-// A retransmission (the same sequence number) gets the same answer.
+// A retransmission (the same sequence number and transaction ID) gets the
+// same answer; the last number again in another transaction is dropped,
+// as an older one is.
 func (w *worker) msSetActive(q *msRequest) {
 	s := w.msAuthenticated(q)
 	if s == nil {
@@ -54,18 +56,24 @@ func (w *worker) msSetActive(q *msRequest) {
 	}
 	ms := s.ms
 	switch ok, retry := w.msSequence(ms, q.m); {
-	case retry && ms.sad != nil:
+	case retry && len(ms.sad) > 0 && q.m.TxID == ms.sadID:
 		w.p.requests++
 		w.reply(q.l, q.from, ms.sad)
 		return
-	case !ok:
+	case !ok || retry:
 		w.p.drop(DropBadSequence)
 		return
 	}
+	ms.keepSAD(q.m.TxID, w.msSetActiveAnswer(q, s))
+}
+
+// msSetActiveAnswer carries out the Set Active Destination q of s and
+// returns the answer it sent.
+func (w *worker) msSetActiveAnswer(q *msRequest, s *session) []byte {
+	ms := s.ms
 	dest, err := q.m.Address(msturn.AttrDestinationAddress)
 	if err != nil {
-		w.msError(q, msturn.SetActiveDestError, msturn.CodeBadRequest, "Bad Request", ms.integ)
-		return
+		return w.msError(q, msturn.SetActiveDestError, msturn.CodeBadRequest, "Bad Request", ms.integ)
 	}
 	if cause, ok := w.msPermit(s, dest, q.now); !ok {
 		w.c.refusals[cause].Add(1)
@@ -73,15 +81,20 @@ func (w *worker) msSetActive(q *msRequest) {
 		if cause == RefusedPeerDenied {
 			code, reason = 403, "Forbidden"
 		}
-		w.msError(q, msturn.SetActiveDestError, code, reason, ms.integ)
-		return
+		return w.msError(q, msturn.SetActiveDestError, code, reason, ms.integ)
 	}
 	ms.active = netip.AddrPortFrom(dest.Addr().Unmap(), dest.Port())
 	b := w.msBegin(q, msturn.SetActiveDestResponse)
 	b.AddSequence(ms.seq)
 	out := w.msFinish(q, ms.integ)
-	ms.sad = append(ms.sad[:0], out...)
 	w.msAnswer(q, out)
+	return out
+}
+
+// keepSAD keeps the answer out to the Set Active Destination id for its
+// retransmissions.
+func (ms *msSession) keepSAD(id msturn.TxID, out []byte) {
+	ms.sad, ms.sadID = append(ms.sad[:0], out...), id
 }
 
 // msRaw relays data that the client of s sent outside the dialect's

@@ -38,9 +38,11 @@ type msSession struct {
 	// seq is the allocation's MS-SEQUENCE-NUMBER: the connection ID it
 	// gave the client and the last number the client used.
 	seq msturn.Sequence
-	// sad is the answer to the last Set Active Destination, for its
-	// retransmissions (same sequence number).
-	sad []byte
+	// sad is the answer to the last Set Active Destination, success or
+	// error, and sadID its transaction ID, for its retransmissions (same
+	// sequence number, same transaction ID).
+	sad   []byte
+	sadID msturn.TxID
 	// active is the active destination: data to and from it travels
 	// raw (UDP) or in end-to-end frames (TCP). Invalid when unset.
 	active netip.AddrPort
@@ -88,6 +90,9 @@ func (w *worker) handleMS(l *listener, from netip.AddrPort, b []byte, tos uint8)
 	q := &msRequest{l: l, from: from, m: m, now: w.env.clock.Now(), tos: tos}
 	switch m.Type {
 	case msturn.AllocateRequest:
+		// The one request of the dialect that may come unauthenticated:
+		// it is subject to the limit in force (see takeLimit).
+		w.takeLimit()
 		w.msAllocate(q)
 	case msturn.SendRequest:
 		w.msSend(q)

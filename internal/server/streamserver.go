@@ -286,8 +286,10 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 			_ = nc.Close()
 			return
 		}
-	case first[0] == msturn.FrameControl && s.env.msTurn:
-		// [MS-TURN] framing without pseudo-TLS: a control frame first.
+	case (first[0] == msturn.FrameControl || first[0] == msturn.FrameData) && s.env.msTurn:
+		// [MS-TURN] framing without pseudo-TLS. No STUN message starts
+		// with 0x03 (a method above 0x07F): an opening data frame is
+		// libnice's stray connection, which the reader closes (msOpening).
 		prefix, ms = first[:], true
 	case first[0] < 0x50 && l.plain:
 		// STUN (first two bits 00) or ChannelData on a valid channel
