@@ -174,3 +174,49 @@ func BenchmarkMSDataIndicationToClient(b *testing.B) {
 		f.w.handlePeer(f.s, other, buf, off, n, 0)
 	}
 }
+
+// msActiveFake is newMSFake with active as the active destination.
+func msActiveFake(b *testing.B, active netip.AddrPort) *msFake {
+	f := newMSFake(b, netip.MustParseAddrPort("127.0.0.1:40010"))
+	seq := f.s.ms.seq
+	seq.Number++
+	if r := f.handle(b, f.sadMsg(b, active, seq)); r == nil || r.Type != msturn.SetActiveDestResponse {
+		b.Fatal("Set Active Destination failed")
+	}
+	return f
+}
+
+func BenchmarkMSRawToPeer(b *testing.B) {
+	f := msActiveFake(b, netip.MustParseAddrPort("127.0.0.1:50010"))
+	rtp := make([]byte, audioPayload)
+	rtp[0] = 0x80
+	buf, off, n := packetBuf(rtp)
+	b.ReportAllocs()
+	b.SetBytes(audioPayload)
+	for b.Loop() {
+		f.w.handleClient(f.l, f.client, buf, off, n, 0)
+	}
+}
+
+func BenchmarkMSRawToClient(b *testing.B) {
+	active := netip.MustParseAddrPort("127.0.0.1:50010")
+	f := msActiveFake(b, active)
+	buf, off, n := packetBuf(make([]byte, audioPayload))
+	b.ReportAllocs()
+	b.SetBytes(audioPayload)
+	for b.Loop() {
+		f.w.handlePeer(f.s, active, buf, off, n, 0)
+	}
+}
+
+// BenchmarkMSSendToPeer is a Send request with its HMAC-SHA1 check: what
+// an MS client pays per packet before Set Active Destination.
+func BenchmarkMSSendToPeer(b *testing.B) {
+	f := newMSFake(b, netip.MustParseAddrPort("127.0.0.1:40010"))
+	buf, off, n := packetBuf(f.sendMsg(b, netip.MustParseAddrPort("127.0.0.1:50011"), make([]byte, audioPayload), msturn.Sequence{}))
+	b.ReportAllocs()
+	b.SetBytes(audioPayload)
+	for b.Loop() {
+		f.w.handleClient(f.l, f.client, buf, off, n, 0)
+	}
+}
