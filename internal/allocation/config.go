@@ -43,9 +43,9 @@ func DefaultConfig() Config {
 // modified.
 var defaultConfig = DefaultConfig()
 
-// withDefaults returns c with every zero or negative field replaced by its
+// WithDefaults returns c with every zero or negative field replaced by its
 // DefaultConfig value.
-func (c Config) withDefaults() Config {
+func (c Config) WithDefaults() Config {
 	d := DefaultConfig()
 	if c.DefaultLifetime <= 0 {
 		c.DefaultLifetime = d.DefaultLifetime

@@ -24,7 +24,7 @@ type Table struct {
 // NewTable returns an empty table whose allocations follow cfg; zero or
 // negative fields of cfg take their DefaultConfig values.
 func NewTable(cfg Config) *Table {
-	return &Table{cfg: cfg.withDefaults(), byTuple: make(map[FiveTuple]*Allocation)}
+	return &Table{cfg: cfg.WithDefaults(), byTuple: make(map[FiveTuple]*Allocation)}
 }
 
 // Get returns the allocation of ft, or nil. The allocation may have expired

@@ -52,7 +52,7 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, t
 // forwarders, or counts a DropNoAllocation and returns nil.
 func (w *worker) liveSession(l *listener, from netip.AddrPort, now time.Time) *session {
 	s := w.lookup(l, from)
-	if s == nil || s.alloc.Expired(now) {
+	if s == nil || (s.alloc.Expired(now) && !w.msKeepAlive(s, now)) {
 		w.p.drop(DropNoAllocation)
 		return nil
 	}
@@ -156,7 +156,7 @@ func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort, tos uin
 // allowBandwidth).
 func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	now := w.env.clock.Now()
-	if s.alloc.Expired(now) {
+	if s.alloc.Expired(now) && !w.msKeepAlive(s, now) {
 		w.p.drop(DropNoAllocation)
 		return
 	}

@@ -128,7 +128,7 @@ func (w *worker) msAuthenticate(q *msRequest, version uint32) (s *session, res a
 		return key
 	})
 	s = w.lookup(q.l, q.from)
-	if s != nil && s.alloc.Expired(q.now) {
+	if s != nil && s.alloc.Expired(q.now) && !w.msKeepAlive(s, q.now) {
 		// Expired, but the tick has not reaped it yet: it is gone.
 		w.closeSession(s, EndExpired)
 		s = nil
@@ -191,13 +191,18 @@ func (w *worker) msOverLimit(q *msRequest) bool {
 }
 
 // msLifetime is the lifetime an Allocate asks for: LIFETIME, or the
-// default without it ([MS-TURN] §2.2.2.6), within the configured bounds.
+// default without it ([MS-TURN] §2.2.2.6), within the configured bounds;
 // zero reports LIFETIME 0, a request to delete the allocation.
-func (w *worker) msLifetime(m *msturn.Message) (d time.Duration, zero bool) {
-	v, err := m.Uint32(msturn.AttrLifetime)
+// Over TCP an allocation lives as long as its connection (msKeepAlive),
+// so it is granted the longest lifetime: clients then refresh seldom.
+func (w *worker) msLifetime(q *msRequest) (d time.Duration, zero bool) {
+	v, err := q.m.Uint32(msturn.AttrLifetime)
 	present := err == nil
-	if present && v == 0 {
+	switch {
+	case present && v == 0:
 		return 0, true
+	case q.l.conn != nil:
+		return w.env.alloc.MaxLifetime, false
 	}
 	return w.env.alloc.Lifetime(time.Duration(v)*time.Second, present), false
 }
@@ -205,7 +210,7 @@ func (w *worker) msLifetime(m *msturn.Message) (d time.Duration, zero bool) {
 // msRefresh refreshes (or with LIFETIME 0 deletes) the allocation s and
 // answers with its addresses, as the Allocate that created it was.
 func (w *worker) msRefresh(q *msRequest, s *session) []byte {
-	d, zero := w.msLifetime(q.m)
+	d, zero := w.msLifetime(q)
 	if zero {
 		integ := s.ms.integ
 		w.closeSession(s, EndRefreshZero)
@@ -223,7 +228,7 @@ func (w *worker) msRefresh(q *msRequest, s *session) []byte {
 // no allocation on its 5-tuple.
 func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) []byte {
 	integ := msturn.NewIntegrity(res.Key)
-	d, zero := w.msLifetime(q.m)
+	d, zero := w.msLifetime(q)
 	if zero {
 		return w.msError(q, msturn.AllocateError, msturn.CodeNoBinding, "No Binding", integ)
 	}
@@ -268,6 +273,7 @@ func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) 
 		return w.msRefuseFull(q, &w.env.pool, cause, integ)
 	}
 	s.ms = newMSSession(res.Key, string(mustGet(q.m, msturn.AttrNonce)), version)
+	s.ms.keepUntil = res.Expires
 	w.env.log.Debug("allocation created", "dialect", "ms-turn", "client", q.from, "relayed", s.alloc.Relayed,
 		"user", res.Identity, "version", version, "lifetime", d)
 	return w.msAllocateSuccess(q, s)

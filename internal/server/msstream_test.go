@@ -131,3 +131,41 @@ func TestMSStreamStray(t *testing.T) {
 	wantClosed(t, c)
 	waitFor(t, func() bool { return se.srv.Stats().Stream.NotTURN == 1 })
 }
+
+// TestMSStreamOutlivesLifetime: an [MS-TURN] allocation over TCP is
+// granted the longest lifetime and lives while its connection is open,
+// also past that lifetime without a refresh (libnice never refreshes over
+// pseudo-TLS), until its credential expires; a UDP one expires as usual.
+// Both are on one worker, so the tick that ends the UDP allocation has
+// also looked at the TCP one.
+func TestMSStreamOutlivesLifetime(t *testing.T) {
+	se := newStreamEdge(t, func(o *Options) { o.Workers = 1 })
+	u, p := se.credential("alice", 2*time.Hour)
+	c := se.newMSStreamClient(true, u, p)
+	r := c.allocate()
+	if lt, _ := r.Uint32(msturn.AttrLifetime); lt != 3600 {
+		t.Fatalf("LIFETIME %d over TCP, want the maximum 3600", lt)
+	}
+	udp := se.newMSClient(u, p)
+	udp.allocate()
+	peer := newPeer(t, "127.0.0.1")
+	c.send(peer.addr(), []byte("before"))
+	wantPeerGot(t, peer, []byte("before"), c.relayed)
+
+	se.clk.Advance(61 * time.Minute) // past both lifetimes
+	if rec := se.waitEnded(); rec.Relayed != udp.relayed || rec.Reason != "expired" {
+		t.Fatalf("record %+v, want the UDP allocation expired", rec)
+	}
+	select {
+	case rec := <-se.ended:
+		t.Fatalf("the TCP allocation ended too: %+v", rec)
+	default:
+	}
+	c.send(peer.addr(), []byte("after"))
+	wantPeerGot(t, peer, []byte("after"), c.relayed)
+
+	se.clk.Advance(60 * time.Minute) // past the credential's expiry
+	if rec := se.waitEnded(); rec.Relayed != c.relayed || rec.Reason != "expired" {
+		t.Fatalf("record %+v, want the TCP allocation expired with its credential", rec)
+	}
+}

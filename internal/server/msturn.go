@@ -51,6 +51,10 @@ type msSession struct {
 	// most msMaxDests of them (and each peer IP also holds an ordinary
 	// permission, which expires).
 	dests []netip.AddrPort
+	// keepUntil is the expiry of the credential that made the
+	// allocation (zero for a static user): an allocation over TCP lives
+	// while its connection is open, but not beyond it (msKeepAlive).
+	keepUntil time.Time
 }
 
 // permits reports whether the client has sent to peer (see dests).
@@ -241,4 +245,32 @@ func (w *worker) msPermit(s *session, peer netip.AddrPort, now time.Time) (cause
 		s.ms.dests = append(s.ms.dests, peer)
 	}
 	return admitted, true
+}
+
+// msKeepAlive re-arms the expired allocation of s, for another lifetime,
+// when it is an [MS-TURN] allocation over a TCP connection (after
+// pseudo-TLS or without it) whose credential has not expired, and reports
+// whether it did (the allocation is in the table, live). The expiry tick
+// calls it, and so do the forwarders when a packet beats the tick. Such an
+// allocation ends with its connection: libnice 0.1.21 never refreshes
+// over pseudo-TLS and cannot take the answer to a refresh over TCP, so
+// the lifetime alone would cut its calls. The credential's expiry still
+// bounds it, as it bounds RFC TURN refreshes.
+func (w *worker) msKeepAlive(s *session, now time.Time) bool {
+	ms := s.ms
+	if ms == nil || s.client.conn == nil {
+		return false
+	}
+	d := w.env.alloc.MaxLifetime
+	if !ms.keepUntil.IsZero() {
+		d = min(d, ms.keepUntil.Sub(now))
+	}
+	if d <= 0 {
+		return false
+	}
+	s.alloc.Refresh(d, now)
+	if w.table.Get(s.alloc.FiveTuple) == s.alloc {
+		return true
+	}
+	return w.table.Insert(s.alloc) == nil
 }

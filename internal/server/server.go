@@ -217,7 +217,7 @@ func New(opts Options) (*Server, error) {
 		owners: newReservationOwners(),
 		drain:  newDrainState(drainAlternates(opts), opts.DrainTimeout),
 		pool:   newAlternates(opts.PoolAlternates),
-		alloc:  opts.Allocation,
+		alloc:  opts.Allocation.WithDefaults(),
 		clock:  clk,
 		log:    log,
 		onEnd:  opts.OnAllocationEnd,
@@ -470,7 +470,11 @@ func (s *Server) Stats() Stats {
 // for the capacity limit.
 func (w *worker) Tick(now time.Time) {
 	w.table.Expire(now, func(a *allocation.Allocation) {
-		w.endSession(a.Relay.(*session), EndExpired)
+		s := a.Relay.(*session)
+		if w.msKeepAlive(s, now) {
+			return
+		}
+		w.endSession(s, EndExpired)
 	})
 	w.expireReservations(now)
 	w.expireTCP(now)
