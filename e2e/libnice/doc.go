@@ -14,7 +14,11 @@
 //   - with a wrong password neither agent gets a relayed candidate, and the
 //     edge counts the failed authentications and allocates nothing;
 //   - when the edge's peer policy refuses loopback peers, both agents
-//     allocate but never become READY, and the edge relays nothing.
+//     allocate but never become READY, and the edge relays nothing;
+//   - a front end's MRAS request ([MS-AVEDGEA]: SIP SERVICE over mutual TLS
+//     to the credential service) gets credentials and media relays whose
+//     base64 username and password, handed to libnice as they are, carry a
+//     relay-to-relay call over UDP and pseudo-TLS.
 //
 // The program is compiled once per test binary with gcc and
 // `pkg-config --cflags --libs nice`; scripts/install-test-deps installs

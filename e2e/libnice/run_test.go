@@ -120,12 +120,19 @@ func (c candidate) addrPort(t *testing.T) netip.AddrPort {
 // are passed encoded.
 func runAgents(t *testing.T, rt relayType, server netip.AddrPort, username, password string) result {
 	t.Helper()
+	b64 := base64.StdEncoding.EncodeToString
+	return runAgentsEncoded(t, rt, server, b64([]byte(username)), b64([]byte(password)))
+}
+
+// runAgentsEncoded is runAgents with the username and password already
+// base64-encoded, as MRAS hands them out.
+func runAgentsEncoded(t *testing.T, rt relayType, server netip.AddrPort, username, password string) result {
+	t.Helper()
 	bin := agentsProgram(t)
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	b64 := base64.StdEncoding.EncodeToString
 	cmd := exec.CommandContext(ctx, bin, rt.name, server.Addr().String(), strconv.Itoa(int(server.Port())),
-		b64([]byte(username)), b64([]byte(password)), strconv.Itoa(messages), strconv.FormatInt(deadline.Milliseconds(), 10))
+		username, password, strconv.Itoa(messages), strconv.FormatInt(deadline.Milliseconds(), 10))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
