@@ -6,6 +6,7 @@ const (
 	CodeTryAlternate     = 300
 	CodeBadRequest       = 400
 	CodeUnauthorized     = 401
+	CodeForbidden        = 403
 	CodeUnknownAttribute = 420
 	CodeIntegrityFailure = 431
 	CodeMissingUsername  = 432
@@ -15,9 +16,14 @@ const (
 	CodeNoBinding        = 437
 	CodeStaleNonce       = 438
 	CodeWrongUsername    = 441
-	CodeAllocationQuota  = 486
-	CodeServerError      = 500
-	CodeInsufficientCap  = 508
+	// CodeAddressFamily is RFC 6156's 440 (Address Family not
+	// Supported), for an IPv6 allocation (MS-VERSION 4) the edge cannot
+	// give; the older drafts used 440 for "No Destination", which the
+	// dialect's Allocate never needs.
+	CodeAddressFamily   = 440
+	CodeAllocationQuota = 486
+	CodeServerError     = 500
+	CodeInsufficientCap = 508
 )
 
 // ErrorCode returns the code of m's ERROR-CODE: two zero bytes, the class

@@ -17,6 +17,10 @@ const (
 	cookieAttrSize = attrHeaderSize + 4
 	// MinSize is the smallest message: a header and MAGIC-COOKIE.
 	MinSize = HeaderSize + cookieAttrSize
+	// maxMessage is the largest message Decode takes: attribute offsets
+	// are kept in 16 bits, and neither a UDP datagram nor a TCP frame
+	// carries more.
+	maxMessage = 0xFFFF
 	// MaxAttributes is how many attributes a Message holds; a message
 	// with more is refused (ErrTooManyAttributes). The dialect's largest
 	// requests carry about a dozen.
@@ -30,12 +34,13 @@ const TxIDSize = 16
 type TxID [TxIDSize]byte
 
 // Is reports whether b is an MS-TURN message: first two bits zero, a
-// length field that counts exactly the bytes after the header, and
+// length field that counts exactly the bytes after the header (at most
+// 65,535 bytes in all), and
 // MAGIC-COOKIE as the first attribute ([MS-TURN] §3.1.10). An RFC 5389
 // message cannot pass: its bytes 20–27 would have to be an attribute of
 // type 0x000F, which RFC STUN does not assign. It does not allocate.
 func Is(b []byte) bool {
-	return len(b) >= MinSize && b[0]&0xC0 == 0 &&
+	return len(b) >= MinSize && len(b) <= maxMessage && b[0]&0xC0 == 0 &&
 		int(be.Uint16(b[2:4])) == len(b)-HeaderSize &&
 		be.Uint16(b[20:22]) == uint16(AttrMagicCookie) && be.Uint16(b[22:24]) == 4 &&
 		be.Uint32(b[24:28]) == Cookie

@@ -32,6 +32,12 @@ func TestIs(t *testing.T) {
 		{"cookie value", func() []byte { b := bytes.Clone(good); b[27] ^= 1; return b }(), false},
 		{"cookie not first", func() []byte { b := bytes.Clone(good); b[21] = 0x06; return b }(), false},
 		{"channeldata", []byte{0x40, 0x00, 0x00, 0x04, 1, 2, 3, 4}, false},
+		{"over 65,535 bytes", func() []byte {
+			b := make([]byte, HeaderSize+0xFFFF)
+			copy(b, good[:MinSize])
+			be.PutUint16(b[2:4], 0xFFFF)
+			return b
+		}(), false},
 	}
 	for _, tc := range cases {
 		if got := Is(tc.b); got != tc.want {

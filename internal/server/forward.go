@@ -17,10 +17,9 @@ import (
 func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, tos uint8) {
 	num, payload, err := stunproto.ParseChannelData(b)
 	if err != nil {
-		if s := w.msActiveSession(l, from); s != nil {
-			// Raw data of an [MS-TURN] client (RTP, text) whose first
-			// bits happen to be those of ChannelData.
-			w.msRaw(s, b, tos, w.env.clock.Now())
+		// Raw data of an [MS-TURN] client (RTP, text) whose first bits
+		// happen to be those of ChannelData.
+		if w.msRawIfActive(l, from, b, tos) {
 			return
 		}
 		w.p.drop(DropMalformed)
@@ -71,9 +70,10 @@ func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message, t
 	if s == nil {
 		return
 	}
-	if s.tcp != nil {
+	if s.tcp != nil || s.ms != nil {
 		// A TCP allocation relays over peer data connections only
-		// (RFC 6062 §5).
+		// (RFC 6062 §5); an [MS-TURN] one with authenticated Send
+		// requests or raw data to its active destination.
 		w.p.drop(DropBadIndication)
 		return
 	}

@@ -16,17 +16,17 @@ import (
 //
 //  1. A retransmission (same 5-tuple and transaction ID) gets the cached
 //     answer.
-//  2. Unknown comprehension-required attributes: 420 with
-//     UNKNOWN-ATTRIBUTES.
-//  3. No MESSAGE-INTEGRITY: 401 with REALM, NONCE and MS-VERSION, unsigned
+//  2. No MESSAGE-INTEGRITY: 401 with REALM, NONCE and MS-VERSION, unsigned
 //     ("MUST NOT contain Message Integrity").
-//  4. MESSAGE-INTEGRITY without USERNAME: 432; without REALM: 434; without
+//  3. MESSAGE-INTEGRITY without USERNAME: 432; without REALM: 434; without
 //     NONCE: 435. A realm not ours gets the 401 challenge again, naming
 //     ours.
-//  5. Authentication with the key MD5(username:realm:password), or for
+//  4. Authentication with the key MD5(username:realm:password), or for
 //     HMAC-SHA256 (MS-VERSION 3 on) the nonce-derived key: an unknown or
 //     expired username is 436, a failed integrity check 431, a stale
 //     nonce 438 with a fresh one.
+//  5. Unknown comprehension-required attributes: 420 with
+//     UNKNOWN-ATTRIBUTES, signed.
 //  6. An allocation of the 5-tuple is refreshed (same relayed address) or
 //     deleted; otherwise one is made, subject to the same quotas, policy
 //     and capacity as RFC TURN, and answered with MAPPED-ADDRESS (the
@@ -44,13 +44,6 @@ func (w *worker) msAllocate(q *msRequest) {
 		w.reply(q.l, q.from, cached)
 		return
 	}
-	if w.msUnknown = m.Unknown(w.msUnknown[:0]); len(w.msUnknown) > 0 {
-		b := w.msBegin(q, msturn.AllocateError)
-		b.AddErrorCode(msturn.CodeUnknownAttribute, "Unknown Attribute")
-		b.AddUnknown(w.msUnknown)
-		w.msAnswer(q, w.msFinish(q, nil))
-		return
-	}
 	version := msVersion(m)
 	if m.IntegritySize() == 0 {
 		w.c.auth[AuthChallenge].Add(1)
@@ -62,9 +55,19 @@ func (w *worker) msAllocate(q *msRequest) {
 		return
 	}
 	var out []byte
-	if s != nil {
+	w.msUnknown = m.Unknown(w.msUnknown[:0])
+	switch {
+	case len(w.msUnknown) > 0:
+		// After authentication, as RFC 8489 §6.3.1 orders it: an
+		// unauthenticated source gets no answer larger than a 401.
+		b := w.msBegin(q, msturn.AllocateError)
+		b.AddErrorCode(msturn.CodeUnknownAttribute, "Unknown Attribute")
+		b.AddUnknown(w.msUnknown)
+		out = w.msFinish(q, msturn.NewIntegrity(res.Key))
+		w.msAnswer(q, out)
+	case s != nil:
 		out = w.msRefresh(q, s)
-	} else {
+	default:
 		out = w.msNewAllocation(q, res, version)
 	}
 	if out != nil {
@@ -84,7 +87,7 @@ func (w *worker) msChallenge(q *msRequest, code int, reason string, version uint
 	w.msAnswer(q, w.msFinish(q, nil))
 }
 
-// msAuthenticate runs steps 4 and 5 of msAllocate. It returns the live
+// msAuthenticate runs steps 3 and 4 of msAllocate. It returns the live
 // MS-TURN allocation of the 5-tuple when the request is a refresh by its
 // owner (nil for a new allocation) and the authentication result; ok is
 // false when it answered (or dropped) the request instead.
@@ -221,6 +224,7 @@ func (w *worker) msRefresh(q *msRequest, s *session) []byte {
 		return out
 	}
 	s.alloc.Refresh(d, q.now)
+	w.msRecheck(s)
 	return w.msAllocateSuccess(q, s)
 }
 
@@ -250,7 +254,7 @@ func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) 
 		}
 	}
 	if !w.env.families[fam].offered() {
-		return w.msError(q, msturn.AllocateError, 440, "Address Family not Supported", integ)
+		return w.msError(q, msturn.AllocateError, msturn.CodeAddressFamily, "Address Family not Supported", integ)
 	}
 	owner := quotaOwner(&res)
 	s, cause := w.admit(owner, allocPlan{primary: fam}, q.now, func() (*session, error) {
@@ -272,17 +276,12 @@ func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) 
 	default:
 		return w.msRefuseFull(q, &w.env.pool, cause, integ)
 	}
-	s.ms = newMSSession(res.Key, string(mustGet(q.m, msturn.AttrNonce)), version)
+	nonce, _ := q.m.Get(msturn.AttrNonce) // present: msAuthenticate checked
+	s.ms = newMSSession(res.Key, string(nonce), version)
 	s.ms.keepUntil = res.Expires
 	w.env.log.Debug("allocation created", "dialect", "ms-turn", "client", q.from, "relayed", s.alloc.Relayed,
 		"user", res.Identity, "version", version, "lifetime", d)
 	return w.msAllocateSuccess(q, s)
-}
-
-// mustGet returns an attribute the caller knows to be present.
-func mustGet(m *msturn.Message, t msturn.AttrType) []byte {
-	v, _ := m.Get(t)
-	return v
 }
 
 // msRefuseFull answers an Allocate this edge does not take (cause): 300

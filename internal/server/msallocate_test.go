@@ -203,9 +203,10 @@ func TestMSAllocateSHA256(t *testing.T) {
 
 // TestMSAllocateErrors: each way an Allocate fails authentication gets its
 // error code ([MS-TURN] §3.3.5.1) and is counted under its result; none
-// of the answers is signed. A Stale Nonce carries a fresh NONCE, a realm
-// not ours the 401 challenge naming ours, an unknown comprehension-required
-// attribute 420 with UNKNOWN-ATTRIBUTES.
+// of the answers to a request that did not authenticate is signed. A Stale
+// Nonce carries a fresh NONCE, a realm not ours the 401 challenge naming
+// ours; an unknown comprehension-required attribute gets 420 with
+// UNKNOWN-ATTRIBUTES after authentication, signed.
 func TestMSAllocateErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -257,7 +258,8 @@ func TestMSAllocateErrors(t *testing.T) {
 			map[AuthResult]uint64{AuthUnknownUser: 1}},
 		{"unknown comprehension-required attribute", func(_ *testEdge, c *msClient) []byte {
 			return c.allocateMsg(newTxID(), msBytes(0x0030, []byte{0, 0, 0, 0}))
-		}, msturn.CodeUnknownAttribute, []msturn.AttrType{msturn.AttrUnknownAttributes}, map[AuthResult]uint64{}},
+		}, msturn.CodeUnknownAttribute, []msturn.AttrType{msturn.AttrUnknownAttributes, msturn.AttrMessageIntegrity},
+			map[AuthResult]uint64{AuthOK: 1}},
 		{"32-byte MESSAGE-INTEGRITY with MS-VERSION 1", func(_ *testEdge, c *msClient) []byte {
 			c.sha256 = true
 			return c.allocateMsg(newTxID())
@@ -301,6 +303,7 @@ func TestMSAllocateErrors(t *testing.T) {
 				if got := msValue(t, r, msturn.AttrUnknownAttributes); !bytes.Equal(got, []byte{0x00, 0x30}) {
 					t.Fatalf("UNKNOWN-ATTRIBUTES % x, want 00 30", got)
 				}
+				c.wantSigned(r)
 			}
 			if n := e.srv.Stats().Allocations; n != 0 && tc.code != msturn.CodeStaleNonce {
 				t.Fatalf("%d allocations after a refused Allocate", n)

@@ -23,7 +23,7 @@ func (w *worker) msSend(q *msRequest) {
 	if s == nil {
 		return
 	}
-	if ok, retry := w.msSequence(s.ms, q.m); !ok || retry {
+	if ok, retry := s.ms.sequence(q.m); !ok || retry {
 		w.p.drop(DropBadSequence)
 		return
 	}
@@ -55,7 +55,7 @@ func (w *worker) msSetActive(q *msRequest) {
 		return
 	}
 	ms := s.ms
-	switch ok, retry := w.msSequence(ms, q.m); {
+	switch ok, retry := ms.sequence(q.m); {
 	case retry && len(ms.sad) > 0 && q.m.TxID == ms.sadID:
 		w.p.requests++
 		w.reply(q.l, q.from, ms.sad)
@@ -79,7 +79,7 @@ func (w *worker) msSetActiveAnswer(q *msRequest, s *session) []byte {
 		w.c.refusals[cause].Add(1)
 		code, reason := msturn.CodeInsufficientCap, "Insufficient Capacity"
 		if cause == RefusedPeerDenied {
-			code, reason = 403, "Forbidden"
+			code, reason = msturn.CodeForbidden, "Forbidden"
 		}
 		return w.msError(q, msturn.SetActiveDestError, code, reason, ms.integ)
 	}
@@ -108,13 +108,27 @@ func (w *worker) msRaw(s *session, b []byte, tos uint8, now time.Time) {
 	w.toPeer(s, b, s.ms.active, tos, false, now)
 }
 
-// msActiveSession returns the MS-TURN session of a client 5-tuple whose
-// datagrams are raw data once it has an active destination, or nil.
-func (w *worker) msActiveSession(l *listener, from netip.AddrPort) *session {
-	if s := w.lookup(l, from); s != nil && s.ms != nil && s.ms.active.IsValid() {
-		return s
+// msRawIfActive relays b as raw data when the client 5-tuple it came from
+// has an MS-TURN allocation with an active destination, and reports
+// whether it did.
+func (w *worker) msRawIfActive(l *listener, from netip.AddrPort, b []byte, tos uint8) bool {
+	now := w.env.clock.Now()
+	s := w.msActiveSession(l, from, now)
+	if s == nil {
+		return false
 	}
-	return nil
+	w.msRaw(s, b, tos, now)
+	return true
+}
+
+// msActiveSession returns the live MS-TURN session of a client 5-tuple
+// whose datagrams are raw data, having an active destination, or nil.
+func (w *worker) msActiveSession(l *listener, from netip.AddrPort, now time.Time) *session {
+	s := w.lookup(l, from)
+	if s == nil || s.ms == nil || !s.ms.active.IsValid() || (s.alloc.Expired(now) && !w.msKeepAlive(s, now)) {
+		return nil
+	}
+	return s
 }
 
 // msRawFromStream relays an end-to-end frame of a TCP client.

@@ -70,12 +70,32 @@ func TestMSSend(t *testing.T) {
 		t.Fatalf("drops %v, want one no_permission", drops)
 	}
 
-	// A client of the dialect's first version numbers nothing.
-	c.writeMsg(c.build(msturn.SendRequest, newTxID(), msStr(msturn.AttrUsername, c.user),
-		msAddr(msturn.AttrDestinationAddress, p1.addr()), msBytes(msturn.AttrData, []byte("unnumbered")), msSign(c.key())))
-	wantPeerGot(t, p1, []byte("unnumbered"), c.relayed)
-	if st := e.srv.Stats(); st.ToPeerPackets != 2 || st.ToClientPackets != 2 {
-		t.Fatalf("relayed %d packets to peers and %d to the client, want 2 and 2", st.ToPeerPackets, st.ToClientPackets)
+	// Once the client has numbered a request, an unnumbered one (which
+	// could be replayed at will) is dropped.
+	drops = e.dropsDelta(func() {
+		c.writeMsg(c.build(msturn.SendRequest, newTxID(), msStr(msturn.AttrUsername, c.user),
+			msAddr(msturn.AttrDestinationAddress, p1.addr()), msBytes(msturn.AttrData, []byte("unnumbered")), msSign(c.key())))
+		c.barrier()
+	})
+	if len(drops) != 1 || drops[DropBadSequence] != 1 {
+		t.Fatalf("drops %v, want one bad_sequence", drops)
+	}
+	if st := e.srv.Stats(); st.ToPeerPackets != 1 || st.ToClientPackets != 2 {
+		t.Fatalf("relayed %d packets to peers and %d to the client, want 1 and 2", st.ToPeerPackets, st.ToClientPackets)
+	}
+}
+
+// TestMSSendUnnumbered: a client of the dialect's first version, which
+// numbers nothing, relays with unnumbered Send requests.
+func TestMSSendUnnumbered(t *testing.T) {
+	e := newTestEdge(t, nil)
+	c := e.newMSClient(e.credential("alice", time.Hour))
+	c.allocate()
+	p1 := newPeer(t, "127.0.0.1")
+	for _, data := range []string{"one", "two"} {
+		c.writeMsg(c.build(msturn.SendRequest, newTxID(), msStr(msturn.AttrUsername, c.user),
+			msAddr(msturn.AttrDestinationAddress, p1.addr()), msBytes(msturn.AttrData, []byte(data)), msSign(c.key())))
+		wantPeerGot(t, p1, []byte(data), c.relayed)
 	}
 }
 

@@ -111,8 +111,10 @@ func TestMSFastPathDoesNotAllocate(t *testing.T) {
 	ice := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint).Raw
 	iceBuf, ioff, in := packetBuf(ice)
 	cd, coff, cn := packetBuf(channelData(0x4000, make([]byte, audioPayload)))
-	send := f.sendMsg(t, other, make([]byte, audioPayload), msturn.Sequence{})
-	sbuf, soff, sn := packetBuf(send)
+	// A client that numbers nothing (once a client has numbered a
+	// request, unnumbered ones are dropped): its own allocation.
+	g := newMSFake(t, netip.MustParseAddrPort("127.0.0.1:40011"))
+	sbuf, soff, sn := packetBuf(g.sendMsg(t, other, make([]byte, audioPayload), msturn.Sequence{}))
 	const ef = 0xB8
 
 	for _, tc := range []struct {
@@ -140,7 +142,7 @@ func TestMSFastPathDoesNotAllocate(t *testing.T) {
 			func(b []byte) bool { return string(b) == string(ice) }},
 		{"client ChannelData-like data to the active destination", func() { f.w.handleClient(f.l, f.client, cd, coff, cn, ef) },
 			f.relay, active, func(b []byte) bool { return len(b) == audioPayload+4 }},
-		{"unnumbered Send to a peer", func() { f.w.handleClient(f.l, f.client, sbuf, soff, sn, ef) }, f.relay, other,
+		{"unnumbered Send to a peer", func() { g.w.handleClient(g.l, g.client, sbuf, soff, sn, ef) }, g.relay, other,
 			func(b []byte) bool { return len(b) == audioPayload }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

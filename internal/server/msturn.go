@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/rand"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/avedge/avedge/internal/allocation"
@@ -38,6 +39,9 @@ type msSession struct {
 	// seq is the allocation's MS-SEQUENCE-NUMBER: the connection ID it
 	// gave the client and the last number the client used.
 	seq msturn.Sequence
+	// numbered: the client has numbered a request; from then on every
+	// request must be.
+	numbered bool
 	// sad is the answer to the last Set Active Destination, success or
 	// error, and sadID its transaction ID, for its retransmissions (same
 	// sequence number, same transaction ID).
@@ -52,7 +56,8 @@ type msSession struct {
 	// permission, which expires).
 	dests []netip.AddrPort
 	// keepUntil is the expiry of the credential that made the
-	// allocation (zero for a static user): an allocation over TCP lives
+	// allocation (zero for a static user): Send and Set Active
+	// Destination are refused after it, and an allocation over TCP lives
 	// while its connection is open, but not beyond it (msKeepAlive).
 	keepUntil time.Time
 }
@@ -175,33 +180,35 @@ func newMSSession(key []byte, nonce string, version uint32) *msSession {
 	return ms
 }
 
-// msSequence applies the MS-SEQUENCE-NUMBER rules to a Send or Set
-// Active Destination request of s ([MS-TURN] §2.2.2.21): a request must
-// carry the allocation's connection ID and a number above the last one
-// (serial number arithmetic); the last number again is a retransmission
-// (retry true). Requests without the attribute pass (clients of the
-// dialect's first version do not number them). It reports false for a
-// request to drop.
-func (w *worker) msSequence(ms *msSession, m *msturn.Message) (ok, retry bool) {
+// sequence applies the MS-SEQUENCE-NUMBER rules to a Send or Set Active
+// Destination request of the allocation ([MS-TURN] §2.2.2.21): a request
+// must carry the allocation's connection ID and a number above the last
+// one (serial number arithmetic); the last number again is a
+// retransmission (retry true). Until the client has numbered a request,
+// requests without the attribute pass (the dialect's first clients do
+// not number them); once it has, every request must be numbered, so that
+// none can be replayed. It reports false for a request to drop.
+func (ms *msSession) sequence(m *msturn.Message) (ok, retry bool) {
 	seq, err := m.Sequence()
 	switch {
 	case err == msturn.ErrNotFound:
-		return true, false
+		return !ms.numbered, false
 	case err != nil || seq.ConnID != ms.seq.ConnID:
 		return false, false
-	case seq.Number == ms.seq.Number:
+	case ms.numbered && seq.Number == ms.seq.Number:
 		return true, true
-	case int32(seq.Number-ms.seq.Number) < 0:
+	case ms.numbered && int32(seq.Number-ms.seq.Number) < 0:
 		return false, false
 	}
-	ms.seq.Number = seq.Number
+	ms.seq.Number, ms.numbered = seq.Number, true
 	return true, false
 }
 
 // msAuthenticated finds the MS-TURN allocation of q's 5-tuple for a Send
 // or Set Active Destination and checks that the request comes from its
-// owner: the USERNAME of the allocation (when present) and its key's
-// integrity. It counts a drop and returns nil otherwise.
+// owner: the USERNAME of the allocation (when present), its key's
+// integrity and a credential that has not expired. It counts a drop and
+// returns nil otherwise.
 func (w *worker) msAuthenticated(q *msRequest) *session {
 	s := w.liveSession(q.l, q.from, q.now)
 	if s == nil {
@@ -216,6 +223,12 @@ func (w *worker) msAuthenticated(q *msRequest) *session {
 		return nil
 	}
 	if s.ms.integ.Check(q.m) != nil {
+		w.p.drop(DropBadIntegrity)
+		return nil
+	}
+	// The credential's expiry is checked on every authenticated request,
+	// as for RFC TURN: an expired one sends and sets nothing more.
+	if k := s.ms.keepUntil; !k.IsZero() && !q.now.Before(k) {
 		w.p.drop(DropBadIntegrity)
 		return nil
 	}
@@ -269,8 +282,22 @@ func (w *worker) msKeepAlive(s *session, now time.Time) bool {
 		return false
 	}
 	s.alloc.Refresh(d, now)
+	w.msRecheck(s)
 	if w.table.Get(s.alloc.FiveTuple) == s.alloc {
 		return true
 	}
 	return w.table.Insert(s.alloc) == nil
+}
+
+// msRecheck applies the current peer policy (SetPolicy may have changed
+// it) to the peers the client of s has sent to, on every refresh of the
+// allocation: a peer the policy now denies loses its permission and, if
+// it was the active destination, that role. RFC TURN permissions get the
+// same check when they are refreshed.
+func (w *worker) msRecheck(s *session) {
+	ms, pol := s.ms, w.env.policy.Load()
+	ms.dests = slices.DeleteFunc(ms.dests, func(p netip.AddrPort) bool { return !pol.Allowed(p.Addr()) })
+	if ms.active.IsValid() && !pol.Allowed(ms.active.Addr()) {
+		ms.active = netip.AddrPort{}
+	}
 }

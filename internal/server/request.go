@@ -202,10 +202,11 @@ func ignoreAfterIntegrity(m *stun.Message) {
 
 // session returns the live allocation of r's 5-tuple and checks that r uses
 // the credentials that created it. Otherwise it answers 437 or 441 (RFC 8656
-// §7.3, §9.2, §11.2 and the "same username" rule of §7.2).
+// §7.3, §9.2, §11.2 and the "same username" rule of §7.2). An allocation
+// made in the [MS-TURN] dialect is not one RFC requests can use: 437.
 func (w *worker) session(r *request) *session {
 	s := w.lookup(r.l, r.ft.Client)
-	if s == nil || s.alloc.Expired(r.now) {
+	if s == nil || s.ms != nil || s.alloc.Expired(r.now) {
 		w.fail(r, stun.CodeAllocMismatch)
 		return nil
 	}

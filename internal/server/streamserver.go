@@ -286,8 +286,10 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 			_ = nc.Close()
 			return
 		}
-	case (first[0] == msturn.FrameControl || first[0] == msturn.FrameData) && s.env.msTurn:
-		// [MS-TURN] framing without pseudo-TLS. No STUN message starts
+	case (first[0] == msturn.FrameControl || first[0] == msturn.FrameData) && s.env.msTurn && l.plain:
+		// [MS-TURN] framing without pseudo-TLS, in the clear as plain TURN
+		// is (a TLS-only listener takes the dialect after pseudo-TLS
+		// only, as [MS-TURN] §2.1.1 has it on 443). No STUN message starts
 		// with 0x03 (a method above 0x07F): an opening data frame is
 		// libnice's stray connection, which the reader closes (msOpening).
 		prefix, ms = first[:], true

@@ -181,7 +181,7 @@ func (w *worker) HandlePacket(c *datapath.Conn, from netip.AddrPort, buf []byte,
 // the request and indication handlers; anything else is dropped and counted.
 func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	b := buf[off : off+n]
-	if w.env.msTurn && msturn.Is(b) {
+	if w.env.msTurn && l.conn == nil && msturn.Is(b) {
 		w.handleMS(l, from, b, tos)
 		return
 	}
@@ -191,14 +191,12 @@ func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off,
 	case stunproto.KindSTUN:
 		// After Set Active Destination an [MS-TURN] client's data is
 		// raw, and ICE checks in it are STUN.
-		if s := w.msActiveSession(l, from); s != nil {
-			w.msRaw(s, b, tos, w.env.clock.Now())
+		if w.msRawIfActive(l, from, b, tos) {
 			return
 		}
 		w.handleSTUN(l, from, b, tos)
 	default:
-		if s := w.msActiveSession(l, from); s != nil {
-			w.msRaw(s, b, tos, w.env.clock.Now())
+		if w.msRawIfActive(l, from, b, tos) {
 			return
 		}
 		w.p.drop(DropMalformed)

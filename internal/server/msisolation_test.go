@@ -1,0 +1,105 @@
+package server
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/stunproto"
+)
+
+// TestMSRejectsRFCRequests: an allocation made in the [MS-TURN] dialect
+// cannot be used with RFC TURN requests from its 5-tuple, which would skip
+// the dialect's integrity, sequence numbers and transport-address
+// permissions: CreatePermission gets 437, and a Send indication (which
+// carries no integrity) to another port of a permitted IP is dropped.
+func TestMSRejectsRFCRequests(t *testing.T) {
+	e := newTestEdge(t, nil)
+	u, p := e.credential("alice", time.Hour)
+	c := e.newMSClient(u, p)
+	c.allocate()
+	p1, p2 := newPeer(t, "127.0.0.1"), newPeer(t, "127.0.0.1")
+	c.send(p1.addr(), []byte("hello"))
+	wantPeerGot(t, p1, []byte("hello"), c.relayed)
+
+	rfc := &client{t: t, conn: c.udp, server: c.server, user: u, pass: p}
+	wantCode(t, rfc.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: p2.addr()}), stun.CodeAllocMismatch)
+	drops := e.dropsDelta(func() {
+		ind := stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication),
+			&stunproto.XORPeerAddress{Addr: p2.addr()}, stunproto.Data("forged"), stun.Fingerprint)
+		c.writeRaw(ind.Raw)
+		c.barrier()
+	})
+	if len(drops) != 1 || drops[DropBadIndication] != 1 {
+		t.Fatalf("drops %v, want one bad_indication", drops)
+	}
+	if st := e.srv.Stats(); st.ToPeerPackets != 1 {
+		t.Fatalf("%d packets relayed to peers, want only the Send's", st.ToPeerPackets)
+	}
+}
+
+// TestMSCredentialExpiry: once the credential that made an allocation has
+// expired, its Send requests are dropped (bad_integrity), as RFC TURN
+// checks the expiry on every authenticated request; the allocation itself
+// is still within its lifetime.
+func TestMSCredentialExpiry(t *testing.T) {
+	e := newTestEdge(t, nil)
+	c := e.newMSClient(e.credential("alice", 5*time.Minute))
+	c.allocate()
+	p1 := newPeer(t, "127.0.0.1")
+	c.send(p1.addr(), []byte("before"))
+	wantPeerGot(t, p1, []byte("before"), c.relayed)
+	e.clk.Advance(6 * time.Minute)
+	drops := e.dropsDelta(func() {
+		c.send(p1.addr(), []byte("after"))
+		c.barrier()
+	})
+	if len(drops) != 1 || drops[DropBadIntegrity] != 1 {
+		t.Fatalf("drops %v, want one bad_integrity", drops)
+	}
+}
+
+// TestMSPolicyRecheck: a refresh applies the current peer policy to the
+// peers the client sent to: after SetPolicy denies the active destination,
+// the next refresh takes its role and permission away, and raw data no
+// longer flows either way.
+func TestMSPolicyRecheck(t *testing.T) {
+	e := newTestEdge(t, nil)
+	c := e.newMSClient(e.credential("alice", time.Hour))
+	c.allocate()
+	p1 := newPeer(t, "127.0.0.1")
+	c.send(p1.addr(), []byte("hello"))
+	wantPeerGot(t, p1, []byte("hello"), c.relayed)
+	c.wantSuccess(c.sad(p1.addr()), msturn.SetActiveDestResponse)
+	c.writeRaw([]byte("raw"))
+	wantPeerGot(t, p1, []byte("raw"), c.relayed)
+
+	if err := e.srv.SetPolicy(policyDefaultOnly()); err != nil {
+		t.Fatal(err)
+	}
+	c.wantSuccess(c.roundTrip(c.allocateMsg(newTxID())), msturn.AllocateResponse)
+	drops := e.dropsDelta(func() {
+		c.writeRaw([]byte("raw again"))
+		p1.sendTo([]byte("from p1"), c.relayed)
+		c.barrier()
+	})
+	if drops[DropNoPermission] < 1 {
+		t.Fatalf("drops %v, want the raw data dropped for want of a permission", drops)
+	}
+	if st := e.srv.Stats(); st.ToPeerPackets != 2 || st.ToClientPackets != 0 {
+		t.Fatalf("relayed %d to peers and %d to the client, want 2 and 0", st.ToPeerPackets, st.ToClientPackets)
+	}
+}
+
+// TestMSFramingNeedsPlain: a TLS-only listener takes the dialect after
+// pseudo-TLS only; framed MS-TURN in the clear is closed as not TURN.
+func TestMSFramingNeedsPlain(t *testing.T) {
+	se := newStreamEdge(t, func(o *Options) { o.StreamListeners[0].Plain = false })
+	conn := se.dial(false)
+	c := &msClient{t: t, stream: conn, server: se.tcp, version: 1}
+	c.writeMsg(c.build(msturn.AllocateRequest, newTxID(), c.versionAttr()...))
+	wantClosed(t, conn)
+	waitFor(t, func() bool { return se.srv.Stats().Stream.NotTURN == 1 })
+}
