@@ -14,20 +14,6 @@ import (
 // deniedPeer is a peer address loopbackPolicy denies.
 var deniedPeer = netip.MustParseAddrPort("192.0.2.1:5000")
 
-// dropsDelta returns how the drop counters changed while fn ran.
-func (e *testEdge) dropsDelta(fn func()) map[DropReason]uint64 {
-	before := e.srv.Stats()
-	fn()
-	after := e.srv.Stats()
-	d := map[DropReason]uint64{}
-	for r := range DropReason(dropReasons) {
-		if n := after.Dropped(r) - before.Dropped(r); n != 0 {
-			d[r] = n
-		}
-	}
-	return d
-}
-
 // wantPeerGot reads one datagram at p and checks it is data from from.
 func wantPeerGot(t *testing.T, p *peer, data []byte, from netip.AddrPort) {
 	t.Helper()

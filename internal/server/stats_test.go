@@ -85,13 +85,24 @@ func TestAllocationKinds(t *testing.T) {
 
 // authDelta returns how the authentication results changed while fn ran.
 func (e *testEdge) authDelta(fn func()) map[AuthResult]uint64 {
+	return statsDelta(e, authResults, Stats.Authenticated, fn)
+}
+
+// dropsDelta returns how the drop counters changed while fn ran.
+func (e *testEdge) dropsDelta(fn func()) map[DropReason]uint64 {
+	return statsDelta(e, dropReasons, Stats.Dropped, fn)
+}
+
+// statsDelta returns how the counters count(stats, k), for k below n,
+// changed while fn ran; the unchanged ones are left out.
+func statsDelta[K ~int | ~uint8](e *testEdge, n K, count func(Stats, K) uint64, fn func()) map[K]uint64 {
 	before := e.srv.Stats()
 	fn()
 	after := e.srv.Stats()
-	d := map[AuthResult]uint64{}
-	for r := range AuthResult(authResults) {
-		if n := after.Authenticated(r) - before.Authenticated(r); n != 0 {
-			d[r] = n
+	d := map[K]uint64{}
+	for k := K(0); k < n; k++ {
+		if v := count(after, k) - count(before, k); v != 0 {
+			d[k] = v
 		}
 	}
 	return d
