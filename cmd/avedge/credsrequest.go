@@ -23,8 +23,9 @@ var errRequestFlags = errors.New("--service, --cert and --key go together (leave
 func newCredsRequestCmd() *cobra.Command {
 	var service, certFile, keyFile, caFile, identity, location string
 	var ttl, timeout time.Duration
+	var mras bool
 	cmd := &cobra.Command{
-		Use:   "request --identity NAME [--service URL --cert FILE --key FILE [--ca FILE]]",
+		Use:   "request --identity NAME [--service URL --cert FILE --key FILE [--ca FILE]] [--mras]",
 		Short: "Ask a credential service for a credential, over mutual TLS",
 		Long: `Ask a credential service for a relay credential on behalf of a user
 (POST /v1/credentials) and print it as JSON.
@@ -33,6 +34,12 @@ The request is authenticated with the client certificate --cert and its key
 --key, whose DNS name must be on the service's trusted_clients list; the
 service's certificate is verified against --ca (default: the system's
 roots).
+
+With --mras it asks as a Lync or Skype for Business front end does: an
+MRAS SIP SERVICE request ([MS-AVEDGEA]) on the same port, whose answer
+holds the username and password base64-encoded, as those clients get them,
+the lifetime in minutes (--ttl in whole minutes, at most 480) and the media
+relays.
 
 Without --service, --cert, --key and --ca it asks the development edge
 (https://127.0.0.1:5062) with the development client certificate from the
@@ -48,11 +55,17 @@ state directory, which "avedge serve" creates on first start.`,
 			if err != nil {
 				return err
 			}
-			req := credsvc.Request{Identity: identity, Location: credsvc.Location(location)}
-			if ttl != 0 {
-				req.TTL = ttl.String()
+			var cred any
+			if mras {
+				cred, err = client.MRAS(cmd.Context(), credsvc.MRASRequest{
+					Identity: identity, Location: credsvc.Location(location), Duration: ttl})
+			} else {
+				req := credsvc.Request{Identity: identity, Location: credsvc.Location(location)}
+				if ttl != 0 {
+					req.TTL = ttl.String()
+				}
+				cred, err = client.Credentials(cmd.Context(), req)
 			}
-			cred, err := client.Credentials(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
@@ -70,6 +83,7 @@ state directory, which "avedge serve" creates on first start.`,
 	f.StringVar(&location, "location", "", "where the user is: internet or intranet (default internet)")
 	f.DurationVar(&ttl, "ttl", 0, "lifetime of the credential (default and maximum: the service's max_ttl)")
 	f.DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for the service")
+	f.BoolVar(&mras, "mras", false, "ask with MRAS (SIP SERVICE), as a Lync / Skype for Business front end does")
 	_ = cmd.MarkFlagRequired("identity")
 	return cmd
 }

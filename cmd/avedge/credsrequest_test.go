@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -198,6 +199,25 @@ func TestCredsRequest(t *testing.T) {
 	// Bad input is refused with the service's reason.
 	if _, err := request(t, url, dir, "--identity", "alice", "--location", "moon"); err == nil || !strings.Contains(err.Error(), "400 Bad Request: location") {
 		t.Errorf("bad location: %v", err)
+	}
+
+	// With --mras, as a Lync front end: base64 of a REST credential, the
+	// lifetime cut to max_ttl, in minutes.
+	f = pki.DevFiles(filepath.Join(dir, "pki"))
+	out, _, err := run(t, context.Background(), "creds", "request", "--service", url, "--cert", f.ClientCert, "--key", f.ClientKey,
+		"--ca", f.CACert, "--identity", "sip:alice@example.com", "--mras")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m credsvc.MRASCredentials
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("output is not an MRAS credential: %v\n%s", err, out)
+	}
+	user, err1 := base64.StdEncoding.DecodeString(m.Username)
+	pass, err2 := base64.StdEncoding.DecodeString(m.Password)
+	if err1 != nil || err2 != nil || !strings.HasSuffix(string(user), ":sip:alice@example.com") ||
+		string(pass) != auth.RESTPassword(secret.Value, string(user)) || m.Minutes != 120 || len(m.Relays) == 0 {
+		t.Errorf("MRAS credential %+v (username %q)", m, user)
 	}
 }
 

@@ -1,111 +1,14 @@
 package libnice
 
 import (
-	"bufio"
-	"crypto/tls"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"net/netip"
-	"net/url"
-	"strconv"
-	"strings"
+	"slices"
 	"testing"
-	"time"
 
-	"github.com/avedge/avedge/internal/edgetest"
+	"github.com/avedge/avedge/internal/credsvc"
 	"github.com/avedge/avedge/internal/server"
 )
-
-// mrasResponse is the part of an MRAS answer ([MS-AVEDGEA] §2.2.3) the
-// test reads.
-type mrasResponse struct {
-	XMLName      xml.Name `xml:"http://schemas.microsoft.com/2006/09/sip/mrasp response"`
-	ReasonPhrase string   `xml:"reasonPhrase,attr"`
-	Credentials  []struct {
-		Username string `xml:"credentials>username"`
-		Password string `xml:"credentials>password"`
-		Duration int    `xml:"credentials>duration"`
-		Realm    string `xml:"credentials>realm"`
-		Relays   []struct {
-			Location string `xml:"location"`
-			HostName string `xml:"hostName"`
-			DirectIP string `xml:"directIPAddress"`
-			UDPPort  int    `xml:"udpPort"`
-			TCPPort  int    `xml:"tcpPort"`
-		} `xml:"mediaRelayList>mediaRelay"`
-	} `xml:"credentialsResponse"`
-}
-
-// mrasRequest is a SIP SERVICE as a Lync front end relays it for a client
-// (the body after pidgin-sipe's template, sipe-media.c).
-func mrasRequest(identity string) string {
-	body := `<request requestID="7" from="` + identity + `" version="1.0" to="sip:MRASLoc.edge.example.com@example.com" ` +
-		`xmlns="http://schemas.microsoft.com/2006/09/sip/mrasp" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
-		`<credentialsRequest credentialsRequestID="7"><identity>` + identity + `</identity>` +
-		`<location>internet</location><duration>480</duration></credentialsRequest></request>`
-	return "SERVICE sip:MRASLoc.edge.example.com@example.com SIP/2.0\r\n" +
-		"Via: SIP/2.0/TLS 192.0.2.20:5061;branch=z9hG4bKmras1\r\n" +
-		"From: <" + identity + ">;tag=f1\r\n" +
-		"To: <sip:MRASLoc.edge.example.com@example.com>\r\n" +
-		"Call-ID: mras-e2e-1\r\n" +
-		"CSeq: 1 SERVICE\r\n" +
-		"Content-Type: application/msrtc-media-relay-auth+xml\r\n" +
-		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
-}
-
-// askMRAS sends an MRAS request for identity to the edge's credential
-// service over mutual TLS, as a trusted front end, and returns the status
-// line and the decoded answer.
-func askMRAS(t *testing.T, e *edgetest.Edge, identity string) (string, mrasResponse) {
-	t.Helper()
-	u, err := url.Parse(e.ServiceURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := tls.Dial("tcp", u.Host, e.ServiceTLS(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(conn, mrasRequest(identity)); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(conn)
-	status, err := br.ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	length := -1
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			break
-		}
-		if name, value, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "Content-Length") {
-			if length, err = strconv.Atoi(strings.TrimSpace(value)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if length < 0 {
-		t.Fatalf("%s: no Content-Length", status)
-	}
-	body := make([]byte, length)
-	if _, err := io.ReadFull(br, body); err != nil {
-		t.Fatal(err)
-	}
-	var r mrasResponse
-	if err := xml.Unmarshal(body, &r); err != nil {
-		t.Fatalf("%s: %v in %s", status, err, body)
-	}
-	return strings.TrimRight(status, "\r\n"), r
-}
 
 // TestMRASCredentials: a front end asks the edge's credential service for
 // a user's relay credentials with MRAS (SIP SERVICE over mutual TLS,
@@ -116,19 +19,15 @@ func askMRAS(t *testing.T, e *edgetest.Edge, identity string) (string, mrasRespo
 func TestMRASCredentials(t *testing.T) {
 	t.Parallel()
 	e, ports := startEdge(t, false)
-	status, r := askMRAS(t, e, "sip:alice@example.com")
-	if status != "SIP/2.0 200 OK" || r.ReasonPhrase != "OK" || len(r.Credentials) != 1 {
-		t.Fatalf("%s, reasonPhrase %q, %d credentials", status, r.ReasonPhrase, len(r.Credentials))
-	}
-	cred := r.Credentials[0]
-	if cred.Duration != 480 || cred.Realm != e.Realm {
-		t.Errorf("duration %d minutes, realm %q; want 480 and %q", cred.Duration, cred.Realm, e.Realm)
+	cred := e.MRAS(t, "sip:alice@example.com")
+	if cred.Minutes != 480 || cred.Realm != e.Realm {
+		t.Errorf("duration %d minutes, realm %q; want 480 and %q", cred.Minutes, cred.Realm, e.Realm)
 	}
 	// The media relays for internet clients: where the UDP and the TCP
 	// (TLS, which also takes pseudo-TLS) listeners are.
 	var udp, tcp []int
 	for _, rl := range cred.Relays {
-		if rl.Location != "internet" {
+		if rl.Location != credsvc.Internet {
 			t.Errorf("relay %+v for another location", rl)
 		}
 		if rl.UDPPort != 0 {
@@ -138,7 +37,7 @@ func TestMRASCredentials(t *testing.T) {
 			tcp = append(tcp, rl.TCPPort)
 		}
 	}
-	if fmt.Sprint(udp) != fmt.Sprint([]int{int(e.UDP.Port())}) || !containsPort(tcp, e.TLS.Port()) {
+	if fmt.Sprint(udp) != fmt.Sprint([]int{int(e.UDP.Port())}) || !slices.Contains(tcp, int(e.TLS.Port())) {
 		t.Fatalf("relays %+v: want UDP %v and the TLS port %d", cred.Relays, e.UDP, e.TLS.Port())
 	}
 	for _, rt := range relayTypes {
@@ -165,14 +64,4 @@ func TestMRASCredentials(t *testing.T) {
 	if ok := e.Stats().Authenticated(server.AuthOK); ok < 4 {
 		t.Errorf("%d authenticated requests, want at least the four Allocates", ok)
 	}
-}
-
-// containsPort reports whether ports holds p.
-func containsPort(ports []int, p uint16) bool {
-	for _, q := range ports {
-		if q == int(p) {
-			return true
-		}
-	}
-	return false
 }

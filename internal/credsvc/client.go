@@ -35,8 +35,10 @@ const maxResponse = 64 << 10
 // Client asks a credential service for credentials, over mutually
 // authenticated TLS. It is safe for concurrent use.
 type Client struct {
-	base *url.URL
-	http *http.Client
+	base    *url.URL
+	http    *http.Client
+	tls     *tls.Config // for MRAS, which speaks SIP on the same port
+	timeout time.Duration
 }
 
 // NewClient checks opts and returns a Client (ErrBadOptions).
@@ -56,16 +58,19 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if timeout <= 0 {
 		timeout = defaultTimeout
 	}
+	tc := &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{opts.Certificate},
+		RootCAs:      opts.RootCAs,
+	}
 	return &Client{
-		base: u,
+		base:    u,
+		tls:     tc.Clone(), // the Transport may add ALPN protocols to its own
+		timeout: timeout,
 		http: &http.Client{
 			Timeout: timeout,
 			Transport: &http.Transport{
-				TLSClientConfig: &tls.Config{
-					MinVersion:   tls.VersionTLS12,
-					Certificates: []tls.Certificate{opts.Certificate},
-					RootCAs:      opts.RootCAs,
-				},
+				TLSClientConfig:     tc,
 				TLSHandshakeTimeout: timeout,
 				DisableCompression:  true,
 			},

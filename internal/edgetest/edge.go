@@ -26,7 +26,6 @@ type Edge struct {
 
 	relay  *server.Server
 	client *credsvc.Client
-	ca     *testPKI
 }
 
 // Start runs the edge until the test ends (stopped and checked in
@@ -40,7 +39,7 @@ func Start(tb testing.TB, opts Options) *Edge {
 	ca := newTestPKI(tb)
 	keyring := newKeyring(tb)
 	relay := startRelay(tb, opts, keyring, ca.serverCert(tb))
-	e := &Edge{Realm: realm, UDP: relay.Addrs()[0], relay: relay, ca: ca}
+	e := &Edge{Realm: realm, UDP: relay.Addrs()[0], relay: relay}
 	stream := relay.StreamAddrs()
 	e.TCP, e.TLS = stream[0], stream[1]
 	e.ServiceURL = startService(tb, keyring, ca, e.relays())

@@ -2,7 +2,6 @@ package edgetest
 
 import (
 	"context"
-	"crypto/tls"
 	"net/netip"
 	"testing"
 	"time"
@@ -97,17 +96,17 @@ func (e *Edge) Credentials(tb testing.TB, identity string) *credsvc.Credential {
 	return c
 }
 
-// ServiceTLS returns the TLS configuration of a trusted client of the
-// credential service: the client certificate it trusts, and the edge's
-// CA as the only root. With it a test speaks to the service's port
-// directly, as a Lync front end does when it relays MRAS requests (SIP
-// SERVICE over mutual TLS).
-func (e *Edge) ServiceTLS(tb testing.TB) *tls.Config {
+// MRAS asks the credential service for a credential for identity with
+// MRAS ([MS-AVEDGEA]: SIP SERVICE over mutual TLS, as a Lync front end
+// does) and returns the answer: base64 username and password, as Lync
+// clients receive them, and the media relays of internet clients.
+func (e *Edge) MRAS(tb testing.TB, identity string) *credsvc.MRASCredentials {
 	tb.Helper()
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{e.ca.clientCert(tb)},
-		RootCAs:      e.ca.ca.Pool(),
-		ServerName:   "localhost",
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	c, err := e.client.MRAS(ctx, credsvc.MRASRequest{Identity: identity})
+	if err != nil {
+		tb.Fatalf("edgetest: MRAS credentials for %q: %v", identity, err)
 	}
+	return c
 }
