@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/avedge/avedge/internal/edgetest"
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 const (
@@ -124,14 +124,14 @@ func TestBrowserFailures(t *testing.T) {
 		denyLoopback    bool
 		trustTLS        bool
 		query           url.Values
-		check           func(t *testing.T, res pageResult, d server.Stats)
+		check           func(t *testing.T, res pageResult, d stats.Stats)
 	}
 	var cases []tc
 	for i, tr := range transports {
 		cases = append(cases, tc{
 			name: "wrong-credentials/" + tr, transport: tr, block: blockWrongCreds + edgeBlock(i), trustTLS: true,
 			query: url.Values{"credential": {"wrong"}},
-			check: func(t *testing.T, res pageResult, d server.Stats) {
+			check: func(t *testing.T, res pageResult, d stats.Stats) {
 				noRelayCandidate(t, res)
 				if !has401(res.ICEErrors) {
 					t.Errorf("ICE errors %+v: want a 401 from the relay", res.ICEErrors)
@@ -144,7 +144,7 @@ func TestBrowserFailures(t *testing.T) {
 	}
 	cases = append(cases, tc{
 		name: "untrusted-certificate/tls", transport: "tls", block: blockUntrustedTLS,
-		check: func(t *testing.T, res pageResult, d server.Stats) {
+		check: func(t *testing.T, res pageResult, d stats.Stats) {
 			noRelayCandidate(t, res)
 			if d.Stream.HandshakeFailed == 0 || d.Requests != 0 {
 				t.Errorf("edge: %d failed TLS handshakes, %d requests: want the browser to refuse the handshake", d.Stream.HandshakeFailed, d.Requests)
@@ -154,7 +154,7 @@ func TestBrowserFailures(t *testing.T) {
 	for i, tr := range transports {
 		cases = append(cases, tc{
 			name: "denied-peer/" + tr, transport: tr, block: blockDeniedPeer + edgeBlock(i), denyLoopback: true, trustTLS: true,
-			check: func(t *testing.T, res pageResult, d server.Stats) {
+			check: func(t *testing.T, res pageResult, d stats.Stats) {
 				if res.RelayCandidates["pc1"] == 0 || res.RelayCandidates["pc2"] == 0 {
 					t.Errorf("relay candidates %v: want allocations to succeed on both sides", res.RelayCandidates)
 				}
@@ -165,7 +165,7 @@ func TestBrowserFailures(t *testing.T) {
 				if !res.Failed["pc1"] || !res.Failed["pc2"] {
 					t.Errorf("failed %v (states %q): want both connections failed", res.Failed, res.ICEStates)
 				}
-				t.Logf("edge dropped %d packets for want of a permission", d.Drops[server.DropNoPermission])
+				t.Logf("edge dropped %d packets for want of a permission", d.Drops[stats.DropNoPermission])
 			},
 		})
 	}
@@ -240,7 +240,7 @@ func checkRelayPair(t *testing.T, name string, p *candidatePair, relayAddr strin
 // them received went out of the other's allocation to a peer (the other's
 // relayed address) and from there to its client. (What they sent is no
 // bound: a datagram may be lost on the way.)
-func checkRelayed(t *testing.T, before, after server.Stats, res pageResult) {
+func checkRelayed(t *testing.T, before, after stats.Stats, res pageResult) {
 	t.Helper()
 	var sent, received uint64
 	for _, pc := range []string{"pc1", "pc2"} {
@@ -264,19 +264,19 @@ func checkRelayed(t *testing.T, before, after server.Stats, res pageResult) {
 }
 
 // delta is the growth of the relay counters from before to after.
-func delta(before, after server.Stats) server.Stats {
+func delta(before, after stats.Stats) stats.Stats {
 	drops := after.Drops
 	for i := range drops {
 		drops[i] -= before.Drops[i]
 	}
-	return server.Stats{
+	return stats.Stats{
 		Drops:           drops,
 		ToPeerPackets:   after.ToPeerPackets - before.ToPeerPackets,
 		ToPeerBytes:     after.ToPeerBytes - before.ToPeerBytes,
 		ToClientPackets: after.ToClientPackets - before.ToClientPackets,
 		ToClientBytes:   after.ToClientBytes - before.ToClientBytes,
 		Requests:        after.Requests - before.Requests,
-		Stream: server.StreamStats{
+		Stream: stats.StreamStats{
 			HandshakeFailed: after.Stream.HandshakeFailed - before.Stream.HandshakeFailed,
 		},
 	}

@@ -3,7 +3,7 @@ package libnice
 import (
 	"testing"
 
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // TestWrongPassword: with the right username and a wrong password, the
@@ -29,10 +29,10 @@ func TestWrongPassword(t *testing.T) {
 			st := e.Stats()
 			// One refused Allocate per agent at least: over UDP libnice
 			// retransmits it, as the 431 carries no MESSAGE-INTEGRITY.
-			if n := st.Authenticated(server.AuthBadIntegrity); n < 2 {
+			if n := st.Authenticated(stats.AuthBadIntegrity); n < 2 {
 				t.Errorf("%d bad-integrity authentications, want at least 2 (auth results %v)", n, st.Auth)
 			}
-			if n := st.Authenticated(server.AuthOK); n != 0 {
+			if n := st.Authenticated(stats.AuthOK); n != 0 {
 				t.Errorf("%d successful authentications with a wrong password", n)
 			}
 			if mine, others := created(st, rt.transport); mine+others != 0 || st.Allocations != 0 {
@@ -74,7 +74,7 @@ func TestDeniedPeer(t *testing.T) {
 			if mine, others := created(st, rt.transport); mine != 2 || others != 0 {
 				t.Errorf("allocations created: %d over %s and %d over other transports, want 2 and 0", mine, rt.transport, others)
 			}
-			if n := st.Refused(server.RefusedPeerDenied); n < 2 {
+			if n := st.Refused(stats.RefusedPeerDenied); n < 2 {
 				t.Errorf("%d requests refused for the peer policy, want at least one Send per agent", n)
 			}
 			if st.ToPeerPackets != 0 || st.ToClientPackets != 0 {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/avedge/avedge/internal/credsvc"
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // TestMRASCredentials: a front end asks the edge's credential service for
@@ -61,7 +61,7 @@ func TestMRASCredentials(t *testing.T) {
 			}
 		})
 	}
-	if ok := e.Stats().Authenticated(server.AuthOK); ok < 4 {
+	if ok := e.Stats().Authenticated(stats.AuthOK); ok < 4 {
 		t.Errorf("%d authenticated requests, want at least the four Allocates", ok)
 	}
 }

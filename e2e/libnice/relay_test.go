@@ -3,7 +3,7 @@ package libnice
 import (
 	"testing"
 
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // TestRelayToRelay: over TURN over UDP, TCP and pseudo-TLS, two libnice
@@ -51,17 +51,17 @@ func TestRelayToRelay(t *testing.T) {
 			// Each agent's messages go client to peer through its own
 			// allocation and peer to client through the other's; ICE
 			// checks and keepalives come on top.
-			st := e.WaitStats(t, func(st server.Stats) bool {
+			st := e.WaitStats(t, func(st stats.Stats) bool {
 				return st.ToPeerPackets >= 2*messages && st.ToClientPackets >= 2*messages
 			})
 			if mine, others := created(st, rt.transport); mine != 2 || others != 0 {
 				t.Errorf("allocations created: %d over %s and %d over other transports, want 2 and 0 (%+v)",
 					mine, rt.transport, others, st.AllocationsCreated)
 			}
-			if ok := st.Authenticated(server.AuthOK); ok < 2 {
+			if ok := st.Authenticated(stats.AuthOK); ok < 2 {
 				t.Errorf("%d authenticated requests, want at least the two Allocates", ok)
 			}
-			e.WaitStats(t, func(st server.Stats) bool { return st.Allocations == 0 })
+			e.WaitStats(t, func(st stats.Stats) bool { return st.Allocations == 0 })
 		})
 	}
 }

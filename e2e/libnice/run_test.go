@@ -41,7 +41,8 @@ var exitCodes = map[string]int{outcomeOK: 0, outcomeTimeout: 1, outcomeNoRelay: 
 type relayType struct {
 	name string // the program's argument: "udp", "tcp" or "tls"
 	// transport is the client transport of the edge's AllocationKind:
-	// pseudo-TLS encrypts nothing, and the edge counts it as TCP.
+	// "udp", "tcp" or "pseudo-tls" (the handshake of [MS-TURN] §2.1.1,
+	// which encrypts nothing).
 	transport string
 	// relays is the number of relayed candidates libnice makes of one
 	// allocation: over TCP one TCP-ACTIVE and one TCP-PASSIVE candidate.
@@ -53,7 +54,7 @@ type relayType struct {
 var relayTypes = []relayType{
 	{name: "udp", transport: "udp", relays: 1},
 	{name: "tcp", transport: "tcp", relays: 2},
-	{name: "tls", transport: "tcp", relays: 2},
+	{name: "tls", transport: "pseudo-tls", relays: 2},
 }
 
 // pairTransports reports whether a selected pair's local and remote

@@ -1,12 +1,13 @@
 package libnice
 
-import "github.com/avedge/avedge/internal/server"
+import "github.com/avedge/avedge/internal/server/stats"
 
-// created returns the number of allocations the edge made for clients of
-// the client transport ("udp", "tcp" or "tls"), and for any other.
-func created(st server.Stats, transport string) (mine, others uint64) {
+// created returns the number of [MS-TURN] allocations the edge made for
+// clients of the client transport ("udp", "tcp" or "pseudo-tls"), and of
+// any other kind.
+func created(st stats.Stats, transport string) (mine, others uint64) {
 	for k, n := range st.AllocationsCreated {
-		if server.AllocationKind(k).Transport() == transport {
+		if k := stats.AllocationKind(k); k.Dialect() == stats.DialectMSTURN && k.Transport().String() == transport {
 			mine += n
 		} else {
 			others += n

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // callTimeout bounds each call.
@@ -75,7 +75,7 @@ func TestRelayOnlyCall(t *testing.T) {
 			// round of the relay's packet loop.
 			minPackets := max(pairPackets, uint64(rtpPackets)+2)
 			minBytes := max(pairBytes, uint64(rtpBytes)+uint64(dcBytes))
-			st := e.WaitStats(t, func(st server.Stats) bool {
+			st := e.WaitStats(t, func(st stats.Stats) bool {
 				return st.ToPeerPackets >= minPackets && st.ToClientPackets >= minPackets &&
 					st.ToPeerBytes >= minBytes && st.ToClientBytes >= minBytes
 			})

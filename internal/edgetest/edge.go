@@ -6,6 +6,7 @@ import (
 
 	"github.com/avedge/avedge/internal/credsvc"
 	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // realm is the edge's REALM.
@@ -49,7 +50,7 @@ func Start(tb testing.TB, opts Options) *Edge {
 }
 
 // Stats returns the relay's counters.
-func (e *Edge) Stats() server.Stats { return e.relay.Stats() }
+func (e *Edge) Stats() stats.Stats { return e.relay.Stats() }
 
 // RelayAddr is the relay address (127.0.0.1).
 func (e *Edge) RelayAddr() netip.Addr { return loopback }

@@ -16,7 +16,7 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/turn/v4"
 
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // These tests take relay ports 34900-34995, the top of the range that
@@ -146,7 +146,7 @@ func TestRelayOverEachTransport(t *testing.T) {
 			if err != nil || string(buf[:n]) != "hello" || from != ra {
 				t.Fatalf("peer got %q from %v (%v), want hello from %v", buf[:n], from, err, ra)
 			}
-			st := e.WaitStats(t, func(st server.Stats) bool { return st.ToPeerPackets == 1 })
+			st := e.WaitStats(t, func(st stats.Stats) bool { return st.ToPeerPackets == 1 })
 			if st.ToPeerBytes != 5 || st.Allocations != 1 {
 				t.Fatalf("stats %+v, want 5 bytes to the peer and one allocation", st)
 			}

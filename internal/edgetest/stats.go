@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 const (
@@ -18,7 +18,7 @@ const (
 // the test if it does not within 5 seconds. The relay publishes its
 // counters once per round of its packet loop, just after sending what the
 // round relayed, so a count may lag a delivery its test has just seen.
-func (e *Edge) WaitStats(tb testing.TB, cond func(server.Stats) bool) server.Stats {
+func (e *Edge) WaitStats(tb testing.TB, cond func(stats.Stats) bool) stats.Stats {
 	tb.Helper()
 	deadline := time.NewTimer(statsTimeout)
 	defer deadline.Stop()

@@ -6,13 +6,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/avedge/avedge/internal/credsvc"
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // Source is what a Collector reads at scrape time; *server.Server is one.
 type Source interface {
 	// Stats returns the relay's counters summed over its workers.
-	Stats() server.Stats
+	Stats() stats.Stats
 }
 
 // CredentialSource is the credential service whose requests are
@@ -22,11 +22,13 @@ type CredentialSource interface {
 	Stats() credsvc.Stats
 }
 
-// RecordsSource is the session records writer whose drops are exported;
-// *records.Writer is one.
+// RecordsSource is the session records writer whose drops and write
+// failures are exported; *records.Writer is one.
 type RecordsSource interface {
 	// Dropped returns the number of records dropped.
 	Dropped() uint64
+	// WriteErrors returns the number of failed writes to the output.
+	WriteErrors() uint64
 }
 
 // Options configure a Collector.
@@ -37,7 +39,8 @@ type Options struct {
 	// process; without it avedge_credential_requests_total is absent.
 	Credentials CredentialSource
 	// Records, if set, is the session records writer; without it
-	// avedge_records_dropped_total is absent.
+	// avedge_records_dropped_total and avedge_records_write_errors_total
+	// are absent.
 	Records RecordsSource
 	// Version is the value of avedge_build_info's version label.
 	Version string
@@ -86,18 +89,19 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	emit(buildInfo, 1, c.version)
 
 	for k, n := range st.AllocationsByKind {
-		kind := server.AllocationKind(k)
-		emit(allocations, float64(n), kind.Transport(), kind.Relay(), kind.Family())
-		emit(allocationsCreated, u(st.AllocationsCreated[k]), kind.Transport(), kind.Relay(), kind.Family())
+		kind := stats.AllocationKind(k)
+		labels := []string{kind.Dialect().String(), kind.Transport().String(), kind.Relay().String(), kind.Family().String()}
+		emit(allocations, float64(n), labels...)
+		emit(allocationsCreated, u(st.AllocationsCreated[k]), labels...)
 	}
 	for r, n := range st.AllocationsEnded {
-		emit(allocationsEnded, u(n), server.EndReason(r).String())
+		emit(allocationsEnded, u(n), stats.EndReason(r).String())
 	}
 	for r, n := range st.Auth {
-		emit(authResults, u(n), server.AuthResult(r).String())
+		emit(authResults, u(n), stats.AuthResult(r).String())
 	}
 	for c, n := range st.Refusals {
-		emit(refusals, u(n), server.RefusalCause(c).String())
+		emit(refusals, u(n), stats.RefusalCause(c).String())
 	}
 	emit(relayPorts, u(st.Ports.InUse), "in_use")
 	emit(relayPorts, u(st.Ports.Reserved), "reserved")
@@ -109,7 +113,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	emit(relayedBytes, u(st.ToClientBytes), toClient)
 	emit(stunRequests, u(st.Requests))
 	for r, n := range st.Drops {
-		emit(droppedPackets, u(n), server.DropReason(r).String())
+		emit(droppedPackets, u(n), stats.DropReason(r).String())
 	}
 
 	dp := st.DataPath
@@ -164,5 +168,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.records != nil {
 		emit(recordsDropped, u(c.records.Dropped()))
+		emit(recordsWriteErrors, u(c.records.WriteErrors()))
 	}
 }

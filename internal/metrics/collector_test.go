@@ -18,18 +18,18 @@ import (
 
 	"github.com/avedge/avedge/internal/credsvc"
 	"github.com/avedge/avedge/internal/datapath"
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // fakeSource returns fixed Stats and counts the calls.
 type fakeSource struct {
-	st    server.Stats
+	st    stats.Stats
 	calls atomic.Int64
 }
 
-func (f *fakeSource) Stats() server.Stats {
+func (f *fakeSource) Stats() stats.Stats {
 	f.calls.Add(1)
 	return f.st
 }
@@ -39,10 +39,12 @@ type fakeCredentials struct{ st credsvc.Stats }
 
 func (f fakeCredentials) Stats() credsvc.Stats { return f.st }
 
-// fakeRecords reports a fixed number of dropped records.
+// fakeRecords reports a fixed number of dropped records, and one more
+// failed write.
 type fakeRecords uint64
 
-func (f fakeRecords) Dropped() uint64 { return uint64(f) }
+func (f fakeRecords) Dropped() uint64     { return uint64(f) }
+func (f fakeRecords) WriteErrors() uint64 { return uint64(f) + 1 }
 
 // distinctCredentials returns credential service counts that all differ.
 func distinctCredentials() fakeCredentials {
@@ -57,8 +59,8 @@ func distinctCredentials() fakeCredentials {
 
 // distinctStats returns Stats whose every counter holds a different value,
 // so that a counter exported under the wrong name shows.
-func distinctStats() server.Stats {
-	st := server.Stats{
+func distinctStats() stats.Stats {
+	st := stats.Stats{
 		ToPeerPackets: 1, ToPeerBytes: 2, ToClientPackets: 3, ToClientBytes: 4,
 		Requests: 5, Allocations: 6,
 		DataPath: datapath.Stats{
@@ -66,11 +68,11 @@ func distinctStats() server.Stats {
 			TxPackets: 107, TxBytes: 108, TxBatches: 109, TxErrors: 110, TxWouldBlock: 111,
 			TxGSOSends: 112, TxGSOSegments: 113, TxGSOFallbacks: 114, BatchDelays: 115,
 		},
-		Stream: server.StreamStats{
+		Stream: stats.StreamStats{
 			Open: 201, Accepted: 202, RefusedTotal: 203, RefusedPerSource: 204, HandshakeFailed: 205,
 			NotTURN: 206, FrameTooLarge: 207, FrameTimeouts: 208, IdleTimeouts: 209, WriteTimeouts: 210,
 		},
-		TCP: server.TCPRelayStats{
+		TCP: stats.TCPRelayStats{
 			Connects: 301, ConnectFailed: 302, Inbound: 303, RefusedNoPermission: 304, RefusedLimit: 305,
 			BindsExpired: 306, BadBinds: 307, Bound: 308, DataOpen: 309, ToPeerBytes: 310, ToClientBytes: 311,
 		},
@@ -92,7 +94,7 @@ func distinctStats() server.Stats {
 	for c := range st.Refusals {
 		st.Refusals[c] = uint64(1000 + c)
 	}
-	st.Ports = server.PortStats{InUse: 1101, Reserved: 1102, Quarantined: 1103, Capacity: 1104}
+	st.Ports = stats.PortStats{InUse: 1101, Reserved: 1102, Quarantined: 1103, Capacity: 1104}
 	return st
 }
 
@@ -210,13 +212,13 @@ func TestDeclaredNames(t *testing.T) {
 // TestEveryDropReason checks that each drop reason has its own series.
 func TestEveryDropReason(t *testing.T) {
 	text := scrape(t, &fakeSource{st: distinctStats()})
-	var st server.Stats
+	var st stats.Stats
 	for r := range st.Drops {
-		series := `avedge_dropped_packets_total{reason="` + server.DropReason(r).String() + `"}`
+		series := `avedge_dropped_packets_total{reason="` + stats.DropReason(r).String() + `"}`
 		if !strings.Contains(text, series) {
 			t.Errorf("no series %s", series)
 		}
-		if server.DropReason(r).String() == "unknown" {
+		if stats.DropReason(r).String() == "unknown" {
 			t.Errorf("drop reason %d has no name", r)
 		}
 	}
@@ -262,7 +264,7 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"\navedge_allocations{family=\"ipv4\",relay=\"udp\",transport=\"udp\"} 600\n", "\ngo_goroutines ", "\nprocess_cpu_seconds_total "} {
+	for _, want := range []string{"\navedge_allocations{dialect=\"rfc\",family=\"ipv4\",relay=\"udp\",transport=\"udp\"} 600\n", "\ngo_goroutines ", "\nprocess_cpu_seconds_total "} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("registry output lacks %q", want)
 		}
@@ -288,6 +290,9 @@ func TestOptionalSources(t *testing.T) {
 			if got := strings.Contains(text, "\navedge_credential_requests_total{"); got != tc.creds {
 				t.Errorf("credential requests exported: %v, want %v", got, tc.creds)
 			}
+			if got := strings.Contains(text, "\navedge_records_write_errors_total "); got != tc.records {
+				t.Errorf("records write errors exported: %v, want %v", got, tc.records)
+			}
 			if got := strings.Contains(text, "\navedge_records_dropped_total "); got != tc.records {
 				t.Errorf("records dropped exported: %v, want %v", got, tc.records)
 			}
@@ -299,21 +304,21 @@ func TestOptionalSources(t *testing.T) {
 // has its own, named series.
 func TestEveryLabelValue(t *testing.T) {
 	text := scrape(t, &fakeSource{st: distinctStats()})
-	var st server.Stats
+	var st stats.Stats
 	var series []string
 	for k := range st.AllocationsByKind {
-		kind := server.AllocationKind(k)
-		labels := `{family="` + kind.Family() + `",relay="` + kind.Relay() + `",transport="` + kind.Transport() + `"}`
+		kind := stats.AllocationKind(k)
+		labels := `{dialect="` + kind.Dialect().String() + `",family="` + kind.Family().String() + `",relay="` + kind.Relay().String() + `",transport="` + kind.Transport().String() + `"}`
 		series = append(series, "avedge_allocations"+labels, "avedge_allocations_created_total"+labels)
 	}
 	for r := range st.AllocationsEnded {
-		series = append(series, `avedge_allocations_ended_total{reason="`+server.EndReason(r).String()+`"}`)
+		series = append(series, `avedge_allocations_ended_total{reason="`+stats.EndReason(r).String()+`"}`)
 	}
 	for r := range st.Auth {
-		series = append(series, `avedge_auth_results_total{result="`+server.AuthResult(r).String()+`"}`)
+		series = append(series, `avedge_auth_results_total{result="`+stats.AuthResult(r).String()+`"}`)
 	}
 	for c := range st.Refusals {
-		series = append(series, `avedge_refusals_total{cause="`+server.RefusalCause(c).String()+`"}`)
+		series = append(series, `avedge_refusals_total{cause="`+stats.RefusalCause(c).String()+`"}`)
 	}
 	var cs credsvc.Stats
 	for e := range cs.Requests {

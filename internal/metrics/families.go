@@ -13,11 +13,11 @@ var (
 	buildInfo = gauge("avedge_build_info",
 		"Always 1; the version label names the running build.", "version")
 
-	// Relay (server.Stats).
+	// Relay (stats.Stats).
 	allocations = gauge("avedge_allocations",
-		"Live allocations, by client transport (udp, tcp, tls), relayed transport (udp, or tcp for RFC 6062) and relayed address family (ipv4, ipv6, dual).", "transport", "relay", "family")
+		"Live allocations, by dialect (rfc, ms-turn), client transport (udp, tcp, tls, pseudo-tls), relayed transport (udp, or tcp for RFC 6062) and relayed address family (ipv4, ipv6, dual).", "dialect", "transport", "relay", "family")
 	allocationsCreated = counter("avedge_allocations_created_total",
-		"Allocations created, by client transport, relayed transport and relayed address family (as given, which for a dual request may be one family).", "transport", "relay", "family")
+		"Allocations created, by dialect, client transport, relayed transport and relayed address family (as given, which for a dual request may be one family).", "dialect", "transport", "relay", "family")
 	allocationsEnded = counter("avedge_allocations_ended_total",
 		"Allocations ended, by the end reason of their session records.", "reason")
 	authResults = counter("avedge_auth_results_total",
@@ -37,7 +37,7 @@ var (
 	droppedPackets = counter("avedge_dropped_packets_total",
 		"Packets discarded without an answer, by reason.", "reason")
 
-	// Data path sockets (server.Stats.DataPath).
+	// Data path sockets (stats.Stats.DataPath).
 	socketPackets = counter("avedge_socket_packets_total",
 		"Datagrams received (rx) and sent (tx) on the UDP client and relay sockets.", "direction")
 	socketBytes = counter("avedge_socket_bytes_total",
@@ -57,7 +57,7 @@ var (
 	batchDelays = counter("avedge_socket_batch_delays_total",
 		"Waits of the packet workers' batch delay.")
 
-	// TCP and TLS client connections (server.Stats.Stream).
+	// TCP and TLS client connections (stats.Stats.Stream).
 	streamOpen = gauge("avedge_stream_connections_open",
 		"Open TCP and TLS client connections.")
 	streamAccepted = counter("avedge_stream_connections_accepted_total",
@@ -67,7 +67,7 @@ var (
 	streamFailed = counter("avedge_stream_connections_failed_total",
 		"TCP and TLS client connections closed by the server, by reason.", "reason")
 
-	// RFC 6062 TCP relays (server.Stats.TCP).
+	// RFC 6062 TCP relays (stats.Stats.TCP).
 	tcpPeerConnections = counter("avedge_tcp_relay_peer_connections_total",
 		"Peer connections of TCP relay allocations, by origin (connect: opened by a Connect request; inbound: accepted from a peer).", "origin")
 	tcpConnectFailures = counter("avedge_tcp_relay_connect_failures_total",
@@ -88,6 +88,9 @@ var (
 	// Session records (records.Writer.Dropped), when they are written.
 	recordsDropped = counter("avedge_records_dropped_total",
 		"Session records dropped because the writer's queue was full or it was closed.")
+	// Session records (records.Writer.WriteErrors).
+	recordsWriteErrors = counter("avedge_records_write_errors_total",
+		"Failed writes of session records to their output (the records buffered at the time are lost).")
 )
 
 // families lists every declared metric, in exposition order.
@@ -99,5 +102,5 @@ var families = []*family{
 	gsoSends, gsoSegments, gsoFallbacks, batchDelays,
 	streamOpen, streamAccepted, streamRefused, streamFailed,
 	tcpPeerConnections, tcpConnectFailures, tcpRefused, tcpBound, tcpDataOpen, tcpBytes,
-	credentialRequests, recordsDropped,
+	credentialRequests, recordsDropped, recordsWriteErrors,
 }

@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // timeFormat is RFC 3339 with milliseconds; times are written in UTC.
@@ -20,6 +20,7 @@ type line struct {
 	Client            string  `json:"client"`
 	Relayed           string  `json:"relayed"`
 	AdditionalRelayed string  `json:"additional_relayed,omitempty"`
+	Dialect           string  `json:"dialect"`
 	Transport         string  `json:"transport"`
 	RelayProtocol     string  `json:"relay_protocol"`
 	Start             string  `json:"start"`
@@ -33,13 +34,14 @@ type line struct {
 }
 
 // lineOf converts r to its JSON form.
-func lineOf(r *server.Record) line {
+func lineOf(r *stats.Record) line {
 	return line{
 		User:              r.Username,
 		Identity:          r.Identity,
 		Client:            addrString(r.Client),
 		Relayed:           addrString(r.Relayed),
 		AdditionalRelayed: addrString(r.Additional),
+		Dialect:           r.Dialect,
 		Transport:         r.Transport,
 		RelayProtocol:     r.RelayProtocol,
 		Start:             r.Start.UTC().Format(timeFormat),

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/clock"
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 const (
@@ -43,7 +43,7 @@ type Options struct {
 // any goroutine and never blocks; Reopen and Close wait for the writer
 // goroutine.
 type Writer struct {
-	queue   chan server.Record
+	queue   chan stats.Record
 	reopens chan chan error
 	quit    chan struct{}
 	done    chan struct{}
@@ -113,7 +113,7 @@ func newWriter(out io.Writer, opts Options) *Writer {
 	}
 	buf := bufio.NewWriter(out)
 	return &Writer{
-		queue:    make(chan server.Record, size),
+		queue:    make(chan stats.Record, size),
 		reopens:  make(chan chan error),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -139,7 +139,7 @@ func openFile(path string) (*os.File, error) {
 // Write queues r to be written. It never blocks: when the queue is full,
 // or the Writer is closed, r is dropped and counted (see Dropped). Its
 // signature fits server.Options.OnAllocationEnd.
-func (w *Writer) Write(r server.Record) {
+func (w *Writer) Write(r stats.Record) {
 	// The read lock keeps Close from starting the final drain while r is
 	// being queued, so that no record is left in the queue unwritten and
 	// uncounted. Allocations end far less often than packets arrive.
@@ -227,7 +227,7 @@ func (w *Writer) run() {
 }
 
 // encode writes r into the buffer.
-func (w *Writer) encode(r *server.Record) {
+func (w *Writer) encode(r *stats.Record) {
 	if err := w.enc.Encode(lineOf(r)); err != nil {
 		w.failed(err)
 	}

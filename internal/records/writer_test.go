@@ -13,16 +13,17 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/clock"
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 var (
 	testStart = time.Date(2026, 11, 21, 20, 46, 15, 123_456_789, time.FixedZone("CET", 3600))
-	udpRecord = server.Record{
+	udpRecord = stats.Record{
 		Username:        "1795000000:alice",
 		Identity:        "alice",
 		Client:          netip.MustParseAddrPort("198.51.100.7:40000"),
 		Relayed:         netip.MustParseAddrPort("203.0.113.10:50002"),
+		Dialect:         "rfc",
 		Transport:       "udp",
 		RelayProtocol:   "udp",
 		Start:           testStart,
@@ -87,6 +88,8 @@ func TestLineGolden(t *testing.T) {
 	tcp := udpRecord
 	tcp.Username, tcp.Identity = "static", "static"
 	tcp.Transport, tcp.RelayProtocol, tcp.Reason = "tls", "tcp", "connection closed"
+	ms := udpRecord
+	ms.Dialect, ms.Transport = "ms-turn", "pseudo-tls"
 	tcp.Client = netip.MustParseAddrPort("[2001:db8::7]:443")
 	tcp.End = tcp.Start
 	dual := udpRecord
@@ -95,12 +98,13 @@ func TestLineGolden(t *testing.T) {
 	dual.Identity = `<bob "b">`
 	for _, tc := range []struct {
 		name string
-		rec  server.Record
+		rec  stats.Record
 		want string
 	}{
-		{"udp", udpRecord, `{"user":"1795000000:alice","identity":"alice","client":"198.51.100.7:40000","relayed":"203.0.113.10:50002","transport":"udp","relay_protocol":"udp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:47:45.373Z","duration_s":90.25,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180,"end_reason":"refresh 0"}`},
-		{"tls tcp relay", tcp, `{"user":"static","identity":"static","client":"[2001:db8::7]:443","relayed":"203.0.113.10:50002","transport":"tls","relay_protocol":"tcp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:46:15.123Z","duration_s":0,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180,"end_reason":"connection closed"}`},
-		{"dual", dual, `{"user":"1795000000:<bob \"b\">","identity":"<bob \"b\">","client":"198.51.100.7:40000","relayed":"203.0.113.10:50002","additional_relayed":"[2001:db8::10]:50003","transport":"udp","relay_protocol":"udp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:47:45.373Z","duration_s":90.25,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180,"end_reason":"refresh 0"}`},
+		{"udp", udpRecord, `{"user":"1795000000:alice","identity":"alice","client":"198.51.100.7:40000","relayed":"203.0.113.10:50002","dialect":"rfc","transport":"udp","relay_protocol":"udp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:47:45.373Z","duration_s":90.25,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180,"end_reason":"refresh 0"}`},
+		{"tls tcp relay", tcp, `{"user":"static","identity":"static","client":"[2001:db8::7]:443","relayed":"203.0.113.10:50002","dialect":"rfc","transport":"tls","relay_protocol":"tcp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:46:15.123Z","duration_s":0,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180,"end_reason":"connection closed"}`},
+		{"dual", dual, `{"user":"1795000000:<bob \"b\">","identity":"<bob \"b\">","client":"198.51.100.7:40000","relayed":"203.0.113.10:50002","additional_relayed":"[2001:db8::10]:50003","dialect":"rfc","transport":"udp","relay_protocol":"udp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:47:45.373Z","duration_s":90.25,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180,"end_reason":"refresh 0"}`},
+		{"ms-turn over pseudo-tls", ms, `{"user":"1795000000:alice","identity":"alice","client":"198.51.100.7:40000","relayed":"203.0.113.10:50002","dialect":"ms-turn","transport":"pseudo-tls","relay_protocol":"udp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:47:45.373Z","duration_s":90.25,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180,"end_reason":"refresh 0"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out lockedBuffer

@@ -9,6 +9,7 @@ import (
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -35,7 +36,7 @@ func (w *worker) allocate(r *request) {
 	if s := w.lookup(r.l, r.ft.Client); s != nil {
 		if s.alloc.Expired(r.now) {
 			// Expired, but the tick has not reaped it yet: it is gone.
-			w.closeSession(s, EndExpired)
+			w.closeSession(s, stats.EndExpired)
 		} else {
 			if s.alloc.TxID == m.TransactionID && s.alloc.Username == r.auth.Username {
 				w.allocateSuccess(r, s)
@@ -59,10 +60,10 @@ func (w *worker) allocate(r *request) {
 	s, cause := w.admit(owner, plan, r.now, func() (*session, error) { return w.openSession(r, plan, owner) })
 	switch cause {
 	case admitted:
-	case RefusedUserQuota, RefusedPortsPerUser:
+	case stats.RefusedUserQuota, stats.RefusedPortsPerUser:
 		w.refuse(r, cause, stun.CodeAllocQuotaReached)
 		return
-	case RefusedReservation:
+	case stats.RefusedReservation:
 		w.refuse(r, cause, stun.CodeInsufficientCapacity)
 		return
 	default:
@@ -76,7 +77,7 @@ func (w *worker) allocate(r *request) {
 
 // admitted is what admit returns as its cause when the allocation was
 // made.
-const admitted = refusalCauses
+const admitted = stats.NumRefusalCauses
 
 // admit is step 10 of RFC 8656 §7.2 for an allocation owned by owner that
 // plan describes, in either dialect: quotas (486 per user, for
@@ -86,9 +87,9 @@ const admitted = refusalCauses
 // being reached", §15). open then takes the relayed addresses. It returns
 // the new session and admitted, or nil and the cause of the refusal (a
 // full edge may send the client to a sibling: refuseFull).
-func (w *worker) admit(owner string, plan allocPlan, now time.Time, open func() (*session, error)) (*session, RefusalCause) {
+func (w *worker) admit(owner string, plan allocPlan, now time.Time, open func() (*session, error)) (*session, stats.RefusalCause) {
 	if w.env.overCapacity() {
-		return nil, RefusedBandwidthCapacity
+		return nil, stats.RefusedBandwidthCapacity
 	}
 	// Reservations that ran out give their ports back (to the pool and to
 	// their owners' port counts) before the quota is checked and new ports
@@ -98,11 +99,11 @@ func (w *worker) admit(owner string, plan allocPlan, now time.Time, open func() 
 	if err := w.acquireQuota(owner, ports, slack); err != nil {
 		switch {
 		case errors.Is(err, allocation.ErrUserQuota):
-			return nil, RefusedUserQuota
+			return nil, stats.RefusedUserQuota
 		case errors.Is(err, errPortQuota):
-			return nil, RefusedPortsPerUser
+			return nil, stats.RefusedPortsPerUser
 		}
-		return nil, RefusedAllocationsTotal
+		return nil, stats.RefusedAllocationsTotal
 	}
 	s, err := open()
 	if err != nil {
@@ -110,10 +111,10 @@ func (w *worker) admit(owner string, plan allocPlan, now time.Time, open func() 
 		if errors.Is(err, allocation.ErrNoReservation) {
 			// The client's mistake, not the server's capacity.
 			w.env.log.Debug("allocate: reservation token not valid", "owner", owner)
-			return nil, RefusedReservation
+			return nil, stats.RefusedReservation
 		}
 		w.env.log.Warn("allocate: no relayed address", "owner", owner, "err", err)
-		return nil, RefusedNoRelayPort
+		return nil, stats.RefusedNoRelayPort
 	}
 	// The ports counted beyond those the allocation and its reservation
 	// hold (the missing half of a dual allocation) are given back.
@@ -441,14 +442,13 @@ func (w *worker) allocateSuccess(r *request, s *session) {
 }
 
 // closeSession removes s from the table and ends it.
-func (w *worker) closeSession(s *session, reason EndReason) {
+func (w *worker) closeSession(s *session, reason stats.EndReason) {
 	w.table.Delete(s.alloc.FiveTuple)
 	w.endSession(s, reason)
 }
 
 // endSession releases what s holds: its sockets, ports and quota.
-func (w *worker) endSession(s *session, reason EndReason) {
-	relayProto := s.relayProtocol() // before closeRelays forgets s.tcp
+func (w *worker) endSession(s *session, reason stats.EndReason) {
 	ports := s.ports()
 	s.publish()
 	w.closeRelays(s)
@@ -460,14 +460,15 @@ func (w *worker) endSession(s *session, reason EndReason) {
 	if s.client.conn != nil {
 		s.client.conn.allocationEnded()
 	}
-	rec := Record{
+	rec := stats.Record{
 		Username:        s.alloc.Username,
 		Identity:        s.owner, // quotaOwner: the credential's identity
 		Client:          s.alloc.FiveTuple.Client,
 		Relayed:         s.alloc.Relayed,
 		Additional:      s.alloc.Additional,
-		Transport:       s.client.transport(),
-		RelayProtocol:   relayProto,
+		Dialect:         s.counted.Dialect().String(),
+		Transport:       s.counted.Transport().String(),
+		RelayProtocol:   s.counted.Relay().String(),
 		Start:           time.Unix(0, s.start),
 		End:             w.env.clock.Now(),
 		Reason:          reason.String(),

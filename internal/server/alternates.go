@@ -4,6 +4,8 @@ import (
 	"net/netip"
 
 	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // alternates are sibling edges by address family (famV4, famV6), which
@@ -48,7 +50,7 @@ func (w *worker) redirectFront(r *request) bool {
 	if !to.IsValid() {
 		return false
 	}
-	w.refuse(r, RefusedRedirected, stun.CodeTryAlternate, &stun.AlternateServer{IP: to.Addr().AsSlice(), Port: int(to.Port())})
+	w.refuse(r, stats.RefusedRedirected, stun.CodeTryAlternate, &stun.AlternateServer{IP: to.Addr().AsSlice(), Port: int(to.Port())})
 	return true
 }
 
@@ -76,13 +78,13 @@ func (a *alternates) list() []string {
 // alternate). The refusal counts under cause (why this edge does not take
 // r) and under RefusedRedirected. It reports false, answering nothing,
 // when there is no sibling of that family.
-func (w *worker) redirect(r *request, a *alternates, cause RefusalCause) bool {
+func (w *worker) redirect(r *request, a *alternates, cause stats.RefusalCause) bool {
 	alt, ok := w.alternate(a, r.l)
 	if !ok {
 		return false
 	}
 	w.c.refusals[cause].Add(1)
-	w.refuse(r, RefusedRedirected, stun.CodeTryAlternate, &stun.AlternateServer{IP: alt.Addr().AsSlice(), Port: int(alt.Port())})
+	w.refuse(r, stats.RefusedRedirected, stun.CodeTryAlternate, &stun.AlternateServer{IP: alt.Addr().AsSlice(), Port: int(alt.Port())})
 	return true
 }
 
@@ -110,7 +112,7 @@ func (w *worker) alternate(a *alternates, l *listener) (netip.AddrPort, bool) {
 // refuseFull answers an Allocate that this edge has no capacity for: 300
 // Try Alternate with a sibling of the pool (Options.PoolAlternates) when
 // there is one, else 508; either way counted under cause.
-func (w *worker) refuseFull(r *request, cause RefusalCause) {
+func (w *worker) refuseFull(r *request, cause stats.RefusalCause) {
 	if !w.redirect(r, &w.env.pool, cause) {
 		w.refuse(r, cause, stun.CodeInsufficientCapacity)
 	}

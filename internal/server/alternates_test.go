@@ -8,6 +8,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -48,10 +49,10 @@ func TestFullEdgeRedirects(t *testing.T) {
 		}
 	}
 	st := e.srv.Stats()
-	if got := st.Refused(RefusedRedirected); got != 3 {
+	if got := st.Refused(stats.RefusedRedirected); got != 3 {
 		t.Errorf("redirected refusals = %d, want 3", got)
 	}
-	if got := st.Refused(RefusedAllocationsTotal); got != 3 {
+	if got := st.Refused(stats.RefusedAllocationsTotal); got != 3 {
 		t.Errorf("allocations_total refusals = %d, want 3 (the cause of the redirects)", got)
 	}
 
@@ -70,7 +71,7 @@ func TestFullEdgeWithoutSiblings(t *testing.T) {
 	u, p := e.credential("alice", time.Hour)
 	e.newClient(u, p).allocate()
 	wantCode(t, e.newClient(u, p).do(stun.MethodAllocate, udpTransport), stun.CodeInsufficientCapacity)
-	if got := e.srv.Stats().Refused(RefusedAllocationsTotal); got != 1 {
+	if got := e.srv.Stats().Refused(stats.RefusedAllocationsTotal); got != 1 {
 		t.Errorf("allocations_total refusals = %d, want 1", got)
 	}
 }
@@ -139,7 +140,7 @@ func TestFrontListener(t *testing.T) {
 		t.Fatal("300 not signed")
 	}
 	st := e.srv.Stats()
-	if st.Allocations != 0 || st.Refused(RefusedRedirected) != 1 {
-		t.Fatalf("%d allocations and %d redirects, want 0 and 1", st.Allocations, st.Refused(RefusedRedirected))
+	if st.Allocations != 0 || st.Refused(stats.RefusedRedirected) != 1 {
+		t.Fatalf("%d allocations and %d redirects, want 0 and 1", st.Allocations, st.Refused(stats.RefusedRedirected))
 	}
 }

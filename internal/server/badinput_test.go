@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -28,20 +29,20 @@ func TestBadInputIsDroppedAndCounted(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		b      []byte
-		reason DropReason
+		reason stats.DropReason
 	}{
-		{"empty-ish", []byte{0}, DropMalformed},
-		{"truncated header", valid[:10], DropMalformed},
-		{"truncated body", valid[:len(valid)-4], DropMalformed},
-		{"wrong cookie", wrongCookie, DropMalformed},
-		{"wrong length", wrongLength, DropMalformed},
-		{"attribute overrun", badAttrLength, DropMalformed},
-		{"bad fingerprint", badFingerprint, DropBadFingerprint},
-		{"short ChannelData", []byte{0x40, 0x00, 0x00}, DropMalformed},
-		{"ChannelData longer than datagram", []byte{0x40, 0x00, 0x00, 0x10, 1, 2}, DropMalformed},
-		{"ChannelData without allocation", []byte{0x40, 0x00, 0x00, 0x02, 1, 2}, DropNoAllocation},
+		{"empty-ish", []byte{0}, stats.DropMalformed},
+		{"truncated header", valid[:10], stats.DropMalformed},
+		{"truncated body", valid[:len(valid)-4], stats.DropMalformed},
+		{"wrong cookie", wrongCookie, stats.DropMalformed},
+		{"wrong length", wrongLength, stats.DropMalformed},
+		{"attribute overrun", badAttrLength, stats.DropMalformed},
+		{"bad fingerprint", badFingerprint, stats.DropBadFingerprint},
+		{"short ChannelData", []byte{0x40, 0x00, 0x00}, stats.DropMalformed},
+		{"ChannelData longer than datagram", []byte{0x40, 0x00, 0x00, 0x10, 1, 2}, stats.DropMalformed},
+		{"ChannelData without allocation", []byte{0x40, 0x00, 0x00, 0x02, 1, 2}, stats.DropNoAllocation},
 		{"Send without allocation", stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication),
-			stunproto.Data("x")).Raw, DropNoAllocation},
+			stunproto.Data("x")).Raw, stats.DropNoAllocation},
 	} {
 		before := e.srv.Stats().Dropped(tc.reason)
 		c.send(tc.b)

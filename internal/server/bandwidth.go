@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // Directions of relayed traffic, each capped on its own (as coturn's
@@ -94,7 +95,7 @@ func (w *worker) allowBandwidth(s *session, dir, n int, now time.Time) bool {
 	if s.bw[dir].Allow(&bw.perAlloc, n, t) && (s.user == nil || s.user.buckets[dir].Allow(&bw.perUser, n, t)) {
 		return true
 	}
-	w.p.drop(DropBandwidth)
+	w.p.drop(stats.DropBandwidth)
 	w.touch(s)
 	s.pend.bandwidthDrops++
 	return false

@@ -8,6 +8,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -120,7 +121,7 @@ func TestBandwidthPerAllocation(t *testing.T) {
 		t.Fatalf("a second later the peer got %d packets, want %d", got, capRefill)
 	}
 	wantDrops := uint64(capBurst + capRefill)
-	if got := e.srv.Stats().Dropped(DropBandwidth); got != wantDrops {
+	if got := e.srv.Stats().Dropped(stats.DropBandwidth); got != wantDrops {
 		t.Fatalf("bandwidth drops = %d, want %d", got, wantDrops)
 	}
 
@@ -139,7 +140,7 @@ func TestBandwidthPerAllocation(t *testing.T) {
 	}
 	wantDrops += capBurst
 	st := e.srv.Stats()
-	if got := st.Dropped(DropBandwidth); got != wantDrops {
+	if got := st.Dropped(stats.DropBandwidth); got != wantDrops {
 		t.Fatalf("bandwidth drops = %d, want %d", got, wantDrops)
 	}
 	if st.ToPeerBytes != (capBurst+capRefill)*capPayload {
@@ -174,7 +175,7 @@ func TestBandwidthPerUser(t *testing.T) {
 	if got := pr.count(); got != capBurst {
 		t.Fatalf("peer got %d of bob's packets, want his own burst %d", got, capBurst)
 	}
-	if got, want := e.srv.Stats().Dropped(DropBandwidth), uint64(2*(capBurst*2/3)-capBurst); got != want {
+	if got, want := e.srv.Stats().Dropped(stats.DropBandwidth), uint64(2*(capBurst*2/3)-capBurst); got != want {
 		t.Fatalf("bandwidth drops = %d, want %d", got, want)
 	}
 }

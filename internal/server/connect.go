@@ -10,6 +10,7 @@ import (
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -54,7 +55,7 @@ func (w *worker) connect(r *request) {
 	}
 	if len(t.conns) >= w.env.tcp.perAlloc {
 		w.env.tcp.ctr.refusedLimit.Add(1)
-		w.refuse(r, RefusedTCPConnectionsLimit, stun.CodeInsufficientCapacity)
+		w.refuse(r, stats.RefusedTCPConnectionsLimit, stun.CodeInsufficientCapacity)
 		return
 	}
 	p := &peerConn{relay: t, peer: peer, username: s.alloc.Username, control: s.alloc.FiveTuple.Client}
@@ -119,7 +120,7 @@ func (w *worker) connected(p *peerConn, nc net.Conn, err error, later deferredAn
 			_ = nc.Close()
 			t.forget(p)
 			ctr.refusedLimit.Add(1)
-			w.refuse(r, RefusedTCPConnectionsLimit, stun.CodeInsufficientCapacity)
+			w.refuse(r, stats.RefusedTCPConnectionsLimit, stun.CodeInsufficientCapacity)
 			break
 		}
 		ctr.connects.Add(1)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -22,7 +23,7 @@ func (w *worker) authenticateBind(r *request) bool {
 	if id.GetFrom(r.m) == nil {
 		if ctl, ok := w.env.tcp.pending.control(id, r.now); ok {
 			if res, err := w.env.auth.Authenticate(r.m, ctl); err == nil {
-				w.c.auth[AuthOK].Add(1)
+				w.c.auth[stats.AuthOK].Add(1)
 				r.auth = &res
 				ignoreAfterIntegrity(r.m)
 				return true

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // TestCoturnClient relays through the edge with coturn's test client
@@ -125,7 +127,7 @@ func coturnRun(t *testing.T, e *testEdge, uclient string, port uint16, peerIP st
 	}
 	for r, n := range st.Drops {
 		if n != 0 {
-			t.Errorf("edge dropped %d packets as %s", n, DropReason(r))
+			t.Errorf("edge dropped %d packets as %s", n, stats.DropReason(r))
 		}
 	}
 	// What the edge sent back, turnutils_uclient counts only while it

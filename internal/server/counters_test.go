@@ -2,6 +2,8 @@ package server
 
 import (
 	"testing"
+
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // TestEndRoundPublishes checks that the per-packet counts of a round reach
@@ -14,14 +16,14 @@ func TestEndRoundPublishes(t *testing.T) {
 	fromPeer, poff, pn := packetBuf(make([]byte, audioPayload))
 	f.w.handleClient(f.l, f.client, cd, off, n, 0)
 	f.w.handlePeer(f.s, f.peer, fromPeer, poff, pn, 0)
-	var st Stats
-	st.add(&f.w.c)
+	var st stats.Stats
+	addCounters(&st, &f.w.c)
 	if st.ToPeerPackets != 0 || f.s.alloc.Counters.ToPeerPackets.Load() != 0 {
 		t.Fatal("counts published before EndRound")
 	}
 	f.w.EndRound()
-	st = Stats{}
-	st.add(&f.w.c)
+	st = stats.Stats{}
+	addCounters(&st, &f.w.c)
 	c := &f.s.alloc.Counters
 	if st.ToPeerPackets != 1 || st.ToPeerBytes != audioPayload || st.ToClientPackets != 1 || st.ToClientBytes != audioPayload ||
 		c.ToPeerPackets.Load() != 1 || c.ToPeerBytes.Load() != audioPayload || c.ToClientPackets.Load() != 1 {
@@ -38,10 +40,10 @@ func TestEndRoundPublishes(t *testing.T) {
 	if got := c.ToPeerPackets.Load(); got != 1002 {
 		t.Fatalf("allocation counted %d packets to the peer, want 1002", got)
 	}
-	var rec Record
-	f.w.env.onEnd = func(r Record) { rec = r }
+	var rec stats.Record
+	f.w.env.onEnd = func(r stats.Record) { rec = r }
 	f.w.handleClient(f.l, f.client, cd, off, n, 0)
-	f.w.closeSession(f.s, EndShutdown)
+	f.w.closeSession(f.s, stats.EndShutdown)
 	if rec.ToPeerPackets != 1003 || rec.ToClientPackets != 1002 {
 		t.Fatalf("record: %d packets to the peer, %d to the client; want 1003 and 1002", rec.ToPeerPackets, rec.ToClientPackets)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // pseudoTLSHello is the pseudo-TLS ClientHello libnice sends
@@ -45,7 +46,7 @@ func TestDialectSwitch(t *testing.T) {
 				t.Fatalf("enabled: code %d", code)
 			}
 		} else {
-			waitFor(t, func() bool { return se.srv.Stats().Dropped(DropMalformed) == 1 })
+			waitFor(t, func() bool { return se.srv.Stats().Dropped(stats.DropMalformed) == 1 })
 			if resp := c.do(stun.MethodBinding); resp.Type != stun.BindingSuccess {
 				t.Fatalf("disabled: first answer %v, want the Binding success", resp.Type)
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -83,11 +84,11 @@ func TestDontFragment(t *testing.T) {
 		relayed := c.allocate()
 		pr := newPeer(t, "127.0.0.1")
 		wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(pr.addr())), 0)
-		before := e.srv.Stats().Dropped(DropBadIndication)
+		before := e.srv.Stats().Dropped(stats.DropBadIndication)
 		c.send(stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication), peerAttr(pr.addr()),
 			stunproto.Data("x"), stun.RawAttribute{Type: stun.AttrDontFragment, Value: []byte{1}}, stun.Fingerprint).Raw)
 		sendIndication(t, c, pr, relayed) // arrives; the malformed one did not
-		if got := e.srv.Stats().Dropped(DropBadIndication) - before; got != 1 {
+		if got := e.srv.Stats().Dropped(stats.DropBadIndication) - before; got != 1 {
 			t.Fatalf("bad_indication drops went up by %d, want 1", got)
 		}
 	})

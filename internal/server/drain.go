@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pion/stun/v3"
+
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 const (
@@ -120,8 +122,8 @@ func (w *worker) refuseDraining(r *request) bool {
 	if !d.on.Load() {
 		return false
 	}
-	if !w.redirect(r, &d.alternate, RefusedDraining) {
-		w.refuse(r, RefusedDraining, stun.CodeInsufficientCapacity)
+	if !w.redirect(r, &d.alternate, stats.RefusedDraining) {
+		w.refuse(r, stats.RefusedDraining, stun.CodeInsufficientCapacity)
 	}
 	return true
 }

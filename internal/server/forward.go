@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -22,7 +23,7 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, t
 		if w.msRawIfActive(l, from, b, tos) {
 			return
 		}
-		w.p.drop(DropMalformed)
+		w.p.drop(stats.DropMalformed)
 		return
 	}
 	now := w.env.clock.Now()
@@ -37,11 +38,11 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, t
 	}
 	peer, ok := s.alloc.ChannelPeer(num, now)
 	if !ok {
-		w.p.drop(DropNoChannel)
+		w.p.drop(stats.DropNoChannel)
 		return
 	}
 	if !s.alloc.HasPermission(peer.Addr(), now) {
-		w.p.drop(DropNoPermission)
+		w.p.drop(stats.DropNoPermission)
 		return
 	}
 	w.toPeer(s, payload, peer, tos, false, now)
@@ -52,7 +53,7 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, t
 func (w *worker) liveSession(l *listener, from netip.AddrPort, now time.Time) *session {
 	s := w.lookup(l, from)
 	if s == nil || (s.alloc.Expired(now) && !w.msKeepAlive(s, now)) {
-		w.p.drop(DropNoAllocation)
+		w.p.drop(stats.DropNoAllocation)
 		return nil
 	}
 	return s
@@ -74,22 +75,22 @@ func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message, t
 		// A TCP allocation relays over peer data connections only
 		// (RFC 6062 §5); an [MS-TURN] one with authenticated Send
 		// requests or raw data to its active destination.
-		w.p.drop(DropBadIndication)
+		w.p.drop(stats.DropBadIndication)
 		return
 	}
 	w.unknown = stunproto.UnknownComprehensionRequired(m, knownSend, w.unknown[:0])
 	if len(w.unknown) > 0 {
-		w.p.drop(DropBadIndication)
+		w.p.drop(stats.DropBadIndication)
 		return
 	}
 	var peer stunproto.XORPeerAddress
 	if err := peer.GetFrom(m); err != nil {
-		w.p.drop(DropBadIndication)
+		w.p.drop(stats.DropBadIndication)
 		return
 	}
 	var data stunproto.Data
 	if err := data.GetFrom(m); err != nil {
-		w.p.drop(DropBadIndication)
+		w.p.drop(stats.DropBadIndication)
 		return
 	}
 	// RFC 8656 §11.2: DONT-FRAGMENT asks for the datagram to the peer to
@@ -99,11 +100,11 @@ func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message, t
 	case err == nil:
 		df = true
 	case !errors.Is(err, stun.ErrAttributeNotFound):
-		w.p.drop(DropBadIndication)
+		w.p.drop(stats.DropBadIndication)
 		return
 	}
 	if !s.alloc.HasPermission(peer.Addr.Addr(), now) {
-		w.p.drop(DropNoPermission)
+		w.p.drop(stats.DropNoPermission)
 		return
 	}
 	w.toPeer(s, data, peer.Addr, tos, df, now)
@@ -126,18 +127,18 @@ func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort, tos uin
 		// Unreachable while permissions are installed only for the
 		// families the allocation has (checkPeer); kept so that a broken
 		// invariant drops a packet instead of crashing the worker.
-		w.p.drop(DropNoPermission)
+		w.p.drop(stats.DropNoPermission)
 		return
 	}
 	if df && !rl.df {
 		if err := rl.sock.SetDontFragment(true); err != nil {
-			w.p.drop(DropSendFailed)
+			w.p.drop(stats.DropSendFailed)
 			return
 		}
 		rl.df = true
 	}
 	if err := rl.sock.QueueTo(payload, peer, tos); err != nil {
-		w.p.drop(DropSendFailed)
+		w.p.drop(stats.DropSendFailed)
 		return
 	}
 	w.p.toPeerPackets++
@@ -157,7 +158,7 @@ func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort, tos uin
 func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	now := w.env.clock.Now()
 	if s.alloc.Expired(now) && !w.msKeepAlive(s, now) {
-		w.p.drop(DropNoAllocation)
+		w.p.drop(stats.DropNoAllocation)
 		return
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
@@ -166,7 +167,7 @@ func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n 
 		return
 	}
 	if !s.alloc.HasPermission(from.Addr(), now) {
-		w.p.drop(DropNoPermission)
+		w.p.drop(stats.DropNoPermission)
 		return
 	}
 	if !w.allowBandwidth(s, dirToClient, n, now) {
@@ -184,7 +185,7 @@ func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n 
 		var err error
 		msg, err = stunproto.BuildDataIndication(buf, off, n, from, id)
 		if err != nil {
-			w.p.drop(DropMalformed)
+			w.p.drop(stats.DropMalformed)
 			return
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/servertest"
 	"github.com/avedge/avedge/internal/stunproto"
 )
@@ -42,7 +43,7 @@ type testEdge struct {
 	addr   netip.AddrPort
 	clk    *clock.Fake
 	secret auth.Secret
-	ended  chan Record
+	ended  chan stats.Record
 	opts   Options
 }
 
@@ -83,7 +84,7 @@ func newStoppedEdge(t *testing.T, mod func(*Options)) *testEdge {
 	// that had the block stopped, so that -count=N never climbs into the
 	// ephemeral range.
 	base := testPortBase + int(portBlock.Add(1)%testPortBlocks)*testPortSpan
-	e := &testEdge{t: t, clk: clk, secret: secret, ended: make(chan Record, 64)}
+	e := &testEdge{t: t, clk: clk, secret: secret, ended: make(chan stats.Record, 64)}
 	opts := Options{
 		Software:           "avedge-test",
 		Listeners:          []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")},
@@ -98,7 +99,7 @@ func newStoppedEdge(t *testing.T, mod func(*Options)) *testEdge {
 		Workers:            2,
 		Clock:              clk,
 		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil)),
-		OnAllocationEnd:    func(r Record) { e.ended <- r },
+		OnAllocationEnd:    func(r stats.Record) { e.ended <- r },
 	}
 	if mod != nil {
 		mod(&opts)
@@ -124,14 +125,14 @@ func (e *testEdge) credential(identity string, ttl time.Duration) (string, strin
 }
 
 // waitEnded returns the next ended-allocation record.
-func (e *testEdge) waitEnded() Record {
+func (e *testEdge) waitEnded() stats.Record {
 	e.t.Helper()
 	select {
 	case r := <-e.ended:
 		return r
 	case <-time.After(ioTimeout):
 		e.t.Fatal("no allocation ended")
-		return Record{}
+		return stats.Record{}
 	}
 }
 

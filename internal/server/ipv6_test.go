@@ -9,6 +9,7 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -131,7 +132,7 @@ func TestDualAllocationDeleteOneFamily(t *testing.T) {
 	// Its channel went with it; the IPv4 one still relays.
 	c.send(channelData(0x4001, []byte("gone")))
 	c.barrier()
-	if got := e.srv.Stats().Dropped(DropNoChannel); got != 1 {
+	if got := e.srv.Stats().Dropped(stats.DropNoChannel); got != 1 {
 		t.Fatalf("no_channel drops = %d, want 1", got)
 	}
 	exchange(t, c, p4, relayed[0], 0x4000)
@@ -171,11 +172,11 @@ func TestIPv6NotOffered(t *testing.T) {
 	wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(pr.addr())), 0)
 	sendIndication(t, c, pr, relayed[0])
 	// A Send to an IPv6 peer has no relayed address to leave from: dropped.
-	before := e.srv.Stats().Dropped(DropNoPermission)
+	before := e.srv.Stats().Dropped(stats.DropNoPermission)
 	c.send(stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication),
 		peerAttr(netip.MustParseAddrPort("[::1]:9")), stunproto.Data("x"), stun.Fingerprint).Raw)
 	c.barrier()
-	if got := e.srv.Stats().Dropped(DropNoPermission) - before; got != 1 {
+	if got := e.srv.Stats().Dropped(stats.DropNoPermission) - before; got != 1 {
 		t.Fatalf("no_permission drops went up by %d for a Send to an IPv6 peer, want 1", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // msAllocate implements [MS-TURN] §3.3.5.1, the Allocate request, which
@@ -35,7 +36,7 @@ import (
 func (w *worker) msAllocate(q *msRequest) {
 	m := q.m
 	if q.l.proto() == allocation.UDP && m.IntegritySize() == 0 && !w.allowSource(q.from) {
-		w.p.drop(DropRateLimited)
+		w.p.drop(stats.DropRateLimited)
 		return
 	}
 	key := txKey{client: q.from, server: q.l.addr, proto: q.l.proto(), id: m.TxID}
@@ -46,7 +47,7 @@ func (w *worker) msAllocate(q *msRequest) {
 	}
 	version := msVersion(m)
 	if m.IntegritySize() == 0 {
-		w.c.auth[AuthChallenge].Add(1)
+		w.c.auth[stats.AuthChallenge].Add(1)
 		w.msChallenge(q, msturn.CodeUnauthorized, "Unauthorized", version)
 		return
 	}
@@ -98,25 +99,25 @@ func (w *worker) msAuthenticate(q *msRequest, version uint32) (s *session, res a
 	nonce, errN := m.Get(msturn.AttrNonce)
 	switch {
 	case errU != nil:
-		w.msRefuseAuth(q, AuthBadRequest, msturn.CodeMissingUsername, "Missing Username")
+		w.msRefuseAuth(q, stats.AuthBadRequest, msturn.CodeMissingUsername, "Missing Username")
 		return nil, res, false
 	case errR != nil:
-		w.msRefuseAuth(q, AuthBadRequest, msturn.CodeMissingRealm, "Missing Realm")
+		w.msRefuseAuth(q, stats.AuthBadRequest, msturn.CodeMissingRealm, "Missing Realm")
 		return nil, res, false
 	case errN != nil:
-		w.msRefuseAuth(q, AuthBadRequest, msturn.CodeMissingNonce, "Missing Nonce")
+		w.msRefuseAuth(q, stats.AuthBadRequest, msturn.CodeMissingNonce, "Missing Nonce")
 		return nil, res, false
 	case string(realm) != w.env.auth.Realm():
 		if w.msOverLimit(q) {
 			return nil, res, false
 		}
-		w.c.auth[AuthUnknownUser].Add(1)
+		w.c.auth[stats.AuthUnknownUser].Add(1)
 		w.msChallenge(q, msturn.CodeUnauthorized, "Unauthorized", version)
 		return nil, res, false
 	}
 	sha := m.IntegritySize() == 32 && version >= 3
 	if !sha && m.IntegritySize() != 20 {
-		w.msRefuseAuth(q, AuthBadRequest, msturn.CodeBadRequest, "Bad Request")
+		w.msRefuseAuth(q, stats.AuthBadRequest, msturn.CodeBadRequest, "Bad Request")
 		return nil, res, false
 	}
 	u, rlm, n := string(username), string(realm), string(nonce)
@@ -133,7 +134,7 @@ func (w *worker) msAuthenticate(q *msRequest, version uint32) (s *session, res a
 	s = w.lookup(q.l, q.from)
 	if s != nil && s.alloc.Expired(q.now) && !w.msKeepAlive(s, q.now) {
 		// Expired, but the tick has not reaped it yet: it is gone.
-		w.closeSession(s, EndExpired)
+		w.closeSession(s, stats.EndExpired)
 		s = nil
 	}
 	// A refresh carries the nonce of the allocation's 401 for the
@@ -158,7 +159,7 @@ func (w *worker) msAuthenticate(q *msRequest, version uint32) (s *session, res a
 		}
 		return nil, res, false
 	}
-	w.c.auth[AuthOK].Add(1)
+	w.c.auth[stats.AuthOK].Add(1)
 	if s != nil && (s.ms == nil || s.alloc.Username != res.Username) {
 		// The 5-tuple holds an RFC TURN allocation, or another user's.
 		integ := msturn.NewIntegrity(res.Key)
@@ -174,7 +175,7 @@ func (w *worker) msAuthenticate(q *msRequest, version uint32) (s *session, res a
 
 // msRefuseAuth counts a failed authentication under result and answers
 // code, unless the source is over its limit.
-func (w *worker) msRefuseAuth(q *msRequest, result AuthResult, code int, reason string) {
+func (w *worker) msRefuseAuth(q *msRequest, result stats.AuthResult, code int, reason string) {
 	if w.msOverLimit(q) {
 		return
 	}
@@ -189,7 +190,7 @@ func (w *worker) msOverLimit(q *msRequest) bool {
 	if q.l.proto() != allocation.UDP || w.allowSource(q.from) {
 		return false
 	}
-	w.p.drop(DropRateLimited)
+	w.p.drop(stats.DropRateLimited)
 	return true
 }
 
@@ -216,7 +217,7 @@ func (w *worker) msRefresh(q *msRequest, s *session) []byte {
 	d, zero := w.msLifetime(q)
 	if zero {
 		integ := s.ms.integ
-		w.closeSession(s, EndRefreshZero)
+		w.closeSession(s, stats.EndRefreshZero)
 		b := w.msBegin(q, msturn.AllocateResponse)
 		b.AddUint32(msturn.AttrLifetime, 0)
 		out := w.msFinish(q, integ)
@@ -237,10 +238,10 @@ func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) 
 		return w.msError(q, msturn.AllocateError, msturn.CodeNoBinding, "No Binding", integ)
 	}
 	if to := q.l.redirect; to.IsValid() {
-		return w.msRedirect(q, to, RefusedRedirected, integ)
+		return w.msRedirect(q, to, stats.RefusedRedirected, integ)
 	}
 	if w.env.drain.on.Load() {
-		return w.msRefuseFull(q, &w.env.drain.alternate, RefusedDraining, integ)
+		return w.msRefuseFull(q, &w.env.drain.alternate, stats.RefusedDraining, integ)
 	}
 	// MS-VERSION 4: REQUESTED-ADDRESS-FAMILY picks IPv4 or IPv6; without
 	// it, IPv4 (§3.2.5.1).
@@ -257,8 +258,12 @@ func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) 
 		return w.msError(q, msturn.AllocateError, msturn.CodeAddressFamily, "Address Family not Supported", integ)
 	}
 	owner := quotaOwner(&res)
+	nonce, _ := q.m.Get(msturn.AttrNonce) // present: msAuthenticate checked
 	s, cause := w.admit(owner, allocPlan{primary: fam}, q.now, func() (*session, error) {
 		s := w.newSession(q.ft(), q.l, res.Username, owner, d, q.now)
+		// The dialect first: the allocation is counted by its kind.
+		s.ms = newMSSession(res.Key, string(nonce), version)
+		s.ms.keepUntil = res.Expires
 		if err := w.openRelay(s, fam, anyPort, false); err != nil {
 			return nil, err
 		}
@@ -270,15 +275,12 @@ func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) 
 	})
 	switch cause {
 	case admitted:
-	case RefusedUserQuota, RefusedPortsPerUser:
+	case stats.RefusedUserQuota, stats.RefusedPortsPerUser:
 		w.c.refusals[cause].Add(1)
 		return w.msError(q, msturn.AllocateError, msturn.CodeAllocationQuota, "Allocation Quota Reached", integ)
 	default:
 		return w.msRefuseFull(q, &w.env.pool, cause, integ)
 	}
-	nonce, _ := q.m.Get(msturn.AttrNonce) // present: msAuthenticate checked
-	s.ms = newMSSession(res.Key, string(nonce), version)
-	s.ms.keepUntil = res.Expires
 	w.env.log.Debug("allocation created", "dialect", "ms-turn", "client", q.from, "relayed", s.alloc.Relayed,
 		"user", res.Identity, "version", version, "lifetime", d)
 	return w.msAllocateSuccess(q, s)
@@ -287,10 +289,10 @@ func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) 
 // msRefuseFull answers an Allocate this edge does not take (cause): 300
 // with ALTERNATE-SERVER naming the next sibling of a (see alternate), or
 // 508 without one.
-func (w *worker) msRefuseFull(q *msRequest, a *alternates, cause RefusalCause, integ *msturn.Integrity) []byte {
+func (w *worker) msRefuseFull(q *msRequest, a *alternates, cause stats.RefusalCause, integ *msturn.Integrity) []byte {
 	if alt, ok := w.alternate(a, q.l); ok {
 		w.c.refusals[cause].Add(1)
-		return w.msRedirect(q, alt, RefusedRedirected, integ)
+		return w.msRedirect(q, alt, stats.RefusedRedirected, integ)
 	}
 	w.c.refusals[cause].Add(1)
 	return w.msError(q, msturn.AllocateError, msturn.CodeInsufficientCap, "Insufficient Capacity", integ)
@@ -298,7 +300,7 @@ func (w *worker) msRefuseFull(q *msRequest, a *alternates, cause RefusalCause, i
 
 // msRedirect answers 300 Try Alternate with ALTERNATE-SERVER to ([MS-TURN]
 // §2.2.2.7), counted under cause.
-func (w *worker) msRedirect(q *msRequest, to netip.AddrPort, cause RefusalCause, integ *msturn.Integrity) []byte {
+func (w *worker) msRedirect(q *msRequest, to netip.AddrPort, cause stats.RefusalCause, integ *msturn.Integrity) []byte {
 	w.c.refusals[cause].Add(1)
 	b := w.msBegin(q, msturn.AllocateError)
 	b.AddErrorCode(msturn.CodeTryAlternate, "Try Alternate")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // msValue returns the value of attribute t of m, failing when absent.
@@ -62,7 +63,7 @@ func TestMSChallenge(t *testing.T) {
 	c := e.newMSClient(e.credential("alice", time.Hour))
 	var r *msturn.Message
 	got := e.authDelta(func() { r = c.challenge() })
-	if len(got) != 1 || got[AuthChallenge] != 1 {
+	if len(got) != 1 || got[stats.AuthChallenge] != 1 {
 		t.Fatalf("auth results %v, want one challenge", got)
 	}
 	wantAttrs(t, r, msturn.AttrMagicCookie, msturn.AttrErrorCode, msturn.AttrRealm, msturn.AttrNonce, msturn.AttrMSVersion)
@@ -104,7 +105,7 @@ func TestMSAllocate(t *testing.T) {
 	req := c.allocateMsg(id)
 	var r *msturn.Message
 	got := e.authDelta(func() { r = c.roundTrip(req) })
-	if len(got) != 1 || got[AuthOK] != 1 {
+	if len(got) != 1 || got[stats.AuthOK] != 1 {
 		t.Fatalf("auth results %v, want one ok", got)
 	}
 	c.wantSuccess(r, msturn.AllocateResponse)
@@ -215,55 +216,55 @@ func TestMSAllocateErrors(t *testing.T) {
 		req   func(e *testEdge, c *msClient) []byte
 		code  int
 		attrs []msturn.AttrType // after MAGIC-COOKIE and ERROR-CODE
-		want  map[AuthResult]uint64
+		want  map[stats.AuthResult]uint64
 	}{
 		{"missing USERNAME", func(_ *testEdge, c *msClient) []byte {
 			return c.build(msturn.AllocateRequest, newTxID(), msU32(msturn.AttrMSVersion, 1),
 				msStr(msturn.AttrRealm, c.realm), msStr(msturn.AttrNonce, c.nonce), msSign(c.key()))
-		}, msturn.CodeMissingUsername, nil, map[AuthResult]uint64{AuthBadRequest: 1}},
+		}, msturn.CodeMissingUsername, nil, map[stats.AuthResult]uint64{stats.AuthBadRequest: 1}},
 		{"missing REALM", func(_ *testEdge, c *msClient) []byte {
 			return c.build(msturn.AllocateRequest, newTxID(), msU32(msturn.AttrMSVersion, 1),
 				msStr(msturn.AttrNonce, c.nonce), msStr(msturn.AttrUsername, c.user), msSign(c.key()))
-		}, msturn.CodeMissingRealm, nil, map[AuthResult]uint64{AuthBadRequest: 1}},
+		}, msturn.CodeMissingRealm, nil, map[stats.AuthResult]uint64{stats.AuthBadRequest: 1}},
 		{"missing NONCE", func(_ *testEdge, c *msClient) []byte {
 			return c.build(msturn.AllocateRequest, newTxID(), msU32(msturn.AttrMSVersion, 1),
 				msStr(msturn.AttrRealm, c.realm), msStr(msturn.AttrUsername, c.user), msSign(c.key()))
-		}, msturn.CodeMissingNonce, nil, map[AuthResult]uint64{AuthBadRequest: 1}},
+		}, msturn.CodeMissingNonce, nil, map[stats.AuthResult]uint64{stats.AuthBadRequest: 1}},
 		{"wrong password", func(_ *testEdge, c *msClient) []byte {
 			c.pass = "wrong"
 			return c.allocateMsg(newTxID())
-		}, msturn.CodeIntegrityFailure, nil, map[AuthResult]uint64{AuthBadIntegrity: 1}},
+		}, msturn.CodeIntegrityFailure, nil, map[stats.AuthResult]uint64{stats.AuthBadIntegrity: 1}},
 		{"unknown username", func(_ *testEdge, c *msClient) []byte {
 			c.user = "nobody"
 			return c.allocateMsg(newTxID())
-		}, msturn.CodeUnknownUsername, nil, map[AuthResult]uint64{AuthUnknownUser: 1}},
+		}, msturn.CodeUnknownUsername, nil, map[stats.AuthResult]uint64{stats.AuthUnknownUser: 1}},
 		{"expired username", func(e *testEdge, c *msClient) []byte {
 			c.user, c.pass = e.credential("alice", -time.Second)
 			return c.allocateMsg(newTxID())
-		}, msturn.CodeUnknownUsername, nil, map[AuthResult]uint64{AuthExpiredCredential: 1}},
+		}, msturn.CodeUnknownUsername, nil, map[stats.AuthResult]uint64{stats.AuthExpiredCredential: 1}},
 		{"forged nonce", func(_ *testEdge, c *msClient) []byte {
 			c.nonce = c.nonce[:len(c.nonce)-4] + "AAAA"
 			return c.allocateMsg(newTxID())
 		}, msturn.CodeStaleNonce, []msturn.AttrType{msturn.AttrRealm, msturn.AttrNonce, msturn.AttrMSVersion},
-			map[AuthResult]uint64{AuthBadNonce: 1}},
+			map[stats.AuthResult]uint64{stats.AuthBadNonce: 1}},
 		{"stale nonce", func(e *testEdge, c *msClient) []byte {
 			e.clk.Advance(11 * time.Minute) // the nonce lifetime is 10 minutes
 			return c.allocateMsg(newTxID())
 		}, msturn.CodeStaleNonce, []msturn.AttrType{msturn.AttrRealm, msturn.AttrNonce, msturn.AttrMSVersion},
-			map[AuthResult]uint64{AuthStaleNonce: 1}},
+			map[stats.AuthResult]uint64{stats.AuthStaleNonce: 1}},
 		{"another realm", func(_ *testEdge, c *msClient) []byte {
 			c.realm = "elsewhere.test"
 			return c.allocateMsg(newTxID())
 		}, msturn.CodeUnauthorized, []msturn.AttrType{msturn.AttrRealm, msturn.AttrNonce, msturn.AttrMSVersion},
-			map[AuthResult]uint64{AuthUnknownUser: 1}},
+			map[stats.AuthResult]uint64{stats.AuthUnknownUser: 1}},
 		{"unknown comprehension-required attribute", func(_ *testEdge, c *msClient) []byte {
 			return c.allocateMsg(newTxID(), msBytes(0x0030, []byte{0, 0, 0, 0}))
 		}, msturn.CodeUnknownAttribute, []msturn.AttrType{msturn.AttrUnknownAttributes, msturn.AttrMessageIntegrity},
-			map[AuthResult]uint64{AuthOK: 1}},
+			map[stats.AuthResult]uint64{stats.AuthOK: 1}},
 		{"32-byte MESSAGE-INTEGRITY with MS-VERSION 1", func(_ *testEdge, c *msClient) []byte {
 			c.sha256 = true
 			return c.allocateMsg(newTxID())
-		}, msturn.CodeBadRequest, nil, map[AuthResult]uint64{AuthBadRequest: 1}},
+		}, msturn.CodeBadRequest, nil, map[stats.AuthResult]uint64{stats.AuthBadRequest: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newTestEdge(t, nil)
@@ -330,7 +331,7 @@ func TestMSOptionalAttributes(t *testing.T) {
 	extra = append(extra, msU32(0x8070, 3)) // MS-IMPLEMENTATION-VERSION
 	var r *msturn.Message
 	got := e.authDelta(func() { r = c.allocate(extra...) })
-	if len(got) != 2 || got[AuthChallenge] != 1 || got[AuthOK] != 1 {
+	if len(got) != 2 || got[stats.AuthChallenge] != 1 || got[stats.AuthOK] != 1 {
 		t.Fatalf("auth results %v, want a challenge and an ok", got)
 	}
 	c.wantSuccess(r, msturn.AllocateResponse)
@@ -356,7 +357,7 @@ func TestMSRefresh(t *testing.T) {
 	}{{[]msAttr{msU32(msturn.AttrLifetime, 3600)}, 3600}, {nil, 600}} {
 		var r *msturn.Message
 		got := e.authDelta(func() { r = c.roundTrip(c.allocateMsg(newTxID(), tc.attrs...)) })
-		if len(got) != 1 || got[AuthOK] != 1 {
+		if len(got) != 1 || got[stats.AuthOK] != 1 {
 			t.Fatalf("auth results %v, want one ok", got)
 		}
 		c.wantSuccess(r, msturn.AllocateResponse)
@@ -439,20 +440,20 @@ func TestMSRefusals(t *testing.T) {
 		drain  bool
 		code   int
 		alt    netip.AddrPort
-		causes map[RefusalCause]uint64
+		causes map[stats.RefusalCause]uint64
 	}{
 		{"user quota", func(o *Options) { o.AllocationsPerUser = 1 }, false, msturn.CodeAllocationQuota, netip.AddrPort{},
-			map[RefusalCause]uint64{RefusedUserQuota: 1}},
+			map[stats.RefusalCause]uint64{stats.RefusedUserQuota: 1}},
 		{"full, pool sibling", func(o *Options) {
 			o.AllocationsTotal = 1
 			o.PoolAlternates = []netip.AddrPort{netip.MustParseAddrPort("[2001:db8::11]:3478"), sibling}
-		}, false, msturn.CodeTryAlternate, sibling, map[RefusalCause]uint64{RefusedAllocationsTotal: 1, RefusedRedirected: 1}},
+		}, false, msturn.CodeTryAlternate, sibling, map[stats.RefusalCause]uint64{stats.RefusedAllocationsTotal: 1, stats.RefusedRedirected: 1}},
 		{"full, no sibling", func(o *Options) { o.AllocationsTotal = 1 }, false, msturn.CodeInsufficientCap, netip.AddrPort{},
-			map[RefusalCause]uint64{RefusedAllocationsTotal: 1}},
+			map[stats.RefusalCause]uint64{stats.RefusedAllocationsTotal: 1}},
 		{"draining, sibling", func(o *Options) { o.AlternateServers = []netip.AddrPort{sibling} }, true,
-			msturn.CodeTryAlternate, sibling, map[RefusalCause]uint64{RefusedDraining: 1, RefusedRedirected: 1}},
+			msturn.CodeTryAlternate, sibling, map[stats.RefusalCause]uint64{stats.RefusedDraining: 1, stats.RefusedRedirected: 1}},
 		{"draining, no sibling", nil, true, msturn.CodeInsufficientCap, netip.AddrPort{},
-			map[RefusalCause]uint64{RefusedDraining: 1}},
+			map[stats.RefusalCause]uint64{stats.RefusedDraining: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newTestEdge(t, tc.mod)
@@ -475,7 +476,7 @@ func TestMSRefusals(t *testing.T) {
 				wantAttrs(t, r, msturn.AttrMagicCookie, msturn.AttrErrorCode, msturn.AttrMessageIntegrity)
 			}
 			st := e.srv.Stats()
-			for cause := range RefusalCause(refusalCauses) {
+			for cause := range stats.RefusalCause(stats.NumRefusalCauses) {
 				if got := st.Refused(cause); got != tc.causes[cause] {
 					t.Errorf("refusals %q = %d, want %d", cause, got, tc.causes[cause])
 				}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // The data path leaves room in front of each datagram for the largest
@@ -24,13 +25,13 @@ func (w *worker) msSend(q *msRequest) {
 		return
 	}
 	if ok, retry := s.ms.sequence(q.m); !ok || retry {
-		w.p.drop(DropBadSequence)
+		w.p.drop(stats.DropBadSequence)
 		return
 	}
 	dest, err := q.m.Address(msturn.AttrDestinationAddress)
 	data, errD := q.m.Get(msturn.AttrData)
 	if err != nil || errD != nil {
-		w.p.drop(DropBadIndication)
+		w.p.drop(stats.DropBadIndication)
 		return
 	}
 	if cause, ok := w.msPermit(s, dest, q.now); !ok {
@@ -61,7 +62,7 @@ func (w *worker) msSetActive(q *msRequest) {
 		w.reply(q.l, q.from, ms.sad)
 		return
 	case !ok || retry:
-		w.p.drop(DropBadSequence)
+		w.p.drop(stats.DropBadSequence)
 		return
 	}
 	ms.keepSAD(q.m.TxID, w.msSetActiveAnswer(q, s))
@@ -78,7 +79,7 @@ func (w *worker) msSetActiveAnswer(q *msRequest, s *session) []byte {
 	if cause, ok := w.msPermit(s, dest, q.now); !ok {
 		w.c.refusals[cause].Add(1)
 		code, reason := msturn.CodeInsufficientCap, "Insufficient Capacity"
-		if cause == RefusedPeerDenied {
+		if cause == stats.RefusedPeerDenied {
 			code, reason = msturn.CodeForbidden, "Forbidden"
 		}
 		return w.msError(q, msturn.SetActiveDestError, code, reason, ms.integ)
@@ -102,7 +103,7 @@ func (ms *msSession) keepSAD(id msturn.TxID, out []byte) {
 // its active destination; without one it is dropped.
 func (w *worker) msRaw(s *session, b []byte, tos uint8, now time.Time) {
 	if !s.ms.active.IsValid() {
-		w.p.drop(DropNoPermission)
+		w.p.drop(stats.DropNoPermission)
 		return
 	}
 	w.toPeer(s, b, s.ms.active, tos, false, now)
@@ -137,7 +138,7 @@ func (w *worker) msRawFromStream(l *listener, from netip.AddrPort, b []byte) {
 	if s := w.liveSession(l, from, now); s != nil && s.ms != nil {
 		w.msRaw(s, b, 0, now)
 	} else if s != nil {
-		w.p.drop(DropMalformed)
+		w.p.drop(stats.DropMalformed)
 	}
 }
 
@@ -151,7 +152,7 @@ func (w *worker) msToClient(s *session, from netip.AddrPort, buf []byte, off, n 
 	ms := s.ms
 	active := from == ms.active
 	if !active && !(ms.permits(from) && s.alloc.HasPermission(from.Addr(), now)) {
-		w.p.drop(DropNoPermission)
+		w.p.drop(stats.DropNoPermission)
 		return
 	}
 	if !w.allowBandwidth(s, dirToClient, n, now) {
@@ -171,7 +172,7 @@ func (w *worker) msToClient(s *session, from netip.AddrPort, buf []byte, off, n 
 		putTxID((*[12]byte)(id[:12]), w.txSeq)
 		var err error
 		if msg, err = msturn.BuildDataIndication(buf, off, n, from, id, stream); err != nil {
-			w.p.drop(DropMalformed)
+			w.p.drop(stats.DropMalformed)
 			return
 		}
 	}

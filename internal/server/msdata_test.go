@@ -9,6 +9,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // deniedPeer is a peer address loopbackPolicy denies.
@@ -52,7 +53,7 @@ func TestMSSend(t *testing.T) {
 		_, b = c.next()
 	})
 	wantDataIndication(t, b, p1.addr(), []byte("friend"))
-	if len(drops) != 1 || drops[DropNoPermission] != 1 {
+	if len(drops) != 1 || drops[stats.DropNoPermission] != 1 {
 		t.Fatalf("drops %v, want one no_permission", drops)
 	}
 
@@ -63,7 +64,7 @@ func TestMSSend(t *testing.T) {
 			msAddr(msturn.AttrDestinationAddress, p1.addr()), msBytes(msturn.AttrData, []byte("unnumbered")), msSign(c.key())))
 		c.barrier()
 	})
-	if len(drops) != 1 || drops[DropBadSequence] != 1 {
+	if len(drops) != 1 || drops[stats.DropBadSequence] != 1 {
 		t.Fatalf("drops %v, want one bad_sequence", drops)
 	}
 	if st := e.srv.Stats(); st.ToPeerPackets != 1 || st.ToClientPackets != 2 {
@@ -98,42 +99,42 @@ func TestMSSendDropped(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		msg  func() []byte
-		drop DropReason
+		drop stats.DropReason
 	}{
 		{"bad integrity", func() []byte {
 			pass := c.pass
 			c.pass = "wrong"
 			defer func() { c.pass = pass }()
 			return c.sendMsg(p.addr(), []byte("x"), c.nextSeq())
-		}, DropBadIntegrity},
+		}, stats.DropBadIntegrity},
 		{"no integrity", func() []byte {
 			return c.build(msturn.SendRequest, newTxID(), msStr(msturn.AttrUsername, c.user), msAddr(msturn.AttrDestinationAddress, p.addr()),
 				msSeq(c.nextSeq()), msBytes(msturn.AttrData, []byte("x")))
-		}, DropBadIntegrity},
+		}, stats.DropBadIntegrity},
 		{"another USERNAME", func() []byte {
 			return c.build(msturn.SendRequest, newTxID(), msStr(msturn.AttrUsername, "mallory"), msAddr(msturn.AttrDestinationAddress, p.addr()),
 				msSeq(c.nextSeq()), msBytes(msturn.AttrData, []byte("x")), msSign(c.key()))
-		}, DropBadIntegrity},
+		}, stats.DropBadIntegrity},
 		{"another connection ID", func() []byte {
 			s := c.seq
 			s.ConnID[0] ^= 0xFF
 			s.Number++
 			return c.sendMsg(p.addr(), []byte("x"), s)
-		}, DropBadSequence},
+		}, stats.DropBadSequence},
 		{"older number", func() []byte {
 			s := c.seq
 			s.Number--
 			return c.sendMsg(p.addr(), []byte("x"), s)
-		}, DropBadSequence},
-		{"repeated number", func() []byte { return c.sendMsg(p.addr(), []byte("x"), c.seq) }, DropBadSequence},
+		}, stats.DropBadSequence},
+		{"repeated number", func() []byte { return c.sendMsg(p.addr(), []byte("x"), c.seq) }, stats.DropBadSequence},
 		{"missing DATA", func() []byte {
 			return c.build(msturn.SendRequest, newTxID(), msStr(msturn.AttrUsername, c.user), msAddr(msturn.AttrDestinationAddress, p.addr()),
 				msSeq(c.nextSeq()), msSign(c.key()))
-		}, DropBadIndication},
+		}, stats.DropBadIndication},
 		{"missing DESTINATION-ADDRESS", func() []byte {
 			return c.build(msturn.SendRequest, newTxID(), msStr(msturn.AttrUsername, c.user), msSeq(c.nextSeq()),
 				msBytes(msturn.AttrData, []byte("x")), msSign(c.key()))
-		}, DropBadIndication},
+		}, stats.DropBadIndication},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			drops := e.dropsDelta(func() {
@@ -154,7 +155,7 @@ func TestMSSendDropped(t *testing.T) {
 	wantPeerGot(t, p, []byte("allowed"), c.relayed)
 	c.barrier() // and nothing answered the Sends
 	after := e.srv.Stats()
-	if n := after.Refused(RefusedPeerDenied) - before.Refused(RefusedPeerDenied); n != 1 {
+	if n := after.Refused(stats.RefusedPeerDenied) - before.Refused(stats.RefusedPeerDenied); n != 1 {
 		t.Fatalf("peer_denied refusals: %d, want 1", n)
 	}
 	if n := after.ToPeerPackets - before.ToPeerPackets; n != 1 {
@@ -172,7 +173,7 @@ func TestMSSendWithoutAllocation(t *testing.T) {
 		c.send(netip.MustParseAddrPort("127.0.0.1:9"), []byte("x"))
 		c.barrier()
 	})
-	if len(drops) != 1 || drops[DropNoAllocation] != 1 {
+	if len(drops) != 1 || drops[stats.DropNoAllocation] != 1 {
 		t.Fatalf("drops %v, want one no_allocation", drops)
 	}
 }
@@ -232,11 +233,11 @@ func TestMSSetActiveDestination(t *testing.T) {
 	_, b := c.next()
 	wantDataIndication(t, b, p2.addr(), []byte("from p2"))
 
-	before := e.srv.Stats().Refused(RefusedPeerDenied)
+	before := e.srv.Stats().Refused(stats.RefusedPeerDenied)
 	r = c.sad(deniedPeer)
 	msWantError(t, r, msturn.SetActiveDestError, 403)
 	c.wantSigned(r)
-	if n := e.srv.Stats().Refused(RefusedPeerDenied) - before; n != 1 {
+	if n := e.srv.Stats().Refused(stats.RefusedPeerDenied) - before; n != 1 {
 		t.Fatalf("peer_denied refusals: %d, want 1", n)
 	}
 	c.writeRaw([]byte("still p1"))
@@ -264,7 +265,7 @@ func TestMSRawBeforeSetActiveDestination(t *testing.T) {
 		c.send(p.addr(), []byte("next"))
 		wantPeerGot(t, p, []byte("next"), c.relayed)
 	})
-	if len(drops) != 1 || drops[DropNoPermission] != 1 {
+	if len(drops) != 1 || drops[stats.DropNoPermission] != 1 {
 		t.Fatalf("drops %v, want one no_permission", drops)
 	}
 }
@@ -305,7 +306,7 @@ func TestMSSetActiveDestinationSequence(t *testing.T) {
 			c.writeMsg(tc.msg)
 			c.barrier()
 		})
-		if len(drops) != 1 || drops[DropBadSequence] != 1 {
+		if len(drops) != 1 || drops[stats.DropBadSequence] != 1 {
 			t.Fatalf("%s: drops %v, want one bad_sequence", tc.name, drops)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -32,7 +33,7 @@ func TestMSRejectsRFCRequests(t *testing.T) {
 		c.writeRaw(ind.Raw)
 		c.barrier()
 	})
-	if len(drops) != 1 || drops[DropBadIndication] != 1 {
+	if len(drops) != 1 || drops[stats.DropBadIndication] != 1 {
 		t.Fatalf("drops %v, want one bad_indication", drops)
 	}
 	if st := e.srv.Stats(); st.ToPeerPackets != 1 {
@@ -41,7 +42,7 @@ func TestMSRejectsRFCRequests(t *testing.T) {
 }
 
 // TestMSCredentialExpiry: once the credential that made an allocation has
-// expired, its Send requests are dropped (bad_integrity), as RFC TURN
+// expired, its Send requests are dropped (expired_credential), as RFC TURN
 // checks the expiry on every authenticated request; the allocation itself
 // is still within its lifetime.
 func TestMSCredentialExpiry(t *testing.T) {
@@ -56,8 +57,8 @@ func TestMSCredentialExpiry(t *testing.T) {
 		c.send(p1.addr(), []byte("after"))
 		c.barrier()
 	})
-	if len(drops) != 1 || drops[DropBadIntegrity] != 1 {
-		t.Fatalf("drops %v, want one bad_integrity", drops)
+	if len(drops) != 1 || drops[stats.DropExpiredCredential] != 1 {
+		t.Fatalf("drops %v, want one expired_credential", drops)
 	}
 }
 
@@ -85,7 +86,7 @@ func TestMSPolicyRecheck(t *testing.T) {
 		p1.sendTo([]byte("from p1"), c.relayed)
 		c.barrier()
 	})
-	if drops[DropNoPermission] < 1 {
+	if drops[stats.DropNoPermission] < 1 {
 		t.Fatalf("drops %v, want the raw data dropped for want of a permission", drops)
 	}
 	if st := e.srv.Stats(); st.ToPeerPackets != 2 || st.ToClientPackets != 0 {

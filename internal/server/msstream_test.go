@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // TestMSStream: the dialect over TCP, on a connection that opens with a
@@ -86,15 +87,15 @@ func TestMSStreamSniff(t *testing.T) {
 		name      string
 		pseudoTLS bool
 		send      []byte
-		count     func(StreamStats) uint64
+		count     func(stats.StreamStats) uint64
 	}{
-		{"stray connection after pseudo-TLS", true, msStrayAllocate(t), func(s StreamStats) uint64 { return s.NotTURN }},
-		{"stray connection on plain TCP", false, msStrayAllocate(t), func(s StreamStats) uint64 { return s.NotTURN }},
+		{"stray connection after pseudo-TLS", true, msStrayAllocate(t), func(s stats.StreamStats) uint64 { return s.NotTURN }},
+		{"stray connection on plain TCP", false, msStrayAllocate(t), func(s stats.StreamStats) uint64 { return s.NotTURN }},
 		{"first control frame not of the dialect", false, []byte{0x02, 0x00, 0x00, 0x04, 'a', 'b', 'c', 'd'},
-			func(s StreamStats) uint64 { return s.NotTURN }},
-		{"oversized frame", false, []byte{0x02, 0x00, 0xFF, 0xFF}, func(s StreamStats) uint64 { return s.FrameTooLarge }},
-		{"oversized frame after pseudo-TLS", true, []byte{0x02, 0x00, 0xFF, 0xFF}, func(s StreamStats) uint64 { return s.FrameTooLarge }},
-		{"broken frame header", true, []byte{0x05, 0x00, 0x00, 0x01, 'x'}, func(s StreamStats) uint64 { return s.NotTURN }},
+			func(s stats.StreamStats) uint64 { return s.NotTURN }},
+		{"oversized frame", false, []byte{0x02, 0x00, 0xFF, 0xFF}, func(s stats.StreamStats) uint64 { return s.FrameTooLarge }},
+		{"oversized frame after pseudo-TLS", true, []byte{0x02, 0x00, 0xFF, 0xFF}, func(s stats.StreamStats) uint64 { return s.FrameTooLarge }},
+		{"broken frame header", true, []byte{0x05, 0x00, 0x00, 0x01, 'x'}, func(s stats.StreamStats) uint64 { return s.NotTURN }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := tc.count(se.srv.Stats().Stream)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // msMaxVersion is the highest MS-VERSION the edge speaks ([MS-TURN]
@@ -93,7 +94,7 @@ func (q *msRequest) ft() allocation.FiveTuple {
 func (w *worker) handleMS(l *listener, from netip.AddrPort, b []byte, tos uint8) {
 	m := &w.msMsg
 	if m.Decode(b) != nil {
-		w.p.drop(DropMalformed)
+		w.p.drop(stats.DropMalformed)
 		return
 	}
 	q := &msRequest{l: l, from: from, m: m, now: w.env.clock.Now(), tos: tos}
@@ -108,7 +109,7 @@ func (w *worker) handleMS(l *listener, from netip.AddrPort, b []byte, tos uint8)
 	case msturn.SetActiveDestination:
 		w.msSetActive(q)
 	default:
-		w.p.drop(DropUnexpected)
+		w.p.drop(stats.DropUnexpected)
 	}
 }
 
@@ -215,21 +216,21 @@ func (w *worker) msAuthenticated(q *msRequest) *session {
 		return nil
 	}
 	if s.ms == nil {
-		w.p.drop(DropUnexpected)
+		w.p.drop(stats.DropUnexpected)
 		return nil
 	}
 	if u, err := q.m.Get(msturn.AttrUsername); err == nil && string(u) != s.alloc.Username {
-		w.p.drop(DropBadIntegrity)
+		w.p.drop(stats.DropBadIntegrity)
 		return nil
 	}
 	if s.ms.integ.Check(q.m) != nil {
-		w.p.drop(DropBadIntegrity)
+		w.p.drop(stats.DropBadIntegrity)
 		return nil
 	}
 	// The credential's expiry is checked on every authenticated request,
 	// as for RFC TURN: an expired one sends and sets nothing more.
 	if k := s.ms.keepUntil; !k.IsZero() && !q.now.Before(k) {
-		w.p.drop(DropBadIntegrity)
+		w.p.drop(stats.DropExpiredCredential)
 		return nil
 	}
 	return s
@@ -241,18 +242,18 @@ func (w *worker) msAuthenticated(q *msRequest) *session {
 // permission. It installs the permission (the peer's IP for the
 // allocation's lifetime rules, its transport address for the dialect)
 // and reports whether it did; cause is the refusal otherwise.
-func (w *worker) msPermit(s *session, peer netip.AddrPort, now time.Time) (cause RefusalCause, ok bool) {
+func (w *worker) msPermit(s *session, peer netip.AddrPort, now time.Time) (cause stats.RefusalCause, ok bool) {
 	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 	if s.relayFor(peer.Addr()) == nil || !w.env.policy.Load().Allowed(peer.Addr()) {
-		return RefusedPeerDenied, false
+		return stats.RefusedPeerDenied, false
 	}
 	if !s.ms.permits(peer) {
 		if len(s.ms.dests) >= msMaxDests {
-			return RefusedPermissionsLimit, false
+			return stats.RefusedPermissionsLimit, false
 		}
 	}
 	if s.alloc.AddPermission(peer.Addr(), now) != nil {
-		return RefusedPermissionsLimit, false
+		return stats.RefusedPermissionsLimit, false
 	}
 	if !s.ms.permits(peer) {
 		s.ms.dests = append(s.ms.dests, peer)

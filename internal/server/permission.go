@@ -7,6 +7,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -23,7 +24,7 @@ func (w *worker) checkPeer(r *request, s *session, peer netip.AddrPort) bool {
 	}
 	if !w.env.policy.Load().Allowed(ip) {
 		w.env.log.Debug("peer refused by policy", "client", r.ft.Client, "peer", ip)
-		w.refuse(r, RefusedPeerDenied, stun.CodeForbidden)
+		w.refuse(r, stats.RefusedPeerDenied, stun.CodeForbidden)
 		return false
 	}
 	return true
@@ -56,7 +57,7 @@ func (w *worker) createPermission(r *request) {
 		// Over the per-allocation cap: "the server is unable to fulfil
 		// the request due to some capacity limit" → 508, and nothing is
 		// installed.
-		w.refuse(r, RefusedPermissionsLimit, stun.CodeInsufficientCapacity)
+		w.refuse(r, stats.RefusedPermissionsLimit, stun.CodeInsufficientCapacity)
 		return
 	}
 	w.succeed(r)
@@ -89,9 +90,9 @@ func (w *worker) channelBind(r *request) {
 	case err == nil:
 		w.succeed(r)
 	case errors.Is(err, allocation.ErrTooManyChannels):
-		w.refuse(r, RefusedChannelsLimit, stun.CodeInsufficientCapacity)
+		w.refuse(r, stats.RefusedChannelsLimit, stun.CodeInsufficientCapacity)
 	case errors.Is(err, allocation.ErrTooManyPermissions):
-		w.refuse(r, RefusedPermissionsLimit, stun.CodeInsufficientCapacity)
+		w.refuse(r, stats.RefusedPermissionsLimit, stun.CodeInsufficientCapacity)
 	default:
 		// Channel number out of range, bound to another peer, or peer
 		// bound to another channel (RFC 8656 §11.2): 400.

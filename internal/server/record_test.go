@@ -8,6 +8,8 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -47,11 +49,12 @@ func TestRecordUDP(t *testing.T) {
 			wantCode(t, c.do(stun.MethodRefresh, stunproto.Lifetime{}), 0)
 			got := e.waitEnded()
 			sent := uint64(len("send to " + pr.addr().String()))
-			want := Record{
+			want := stats.Record{
 				Username:        tc.user,
 				Identity:        tc.identity,
 				Client:          c.addr(),
 				Relayed:         relayed,
+				Dialect:         "rfc",
 				Transport:       "udp",
 				RelayProtocol:   "udp",
 				Start:           start,
@@ -105,6 +108,46 @@ func TestRecordStreamTransports(t *testing.T) {
 				rec.Username != u || rec.Relayed != relayed.Addr || rec.Client != netip.MustParseAddrPort(client) {
 				t.Errorf("record %+v, want transport %s, relay protocol %s, identity bob, client %s, relayed %v",
 					rec, tc.wantTransport, tc.wantRelay, client, relayed.Addr)
+			}
+		})
+	}
+}
+
+// TestRecordDialects: an [MS-TURN] allocation is counted and recorded with
+// its dialect and its real client transport: udp, tcp (the dialect's
+// framing in the clear) or pseudo-tls.
+func TestRecordDialects(t *testing.T) {
+	se := newStreamEdge(t, nil)
+	for _, tc := range []struct {
+		name              string
+		stream, pseudoTLS bool
+		transport         stats.Transport
+	}{
+		{"udp", false, false, stats.TransportUDP},
+		{"tcp", true, false, stats.TransportTCP},
+		{"pseudo-tls", true, true, stats.TransportPseudoTLS},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, p := se.credential("carol", time.Hour)
+			c := se.newMSClient(u, p)
+			if tc.stream {
+				c = se.newMSStreamClient(tc.pseudoTLS, u, p)
+			}
+			kind := stats.KindOf(stats.DialectMSTURN, tc.transport, stats.RelayUDP, stats.FamilyIPv4)
+			before := se.srv.Stats()
+			c.allocate()
+			after := se.srv.Stats()
+			if after.AllocationsCreated[kind] != before.AllocationsCreated[kind]+1 || after.AllocationsByKind[kind] != 1 {
+				t.Fatalf("kind %s/%s: %d created (before %d), %d live; want one more and 1",
+					kind.Dialect(), kind.Transport(), after.AllocationsCreated[kind], before.AllocationsCreated[kind],
+					after.AllocationsByKind[kind])
+			}
+			c.wantSuccess(c.roundTrip(c.allocateMsg(newTxID(), msU32(msturn.AttrLifetime, 0))), msturn.AllocateResponse)
+			rec := se.waitEnded()
+			if rec.Dialect != "ms-turn" || rec.Transport != tc.transport.String() || rec.RelayProtocol != "udp" ||
+				rec.Identity != "carol" || rec.Reason != stats.EndRefreshZero.String() {
+				t.Errorf("record %+v, want dialect ms-turn, transport %s, relay protocol udp, identity carol, refresh 0",
+					rec, tc.transport)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -40,7 +41,7 @@ func (w *worker) refresh(r *request) {
 		if fam >= 0 && s.relays[famV4].sock != nil && s.relays[famV6].sock != nil {
 			w.dropFamily(s, fam)
 		} else {
-			w.closeSession(s, EndRefreshZero)
+			w.closeSession(s, stats.EndRefreshZero)
 		}
 		w.succeed(r, stunproto.Lifetime{})
 		return

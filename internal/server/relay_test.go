@@ -10,6 +10,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -45,7 +46,7 @@ func TestCreatePermissionAndSendIndication(t *testing.T) {
 		peerAttr(p1.addr()), stunproto.Data("dropped"), stun.Fingerprint)
 	c.send(send.Raw)
 	c.barrier()
-	if got := e.srv.Stats().Dropped(DropNoPermission); got != 1 {
+	if got := e.srv.Stats().Dropped(stats.DropNoPermission); got != 1 {
 		t.Fatalf("no_permission drops = %d, want 1", got)
 	}
 
@@ -93,7 +94,7 @@ func TestPeerWithoutPermissionIsDropped(t *testing.T) {
 	if err := data.GetFrom(m); err != nil || string(data) != "friend" {
 		t.Fatalf("client got %q (%v), want only the permitted peer's data", data, err)
 	}
-	if got := e.srv.Stats().Dropped(DropNoPermission); got != 1 {
+	if got := e.srv.Stats().Dropped(stats.DropNoPermission); got != 1 {
 		t.Fatalf("no_permission drops = %d, want 1", got)
 	}
 }
@@ -121,7 +122,7 @@ func TestChannelDataBothWays(t *testing.T) {
 	// An unbound channel number is dropped and counted.
 	c.send(channelData(0x4002, payload))
 	c.barrier()
-	if got := e.srv.Stats().Dropped(DropNoChannel); got != 1 {
+	if got := e.srv.Stats().Dropped(stats.DropNoChannel); got != 1 {
 		t.Fatalf("no_channel drops = %d, want 1", got)
 	}
 	st := e.srv.Stats()
@@ -189,7 +190,7 @@ func TestPeerPolicyRefusals(t *testing.T) {
 		peerAttr(good), stunproto.Data("x"), stun.Fingerprint)
 	c.send(send.Raw)
 	c.barrier()
-	if got := e.srv.Stats().Dropped(DropNoPermission); got != 1 {
+	if got := e.srv.Stats().Dropped(stats.DropNoPermission); got != 1 {
 		t.Fatalf("a refused CreatePermission installed a permission (no_permission drops = %d)", got)
 	}
 	wantCode(t, c.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4000), peerAttr(netip.MustParseAddrPort("127.0.0.1:9"))), stun.CodeForbidden)
@@ -220,7 +221,7 @@ func TestUnknownMethodAndUnexpectedClasses(t *testing.T) {
 	wantCode(t, r, stun.CodeBadRequest)
 	c.send(stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodBinding, stun.ClassSuccessResponse)).Raw)
 	c.barrier()
-	if got := e.srv.Stats().Dropped(DropUnexpected); got != 1 {
+	if got := e.srv.Stats().Dropped(stats.DropUnexpected); got != 1 {
 		t.Fatalf("unexpected drops = %d, want 1", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -41,7 +42,7 @@ type request struct {
 // transaction ID gets the same bytes without running the request twice.
 func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message) {
 	if l.proto() == allocation.UDP && unauthenticated(m) && !w.allowSource(from) {
-		w.p.drop(DropRateLimited)
+		w.p.drop(stats.DropRateLimited)
 		return
 	}
 	now := w.env.clock.Now()
@@ -61,7 +62,7 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 	}
 	w.dispatch(r)
 	if r.limited {
-		w.p.drop(DropRateLimited)
+		w.p.drop(stats.DropRateLimited)
 		return
 	}
 	w.p.requests++
@@ -104,11 +105,11 @@ func (w *worker) reply(l *listener, to netip.AddrPort, b []byte) {
 // sendDropReason is the reason a message that could not be sent is counted
 // under: a stream client whose queue is full is stalled; anything else is
 // a failed send.
-func sendDropReason(err error) DropReason {
+func sendDropReason(err error) stats.DropReason {
 	if errors.Is(err, errStreamFull) {
-		return DropClientStalled
+		return stats.DropClientStalled
 	}
-	return DropSendFailed
+	return stats.DropSendFailed
 }
 
 // dispatch builds the response to r in r.resp.
@@ -165,7 +166,7 @@ func (w *worker) dispatch(r *request) {
 func (w *worker) authenticate(r *request) bool {
 	res, err := w.env.auth.Authenticate(r.m, r.ft.Client)
 	if err == nil {
-		w.c.auth[AuthOK].Add(1)
+		w.c.auth[stats.AuthOK].Add(1)
 		r.auth = &res
 		ignoreAfterIntegrity(r.m)
 		return true

@@ -20,6 +20,7 @@ import (
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 var (
@@ -92,7 +93,7 @@ type Options struct {
 	Logger *slog.Logger
 	// OnAllocationEnd, if set, is called on the worker goroutine for every
 	// allocation that ends. It must not block.
-	OnAllocationEnd func(Record)
+	OnAllocationEnd func(stats.Record)
 	// UnauthenticatedLimit bounds, per source address and per worker, the
 	// Binding requests, the requests without MESSAGE-INTEGRITY(-SHA256)
 	// and the 401 and 438 answers (see sourceLimitEntries); over it a
@@ -149,7 +150,7 @@ type shared struct {
 	alloc        allocation.Config
 	clock        clock.Clock
 	log          *slog.Logger
-	onEnd        func(Record)
+	onEnd        func(stats.Record)
 	tcp          *tcpShared // RFC 6062 TCP relays
 	bw           bandwidth  // bandwidth caps and per-user buckets
 	capacity     capacity   // total bandwidth beyond which Allocate gets 508
@@ -430,9 +431,9 @@ func (s *Server) Close() {
 func (s *Server) release() {
 	s.releaseOnce.Do(func() {
 		s.stopStream()
-		reason := EndShutdown
+		reason := stats.EndShutdown
 		if s.env.drain.timedOut.Load() {
-			reason = EndDrainTimeout
+			reason = stats.EndDrainTimeout
 		}
 		for _, wl := range s.workers {
 			var sessions []*session
@@ -453,10 +454,10 @@ func (s *Server) release() {
 }
 
 // Stats sums the counters of all workers.
-func (s *Server) Stats() Stats {
-	var st Stats
+func (s *Server) Stats() stats.Stats {
+	var st stats.Stats
 	for _, wl := range s.workers {
-		st.add(&wl.w.c)
+		addCounters(&st, &wl.w.c)
 		st.DataPath = st.DataPath.Add(wl.dp.Stats())
 	}
 	st.Ports = s.env.portStats()
@@ -474,7 +475,7 @@ func (w *worker) Tick(now time.Time) {
 		if w.msKeepAlive(s, now) {
 			return
 		}
-		w.endSession(s, EndExpired)
+		w.endSession(s, stats.EndExpired)
 	})
 	w.expireReservations(now)
 	w.expireTCP(now)

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // limitedEdge is a one-worker edge (so that every socket of a source
@@ -61,8 +62,8 @@ func unauthenticatedAllocates(c *client, n int) []*stun.Message {
 // and fails if it counts more.
 func (e *testEdge) waitDropped(want uint64) {
 	e.t.Helper()
-	waitFor(e.t, func() bool { return e.srv.Stats().Dropped(DropRateLimited) >= want })
-	if got := e.srv.Stats().Dropped(DropRateLimited); got != want {
+	waitFor(e.t, func() bool { return e.srv.Stats().Dropped(stats.DropRateLimited) >= want })
+	if got := e.srv.Stats().Dropped(stats.DropRateLimited); got != want {
 		e.t.Fatalf("%d requests rate limited, want %d", got, want)
 	}
 }
@@ -149,7 +150,7 @@ func TestUnauthenticatedLimitOff(t *testing.T) {
 	if got := c.answers(unauthenticatedAllocates(c, 50)); len(got) != 50 {
 		t.Fatalf("%d answers to 50 Allocates without a limit", len(got))
 	}
-	if got := e.srv.Stats().Dropped(DropRateLimited); got != 0 {
+	if got := e.srv.Stats().Dropped(stats.DropRateLimited); got != 0 {
 		t.Fatalf("%d rate limited without a limit", got)
 	}
 }
@@ -180,7 +181,7 @@ func TestUnauthenticatedLimitStream(t *testing.T) {
 		}
 		wantBindingResponse(t, c, req)
 	}
-	if got := se.srv.Stats().Dropped(DropRateLimited); got != burst {
+	if got := se.srv.Stats().Dropped(stats.DropRateLimited); got != burst {
 		t.Fatalf("%d requests rate limited, want the %d over UDP only", got, burst)
 	}
 }
@@ -249,7 +250,7 @@ func TestSourceLimitRequestAllocs(t *testing.T) {
 	}); allocs != 0 {
 		t.Fatalf("%v allocations per dropped request", allocs)
 	}
-	if got := f.w.p.drops[DropRateLimited]; got < 1000 {
+	if got := f.w.p.drops[stats.DropRateLimited]; got < 1000 {
 		t.Fatalf("%d requests rate limited, want every one after the first", got)
 	}
 }

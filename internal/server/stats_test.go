@@ -8,6 +8,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -19,16 +20,16 @@ func TestAllocationKinds(t *testing.T) {
 	se := newStreamEdge(t, withIPv6)
 	u, p := se.credential("alice", time.Hour)
 	var (
-		udp4   = kindOf(transportUDP, relayUDP, familyIPv4)
-		udp6   = kindOf(transportUDP, relayUDP, familyIPv6)
-		dual   = kindOf(transportUDP, relayUDP, familyDual)
-		tcp4   = kindOf(transportTCP, relayTCP, familyIPv4)
-		tlsUDP = kindOf(transportTLS, relayUDP, familyIPv4)
+		udp4   = stats.KindOf(stats.DialectRFC, stats.TransportUDP, stats.RelayUDP, stats.FamilyIPv4)
+		udp6   = stats.KindOf(stats.DialectRFC, stats.TransportUDP, stats.RelayUDP, stats.FamilyIPv6)
+		dual   = stats.KindOf(stats.DialectRFC, stats.TransportUDP, stats.RelayUDP, stats.FamilyDual)
+		tcp4   = stats.KindOf(stats.DialectRFC, stats.TransportTCP, stats.RelayTCP, stats.FamilyIPv4)
+		tlsUDP = stats.KindOf(stats.DialectRFC, stats.TransportTLS, stats.RelayUDP, stats.FamilyIPv4)
 	)
-	want := func(live, created map[AllocationKind]int64) {
+	want := func(live, created map[stats.AllocationKind]int64) {
 		t.Helper()
 		st := se.srv.Stats()
-		for k := range AllocationKind(allocationKinds) {
+		for k := range stats.AllocationKind(stats.NumAllocationKinds) {
 			if st.AllocationsByKind[k] != live[k] || int64(st.AllocationsCreated[k]) != created[k] {
 				t.Errorf("%s/%s/%s: %d live, %d created; want %d, %d", k.Transport(), k.Relay(), k.Family(),
 					st.AllocationsByKind[k], st.AllocationsCreated[k], live[k], created[k])
@@ -46,8 +47,8 @@ func TestAllocationKinds(t *testing.T) {
 	ct.allocateTCP()
 	cs := se.newStreamClientOver(true, u, p)
 	wantCode(t, cs.do(stun.MethodAllocate, udpTransport), 0)
-	want(map[AllocationKind]int64{udp4: 1, udp6: 1, dual: 1, tcp4: 1, tlsUDP: 1},
-		map[AllocationKind]int64{udp4: 1, udp6: 1, dual: 1, tcp4: 1, tlsUDP: 1})
+	want(map[stats.AllocationKind]int64{udp4: 1, udp6: 1, dual: 1, tcp4: 1, tlsUDP: 1},
+		map[stats.AllocationKind]int64{udp4: 1, udp6: 1, dual: 1, tcp4: 1, tlsUDP: 1})
 	if n := se.srv.Stats().Allocations; n != 5 {
 		t.Fatalf("%d allocations, want 5", n)
 	}
@@ -61,8 +62,8 @@ func TestAllocationKinds(t *testing.T) {
 
 	// The dual one gives up IPv6: it is an IPv4 one now.
 	wantCode(t, cd.do(stun.MethodRefresh, askIPv6, stunproto.Lifetime{}), 0)
-	want(map[AllocationKind]int64{udp4: 2, udp6: 1, tcp4: 1, tlsUDP: 1},
-		map[AllocationKind]int64{udp4: 1, udp6: 1, dual: 1, tcp4: 1, tlsUDP: 1})
+	want(map[stats.AllocationKind]int64{udp4: 2, udp6: 1, tcp4: 1, tlsUDP: 1},
+		map[stats.AllocationKind]int64{udp4: 1, udp6: 1, dual: 1, tcp4: 1, tlsUDP: 1})
 	ports(5)
 
 	wantCode(t, c4.do(stun.MethodRefresh, stunproto.Lifetime{}), 0)
@@ -73,10 +74,10 @@ func TestAllocationKinds(t *testing.T) {
 	for range 3 {
 		se.waitEnded()
 	}
-	want(nil, map[AllocationKind]int64{udp4: 1, udp6: 1, dual: 1, tcp4: 1, tlsUDP: 1})
+	want(nil, map[stats.AllocationKind]int64{udp4: 1, udp6: 1, dual: 1, tcp4: 1, tlsUDP: 1})
 	ports(0)
 	st := se.srv.Stats()
-	for r, n := range map[EndReason]uint64{EndRefreshZero: 1, EndConnectionClosed: 1, EndExpired: 3, EndShutdown: 0} {
+	for r, n := range map[stats.EndReason]uint64{stats.EndRefreshZero: 1, stats.EndConnectionClosed: 1, stats.EndExpired: 3, stats.EndShutdown: 0} {
 		if got := st.Ended(r); got != n {
 			t.Errorf("ended %q: %d, want %d", r, got, n)
 		}
@@ -84,18 +85,18 @@ func TestAllocationKinds(t *testing.T) {
 }
 
 // authDelta returns how the authentication results changed while fn ran.
-func (e *testEdge) authDelta(fn func()) map[AuthResult]uint64 {
-	return statsDelta(e, authResults, Stats.Authenticated, fn)
+func (e *testEdge) authDelta(fn func()) map[stats.AuthResult]uint64 {
+	return statsDelta(e, stats.NumAuthResults, stats.Stats.Authenticated, fn)
 }
 
 // dropsDelta returns how the drop counters changed while fn ran.
-func (e *testEdge) dropsDelta(fn func()) map[DropReason]uint64 {
-	return statsDelta(e, dropReasons, Stats.Dropped, fn)
+func (e *testEdge) dropsDelta(fn func()) map[stats.DropReason]uint64 {
+	return statsDelta(e, stats.NumDropReasons, stats.Stats.Dropped, fn)
 }
 
 // statsDelta returns how the counters count(stats, k), for k below n,
 // changed while fn ran; the unchanged ones are left out.
-func statsDelta[K ~int | ~uint8](e *testEdge, n K, count func(Stats, K) uint64, fn func()) map[K]uint64 {
+func statsDelta[K ~int | ~uint8](e *testEdge, n K, count func(stats.Stats, K) uint64, fn func()) map[K]uint64 {
 	before := e.srv.Stats()
 	fn()
 	after := e.srv.Stats()
@@ -114,52 +115,52 @@ func TestAuthResults(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		run  func(e *testEdge)
-		want map[AuthResult]uint64
+		want map[stats.AuthResult]uint64
 	}{
 		{"challenge", func(e *testEdge) {
 			u, p := e.credential("alice", time.Hour)
 			c := e.newClient(u, p)
 			wantCode(t, c.roundTrip(c.build(stun.MethodAllocate, udpTransport)), stun.CodeUnauthorized)
-		}, map[AuthResult]uint64{AuthChallenge: 1}},
+		}, map[stats.AuthResult]uint64{stats.AuthChallenge: 1}},
 		{"ok", func(e *testEdge) {
 			u, p := e.credential("alice", time.Hour)
 			e.newClient(u, p).allocate()
-		}, map[AuthResult]uint64{AuthChallenge: 1, AuthOK: 1}},
+		}, map[stats.AuthResult]uint64{stats.AuthChallenge: 1, stats.AuthOK: 1}},
 		{"bad integrity", func(e *testEdge) {
 			u, _ := e.credential("alice", time.Hour)
 			wantCode(t, e.newClient(u, "wrong").do(stun.MethodAllocate, udpTransport), stun.CodeUnauthorized)
-		}, map[AuthResult]uint64{AuthChallenge: 1, AuthBadIntegrity: 1}},
+		}, map[stats.AuthResult]uint64{stats.AuthChallenge: 1, stats.AuthBadIntegrity: 1}},
 		{"unknown user", func(e *testEdge) {
 			wantCode(t, e.newClient("nobody", "x").do(stun.MethodAllocate, udpTransport), stun.CodeUnauthorized)
-		}, map[AuthResult]uint64{AuthChallenge: 1, AuthUnknownUser: 1}},
+		}, map[stats.AuthResult]uint64{stats.AuthChallenge: 1, stats.AuthUnknownUser: 1}},
 		{"another realm", func(e *testEdge) {
 			u, p := e.credential("alice", time.Hour)
 			c := e.newClient(u, p)
 			wantCode(t, c.do(stun.MethodRefresh), stun.CodeAllocMismatch)
 			c.realm = "elsewhere.test"
 			wantCode(t, c.roundTrip(c.build(stun.MethodAllocate, udpTransport)), stun.CodeUnauthorized)
-		}, map[AuthResult]uint64{AuthChallenge: 1, AuthOK: 1, AuthUnknownUser: 1}},
+		}, map[stats.AuthResult]uint64{stats.AuthChallenge: 1, stats.AuthOK: 1, stats.AuthUnknownUser: 1}},
 		{"expired credential", func(e *testEdge) {
 			u, p := e.credential("alice", -time.Second)
 			wantCode(t, e.newClient(u, p).do(stun.MethodAllocate, udpTransport), stun.CodeUnauthorized)
-		}, map[AuthResult]uint64{AuthChallenge: 1, AuthExpiredCredential: 1}},
+		}, map[stats.AuthResult]uint64{stats.AuthChallenge: 1, stats.AuthExpiredCredential: 1}},
 		{"expiry too far ahead", func(e *testEdge) {
 			u, p := e.credential("alice", 9*time.Hour)
 			wantCode(t, e.newClient(u, p).do(stun.MethodAllocate, udpTransport), stun.CodeUnauthorized)
-		}, map[AuthResult]uint64{AuthChallenge: 1, AuthExpiryTooFarAhead: 1}},
+		}, map[stats.AuthResult]uint64{stats.AuthChallenge: 1, stats.AuthExpiryTooFarAhead: 1}},
 		{"stale nonce", func(e *testEdge) {
 			u, p := e.credential("alice", 8*time.Hour)
 			c := e.newClient(u, p)
 			wantCode(t, c.do(stun.MethodRefresh), stun.CodeAllocMismatch)
 			e.clk.Advance(11 * time.Minute)
 			wantCode(t, c.roundTrip(c.build(stun.MethodRefresh)), stun.CodeStaleNonce)
-		}, map[AuthResult]uint64{AuthChallenge: 1, AuthOK: 1, AuthStaleNonce: 1}},
+		}, map[stats.AuthResult]uint64{stats.AuthChallenge: 1, stats.AuthOK: 1, stats.AuthStaleNonce: 1}},
 		{"replayed nonce", func(e *testEdge) {
 			u, p := e.credential("alice", time.Hour)
 			victim := e.newClient(u, p)
 			wantCode(t, victim.do(stun.MethodRefresh), stun.CodeAllocMismatch)
 			wantCode(t, e.newClient("", "").roundTrip(victim.build(stun.MethodAllocate, udpTransport)), stun.CodeStaleNonce)
-		}, map[AuthResult]uint64{AuthChallenge: 1, AuthOK: 1, AuthBadNonce: 1}},
+		}, map[stats.AuthResult]uint64{stats.AuthChallenge: 1, stats.AuthOK: 1, stats.AuthBadNonce: 1}},
 		{"bad request", func(e *testEdge) {
 			u, p := e.credential("alice", time.Hour)
 			c := e.newClient(u, p)
@@ -169,7 +170,7 @@ func TestAuthResults(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantCode(t, c.roundTrip(m), stun.CodeBadRequest)
-		}, map[AuthResult]uint64{AuthBadRequest: 1}},
+		}, map[stats.AuthResult]uint64{stats.AuthBadRequest: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newTestEdge(t, nil)
@@ -194,64 +195,64 @@ func TestRefusals(t *testing.T) {
 		name  string
 		mod   func(*Options)
 		run   func(e *testEdge) *stun.Message
-		cause RefusalCause
+		cause stats.RefusalCause
 		code  stun.ErrorCode
 	}{
 		{"peer denied", nil, func(e *testEdge) *stun.Message {
 			c := e.alice()
 			c.allocate()
 			return c.do(stun.MethodCreatePermission, peerAttr(other))
-		}, RefusedPeerDenied, stun.CodeForbidden},
+		}, stats.RefusedPeerDenied, stun.CodeForbidden},
 		{"user quota", func(o *Options) { o.AllocationsPerUser = 1 }, func(e *testEdge) *stun.Message {
 			e.alice().allocate()
 			return e.alice().do(stun.MethodAllocate, udpTransport)
-		}, RefusedUserQuota, stun.CodeAllocQuotaReached},
+		}, stats.RefusedUserQuota, stun.CodeAllocQuotaReached},
 		{"ports per user", func(o *Options) { o.PortsPerUser = 1 }, func(e *testEdge) *stun.Message {
 			return e.alice().do(stun.MethodAllocate, udpTransport, stunproto.EvenPort{ReservePort: true})
-		}, RefusedPortsPerUser, stun.CodeAllocQuotaReached},
+		}, stats.RefusedPortsPerUser, stun.CodeAllocQuotaReached},
 		{"allocations total", func(o *Options) { o.AllocationsTotal = 1 }, func(e *testEdge) *stun.Message {
 			e.alice().allocate()
 			u, p := e.credential("bob", time.Hour)
 			return e.newClient(u, p).do(stun.MethodAllocate, udpTransport)
-		}, RefusedAllocationsTotal, stun.CodeInsufficientCapacity},
+		}, stats.RefusedAllocationsTotal, stun.CodeInsufficientCapacity},
 		{"no relay port", func(o *Options) { o.PortMax = o.PortMin }, func(e *testEdge) *stun.Message {
 			e.alice().allocate()
 			return e.alice().do(stun.MethodAllocate, udpTransport)
-		}, RefusedNoRelayPort, stun.CodeInsufficientCapacity},
+		}, stats.RefusedNoRelayPort, stun.CodeInsufficientCapacity},
 		{"reservation", nil, func(e *testEdge) *stun.Message {
 			return e.alice().do(stun.MethodAllocate, udpTransport, stunproto.ReservationToken{1, 2, 3})
-		}, RefusedReservation, stun.CodeInsufficientCapacity},
+		}, stats.RefusedReservation, stun.CodeInsufficientCapacity},
 		{"permissions limit", func(o *Options) { o.Allocation.MaxPermissions = 1 }, func(e *testEdge) *stun.Message {
 			c := e.alice()
 			c.allocate()
 			return c.do(stun.MethodCreatePermission, peerAttr(netip.MustParseAddrPort("127.0.0.2:1")),
 				peerAttr(netip.MustParseAddrPort("127.0.0.3:1")))
-		}, RefusedPermissionsLimit, stun.CodeInsufficientCapacity},
+		}, stats.RefusedPermissionsLimit, stun.CodeInsufficientCapacity},
 		{"channels limit", func(o *Options) { o.Allocation.MaxChannels = 1 }, func(e *testEdge) *stun.Message {
 			c := e.alice()
 			c.allocate()
 			wantCode(t, c.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4000), peerAttr(netip.MustParseAddrPort("127.0.0.2:1"))), 0)
 			return c.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4001), peerAttr(netip.MustParseAddrPort("127.0.0.3:1")))
-		}, RefusedChannelsLimit, stun.CodeInsufficientCapacity},
+		}, stats.RefusedChannelsLimit, stun.CodeInsufficientCapacity},
 		{"draining", nil, func(e *testEdge) *stun.Message {
 			e.alice().allocate()
 			e.srv.Drain()
 			return e.alice().do(stun.MethodAllocate, udpTransport)
-		}, RefusedDraining, stun.CodeInsufficientCapacity},
+		}, stats.RefusedDraining, stun.CodeInsufficientCapacity},
 		{"redirected", func(o *Options) { o.AlternateServers = []netip.AddrPort{netip.MustParseAddrPort("198.51.100.8:3478")} },
 			func(e *testEdge) *stun.Message {
 				e.alice().allocate()
 				e.srv.Drain()
 				return e.alice().do(stun.MethodAllocate, udpTransport)
-			}, RefusedRedirected, stun.CodeTryAlternate},
+			}, stats.RefusedRedirected, stun.CodeTryAlternate},
 	} {
 		// A redirect also counts under the cause that sent the client on.
-		also := map[RefusalCause]RefusalCause{RefusedRedirected: RefusedDraining}
+		also := map[stats.RefusalCause]stats.RefusalCause{stats.RefusedRedirected: stats.RefusedDraining}
 		t.Run(tc.name, func(t *testing.T) {
 			e := newTestEdge(t, tc.mod)
 			wantCode(t, tc.run(e), tc.code)
 			st := e.srv.Stats()
-			for c := range RefusalCause(refusalCauses) {
+			for c := range stats.RefusalCause(stats.NumRefusalCauses) {
 				want := uint64(0)
 				if a, ok := also[tc.cause]; c == tc.cause || (ok && c == a) {
 					want = 1
@@ -303,7 +304,7 @@ func TestPortsPerUser(t *testing.T) {
 	rtcp := e.newClient(u, p)
 	rtcp.allocate(tok)
 	ports("alice", 3)
-	if n := e.srv.Stats().Refused(RefusedPortsPerUser); n != 1 {
+	if n := e.srv.Stats().Refused(stats.RefusedPortsPerUser); n != 1 {
 		t.Fatalf("ports_per_user refusals = %d, want 1", n)
 	}
 	for _, c := range []*client{rtp, plain, rtcp} {

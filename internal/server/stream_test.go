@@ -16,6 +16,7 @@ import (
 	"github.com/pion/turn/v4"
 
 	"github.com/avedge/avedge/internal/pki"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -263,12 +264,12 @@ func TestStreamHygiene(t *testing.T) {
 	cases := []struct {
 		name  string
 		send  []byte
-		count func(StreamStats) uint64
+		count func(stats.StreamStats) uint64
 	}{
-		{"partial frame", m.Raw[:10], func(s StreamStats) uint64 { return s.FrameTimeouts }},
-		{"oversized STUN", []byte{0x00, 0x01, 0xFF, 0xF0}, func(s StreamStats) uint64 { return s.FrameTooLarge }},
-		{"oversized ChannelData", []byte{0x40, 0x00, 0x30, 0x00}, func(s StreamStats) uint64 { return s.FrameTooLarge }},
-		{"idle", nil, func(s StreamStats) uint64 { return s.IdleTimeouts + s.HandshakeFailed }},
+		{"partial frame", m.Raw[:10], func(s stats.StreamStats) uint64 { return s.FrameTimeouts }},
+		{"oversized STUN", []byte{0x00, 0x01, 0xFF, 0xF0}, func(s stats.StreamStats) uint64 { return s.FrameTooLarge }},
+		{"oversized ChannelData", []byte{0x40, 0x00, 0x30, 0x00}, func(s stats.StreamStats) uint64 { return s.FrameTooLarge }},
+		{"idle", nil, func(s stats.StreamStats) uint64 { return s.IdleTimeouts + s.HandshakeFailed }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -46,8 +47,9 @@ type streamConn struct {
 	wl     *workerLoop
 	l      *listener // what the handlers answer through; l.conn == this
 	remote netip.AddrPort
-	tls    bool
-	lim    *StreamLimits
+	// transport is tcp, tls or pseudo-tls.
+	transport stats.Transport
+	lim       *StreamLimits
 	// ms: the connection carries the [MS-TURN] framing (a 4-byte header
 	// of type and length before each message or data chunk, §2.1.4),
 	// after pseudo-TLS or without it; set before the reader starts.
@@ -91,14 +93,14 @@ type streamConn struct {
 	closeOnce sync.Once
 }
 
-func newStreamConn(srv *Server, nc net.Conn, wl *workerLoop, remote, local netip.AddrPort, isTLS bool) *streamConn {
+func newStreamConn(srv *Server, nc net.Conn, wl *workerLoop, remote, local netip.AddrPort, transport stats.Transport) *streamConn {
 	lim := &srv.stream.limits
 	c := &streamConn{
 		srv:        srv,
 		nc:         nc,
 		wl:         wl,
 		remote:     remote,
-		tls:        isTLS,
+		transport:  transport,
 		lim:        lim,
 		rbuf:       make([]byte, lim.MaxFrame+streamReadSlack),
 		delivered:  make(chan struct{}, 1),
@@ -295,7 +297,7 @@ func (c *streamConn) deliver() {
 		default:
 			// [MS-TURN] §3.1.10: a control frame that is not a message
 			// of the dialect is ignored.
-			c.wl.w.p.drop(DropMalformed)
+			c.wl.w.p.drop(stats.DropMalformed)
 		}
 		b = b[n:]
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // tlsRecordHandshake is the first byte of a TLS connection: the content
@@ -56,28 +57,8 @@ type streamCounters struct {
 	writeTimeouts                                             atomic.Uint64
 }
 
-// StreamStats counts TCP and TLS client connections.
-type StreamStats struct {
-	// Open is the number of open connections; Accepted counts those that
-	// passed the limits.
-	Open, Accepted uint64
-	// RefusedTotal and RefusedPerSource count connections closed at once
-	// for the total and per-source limits.
-	RefusedTotal, RefusedPerSource uint64
-	// HandshakeFailed counts connections that sent no first byte, or no
-	// complete TLS handshake, within the handshake timeout, and failed
-	// handshakes; NotTURN those whose bytes are neither TLS (where
-	// offered), STUN nor ChannelData.
-	HandshakeFailed, NotTURN uint64
-	// FrameTooLarge counts connections closed for a length field over the
-	// frame limit; FrameTimeouts those closed for a message begun and not
-	// finished in time (slowloris); IdleTimeouts idle ones without an
-	// allocation; WriteTimeouts clients that did not take their bytes.
-	FrameTooLarge, FrameTimeouts, IdleTimeouts, WriteTimeouts uint64
-}
-
-func (c *streamCounters) snapshot() StreamStats {
-	return StreamStats{
+func (c *streamCounters) snapshot() stats.StreamStats {
+	return stats.StreamStats{
 		Open:             uint64(c.open.Load()),
 		Accepted:         c.accepted.Load(),
 		RefusedTotal:     c.refusedTotal.Load(),
@@ -253,7 +234,7 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 		return
 	}
 	var prefix []byte
-	isTLS, ms := false, false
+	transport, ms := stats.TransportTCP, false
 	switch {
 	case first[0] == tlsRecordHandshake:
 		// Real TLS, or the pseudo-TLS of [MS-TURN] §2.1.1, told apart by
@@ -272,7 +253,7 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 				_ = nc.Close()
 				return
 			}
-			ms = true
+			transport, ms = stats.TransportPseudoTLS, true
 		case l.tls != nil:
 			tc := tls.Server(&prefixConn{Conn: nc, prefix: head[:]}, l.tls)
 			if err := tc.Handshake(); err != nil {
@@ -280,7 +261,7 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 				_ = nc.Close()
 				return
 			}
-			nc, isTLS = tc, true
+			nc, transport = tc, stats.TransportTLS
 		default:
 			st.ctr.notTURN.Add(1)
 			_ = nc.Close()
@@ -306,7 +287,7 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 	local := nc.LocalAddr().(*net.TCPAddr).AddrPort()
 	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
 	wl := s.workers[maphash.Comparable(st.seed, remote)%uint64(len(s.workers))]
-	c := newStreamConn(s, nc, wl, remote, local, isTLS)
+	c := newStreamConn(s, nc, wl, remote, local, transport)
 	c.ms = ms
 	if !s.track(c) {
 		_ = c.Close()
@@ -388,7 +369,7 @@ func doOn(dp *datapath.Worker, fn func(), cancel <-chan struct{}) bool {
 // on the worker goroutine.
 func (w *worker) streamClosed(c *streamConn) {
 	if s := w.lookup(c.l, c.remote); s != nil && s.client == c.l {
-		w.closeSession(s, EndConnectionClosed)
+		w.closeSession(s, stats.EndConnectionClosed)
 	}
 	// A ConnectionBind whose connection closed before the reader saw it
 	// leaves its peer connection to close here (c.bound is the worker's

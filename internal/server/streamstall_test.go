@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pion/turn/v4"
+
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // gatedConn stops reading once stalled is set, like a client that no
@@ -92,7 +94,7 @@ func TestStreamStalledClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	payload := bytes.Repeat([]byte{0x55}, 1000)
-	for i := 0; se.srv.Stats().Dropped(DropClientStalled) == 0; i++ {
+	for i := 0; se.srv.Stats().Dropped(stats.DropClientStalled) == 0; i++ {
 		if i == 100000 {
 			t.Fatal("no drop for the stalled client after 100000 datagrams")
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/turn/v4"
 
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -421,7 +422,7 @@ func TestTCPRelayLimit(t *testing.T) {
 	a, b := newTCPEchoPeer(t), newTCPEchoPeer(t)
 	wantCode(t, c.connect(a.addr()), 0)
 	wantCode(t, c.connect(b.addr()), stun.CodeInsufficientCapacity)
-	if n := se.srv.Stats().Refused(RefusedTCPConnectionsLimit); n != 1 {
+	if n := se.srv.Stats().Refused(stats.RefusedTCPConnectionsLimit); n != 1 {
 		t.Fatalf("tcp_connections_limit refusals = %d, want 1", n)
 	}
 	wantCode(t, c.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: a.addr()}), 0)

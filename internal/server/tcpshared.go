@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // Limits of RFC 6062 TCP relays.
@@ -68,33 +70,8 @@ type tcpCounters struct {
 	dataOpen                                         atomic.Int64
 }
 
-// TCPRelayStats counts the connections of RFC 6062 TCP relays.
-type TCPRelayStats struct {
-	// Connects counts peer connections opened by Connect; ConnectFailed
-	// the attempts answered with 447.
-	Connects, ConnectFailed uint64
-	// Inbound counts peer connections accepted and announced to the client
-	// with a ConnectionAttempt indication.
-	Inbound uint64
-	// RefusedNoPermission counts inbound peers closed at once for lacking
-	// a permission; RefusedLimit peer connections refused for the
-	// per-allocation or pending limits.
-	RefusedNoPermission, RefusedLimit uint64
-	// BindsExpired counts peer connections closed because no
-	// ConnectionBind came within 30 s; BadBinds ConnectionBind requests
-	// refused (unknown or expired id, other credentials).
-	BindsExpired, BadBinds uint64
-	// Bound counts client data connections made by ConnectionBind;
-	// DataOpen is the number of those open.
-	Bound    uint64
-	DataOpen int64
-	// ToPeerBytes and ToClientBytes count the bytes relayed over data
-	// connections, as each connection ends.
-	ToPeerBytes, ToClientBytes uint64
-}
-
-func (c *tcpCounters) snapshot() TCPRelayStats {
-	return TCPRelayStats{
+func (c *tcpCounters) snapshot() stats.TCPRelayStats {
+	return stats.TCPRelayStats{
 		Connects:            c.connects.Load(),
 		ConnectFailed:       c.connectFailed.Load(),
 		Inbound:             c.inbound.Load(),

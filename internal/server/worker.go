@@ -10,6 +10,7 @@ import (
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -66,8 +67,8 @@ type session struct {
 	owner  string // whom the allocation counts against in the quota
 	// counted is the kind the allocation is counted under in the
 	// allocations gauge (see worker.allocationCreated).
-	counted AllocationKind
-	start   int64 // when the allocation was created (Unix ns), for its Record
+	counted stats.AllocationKind
+	start   int64 // when the allocation was created (Unix ns), for its stats.Record
 	// What the Allocate success response carried besides the addresses,
 	// kept to answer a retransmission identically: the token of the
 	// reserved next port (EVEN-PORT R=1) and why half of a dual
@@ -199,7 +200,7 @@ func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off,
 		if w.msRawIfActive(l, from, b, tos) {
 			return
 		}
-		w.p.drop(DropMalformed)
+		w.p.drop(stats.DropMalformed)
 	}
 }
 
@@ -207,13 +208,13 @@ func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte, tos uint
 	req := w.req
 	req.Raw = append(req.Raw[:0], b...)
 	if err := req.Decode(); err != nil {
-		w.p.drop(DropMalformed)
+		w.p.drop(stats.DropMalformed)
 		return
 	}
 	// RFC 8489 §7.3: a FINGERPRINT that does not match means the datagram is
 	// not (or no longer) a STUN message: discard it.
 	if req.Contains(stun.AttrFingerprint) && stun.Fingerprint.Check(req) != nil {
-		w.p.drop(DropBadFingerprint)
+		w.p.drop(stats.DropBadFingerprint)
 		return
 	}
 	switch req.Type.Class {
@@ -225,9 +226,9 @@ func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte, tos uint
 			w.handleSend(l, from, req, tos)
 			return
 		}
-		w.p.drop(DropUnexpected)
+		w.p.drop(stats.DropUnexpected)
 	default:
-		w.p.drop(DropUnexpected)
+		w.p.drop(stats.DropUnexpected)
 	}
 }
 

@@ -1,4 +1,4 @@
-package server
+package stats
 
 import (
 	"net/netip"
@@ -18,8 +18,10 @@ type Record struct {
 	// Additional is the second relayed address of a dual allocation (IPv6
 	// next to an IPv4 Relayed), or the zero AddrPort.
 	Additional netip.AddrPort
-	// Transport is the protocol of the client connection: "udp", "tcp" or
-	// "tls".
+	// Dialect is the protocol the client spoke: "rfc" or "ms-turn".
+	Dialect string
+	// Transport is the protocol of the client connection: "udp", "tcp",
+	// "tls" or "pseudo-tls".
 	Transport string
 	// RelayProtocol is the protocol of the relayed address: "udp", or
 	// "tcp" for an RFC 6062 TCP allocation.
@@ -32,24 +34,4 @@ type Record struct {
 	Reason string
 	// Packets and bytes relayed each way.
 	ToPeerPackets, ToPeerBytes, ToClientPackets, ToClientBytes uint64
-}
-
-// transport names the protocol of l's client connection for a Record.
-func (l *listener) transport() string {
-	switch {
-	case l.conn == nil:
-		return "udp"
-	case l.conn.tls:
-		return "tls"
-	default:
-		return "tcp"
-	}
-}
-
-// relayProtocol names the protocol of s's relayed address for a Record.
-func (s *session) relayProtocol() string {
-	if s.tcp != nil {
-		return "tcp"
-	}
-	return "udp"
 }
