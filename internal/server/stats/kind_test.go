@@ -31,19 +31,19 @@ func TestAllocationKindAxes(t *testing.T) {
 // TestLabels: the labels are the names metrics and records use, and a value
 // out of range is "unknown" rather than a panic.
 func TestLabels(t *testing.T) {
-	for got, want := range map[string]string{
-		DialectMSTURN.String():         "ms-turn",
-		TransportPseudoTLS.String():    "pseudo-tls",
-		RelayTCP.String():              "tcp",
-		FamilyDual.String():            "dual",
-		EndDrainTimeout.String():       "drain timeout",
-		AuthExpiredCredential.String(): "expired_credential",
-		RefusedRedirected.String():     "redirected",
-		DropExpiredCredential.String(): "expired_credential",
-		NumDropReasons.String():        "unknown",
-		Dialect(200).String():          "unknown",
+	for _, tc := range [][2]string{
+		{DialectMSTURN.String(), "ms-turn"},
+		{TransportPseudoTLS.String(), "pseudo-tls"},
+		{RelayTCP.String(), "tcp"},
+		{FamilyDual.String(), "dual"},
+		{EndDrainTimeout.String(), "drain timeout"},
+		{AuthExpiredCredential.String(), "expired_credential"},
+		{RefusedRedirected.String(), "redirected"},
+		{DropExpiredCredential.String(), "expired_credential"},
+		{NumDropReasons.String(), "unknown"},
+		{Dialect(200).String(), "unknown"},
 	} {
-		if got != want {
+		if got, want := tc[0], tc[1]; got != want {
 			t.Errorf("label %q, want %q", got, want)
 		}
 	}
