@@ -32,8 +32,13 @@ func (w *worker) allocate(r *request) {
 	// Step 2: "checks if the 5-tuple is currently in use by an existing
 	// allocation. If yes, the server rejects the request with a 437". A
 	// retransmission of the request that created it (same transaction ID)
-	// gets the success response again (RFC 8656 §7.2, last paragraph).
-	if s := w.lookup(r.l, r.ft.Client); s != nil {
+	// gets the success response again (RFC 8656 §7.2, last paragraph). A
+	// 5-tuple held by an allocation of another dialect is in use too.
+	if r.held {
+		w.fail(r, stun.CodeAllocMismatch)
+		return
+	}
+	if s := r.s; s != nil {
 		if s.alloc.Expired(r.now) {
 			// Expired, but the tick has not reaped it yet: it is gone.
 			w.closeSession(s, stats.EndExpired)

@@ -13,27 +13,17 @@ import (
 
 // handleChannelData relays a ChannelData message from a client to the peer
 // bound to its channel (RFC 8656 §12.6): a message on a channel that is not
-// bound, or whose peer lacks a permission, is silently discarded. tos is the
-// TOS byte the message arrived with.
-func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, tos uint8) {
+// bound, or whose peer lacks a permission, is silently discarded. s is the
+// session of the client's 5-tuple (nil: none), tos the TOS byte the message
+// arrived with.
+func (w *worker) handleChannelData(s *session, b []byte, tos uint8) {
 	num, payload, err := stunproto.ParseChannelData(b)
 	if err != nil {
-		// Raw data of an [MS-TURN] client (RTP, text) whose first bits
-		// happen to be those of ChannelData.
-		if w.msRawIfActive(l, from, b, tos) {
-			return
-		}
 		w.p.drop(stats.DropMalformed)
 		return
 	}
 	now := w.env.clock.Now()
-	s := w.liveSession(l, from, now)
-	if s == nil {
-		return
-	}
-	if s.ms != nil {
-		// Raw data of an [MS-TURN] client that looks like ChannelData.
-		w.msRaw(s, b, tos, now)
+	if !w.live(s, now) {
 		return
 	}
 	peer, ok := s.alloc.ChannelPeer(num, now)
@@ -48,33 +38,32 @@ func (w *worker) handleChannelData(l *listener, from netip.AddrPort, b []byte, t
 	w.toPeer(s, payload, peer, tos, false, now)
 }
 
-// liveSession returns the unexpired session of a client's 5-tuple for the
-// forwarders, or counts a DropNoAllocation and returns nil.
-func (w *worker) liveSession(l *listener, from netip.AddrPort, now time.Time) *session {
-	s := w.lookup(l, from)
-	if s == nil || (s.alloc.Expired(now) && !w.msKeepAlive(s, now)) {
+// live reports whether s is a session whose allocation has not expired
+// at now, for the forwarders; it counts a DropNoAllocation otherwise (an
+// allocation expired but not yet reaped by the tick is gone).
+func (w *worker) live(s *session, now time.Time) bool {
+	if s == nil || s.alloc.Expired(now) {
 		w.p.drop(stats.DropNoAllocation)
-		return nil
+		return false
 	}
-	return s
+	return true
 }
 
 // handleSend relays the DATA of a Send indication (RFC 8656 §11.2): the
 // indication is discarded when there is no allocation, when XOR-PEER-ADDRESS
 // or DATA is missing, when it carries an unknown comprehension-required
 // attribute or a malformed DONT-FRAGMENT, or when the peer has no
-// permission. Indications are never answered. tos is the TOS byte the
-// indication arrived with.
-func (w *worker) handleSend(l *listener, from netip.AddrPort, m *stun.Message, tos uint8) {
+// permission. Indications are never answered. s is the session of the
+// client's 5-tuple (nil: none), tos the TOS byte the indication arrived
+// with.
+func (w *worker) handleSend(s *session, m *stun.Message, tos uint8) {
 	now := w.env.clock.Now()
-	s := w.liveSession(l, from, now)
-	if s == nil {
+	if !w.live(s, now) {
 		return
 	}
-	if s.tcp != nil || s.ms != nil {
+	if s.tcp != nil {
 		// A TCP allocation relays over peer data connections only
-		// (RFC 6062 §5); an [MS-TURN] one with authenticated Send
-		// requests or raw data to its active destination.
+		// (RFC 6062 §5).
 		w.p.drop(stats.DropBadIndication)
 		return
 	}
@@ -157,13 +146,12 @@ func (w *worker) toPeer(s *session, payload []byte, peer netip.AddrPort, tos uin
 // allowBandwidth).
 func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	now := w.env.clock.Now()
-	if s.alloc.Expired(now) && !w.msKeepAlive(s, now) {
-		w.p.drop(stats.DropNoAllocation)
-		return
-	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	if s.ms != nil {
 		w.msToClient(s, from, buf, off, n, tos, now)
+		return
+	}
+	if !w.live(s, now) {
 		return
 	}
 	if !s.alloc.HasPermission(from.Addr(), now) {

@@ -131,7 +131,7 @@ func (w *worker) msAuthenticate(q *msRequest, version uint32) (s *session, res a
 		}
 		return key
 	})
-	s = w.lookup(q.l, q.from)
+	s = q.s
 	if s != nil && s.alloc.Expired(q.now) && !w.msKeepAlive(s, q.now) {
 		// Expired, but the tick has not reaped it yet: it is gone.
 		w.closeSession(s, stats.EndExpired)

@@ -7,6 +7,7 @@ import (
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/stunproto"
 )
 
 // The data path leaves room in front of each datagram for the largest
@@ -109,37 +110,57 @@ func (w *worker) msRaw(s *session, b []byte, tos uint8, now time.Time) {
 	w.toPeer(s, b, s.ms.active, tos, false, now)
 }
 
-// msRawIfActive relays b as raw data when the client 5-tuple it came from
-// has an MS-TURN allocation with an active destination, and reports
-// whether it did.
-func (w *worker) msRawIfActive(l *listener, from netip.AddrPort, b []byte, tos uint8) bool {
-	now := w.env.clock.Now()
-	s := w.msActiveSession(l, from, now)
-	if s == nil {
-		return false
+// fromMSClient handles a datagram from the UDP client of the [MS-TURN]
+// session s: a message of the dialect goes to its handlers; anything else
+// is raw data for the active destination. Before there is one, the
+// client's other STUN traffic is RFC STUN on a 5-tuple held by an
+// allocation RFC TURN cannot use (see handleSTUN): Binding is answered,
+// other requests get 437, Send indications are dropped; ChannelData is
+// dropped for want of a destination, and the rest as malformed.
+func (w *worker) fromMSClient(s *session, l *listener, from netip.AddrPort, b []byte, tos uint8) {
+	if msturn.Is(b) {
+		w.handleMS(l, from, b, tos, s)
+		return
 	}
-	w.msRaw(s, b, tos, now)
-	return true
-}
-
-// msActiveSession returns the live MS-TURN session of a client 5-tuple
-// whose datagrams are raw data, having an active destination, or nil.
-func (w *worker) msActiveSession(l *listener, from netip.AddrPort, now time.Time) *session {
-	s := w.lookup(l, from)
-	if s == nil || s.ms == nil || !s.ms.active.IsValid() || (s.alloc.Expired(now) && !w.msKeepAlive(s, now)) {
-		return nil
-	}
-	return s
-}
-
-// msRawFromStream relays an end-to-end frame of a TCP client.
-func (w *worker) msRawFromStream(l *listener, from netip.AddrPort, b []byte) {
 	now := w.env.clock.Now()
-	if s := w.liveSession(l, from, now); s != nil && s.ms != nil {
-		w.msRaw(s, b, 0, now)
-	} else if s != nil {
+	if s.ms.active.IsValid() {
+		if w.msLive(s, now) {
+			w.msRaw(s, b, tos, now)
+		}
+		return
+	}
+	switch stunproto.Classify(b) {
+	case stunproto.KindSTUN:
+		w.handleSTUN(nil, true, l, from, b, tos)
+	case stunproto.KindChannelData:
+		w.p.drop(stats.DropNoPermission)
+	default:
 		w.p.drop(stats.DropMalformed)
 	}
+}
+
+// msRawFromStream relays an end-to-end frame of a TCP client of the
+// dialect.
+func (w *worker) msRawFromStream(l *listener, from netip.AddrPort, b []byte) {
+	now := w.env.clock.Now()
+	s := w.lookup(l, from)
+	switch {
+	case s != nil && s.ms == nil:
+		w.p.drop(stats.DropMalformed)
+	case w.msLive(s, now):
+		w.msRaw(s, b, 0, now)
+	}
+}
+
+// msLive reports whether s is an [MS-TURN] session that is live at now,
+// re-armed when it may be (msKeepAlive); it counts a DropNoAllocation
+// otherwise.
+func (w *worker) msLive(s *session, now time.Time) bool {
+	if s == nil || (s.alloc.Expired(now) && !w.msKeepAlive(s, now)) {
+		w.p.drop(stats.DropNoAllocation)
+		return false
+	}
+	return true
 }
 
 // msToClient relays a datagram from peer to the client of the MS-TURN
@@ -149,6 +170,9 @@ func (w *worker) msRawFromStream(l *listener, from netip.AddrPort, b []byte) {
 // the payload. The active destination needs no other permission: clients
 // send nothing but raw data to it, which cannot refresh one.
 func (w *worker) msToClient(s *session, from netip.AddrPort, buf []byte, off, n int, tos uint8, now time.Time) {
+	if !w.msLive(s, now) {
+		return
+	}
 	ms := s.ms
 	active := from == ms.active
 	if !active && !(ms.permits(from) && s.alloc.HasPermission(from.Addr(), now)) {

@@ -75,6 +75,9 @@ func (ms *msSession) permits(peer netip.AddrPort) bool {
 
 // msRequest is one [MS-TURN] request from a client.
 type msRequest struct {
+	// s is the session of the client's 5-tuple when the request arrived
+	// (nil: none), of either dialect.
+	s    *session
 	l    *listener
 	from netip.AddrPort
 	m    *msturn.Message
@@ -90,14 +93,15 @@ func (q *msRequest) ft() allocation.FiveTuple {
 // handleMS handles a message of the [MS-TURN] dialect (the first attribute
 // is MAGIC-COOKIE, msturn.Is): Allocate (which also refreshes and
 // deallocates), Send and Set Active Destination. Anything else a client
-// sends in the dialect (responses, indications) is dropped.
-func (w *worker) handleMS(l *listener, from netip.AddrPort, b []byte, tos uint8) {
+// sends in the dialect (responses, indications) is dropped. s is the
+// session of the client's 5-tuple (nil: none).
+func (w *worker) handleMS(l *listener, from netip.AddrPort, b []byte, tos uint8, s *session) {
 	m := &w.msMsg
 	if m.Decode(b) != nil {
 		w.p.drop(stats.DropMalformed)
 		return
 	}
-	q := &msRequest{l: l, from: from, m: m, now: w.env.clock.Now(), tos: tos}
+	q := &msRequest{s: s, l: l, from: from, m: m, now: w.env.clock.Now(), tos: tos}
 	switch m.Type {
 	case msturn.AllocateRequest:
 		// The one request of the dialect that may come unauthenticated:
@@ -211,12 +215,12 @@ func (ms *msSession) sequence(m *msturn.Message) (ok, retry bool) {
 // integrity and a credential that has not expired. It counts a drop and
 // returns nil otherwise.
 func (w *worker) msAuthenticated(q *msRequest) *session {
-	s := w.liveSession(q.l, q.from, q.now)
-	if s == nil {
+	s := q.s
+	if s != nil && s.ms == nil {
+		w.p.drop(stats.DropUnexpected)
 		return nil
 	}
-	if s.ms == nil {
-		w.p.drop(stats.DropUnexpected)
+	if !w.msLive(s, q.now) {
 		return nil
 	}
 	if u, err := q.m.Get(msturn.AttrUsername); err == nil && string(u) != s.alloc.Username {

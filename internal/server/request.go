@@ -30,6 +30,11 @@ type request struct {
 	resp *stun.Message
 	auth *auth.Result // nil until authenticated
 	now  time.Time
+	// s is the session of ft when the request arrived (nil: none); held
+	// tells that ft is held by an allocation of another dialect, which
+	// RFC TURN requests cannot use.
+	s    *session
+	held bool
 	// deferred: the handler answers later (Connect, RFC 6062 §5.2).
 	deferred bool
 	// limited: the answer would be a 401 or 438 over the source's limit;
@@ -37,10 +42,12 @@ type request struct {
 	limited bool
 }
 
-// handleRequest answers one STUN request. Responses to authenticated requests
-// are cached, so a retransmission on the same 5-tuple with the same
-// transaction ID gets the same bytes without running the request twice.
-func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message) {
+// handleRequest answers one STUN request from the 5-tuple whose session is
+// s (nil: none; see request.held for held). Responses to authenticated
+// requests are cached, so a retransmission on the same 5-tuple with the
+// same transaction ID gets the same bytes without running the request
+// twice.
+func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message, s *session, held bool) {
 	if l.proto() == allocation.UDP && unauthenticated(m) && !w.allowSource(from) {
 		w.p.drop(stats.DropRateLimited)
 		return
@@ -59,6 +66,8 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 		m:    m,
 		resp: w.resp,
 		now:  now,
+		s:    s,
+		held: held,
 	}
 	w.dispatch(r)
 	if r.limited {
@@ -203,11 +212,11 @@ func ignoreAfterIntegrity(m *stun.Message) {
 
 // session returns the live allocation of r's 5-tuple and checks that r uses
 // the credentials that created it. Otherwise it answers 437 or 441 (RFC 8656
-// §7.3, §9.2, §11.2 and the "same username" rule of §7.2). An allocation
-// made in the [MS-TURN] dialect is not one RFC requests can use: 437.
+// §7.3, §9.2, §11.2 and the "same username" rule of §7.2). A 5-tuple held
+// by an allocation of another dialect has none RFC requests can use: 437.
 func (w *worker) session(r *request) *session {
-	s := w.lookup(r.l, r.ft.Client)
-	if s == nil || s.ms != nil || s.alloc.Expired(r.now) {
+	s := r.s
+	if s == nil || s.alloc.Expired(r.now) {
 		w.fail(r, stun.CodeAllocMismatch)
 		return nil
 	}

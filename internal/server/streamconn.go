@@ -291,7 +291,7 @@ func (c *streamConn) deliver() {
 		case !c.ms:
 			c.wl.w.handleClient(c.l, c.remote, b, 0, n, 0)
 		case b[0] == msturn.FrameControl && msturn.Is(b[msturn.FrameHeaderSize:n]):
-			c.wl.w.handleMS(c.l, c.remote, b[msturn.FrameHeaderSize:n], 0)
+			c.wl.w.handleMS(c.l, c.remote, b[msturn.FrameHeaderSize:n], 0, c.wl.w.lookup(c.l, c.remote))
 		case b[0] == msturn.FrameData:
 			c.wl.w.msRawFromStream(c.l, c.remote, b[msturn.FrameHeaderSize:n])
 		default:

@@ -178,33 +178,51 @@ func (w *worker) HandlePacket(c *datapath.Conn, from netip.AddrPort, buf []byte,
 }
 
 // handleClient handles one datagram from a client, which arrived with the
-// TOS byte tos: ChannelData is forwarded without STUN parsing; STUN goes to
-// the request and indication handlers; anything else is dropped and counted.
+// TOS byte tos. Its 5-tuple is looked up once, and that one decision picks
+// the dialect: a session's own (see fromMSClient), or for a 5-tuple without
+// one, [MS-TURN] when the dialect is served and the datagram is one of its
+// messages (msturn.Is), else RFC TURN (fromClient). Stream connections
+// choose their dialect when they open (see streamConn.deliver).
 func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	b := buf[off : off+n]
-	if w.env.msTurn && l.conn == nil && msturn.Is(b) {
-		w.handleMS(l, from, b, tos)
-		return
+	s := w.lookup(l, from)
+	switch {
+	case s != nil && s.ms != nil:
+		w.fromMSClient(s, l, from, b, tos)
+	case s == nil && w.env.msTurn && l.conn == nil && msturn.Is(b):
+		w.handleMS(l, from, b, tos, nil)
+	default:
+		w.fromClient(s, l, from, b, tos)
 	}
+}
+
+// fromClient handles a datagram from a client of RFC TURN, whose 5-tuple
+// has the session s (nil: none): ChannelData is forwarded without STUN
+// parsing; STUN goes to the request and indication handlers. Off that
+// path, an [MS-TURN] message where an RFC allocation lives is answered in
+// its dialect (437, see msAuthenticate); anything else is dropped and
+// counted.
+func (w *worker) fromClient(s *session, l *listener, from netip.AddrPort, b []byte, tos uint8) {
 	switch stunproto.Classify(b) {
 	case stunproto.KindChannelData:
-		w.handleChannelData(l, from, b, tos)
+		w.handleChannelData(s, b, tos)
 	case stunproto.KindSTUN:
-		// After Set Active Destination an [MS-TURN] client's data is
-		// raw, and ICE checks in it are STUN.
-		if w.msRawIfActive(l, from, b, tos) {
-			return
-		}
-		w.handleSTUN(l, from, b, tos)
+		w.handleSTUN(s, false, l, from, b, tos)
 	default:
-		if w.msRawIfActive(l, from, b, tos) {
+		if s != nil && w.env.msTurn && l.conn == nil && msturn.Is(b) {
+			w.handleMS(l, from, b, tos, s)
 			return
 		}
 		w.p.drop(stats.DropMalformed)
 	}
 }
 
-func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte, tos uint8) {
+// handleSTUN decodes a STUN message from a client and hands it to the
+// request or Send indication handler. s is the session of its 5-tuple (nil:
+// none); held tells that the 5-tuple is held by an allocation RFC TURN
+// cannot use (one of [MS-TURN]): requests that need an allocation get 437
+// and Send indications are dropped.
+func (w *worker) handleSTUN(s *session, held bool, l *listener, from netip.AddrPort, b []byte, tos uint8) {
 	req := w.req
 	req.Raw = append(req.Raw[:0], b...)
 	if err := req.Decode(); err != nil {
@@ -220,10 +238,15 @@ func (w *worker) handleSTUN(l *listener, from netip.AddrPort, b []byte, tos uint
 	switch req.Type.Class {
 	case stun.ClassRequest:
 		w.takeLimit()
-		w.handleRequest(l, from, req)
+		w.handleRequest(l, from, req, s, held)
 	case stun.ClassIndication:
-		if req.Type.Method == stun.MethodSend {
-			w.handleSend(l, from, req, tos)
+		switch {
+		case req.Type.Method != stun.MethodSend:
+		case held:
+			w.p.drop(stats.DropBadIndication)
+			return
+		default:
+			w.handleSend(s, req, tos)
 			return
 		}
 		w.p.drop(stats.DropUnexpected)
