@@ -10,17 +10,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/avedge/avedge/internal/config"
-	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/edge"
 )
 
-// adminEdge runs a relay of a configuration with the admin endpoints on a
-// free loopback port until the test ends and returns the configuration's
-// path, the relay's UDP port, the admin base URL and the admin stop
-// function.
+// adminEdge runs the edge of a configuration with the admin endpoints on
+// a free loopback port until the test ends and returns the configuration's
+// path, the relay's UDP port, the admin base URL and a function that stops
+// the edge, admin endpoints included. The admin endpoints answer until
+// then, also once the relay has drained.
 func adminEdge(t *testing.T) (string, int, string, func()) {
 	t.Helper()
 	udpPort, adminPort := freeUDPPort(t), freeTCPPort(t)
@@ -29,35 +31,55 @@ func adminEdge(t *testing.T) (string, int, string, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
-	opts, err := server.FromConfig(cfg, log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(opts)
+	serving := make(chan struct{})
+	log := slog.New(&onMessage{msg: "serving", do: sync.OnceFunc(func() { close(serving) })})
+	e, err := edge.Build(cfg, edge.Deps{Logger: log, Version: buildVersion()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	adm, err := startAdmin(cfg, srv, srv.Drain, log)
-	if err != nil {
+	done := make(chan struct{})
+	var runErr error
+	go func() {
+		runErr = e.Run(ctx)
+		close(done)
+	}()
+	stop := sync.OnceFunc(func() {
 		cancel()
 		<-done
-		t.Fatal(err)
-	}
-	adm.SetReady(true)
-	stop := adm.Stop
-	t.Cleanup(func() {
-		cancel()
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
+		if runErr != nil {
+			t.Errorf("Run: %v", runErr)
 		}
+		e.Close()
 	})
+	t.Cleanup(stop)
+	select {
+	case <-serving:
+	case <-done:
+		t.Fatalf("Run returned before serving: %v", runErr)
+	}
 	return path, udpPort, fmt.Sprintf("http://127.0.0.1:%d", adminPort), stop
 }
+
+// onMessage is a slog.Handler that calls do for each record with message
+// msg and discards the records.
+type onMessage struct {
+	msg string
+	do  func()
+}
+
+func (h *onMessage) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *onMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.do()
+	}
+	return nil
+}
+
+func (h *onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
+
+func (h *onMessage) WithGroup(string) slog.Handler { return h }
 
 // get returns the status and body of GET url.
 func get(t *testing.T, url string) (int, string) {
@@ -126,17 +148,6 @@ func TestAdminMetrics(t *testing.T) {
 			t.Errorf("%s = %v, want at least %v", tc.series, v, tc.min)
 		}
 	}
-}
-
-// TestAdminOff checks that without an admin section nothing listens and
-// stop is safe to call.
-func TestAdminOff(t *testing.T) {
-	adm, err := startAdmin(&config.Config{}, nil, nil, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm.SetReady(true)
-	adm.Stop()
 }
 
 // TestAdminStops checks that stop closes the admin listener, and that a

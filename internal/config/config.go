@@ -11,9 +11,9 @@ import (
 type Config struct {
 	// Source is the file the configuration came from, or
 	// "(development defaults)".
-	Source string `json:"source"`
+	Source string `json:"source" key:"-"`
 	// Development is true for the development edge built by Development.
-	Development bool `json:"development"`
+	Development bool `json:"development" key:"-"`
 	// Realm is the REALM of long-term credentials (RFC 8489 §14.9).
 	Realm string `json:"realm"`
 	// Software is the SOFTWARE attribute value (RFC 8489 §14.14); empty

@@ -17,9 +17,10 @@ type Relay struct {
 	// REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY (dual
 	// allocations). Unset, only IPv4 relayed addresses are offered.
 	AddressV6 netip.Addr `json:"address_v6,omitzero"`
-	// PortMin and PortMax bound the relay ports, inclusive.
-	PortMin int `json:"port_min"`
-	PortMax int `json:"port_max"`
+	// PortMin and PortMax bound the relay ports, inclusive; the key
+	// "ports" sets both.
+	PortMin int `json:"port_min" key:"ports"`
+	PortMax int `json:"port_max" key:"ports"`
 }
 
 const (

@@ -15,8 +15,9 @@ import (
 type Secret struct {
 	// ID names the secret in logs and metrics; unique.
 	ID string
-	// Value is the HMAC key, at least 16 bytes.
-	Value []byte
+	// Value is the HMAC key, at least 16 bytes, from the key "secret"
+	// or the file that "secret_file" names.
+	Value []byte `key:"secret"`
 }
 
 const (

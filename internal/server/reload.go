@@ -29,31 +29,21 @@ func (s *Server) SetPolicy(p *policy.PeerPolicy) error {
 	return nil
 }
 
-// SetQuotas replaces the allocation quotas (0 or less: unlimited) for the
-// Allocate requests that follow. Live allocations stay, even beyond the
-// new quotas.
-func (s *Server) SetQuotas(perUser, total int) {
-	s.env.setQuotaLimits(func(q *quotaLimits) { q.perUser, q.total = perUser, total })
+// Quotas are the allocation and relay port quotas that SetQuotas
+// replaces; 0 or less sets no limit.
+type Quotas struct {
+	// AllocationsPerUser and AllocationsTotal are the allocations one user
+	// (486) and the server (508) may hold; see Options.
+	AllocationsPerUser, AllocationsTotal int
+	// PortsPerUser bounds the relay ports one user holds (486); see
+	// Options.PortsPerUser.
+	PortsPerUser int
 }
 
-// SetPortsPerUser replaces the relay ports quota per user (see
-// Options.PortsPerUser; 0 or less: unlimited) for the Allocate requests
-// that follow. Live allocations and reservations stay, even beyond it.
-func (s *Server) SetPortsPerUser(n int) {
-	s.env.setQuotaLimits(func(q *quotaLimits) { q.ports = n })
-}
-
-// setQuotaLimits replaces the limits in force with a copy that change
-// modified; concurrent calls each keep the other's change.
-func (e *shared) setQuotaLimits(change func(*quotaLimits)) {
-	for {
-		old := e.quotaLimits.Load()
-		next := *old
-		change(&next)
-		if e.quotaLimits.CompareAndSwap(old, &next) {
-			return
-		}
-	}
+// SetQuotas replaces the quotas for the Allocate requests that follow.
+// Live allocations and reservations stay, even beyond the new quotas.
+func (s *Server) SetQuotas(q Quotas) {
+	s.env.quotaLimits.Store(&quotaLimits{perUser: q.AllocationsPerUser, total: q.AllocationsTotal, ports: q.PortsPerUser})
 }
 
 // SetUnauthenticatedLimit replaces the per-source limit of

@@ -46,17 +46,37 @@ func TestSetQuotas(t *testing.T) {
 	first.allocate()
 	second.allocate()
 
-	e.srv.SetQuotas(1, 1000)
+	e.srv.SetQuotas(Quotas{AllocationsPerUser: 1, AllocationsTotal: 1000})
 	wantCode(t, e.newClient(u, p).do(stun.MethodAllocate, udpTransport), stun.CodeAllocQuotaReached)
 	wantCode(t, first.do(stun.MethodRefresh), 0) // over the quota, still live
 	wantCode(t, second.do(stun.MethodRefresh), 0)
 	u2, p2 := e.credential("bob", time.Hour)
 	e.newClient(u2, p2).allocate()
 
-	e.srv.SetQuotas(5, 3)
+	e.srv.SetQuotas(Quotas{AllocationsPerUser: 5, AllocationsTotal: 3})
 	wantCode(t, e.newClient(u, p).do(stun.MethodAllocate, udpTransport), stun.CodeInsufficientCapacity)
-	e.srv.SetQuotas(5, 0) // unlimited total
+	e.srv.SetQuotas(Quotas{AllocationsPerUser: 5}) // unlimited total
 	e.newClient(u, p).allocate()
+}
+
+// TestPortsPerUserReload: the ports quota of SetQuotas applies to the
+// next Allocate; live allocations stay.
+func TestPortsPerUserReload(t *testing.T) {
+	e := newTestEdge(t, func(o *Options) { o.PortsPerUser = 2 })
+	e.alice().allocate()
+	e.alice().allocate()
+	wantCode(t, e.alice().do(stun.MethodAllocate, udpTransport), stun.CodeAllocQuotaReached)
+	e.srv.SetQuotas(Quotas{AllocationsPerUser: 12, AllocationsTotal: 1000, PortsPerUser: 3})
+	e.alice().allocate()
+	e.srv.SetQuotas(Quotas{AllocationsPerUser: 12, AllocationsTotal: 1000, PortsPerUser: 1})
+	wantCode(t, e.alice().do(stun.MethodAllocate, udpTransport), stun.CodeAllocQuotaReached)
+	e.srv.SetQuotas(Quotas{AllocationsPerUser: 13, AllocationsTotal: 1000, PortsPerUser: 1})
+	wantCode(t, e.alice().do(stun.MethodAllocate, udpTransport), stun.CodeAllocQuotaReached)
+	e.srv.SetQuotas(Quotas{AllocationsPerUser: 12, AllocationsTotal: 1000})
+	e.alice().allocate()
+	if n := e.srv.Stats().Allocations; n != 4 {
+		t.Fatalf("%d allocations, want 4", n)
+	}
 }
 
 // TestSetUnauthenticatedLimit: a new limit takes effect on the worker,

@@ -30,7 +30,8 @@ var (
 	ErrStarted = errors.New("server: already started or closed")
 )
 
-// Options configures a Server. Build it with FromConfig or by hand in tests.
+// Options configures a Server. The edge builds it from the configuration
+// (internal/edge); tests build it by hand.
 type Options struct {
 	// Software is the SOFTWARE attribute of responses; empty leaves it out.
 	Software string
@@ -74,7 +75,7 @@ type Options struct {
 	// Auth checks credentials and issues nonces.
 	Auth *auth.Authenticator
 	// Keyring holds the active shared secrets that Auth checks against
-	// (nil with static users only). FromConfig sets it so that the caller
+	// (nil with static users only). The edge sets it so that it
 	// can reload secrets (Keyring.Set) and sign credentials with the same
 	// keys; the server itself reads secrets only through Auth.
 	Keyring *auth.Keyring
@@ -98,7 +99,7 @@ type Options struct {
 	// Binding requests, the requests without MESSAGE-INTEGRITY(-SHA256)
 	// and the 401 and 438 answers (see sourceLimitEntries); over it a
 	// request is dropped unanswered and counted under DropRateLimited. The
-	// zero value sets no limit; FromConfig sets the configured one.
+	// zero value sets no limit.
 	UnauthenticatedLimit policy.SourceLimit
 	// TCPConnectionsPerAllocation bounds the peer connections (connecting,
 	// waiting for ConnectionBind, or relaying) of one RFC 6062 TCP
@@ -142,7 +143,7 @@ type shared struct {
 	reservations *allocation.Reservations
 	advertised   netip.Addr                  // Options.RelayAdvertised
 	quota        *allocation.Quota           // counts; no limits of its own
-	quotaLimits  atomic.Pointer[quotaLimits] // swapped by SetQuotas and SetPortsPerUser
+	quotaLimits  atomic.Pointer[quotaLimits] // swapped by SetQuotas
 	owners       *reservationOwners          // whose quota each reserved port counts against
 	quarantined  atomic.Uint64               // ports taken out of the pools for good (giveBack)
 	drain        *drainState

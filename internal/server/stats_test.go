@@ -368,23 +368,3 @@ func TestPortStats(t *testing.T) {
 	e.waitEnded()
 	want(1, 1)
 }
-
-// TestPortsPerUserReload: SetPortsPerUser applies to the next Allocate;
-// live allocations stay.
-func TestPortsPerUserReload(t *testing.T) {
-	e := newTestEdge(t, func(o *Options) { o.PortsPerUser = 2 })
-	e.alice().allocate()
-	e.alice().allocate()
-	wantCode(t, e.alice().do(stun.MethodAllocate, udpTransport), stun.CodeAllocQuotaReached)
-	e.srv.SetPortsPerUser(3)
-	e.alice().allocate()
-	e.srv.SetPortsPerUser(1)
-	wantCode(t, e.alice().do(stun.MethodAllocate, udpTransport), stun.CodeAllocQuotaReached)
-	e.srv.SetQuotas(12, 1000) // leaves the ports quota alone
-	wantCode(t, e.alice().do(stun.MethodAllocate, udpTransport), stun.CodeAllocQuotaReached)
-	e.srv.SetPortsPerUser(0)
-	e.alice().allocate()
-	if n := e.srv.Stats().Allocations; n != 4 {
-		t.Fatalf("%d allocations, want 4", n)
-	}
-}

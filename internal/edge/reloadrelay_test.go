@@ -1,4 +1,4 @@
-package main
+package edge
 
 import (
 	"log/slog"
@@ -7,14 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server"
 )
 
 // fakeRelay records the relay settings a reload hands over.
 type fakeRelay struct {
 	policies []*policy.PeerPolicy
-	quotas   [][2]int
+	quotas   []server.Quotas
 	limits   []policy.SourceLimit
 }
 
@@ -23,8 +25,8 @@ func (f *fakeRelay) SetPolicy(p *policy.PeerPolicy) error {
 	return nil
 }
 
-func (f *fakeRelay) SetQuotas(perUser, total int) {
-	f.quotas = append(f.quotas, [2]int{perUser, total})
+func (f *fakeRelay) SetQuotas(q server.Quotas) {
+	f.quotas = append(f.quotas, q)
 }
 
 func (f *fakeRelay) SetUnauthenticatedLimit(lim policy.SourceLimit) error {
@@ -36,21 +38,16 @@ func (f *fakeRelay) SetUnauthenticatedLimit(lim policy.SourceLimit) error {
 // policy, quotas and limits that changed, and the next reload compares
 // with what it applied; those keys need no restart, the other quotas do.
 func TestReloadRelaySettings(t *testing.T) {
-	running, err := config.Development(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	running := development(t)
 	relay := &fakeRelay{}
-	r := &reloader{running: running, relay: relay, log: slog.New(slog.DiscardHandler)}
-	reload := func(next *config.Config) {
+	r := &reloader{started: running, applied: running, keyring: keyringOf(t, running), relay: relay, log: slog.New(slog.DiscardHandler), clock: clock.Real{}}
+	reload := func(next *config.Config) []string {
 		t.Helper()
-		p, err := r.prepare(next, time.Now())
+		restart, err := r.reload(next)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.apply(p, next); err != nil {
-			t.Fatal(err)
-		}
+		return restart
 	}
 
 	same := *running
@@ -62,17 +59,18 @@ func TestReloadRelaySettings(t *testing.T) {
 	next := *running
 	next.Peers.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	next.Quotas.AllocationsPerUser = 3
+	next.Quotas.PortsPerUser = 9
 	next.Limits.UnauthenticatedBurst = 7
-	if keys := restartNeeded(running, &next); keys != nil {
-		t.Fatalf("restartNeeded = %q, want none", keys)
+	if keys := reload(&next); keys != nil {
+		t.Fatalf("restart = %q, want none", keys)
 	}
-	reload(&next)
 	if len(relay.policies) != 1 || relay.policies[0].Allowed(netip.MustParseAddr("127.0.0.2")) ||
 		!relay.policies[0].Allowed(netip.MustParseAddr("127.0.0.1")) {
 		t.Fatalf("policies %v: want one allowing 127.0.0.1 only", relay.policies)
 	}
-	if want := [][2]int{{3, running.Quotas.AllocationsTotal}}; !slices.Equal(relay.quotas, want) {
-		t.Fatalf("quotas %v, want %v", relay.quotas, want)
+	want := server.Quotas{AllocationsPerUser: 3, AllocationsTotal: running.Quotas.AllocationsTotal, PortsPerUser: 9}
+	if !slices.Equal(relay.quotas, []server.Quotas{want}) {
+		t.Fatalf("quotas %v, want [%v]", relay.quotas, want)
 	}
 	wantLimit := policy.SourceLimit{Rate: running.Limits.UnauthenticatedRate, Burst: 7}
 	if !slices.Equal(relay.limits, []policy.SourceLimit{wantLimit}) {
@@ -88,7 +86,10 @@ func TestReloadRelaySettings(t *testing.T) {
 	restart := next
 	restart.Quotas.ChannelsPerAllocation = 8
 	restart.Drain.Timeout = time.Minute
-	if keys := restartNeeded(r.running, &restart); !slices.Equal(keys, []string{"drain", "quotas"}) {
-		t.Fatalf("restartNeeded = %q, want [drain quotas]", keys)
+	if keys := reload(&restart); !slices.Equal(keys, []string{"quotas.channels_per_allocation", "drain.timeout"}) {
+		t.Fatalf("restart = %q, want [quotas.channels_per_allocation drain.timeout]", keys)
+	}
+	if len(relay.quotas) != 1 {
+		t.Fatalf("a change of quotas.channels_per_allocation changed the relay's quotas: %v", relay.quotas)
 	}
 }

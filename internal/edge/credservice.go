@@ -1,4 +1,4 @@
-package main
+package edge
 
 import (
 	"crypto/tls"
@@ -24,7 +24,8 @@ type credentialService struct {
 }
 
 // newCredentialService builds the credential service of cfg, signing with
-// keyring (the relay's) and binding its listener.
+// keyring (the relay's) and binding its listener; now dates the warning of
+// an expiring certificate.
 func newCredentialService(cfg *config.Config, keyring *auth.Keyring, log *slog.Logger, now time.Time) (*credentialService, error) {
 	cs := cfg.CredentialService
 	st, err := loadServiceTLS(cs, log, now)
@@ -41,14 +42,14 @@ func newCredentialService(cfg *config.Config, keyring *auth.Keyring, log *slog.L
 		Logger:  log,
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("credential service: %w", err)
 	}
 	srv, err := credsvc.NewServer(credsvc.ServerOptions{
 		Addr: cs.Listen, Certificate: st.cert, ClientCAs: st.clientCAs, Handler: h, Logger: log,
 		DisableMRAS: !cfg.MSTurn.Enabled,
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("credential service: %w", err)
 	}
 	return &credentialService{handler: h, server: srv}, nil
 }
@@ -67,9 +68,12 @@ func (c *credentialService) apply(st serviceTLS, trusted []string) error {
 		return fmt.Errorf("credential service: %w: no trusted clients", credsvc.ErrBadOptions)
 	}
 	if err := c.server.SetCertificates(st.cert, st.clientCAs); err != nil {
-		return err
+		return fmt.Errorf("credential service: %w", err)
 	}
-	return c.handler.SetTrusted(trusted)
+	if err := c.handler.SetTrusted(trusted); err != nil {
+		return fmt.Errorf("credential service: %w", err)
+	}
+	return nil
 }
 
 // loadServiceTLS loads the service's certificate and client CAs, warning

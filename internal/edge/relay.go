@@ -1,4 +1,4 @@
-package server
+package edge
 
 import (
 	"fmt"
@@ -10,25 +10,19 @@ import (
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server"
 )
 
-// FromConfig turns a validated configuration into server Options: it builds
-// the keyring, the nonce minter, the authenticator and the peer policy, and
-// loads the certificates of TLS listeners, and turns the bandwidth quotas
-// into the buckets' caps (a burst of one second's worth).
-func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options, error) {
-	if clk == nil {
-		clk = clock.Real{}
-	}
+// relayOptions turns a validated configuration into the relay's options:
+// it builds the keyring, the nonce minter, the authenticator and the peer
+// policy, loads the certificates of TLS listeners, and turns the bandwidth
+// quotas into the buckets' caps (a burst of one second's worth).
+func relayOptions(cfg *config.Config, log *slog.Logger, clk clock.Clock) (server.Options, error) {
 	var keyring *auth.Keyring
 	if len(cfg.Auth.Secrets) > 0 {
-		secrets := make([]auth.Secret, 0, len(cfg.Auth.Secrets))
-		for _, s := range cfg.Auth.Secrets {
-			secrets = append(secrets, auth.Secret{ID: s.ID, Value: s.Value})
-		}
 		var err error
-		if keyring, err = auth.NewKeyring(secrets); err != nil {
-			return Options{}, fmt.Errorf("server: secrets: %w", err)
+		if keyring, err = auth.NewKeyring(secrets(cfg.Auth)); err != nil {
+			return server.Options{}, fmt.Errorf("auth.secrets: %w", err)
 		}
 	}
 	static := make(map[string]string, len(cfg.Auth.StaticUsers))
@@ -44,47 +38,48 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		Clock:                 clk,
 	})
 	if err != nil {
-		return Options{}, fmt.Errorf("server: %w", err)
+		return server.Options{}, fmt.Errorf("auth: %w", err)
 	}
 	perAlloc, err := policy.NewBandwidth(cfg.Quotas.BandwidthPerAllocation, 0)
 	if err != nil {
-		return Options{}, fmt.Errorf("server: quotas.bandwidth_per_allocation: %w", err)
+		return server.Options{}, fmt.Errorf("quotas.bandwidth_per_allocation: %w", err)
 	}
 	perUser, err := policy.NewBandwidth(cfg.Quotas.BandwidthPerUser, 0)
 	if err != nil {
-		return Options{}, fmt.Errorf("server: quotas.bandwidth_per_user: %w", err)
+		return server.Options{}, fmt.Errorf("quotas.bandwidth_per_user: %w", err)
 	}
 	var (
 		listeners []netip.AddrPort
-		fronts    []FrontListener
-		streams   []StreamListener
+		fronts    []server.FrontListener
+		streams   []server.StreamListener
 	)
 	for _, l := range cfg.Listeners {
 		if l.RedirectTo.IsValid() {
-			fronts = append(fronts, FrontListener{Addr: l.Address, RedirectTo: l.RedirectTo})
+			fronts = append(fronts, server.FrontListener{Addr: l.Address, RedirectTo: l.RedirectTo})
 			continue
 		}
 		if !l.Stream() {
 			listeners = append(listeners, l.Address)
 			continue
 		}
-		sl := StreamListener{Addr: l.Address, Plain: l.Plain()}
+		sl := server.StreamListener{Addr: l.Address, Plain: l.Plain()}
 		if l.TLS != nil {
-			if sl.Certs, err = LoadCertStore(l.TLS.CertFile, l.TLS.KeyFile); err != nil {
-				return Options{}, fmt.Errorf("server: listener %s %v: %w", l.Protocol, l.Address, err)
+			if sl.Certs, err = loadListenerCerts(l); err != nil {
+				return server.Options{}, err
 			}
 		}
 		streams = append(streams, sl)
 	}
-	return Options{
+	q := quotas(cfg.Quotas)
+	return server.Options{
 		Software:        cfg.Software,
 		Listeners:       listeners,
 		FrontListeners:  fronts,
 		StreamListeners: streams,
 
 		TCPConnectionsPerAllocation: cfg.Quotas.TCPConnectionsPerAllocation,
-		UnauthenticatedLimit:        policy.SourceLimit{Rate: cfg.Limits.UnauthenticatedRate, Burst: cfg.Limits.UnauthenticatedBurst},
-		Stream: StreamLimits{
+		UnauthenticatedLimit:        sourceLimit(cfg.Limits),
+		Stream: server.StreamLimits{
 			Connections:          cfg.Quotas.TCPConnections,
 			ConnectionsPerSource: cfg.Quotas.TCPConnectionsPerSource,
 		},
@@ -102,9 +97,9 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 			MaxPermissions:     cfg.Quotas.PermissionsPerAllocation,
 			MaxChannels:        cfg.Quotas.ChannelsPerAllocation,
 		},
-		AllocationsPerUser: cfg.Quotas.AllocationsPerUser,
-		AllocationsTotal:   cfg.Quotas.AllocationsTotal,
-		PortsPerUser:       cfg.Quotas.PortsPerUser,
+		AllocationsPerUser: q.AllocationsPerUser,
+		AllocationsTotal:   q.AllocationsTotal,
+		PortsPerUser:       q.PortsPerUser,
 
 		BandwidthPerAllocation: perAlloc,
 		BandwidthPerUser:       perUser,
@@ -112,7 +107,7 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 
 		Auth:             authn,
 		Keyring:          keyring,
-		Policy:           policy.NewPeerPolicy(cfg.Peers.Allow, cfg.Peers.Deny, cfg.Peers.DefaultDeny),
+		Policy:           peerPolicy(cfg.Peers),
 		Workers:          cfg.Workers,
 		BatchDelay:       cfg.DataPath.BatchDelay,
 		Clock:            clk,
@@ -122,4 +117,38 @@ func FromConfig(cfg *config.Config, log *slog.Logger, clk clock.Clock) (Options,
 		DrainTimeout:     cfg.Drain.Timeout,
 		DisableMSTURN:    !cfg.MSTurn.Enabled,
 	}, nil
+}
+
+// secrets returns the shared secrets of a, newest first.
+func secrets(a config.Auth) []auth.Secret {
+	out := make([]auth.Secret, len(a.Secrets))
+	for i, s := range a.Secrets {
+		out[i] = auth.Secret{ID: s.ID, Value: s.Value}
+	}
+	return out
+}
+
+// peerPolicy returns the peer policy of p.
+func peerPolicy(p config.Peers) *policy.PeerPolicy {
+	return policy.NewPeerPolicy(p.Allow, p.Deny, p.DefaultDeny)
+}
+
+// sourceLimit returns the per-source limit of unauthenticated requests of
+// l.
+func sourceLimit(l config.Limits) policy.SourceLimit {
+	return policy.SourceLimit{Rate: l.UnauthenticatedRate, Burst: l.UnauthenticatedBurst}
+}
+
+// quotas returns the allocation and port quotas of q.
+func quotas(q config.Quotas) server.Quotas {
+	return server.Quotas{AllocationsPerUser: q.AllocationsPerUser, AllocationsTotal: q.AllocationsTotal, PortsPerUser: q.PortsPerUser}
+}
+
+// loadListenerCerts loads the certificate of the TLS listener l.
+func loadListenerCerts(l config.Listener) (*server.CertStore, error) {
+	store, err := server.LoadCertStore(l.TLS.CertFile, l.TLS.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("listener %s %v: %w", l.Protocol, l.Address, err)
+	}
+	return store, nil
 }

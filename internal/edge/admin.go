@@ -1,0 +1,68 @@
+package edge
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/avedge/avedge/internal/admin"
+	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/metrics"
+)
+
+// adminEndpoints are the running admin endpoints of an edge; the zero
+// value (no admin section) does nothing.
+type adminEndpoints struct {
+	srv  *admin.Server
+	stop func()
+}
+
+// SetReady sets what /readyz answers.
+func (a *adminEndpoints) SetReady(ready bool) {
+	if a.srv != nil {
+		a.srv.SetReady(ready)
+	}
+}
+
+// Stop shuts the endpoints down and waits for them; later calls do
+// nothing.
+func (a *adminEndpoints) Stop() {
+	if a.stop != nil {
+		a.stop()
+	}
+}
+
+// startAdmin starts the admin endpoints that cfg asks for, if any:
+// /metrics with the counters of m, /healthz, /readyz, not ready until
+// SetReady(true), and POST /drain, which turns /readyz not ready and calls
+// drain. They serve until Stop, so that a load balancer sees 503 (not a
+// refused connection) while the edge drains.
+func startAdmin(cfg *config.Admin, m metrics.Options, drain func(), log *slog.Logger) (*adminEndpoints, error) {
+	if cfg == nil {
+		return &adminEndpoints{}, nil
+	}
+	col, err := metrics.NewCollector(m)
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	reg, err := metrics.NewRegistry(col)
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	a, err := admin.Listen(admin.Options{Addr: cfg.Listen, Gatherer: reg, Drain: drain, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	log.Info("admin endpoints listening", "address", "http://"+a.Addr().String(),
+		"paths", []string{"/metrics", "/healthz", "/readyz", "POST /drain"})
+	return &adminEndpoints{srv: a, stop: sync.OnceFunc(func() {
+		cancel()
+		if err := <-done; err != nil {
+			log.Warn("admin endpoints", "error", err)
+		}
+	})}, nil
+}

@@ -1,0 +1,169 @@
+package edge
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/avedge/avedge/internal/clock"
+	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/metrics"
+	"github.com/avedge/avedge/internal/records"
+	"github.com/avedge/avedge/internal/server"
+)
+
+// Deps are what an edge takes from its process besides the configuration.
+type Deps struct {
+	// Logger receives the edge's logs; nil discards them.
+	Logger *slog.Logger
+	// Clock is the time source of the relay and of certificate checks;
+	// nil means the wall clock.
+	Clock clock.Clock
+	// Version is the version of the build, exported by /metrics.
+	Version string
+}
+
+// Edge is a running edge: the relay and, as configured, the credential
+// service, the session records writer and the admin endpoints. Build
+// makes it, Run serves it, Apply changes it, Close releases it.
+type Edge struct {
+	log   *slog.Logger
+	relay *server.Server
+	svc   *credentialService // nil without a credential service
+	recs  *records.Writer    // nil without session records
+	admin *adminEndpoints
+
+	// mu serialises Apply.
+	mu   sync.Mutex
+	live reloader
+}
+
+// Build makes the edge that cfg, a validated configuration, describes and
+// binds its sockets; nothing serves until Run. On error, whatever it had
+// opened is closed again.
+func Build(cfg *config.Config, deps Deps) (*Edge, error) {
+	log, clk := deps.Logger, deps.Clock
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	e := &Edge{log: log, admin: &adminEndpoints{}}
+	opts, err := relayOptions(cfg, log, clk)
+	if err != nil {
+		return nil, err
+	}
+	if e.recs, err = openRecords(cfg.Records, log); err != nil {
+		return nil, err
+	}
+	if e.recs != nil {
+		opts.OnAllocationEnd = e.recs.Write
+	}
+	if e.relay, err = server.New(opts); err != nil {
+		e.Close()
+		return nil, err
+	}
+	for _, a := range e.relay.Addrs() {
+		log.Info("listening", "protocol", "udp", "address", a.String())
+	}
+	for _, a := range e.relay.StreamAddrs() {
+		log.Info("listening", "protocol", "tcp", "address", a.String())
+	}
+	m := metrics.Options{Server: e.relay, Version: deps.Version}
+	if e.recs != nil {
+		m.Records = e.recs
+	}
+	if cfg.CredentialService != nil {
+		if e.svc, err = newCredentialService(cfg, opts.Keyring, log, clk.Now()); err != nil {
+			e.Close()
+			return nil, err
+		}
+		m.Credentials = e.svc.server
+		log.Info("credential service listening", "address", "https://"+e.svc.server.Addr().String(),
+			"trusted_clients", cfg.CredentialService.TrustedClients)
+	}
+	if e.admin, err = startAdmin(cfg.Admin, m, e.relay.Drain, log); err != nil {
+		e.admin = &adminEndpoints{}
+		e.Close()
+		return nil, err
+	}
+	e.live = reloader{started: cfg, applied: cfg, keyring: opts.Keyring, svc: e.svc,
+		certs: listenerCerts(opts), relay: e.relay, log: log, clock: clk}
+	return e, nil
+}
+
+// listenerCerts returns the certificate stores of the TLS listeners of
+// opts, by address.
+func listenerCerts(opts server.Options) map[netip.AddrPort]*server.CertStore {
+	certs := make(map[netip.AddrPort]*server.CertStore)
+	for _, sl := range opts.StreamListeners {
+		if sl.Certs != nil {
+			certs[sl.Addr] = sl.Certs
+		}
+	}
+	return certs
+}
+
+// Run serves the relay and the credential service (if any) until ctx is
+// done, either fails or the relay has drained (see Drain), which stops
+// both, and returns the first failure. /readyz answers ready from the
+// start until then; the admin endpoints go on answering until Close.
+func (e *Edge) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	running := 1
+	go func() { errc <- e.relay.Run(ctx) }()
+	if e.svc != nil {
+		running++
+		go func() { errc <- e.svc.server.Run(ctx) }()
+	}
+	e.admin.SetReady(true)
+	notReady := context.AfterFunc(ctx, func() { e.admin.SetReady(false) })
+	defer notReady()
+	e.log.Info("serving")
+	var first error
+	for range running {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+		cancel()
+	}
+	e.admin.SetReady(false)
+	return first
+}
+
+// Drain turns /readyz not ready and drains the relay: new allocations are
+// refused (or sent to the alternate servers), live ones keep working, and
+// Run returns once the last has ended or the drain timed out (see
+// server.Server.Drain).
+func (e *Edge) Drain() {
+	e.admin.SetReady(false)
+	e.relay.Drain()
+}
+
+// Close stops the edge: it stops the relay, ending its allocations, and
+// the credential service if Run did not, writes the queued session records
+// (the allocations ended last included) and stops the admin endpoints. It
+// waits for all of them.
+func (e *Edge) Close() {
+	if e.relay != nil {
+		e.relay.Close()
+	}
+	if e.svc != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		if err := e.svc.server.Shutdown(ctx); err != nil {
+			e.log.Warn("stopping the credential service", "error", err)
+		}
+		cancel()
+	}
+	e.closeRecords()
+	e.admin.Stop()
+}
+
+// shutdownTimeout bounds how long Close waits for the credential service's
+// requests to finish.
+const shutdownTimeout = 5 * time.Second
