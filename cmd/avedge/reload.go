@@ -17,14 +17,14 @@ func reload(e *edge.Edge, path string, log *slog.Logger) {
 	log.Info("reloading the configuration (SIGHUP)", "source", sourceName(path))
 	next, err := loadConfig(path)
 	if err != nil {
-		log.Error("reload failed; the running configuration is unchanged", "error", err)
+		log.Error("reload failed; the running configuration is unchanged", "err", err)
 		return
 	}
 	for _, w := range next.Warnings() {
 		log.Warn(w)
 	}
 	if _, err := e.Apply(next); err != nil {
-		log.Error("reload failed; the running configuration is unchanged", "error", err)
+		log.Error("reload failed; the running configuration is unchanged", "err", err)
 	}
 }
 

@@ -62,7 +62,7 @@ func startAdmin(cfg *config.Admin, m metrics.Options, drain func(), log *slog.Lo
 	return &adminEndpoints{srv: a, stop: sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
-			log.Warn("admin endpoints", "error", err)
+			log.Warn("admin endpoints", "err", err)
 		}
 	})}, nil
 }

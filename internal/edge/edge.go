@@ -156,7 +156,7 @@ func (e *Edge) Close() {
 	if e.svc != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		if err := e.svc.server.Shutdown(ctx); err != nil {
-			e.log.Warn("stopping the credential service", "error", err)
+			e.log.Warn("stopping the credential service", "err", err)
 		}
 		cancel()
 	}

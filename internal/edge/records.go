@@ -29,7 +29,7 @@ func (e *Edge) ReopenRecords() {
 		return
 	}
 	if err := e.recs.Reopen(); err != nil {
-		e.log.Error("reopening the session records file failed; records go to the old file", "error", err)
+		e.log.Error("reopening the session records file failed; records go to the old file", "err", err)
 	}
 }
 
@@ -40,6 +40,6 @@ func (e *Edge) closeRecords() {
 		return
 	}
 	if err := e.recs.Close(); err != nil {
-		e.log.Error("closing the session records", "error", err)
+		e.log.Error("closing the session records", "err", err)
 	}
 }

@@ -196,7 +196,7 @@ func (r *reloader) apply(p reloadPlan, next *config.Config) error {
 	if p.secrets != nil {
 		if err := r.keyring.Set(p.secrets); err != nil {
 			// Unreachable: prepare made a keyring of the same secrets.
-			r.log.Error("reloading secrets failed; the running secrets are unchanged", "error", err)
+			r.log.Error("reloading secrets failed; the running secrets are unchanged", "err", err)
 			return nil
 		}
 		ids := make([]string, len(p.secrets))
@@ -219,7 +219,7 @@ func (r *reloader) applyRelay(p reloadPlan, next *config.Config) {
 	if p.limit != nil {
 		if err := r.relay.SetUnauthenticatedLimit(*p.limit); err != nil {
 			// Unreachable: prepareRelay checked the same limit.
-			r.log.Error("reloading limits failed; the running limits are unchanged", "error", err)
+			r.log.Error("reloading limits failed; the running limits are unchanged", "err", err)
 		} else {
 			cur.Limits = next.Limits
 			r.log.Info("reloaded the limits of unauthenticated requests (buckets start full)",
@@ -228,7 +228,7 @@ func (r *reloader) applyRelay(p reloadPlan, next *config.Config) {
 	}
 	if p.policy != nil {
 		if err := r.relay.SetPolicy(p.policy); err != nil {
-			r.log.Error("reloading the peer policy failed; the running policy is unchanged", "error", err)
+			r.log.Error("reloading the peer policy failed; the running policy is unchanged", "err", err)
 		} else {
 			cur.Peers = next.Peers
 			r.log.Info("reloaded the peer policy: new permissions and channels are checked against it, installed ones stay",

@@ -264,7 +264,7 @@ func (w *Writer) failed(err error) {
 	n := w.errs.Add(1)
 	w.buf.Reset(w.out)
 	if w.errWarn.allow(w.clk.Now()) {
-		w.log.Warn("session records: write failed; the buffered records are lost", "error", err, "write_errors", n)
+		w.log.Warn("session records: write failed; the buffered records are lost", "err", err, "write_errors", n)
 	}
 }
 

@@ -23,8 +23,8 @@ type allocPlan struct {
 	tcp        bool // an RFC 6062 TCP allocation
 }
 
-// allocate implements RFC 8656 §7.2 "Receiving an Allocate Request" for UDP
-// relays. Authentication (step 1) is done by the caller. The request is
+// allocate implements RFC 8656 §7.2 "Receiving an Allocate Request", for
+// UDP relays and for TCP relays (RFC 6062 §5.1). Authentication (step 1) is done by the caller. The request is
 // validated in full (steps 2-9) before quota (step 10) and resources are
 // taken, so a refused request consumes neither a reservation nor a port.
 func (w *worker) allocate(r *request) {
@@ -63,12 +63,12 @@ func (w *worker) allocate(r *request) {
 	}
 	owner := quotaOwner(r.auth)
 	s, cause := w.admit(owner, plan, r.now, func() (*session, error) { return w.openSession(r, plan, owner) })
-	switch cause {
-	case admitted:
-	case stats.RefusedUserQuota, stats.RefusedPortsPerUser:
+	switch {
+	case s != nil:
+	case cause == stats.RefusedUserQuota || cause == stats.RefusedPortsPerUser:
 		w.refuse(r, cause, stun.CodeAllocQuotaReached)
 		return
-	case stats.RefusedReservation:
+	case cause == stats.RefusedReservation:
 		w.refuse(r, cause, stun.CodeInsufficientCapacity)
 		return
 	default:
@@ -80,17 +80,13 @@ func (w *worker) allocate(r *request) {
 	w.allocateSuccess(r, s)
 }
 
-// admitted is what admit returns as its cause when the allocation was
-// made.
-const admitted = stats.NumRefusalCauses
-
 // admit is step 10 of RFC 8656 §7.2 for an allocation owned by owner that
 // plan describes, in either dialect: quotas (486 per user, for
 // allocations and relay ports; 508 for the whole server) and capacity (508
 // while the relayed bandwidth is above the configured capacity: "The
 // server is unable to carry out the request due to some capacity limit
 // being reached", §15). open then takes the relayed addresses. It returns
-// the new session and admitted, or nil and the cause of the refusal (a
+// the new session, or nil and the cause of the refusal (a
 // full edge may send the client to a sibling: refuseFull).
 func (w *worker) admit(owner string, plan allocPlan, now time.Time, open func() (*session, error)) (*session, stats.RefusalCause) {
 	if w.env.overCapacity() {
@@ -132,7 +128,7 @@ func (w *worker) admit(owner string, plan allocPlan, now time.Time, open func() 
 	}
 	s.user = w.env.bw.acquire(owner)
 	w.allocationCreated(s)
-	return s, admitted
+	return s, 0 // the cause is unused with a session
 }
 
 // planAllocation checks steps 3 to 9 of RFC 8656 §7.2 and returns what the

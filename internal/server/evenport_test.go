@@ -127,7 +127,7 @@ func TestAllocateRetransmissionKeepsToken(t *testing.T) {
 	req := c.build(stun.MethodAllocate, udpTransport, stunproto.EvenPort{ReservePort: true})
 	first := c.roundTrip(req)
 	wantCode(t, first, 0)
-	e.clk.Advance(txCacheTTL + time.Second)
+	e.clk.Advance(answerCacheTTL + time.Second)
 	second := c.roundTrip(req)
 	wantCode(t, second, 0)
 	var r1, r2 stunproto.XORRelayedAddress

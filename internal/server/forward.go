@@ -167,9 +167,9 @@ func (w *worker) handlePeer(s *session, from netip.AddrPort, buf []byte, off, n 
 		stunproto.PutChannelDataHeader(buf[start:], num, n)
 		msg = buf[start : off+n]
 	} else {
-		w.txSeq++
+		w.indicationSeq++
 		var id [12]byte
-		putTxID(&id, w.txSeq)
+		putTxID(&id, w.indicationSeq)
 		var err error
 		msg, err = stunproto.BuildDataIndication(buf, off, n, from, id)
 		if err != nil {
@@ -195,12 +195,16 @@ func (w *worker) sendToClient(s *session, msg []byte, n int, tos uint8) {
 }
 
 // putTxID fills a Data indication's transaction ID from a per-worker
-// sequence mixed with a per-process random key: unique, unpredictable enough
-// for indications (which are never answered), and free of allocations.
+// sequence number: the first 8 bytes are the number multiplied by an odd
+// constant and XORed with a per-process random key (a bijection, so the IDs
+// of one worker never repeat), the last 4 a second mix of those 8. An
+// indication is never answered, so the ID only has to be hard to predict
+// without the key, not unique across workers; it costs no allocation.
 func putTxID(id *[12]byte, seq uint64) {
-	x := seq*0x9E3779B97F4A7C15 ^ txKeyMix
+	x := seq*0x9E3779B97F4A7C15 ^ indicationIDKey
 	for i := 0; i < 8; i++ {
 		id[i] = byte(x >> (8 * i))
 	}
-	id[8], id[9], id[10], id[11] = byte(seq>>32), byte(seq>>40), byte(seq>>48), byte(seq>>56)
+	y := (x ^ x>>31) * 0xBF58476D1CE4E5B9
+	id[8], id[9], id[10], id[11] = byte(y>>32), byte(y>>40), byte(y>>48), byte(y>>56)
 }

@@ -39,8 +39,8 @@ func (w *worker) msAllocate(q *msRequest) {
 		w.p.drop(stats.DropRateLimited)
 		return
 	}
-	key := txKey{client: q.from, server: q.l.addr, proto: q.l.proto(), id: m.TxID}
-	if cached, ok := w.tx.get(key, q.now); ok {
+	key := answerKey{client: q.from, server: q.l.addr, proto: q.l.proto(), id: m.TxID}
+	if cached, ok := w.answers.get(key, q.now); ok {
 		w.p.requests++
 		w.reply(q.l, q.from, cached)
 		return
@@ -72,7 +72,7 @@ func (w *worker) msAllocate(q *msRequest) {
 		out = w.msNewAllocation(q, res, version)
 	}
 	if out != nil {
-		w.tx.put(key, out, q.now)
+		w.answers.put(key, out, q.now)
 	}
 }
 
@@ -273,9 +273,9 @@ func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) 
 		}
 		return s, nil
 	})
-	switch cause {
-	case admitted:
-	case stats.RefusedUserQuota, stats.RefusedPortsPerUser:
+	switch {
+	case s != nil:
+	case cause == stats.RefusedUserQuota || cause == stats.RefusedPortsPerUser:
 		w.c.refusals[cause].Add(1)
 		return w.msError(q, msturn.AllocateError, msturn.CodeAllocationQuota, "Allocation Quota Reached", integ)
 	default:

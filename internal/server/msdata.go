@@ -191,9 +191,9 @@ func (w *worker) msToClient(s *session, from netip.AddrPort, buf []byte, off, n 
 	case active:
 		msg = buf[off : off+n]
 	default:
-		w.txSeq++
+		w.indicationSeq++
 		var id msturn.TxID
-		putTxID((*[12]byte)(id[:12]), w.txSeq)
+		putTxID((*[12]byte)(id[:12]), w.indicationSeq)
 		var err error
 		if msg, err = msturn.BuildDataIndication(buf, off, n, from, id, stream); err != nil {
 			w.p.drop(stats.DropMalformed)

@@ -262,7 +262,7 @@ func (w *worker) msPermit(s *session, peer netip.AddrPort, now time.Time) (cause
 	if !s.ms.permits(peer) {
 		s.ms.dests = append(s.ms.dests, peer)
 	}
-	return admitted, true
+	return 0, true
 }
 
 // msKeepAlive re-arms the expired allocation of s, for another lifetime,

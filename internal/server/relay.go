@@ -71,13 +71,13 @@ func (w *worker) openRelay(s *session, fam int, choice portChoice, df bool) erro
 // bindRelay binds the relay socket of family fam of s on addr, whose port
 // the caller holds, with DF set when df.
 func (w *worker) bindRelay(s *session, fam int, addr netip.AddrPort, df bool) error {
-	sock, err := w.relays.open(addr, s)
+	sock, err := w.opener.open(addr, s)
 	if err != nil {
 		return err
 	}
 	if df {
 		if err := sock.SetDontFragment(true); err != nil {
-			w.relays.close(sock)
+			w.opener.close(sock)
 			return err
 		}
 	}
@@ -118,7 +118,7 @@ func (w *worker) closeRelay(s *session, fam int) {
 		_ = t.Close()
 		s.tcp = nil
 	} else {
-		w.relays.close(rl.sock)
+		w.opener.close(rl.sock)
 	}
 	w.env.release(rl.addr)
 	*rl = relay{}

@@ -14,12 +14,12 @@ import (
 )
 
 const (
-	// txCacheSize bounds the retransmission cache of one worker.
-	txCacheSize = 4096
-	// txCacheTTL is how long a response is replayed for retransmissions:
+	// answerCacheSize bounds the retransmission cache of one worker.
+	answerCacheSize = 4096
+	// answerCacheTTL is how long a response is replayed for retransmissions:
 	// RFC 8489 §6.2.1 makes a client give up after Rc retransmissions, 39.5 s
 	// with the default RTO.
-	txCacheTTL = 40 * time.Second
+	answerCacheTTL = 40 * time.Second
 )
 
 // request is the state one request handler works on.
@@ -53,9 +53,9 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 		return
 	}
 	now := w.env.clock.Now()
-	key := txKey{client: from, server: l.addr, proto: l.proto()}
+	key := answerKey{client: from, server: l.addr, proto: l.proto()}
 	copy(key.id[:], m.TransactionID[:])
-	if cached, ok := w.tx.get(key, now); ok {
+	if cached, ok := w.answers.get(key, now); ok {
 		w.p.requests++
 		w.reply(l, from, cached)
 		return
@@ -79,7 +79,7 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 		return
 	}
 	if r.auth != nil {
-		w.tx.put(key, r.resp.Raw, now)
+		w.answers.put(key, r.resp.Raw, now)
 	}
 	w.reply(l, from, r.resp.Raw)
 }

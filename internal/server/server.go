@@ -165,7 +165,7 @@ func (e *shared) release(addr netip.AddrPort) {
 	}
 }
 
-// Server is a running STUN/TURN relay over UDP.
+// Server is a running STUN/TURN relay over UDP, TCP and TLS.
 type Server struct {
 	env     *shared
 	workers []*workerLoop
@@ -273,7 +273,7 @@ func New(opts Options) (*Server, error) {
 			s.release()
 			return nil, fmt.Errorf("server: %w", err)
 		}
-		w.relays, w.dp = &dpRelays{dp: dp, cfg: buffers.relay()}, dp
+		w.opener, w.dp = &dpRelays{dp: dp, cfg: buffers.relay()}, dp
 		env.capacity.counters = append(env.capacity.counters, &w.c)
 		s.workers = append(s.workers, &workerLoop{w: w, dp: dp})
 	}
@@ -512,8 +512,8 @@ func (r *dpRelays) close(sock socket) {
 	_ = c.Close()
 }
 
-// txKeyMix keys the Data indication transaction IDs of this process.
-var txKeyMix = func() uint64 {
+// indicationIDKey keys the Data indication transaction IDs of this process.
+var indicationIDKey = func() uint64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return binary.LittleEndian.Uint64(b[:])

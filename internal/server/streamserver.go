@@ -178,7 +178,7 @@ func (s *Server) accept(l *streamListener) {
 		}
 		remote := nc.RemoteAddr().(*net.TCPAddr).AddrPort()
 		remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
-		if !s.admit(remote.Addr()) {
+		if !s.admitConn(remote.Addr()) {
 			_ = nc.Close()
 			continue
 		}
@@ -187,9 +187,9 @@ func (s *Server) accept(l *streamListener) {
 	}
 }
 
-// admit counts a new connection from src against the limits; false means
+// admitConn counts a new connection from src against the limits; false means
 // refused (and counted).
-func (s *Server) admit(src netip.Addr) bool {
+func (s *Server) admitConn(src netip.Addr) bool {
 	st := &s.stream
 	st.mu.Lock()
 	defer st.mu.Unlock()

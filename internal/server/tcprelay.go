@@ -236,9 +236,9 @@ func (w *worker) peerArrived(t *tcpRelay, nc net.Conn, peer netip.AddrPort) {
 	}
 	t.conns[peer] = p
 	ctr.inbound.Add(1)
-	w.txSeq++
+	w.indicationSeq++
 	var id [stun.TransactionIDSize]byte
-	putTxID(&id, w.txSeq)
+	putTxID(&id, w.indicationSeq)
 	m, err := stun.Build(stun.NewTransactionIDSetter(id),
 		stun.NewType(stun.MethodConnectionAttempt, stun.ClassIndication),
 		&stunproto.XORPeerAddress{Addr: peer}, p.id, stun.Fingerprint)

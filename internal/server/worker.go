@@ -113,23 +113,23 @@ type relayOpener interface {
 // worker is the per-core request handler and forwarder. Everything in it is
 // owned by one goroutine: the datapath worker's loop.
 type worker struct {
-	env    *shared
-	table  *allocation.Table
-	tx     *txCache
-	relays relayOpener
-	dp     *datapath.Worker // the loop that runs this worker (nil in unit tests)
+	env     *shared
+	table   *allocation.Table
+	answers *answerCache // answers kept for retransmitted requests
+	opener  relayOpener
+	dp      *datapath.Worker // the loop that runs this worker (nil in unit tests)
 	// limit bounds unauthenticated requests per source; nil: no limit.
 	limit *policy.SourceLimiter
 	// nextLimit is a limit set by SetUnauthenticatedLimit, not yet taken.
 	nextLimit atomic.Pointer[limitSwap]
 
-	req, resp    *stun.Message
-	unknown      []stun.AttrType
-	peers        []netip.AddrPort
-	ips          []netip.Addr
-	expired      []netip.AddrPort // scratch for expireReservations
-	expiredConns []*peerConn      // scratch for expireTCP
-	txSeq        uint64
+	req, resp     *stun.Message
+	unknown       []stun.AttrType
+	peers         []netip.AddrPort
+	ips           []netip.Addr
+	expired       []netip.AddrPort // scratch for expireReservations
+	expiredConns  []*peerConn      // scratch for expireTCP
+	indicationSeq uint64
 	// The [MS-TURN] dialect's scratch: the request, the answer being
 	// built and its buffer, unknown attributes.
 	msMsg     msturn.Message
@@ -150,12 +150,12 @@ type worker struct {
 // one round; the list grows (once) if a round has more.
 const dirtySessions = 256
 
-func newWorker(env *shared, relays relayOpener) *worker {
+func newWorker(env *shared, opener relayOpener) *worker {
 	return &worker{
 		env:     env,
 		table:   allocation.NewTable(env.alloc),
-		tx:      newTxCache(txCacheSize, txCacheTTL),
-		relays:  relays,
+		answers: newAnswerCache(answerCacheSize, answerCacheTTL),
+		opener:  opener,
 		req:     new(stun.Message),
 		resp:    new(stun.Message),
 		unknown: make([]stun.AttrType, 0, 8),

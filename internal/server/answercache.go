@@ -7,24 +7,24 @@ import (
 	"github.com/avedge/avedge/internal/allocation"
 )
 
-// txKey identifies a request for retransmission detection: the client's
+// answerKey identifies a request for retransmission detection: the client's
 // transport address, the server address it reached, the transport protocol
 // and the transaction ID: the 12 bytes of RFC STUN (zero-filled) or the 16
 // of the [MS-TURN] dialect.
-type txKey struct {
+type answerKey struct {
 	client, server netip.AddrPort
 	proto          allocation.Protocol
 	id             [16]byte
 }
 
-type txEntry struct {
-	key     txKey
+type answerEntry struct {
+	key     answerKey
 	resp    []byte
 	expires time.Time
 	used    bool
 }
 
-// txCache remembers the responses to authenticated requests so that a
+// answerCache remembers the responses to authenticated requests so that a
 // retransmission (same 5-tuple, same transaction ID) gets the same bytes again
 // without running the request twice (RFC 8489 §6.3.4 asks for this for
 // non-idempotent requests such as Allocate and Refresh with lifetime 0).
@@ -32,19 +32,19 @@ type txEntry struct {
 // It is a fixed ring: the oldest entry is overwritten when the ring is full,
 // so an attacker cannot grow it, and slots reuse their buffers. It is owned by
 // one worker and not safe for concurrent use.
-type txCache struct {
+type answerCache struct {
 	ttl   time.Duration
-	ring  []txEntry
+	ring  []answerEntry
 	next  int
-	byKey map[txKey]int
+	byKey map[answerKey]int
 }
 
-func newTxCache(size int, ttl time.Duration) *txCache {
-	return &txCache{ttl: ttl, ring: make([]txEntry, size), byKey: make(map[txKey]int, size)}
+func newAnswerCache(size int, ttl time.Duration) *answerCache {
+	return &answerCache{ttl: ttl, ring: make([]answerEntry, size), byKey: make(map[answerKey]int, size)}
 }
 
 // get returns the cached response for k, if it has one that has not expired.
-func (c *txCache) get(k txKey, now time.Time) ([]byte, bool) {
+func (c *answerCache) get(k answerKey, now time.Time) ([]byte, bool) {
 	i, ok := c.byKey[k]
 	if !ok {
 		return nil, false
@@ -59,7 +59,7 @@ func (c *txCache) get(k txKey, now time.Time) ([]byte, bool) {
 }
 
 // put stores a copy of resp as the answer to k.
-func (c *txCache) put(k txKey, resp []byte, now time.Time) {
+func (c *answerCache) put(k answerKey, resp []byte, now time.Time) {
 	if i, ok := c.byKey[k]; ok {
 		e := &c.ring[i]
 		e.resp = append(e.resp[:0], resp...)
