@@ -16,9 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/logging"
-	"github.com/pion/turn/v4"
-
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/credsvc"
 	"github.com/avedge/avedge/internal/pki"
@@ -221,7 +218,7 @@ func TestCredsRequest(t *testing.T) {
 	}
 }
 
-// allocate allocates a relayed address with pion's client and credential c.
+// allocate allocates a relayed address with credential c.
 func allocate(t *testing.T, udpPort int, c credsvc.Credential) {
 	t.Helper()
 	if err := tryAllocate(t, udpPort, c); err != nil {
@@ -233,37 +230,11 @@ func allocate(t *testing.T, udpPort int, c credsvc.Credential) {
 // returns the error of the Allocate.
 func tryAllocate(t *testing.T, udpPort int, c credsvc.Credential) error {
 	t.Helper()
-	relay, err := pionClient(t, udpPort, c.Username, c.Password, c.Realm).Allocate()
+	relay, err := newTurnClient(t, udpPort, c.Username, c.Password, c.Realm).allocate()
 	if err != nil {
 		return err
 	}
 	return relay.Close()
-}
-
-// pionClient returns pion's TURN client for the edge on 127.0.0.1:udpPort,
-// listening on its own socket; both are closed when the test ends.
-func pionClient(t *testing.T, udpPort int, user, password, realm string) *turn.Client {
-	t.Helper()
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	lf := logging.NewDefaultLoggerFactory()
-	lf.DefaultLogLevel = logging.LogLevelError
-	server := fmt.Sprintf("127.0.0.1:%d", udpPort)
-	tc, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: server, TURNServerAddr: server, Conn: conn,
-		Username: user, Password: password, Realm: realm, LoggerFactory: lf, RTO: 200 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tc.Close)
-	if err := tc.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	return tc
 }
 
 // TestServeReload changes secrets and trusted clients, sends SIGHUP, and

@@ -51,8 +51,7 @@ func TestServeDrainOnSIGTERM(t *testing.T) {
 		t.Fatalf("readyz while serving: %d, want 200", code)
 	}
 	u, p := issue(t, "alice")
-	tc := pionClient(t, udpPort, u, p, "cli.test")
-	relay, err := tc.Allocate()
+	relay, err := newTurnClient(t, udpPort, u, p, "cli.test").allocate()
 	if err != nil {
 		t.Fatalf("allocate: %v", err)
 	}
@@ -69,7 +68,7 @@ func TestServeDrainOnSIGTERM(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz while draining: %d %q, want 503", code, body)
 	}
-	if _, err := pionClient(t, udpPort, u, p, "cli.test").Allocate(); err == nil {
+	if _, err := newTurnClient(t, udpPort, u, p, "cli.test").allocate(); err == nil {
 		t.Fatal("a new allocation succeeded while draining")
 	}
 	if _, err := relay.WriteTo([]byte("still relayed"), peer.LocalAddr()); err != nil {
@@ -95,7 +94,7 @@ func TestServeStopWhileDraining(t *testing.T) {
 	path, udpPort, _ := drainConfig(t)
 	s := serve(t, path, "serving")
 	u, p := issue(t, "alice")
-	if _, err := pionClient(t, udpPort, u, p, "cli.test").Allocate(); err != nil {
+	if _, err := newTurnClient(t, udpPort, u, p, "cli.test").allocate(); err != nil {
 		t.Fatalf("allocate: %v", err)
 	}
 	for _, want := range []string{"draining: new allocations are refused", "stopping at once"} {

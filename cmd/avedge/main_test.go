@@ -136,8 +136,8 @@ peers:
 }
 
 // TestServeAndRelay is the newcomer's path through the command line: serve a
-// config, issue a credential for it, and relay through the edge with an
-// independent TURN client.
+// config, issue a credential for it, and relay through the edge with a TURN
+// client built from the messages of RFC 8656.
 func TestServeAndRelay(t *testing.T) {
 	port := freeUDPPort(t)
 	path := cliConfig(t, t.TempDir(), port, "31000-31099", "")
@@ -169,17 +169,16 @@ func credsIssue(t *testing.T, path string) credential {
 	return c
 }
 
-// relayHello allocates with c on the edge at 127.0.0.1:port (pion/turn's
-// client) and sends helloPeer through the relay to a new loopback peer,
+// relayHello allocates with c on the edge at 127.0.0.1:port and sends helloPeer through the relay to a new loopback peer,
 // which must get it from the relayed address. It returns the allocation,
 // for the caller to close (or to leave to the edge's shutdown).
-func relayHello(t *testing.T, port int, c credential) net.PacketConn {
+func relayHello(t *testing.T, port int, c credential) *turnAllocation {
 	t.Helper()
-	tc := pionClient(t, port, c.Username, c.Password, c.Realm)
-	if _, err := tc.SendBindingRequest(); err != nil {
+	tc := newTurnClient(t, port, c.Username, c.Password, c.Realm)
+	if err := tc.binding(); err != nil {
 		t.Fatalf("binding: %v", err)
 	}
-	relay, err := tc.Allocate()
+	relay, err := tc.allocate()
 	if err != nil {
 		t.Fatalf("allocate: %v", err)
 	}

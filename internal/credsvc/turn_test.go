@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/logging"
 	"github.com/pion/stun/v3"
-	"github.com/pion/turn/v4"
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
@@ -20,6 +18,7 @@ import (
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server"
 	"github.com/avedge/avedge/internal/servertest"
+	"github.com/avedge/avedge/internal/stunproto"
 )
 
 // These tests join the credential service and a real relay (server.New on
@@ -103,34 +102,7 @@ func (e *edge) credential(identity, ttl string) *Credential {
 	return cred
 }
 
-// pionAllocate allocates a relayed address with pion's TURN client and
-// returns it, or the error.
-func (e *edge) pionAllocate(c *Credential) (net.PacketConn, error) {
-	e.t.Helper()
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { conn.Close() })
-	lf := logging.NewDefaultLoggerFactory()
-	lf.DefaultLogLevel = logging.LogLevelError
-	tc, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: e.relay.String(), TURNServerAddr: e.relay.String(), Conn: conn,
-		Username: c.Username, Password: c.Password, Realm: c.Realm, LoggerFactory: lf,
-		RTO: 200 * time.Millisecond,
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(tc.Close)
-	if err := tc.Listen(); err != nil {
-		e.t.Fatal(err)
-	}
-	return tc.Allocate()
-}
-
-// rawClient is a TURN client built from pion/stun messages, for requests
-// pion's client does not expose (a Refresh whose answer matters).
+// rawClient is a TURN client over UDP built from pion/stun messages.
 type rawClient struct {
 	t                        *testing.T
 	conn                     *net.UDPConn
@@ -159,6 +131,13 @@ const (
 // code of the final answer (0 for success).
 func (c *rawClient) do(method stun.Method, attrs ...stun.Setter) int {
 	c.t.Helper()
+	_, code := c.request(method, attrs...)
+	return code
+}
+
+// request is do that also returns the final answer.
+func (c *rawClient) request(method stun.Method, attrs ...stun.Setter) (*stun.Message, int) {
+	c.t.Helper()
 	for range 3 {
 		setters := append([]stun.Setter{stun.TransactionID, stun.NewType(method, stun.ClassRequest)}, attrs...)
 		if c.nonce != "" {
@@ -172,13 +151,13 @@ func (c *rawClient) do(method stun.Method, attrs ...stun.Setter) int {
 		r := c.roundTrip(m)
 		var ec stun.ErrorCodeAttribute
 		if err := ec.GetFrom(r); errors.Is(err, stun.ErrAttributeNotFound) {
-			return 0
+			return r, 0
 		} else if err != nil {
 			c.t.Fatal(err)
 		}
 		retry := ec.Code == stun.CodeStaleNonce || (ec.Code == stun.CodeUnauthorized && c.nonce == "")
 		if !retry {
-			return int(ec.Code)
+			return r, int(ec.Code)
 		}
 		var realm stun.Realm
 		var nonce stun.Nonce
@@ -188,7 +167,7 @@ func (c *rawClient) do(method stun.Method, attrs ...stun.Setter) int {
 		c.realm, c.nonce = realm.String(), nonce.String()
 	}
 	c.t.Fatal("no answer after three challenges")
-	return 0
+	return nil, 0
 }
 
 func (c *rawClient) roundTrip(m *stun.Message) *stun.Message {
@@ -211,7 +190,39 @@ func (c *rawClient) roundTrip(m *stun.Message) *stun.Message {
 }
 
 func (c *rawClient) allocate() int {
-	return c.do(stun.MethodAllocate, stun.RawAttribute{Type: attrRequestedTransport, Value: []byte{17, 0, 0, 0}})
+	_, code := c.allocateRelayed()
+	return code
+}
+
+// allocateRelayed allocates and returns the relayed address with the error
+// code of the answer.
+func (c *rawClient) allocateRelayed() (netip.AddrPort, int) {
+	c.t.Helper()
+	r, code := c.request(stun.MethodAllocate, stun.RawAttribute{Type: attrRequestedTransport, Value: []byte{17, 0, 0, 0}})
+	if code != 0 {
+		return netip.AddrPort{}, code
+	}
+	var relayed stunproto.XORRelayedAddress
+	if err := relayed.GetFrom(r); err != nil {
+		c.t.Fatalf("XOR-RELAYED-ADDRESS: %v", err)
+	}
+	return relayed.Addr, 0
+}
+
+// sendTo relays data to peer: a permission, then a Send indication.
+func (c *rawClient) sendTo(peer netip.AddrPort, data []byte) {
+	c.t.Helper()
+	if code := c.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: peer}); code != 0 {
+		c.t.Fatalf("CreatePermission: %d", code)
+	}
+	m, err := stun.Build(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication),
+		&stunproto.XORPeerAddress{Addr: peer}, stunproto.Data(data), stun.Fingerprint)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := c.conn.WriteToUDPAddrPort(m.Raw, c.server); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 func (c *rawClient) refresh() int {
@@ -219,36 +230,35 @@ func (c *rawClient) refresh() int {
 }
 
 // TestCredentialAuthenticatesAllocate: a trusted server's credential lets
-// pion's TURN client allocate and relay.
+// a TURN client allocate and relay.
 func TestCredentialAuthenticatesAllocate(t *testing.T) {
 	e := startEdge(t)
 	c := e.credential("alice", "1h")
 	if want := "turn:" + e.relay.String() + "?transport=udp"; len(c.URIs) != 1 || c.URIs[0] != want || c.Realm != testRealm {
 		t.Fatalf("uris %q, realm %q; want [%s]", c.URIs, c.Realm, want)
 	}
-	relayed, err := e.pionAllocate(c)
-	if err != nil {
-		t.Fatalf("allocate: %v", err)
+	raw := e.rawClient(c)
+	relayed, code := raw.allocateRelayed()
+	if code != 0 {
+		t.Fatalf("allocate: %d", code)
 	}
-	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	peer, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer peer.Close()
-	if _, err := relayed.WriteTo([]byte("hello"), peer.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
+	raw.sendTo(peer.LocalAddr().(*net.UDPAddr).AddrPort(), []byte("hello"))
 	buf := make([]byte, 64)
 	_ = peer.SetReadDeadline(time.Now().Add(ioTimeout))
-	n, from, err := peer.ReadFrom(buf)
-	if err != nil || string(buf[:n]) != "hello" || from.String() != relayed.LocalAddr().String() {
-		t.Fatalf("peer got %q from %v (%v)", buf[:n], from, err)
+	n, from, err := peer.ReadFromUDPAddrPort(buf)
+	if err != nil || string(buf[:n]) != "hello" || from != relayed {
+		t.Fatalf("peer got %q from %v (%v), want hello from %v", buf[:n], from, err, relayed)
 	}
 	// A credential for someone else with a forged password is refused.
 	forged := *c
 	forged.Username = c.Username[:len(c.Username)-len("alice")] + "mallory"
-	if _, err := e.pionAllocate(&forged); err == nil {
-		t.Fatal("allocate with a forged credential succeeded")
+	if code := e.rawClient(&forged).allocate(); code != int(stun.CodeUnauthorized) {
+		t.Fatalf("allocate with a forged credential: %d, want 401", code)
 	}
 }
 
@@ -276,15 +286,12 @@ func TestCredentialExpires(t *testing.T) {
 	if code := raw.refresh(); code != int(stun.CodeWrongCredentials) {
 		t.Fatalf("refresh with another credential: %d, want 441 (the allocation is live)", code)
 	}
-	if _, err := e.pionAllocate(c); err == nil {
-		t.Fatal("pion allocated with an expired credential")
-	}
 	if code := e.rawClient(c).allocate(); code != int(stun.CodeUnauthorized) {
 		t.Fatalf("allocate after expiry: %d, want 401", code)
 	}
 	// A fresh credential from the service works at the new time.
-	if _, err := e.pionAllocate(e.credential("alice", "1h")); err != nil {
-		t.Fatalf("allocate with a fresh credential: %v", err)
+	if code := e.rawClient(e.credential("alice", "1h")).allocate(); code != 0 {
+		t.Fatalf("allocate with a fresh credential: %d", code)
 	}
 }
 
@@ -309,11 +316,11 @@ func TestSecretRotation(t *testing.T) {
 	if code := raw.refresh(); code != 0 {
 		t.Fatalf("refresh with the old secret's credential while both are active: %d", code)
 	}
-	if _, err := e.pionAllocate(old); err != nil {
-		t.Fatalf("allocate with the old secret's credential while both are active: %v", err)
+	if code := e.rawClient(old).allocate(); code != 0 {
+		t.Fatalf("allocate with the old secret's credential while both are active: %d", code)
 	}
-	if _, err := e.pionAllocate(fresh); err != nil {
-		t.Fatalf("allocate with the new secret's credential: %v", err)
+	if code := e.rawClient(fresh).allocate(); code != 0 {
+		t.Fatalf("allocate with the new secret's credential: %d", code)
 	}
 	if err := e.keyring.Set([]auth.Secret{secretB}); err != nil {
 		t.Fatal(err)
@@ -321,8 +328,8 @@ func TestSecretRotation(t *testing.T) {
 	if code := raw.refresh(); code != int(stun.CodeUnauthorized) {
 		t.Fatalf("refresh after the old secret was removed: %d, want 401", code)
 	}
-	if _, err := e.pionAllocate(old); err == nil {
-		t.Fatal("allocate with a removed secret's credential succeeded")
+	if code := e.rawClient(old).allocate(); code != int(stun.CodeUnauthorized) {
+		t.Fatalf("allocate with a removed secret's credential: %d, want 401", code)
 	}
 	if code := e.rawClient(fresh).allocate(); code != 0 {
 		t.Fatalf("allocate with the new secret's credential: %d", code)

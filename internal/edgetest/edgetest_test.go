@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -13,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/logging"
-	"github.com/pion/turn/v4"
+	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/stunproto"
 )
 
 // These tests take relay ports 34900-34995, the top of the range that
@@ -96,10 +98,10 @@ func TestCAFileVerifiesTheListeners(t *testing.T) {
 	}
 }
 
-// TestRelayOverEachTransport: pion's TURN client allocates over UDP, TCP
-// and TLS with the service's credential and relays one packet to a
-// loopback peer, which the relay counts; with DenyLoopbackPeers the
-// permission is refused and nothing is relayed.
+// TestRelayOverEachTransport: a TURN client allocates over UDP, TCP and TLS
+// with the service's credential and relays one packet to a loopback peer,
+// which the relay counts; with DenyLoopbackPeers the permission is refused
+// with 403 and nothing is relayed.
 func TestRelayOverEachTransport(t *testing.T) {
 	for _, tc := range []struct {
 		transport string
@@ -116,8 +118,14 @@ func TestRelayOverEachTransport(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			e, base := startTest(t, tc.deny)
-			relayed := e.allocate(t, tc.transport)
-			ra := relayed.LocalAddr().(*net.UDPAddr).AddrPort()
+			c := e.dialTURN(t, tc.transport)
+			r := c.request(stun.MethodAllocate, stunproto.RequestedTransport{Protocol: stunproto.ProtoUDP})
+			wantCode(t, r, 0)
+			var xr stunproto.XORRelayedAddress
+			if err := xr.GetFrom(r); err != nil {
+				t.Fatal(err)
+			}
+			ra := xr.Addr
 			if ra.Addr() != e.RelayAddr() || int(ra.Port()) < base || int(ra.Port()) >= base+testPorts {
 				t.Fatalf("relayed address %v", ra)
 			}
@@ -126,20 +134,18 @@ func TestRelayOverEachTransport(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer peer.Close()
-			_, err = relayed.WriteTo([]byte("hello"), peer.LocalAddr())
+			pa := &stunproto.XORPeerAddress{Addr: peer.LocalAddr().(*net.UDPAddr).AddrPort()}
+			r = c.request(stun.MethodCreatePermission, pa)
 			if tc.deny {
-				// The refused CreatePermission (403) comes back as the error.
-				if err == nil || !strings.Contains(err.Error(), "403") {
-					t.Fatalf("write to a loopback peer that the policy denies: %v, want a 403 error", err)
-				}
+				wantCode(t, r, stun.CodeForbidden)
 				if st := e.Stats(); st.ToPeerPackets != 0 || st.Allocations != 1 {
 					t.Fatalf("stats %+v, want one allocation and nothing relayed", st)
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			wantCode(t, r, 0)
+			c.write(stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication),
+				pa, stunproto.Data("hello"), stun.Fingerprint))
 			buf := make([]byte, 64)
 			_ = peer.SetReadDeadline(time.Now().Add(ioTimeout))
 			n, from, err := peer.ReadFromUDPAddrPort(buf)
@@ -154,56 +160,130 @@ func TestRelayOverEachTransport(t *testing.T) {
 	}
 }
 
-// allocate allocates a relayed address with pion's TURN client over
-// transport, with a credential from the service, and returns it.
-func (e *Edge) allocate(t *testing.T, transport string) net.PacketConn {
+// turnClient is a TURN client over one connection to a listener of the
+// edge, built from pion/stun messages.
+type turnClient struct {
+	t                        *testing.T
+	conn                     net.Conn
+	stream                   bool // TCP or TLS: messages are read by their length
+	user, pass, realm, nonce string
+}
+
+// dialTURN connects to the edge's listener of transport ("udp", "tcp" or
+// "tls", the latter by the name the credential's URI gives, verified with
+// CAPEM) with a fresh credential from the service; the connection is closed
+// when the test ends.
+func (e *Edge) dialTURN(t *testing.T, transport string) *turnClient {
 	t.Helper()
 	s := e.ICEServers(t, "alice", transport)
-	var conn net.PacketConn
-	var server string
+	var (
+		conn net.Conn
+		err  error
+	)
 	switch transport {
 	case "udp":
-		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, server = c, e.UDP.String()
+		conn, err = net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(e.UDP))
 	case "tcp":
-		c, err := net.DialTimeout("tcp", e.TCP.String(), ioTimeout)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, server = turn.NewSTUNConn(c), e.TCP.String()
+		conn, err = net.DialTimeout("tcp", e.TCP.String(), ioTimeout)
 	case "tls":
 		roots := x509.NewCertPool()
 		roots.AppendCertsFromPEM(e.CAPEM)
 		// The URI names the listener by the certificate's name.
 		hostPort := strings.TrimPrefix(strings.TrimSuffix(s.URLs[0], "?transport=tcp"), "turns:")
 		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: ioTimeout}, Config: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, ServerName: "localhost"}}
-		c, err := d.Dial("tcp", hostPort)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, server = turn.NewSTUNConn(c), e.TLS.String()
+		conn, err = d.Dial("tcp", hostPort)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	lf := logging.NewDefaultLoggerFactory()
-	lf.DefaultLogLevel = logging.LogLevelError
-	c, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: server, TURNServerAddr: server, Conn: conn,
-		Username: s.Username, Password: s.Credential, Realm: e.Realm, LoggerFactory: lf,
-	})
-	if err != nil {
-		t.Fatal(err)
+	return &turnClient{t: t, conn: conn, stream: transport != "udp", user: s.Username, pass: s.Credential}
+}
+
+// write sends m.
+func (c *turnClient) write(m *stun.Message) {
+	c.t.Helper()
+	if _, err := c.conn.Write(m.Raw); err != nil {
+		c.t.Fatal(err)
 	}
-	t.Cleanup(c.Close)
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
+}
+
+// read returns the next STUN message.
+func (c *turnClient) read() *stun.Message {
+	c.t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	var b []byte
+	if c.stream {
+		b = make([]byte, stunHeaderSize)
+		if _, err := io.ReadFull(c.conn, b); err != nil {
+			c.t.Fatalf("read: %v", err)
+		}
+		b = append(b, make([]byte, binary.BigEndian.Uint16(b[2:4]))...)
+		if _, err := io.ReadFull(c.conn, b[stunHeaderSize:]); err != nil {
+			c.t.Fatalf("read: %v", err)
+		}
+	} else {
+		b = make([]byte, 1500)
+		n, err := c.conn.Read(b)
+		if err != nil {
+			c.t.Fatalf("read: %v", err)
+		}
+		b = b[:n]
 	}
-	relayed, err := c.Allocate()
-	if err != nil {
-		t.Fatalf("allocate over %s: %v", transport, err)
+	m := new(stun.Message)
+	if err := stun.Decode(b, m); err != nil {
+		c.t.Fatalf("decode: %v", err)
 	}
-	t.Cleanup(func() { relayed.Close() })
-	return relayed
+	return m
+}
+
+// stunHeaderSize is the size of a STUN message header (RFC 8489 §5).
+const stunHeaderSize = 20
+
+// request sends an authenticated request, answering a 401 or 438 challenge
+// with the realm and nonce it carries, and returns the final answer.
+func (c *turnClient) request(method stun.Method, attrs ...stun.Setter) *stun.Message {
+	c.t.Helper()
+	for range 3 {
+		setters := append([]stun.Setter{stun.TransactionID, stun.NewType(method, stun.ClassRequest)}, attrs...)
+		if c.nonce != "" {
+			setters = append(setters, stun.NewUsername(c.user), stun.NewRealm(c.realm), stun.NewNonce(c.nonce),
+				stun.NewLongTermIntegrity(c.user, c.realm, c.pass))
+		}
+		m := stun.MustBuild(append(setters, stun.Fingerprint)...)
+		c.write(m)
+		r := c.read()
+		for r.TransactionID != m.TransactionID {
+			r = c.read()
+		}
+		code := errorCode(r)
+		if code != stun.CodeStaleNonce && (code != stun.CodeUnauthorized || c.nonce != "") {
+			return r
+		}
+		var realm stun.Realm
+		var nonce stun.Nonce
+		if realm.GetFrom(r) != nil || nonce.GetFrom(r) != nil {
+			c.t.Fatalf("%v without REALM and NONCE", code)
+		}
+		c.realm, c.nonce = realm.String(), nonce.String()
+	}
+	c.t.Fatal("no answer after three challenges")
+	return nil
+}
+
+// errorCode returns the ERROR-CODE of m, or 0 for a success response.
+func errorCode(m *stun.Message) stun.ErrorCode {
+	var ec stun.ErrorCodeAttribute
+	if ec.GetFrom(m) != nil {
+		return 0
+	}
+	return ec.Code
+}
+
+// wantCode fails the test unless m answers with code want (0: success).
+func wantCode(t *testing.T, m *stun.Message, want stun.ErrorCode) {
+	t.Helper()
+	if got := errorCode(m); got != want || (want == 0 && m.Type.Class != stun.ClassSuccessResponse) {
+		t.Fatalf("%v: error code %d, want %d", m.Type, got, want)
+	}
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pion/stun/v3"
-	"github.com/pion/turn/v4"
 
 	"github.com/avedge/avedge/internal/pki"
 	"github.com/avedge/avedge/internal/server/stats"
@@ -158,49 +157,87 @@ func isReset(err error) bool {
 	return errors.As(err, &op) && !op.Timeout()
 }
 
-// TestStreamPion drives the edge over TCP and over TLS with pion's client:
-// a UDP relay, an echo peer both ways with odd payload sizes (ChannelData
-// padding and Data indications), then closing the connection ends the
-// allocation and frees the relay port.
-func TestStreamPion(t *testing.T) {
+// paddedChannelData is a ChannelData message for num and payload padded to
+// a multiple of four bytes, as TCP and TLS carry it (RFC 8656 §12.5).
+func paddedChannelData(num uint16, payload []byte) []byte {
+	b := channelData(num, payload)
+	return append(b, make([]byte, stunproto.ChannelDataPadding(len(payload)))...)
+}
+
+// allocateUDP makes a UDP allocation over the stream and returns its
+// relayed address.
+func (c *streamClient) allocateUDP() netip.AddrPort {
+	c.t.Helper()
+	r := c.do(stun.MethodAllocate, udpTransport)
+	wantCode(c.t, r, 0)
+	var relayed stunproto.XORRelayedAddress
+	if err := relayed.GetFrom(r); err != nil {
+		c.t.Fatal(err)
+	}
+	return relayed.Addr
+}
+
+// sendRound sends msg in a Send indication to the echo peer and checks that
+// it comes back in a Data indication from the peer.
+func (c *streamClient) sendRound(echo *peer, msg []byte) {
+	c.t.Helper()
+	send := stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication),
+		peerAttr(echo.addr()), stunproto.Data(msg), stun.Fingerprint)
+	if _, err := c.conn.Write(send.Raw); err != nil {
+		c.t.Fatal(err)
+	}
+	m := c.readMessage()
+	var data stunproto.Data
+	var from stunproto.XORPeerAddress
+	if m.Type != stun.NewType(stun.MethodData, stun.ClassIndication) || data.GetFrom(m) != nil || from.GetFrom(m) != nil {
+		c.t.Fatalf("got %v, want a Data indication", m)
+	}
+	if !bytes.Equal(data, msg) || from.Addr != echo.addr() {
+		c.t.Fatalf("Data indication %q from %v, want %q from %v", data, from.Addr, msg, echo.addr())
+	}
+}
+
+// TestStreamUDPRelay drives a UDP relay over TCP and over TLS: Send
+// indications out and Data indications back, then a channel with padded
+// ChannelData both ways, payload sizes taking every padding; then closing
+// the connection ends the allocation and frees the relay port.
+func TestStreamUDPRelay(t *testing.T) {
 	for _, useTLS := range []bool{false, true} {
 		t.Run(fmt.Sprintf("tls=%v", useTLS), func(t *testing.T) {
 			se := newStreamEdge(t, nil)
 			u, p := se.credential("alice", time.Hour)
-			conn := se.dial(useTLS)
-			c := pionClient(t, se.tcp.String(), turn.NewSTUNConn(conn), u, p)
-			relay, err := c.Allocate()
-			if err != nil {
-				t.Fatalf("allocate: %v", err)
-			}
+			c := se.newStreamClientOver(useTLS, u, p)
+			relayed := c.allocateUDP()
 			echo := newEchoPeer(t, "127.0.0.1")
-			buf := make([]byte, 1500)
+			wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(echo.addr())), 0)
+
 			const rounds = 40
-			for i := range rounds {
-				// Sizes 5..8 take every padding. (pion's stream framer waits
-				// for 9 bytes, so frames of 8 bytes would stall it.)
-				msg := bytes.Repeat([]byte{byte('a' + i%26)}, 5+i%4)
-				if _, err := relay.WriteTo(msg, echo.conn.LocalAddr()); err != nil {
-					t.Fatalf("write %d: %v", i, err)
+			for i := range rounds / 2 {
+				c.sendRound(echo, bytes.Repeat([]byte{byte('a' + i%26)}, 1+i%8))
+			}
+			wantCode(t, c.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4001), peerAttr(echo.addr())), 0)
+			for i := rounds / 2; i < rounds; i++ {
+				msg := bytes.Repeat([]byte{byte('a' + i%26)}, 1+i%8)
+				if _, err := c.conn.Write(paddedChannelData(0x4001, msg)); err != nil {
+					t.Fatal(err)
 				}
-				_ = relay.SetReadDeadline(time.Now().Add(ioTimeout))
-				n, from, err := relay.ReadFrom(buf)
-				if err != nil {
-					t.Fatalf("read %d: %v", i, err)
+				frame := readFrame(t, c.conn)
+				if len(frame)%4 != 0 {
+					t.Fatalf("round %d: ChannelData frame of %d bytes, want padding to a multiple of 4", i, len(frame))
 				}
-				if !bytes.Equal(buf[:n], msg) || from.String() != echo.conn.LocalAddr().String() {
-					t.Fatalf("round %d: got %q from %v", i, buf[:n], from)
+				num, got, err := stunproto.ParseChannelData(frame)
+				if err != nil || num != 0x4001 || !bytes.Equal(got, msg) {
+					t.Fatalf("round %d: got channel %#x %q (%v), want %q", i, num, got, err, msg)
 				}
 			}
 			waitFor(t, func() bool {
 				st := se.srv.Stats()
 				return st.ToPeerPackets == rounds && st.ToClientPackets == rounds
 			})
-			relayed := relay.LocalAddr().(*net.UDPAddr).AddrPort()
-			conn.Close()
+			c.conn.Close()
 			rec := se.waitEnded()
-			if rec.Reason != "connection closed" || rec.Relayed != relayed {
-				t.Fatalf("record %+v, want connection closed of %v", rec, relayed)
+			if rec.Reason != "connection closed" || rec.Relayed != relayed || rec.ToPeerPackets != rounds {
+				t.Fatalf("record %+v, want connection closed of %v after %d packets", rec, relayed, rounds)
 			}
 			free, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(relayed))
 			if err != nil {

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/turn/v4"
+	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/stunproto"
 )
 
 // gatedConn stops reading once stalled is set, like a client that no
@@ -34,29 +35,14 @@ func (g *gatedConn) Close() error {
 	return g.Conn.Close()
 }
 
-// pionAllocate allocates a UDP relay with pion's client over conn.
-func pionAllocate(t *testing.T, e *testEdge, server string, conn net.PacketConn) net.PacketConn {
-	t.Helper()
-	u, p := e.credential("alice", time.Hour)
-	relay, err := pionClient(t, server, conn, u, p).Allocate()
-	if err != nil {
-		t.Fatalf("allocate: %v", err)
-	}
-	return relay
-}
-
-// echoRound sends msg through relay to the echo peer and checks it comes
-// back.
-func echoRound(t *testing.T, relay net.PacketConn, echo *peer, msg []byte) {
-	t.Helper()
-	if _, err := relay.WriteTo(msg, echo.conn.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 1500)
-	_ = relay.SetReadDeadline(time.Now().Add(ioTimeout))
-	n, _, err := relay.ReadFrom(buf)
-	if err != nil || !bytes.Equal(buf[:n], msg) {
-		t.Fatalf("echo: %q, %v", buf[:n], err)
+// channelRound sends msg on channel num, bound to an echo peer, and checks
+// that it comes back on the channel.
+func (c *client) channelRound(num uint16, msg []byte) {
+	c.t.Helper()
+	c.send(channelData(num, msg))
+	got, back, err := stunproto.ParseChannelData(c.read())
+	if err != nil || got != num || !bytes.Equal(back, msg) {
+		c.t.Fatalf("channel %#x %q (%v), want %#x %q", got, back, err, num, msg)
 	}
 }
 
@@ -75,24 +61,21 @@ func TestStreamStalledClient(t *testing.T) {
 	_ = tc.(*net.TCPConn).SetReadBuffer(4096)
 	gc := &gatedConn{Conn: tc, release: make(chan struct{})}
 	t.Cleanup(func() { gc.Close() })
-	stalled := pionAllocate(t, se.testEdge, se.tcp.String(), turn.NewSTUNConn(gc))
-	echoRound(t, stalled, echo, []byte("before the stall"))
-	relayed := stalled.LocalAddr().(*net.UDPAddr).AddrPort()
+	u, p := se.credential("alice", time.Hour)
+	stalled := &streamClient{client: &client{t: t, user: u, pass: p}, conn: gc}
+	relayed := stalled.allocateUDP()
+	wantCode(t, stalled.do(stun.MethodCreatePermission, peerAttr(echo.addr())), 0)
+	stalled.sendRound(echo, []byte("before the stall"))
 	gc.stalled.Store(true)
 
-	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { udp.Close() })
-	other := pionAllocate(t, se.testEdge, se.addr.String(), udp)
+	other := se.newClient(u, p)
+	other.allocate()
+	wantCode(t, other.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4000), peerAttr(echo.addr())), 0)
 
-	// The echo peer's address has a permission: flood the stalled
-	// client from it until the server drops for it.
+	// The permission for the echo peer's address covers every peer on
+	// 127.0.0.1: flood the stalled client from another one until the
+	// server drops for it.
 	flood := newPeer(t, "127.0.0.1")
-	if _, err := stalled.WriteTo([]byte("permission"), flood.conn.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
 	payload := bytes.Repeat([]byte{0x55}, 1000)
 	for i := 0; se.srv.Stats().Dropped(stats.DropClientStalled) == 0; i++ {
 		if i == 100000 {
@@ -100,7 +83,7 @@ func TestStreamStalledClient(t *testing.T) {
 		}
 		flood.sendTo(payload, relayed)
 	}
-	echoRound(t, other, echo, []byte("the other session relays"))
+	other.channelRound(0x4000, []byte("the other session relays"))
 	// Keep the kernel's buffers full until the write timeout.
 	waitFor(t, func() bool {
 		for range 64 {
@@ -111,5 +94,5 @@ func TestStreamStalledClient(t *testing.T) {
 	if rec := se.waitEnded(); rec.Relayed != relayed || rec.Reason != "connection closed" {
 		t.Fatalf("record %+v, want the stalled client's allocation closed", rec)
 	}
-	echoRound(t, other, echo, []byte("still relaying"))
+	other.channelRound(0x4000, []byte("still relaying"))
 }

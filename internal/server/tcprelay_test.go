@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pion/stun/v3"
-	"github.com/pion/turn/v4"
 
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server/stats"
@@ -201,32 +200,26 @@ func relayBoth(t *testing.T, a, b net.Conn, msg string) {
 	}
 }
 
-// TestTCPRelayPion drives an RFC 6062 TCP allocation with pion's client
-// over a TCP control connection: Connect to a TCP echo peer and bytes both
-// ways; an inbound connection from a permitted peer (ConnectionAttempt,
-// then AcceptTCP); then closing the control connection ends the allocation,
-// closes every data connection and frees the relayed port.
-func TestTCPRelayPion(t *testing.T) {
+// TestTCPRelayControlClose drives an RFC 6062 TCP allocation over a TCP
+// control connection: Connect to a TCP echo peer, ConnectionBind and bytes
+// both ways; an inbound connection from a permitted peer (ConnectionAttempt,
+// then ConnectionBind); then closing the control connection ends the
+// allocation, closes every data connection and frees the relayed port.
+func TestTCPRelayControlClose(t *testing.T) {
 	se := newStreamEdge(t, nil)
 	u, p := se.credential("alice", time.Hour)
-	conn := se.dial(false)
-	c := pionClient(t, se.tcp.String(), turn.NewSTUNConn(conn), u, p)
-	alloc, err := c.AllocateTCP()
-	if err != nil {
-		t.Fatalf("AllocateTCP: %v", err)
-	}
-	relayed := alloc.Addr().(*net.TCPAddr).AddrPort()
+	c := se.newStreamClient(u, p)
+	relayed := c.allocateTCP()
 	if relayed.Addr() != se.opts.RelayAddr || int(relayed.Port()) < se.opts.PortMin || int(relayed.Port()) > se.opts.PortMax {
 		t.Fatalf("relayed address %v outside %v:%d-%d", relayed, se.opts.RelayAddr, se.opts.PortMin, se.opts.PortMax)
 	}
 
 	// Outbound: Connect, ConnectionBind, bytes both ways through the echo.
 	echo := newTCPEchoPeer(t)
-	out, err := alloc.Dial("tcp4", echo.addr().String())
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	defer out.Close()
+	r := c.connect(echo.addr())
+	wantCode(t, r, 0)
+	resp, out := se.bind(connectionID(t, r), u, p)
+	wantCode(t, resp, 0)
 	if got := echo.accepted(t).RemoteAddr().(*net.TCPAddr).AddrPort(); got != relayed {
 		t.Fatalf("peer connection from %v, want the relayed address %v", got, relayed)
 	}
@@ -241,21 +234,19 @@ func TestTCPRelayPion(t *testing.T) {
 		}
 	}
 
-	// Inbound from a permitted peer (pion's Dial installed the permission
-	// for 127.0.0.1).
+	// Inbound from a permitted peer.
+	wantCode(t, c.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: echo.addr()}), 0)
 	pc, err := net.Dial("tcp4", relayed.String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	if err := alloc.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
-		t.Fatal(err)
+	attempt := c.readMessage()
+	if attempt.Type != stun.NewType(stun.MethodConnectionAttempt, stun.ClassIndication) {
+		t.Fatalf("got %v, want a ConnectionAttempt indication", attempt.Type)
 	}
-	in, err := alloc.AcceptTCP()
-	if err != nil {
-		t.Fatalf("AcceptTCP: %v", err)
-	}
-	defer in.Close()
+	resp, in := se.bind(connectionID(t, attempt), u, p)
+	wantCode(t, resp, 0)
 	relayBoth(t, pc, in, "inbound")
 	waitFor(t, func() bool {
 		st := se.srv.Stats().TCP
@@ -264,7 +255,7 @@ func TestTCPRelayPion(t *testing.T) {
 
 	// The allocation ends with its control connection, and with it every
 	// data connection.
-	conn.Close()
+	c.conn.Close()
 	if rec := se.waitEnded(); rec.Relayed != relayed || rec.Reason != "connection closed" {
 		t.Fatalf("record %+v", rec)
 	}
