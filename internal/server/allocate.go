@@ -38,18 +38,13 @@ func (w *worker) allocate(r *request) {
 		w.fail(r, stun.CodeAllocMismatch)
 		return
 	}
-	if s := r.s; s != nil {
-		if s.alloc.Expired(r.now) {
-			// Expired, but the tick has not reaped it yet: it is gone.
-			w.closeSession(s, stats.EndExpired)
-		} else {
-			if s.alloc.TxID == m.TransactionID && s.alloc.Username == r.auth.Username {
-				w.allocateSuccess(r, s)
-				return
-			}
-			w.fail(r, stun.CodeAllocMismatch)
+	if s := w.unlessExpired(r.s, r.now); s != nil {
+		if s.alloc.TxID == m.TransactionID && s.alloc.Username == r.auth.Username {
+			w.allocateSuccess(r, s)
 			return
 		}
+		w.fail(r, stun.CodeAllocMismatch)
+		return
 	}
 	// A front listener sends the client on to the edge's own address; while
 	// draining, new allocations go to a sibling (see refuseDraining).
@@ -65,14 +60,11 @@ func (w *worker) allocate(r *request) {
 	s, cause := w.admit(owner, plan, r.now, func() (*session, error) { return w.openSession(r, plan, owner) })
 	switch {
 	case s != nil:
-	case cause == stats.RefusedUserQuota || cause == stats.RefusedPortsPerUser:
-		w.refuse(r, cause, stun.CodeAllocQuotaReached)
-		return
-	case cause == stats.RefusedReservation:
-		w.refuse(r, cause, stun.CodeInsufficientCapacity)
+	case cause == stats.RefusedUserQuota || cause == stats.RefusedPortsPerUser || cause == stats.RefusedReservation:
+		w.refuse(r, cause)
 		return
 	default:
-		w.refuseFull(r, cause)
+		w.refuseFull(r, &w.env.pool, cause)
 		return
 	}
 	w.env.log.Debug("allocation created", "client", r.ft.Client, "relayed", s.alloc.Relayed,
@@ -424,11 +416,7 @@ func (w *worker) allocateSuccess(r *request, s *session) {
 			// Behind a 1:1 NAT, peers reach the relay socket (bound to
 			// rl.addr) at the NAT's public address: the address put in
 			// XOR-RELAYED-ADDRESS is the one peers send to (RFC 8656 §7.2).
-			addr := rl.addr
-			if a := w.env.advertised; a.IsValid() && addr.Addr().Is4() {
-				addr = netip.AddrPortFrom(a, addr.Port())
-			}
-			attrs = append(attrs, &stunproto.XORRelayedAddress{Addr: addr})
+			attrs = append(attrs, &stunproto.XORRelayedAddress{Addr: w.env.advertise(rl.addr)})
 		}
 	}
 	attrs = append(attrs, stunproto.Lifetime{Duration: s.alloc.Expires().Sub(r.now)})
@@ -440,6 +428,16 @@ func (w *worker) allocateSuccess(r *request, s *session) {
 		attrs = append(attrs, s.addrErr)
 	}
 	w.succeed(r, attrs...)
+}
+
+// unlessExpired returns s, or nil when s is nil or its allocation expired
+// at now: the tick has not reaped it yet, but it is gone, and it ends here.
+func (w *worker) unlessExpired(s *session, now time.Time) *session {
+	if s == nil || !s.alloc.Expired(now) {
+		return s
+	}
+	w.closeSession(s, stats.EndExpired)
+	return nil
 }
 
 // closeSession removes s from the table and ends it.

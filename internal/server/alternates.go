@@ -2,10 +2,6 @@ package server
 
 import (
 	"net/netip"
-
-	"github.com/pion/stun/v3"
-
-	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // alternates are sibling edges by address family (famV4, famV6), which
@@ -42,18 +38,6 @@ type udpListen struct {
 	addr, redirect netip.AddrPort
 }
 
-// redirectFront answers an authenticated Allocate that reached a front
-// listener with 300 Try Alternate to the listener it names, counted as
-// redirected. It reports false for other listeners.
-func (w *worker) redirectFront(r *request) bool {
-	to := r.l.redirect
-	if !to.IsValid() {
-		return false
-	}
-	w.refuse(r, stats.RefusedRedirected, stun.CodeTryAlternate, &stun.AlternateServer{IP: to.Addr().AsSlice(), Port: int(to.Port())})
-	return true
-}
-
 // drainAlternates returns the siblings of a drain: opts.AlternateServers,
 // else the pool's.
 func drainAlternates(opts Options) []netip.AddrPort {
@@ -72,20 +56,6 @@ func (a *alternates) list() []string {
 		}
 	}
 	return out
-}
-
-// redirect answers r with 300 Try Alternate and the next sibling (see
-// alternate). The refusal counts under cause (why this edge does not take
-// r) and under RefusedRedirected. It reports false, answering nothing,
-// when there is no sibling of that family.
-func (w *worker) redirect(r *request, a *alternates, cause stats.RefusalCause) bool {
-	alt, ok := w.alternate(a, r.l)
-	if !ok {
-		return false
-	}
-	w.c.refusals[cause].Add(1)
-	w.refuse(r, stats.RefusedRedirected, stun.CodeTryAlternate, &stun.AlternateServer{IP: alt.Addr().AsSlice(), Port: int(alt.Port())})
-	return true
 }
 
 // alternate returns the next sibling (a worker takes them in turn) of the
@@ -107,13 +77,4 @@ func (w *worker) alternate(a *alternates, l *listener) (netip.AddrPort, bool) {
 		alt = netip.AddrPortFrom(alt.Addr(), l.addr.Port())
 	}
 	return alt, true
-}
-
-// refuseFull answers an Allocate that this edge has no capacity for: 300
-// Try Alternate with a sibling of the pool (Options.PoolAlternates) when
-// there is one, else 508; either way counted under cause.
-func (w *worker) refuseFull(r *request, cause stats.RefusalCause) {
-	if !w.redirect(r, &w.env.pool, cause) {
-		w.refuse(r, cause, stun.CodeInsufficientCapacity)
-	}
 }

@@ -55,7 +55,7 @@ func (w *worker) connect(r *request) {
 	}
 	if len(t.conns) >= w.env.tcp.perAlloc {
 		w.env.tcp.ctr.refusedLimit.Add(1)
-		w.refuse(r, stats.RefusedTCPConnectionsLimit, stun.CodeInsufficientCapacity)
+		w.refuse(r, stats.RefusedTCPConnectionsLimit)
 		return
 	}
 	p := &peerConn{relay: t, peer: peer, username: s.alloc.Username, control: s.alloc.FiveTuple.Client}
@@ -120,7 +120,7 @@ func (w *worker) connected(p *peerConn, nc net.Conn, err error, later deferredAn
 			_ = nc.Close()
 			t.forget(p)
 			ctr.refusedLimit.Add(1)
-			w.refuse(r, stats.RefusedTCPConnectionsLimit, stun.CodeInsufficientCapacity)
+			w.refuse(r, stats.RefusedTCPConnectionsLimit)
 			break
 		}
 		ctr.connects.Add(1)

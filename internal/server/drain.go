@@ -6,10 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/pion/stun/v3"
-
-	"github.com/avedge/avedge/internal/server/stats"
 )
 
 const (
@@ -111,19 +107,4 @@ func (d *drainState) allocationEnded() {
 	case d.ended <- struct{}{}:
 	default:
 	}
-}
-
-// refuseDraining answers an authenticated Allocate while draining, RFC
-// 8489 §10 and RFC 8656 §7.2: 300 Try Alternate with ALTERNATE-SERVER, a
-// sibling (see redirect), or 508 "draining" without one. It reports false
-// when not draining.
-func (w *worker) refuseDraining(r *request) bool {
-	d := w.env.drain
-	if !d.on.Load() {
-		return false
-	}
-	if !w.redirect(r, &d.alternate, stats.RefusedDraining) {
-		w.refuse(r, stats.RefusedDraining, stun.CodeInsufficientCapacity)
-	}
-	return true
 }

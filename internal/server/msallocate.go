@@ -2,10 +2,8 @@ package server
 
 import (
 	"errors"
-	"net/netip"
 	"time"
 
-	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/server/stats"
@@ -35,14 +33,8 @@ import (
 //     LIFETIME, MS-SEQUENCE-NUMBER and MS-VERSION, signed.
 func (w *worker) msAllocate(q *msRequest) {
 	m := q.m
-	if q.l.proto() == allocation.UDP && m.IntegritySize() == 0 && !w.allowSource(q.from) {
-		w.p.drop(stats.DropRateLimited)
-		return
-	}
 	key := answerKey{client: q.from, server: q.l.addr, proto: q.l.proto(), id: m.TxID}
-	if cached, ok := w.answers.get(key, q.now); ok {
-		w.p.requests++
-		w.reply(q.l, q.from, cached)
+	if !w.fresh(q.l, q.from, m.IntegritySize() != 0, key, q.now) {
 		return
 	}
 	version := msVersion(m)
@@ -131,12 +123,10 @@ func (w *worker) msAuthenticate(q *msRequest, version uint32) (s *session, res a
 		}
 		return key
 	})
-	s = q.s
-	if s != nil && s.alloc.Expired(q.now) && !w.msKeepAlive(s, q.now) {
-		// Expired, but the tick has not reaped it yet: it is gone.
-		w.closeSession(s, stats.EndExpired)
-		s = nil
+	if s = q.s; s != nil && s.alloc.Expired(q.now) {
+		w.msKeepAlive(s, q.now) // one over TCP lives on
 	}
+	s = w.unlessExpired(s, q.now)
 	// A refresh carries the nonce of the allocation's 401 for the
 	// allocation's whole life: clients of the dialect never ask for a
 	// new one. It authenticated with the allocation's key on its 5-tuple.
@@ -187,7 +177,7 @@ func (w *worker) msRefuseAuth(q *msRequest, result stats.AuthResult, code int, r
 // about to get an error answer takes a token from its UDP source's limit,
 // and is dropped (counted) over it.
 func (w *worker) msOverLimit(q *msRequest) bool {
-	if q.l.proto() != allocation.UDP || w.allowSource(q.from) {
+	if !w.overLimit(q.l, q.from, true) {
 		return false
 	}
 	w.p.drop(stats.DropRateLimited)
@@ -232,16 +222,13 @@ func (w *worker) msRefresh(q *msRequest, s *session) []byte {
 // msNewAllocation makes an allocation for an authenticated Allocate with
 // no allocation on its 5-tuple.
 func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) []byte {
-	integ := msturn.NewIntegrity(res.Key)
+	q.integ = msturn.NewIntegrity(res.Key)
 	d, zero := w.msLifetime(q)
 	if zero {
-		return w.msError(q, msturn.AllocateError, msturn.CodeNoBinding, "No Binding", integ)
+		return w.msError(q, msturn.AllocateError, msturn.CodeNoBinding, "No Binding", q.integ)
 	}
-	if to := q.l.redirect; to.IsValid() {
-		return w.msRedirect(q, to, stats.RefusedRedirected, integ)
-	}
-	if w.env.drain.on.Load() {
-		return w.msRefuseFull(q, &w.env.drain.alternate, stats.RefusedDraining, integ)
+	if w.redirectFront(q) || w.refuseDraining(q) {
+		return q.out
 	}
 	// MS-VERSION 4: REQUESTED-ADDRESS-FAMILY picks IPv4 or IPv6; without
 	// it, IPv4 (§3.2.5.1).
@@ -251,11 +238,11 @@ func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) 
 		case err == nil && f == msturn.FamilyIPv6:
 			fam = famV6
 		case err != nil && err != msturn.ErrNotFound:
-			return w.msError(q, msturn.AllocateError, msturn.CodeBadRequest, "Bad Request", integ)
+			return w.msError(q, msturn.AllocateError, msturn.CodeBadRequest, "Bad Request", q.integ)
 		}
 	}
 	if !w.env.families[fam].offered() {
-		return w.msError(q, msturn.AllocateError, msturn.CodeAddressFamily, "Address Family not Supported", integ)
+		return w.msError(q, msturn.AllocateError, msturn.CodeAddressFamily, "Address Family not Supported", q.integ)
 	}
 	owner := quotaOwner(&res)
 	nonce, _ := q.m.Get(msturn.AttrNonce) // present: msAuthenticate checked
@@ -276,38 +263,15 @@ func (w *worker) msNewAllocation(q *msRequest, res auth.Result, version uint32) 
 	switch {
 	case s != nil:
 	case cause == stats.RefusedUserQuota || cause == stats.RefusedPortsPerUser:
-		w.c.refusals[cause].Add(1)
-		return w.msError(q, msturn.AllocateError, msturn.CodeAllocationQuota, "Allocation Quota Reached", integ)
+		w.refuse(q, cause)
+		return q.out
 	default:
-		return w.msRefuseFull(q, &w.env.pool, cause, integ)
+		w.refuseFull(q, &w.env.pool, cause)
+		return q.out
 	}
 	w.env.log.Debug("allocation created", "dialect", "ms-turn", "client", q.from, "relayed", s.alloc.Relayed,
 		"user", res.Identity, "version", version, "lifetime", d)
 	return w.msAllocateSuccess(q, s)
-}
-
-// msRefuseFull answers an Allocate this edge does not take (cause): 300
-// with ALTERNATE-SERVER naming the next sibling of a (see alternate), or
-// 508 without one.
-func (w *worker) msRefuseFull(q *msRequest, a *alternates, cause stats.RefusalCause, integ *msturn.Integrity) []byte {
-	if alt, ok := w.alternate(a, q.l); ok {
-		w.c.refusals[cause].Add(1)
-		return w.msRedirect(q, alt, stats.RefusedRedirected, integ)
-	}
-	w.c.refusals[cause].Add(1)
-	return w.msError(q, msturn.AllocateError, msturn.CodeInsufficientCap, "Insufficient Capacity", integ)
-}
-
-// msRedirect answers 300 Try Alternate with ALTERNATE-SERVER to ([MS-TURN]
-// §2.2.2.7), counted under cause.
-func (w *worker) msRedirect(q *msRequest, to netip.AddrPort, cause stats.RefusalCause, integ *msturn.Integrity) []byte {
-	w.c.refusals[cause].Add(1)
-	b := w.msBegin(q, msturn.AllocateError)
-	b.AddErrorCode(msturn.CodeTryAlternate, "Try Alternate")
-	b.AddAddress(msturn.AttrAlternateServer, to)
-	out := w.msFinish(q, integ)
-	w.msAnswer(q, out)
-	return out
 }
 
 // msAllocateSuccess answers an Allocate of s ([MS-TURN] §3.3.5.1): the
@@ -319,12 +283,8 @@ func (w *worker) msRedirect(q *msRequest, to netip.AddrPort, cause stats.Refusal
 // comprehension-required attribute the client does not expect makes it
 // discard the whole answer.
 func (w *worker) msAllocateSuccess(q *msRequest, s *session) []byte {
-	relayed := s.alloc.Relayed
-	if a := w.env.advertised; a.IsValid() && relayed.Addr().Is4() {
-		relayed = netip.AddrPortFrom(a, relayed.Port())
-	}
 	b := w.msBegin(q, msturn.AllocateResponse)
-	b.AddAddress(msturn.AttrMappedAddress, relayed)
+	b.AddAddress(msturn.AttrMappedAddress, w.env.advertise(s.alloc.Relayed))
 	b.AddXORMappedAddress(q.from)
 	b.AddUint32(msturn.AttrLifetime, uint32(s.alloc.Expires().Sub(q.now)/time.Second))
 	b.AddSequence(s.ms.seq)

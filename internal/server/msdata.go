@@ -78,12 +78,9 @@ func (w *worker) msSetActiveAnswer(q *msRequest, s *session) []byte {
 		return w.msError(q, msturn.SetActiveDestError, msturn.CodeBadRequest, "Bad Request", ms.integ)
 	}
 	if cause, ok := w.msPermit(s, dest, q.now); !ok {
-		w.c.refusals[cause].Add(1)
-		code, reason := msturn.CodeInsufficientCap, "Insufficient Capacity"
-		if cause == stats.RefusedPeerDenied {
-			code, reason = msturn.CodeForbidden, "Forbidden"
-		}
-		return w.msError(q, msturn.SetActiveDestError, code, reason, ms.integ)
+		q.integ = ms.integ
+		w.refuse(q, cause)
+		return q.out
 	}
 	ms.active = netip.AddrPortFrom(dest.Addr().Unmap(), dest.Port())
 	b := w.msBegin(q, msturn.SetActiveDestResponse)

@@ -83,6 +83,19 @@ type msRequest struct {
 	m    *msturn.Message
 	now  time.Time
 	tos  uint8
+	// integ signs the answers once the request has authenticated (nil
+	// before: unsigned).
+	integ *msturn.Integrity
+	// out is the last answer sent, for the answer cache.
+	out []byte
+}
+
+// errorType is the error response type of q's request.
+func (q *msRequest) errorType() msturn.Type {
+	if q.m.Type == msturn.SetActiveDestination {
+		return msturn.SetActiveDestError
+	}
+	return msturn.AllocateError
 }
 
 // ft is the request's client 5-tuple.
@@ -101,7 +114,8 @@ func (w *worker) handleMS(l *listener, from netip.AddrPort, b []byte, tos uint8,
 		w.p.drop(stats.DropMalformed)
 		return
 	}
-	q := &msRequest{s: s, l: l, from: from, m: m, now: w.env.clock.Now(), tos: tos}
+	q := &w.msReq // the worker's: an answerer would escape to the heap
+	*q = msRequest{s: s, l: l, from: from, m: m, now: w.env.clock.Now(), tos: tos}
 	switch m.Type {
 	case msturn.AllocateRequest:
 		// The one request of the dialect that may come unauthenticated:
@@ -151,6 +165,7 @@ func (w *worker) msAnswer(q *msRequest, b []byte) {
 		return
 	}
 	w.p.requests++
+	q.out = b
 	w.reply(q.l, q.from, b)
 }
 

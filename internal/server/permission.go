@@ -24,7 +24,7 @@ func (w *worker) checkPeer(r *request, s *session, peer netip.AddrPort) bool {
 	}
 	if !w.env.policy.Load().Allowed(ip) {
 		w.env.log.Debug("peer refused by policy", "client", r.ft.Client, "peer", ip)
-		w.refuse(r, stats.RefusedPeerDenied, stun.CodeForbidden)
+		w.refuse(r, stats.RefusedPeerDenied)
 		return false
 	}
 	return true
@@ -57,7 +57,7 @@ func (w *worker) createPermission(r *request) {
 		// Over the per-allocation cap: "the server is unable to fulfil
 		// the request due to some capacity limit" → 508, and nothing is
 		// installed.
-		w.refuse(r, stats.RefusedPermissionsLimit, stun.CodeInsufficientCapacity)
+		w.refuse(r, stats.RefusedPermissionsLimit)
 		return
 	}
 	w.succeed(r)
@@ -90,9 +90,9 @@ func (w *worker) channelBind(r *request) {
 	case err == nil:
 		w.succeed(r)
 	case errors.Is(err, allocation.ErrTooManyChannels):
-		w.refuse(r, stats.RefusedChannelsLimit, stun.CodeInsufficientCapacity)
+		w.refuse(r, stats.RefusedChannelsLimit)
 	case errors.Is(err, allocation.ErrTooManyPermissions):
-		w.refuse(r, stats.RefusedPermissionsLimit, stun.CodeInsufficientCapacity)
+		w.refuse(r, stats.RefusedPermissionsLimit)
 	default:
 		// Channel number out of range, bound to another peer, or peer
 		// bound to another channel (RFC 8656 §11.2): 400.

@@ -1,31 +1,178 @@
 package server
 
 import (
+	"net/netip"
+
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/server/stats"
 )
 
-// refusalReasons are the reason phrases of the causes whose answer does
-// not use its code's standard one. While draining without a sibling of
-// the client's family, an Allocate gets 508 "draining": RFC 8656 §7.2 has
-// no 503, and 508 Insufficient Capacity is what a client already handles.
-var refusalReasons = [stats.NumRefusalCauses][]byte{
-	stats.RefusedDraining: []byte("draining"),
+// answerer writes the answer to one request in the dialect it came in:
+// the core decides what to refuse, redirect or drop and counts it; the
+// dialect words the answer. *request (RFC TURN) and *msRequest ([MS-TURN])
+// implement it.
+type answerer interface {
+	// deny answers with the dialect's error for cause.
+	deny(w *worker, cause stats.RefusalCause)
+	// tryAlternate answers 300 Try Alternate naming to.
+	tryAlternate(w *worker, to netip.AddrPort)
+	// via is the listener the request reached.
+	via() *listener
 }
 
-// refuse counts a refusal for cause and answers r with code and extra
-// attributes.
-func (w *worker) refuse(r *request, cause stats.RefusalCause, code stun.ErrorCode, extra ...stun.Setter) {
+// rfcRefusals are the error codes and reason phrases of RFC TURN for each
+// refusal cause; a nil reason is the code's standard one. While draining
+// without a sibling of the client's family, an Allocate gets 508
+// "draining": RFC 8656 §7.2 has no 503, and 508 Insufficient Capacity is
+// what a client already handles.
+var rfcRefusals = [stats.NumRefusalCauses]struct {
+	code   stun.ErrorCode
+	reason []byte
+}{
+	stats.RefusedPeerDenied:          {code: stun.CodeForbidden},
+	stats.RefusedUserQuota:           {code: stun.CodeAllocQuotaReached},
+	stats.RefusedPortsPerUser:        {code: stun.CodeAllocQuotaReached},
+	stats.RefusedAllocationsTotal:    {code: stun.CodeInsufficientCapacity},
+	stats.RefusedBandwidthCapacity:   {code: stun.CodeInsufficientCapacity},
+	stats.RefusedNoRelayPort:         {code: stun.CodeInsufficientCapacity},
+	stats.RefusedReservation:         {code: stun.CodeInsufficientCapacity},
+	stats.RefusedPermissionsLimit:    {code: stun.CodeInsufficientCapacity},
+	stats.RefusedChannelsLimit:       {code: stun.CodeInsufficientCapacity},
+	stats.RefusedTCPConnectionsLimit: {code: stun.CodeInsufficientCapacity},
+	stats.RefusedDraining:            {code: stun.CodeInsufficientCapacity, reason: []byte("draining")},
+	stats.RefusedRedirected:          {code: stun.CodeTryAlternate},
+}
+
+// msRefusals are the error codes and reason phrases of [MS-TURN] for each
+// refusal cause (§2.2.2.9): 403, 486 for the quotas, 508 for the rest.
+var msRefusals = [stats.NumRefusalCauses]struct {
+	code   int
+	reason string
+}{
+	stats.RefusedPeerDenied:          {msturn.CodeForbidden, "Forbidden"},
+	stats.RefusedUserQuota:           {msturn.CodeAllocationQuota, "Allocation Quota Reached"},
+	stats.RefusedPortsPerUser:        {msturn.CodeAllocationQuota, "Allocation Quota Reached"},
+	stats.RefusedAllocationsTotal:    {msturn.CodeInsufficientCap, "Insufficient Capacity"},
+	stats.RefusedBandwidthCapacity:   {msturn.CodeInsufficientCap, "Insufficient Capacity"},
+	stats.RefusedNoRelayPort:         {msturn.CodeInsufficientCap, "Insufficient Capacity"},
+	stats.RefusedReservation:         {msturn.CodeInsufficientCap, "Insufficient Capacity"},
+	stats.RefusedPermissionsLimit:    {msturn.CodeInsufficientCap, "Insufficient Capacity"},
+	stats.RefusedChannelsLimit:       {msturn.CodeInsufficientCap, "Insufficient Capacity"},
+	stats.RefusedTCPConnectionsLimit: {msturn.CodeInsufficientCap, "Insufficient Capacity"},
+	stats.RefusedDraining:            {msturn.CodeInsufficientCap, "Insufficient Capacity"},
+	stats.RefusedRedirected:          {msturn.CodeTryAlternate, "Try Alternate"},
+}
+
+// refuse counts a refusal for cause and answers a with the dialect's
+// error for it.
+func (w *worker) refuse(a answerer, cause stats.RefusalCause) {
 	w.c.refusals[cause].Add(1)
-	if reason := refusalReasons[cause]; reason != nil {
-		w.begin(r, stun.ClassErrorResponse)
-		_ = (&stun.ErrorCodeAttribute{Code: code, Reason: reason}).AddTo(r.resp)
-		for _, a := range extra {
-			_ = a.AddTo(r.resp)
-		}
-		w.finish(r)
+	a.deny(w, cause)
+}
+
+// redirectTo answers a with 300 Try Alternate naming to, counted as
+// redirected.
+func (w *worker) redirectTo(a answerer, to netip.AddrPort) {
+	w.c.refusals[stats.RefusedRedirected].Add(1)
+	a.tryAlternate(w, to)
+}
+
+// refuseFull answers a request this edge does not take for cause (full,
+// draining): 300 Try Alternate with the next sibling of alts (see
+// alternate), counted under cause and as redirected, or without one the
+// dialect's error for cause.
+func (w *worker) refuseFull(a answerer, alts *alternates, cause stats.RefusalCause) {
+	alt, ok := w.alternate(alts, a.via())
+	if !ok {
+		w.refuse(a, cause)
 		return
 	}
-	w.fail(r, code, extra...)
+	w.c.refusals[cause].Add(1)
+	w.redirectTo(a, alt)
 }
+
+// redirectFront answers an authenticated Allocate that reached a front
+// listener with 300 Try Alternate to the listener it names, counted as
+// redirected. It reports false for other listeners.
+func (w *worker) redirectFront(a answerer) bool {
+	to := a.via().redirect
+	if !to.IsValid() {
+		return false
+	}
+	w.redirectTo(a, to)
+	return true
+}
+
+// refuseDraining answers an authenticated Allocate while draining, RFC
+// 8489 §10 and RFC 8656 §7.2: 300 Try Alternate with ALTERNATE-SERVER, a
+// sibling (see refuseFull), or the dialect's 508 without one. It reports
+// false when not draining.
+func (w *worker) refuseDraining(a answerer) bool {
+	d := w.env.drain
+	if !d.on.Load() {
+		return false
+	}
+	w.refuseFull(a, &d.alternate, stats.RefusedDraining)
+	return true
+}
+
+// overLimit reports whether a request from the UDP source from that
+// carried integrity, and so was not counted against its source's limit on
+// arrival, is over that limit now that it is about to get an error answer
+// without having authenticated: it takes a token. Only UDP sources are
+// limited: their addresses can be forged, while a TCP or TLS source has
+// completed a handshake and its connections are bounded per address.
+func (w *worker) overLimit(l *listener, from netip.AddrPort, signed bool) bool {
+	return l.conn == nil && signed && !w.allowSource(from)
+}
+
+// advertise returns the address peers reach the relayed address addr at:
+// behind a 1:1 NAT, the NAT's public address (Options.RelayAdvertised)
+// with addr's port, for IPv4.
+func (e *shared) advertise(addr netip.AddrPort) netip.AddrPort {
+	if a := e.advertised; a.IsValid() && addr.Addr().Is4() {
+		return netip.AddrPortFrom(a, addr.Port())
+	}
+	return addr
+}
+
+// deny implements answerer for RFC TURN.
+func (r *request) deny(w *worker, cause stats.RefusalCause) {
+	e := rfcRefusals[cause]
+	if e.reason == nil {
+		w.fail(r, e.code)
+		return
+	}
+	w.begin(r, stun.ClassErrorResponse)
+	_ = (&stun.ErrorCodeAttribute{Code: e.code, Reason: e.reason}).AddTo(r.resp)
+	w.finish(r)
+}
+
+// tryAlternate implements answerer for RFC TURN.
+func (r *request) tryAlternate(w *worker, to netip.AddrPort) {
+	w.fail(r, stun.CodeTryAlternate, &stun.AlternateServer{IP: to.Addr().AsSlice(), Port: int(to.Port())})
+}
+
+// via implements answerer.
+func (r *request) via() *listener { return r.l }
+
+// deny implements answerer for [MS-TURN]: an Allocate's error, signed
+// with q.integ when the request authenticated.
+func (q *msRequest) deny(w *worker, cause stats.RefusalCause) {
+	e := msRefusals[cause]
+	w.msError(q, q.errorType(), e.code, e.reason, q.integ)
+}
+
+// tryAlternate implements answerer for [MS-TURN]: ALTERNATE-SERVER is a
+// plain address (§2.2.2.7).
+func (q *msRequest) tryAlternate(w *worker, to netip.AddrPort) {
+	b := w.msBegin(q, msturn.AllocateError)
+	b.AddErrorCode(msturn.CodeTryAlternate, "Try Alternate")
+	b.AddAddress(msturn.AttrAlternateServer, to)
+	w.msAnswer(q, w.msFinish(q, q.integ))
+}
+
+// via implements answerer.
+func (q *msRequest) via() *listener { return q.l }

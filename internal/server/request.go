@@ -48,19 +48,14 @@ type request struct {
 // same transaction ID gets the same bytes without running the request
 // twice.
 func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message, s *session, held bool) {
-	if l.proto() == allocation.UDP && unauthenticated(m) && !w.allowSource(from) {
-		w.p.drop(stats.DropRateLimited)
-		return
-	}
 	now := w.env.clock.Now()
 	key := answerKey{client: from, server: l.addr, proto: l.proto()}
 	copy(key.id[:], m.TransactionID[:])
-	if cached, ok := w.answers.get(key, now); ok {
-		w.p.requests++
-		w.reply(l, from, cached)
+	if !w.fresh(l, from, !unauthenticated(m), key, now) {
 		return
 	}
-	r := &request{
+	r := &w.request // the worker's: an answerer would escape to the heap
+	*r = request{
 		ft:   allocation.FiveTuple{Client: from, Server: l.addr, Proto: l.proto()},
 		l:    l,
 		m:    m,
@@ -84,19 +79,29 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 	w.reply(l, from, r.resp.Raw)
 }
 
-// overLimit is for a request about to get an error answer without having
-// authenticated: one that carried integrity, and so was not counted against
-// its source's limit on arrival, takes a token now. Over the limit, it sets
-// r.limited (the request is dropped unanswered) and reports true. Only UDP
-// sources are limited: their addresses can be forged, while a TCP or TLS
-// source has completed a handshake and its connections are bounded per
-// address.
-func (w *worker) overLimit(r *request) bool {
-	if r.ft.Proto != allocation.UDP || unauthenticated(r.m) || w.allowSource(r.ft.Client) {
+// fresh is how every request starts, in either dialect: an unsigned one
+// over its UDP source's limit is dropped (counted), and a retransmission of
+// one already answered gets the answer from the cache. It reports whether
+// the request is to be handled.
+func (w *worker) fresh(l *listener, from netip.AddrPort, signed bool, key answerKey, now time.Time) bool {
+	if l.conn == nil && !signed && !w.allowSource(from) {
+		w.p.drop(stats.DropRateLimited)
 		return false
 	}
-	r.limited = true
+	if cached, ok := w.answers.get(key, now); ok {
+		w.p.requests++
+		w.reply(l, from, cached)
+		return false
+	}
 	return true
+}
+
+// limited is for a request about to get an error answer without having
+// authenticated (see overLimit): over its source's limit, it sets
+// r.limited (the request is dropped unanswered) and reports true.
+func (w *worker) limited(r *request) bool {
+	r.limited = w.overLimit(r.l, r.ft.Client, !unauthenticated(r.m))
+	return r.limited
 }
 
 // reply sends the answer b to a request. Its client waits for it before
@@ -132,7 +137,7 @@ func (w *worker) dispatch(r *request) {
 	default:
 		// RFC 8489 §6.3.1: a request for a method the server does not
 		// know gets 400.
-		if !w.overLimit(r) {
+		if !w.limited(r) {
 			w.fail(r, stun.CodeBadRequest)
 		}
 		return
@@ -180,7 +185,7 @@ func (w *worker) authenticate(r *request) bool {
 		ignoreAfterIntegrity(r.m)
 		return true
 	}
-	if w.overLimit(r) {
+	if w.limited(r) {
 		return false // dropped unanswered: counted as a drop
 	}
 	w.c.auth[authResultOf(err)].Add(1)

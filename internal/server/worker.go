@@ -124,6 +124,7 @@ type worker struct {
 	nextLimit atomic.Pointer[limitSwap]
 
 	req, resp     *stun.Message
+	request       request // the request being handled (see handleRequest)
 	unknown       []stun.AttrType
 	peers         []netip.AddrPort
 	ips           []netip.Addr
@@ -133,6 +134,7 @@ type worker struct {
 	// The [MS-TURN] dialect's scratch: the request, the answer being
 	// built and its buffer, unknown attributes.
 	msMsg     msturn.Message
+	msReq     msRequest
 	msB       msturn.Builder
 	msOut     []byte
 	msUnknown []msturn.AttrType
