@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/clock"
+	"github.com/avedge/avedge/internal/netx"
 )
 
 // ServerOptions configure a Server.
@@ -70,7 +71,7 @@ const (
 // over the same kind of connection, told apart from HTTP by their first
 // bytes, under the same client rules.
 type Server struct {
-	ln      *limitListener
+	ln      *netx.Listener
 	httpLn  *handoffListener
 	srv     *http.Server
 	addr    netip.AddrPort
@@ -81,8 +82,8 @@ type Server struct {
 	refusal *refusalLog
 	log     *slog.Logger
 	tls     atomic.Pointer[tls.Config]
-	base    *tls.Config // takes the current configuration from tls
-	conns   connSet
+	base    *tls.Config   // takes the current configuration from tls
+	conns   netx.Tracker  // connections the Server serves itself: see serveConn
 	counts  requestCounts // refusals of reverify and of unreadable SIP requests
 }
 
@@ -125,12 +126,16 @@ func NewServer(opts ServerOptions) (*Server, error) {
 			return s.tls.Load(), nil
 		},
 	}
+	lim, err := netx.NewLimiter(opts.MaxConns, opts.MaxConnsPerIP)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
 	ln, err := net.Listen("tcp", opts.Addr.String())
 	if err != nil {
 		return nil, fmt.Errorf("credsvc: %w", err)
 	}
 	s.addr = ln.Addr().(*net.TCPAddr).AddrPort()
-	s.ln = newLimitListener(ln, opts.MaxConns, opts.MaxConnsPerIP, s.refusal)
+	s.ln = netx.NewListener(ln, lim, s.connRefused)
 	s.httpLn = newHandoffListener(ln.Addr())
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
@@ -233,14 +238,14 @@ func (s *Server) accept() error {
 			t := time.NewTimer(pause)
 			select {
 			case <-t.C:
-			case <-s.ln.done:
+			case <-s.ln.Done():
 				t.Stop()
 				return nil
 			}
 			continue
 		}
 		pause = 0
-		if !s.conns.add(c) {
+		if !s.conns.Add(c) {
 			_ = c.Close()
 			return nil
 		}
@@ -253,16 +258,24 @@ func (s *Server) accept() error {
 // ctx is done, and then closes every connection.
 func (s *Server) Shutdown(ctx context.Context) error {
 	_ = s.ln.Close()
-	s.conns.shutdown()
+	s.conns.Shutdown()
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
 		_ = s.srv.Close()
 	}
-	if werr := s.conns.wait(ctx); err == nil {
+	if werr := s.conns.Wait(ctx); err == nil {
 		err = werr
 	}
 	if err != nil {
 		return fmt.Errorf("credsvc: shutdown: %w", err)
 	}
 	return nil
+}
+
+// connRefused logs a connection the listener closed for its source's
+// limit.
+func (s *Server) connRefused(remote net.Addr, _ error) {
+	peer := remote.String()
+	s.refusal.warn(peer, "credential service: connection refused", slog.String("peer", peer),
+		slog.String("reason", "too many connections from this IP"))
 }

@@ -10,6 +10,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/avedge/avedge/internal/netx"
 )
 
 // maxSniff bounds the bytes read to tell SIP from HTTP: a method token, a
@@ -87,15 +89,14 @@ func sniffConn(br *bufio.Reader) (protocol, error) {
 	}
 }
 
-// serveConn serves a connection that the connSet tracks: the TLS
+// serveConn serves a connection that s.conns tracks: the TLS
 // handshake and the first bytes within the timeout, then SIP (when the
 // Handler answers MRAS) or HTTP.
 func (s *Server) serveConn(c net.Conn) {
-	defer s.conns.done()
 	tc := tls.Server(c, s.base)
 	owned := true
 	defer func() {
-		s.conns.remove(c)
+		s.conns.Remove(c)
 		if owned {
 			_ = tc.Close()
 		}
@@ -126,8 +127,8 @@ func (s *Server) serveConn(c net.Conn) {
 // handOff hands tc, with the bytes sniffed, to the http.Server; it reports
 // false if the Server is shutting down.
 func (s *Server) handOff(c net.Conn, tc *tls.Conn, state *tls.ConnectionState, sniffed []byte) bool {
-	s.conns.remove(c)
-	return s.httpLn.handOff(&httpConn{Conn: tc, r: io.MultiReader(bytes.NewReader(sniffed), tc), state: state})
+	s.conns.Remove(c)
+	return s.httpLn.handOff(&httpConn{PrefixConn: netx.PrefixConn{Conn: tc, Prefix: sniffed}, state: state})
 }
 
 // handshakeRefused logs a failed TLS handshake (no, untrusted or expired

@@ -3,9 +3,10 @@ package credsvc
 import (
 	"context"
 	"crypto/tls"
-	"io"
 	"net"
 	"sync"
+
+	"github.com/avedge/avedge/internal/netx"
 )
 
 // handoffListener is the net.Listener the http.Server serves: the Server
@@ -58,13 +59,9 @@ func (l *handoffListener) handOff(c net.Conn) bool {
 // Request.TLS only for a *tls.Conn, so the TLS state travels in the
 // connection's context instead (see connContext).
 type httpConn struct {
-	*tls.Conn
-	r     io.Reader
-	state *tls.ConnectionState
+	netx.PrefixConn // the *tls.Conn, after the bytes sniffed
+	state           *tls.ConnectionState
 }
-
-// Read reads the replayed bytes, then the TLS connection.
-func (c *httpConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // tlsStateKey is the context key of an httpConn's TLS state.
 type tlsStateKey struct{}

@@ -14,20 +14,20 @@ import (
 // framing or is refused with 403. Keep-alive pings (CRLFCRLF) are
 // answered with a pong (CRLF) as RFC 5626 §4.4.1 asks; lone CRLFs before a
 // request are skipped (RFC 3261 §7.5). raw is the TCP connection under tc,
-// which the connSet tracks; the caller closes it.
+// which s.conns tracks; the caller closes it.
 func (s *Server) serveSIP(raw net.Conn, tc *tls.Conn, br *bufio.Reader, state *tls.ConnectionState) {
 	peer := raw.RemoteAddr().String()
 	var out []byte
 	crlf := false // the last bytes read were a lone CRLF
 	for {
-		if !s.conns.setIdle(raw, true) {
+		if !s.conns.Idle(raw) {
 			return
 		}
 		_ = tc.SetDeadline(time.Now().Add(idleTimeout))
 		if _, err := br.Peek(1); err != nil {
 			return
 		}
-		s.conns.setIdle(raw, false)
+		s.conns.Busy(raw)
 		_ = tc.SetDeadline(time.Now().Add(s.timeout))
 		if b, _ := br.Peek(2); string(b) == "\r\n" {
 			_, _ = br.Discard(2)
