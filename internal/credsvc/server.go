@@ -25,13 +25,13 @@ type ServerOptions struct {
 	Certificate tls.Certificate
 	// ClientCAs are the certificates client certificates must chain to.
 	ClientCAs *x509.CertPool
-	// Handler answers the requests, normally a *Handler, which answers
-	// MRAS requests on the same port too. With another handler every
-	// connection is HTTP.
+	// Handler answers the HTTP requests, normally a *Handler.
 	Handler http.Handler
-	// DisableMRAS makes every connection HTTP, also with a *Handler:
-	// MRAS requests then get the HTTP server's 400.
-	DisableMRAS bool
+	// MRAS, when set, answers the connections it claims on the same port
+	// in its dialect: an *mras.Service answers MRAS ([MS-AVEDGEA]) with
+	// the same *Handler. Nil makes every connection HTTP: MRAS requests
+	// then get the HTTP server's 400.
+	MRAS Dialect
 	// MaxConns bounds the open connections; 0 means 256. Further
 	// connections wait in the kernel's backlog.
 	MaxConns int
@@ -41,7 +41,7 @@ type ServerOptions struct {
 	MaxConnsPerIP int
 	// Timeout bounds the TLS handshake with the first bytes of a
 	// connection, the reading of each request, and the writing of each
-	// response; 0 means 10s. Idle connections (HTTP and SIP) are closed
+	// response; 0 means 10s. Idle connections (HTTP and a Dialect's) are closed
 	// after 60s.
 	Timeout time.Duration
 	// Clock tells the time for certificate validity; nil means the wall
@@ -66,10 +66,10 @@ const (
 )
 
 // Server serves a Handler over HTTPS (HTTP/1.1, TLS 1.2 or later) with a
-// required, verified client certificate. When the Handler is a *Handler,
-// the same port also answers MRAS ([MS-AVEDGEA]): SIP SERVICE requests
-// over the same kind of connection, told apart from HTTP by their first
-// bytes, under the same client rules.
+// required, verified client certificate. With a Dialect (ServerOptions.MRAS)
+// the same port also answers that dialect over the same kind of
+// connection, told apart from HTTP by its first bytes, under the same
+// client rules.
 type Server struct {
 	ln      *netx.Listener
 	httpLn  *handoffListener
@@ -78,13 +78,13 @@ type Server struct {
 	clk     clock.Clock
 	timeout time.Duration
 	handler http.Handler
-	mras    *Handler // handler, when it is a *Handler: it answers MRAS too
+	dialect Dialect // ServerOptions.MRAS; nil: every connection is HTTP
 	refusal *refusalLog
 	log     *slog.Logger
 	tls     atomic.Pointer[tls.Config]
 	base    *tls.Config   // takes the current configuration from tls
 	conns   netx.Tracker  // connections the Server serves itself: see serveConn
-	counts  requestCounts // refusals of reverify and of unreadable SIP requests
+	counts  requestCounts // refusals of reverify and of the Dialect (Conn.Refuse)
 }
 
 // NewServer checks opts and binds the listener; Run serves on it.
@@ -113,10 +113,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{clk: opts.Clock, timeout: opts.Timeout, handler: opts.Handler, log: opts.Logger,
-		refusal: newRefusalLog(opts.Logger, opts.Clock)}
-	if !opts.DisableMRAS {
-		s.mras, _ = opts.Handler.(*Handler)
-	}
+		dialect: opts.MRAS, refusal: newRefusalLog(opts.Logger, opts.Clock)}
 	if err := s.SetCertificates(opts.Certificate, opts.ClientCAs); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 
 // handoffListener is the net.Listener the http.Server serves: the Server
 // accepts, handshakes and sniffs every connection itself, and hands those
-// that do not speak SIP over through it.
+// that the Dialect does not claim over through it.
 type handoffListener struct {
 	addr net.Addr
 	ch   chan net.Conn
@@ -55,7 +55,7 @@ func (l *handoffListener) handOff(c net.Conn) bool {
 }
 
 // httpConn is a TLS connection handed to the http.Server: it first
-// replays the bytes read to tell HTTP from SIP. net/http fills
+// replays the bytes read to tell HTTP from the Dialect. net/http fills
 // Request.TLS only for a *tls.Conn, so the TLS state travels in the
 // connection's context instead (see connContext).
 type httpConn struct {

@@ -8,90 +8,37 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/avedge/avedge/internal/netx"
 )
 
-// maxSniff bounds the bytes read to tell SIP from HTTP: a method token, a
-// space and "sips:", after any empty lines.
+// maxSniff bounds the bytes read to tell a Dialect from HTTP (MRAS needs
+// a method token, a space and "sips:", after any empty lines); a
+// connection still undecided then is HTTP.
 const maxSniff = 64
-
-// protocol is what a connection speaks.
-type protocol uint8
-
-const (
-	protoUndecided protocol = iota
-	protoHTTP
-	protoSIP
-)
-
-// sniff tells from the first bytes of a connection whether it speaks SIP:
-// a keep-alive ping (CRLFCRLF, RFC 5626 §4.4.1), or a request line whose
-// method is SERVICE or whose Request-URI is a sip: or sips: URI (RFC 3261
-// §7.1), after any CRLFs (RFC 3261 §7.5 lets them precede a request).
-// Everything else is HTTP. It returns protoUndecided while p is a prefix
-// of both.
-func sniff(p []byte) protocol {
-	i := 0
-	for i+1 < len(p) && p[i] == '\r' && p[i+1] == '\n' {
-		i += 2
-	}
-	if i >= 4 {
-		return protoSIP
-	}
-	rest := p[i:]
-	if len(rest) == 0 || (len(rest) == 1 && rest[0] == '\r') {
-		return protoUndecided
-	}
-	sp := 0
-	for sp < len(rest) && isSIPTokenByte(rest[sp]) {
-		sp++
-	}
-	switch {
-	case sp == len(rest):
-		return protoUndecided
-	case sp == 0 || rest[sp] != ' ':
-		return protoHTTP
-	case string(rest[:sp]) == mrasMethod:
-		return protoSIP
-	}
-	uri := rest[sp+1:]
-	for _, scheme := range []string{"sip:", "sips:"} {
-		n := min(len(uri), len(scheme))
-		if !strings.EqualFold(string(uri[:n]), scheme[:n]) {
-			continue
-		}
-		if n == len(scheme) {
-			return protoSIP
-		}
-		return protoUndecided
-	}
-	return protoHTTP
-}
 
 // sniffConn reads from br until sniff decides, at most maxSniff bytes
 // (HTTP if still undecided then); the bytes stay buffered in br.
-func sniffConn(br *bufio.Reader) (protocol, error) {
+func sniffConn(br *bufio.Reader, sniff func([]byte) Sniffed) (Sniffed, error) {
 	for {
 		p, _ := br.Peek(br.Buffered())
-		if proto := sniff(p); proto != protoUndecided {
-			return proto, nil
+		if v := sniff(p); v != SniffUndecided {
+			return v, nil
 		}
 		if len(p) >= maxSniff {
-			return protoHTTP, nil
+			return SniffHTTP, nil
 		}
 		// Wait for at least one more byte.
 		if _, err := br.Peek(len(p) + 1); err != nil {
-			return protoUndecided, err
+			return SniffUndecided, err
 		}
 	}
 }
 
-// serveConn serves a connection that s.conns tracks: the TLS
-// handshake and the first bytes within the timeout, then SIP (when the
-// Handler answers MRAS) or HTTP.
+// serveConn serves a connection that s.conns tracks: the TLS handshake
+// and the first bytes within the timeout, then the Dialect when it claims
+// the connection, or else HTTP.
 func (s *Server) serveConn(c net.Conn) {
 	tc := tls.Server(c, s.base)
 	owned := true
@@ -107,21 +54,22 @@ func (s *Server) serveConn(c net.Conn) {
 		return
 	}
 	state := tc.ConnectionState()
-	if s.mras == nil {
+	if s.dialect == nil {
 		owned = !s.handOff(c, tc, &state, nil)
 		return
 	}
-	br := bufio.NewReaderSize(tc, maxSIPHeader)
-	proto, err := sniffConn(br)
-	switch {
-	case err != nil:
+	br := bufio.NewReaderSize(tc, maxSniff)
+	v, err := sniffConn(br, s.dialect.Sniff)
+	if err != nil {
 		return // closed, or nothing sent within the timeout
-	case proto == protoHTTP:
-		b, _ := br.Peek(br.Buffered())
-		owned = !s.handOff(c, tc, &state, bytes.Clone(b))
-	default:
-		s.serveSIP(c, tc, br, &state)
 	}
+	b, _ := br.Peek(br.Buffered())
+	sniffed := bytes.Clone(b)
+	if v == SniffHTTP {
+		owned = !s.handOff(c, tc, &state, sniffed)
+		return
+	}
+	s.dialect.Serve(&Conn{PrefixConn: netx.PrefixConn{Conn: tc, Prefix: sniffed}, state: &state, raw: c, srv: s})
 }
 
 // handOff hands tc, with the bytes sniffed, to the http.Server; it reports
