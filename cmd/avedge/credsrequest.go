@@ -12,6 +12,7 @@ import (
 
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/mras"
 	"github.com/avedge/avedge/internal/pki"
 )
 
@@ -23,7 +24,7 @@ var errRequestFlags = errors.New("--service, --cert and --key go together (leave
 func newCredsRequestCmd() *cobra.Command {
 	var service, certFile, keyFile, caFile, identity, location string
 	var ttl, timeout time.Duration
-	var mras bool
+	var useMRAS bool
 	cmd := &cobra.Command{
 		Use:   "request --identity NAME [--service URL --cert FILE --key FILE [--ca FILE]] [--mras]",
 		Short: "Ask a credential service for a credential, over mutual TLS",
@@ -56,8 +57,8 @@ state directory, which "avedge serve" creates on first start.`,
 				return err
 			}
 			var cred any
-			if mras {
-				cred, err = client.MRAS(cmd.Context(), credsvc.MRASRequest{
+			if useMRAS {
+				cred, err = mras.Ask(cmd.Context(), client, mras.Request{
 					Identity: identity, Location: credsvc.Location(location), Duration: ttl})
 			} else {
 				req := credsvc.Request{Identity: identity, Location: credsvc.Location(location)}
@@ -83,7 +84,7 @@ state directory, which "avedge serve" creates on first start.`,
 	f.StringVar(&location, "location", "", "where the user is: internet or intranet (default internet)")
 	f.DurationVar(&ttl, "ttl", 0, "lifetime of the credential (default and maximum: the service's max_ttl)")
 	f.DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for the service")
-	f.BoolVar(&mras, "mras", false, "ask with MRAS (SIP SERVICE), as a Lync / Skype for Business front end does")
+	f.BoolVar(&useMRAS, "mras", false, "ask with MRAS (SIP SERVICE), as a Lync / Skype for Business front end does")
 	_ = cmd.MarkFlagRequired("identity")
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/mras"
 	"github.com/avedge/avedge/internal/pki"
 )
 
@@ -206,7 +207,7 @@ func TestCredsRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m credsvc.MRASCredentials
+	var m mras.Credentials
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatalf("output is not an MRAS credential: %v\n%s", err, out)
 	}

@@ -37,7 +37,7 @@ const maxResponse = 64 << 10
 type Client struct {
 	base    *url.URL
 	http    *http.Client
-	tls     *tls.Config // for MRAS, which speaks SIP on the same port
+	tls     *tls.Config // for DialTLS
 	timeout time.Duration
 }
 
@@ -126,4 +126,20 @@ func (c *Client) Credentials(ctx context.Context, req Request) (*Credential, err
 		return nil, fmt.Errorf("%w: no username or password", ErrBadResponse)
 	}
 	return &cred, nil
+}
+
+// DialTLS connects to the service's port over mutual TLS, as the HTTP
+// requests do, for a dialect spoken on the same port (mras.Ask). ctx
+// bounds the connecting; the connection's deadline is the client's
+// timeout from now, which bounds the exchange.
+func (c *Client) DialTLS(ctx context.Context) (*tls.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	d := tls.Dialer{Config: c.tls}
+	conn, err := d.DialContext(ctx, "tcp", c.base.Host)
+	if err != nil {
+		return nil, fmt.Errorf("credsvc: %w", err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(c.timeout))
+	return conn.(*tls.Conn), nil
 }

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestNewClientOptions(t *testing.T) {
@@ -116,52 +115,5 @@ func TestClientBadResponses(t *testing.T) {
 				t.Errorf("Credentials = %v, want %v", err, tt.want)
 			}
 		})
-	}
-}
-
-// TestClientMRAS: Client.MRAS speaks MRAS to the real service: the answer's
-// base64 credential is a REST credential for the identity with the
-// duration asked for (cut to 480 minutes), the relays are those of the
-// location; an untrusted client, a location without relays and a service
-// with MRAS turned off are ErrRefused with the SIP status or reasonPhrase.
-func TestClientMRAS(t *testing.T) {
-	s := startService(t, nil, nil)
-	client := func(s *service, name string) *Client {
-		c, err := NewClient(ClientOptions{Service: s.url, Certificate: s.pki.client(name), RootCAs: s.pki.ca.Pool()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	ctx := context.Background()
-	cred, err := client(s, trustedApp).MRAS(ctx, MRASRequest{Identity: "sip:alice@example.com", Location: Intranet, Duration: 90 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantREST(t, cred.Username, cred.Password, "sip:alice@example.com", s.clk.Now(), 90*time.Minute)
-	if cred.Minutes != 90 || cred.Realm != testRealm || len(cred.Relays) == 0 {
-		t.Fatalf("credential %+v", cred)
-	}
-	for _, r := range cred.Relays {
-		if r.Location != Intranet || r.Host == "" || (r.UDPPort == 0 && r.TCPPort == 0) {
-			t.Errorf("relay %+v", r)
-		}
-	}
-	if cred, err := client(s, trustedApp).MRAS(ctx, MRASRequest{Identity: "bob"}); err != nil || cred.Minutes != 480 {
-		t.Errorf("default duration: %+v, %v", cred, err)
-	}
-
-	_, err = client(s, "intruder.example.com").MRAS(ctx, MRASRequest{Identity: "sip:alice@example.com"})
-	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "403") {
-		t.Errorf("untrusted client: %v", err)
-	}
-	noRelays := startService(t, func(o *Options) { o.Relays = o.Relays[:0] }, nil)
-	_, err = client(noRelays, trustedApp).MRAS(ctx, MRASRequest{Identity: "sip:alice@example.com"})
-	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), `"Other Failure"`) {
-		t.Errorf("no relays: %v", err)
-	}
-	off := startService(t, nil, func(o *ServerOptions) { o.DisableMRAS = true })
-	if _, err = client(off, trustedApp).MRAS(ctx, MRASRequest{Identity: "sip:alice@example.com"}); err == nil {
-		t.Error("MRAS turned off: a credential")
 	}
 }

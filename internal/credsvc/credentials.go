@@ -32,7 +32,7 @@ func (h *Handler) credentials(w http.ResponseWriter, r *http.Request, client str
 	if loc == "" {
 		loc = Internet
 	}
-	if !loc.valid() {
+	if !loc.Valid() {
 		h.refuse(w, r, client, http.StatusBadRequest, "location: must be \"internet\" or \"intranet\"")
 		return
 	}
@@ -50,13 +50,13 @@ func (h *Handler) credentials(w http.ResponseWriter, r *http.Request, client str
 		return
 	}
 	h.issued(w, r, Credential{
-		Username:  c.username,
-		Password:  c.password,
-		TTL:       c.ttl,
-		ExpiresAt: c.expires.Format(time.RFC3339),
+		Username:  c.Username,
+		Password:  c.Password,
+		TTL:       c.TTL,
+		ExpiresAt: c.Expires.Format(time.RFC3339),
 		Realm:     h.opts.Realm,
-		URIs:      uris(c.relays),
-		Relays:    c.relays,
+		URIs:      uris(c.Relays),
+		Relays:    c.Relays,
 	})
 }
 
@@ -101,17 +101,17 @@ func decodeRequest(w http.ResponseWriter, r *http.Request) (Request, int, string
 
 // issueOrRefuse issues a credential, or refuses the request with the
 // reason and reports false.
-func (h *Handler) issueOrRefuse(w http.ResponseWriter, r *http.Request, client, identity string, loc Location, ttl time.Duration) (issued, bool) {
+func (h *Handler) issueOrRefuse(w http.ResponseWriter, r *http.Request, client, identity string, loc Location, ttl time.Duration) (Issued, bool) {
 	c, err := h.issue(client, identity, loc, ttl)
 	switch {
 	case err == nil:
 		return c, true
 	case errors.Is(err, auth.ErrBadIdentity):
 		h.refuse(w, r, client, http.StatusBadRequest, "identity: must be 1 to 128 bytes of printable UTF-8 text")
-	case errors.Is(err, errNoRelays):
+	case errors.Is(err, ErrNoRelays):
 		h.refuse(w, r, client, http.StatusBadRequest, "location: "+string(loc)+" has no relay addresses configured")
 	default:
 		h.refuse(w, r, client, http.StatusInternalServerError, "cannot sign a credential: "+err.Error())
 	}
-	return issued{}, false
+	return Issued{}, false
 }

@@ -19,16 +19,12 @@
 // connections (in all and per source IP), header sizes and timeouts are
 // bounded. Client is its client.
 //
-// The same port answers MRAS, the Media Relay Authentication Service of
-// [MS-AVEDGEA] that Lync and Skype for Business servers ask: after the
-// handshake, Server looks at the first bytes of a connection, and one
-// that opens with a SIP request line (method SERVICE, or a sip: or sips:
-// Request-URI) or a keep-alive ping is served as a persistent SIP
-// connection instead of HTTP. Its SERVICE requests carry an
-// application/msrtc-media-relay-auth+xml document asking for credentials;
-// the answer holds, base64-encoded, the same TURN REST credentials as the
-// HTTP endpoints, under the same client certificate, trust and rate
-// rules, counted under EndpointMRAS.
+// The same port can answer a Dialect beside HTTP, told apart by the first
+// bytes a connection sends after the handshake, under the same client
+// certificate, trust and rate rules: the mras sub-package is MRAS, the
+// Media Relay Authentication Service of [MS-AVEDGEA] that Lync and Skype
+// for Business servers ask, switched on by ServerOptions.MRAS. The
+// credential service never imports it: the caller wires them.
 //
 // Every refusal is logged with its reason and the peer address, at most
 // once a minute per peer IP (further refusals are counted); key material,

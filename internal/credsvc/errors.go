@@ -11,4 +11,6 @@ var (
 	ErrRefused = errors.New("credsvc: request refused")
 	// ErrBadResponse means the service's answer could not be understood.
 	ErrBadResponse = errors.New("credsvc: invalid response")
+	// ErrNoRelays means a location has no relay addresses.
+	ErrNoRelays = errors.New("credsvc: no relay addresses for this location")
 )

@@ -63,13 +63,13 @@ func (h *Handler) SetTrusted(names []string) error {
 // ServeHTTP authorises the client, applies its rate limit and routes the
 // request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	client, reason := h.authorize(r.TLS)
+	client, reason := h.Authorize(r.TLS)
 	if client == "" {
 		h.refuse(w, r, "", http.StatusForbidden, reason)
 		return
 	}
-	if ok, wait := h.limit.allow(client); !ok {
-		w.Header().Set("Retry-After", retryAfter(wait))
+	if ok, wait := h.Allow(client); !ok {
+		w.Header().Set("Retry-After", RetryAfter(wait))
 		h.refuse(w, r, client, http.StatusTooManyRequests, "rate limit exceeded")
 		return
 	}
@@ -93,15 +93,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// retryAfter renders a wait as the whole seconds of a Retry-After header,
+// RetryAfter renders a wait as the whole seconds of a Retry-After header,
 // rounded up.
-func retryAfter(wait time.Duration) string {
+func RetryAfter(wait time.Duration) string {
 	return strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10)
 }
 
-// authorize returns the trusted name of the verified client certificate of
-// a connection's TLS state (nil: none), or "" and why it is refused.
-func (h *Handler) authorize(state *tls.ConnectionState) (client, reason string) {
+// Authorize returns the trusted name of the verified client certificate
+// of a connection's TLS state (nil: none), or "" and why it is refused.
+// ServeHTTP asks it first; a Dialect asks it for each request.
+func (h *Handler) Authorize(state *tls.ConnectionState) (client, reason string) {
 	if state == nil || len(state.VerifiedChains) == 0 || len(state.VerifiedChains[0]) == 0 {
 		return "", "no verified client certificate"
 	}

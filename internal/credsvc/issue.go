@@ -1,39 +1,40 @@
 package credsvc
 
 import (
-	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/avedge/avedge/internal/auth"
 )
 
-// issued is a signed credential and where to use it.
-type issued struct {
-	username, password string
-	ttl                int64
-	expires            time.Time
-	relays             []Relay
-	secretID           string
+// Issued is a signed credential and where to use it.
+type Issued struct {
+	// Username and Password are the TURN REST credential.
+	Username, Password string
+	// TTL is the lifetime left, in whole seconds, at least 1.
+	TTL int64
+	// Expires is when the credential expires.
+	Expires time.Time
+	// Relays are the relay addresses of the credential's location.
+	Relays []Relay
+	// SecretID names the secret that signed it.
+	SecretID string
 }
 
-// errNoRelays means a location has no relay addresses.
-var errNoRelays = errors.New("no relay addresses for this location")
-
 // issue signs a credential (see sign) and logs it without the password.
-func (h *Handler) issue(client, identity string, loc Location, ttl time.Duration) (issued, error) {
-	c, err := h.sign(identity, loc, ttl)
+func (h *Handler) issue(client, identity string, loc Location, ttl time.Duration) (Issued, error) {
+	c, err := h.Sign(identity, loc, ttl)
 	if err != nil {
-		return issued{}, err
+		return Issued{}, err
 	}
-	h.logIssued(client, identity, loc, c)
+	h.LogIssued(client, identity, loc, c)
 	return c, nil
 }
 
 // sign signs a credential for identity with the newest secret, valid for
 // ttl (cut to MaxTTL) from now. Its errors are auth.ErrBadIdentity,
-// errNoRelays, or a broken keyring.
-func (h *Handler) sign(identity string, loc Location, ttl time.Duration) (issued, error) {
+// ErrNoRelays, or a broken keyring.
+func (h *Handler) Sign(identity string, loc Location, ttl time.Duration) (Issued, error) {
 	ttl = min(ttl, h.opts.MaxTTL)
 	var relays []Relay
 	for _, r := range h.opts.Relays {
@@ -42,7 +43,7 @@ func (h *Handler) sign(identity string, loc Location, ttl time.Duration) (issued
 		}
 	}
 	if len(relays) == 0 {
-		return issued{}, errNoRelays
+		return Issued{}, ErrNoRelays
 	}
 	now := h.opts.Clock.Now()
 	// The username holds whole seconds: round the expiry down, so that the
@@ -51,16 +52,16 @@ func (h *Handler) sign(identity string, loc Location, ttl time.Duration) (issued
 	secret := h.opts.Keyring.Newest()
 	username, password, err := auth.Issue(secret, identity, expires)
 	if err != nil {
-		return issued{}, err
+		return Issued{}, err
 	}
 	// The lifetime left, in whole seconds rounded down, at least 1.
 	left := max(1, int64(expires.Sub(now)/time.Second))
-	return issued{username: username, password: password, ttl: left, expires: expires, relays: relays, secretID: secret.ID}, nil
+	return Issued{Username: username, Password: password, TTL: left, Expires: expires, Relays: relays, SecretID: secret.ID}, nil
 }
 
-// logIssued logs a credential issued to client, without its password.
-func (h *Handler) logIssued(client, identity string, loc Location, c issued) {
+// LogIssued logs a credential issued to client, without its password.
+func (h *Handler) LogIssued(client, identity string, loc Location, c Issued) {
 	h.opts.Logger.Info("credential service: credential issued",
 		slog.String("client", client), slog.String("identity", identity), slog.String("location", string(loc)),
-		slog.Int64("ttl", c.ttl), slog.String("expires_at", c.expires.Format(time.RFC3339)), slog.String("secret_id", c.secretID))
+		slog.Int64("ttl", c.TTL), slog.String("expires_at", c.Expires.Format(time.RFC3339)), slog.String("secret_id", c.SecretID))
 }

@@ -11,5 +11,5 @@ const (
 	Intranet Location = "intranet"
 )
 
-// valid reports whether l is Internet or Intranet.
-func (l Location) valid() bool { return l == Internet || l == Intranet }
+// Valid reports whether l is Internet or Intranet.
+func (l Location) Valid() bool { return l == Internet || l == Intranet }

@@ -65,7 +65,7 @@ func (o *Options) check() error {
 		return fmt.Errorf("%w: negative MaxClients", ErrBadOptions)
 	}
 	for _, r := range o.Relays {
-		if !r.Location.valid() || r.Host == "" || (r.UDPPort == 0 && r.TCPPort == 0 && r.TLSPort == 0) {
+		if !r.Location.Valid() || r.Host == "" || (r.UDPPort == 0 && r.TCPPort == 0 && r.TLSPort == 0) {
 			return fmt.Errorf("%w: relay %+v", ErrBadOptions, r)
 		}
 	}

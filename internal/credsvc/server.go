@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/clock"
+	"github.com/avedge/avedge/internal/netx"
 )
 
 // ServerOptions configure a Server.
@@ -24,13 +25,13 @@ type ServerOptions struct {
 	Certificate tls.Certificate
 	// ClientCAs are the certificates client certificates must chain to.
 	ClientCAs *x509.CertPool
-	// Handler answers the requests, normally a *Handler, which answers
-	// MRAS requests on the same port too. With another handler every
-	// connection is HTTP.
+	// Handler answers the HTTP requests, normally a *Handler.
 	Handler http.Handler
-	// DisableMRAS makes every connection HTTP, also with a *Handler:
-	// MRAS requests then get the HTTP server's 400.
-	DisableMRAS bool
+	// MRAS, when set, answers the connections it claims on the same port
+	// in its dialect: an *mras.Service answers MRAS ([MS-AVEDGEA]) with
+	// the same *Handler. Nil makes every connection HTTP: MRAS requests
+	// then get the HTTP server's 400.
+	MRAS Dialect
 	// MaxConns bounds the open connections; 0 means 256. Further
 	// connections wait in the kernel's backlog.
 	MaxConns int
@@ -40,7 +41,7 @@ type ServerOptions struct {
 	MaxConnsPerIP int
 	// Timeout bounds the TLS handshake with the first bytes of a
 	// connection, the reading of each request, and the writing of each
-	// response; 0 means 10s. Idle connections (HTTP and SIP) are closed
+	// response; 0 means 10s. Idle connections (HTTP and a Dialect's) are closed
 	// after 60s.
 	Timeout time.Duration
 	// Clock tells the time for certificate validity; nil means the wall
@@ -65,25 +66,25 @@ const (
 )
 
 // Server serves a Handler over HTTPS (HTTP/1.1, TLS 1.2 or later) with a
-// required, verified client certificate. When the Handler is a *Handler,
-// the same port also answers MRAS ([MS-AVEDGEA]): SIP SERVICE requests
-// over the same kind of connection, told apart from HTTP by their first
-// bytes, under the same client rules.
+// required, verified client certificate. With a Dialect (ServerOptions.MRAS)
+// the same port also answers that dialect over the same kind of
+// connection, told apart from HTTP by its first bytes, under the same
+// client rules.
 type Server struct {
-	ln      *limitListener
+	ln      *netx.Listener
 	httpLn  *handoffListener
 	srv     *http.Server
 	addr    netip.AddrPort
 	clk     clock.Clock
 	timeout time.Duration
 	handler http.Handler
-	mras    *Handler // handler, when it is a *Handler: it answers MRAS too
+	dialect Dialect // ServerOptions.MRAS; nil: every connection is HTTP
 	refusal *refusalLog
 	log     *slog.Logger
 	tls     atomic.Pointer[tls.Config]
-	base    *tls.Config // takes the current configuration from tls
-	conns   connSet
-	counts  requestCounts // refusals of reverify and of unreadable SIP requests
+	base    *tls.Config   // takes the current configuration from tls
+	conns   netx.Tracker  // connections the Server serves itself: see serveConn
+	counts  requestCounts // refusals of reverify and of the Dialect (Conn.Refuse)
 }
 
 // NewServer checks opts and binds the listener; Run serves on it.
@@ -112,10 +113,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{clk: opts.Clock, timeout: opts.Timeout, handler: opts.Handler, log: opts.Logger,
-		refusal: newRefusalLog(opts.Logger, opts.Clock)}
-	if !opts.DisableMRAS {
-		s.mras, _ = opts.Handler.(*Handler)
-	}
+		dialect: opts.MRAS, refusal: newRefusalLog(opts.Logger, opts.Clock)}
 	if err := s.SetCertificates(opts.Certificate, opts.ClientCAs); err != nil {
 		return nil, err
 	}
@@ -125,12 +123,16 @@ func NewServer(opts ServerOptions) (*Server, error) {
 			return s.tls.Load(), nil
 		},
 	}
+	lim, err := netx.NewLimiter(opts.MaxConns, opts.MaxConnsPerIP)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
 	ln, err := net.Listen("tcp", opts.Addr.String())
 	if err != nil {
 		return nil, fmt.Errorf("credsvc: %w", err)
 	}
 	s.addr = ln.Addr().(*net.TCPAddr).AddrPort()
-	s.ln = newLimitListener(ln, opts.MaxConns, opts.MaxConnsPerIP, s.refusal)
+	s.ln = netx.NewListener(ln, lim, s.connRefused)
 	s.httpLn = newHandoffListener(ln.Addr())
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
@@ -233,14 +235,14 @@ func (s *Server) accept() error {
 			t := time.NewTimer(pause)
 			select {
 			case <-t.C:
-			case <-s.ln.done:
+			case <-s.ln.Done():
 				t.Stop()
 				return nil
 			}
 			continue
 		}
 		pause = 0
-		if !s.conns.add(c) {
+		if !s.conns.Add(c) {
 			_ = c.Close()
 			return nil
 		}
@@ -253,16 +255,24 @@ func (s *Server) accept() error {
 // ctx is done, and then closes every connection.
 func (s *Server) Shutdown(ctx context.Context) error {
 	_ = s.ln.Close()
-	s.conns.shutdown()
+	s.conns.Shutdown()
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
 		_ = s.srv.Close()
 	}
-	if werr := s.conns.wait(ctx); err == nil {
+	if werr := s.conns.Wait(ctx); err == nil {
 		err = werr
 	}
 	if err != nil {
 		return fmt.Errorf("credsvc: shutdown: %w", err)
 	}
 	return nil
+}
+
+// connRefused logs a connection the listener closed for its source's
+// limit.
+func (s *Server) connRefused(remote net.Addr, _ error) {
+	peer := remote.String()
+	s.refusal.warn(peer, "credential service: connection refused", slog.String("peer", peer),
+		slog.String("reason", "too many connections from this IP"))
 }

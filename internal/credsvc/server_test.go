@@ -1,6 +1,7 @@
 package credsvc
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -251,4 +252,24 @@ func TestNewServerOptions(t *testing.T) {
 	if _, err := NewServer(busy); err == nil || errors.Is(err, ErrBadOptions) {
 		t.Errorf("NewServer on a bound port = %v", err)
 	}
+}
+
+// TestServerPlainHTTP: a client speaking plain HTTP to the TLS port is
+// told so, and the refusal is logged.
+func TestServerPlainHTTP(t *testing.T) {
+	s := startService(t, nil, nil)
+	c, err := net.DialTimeout("tcp", s.srv.Addr().String(), ioTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(ioTimeout))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("%v %v", resp, err)
+	}
+	s.log.wait(t, "TLS handshake refused", "client sent an HTTP request to an HTTPS server")
 }

@@ -43,7 +43,7 @@ func (h *Handler) turnCredentials(w http.ResponseWriter, r *http.Request, client
 	if loc == "" {
 		loc = Internet
 	}
-	if !loc.valid() {
+	if !loc.Valid() {
 		h.refuse(w, r, client, http.StatusBadRequest, "query: location must be \"internet\" or \"intranet\"")
 		return
 	}
@@ -67,5 +67,5 @@ func (h *Handler) turnCredentials(w http.ResponseWriter, r *http.Request, client
 	if !ok {
 		return
 	}
-	h.issued(w, r, RESTCredential{Username: c.username, Password: c.password, TTL: c.ttl, URIs: uris(c.relays)})
+	h.issued(w, r, RESTCredential{Username: c.Username, Password: c.Password, TTL: c.TTL, URIs: uris(c.Relays)})
 }

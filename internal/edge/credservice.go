@@ -10,6 +10,7 @@ import (
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/mras"
 	"github.com/avedge/avedge/internal/pki"
 )
 
@@ -44,10 +45,13 @@ func newCredentialService(cfg *config.Config, keyring *auth.Keyring, log *slog.L
 	if err != nil {
 		return nil, fmt.Errorf("credential service: %w", err)
 	}
-	srv, err := credsvc.NewServer(credsvc.ServerOptions{
+	sopts := credsvc.ServerOptions{
 		Addr: cs.Listen, Certificate: st.cert, ClientCAs: st.clientCAs, Handler: h, Logger: log,
-		DisableMRAS: !cfg.MSTurn.Enabled,
-	})
+	}
+	if cfg.MSTurn.Enabled {
+		sopts.MRAS = mras.New(h)
+	}
+	srv, err := credsvc.NewServer(sopts)
 	if err != nil {
 		return nil, fmt.Errorf("credential service: %w", err)
 	}

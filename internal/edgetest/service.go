@@ -9,6 +9,7 @@ import (
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/mras"
 	"github.com/avedge/avedge/internal/servertest"
 )
 
@@ -54,6 +55,7 @@ func startService(tb testing.TB, keyring *auth.Keyring, ca *testPKI, relays []cr
 		Certificate: ca.serverCert(tb),
 		ClientCAs:   ca.ca.Pool(),
 		Handler:     h,
+		MRAS:        mras.New(h),
 		Clock:       clock.Real{},
 	})
 	if err != nil {
@@ -100,11 +102,11 @@ func (e *Edge) Credentials(tb testing.TB, identity string) *credsvc.Credential {
 // MRAS ([MS-AVEDGEA]: SIP SERVICE over mutual TLS, as a Lync front end
 // does) and returns the answer: base64 username and password, as Lync
 // clients receive them, and the media relays of internet clients.
-func (e *Edge) MRAS(tb testing.TB, identity string) *credsvc.MRASCredentials {
+func (e *Edge) MRAS(tb testing.TB, identity string) *mras.Credentials {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	c, err := e.client.MRAS(ctx, credsvc.MRASRequest{Identity: identity})
+	c, err := mras.Ask(ctx, e.client, mras.Request{Identity: identity})
 	if err != nil {
 		tb.Fatalf("edgetest: MRAS credentials for %q: %v", identity, err)
 	}

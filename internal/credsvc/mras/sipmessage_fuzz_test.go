@@ -1,4 +1,4 @@
-package credsvc
+package mras
 
 import (
 	"bufio"

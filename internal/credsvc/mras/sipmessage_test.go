@@ -1,4 +1,4 @@
-package credsvc
+package mras
 
 import (
 	"bufio"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/avedge/avedge/internal/credsvc"
 )
 
 // readOne reads one request from raw with the server's buffer size.
@@ -178,52 +180,36 @@ func TestAppendSIPResponse(t *testing.T) {
 func TestSniff(t *testing.T) {
 	tests := []struct {
 		in   string
-		want protocol
+		want credsvc.Sniffed
 	}{
-		{"", protoUndecided},
-		{"S", protoUndecided},
-		{"SERVICE", protoUndecided},
-		{"SERVICE ", protoSIP},
-		{"SERVICE /x HTTP/1.1", protoSIP},
-		{"\r\n\r\n", protoSIP},
-		{"\r\n\r", protoUndecided},
-		{"\r\n", protoUndecided},
-		{"\r", protoUndecided},
-		{"\r\nSERVICE sip:", protoSIP},
-		{"OPTIONS sip:a@b SIP/2.0", protoSIP},
-		{"OPTIONS SIPS:a@b SIP/2.0", protoSIP},
-		{"OPTIONS si", protoUndecided},
-		{"OPTIONS sips", protoUndecided},
-		{"OPTIONS * HTTP/1.1", protoHTTP},
-		{"OPTIONS sipx", protoHTTP},
-		{"POST /", protoHTTP},
-		{"GET /v1/turn-credentials", protoHTTP},
-		{"CONNECT example.com:443", protoHTTP},
-		{"\r\nGET /", protoHTTP},
-		{"\rX", protoHTTP},
-		{" GET", protoHTTP},
-		{"GET\t/", protoHTTP},
-		{"\x16\x03\x01", protoHTTP},
+		{"", credsvc.SniffUndecided},
+		{"S", credsvc.SniffUndecided},
+		{"SERVICE", credsvc.SniffUndecided},
+		{"SERVICE ", credsvc.SniffClaimed},
+		{"SERVICE /x HTTP/1.1", credsvc.SniffClaimed},
+		{"\r\n\r\n", credsvc.SniffClaimed},
+		{"\r\n\r", credsvc.SniffUndecided},
+		{"\r\n", credsvc.SniffUndecided},
+		{"\r", credsvc.SniffUndecided},
+		{"\r\nSERVICE sip:", credsvc.SniffClaimed},
+		{"OPTIONS sip:a@b SIP/2.0", credsvc.SniffClaimed},
+		{"OPTIONS SIPS:a@b SIP/2.0", credsvc.SniffClaimed},
+		{"OPTIONS si", credsvc.SniffUndecided},
+		{"OPTIONS sips", credsvc.SniffUndecided},
+		{"OPTIONS * HTTP/1.1", credsvc.SniffHTTP},
+		{"OPTIONS sipx", credsvc.SniffHTTP},
+		{"POST /", credsvc.SniffHTTP},
+		{"GET /v1/turn-credentials", credsvc.SniffHTTP},
+		{"CONNECT example.com:443", credsvc.SniffHTTP},
+		{"\r\nGET /", credsvc.SniffHTTP},
+		{"\rX", credsvc.SniffHTTP},
+		{" GET", credsvc.SniffHTTP},
+		{"GET\t/", credsvc.SniffHTTP},
+		{"\x16\x03\x01", credsvc.SniffHTTP},
 	}
 	for _, tt := range tests {
 		if got := sniff([]byte(tt.in)); got != tt.want {
 			t.Errorf("sniff(%q) = %v, want %v", tt.in, got, tt.want)
 		}
-	}
-}
-
-// TestSniffConnBound: bytes that stay a prefix of both protocols go to
-// HTTP after maxSniff bytes, and stay buffered.
-func TestSniffConnBound(t *testing.T) {
-	in := strings.Repeat("A", 2*maxSniff)
-	br := bufio.NewReaderSize(strings.NewReader(in), maxSIPHeader)
-	if p, err := sniffConn(br); p != protoHTTP || err != nil {
-		t.Fatalf("sniffConn = %v, %v", p, err)
-	}
-	if b, _ := io.ReadAll(br); string(b) != in {
-		t.Errorf("bytes lost: %d of %d left", len(b), len(in))
-	}
-	if p, err := sniffConn(bufio.NewReaderSize(strings.NewReader("SERV"), maxSIPHeader)); p != protoUndecided || err != io.EOF {
-		t.Errorf("sniffConn of a closed prefix = %v, %v", p, err)
 	}
 }

@@ -3,14 +3,15 @@ package credsvc
 import (
 	"context"
 	"crypto/tls"
-	"io"
 	"net"
 	"sync"
+
+	"github.com/avedge/avedge/internal/netx"
 )
 
 // handoffListener is the net.Listener the http.Server serves: the Server
 // accepts, handshakes and sniffs every connection itself, and hands those
-// that do not speak SIP over through it.
+// that the Dialect does not claim over through it.
 type handoffListener struct {
 	addr net.Addr
 	ch   chan net.Conn
@@ -54,17 +55,13 @@ func (l *handoffListener) handOff(c net.Conn) bool {
 }
 
 // httpConn is a TLS connection handed to the http.Server: it first
-// replays the bytes read to tell HTTP from SIP. net/http fills
+// replays the bytes read to tell HTTP from the Dialect. net/http fills
 // Request.TLS only for a *tls.Conn, so the TLS state travels in the
 // connection's context instead (see connContext).
 type httpConn struct {
-	*tls.Conn
-	r     io.Reader
-	state *tls.ConnectionState
+	netx.PrefixConn // the *tls.Conn, after the bytes sniffed
+	state           *tls.ConnectionState
 }
-
-// Read reads the replayed bytes, then the TLS connection.
-func (c *httpConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // tlsStateKey is the context key of an httpConn's TLS state.
 type tlsStateKey struct{}

@@ -1,4 +1,4 @@
-package credsvc
+package mras
 
 import (
 	"crypto/tls"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/avedge/avedge/internal/credsvc"
 )
 
 func TestParseMRASRequest(t *testing.T) {
@@ -20,9 +22,9 @@ func TestParseMRASRequest(t *testing.T) {
 		t.Errorf("request %+v", req)
 	}
 	want := []mrasCredential{
-		{id: "1", identity: "alice", location: Intranet, minutes: 60},
-		{id: "2", identity: "a:b", location: Internet, minutes: 480},
-		{id: "3", identity: "c", location: Internet, minutes: 480},
+		{id: "1", identity: "alice", location: credsvc.Intranet, minutes: 60},
+		{id: "2", identity: "a:b", location: credsvc.Internet, minutes: 480},
+		{id: "3", identity: "c", location: credsvc.Internet, minutes: 480},
 	}
 	if len(creds) != len(want) {
 		t.Fatalf("credentials %+v", creds)
@@ -100,26 +102,26 @@ func TestServeMRASFailures(t *testing.T) {
 	ok := credRequest("1", "alice", "", "")
 	tests := []struct {
 		name    string
-		mod     func(*Options)
+		mod     func(*credsvc.Options)
 		doc     string
 		phrase  string
-		outcome Outcome
+		outcome credsvc.Outcome
 		echo    bool // the response carries requestID, to and from
 	}{
-		{"malformed", nil, "<request", mrasMalformed, OutcomeBadRequest, false},
-		{"version", nil, strings.Replace(mrasDoc("5", ok), `version="1.0"`, `version="9.0"`, 1), mrasVersionMismatch, OutcomeBadRequest, true},
-		{"too many", nil, mrasDoc("5", strings.Repeat(ok, 101)), mrasTooLarge, OutcomeBadRequest, true},
-		{"identity too long", nil, mrasDoc("5", ok, credRequest("2", strings.Repeat("x", 129), "", "")), mrasOtherFailure, OutcomeBadRequest, true},
-		{"identity with a tab", nil, mrasDoc("5", credRequest("2", "a\tb", "", "")), mrasOtherFailure, OutcomeBadRequest, true},
-		{"no relays", func(o *Options) { o.Relays = testRelays[:1] }, mrasDoc("5", ok, credRequest("2", "b", "intranet", "")), mrasOtherFailure, OutcomeBadRequest, true},
-		{"MaxTTL under a minute", func(o *Options) { o.MaxTTL = 59 * time.Second }, mrasDoc("5", ok), mrasOtherFailure, OutcomeBadRequest, true},
+		{"malformed", nil, "<request", mrasMalformed, credsvc.OutcomeBadRequest, false},
+		{"version", nil, strings.Replace(mrasDoc("5", ok), `version="1.0"`, `version="9.0"`, 1), mrasVersionMismatch, credsvc.OutcomeBadRequest, true},
+		{"too many", nil, mrasDoc("5", strings.Repeat(ok, 101)), mrasTooLarge, credsvc.OutcomeBadRequest, true},
+		{"identity too long", nil, mrasDoc("5", ok, credRequest("2", strings.Repeat("x", 129), "", "")), mrasOtherFailure, credsvc.OutcomeBadRequest, true},
+		{"identity with a tab", nil, mrasDoc("5", credRequest("2", "a\tb", "", "")), mrasOtherFailure, credsvc.OutcomeBadRequest, true},
+		{"no relays", func(o *credsvc.Options) { o.Relays = testRelays[:1] }, mrasDoc("5", ok, credRequest("2", "b", "intranet", "")), mrasOtherFailure, credsvc.OutcomeBadRequest, true},
+		{"MaxTTL under a minute", func(o *credsvc.Options) { o.MaxTTL = 59 * time.Second }, mrasDoc("5", ok), mrasOtherFailure, credsvc.OutcomeBadRequest, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newHandlerEnv(t, tt.mod)
 			req := &sipRequest{method: "SERVICE", contentType: []string{mrasContentType + "; charset=utf-8"}, body: []byte(tt.doc)}
 			state := &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{e.app}}}
-			resp := e.h.serveMRAS(req, state, "192.0.2.1:5061")
+			resp := e.svc.serveMRAS(req, state, "192.0.2.1:5061")
 			if resp.status != 200 || resp.close {
 				t.Fatalf("response %d (close %v)", resp.status, resp.close)
 			}
@@ -130,7 +132,7 @@ func TestServeMRASFailures(t *testing.T) {
 			if echoed := doc.RequestID == "5" && doc.To == userURI && doc.From == mrasURI; echoed != tt.echo {
 				t.Errorf("document %+v: echoes the request: %v, want %v", doc, echoed, tt.echo)
 			}
-			if got := e.h.Stats().Count(EndpointMRAS, tt.outcome); got != 1 {
+			if got := e.h.Stats().Count(credsvc.EndpointMRAS, tt.outcome); got != 1 {
 				t.Errorf("count %d", got)
 			}
 			for _, line := range e.log.drain() {
@@ -147,7 +149,7 @@ func TestServeMRASNoCertificate(t *testing.T) {
 	e := newHandlerEnv(t, nil)
 	req := &sipRequest{method: "SERVICE", contentType: []string{mrasContentType}, body: []byte(mrasDoc("1", credRequest("1", "a", "", "")))}
 	for _, state := range []*tls.ConnectionState{nil, {}} {
-		if resp := e.h.serveMRAS(req, state, "192.0.2.1:5061"); resp.status != 403 || !resp.close {
+		if resp := e.svc.serveMRAS(req, state, "192.0.2.1:5061"); resp.status != 403 || !resp.close {
 			t.Errorf("state %+v: %d (close %v)", state, resp.status, resp.close)
 		}
 	}

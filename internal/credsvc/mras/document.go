@@ -1,4 +1,4 @@
-package credsvc
+package mras
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/avedge/avedge/internal/credsvc"
 )
 
 // MRAS documents live in the XML namespace
@@ -65,7 +67,7 @@ type mrasCredentialsRequest struct {
 // mrasCredential is a checked credentialsRequest.
 type mrasCredential struct {
 	id, identity string
-	location     Location
+	location     credsvc.Location
 	// minutes is the lifetime asked for, cut to maxMinutes.
 	minutes int
 }
@@ -192,11 +194,11 @@ func checkMRASCredentials(cr mrasCredentialsRequest, maxMinutes int) (mrasCreden
 	case strings.TrimSpace(cr.Text) != "" || len(cr.Unknown) > 0:
 		return mrasCredential{}, fmt.Errorf("%w: unknown content in credentialsRequest", errMRASMalformed)
 	}
-	c := mrasCredential{id: cr.ID, identity: cr.Identity[0], location: Internet, minutes: maxMinutes}
+	c := mrasCredential{id: cr.ID, identity: cr.Identity[0], location: credsvc.Internet, minutes: maxMinutes}
 	if len(cr.Location) == 1 {
 		// An enumeration of xs:token: surrounding white space collapses.
-		c.location = Location(strings.TrimSpace(cr.Location[0]))
-		if !c.location.valid() {
+		c.location = credsvc.Location(strings.TrimSpace(cr.Location[0]))
+		if !c.location.Valid() {
 			return mrasCredential{}, fmt.Errorf("%w: location %q is neither internet nor intranet", errMRASMalformed, truncate(cr.Location[0]))
 		}
 	}
@@ -268,11 +270,11 @@ type mrasCredentials struct {
 // mrasMediaRelay is a mediaRelayType ([MS-AVEDGEA] 2.2.4.4): location,
 // either hostName or directIPAddress, then the optional ports.
 type mrasMediaRelay struct {
-	Location        Location `xml:"location"`
-	HostName        string   `xml:"hostName,omitempty"`
-	DirectIPAddress string   `xml:"directIPAddress,omitempty"`
-	UDPPort         int      `xml:"udpPort,omitempty"`
-	TCPPort         int      `xml:"tcpPort,omitempty"`
+	Location        credsvc.Location `xml:"location"`
+	HostName        string           `xml:"hostName,omitempty"`
+	DirectIPAddress string           `xml:"directIPAddress,omitempty"`
+	UDPPort         int              `xml:"udpPort,omitempty"`
+	TCPPort         int              `xml:"tcpPort,omitempty"`
 }
 
 // mrasXMLHeader starts every response document.

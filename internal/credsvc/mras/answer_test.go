@@ -1,4 +1,4 @@
-package credsvc
+package mras
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/credsvc"
 )
 
 // testMRASResponse decodes a response document independently of the
@@ -151,7 +152,7 @@ func TestMRASGolden(t *testing.T) {
 	if strings.Contains(line, pass) || strings.Contains(line, base64.StdEncoding.EncodeToString([]byte(pass))) {
 		t.Errorf("the password was logged: %s", line)
 	}
-	if st := s.srv.Stats(); st.Count(EndpointMRAS, OutcomeIssued) != 1 {
+	if st := s.srv.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -176,7 +177,7 @@ func TestMRASDuration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := startService(t, func(o *Options) { o.MaxTTL = tt.maxTTL }, nil)
+			s := startService(t, func(o *credsvc.Options) { o.MaxTTL = tt.maxTTL }, nil)
 			now := s.clk.Now()
 			r := s.dialSIP(s.pki.client(trustedApp)).roundTrip(sipMessage("SERVICE", mrasContentType,
 				mrasDoc("7", credRequest("9", "bob", "", tt.duration)), 3))
@@ -237,7 +238,7 @@ func TestMRASAndHTTPOnOnePort(t *testing.T) {
 		t.Fatalf("HTTP after SIP: %v %s", err, body)
 	}
 	st := s.srv.Stats()
-	if st.Count(EndpointCredentials, OutcomeIssued) != 2 || st.Count(EndpointMRAS, OutcomeIssued) != 1 {
+	if st.Count(credsvc.EndpointCredentials, credsvc.OutcomeIssued) != 2 || st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -246,8 +247,8 @@ func TestMRASAndHTTPOnOnePort(t *testing.T) {
 // fresh connection: status, extra header fields, body, whether the
 // connection stays open, and the count.
 func TestMRASRefusals(t *testing.T) {
-	s := startService(t, func(o *Options) {
-		o.Relays = []Relay{{Host: "turn.example.com", UDPPort: 3478, Location: Internet}}
+	s := startService(t, func(o *credsvc.Options) {
+		o.Relays = []credsvc.Relay{{Host: "turn.example.com", UDPPort: 3478, Location: credsvc.Internet}}
 	}, nil)
 	tests := []struct {
 		name    string
@@ -257,36 +258,36 @@ func TestMRASRefusals(t *testing.T) {
 		header  sipHeader // an extra field, if any
 		phrase  string    // the document's reasonPhrase; "" for no body
 		closed  bool
-		outcome Outcome
+		outcome credsvc.Outcome
 	}{
 		{"untrusted client", "intruder.example.com", goldenRequest(1),
-			"SIP/2.0 403 Forbidden", sipHeader{}, "Forbidden", true, OutcomeUntrustedClient},
+			"SIP/2.0 403 Forbidden", sipHeader{}, "Forbidden", true, credsvc.OutcomeUntrustedClient},
 		{"method", trustedApp, sipMessage("OPTIONS", "", "", 1),
-			"SIP/2.0 405 Method Not Allowed", sipHeader{"Allow", "SERVICE"}, "", false, OutcomeMethodNotAllowed},
+			"SIP/2.0 405 Method Not Allowed", sipHeader{"Allow", "SERVICE"}, "", false, credsvc.OutcomeMethodNotAllowed},
 		{"content type", trustedApp, sipMessage("SERVICE", "application/sdp", "v=0\r\n", 1),
-			"SIP/2.0 415 Unsupported Media Type", sipHeader{"Accept", mrasContentType}, "", false, OutcomeUnsupportedMediaType},
+			"SIP/2.0 415 Unsupported Media Type", sipHeader{"Accept", mrasContentType}, "", false, credsvc.OutcomeUnsupportedMediaType},
 		{"no content type", trustedApp, sipMessage("SERVICE", "", mrasDoc("1", credRequest("1", "a", "", "")), 1),
-			"SIP/2.0 415 Unsupported Media Type", sipHeader{"Accept", mrasContentType}, "", false, OutcomeUnsupportedMediaType},
+			"SIP/2.0 415 Unsupported Media Type", sipHeader{"Accept", mrasContentType}, "", false, credsvc.OutcomeUnsupportedMediaType},
 		{"malformed XML", trustedApp, sipMessage("SERVICE", mrasContentType, "<request", 1),
-			"SIP/2.0 200 OK", sipHeader{}, "Request Malformed", false, OutcomeBadRequest},
+			"SIP/2.0 200 OK", sipHeader{}, "Request Malformed", false, credsvc.OutcomeBadRequest},
 		{"version", trustedApp, sipMessage("SERVICE", mrasContentType,
 			strings.Replace(mrasDoc("1", credRequest("1", "a", "", "")), `version="1.0"`, `version="3.0"`, 1), 1),
-			"SIP/2.0 200 OK", sipHeader{}, "Version Mismatch", false, OutcomeBadRequest},
+			"SIP/2.0 200 OK", sipHeader{}, "Version Mismatch", false, credsvc.OutcomeBadRequest},
 		{"no relays for the location", trustedApp, sipMessage("SERVICE", mrasContentType,
 			mrasDoc("1", credRequest("1", "a", "intranet", "")), 1),
-			"SIP/2.0 200 OK", sipHeader{}, "Other Failure", false, OutcomeBadRequest},
+			"SIP/2.0 200 OK", sipHeader{}, "Other Failure", false, credsvc.OutcomeBadRequest},
 		{"missing Call-ID", trustedApp, strings.Replace(goldenRequest(1), "Call-ID: "+callID+"\r\n", "", 1),
-			"SIP/2.0 400 Bad Request", sipHeader{}, "", false, OutcomeBadRequest},
+			"SIP/2.0 400 Bad Request", sipHeader{}, "", false, credsvc.OutcomeBadRequest},
 		{"body too large", trustedApp, strings.Replace(goldenRequest(1), "Content-Length: ", "Content-Length: 65537\r\nX-Old: ", 1),
-			"SIP/2.0 413 Request Entity Too Large", sipHeader{}, "", true, OutcomeBodyTooLarge},
+			"SIP/2.0 413 Request Entity Too Large", sipHeader{}, "", true, credsvc.OutcomeBodyTooLarge},
 		{"header too large", trustedApp, strings.Replace(goldenRequest(1), "Max-Forwards", "X-Pad: "+strings.Repeat("x", maxSIPHeader)+"\r\nMax-Forwards", 1),
-			"SIP/2.0 513 Message Too Large", sipHeader{}, "", true, OutcomeBodyTooLarge},
+			"SIP/2.0 513 Message Too Large", sipHeader{}, "", true, credsvc.OutcomeBodyTooLarge},
 		{"folded header", trustedApp, strings.Replace(goldenRequest(1), "Max-Forwards: 69\r\n", "Max-Forwards:\r\n 69\r\n", 1),
-			"SIP/2.0 400 Bad Request", sipHeader{}, "", true, OutcomeBadRequest},
+			"SIP/2.0 400 Bad Request", sipHeader{}, "", true, credsvc.OutcomeBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := s.srv.Stats().Count(EndpointMRAS, tt.outcome)
+			before := s.srv.Stats().Count(credsvc.EndpointMRAS, tt.outcome)
 			c := s.dialSIP(s.pki.client(tt.cert))
 			r := c.roundTrip(tt.request)
 			if r.statusLine != tt.status {
@@ -315,7 +316,7 @@ func TestMRASRefusals(t *testing.T) {
 			} else if r2 := c.roundTrip(goldenRequest(2)); r2.statusLine != "SIP/2.0 200 OK" || decodeMRAS(t, r2.body).ReasonPhrase != "OK" {
 				t.Errorf("next request on the connection: %s %s", r2.statusLine, r2.body)
 			}
-			if got := s.srv.Stats().Count(EndpointMRAS, tt.outcome); got != before+1 {
+			if got := s.srv.Stats().Count(credsvc.EndpointMRAS, tt.outcome); got != before+1 {
 				t.Errorf("count of %v: %d, want %d", tt.outcome, got, before+1)
 			}
 		})
@@ -326,7 +327,7 @@ func TestMRASRefusals(t *testing.T) {
 // TestMRASRateLimit: over the client's rate, 503 with Retry-After and
 // reasonPhrase "Server Busy".
 func TestMRASRateLimit(t *testing.T) {
-	s := startService(t, func(o *Options) { o.Rate = Rate{PerSecond: 0.25, Burst: 1} }, nil)
+	s := startService(t, func(o *credsvc.Options) { o.Rate = credsvc.Rate{PerSecond: 0.25, Burst: 1} }, nil)
 	c := s.dialSIP(s.pki.client(trustedApp))
 	if r := c.roundTrip(goldenRequest(1)); r.statusLine != "SIP/2.0 200 OK" {
 		t.Fatalf("first request: %s", r.statusLine)
@@ -346,7 +347,7 @@ func TestMRASRateLimit(t *testing.T) {
 	if r := c.roundTrip(goldenRequest(3)); r.statusLine != "SIP/2.0 200 OK" {
 		t.Fatalf("after the wait: %s", r.statusLine)
 	}
-	if st := s.srv.Stats(); st.Count(EndpointMRAS, OutcomeRateLimited) != 1 || st.Count(EndpointMRAS, OutcomeIssued) != 2 {
+	if st := s.srv.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeRateLimited) != 1 || st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 2 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -389,7 +390,7 @@ func TestMRASKeepAlive(t *testing.T) {
 	if r := c.read(); r.statusLine != "SIP/2.0 200 OK" {
 		t.Fatalf("request after the pings: %s", r.statusLine)
 	}
-	if st := s.srv.Stats(); st.Count(EndpointMRAS, OutcomeIssued) != 1 {
+	if st := s.srv.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 1 {
 		t.Errorf("stats %+v: pings are not requests", st)
 	}
 }
@@ -411,7 +412,7 @@ func TestMRASTwoRequestsOnOneConnection(t *testing.T) {
 // TestMRASSilentConnectionClosed: a connection that completes its
 // handshake and sends nothing is closed after the timeout.
 func TestMRASSilentConnectionClosed(t *testing.T) {
-	s := startService(t, nil, func(o *ServerOptions) { o.Timeout = 200 * time.Millisecond })
+	s := startService(t, nil, func(o *credsvc.ServerOptions) { o.Timeout = 200 * time.Millisecond })
 	c := s.dialSIP(s.pki.client(trustedApp))
 	if err := c.conn.Handshake(); err != nil {
 		t.Fatal(err)
@@ -422,7 +423,7 @@ func TestMRASSilentConnectionClosed(t *testing.T) {
 // TestMRASSlowRequestClosed: a request that starts but does not finish
 // within the timeout closes the connection unanswered.
 func TestMRASSlowRequestClosed(t *testing.T) {
-	s := startService(t, nil, func(o *ServerOptions) { o.Timeout = 200 * time.Millisecond })
+	s := startService(t, nil, func(o *credsvc.ServerOptions) { o.Timeout = 200 * time.Millisecond })
 	c := s.dialSIP(s.pki.client(trustedApp))
 	req := goldenRequest(1)
 	c.send(req[:len(req)-10])
@@ -458,11 +459,11 @@ func TestMRASShutdownDuringSniff(t *testing.T) {
 	c.wantClosed()
 }
 
-// TestMRASDisabled: with DisableMRAS the port speaks HTTP only, so a SIP
+// TestMRASDisabled: without ServerOptions.MRAS the port speaks HTTP only, so a SIP
 // SERVICE request gets the HTTP server's 400 and no credential, while the
 // HTTP API still issues.
 func TestMRASDisabled(t *testing.T) {
-	s := startService(t, nil, func(o *ServerOptions) { o.DisableMRAS = true })
+	s := startService(t, nil, func(o *credsvc.ServerOptions) { o.MRAS = nil })
 	c := s.dialSIP(s.pki.client(trustedApp))
 	c.send(goldenRequest(1))
 	_ = c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
@@ -475,7 +476,7 @@ func TestMRASDisabled(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("HTTP: %v %s", err, body)
 	}
-	if st := s.srv.Stats(); st.Count(EndpointMRAS, OutcomeIssued) != 0 {
+	if st := s.srv.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }

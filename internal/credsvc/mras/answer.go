@@ -1,16 +1,16 @@
-package credsvc
+package mras
 
 import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
-	"log/slog"
 	"mime"
 	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/credsvc"
 )
 
 // The reasonPhrase values of MRAS responses ([MS-AVEDGEA] 2.2.3.2, as
@@ -44,28 +44,29 @@ const (
 // (415 with Accept); these two carry no body, as 3.1.5.1 asks. Other
 // failures are a 200 whose document's reasonPhrase names them; a request's
 // credentials are issued all or none.
-func (h *Handler) serveMRAS(req *sipRequest, state *tls.ConnectionState, peer string) sipResponse {
-	client, reason := h.authorize(state)
+func (s *Service) serveMRAS(req *sipRequest, state *tls.ConnectionState, peer string) sipResponse {
+	h := s.h
+	client, reason := h.Authorize(state)
 	if client == "" {
-		return h.refuseMRAS(req, peer, "", OutcomeUntrustedClient,
+		return s.refuseMRAS(req, peer, "", credsvc.OutcomeUntrustedClient,
 			mrasFailure(nil, 403, mrasForbidden, true), reason)
 	}
-	if ok, wait := h.limit.allow(client); !ok {
+	if ok, wait := h.Allow(client); !ok {
 		resp := mrasFailure(nil, 503, mrasServerBusy, false)
-		resp.headers = []sipHeader{{"Retry-After", retryAfter(wait)}}
-		return h.refuseMRAS(req, peer, client, OutcomeRateLimited, resp, "rate limit exceeded")
+		resp.headers = []sipHeader{{"Retry-After", credsvc.RetryAfter(wait)}}
+		return s.refuseMRAS(req, peer, client, credsvc.OutcomeRateLimited, resp, "rate limit exceeded")
 	}
 	if req.method != mrasMethod {
-		return h.refuseMRAS(req, peer, client, OutcomeMethodNotAllowed,
+		return s.refuseMRAS(req, peer, client, credsvc.OutcomeMethodNotAllowed,
 			sipResponse{status: 405, headers: []sipHeader{{"Allow", mrasMethod}}},
 			"method "+req.method+" not allowed: use "+mrasMethod)
 	}
 	if mt, _, err := mime.ParseMediaType(firstOf(req.contentType)); err != nil || mt != mrasContentType {
-		return h.refuseMRAS(req, peer, client, OutcomeUnsupportedMediaType,
+		return s.refuseMRAS(req, peer, client, credsvc.OutcomeUnsupportedMediaType,
 			sipResponse{status: 415, headers: []sipHeader{{"Accept", mrasContentType}}},
 			"Content-Type must be "+mrasContentType)
 	}
-	maxMinutes := int(min(mrasMaxDuration, h.opts.MaxTTL) / time.Minute)
+	maxMinutes := int(min(mrasMaxDuration, h.MaxTTL()) / time.Minute)
 	doc, creds, err := parseMRASRequest(req.body, maxMinutes)
 	if err != nil {
 		phrase := mrasMalformed
@@ -75,61 +76,53 @@ func (h *Handler) serveMRAS(req *sipRequest, state *tls.ConnectionState, peer st
 		case errors.Is(err, errMRASTooLarge):
 			phrase = mrasTooLarge
 		}
-		return h.refuseMRAS(req, peer, client, OutcomeBadRequest, mrasFailure(doc, 200, phrase, false), err.Error())
+		return s.refuseMRAS(req, peer, client, credsvc.OutcomeBadRequest, mrasFailure(doc, 200, phrase, false), err.Error())
 	}
 	if maxMinutes < 1 {
-		return h.refuseMRAS(req, peer, client, OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
+		return s.refuseMRAS(req, peer, client, credsvc.OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
 			"the maximum credential lifetime is under a minute, the unit of MRAS durations")
 	}
-	out := make([]issued, len(creds))
+	out := make([]credsvc.Issued, len(creds))
 	for i, c := range creds {
-		if out[i], err = h.sign(c.identity, c.location, time.Duration(c.minutes)*time.Minute); err != nil {
+		if out[i], err = h.Sign(c.identity, c.location, time.Duration(c.minutes)*time.Minute); err != nil {
 			which := "credentialsRequest " + strconv.Quote(c.id) + ": "
 			switch {
 			case errors.Is(err, auth.ErrBadIdentity):
-				return h.refuseMRAS(req, peer, client, OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
+				return s.refuseMRAS(req, peer, client, credsvc.OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
 					which+"identity: must be 1 to 128 bytes of printable UTF-8 text")
-			case errors.Is(err, errNoRelays):
-				return h.refuseMRAS(req, peer, client, OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
+			case errors.Is(err, credsvc.ErrNoRelays):
+				return s.refuseMRAS(req, peer, client, credsvc.OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
 					which+"location: "+string(c.location)+" has no relay addresses configured")
 			default:
-				return h.refuseMRAS(req, peer, client, OutcomeInternalError, mrasFailure(doc, 200, mrasInternalError, false),
+				return s.refuseMRAS(req, peer, client, credsvc.OutcomeInternalError, mrasFailure(doc, 200, mrasInternalError, false),
 					which+"cannot sign a credential: "+err.Error())
 			}
 		}
 	}
 	resp := mrasAnswer(doc, mrasOK)
 	for i, c := range creds {
-		h.logIssued(client, c.identity, c.location, out[i])
+		h.LogIssued(client, c.identity, c.location, out[i])
 		resp.Credentials = append(resp.Credentials, mrasCredentialsResponse{
 			ID: c.id,
 			Credentials: mrasCredentials{
-				Username: base64.StdEncoding.EncodeToString([]byte(out[i].username)),
-				Password: base64.StdEncoding.EncodeToString([]byte(out[i].password)),
+				Username: base64.StdEncoding.EncodeToString([]byte(out[i].Username)),
+				Password: base64.StdEncoding.EncodeToString([]byte(out[i].Password)),
 				Duration: c.minutes,
-				Realm:    h.opts.Realm,
+				Realm:    h.Realm(),
 			},
-			Relays: mrasRelays(out[i].relays),
+			Relays: mrasRelays(out[i].Relays),
 		})
 	}
-	h.counts.add(EndpointMRAS, OutcomeIssued)
+	h.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued)
 	return sipDocument(200, resp, false)
 }
 
-// refuseMRAS counts and logs a refused MRAS request (see refuseSIP) and
-// returns resp.
-func (h *Handler) refuseMRAS(req *sipRequest, peer, client string, o Outcome, resp sipResponse, reason string) sipResponse {
-	refuseSIP(h.refusal, &h.counts, peer, client, req.method, o, resp.status, reason)
+// refuseMRAS counts and logs a refused MRAS request with the Handler
+// and returns resp.
+func (s *Service) refuseMRAS(req *sipRequest, peer, client string, o credsvc.Outcome, resp sipResponse, reason string) sipResponse {
+	s.h.Refuse(credsvc.Refusal{Peer: peer, Client: client, Method: req.method, Endpoint: credsvc.EndpointMRAS,
+		Outcome: o, Status: resp.status, Reason: reason})
 	return resp
-}
-
-// refuseSIP counts a refused SIP request in c under EndpointMRAS with o,
-// and logs it to l like the HTTP refusals, with its SIP status.
-func refuseSIP(l *refusalLog, c *requestCounts, peer, client, method string, o Outcome, status int, reason string) {
-	c.add(EndpointMRAS, o)
-	l.warn(peer, "credential service: request refused",
-		slog.Int("status", status), slog.String("reason", reason), slog.String("client", client),
-		slog.String("peer", peer), slog.String("method", method), slog.String("endpoint", EndpointMRAS.String()))
 }
 
 // mrasAnswer returns a response document to doc (nil: the request's
@@ -162,7 +155,7 @@ func sipDocument(status int, doc *mrasResponse, closeConn bool) sipResponse {
 // directIPAddress, a name as hostName; the UDP port; and as the TCP port
 // the TLS port, or else the TCP port. The TLS port comes first because the
 // A/V edge's TCP 443 takes MS-TURN's pseudo-TLS alongside real TLS.
-func mrasRelays(relays []Relay) []mrasMediaRelay {
+func mrasRelays(relays []credsvc.Relay) []mrasMediaRelay {
 	out := make([]mrasMediaRelay, 0, len(relays))
 	for _, r := range relays {
 		m := mrasMediaRelay{Location: r.Location, UDPPort: r.UDPPort, TCPPort: r.TLSPort}

@@ -1,4 +1,4 @@
-package credsvc
+package mras
 
 import (
 	"encoding/xml"
@@ -30,7 +30,7 @@ func FuzzMRASRequest(f *testing.F) {
 				t.Fatalf("%d credentials", len(creds))
 			}
 			for _, c := range creds {
-				if !c.location.valid() || c.minutes < 1 || c.minutes > 480 || c.id == "" {
+				if !c.location.Valid() || c.minutes < 1 || c.minutes > 480 || c.id == "" {
 					t.Fatalf("credential %+v", c)
 				}
 			}

@@ -1,0 +1,24 @@
+package credsvc
+
+import "time"
+
+// The Handler's operations below serve the requests of a Dialect, which
+// follow the HTTP endpoints' rules: Authorize, Allow, Sign and LogIssued,
+// Count or Refuse.
+
+// Allow takes a token of client's rate limit. When there is none it
+// returns false and how long until there is one.
+func (h *Handler) Allow(client string) (bool, time.Duration) { return h.limit.allow(client) }
+
+// Count counts a request to e answered with o in the Handler's Stats.
+func (h *Handler) Count(e Endpoint, o Outcome) { h.counts.add(e, o) }
+
+// Refuse counts a refused request in the Handler's Stats and logs it as
+// the HTTP refusals are: at most once a minute per peer IP.
+func (h *Handler) Refuse(r Refusal) { refuseRequest(h.refusal, &h.counts, r) }
+
+// MaxTTL returns the longest lifetime a credential is given.
+func (h *Handler) MaxTTL() time.Duration { return h.opts.MaxTTL }
+
+// Realm returns the relay's REALM, which goes with each credential.
+func (h *Handler) Realm() string { return h.opts.Realm }
