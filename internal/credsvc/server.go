@@ -231,7 +231,7 @@ func (s *Server) accept() error {
 		}
 		if err != nil {
 			pause = min(max(2*pause, 5*time.Millisecond), acceptRetryMax)
-			s.log.Warn("credential service: accept failed", slog.String("error", err.Error()), slog.Duration("retry_in", pause))
+			s.log.Warn("credential service: accept failed", slog.Any("err", err), slog.Duration("retry_in", pause))
 			t := time.NewTimer(pause)
 			select {
 			case <-t.C:
