@@ -462,7 +462,7 @@ func (s *Server) Stats() stats.Stats {
 		st.DataPath = st.DataPath.Add(wl.dp.Stats())
 	}
 	st.Ports = s.env.portStats()
-	st.Stream = s.stream.ctr.snapshot()
+	st.Stream = s.stream.ctr.snapshot(s.stream.admitted)
 	st.TCP = s.env.tcp.ctr.snapshot()
 	return st
 }

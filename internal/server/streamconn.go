@@ -352,19 +352,3 @@ func (c *streamConn) writeLoop() {
 		}
 	}
 }
-
-// prefixConn replays bytes already read from a net.Conn before reading
-// more, so that a TLS server sees the sniffed first byte of its handshake.
-type prefixConn struct {
-	net.Conn
-	prefix []byte
-}
-
-func (p *prefixConn) Read(b []byte) (int, error) {
-	if len(p.prefix) > 0 {
-		n := copy(b, p.prefix)
-		p.prefix = p.prefix[n:]
-		return n, nil
-	}
-	return p.Conn.Read(b)
-}

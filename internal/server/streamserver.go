@@ -16,6 +16,7 @@ import (
 
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/netx"
 	"github.com/avedge/avedge/internal/server/stats"
 )
 
@@ -31,13 +32,15 @@ type streamState struct {
 	addrs     []netip.AddrPort
 	seed      maphash.Seed
 	ctr       streamCounters
+	// admitted bounds the connections in total and per source address;
+	// conns are the open ones, closed when the server stops.
+	admitted *netx.Limiter
+	conns    netx.Tracker
 
-	mu       sync.Mutex
-	conns    map[*streamConn]struct{}
-	bySource map[netip.Addr]int
-	stopped  bool
-	wg       sync.WaitGroup
-	stop     chan struct{} // closed when the server stops
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+	stop    chan struct{} // closed when the server stops
 }
 
 // streamListener is one bound TCP listener.
@@ -51,18 +54,23 @@ type streamListener struct {
 // streamCounters count the life of client connections; any goroutine
 // writes them.
 type streamCounters struct {
-	open                                                      atomic.Int64
-	accepted, refusedTotal, refusedPerSource, handshakeFailed atomic.Uint64
-	notTURN, frameTooLarge, frameTimeouts, idleTimeouts       atomic.Uint64
-	writeTimeouts                                             atomic.Uint64
+	handshakeFailed, notTURN, frameTooLarge atomic.Uint64
+	frameTimeouts, idleTimeouts             atomic.Uint64
+	writeTimeouts                           atomic.Uint64
 }
 
-func (c *streamCounters) snapshot() stats.StreamStats {
+// snapshot returns the counts of the connections admitted by lim (nil: no
+// listener) and of their lives.
+func (c *streamCounters) snapshot(lim *netx.Limiter) stats.StreamStats {
+	var adm netx.LimitStats
+	if lim != nil {
+		adm = lim.Stats()
+	}
 	return stats.StreamStats{
-		Open:             uint64(c.open.Load()),
-		Accepted:         c.accepted.Load(),
-		RefusedTotal:     c.refusedTotal.Load(),
-		RefusedPerSource: c.refusedPerSource.Load(),
+		Open:             adm.Open,
+		Accepted:         adm.Admitted,
+		RefusedTotal:     adm.RefusedTotal,
+		RefusedPerSource: adm.RefusedPerSource,
 		HandshakeFailed:  c.handshakeFailed.Load(),
 		NotTURN:          c.notTURN.Load(),
 		FrameTooLarge:    c.frameTooLarge.Load(),
@@ -77,8 +85,11 @@ func (s *Server) listenStream(opts Options) error {
 	st := &s.stream
 	st.limits = opts.Stream.withDefaults()
 	st.seed = maphash.MakeSeed()
-	st.conns = make(map[*streamConn]struct{})
-	st.bySource = make(map[netip.Addr]int)
+	admitted, err := netx.NewLimiter(st.limits.Connections, st.limits.ConnectionsPerSource)
+	if err != nil {
+		return fmt.Errorf("server: stream limits: %w", err)
+	}
+	st.admitted = admitted
 	st.stop = make(chan struct{})
 	for _, sl := range opts.StreamListeners {
 		if !sl.Plain && sl.Certs == nil {
@@ -137,22 +148,16 @@ func (s *Server) stopStream() {
 		return
 	}
 	first := !st.stopped
-	var conns []*streamConn
 	if first {
 		st.stopped = true
 		close(st.stop)
-		for c := range st.conns {
-			conns = append(conns, c)
-		}
 	}
 	st.mu.Unlock()
 	if first {
 		for _, l := range st.listeners {
 			_ = l.ln.Close()
 		}
-		for _, c := range conns {
-			_ = c.Close()
-		}
+		st.conns.Close()
 	}
 	st.wg.Wait()
 }
@@ -178,53 +183,36 @@ func (s *Server) accept(l *streamListener) {
 		}
 		remote := nc.RemoteAddr().(*net.TCPAddr).AddrPort()
 		remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
-		if !s.admitConn(remote.Addr()) {
+		release, ok := s.admitConn(remote.Addr())
+		if !ok {
 			_ = nc.Close()
 			continue
 		}
 		s.stream.wg.Add(1)
-		go s.serveStream(nc, l, remote)
+		go s.serveStream(nc, l, remote, release)
 	}
 }
 
-// admitConn counts a new connection from src against the limits; false means
-// refused (and counted).
-func (s *Server) admitConn(src netip.Addr) bool {
+// admitConn counts a new connection from src against the limits; false
+// means refused (and counted by the limiter), or the server is stopping.
+// release gives the connection's places back.
+func (s *Server) admitConn(src netip.Addr) (release func(), ok bool) {
 	st := &s.stream
 	st.mu.Lock()
-	defer st.mu.Unlock()
-	switch {
-	case st.stopped:
-		return false
-	case int(st.ctr.open.Load()) >= st.limits.Connections:
-		st.ctr.refusedTotal.Add(1)
-		return false
-	case st.bySource[src] >= st.limits.ConnectionsPerSource:
-		st.ctr.refusedPerSource.Add(1)
-		return false
+	stopped := st.stopped
+	st.mu.Unlock()
+	if stopped {
+		return nil, false
 	}
-	st.bySource[src]++
-	st.ctr.open.Add(1)
-	st.ctr.accepted.Add(1)
-	return true
-}
-
-// releaseSource gives back what admit counted for src.
-func (s *Server) releaseSource(src netip.Addr) {
-	st := &s.stream
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.bySource[src]--; st.bySource[src] <= 0 {
-		delete(st.bySource, src)
-	}
-	st.ctr.open.Add(-1)
+	release, err := st.admitted.Admit(src)
+	return release, err == nil
 }
 
 // serveStream sniffs a new connection, runs the TLS handshake if it is
 // TLS, and serves it until it closes.
-func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPort) {
+func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPort, release func()) {
 	defer s.stream.wg.Done()
-	defer s.releaseSource(remote.Addr())
+	defer release()
 	st := &s.stream
 	_ = nc.SetDeadline(time.Now().Add(st.limits.HandshakeTimeout))
 	var first [1]byte
@@ -255,7 +243,7 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 			}
 			transport, ms = stats.TransportPseudoTLS, true
 		case l.tls != nil:
-			tc := tls.Server(&prefixConn{Conn: nc, prefix: head[:]}, l.tls)
+			tc := tls.Server(&netx.PrefixConn{Conn: nc, Prefix: head[:]}, l.tls)
 			if err := tc.Handshake(); err != nil {
 				st.ctr.handshakeFailed.Add(1)
 				_ = nc.Close()
@@ -289,14 +277,14 @@ func (s *Server) serveStream(nc net.Conn, l *streamListener, remote netip.AddrPo
 	wl := s.workers[maphash.Comparable(st.seed, remote)%uint64(len(s.workers))]
 	c := newStreamConn(s, nc, wl, remote, local, transport)
 	c.ms = ms
-	if !s.track(c) {
+	if !st.conns.Add(c) {
 		_ = c.Close()
 		return
 	}
 	go c.writeLoop()
 	c.readLoop(prefix)
 	_ = c.Close()
-	s.untrack(c)
+	st.conns.Remove(c)
 	// The allocation of the connection ends with it (RFC 8656 §3.1).
 	doOn(wl.dp, func() { wl.w.streamClosed(c) }, st.stop)
 }
@@ -320,25 +308,6 @@ func pseudoTLSHandshake(nc net.Conn, head []byte) bool {
 	msturn.PutServerHello(answer[:], &random, &session)
 	_, err := nc.Write(answer[:])
 	return err == nil
-}
-
-// track registers c for shutdown; false when the server is stopping.
-func (s *Server) track(c *streamConn) bool {
-	st := &s.stream
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.stopped {
-		return false
-	}
-	st.conns[c] = struct{}{}
-	return true
-}
-
-func (s *Server) untrack(c *streamConn) {
-	st := &s.stream
-	st.mu.Lock()
-	delete(st.conns, c)
-	st.mu.Unlock()
 }
 
 // doOn runs fn on the goroutine of dp. When the worker's queue is full it
