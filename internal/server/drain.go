@@ -55,9 +55,6 @@ func (s *Server) Drain() {
 	})
 }
 
-// Draining reports whether Drain was called.
-func (s *Server) Draining() bool { return s.env.drain.on.Load() }
-
 // watchDrain waits for a drain to start and then stops the server (calls
 // stop) once no allocation is left or the timeout passed, logging the
 // allocations left every 10 seconds. It returns when ctx is done.

@@ -66,8 +66,8 @@ func TestDrain(t *testing.T) {
 
 	e.srv.Drain()
 	e.srv.Drain() // idempotent
-	if !e.srv.Draining() {
-		t.Fatal("Draining() = false after Drain")
+	if !e.srv.env.drain.on.Load() {
+		t.Fatal("not draining after Drain")
 	}
 
 	fresh := e.newClient(u, p)

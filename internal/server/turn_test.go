@@ -30,9 +30,22 @@ func (c *client) allocateAll(attrs ...stun.Setter) ([]netip.AddrPort, *stun.Mess
 	c.t.Helper()
 	r := c.do(stun.MethodAllocate, append([]stun.Setter{udpTransport}, attrs...)...)
 	wantCode(c.t, r, 0)
-	relayed, err := stunproto.RelayedAddresses(r, nil)
-	if err != nil {
-		c.t.Fatalf("XOR-RELAYED-ADDRESS: %v", err)
+	var relayed []netip.AddrPort
+	for _, a := range r.Attributes {
+		if a.Type != stun.AttrXORRelayedAddress {
+			continue
+		}
+		// One attribute at a time: GetFrom reads the first of a type.
+		one := &stun.Message{TransactionID: r.TransactionID}
+		one.Add(a.Type, a.Value)
+		var x stunproto.XORRelayedAddress
+		if err := x.GetFrom(one); err != nil {
+			c.t.Fatalf("XOR-RELAYED-ADDRESS: %v", err)
+		}
+		relayed = append(relayed, x.Addr)
+	}
+	if len(relayed) == 0 {
+		c.t.Fatal("no XOR-RELAYED-ADDRESS")
 	}
 	return relayed, r
 }
