@@ -11,6 +11,7 @@ import (
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server"
+	"github.com/avedge/avedge/internal/server/stream"
 )
 
 // relayOptions turns a validated configuration into the relay's options:
@@ -79,7 +80,7 @@ func relayOptions(cfg *config.Config, log *slog.Logger, clk clock.Clock) (server
 
 		TCPConnectionsPerAllocation: cfg.Quotas.TCPConnectionsPerAllocation,
 		UnauthenticatedLimit:        sourceLimit(cfg.Limits),
-		Stream: server.StreamLimits{
+		Stream: stream.Limits{
 			Connections:          cfg.Quotas.TCPConnections,
 			ConnectionsPerSource: cfg.Quotas.TCPConnectionsPerSource,
 		},

@@ -314,7 +314,7 @@ func (w *worker) insertSession(s *session) error {
 		return err
 	}
 	if s.client.conn != nil {
-		s.client.conn.allocated.Store(true)
+		s.client.conn.c.Hold(true)
 	}
 	return nil
 }
@@ -457,7 +457,7 @@ func (w *worker) endSession(s *session, reason stats.EndReason) {
 	w.allocationEnded(s, reason)
 	w.env.drain.allocationEnded()
 	if s.client.conn != nil {
-		s.client.conn.allocationEnded()
+		s.client.conn.c.Hold(false)
 	}
 	rec := stats.Record{
 		Username:        s.alloc.Username,

@@ -11,7 +11,7 @@ func (s *session) kind() stats.AllocationKind {
 	}
 	transport := stats.TransportUDP
 	if c := s.client.conn; c != nil {
-		transport = c.transport
+		transport = c.c.Transport()
 	}
 	relay := stats.RelayUDP
 	if s.tcp != nil {

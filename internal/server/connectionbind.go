@@ -43,7 +43,7 @@ func (w *worker) connectionBind(r *request) {
 	// "If the client connection transport is not TCP or TLS, the server
 	// MUST return a 400". A connection that holds an allocation (a
 	// control connection) cannot become a data connection either.
-	if c == nil || c.allocated.Load() {
+	if c == nil || c.c.Held() {
 		w.env.tcp.ctr.badBindsCount.Add(1)
 		w.fail(r, stun.CodeBadRequest)
 		return

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"time"
 
@@ -16,8 +17,10 @@ var errClosedWhileShaping = errors.New("server: connection closed while shaping"
 // relayData serves a client data connection (RFC 6062 §5.4): "Data
 // received on it MUST be sent as-is to the associated peer data
 // connection. Data received on the associated peer data connection MUST be
-// sent as-is on this client data connection." first holds what the client
-// sent after its ConnectionBind. It runs on the reader goroutine, with one
+// sent as-is on this client data connection." It is the stream.RawFunc of
+// the connection after its ConnectionBind: nc is the client connection,
+// first what the client sent after its ConnectionBind, done closed when
+// the connection is closed. It runs on the reader goroutine, with one
 // more goroutine for the other direction; each direction copies through a
 // fixed buffer with blocking writes, so a side that does not read stops the
 // other through the TCP windows and the relay holds at most one buffer per
@@ -25,29 +28,22 @@ var errClosedWhileShaping = errors.New("server: connection closed while shaping"
 // (Options.BandwidthPerAllocation, BandwidthPerUser) shape each direction:
 // a write waits until its bytes conform (see shaper), since a stream cannot
 // drop bytes as a datagram relay does.
-func (c *streamConn) relayData(first []byte) {
+func (c *streamConn) relayData(nc net.Conn, first []byte, done <-chan struct{}) {
 	p, pn := c.bound, c.peerNC
-	tcp := c.srv.env.tcp
+	env := c.wl.w.env
+	tcp := env.tcp
 	defer p.release()
-	// The ConnectionBind response goes out before any peer data.
-	close(c.raw)
-	select {
-	case <-c.writerDone:
-	case <-c.done:
-		return
-	}
-	_ = c.nc.SetDeadline(time.Time{})
 	tcp.ctr.dataOpen.Add(1)
 	defer tcp.ctr.dataOpen.Add(-1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		n, _ := io.CopyBuffer(c.shaped(c.nc, p, dirToClient), onlyReader{pn}, make([]byte, tcpCopyBuffer))
+		n, _ := io.CopyBuffer(shaped(env, nc, p, dirToClient, done), onlyReader{pn}, make([]byte, tcpCopyBuffer))
 		tcp.ctr.toClientBytes.Add(uint64(n))
 		p.release()
 	}()
-	toPeer := c.shaped(pn, p, dirToPeer)
+	toPeer := shaped(env, pn, p, dirToPeer, done)
 	if len(first) > 0 {
 		n, err := toPeer.Write(first)
 		tcp.ctr.toPeerBytes.Add(uint64(n))
@@ -57,7 +53,7 @@ func (c *streamConn) relayData(first []byte) {
 			return
 		}
 	}
-	n, _ := io.CopyBuffer(toPeer, onlyReader{c.nc}, make([]byte, tcpCopyBuffer))
+	n, _ := io.CopyBuffer(toPeer, onlyReader{nc}, make([]byte, tcpCopyBuffer))
 	tcp.ctr.toPeerBytes.Add(uint64(n))
 	p.release()
 	wg.Wait()
@@ -71,13 +67,13 @@ type onlyWriter struct{ io.Writer }
 
 // shaped returns w for the bytes p relays in direction dir: w itself
 // (without ReadFrom) when no bandwidth cap is set, else a shaper drawing
-// from the TCP allocation's and its user's buckets.
-func (c *streamConn) shaped(w io.Writer, p *peerConn, dir int) io.Writer {
-	bw := &c.srv.env.bw
+// from the TCP allocation's and its user's buckets until done is closed.
+func shaped(env *shared, w io.Writer, p *peerConn, dir int, done <-chan struct{}) io.Writer {
+	bw := &env.bw
 	if !bw.on {
 		return onlyWriter{w}
 	}
-	sh := &shaper{w: w, bw: bw, alloc: &p.relay.bw[dir], done: c.done}
+	sh := &shaper{w: w, bw: bw, alloc: &p.relay.bw[dir], done: done}
 	if u := p.relay.s.user; u != nil {
 		sh.user = &u.buckets[dir]
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/server/stream"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -120,7 +121,7 @@ func (w *worker) reply(l *listener, to netip.AddrPort, b []byte) {
 // under: a stream client whose queue is full is stalled; anything else is
 // a failed send.
 func sendDropReason(err error) stats.DropReason {
-	if errors.Is(err, errStreamFull) {
+	if errors.Is(err, stream.ErrFull) {
 		return stats.DropClientStalled
 	}
 	return stats.DropSendFailed

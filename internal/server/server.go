@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net/netip"
 	"runtime"
@@ -21,6 +22,7 @@ import (
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/server/stream"
 )
 
 var (
@@ -44,7 +46,7 @@ type Options struct {
 	// TCP and TLS (RFC 8656 §3.1).
 	StreamListeners []StreamListener
 	// Stream bounds the TCP and TLS client connections.
-	Stream StreamLimits
+	Stream stream.Limits
 	// SkipUnavailable skips a listener whose address the host lacks (such as
 	// ::1 on a host without IPv6) instead of failing, and likewise stops
 	// offering IPv6 relayed addresses when RelayAddrV6 cannot be bound.
@@ -170,8 +172,14 @@ type Server struct {
 	env     *shared
 	workers []*workerLoop
 	addrs   []netip.AddrPort
-	stream  streamState
-	buffers SocketBuffers
+	// stream serves the TCP and TLS clients; streamSeed spreads their
+	// connections over the workers; streamStop is closed when the server
+	// stops, ending the waits for a worker of connections that close.
+	stream         *stream.Server
+	streamSeed     maphash.Seed
+	streamStop     chan struct{}
+	streamStopOnce sync.Once
+	buffers        SocketBuffers
 
 	mu          sync.Mutex
 	started     bool
@@ -292,7 +300,7 @@ func New(opts Options) (*Server, error) {
 		s.release()
 		return nil, err
 	}
-	if len(s.addrs) == 0 && len(s.stream.addrs) == 0 {
+	if len(s.addrs) == 0 && len(s.StreamAddrs()) == 0 {
 		s.release()
 		return nil, ErrNoListeners
 	}
@@ -462,7 +470,9 @@ func (s *Server) Stats() stats.Stats {
 		st.DataPath = st.DataPath.Add(wl.dp.Stats())
 	}
 	st.Ports = s.env.portStats()
-	st.Stream = s.stream.ctr.snapshot(s.stream.admitted)
+	if s.stream != nil {
+		st.Stream = s.stream.Stats()
+	}
 	st.TCP = s.env.tcp.ctr.snapshot()
 	return st
 }

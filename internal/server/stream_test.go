@@ -98,7 +98,7 @@ func readFrame(t *testing.T, c net.Conn) []byte {
 	if _, err := io.ReadFull(c, hdr); err != nil {
 		t.Fatalf("read: %v", err)
 	}
-	size, err := frameSize(hdr, maxStreamMaxFrame)
+	size, err := frameSize(hdr, stunproto.HeaderSize+0xFFFF)
 	if err != nil {
 		t.Fatal(err)
 	}

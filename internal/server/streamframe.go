@@ -2,20 +2,10 @@ package server
 
 import (
 	"encoding/binary"
-	"errors"
 
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stream"
 	"github.com/avedge/avedge/internal/stunproto"
-)
-
-// stunHeaderSize is the size of a STUN message header (RFC 8489 §5).
-const stunHeaderSize = 20
-
-var (
-	// errNotTURN: the stream carries neither STUN nor ChannelData.
-	errNotTURN = errors.New("server: stream is neither STUN nor ChannelData")
-	// errFrameTooLarge: a frame's length field exceeds the limit.
-	errFrameTooLarge = errors.New("server: stream frame too large")
 )
 
 // frameSize returns the size of the first frame of a TURN byte stream in b,
@@ -24,8 +14,8 @@ var (
 // bits 00; a 20-byte header whose length field counts the attributes) or
 // ChannelData (first two bits 01; a 4-byte header whose length field counts
 // the application data, "padded to a multiple of four bytes" on streams).
-// A frame larger than max is errFrameTooLarge, any other first byte
-// errNotTURN: the stream cannot be resynchronised after either. The
+// A frame larger than max is stream.ErrFrameTooLarge, any other first byte
+// stream.ErrNotFramed: the stream cannot be resynchronised after either. The
 // returned size may exceed len(b): the frame is complete once len(b)
 // reaches it. It does not allocate.
 func frameSize(b []byte, max int) (int, error) {
@@ -38,7 +28,7 @@ func frameSize(b []byte, max int) (int, error) {
 		if len(b) < 4 {
 			return 0, nil
 		}
-		size = stunHeaderSize + int(binary.BigEndian.Uint16(b[2:4]))
+		size = stunproto.HeaderSize + int(binary.BigEndian.Uint16(b[2:4]))
 	case 1:
 		if len(b) < stunproto.ChannelDataHeaderSize {
 			return 0, nil
@@ -46,10 +36,10 @@ func frameSize(b []byte, max int) (int, error) {
 		n := int(binary.BigEndian.Uint16(b[2:4]))
 		size = stunproto.ChannelDataHeaderSize + n + stunproto.ChannelDataPadding(n)
 	default:
-		return 0, errNotTURN
+		return 0, stream.ErrNotFramed
 	}
 	if size > max {
-		return 0, errFrameTooLarge
+		return 0, stream.ErrFrameTooLarge
 	}
 	return size, nil
 }
@@ -58,17 +48,17 @@ func frameSize(b []byte, max int) (int, error) {
 // stream in b (§2.1.4: a type, 0x02 for a TURN message or 0x03 for
 // end-to-end data, a reserved zero byte and the length of what follows;
 // no padding), or 0 when b does not hold its header yet. A broken header
-// is errNotTURN, a frame larger than max errFrameTooLarge. It does not
+// is stream.ErrNotFramed, a frame larger than max stream.ErrFrameTooLarge. It does not
 // allocate.
 func msFrameSize(b []byte, max int) (int, error) {
 	_, n, ok, err := msturn.ParseFrameHeader(b)
 	switch {
 	case err != nil:
-		return 0, errNotTURN
+		return 0, stream.ErrNotFramed
 	case !ok:
 		return 0, nil
 	case msturn.FrameHeaderSize+n > max:
-		return 0, errFrameTooLarge
+		return 0, stream.ErrFrameTooLarge
 	}
 	return msturn.FrameHeaderSize + n, nil
 }

@@ -3,10 +3,10 @@ package server
 import (
 	"bytes"
 	"errors"
-	"net/netip"
 	"testing"
 
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/stream"
 )
 
 func TestFrameSize(t *testing.T) {
@@ -23,8 +23,8 @@ func TestFrameSize(t *testing.T) {
 		{"ChannelData padded", []byte{0x40, 0x00, 0x00, 0x05}, 100, 12, nil},
 		{"ChannelData aligned", []byte{0x40, 0x00, 0x00, 0x08}, 100, 12, nil},
 		{"ChannelData empty", []byte{0x40, 0x00, 0x00, 0x00}, 100, 4, nil},
-		{"too large", []byte{0x00, 0x01, 0x00, 0x54}, 100, 0, errFrameTooLarge},
-		{"not TURN", []byte{0x80}, 100, 0, errNotTURN},
+		{"too large", []byte{0x00, 0x01, 0x00, 0x54}, 100, 0, stream.ErrFrameTooLarge},
+		{"not TURN", []byte{0x80}, 100, 0, stream.ErrNotFramed},
 		{"TLS record", []byte{0x16, 0x03, 0x01}, 100, 0, nil},
 	}
 	for _, tc := range cases {
@@ -99,33 +99,6 @@ func FuzzStreamFramer(f *testing.F) {
 	})
 }
 
-// TestStreamWriteToDoesNotAllocate: queueing for a stream client costs no
-// allocation, and a full queue drops with errStreamFull.
-func TestStreamWriteToDoesNotAllocate(t *testing.T) {
-	c := &streamConn{out: make([]byte, 0, 64), wake: make(chan struct{}, 1)}
-	msg := []byte{0x40, 0x00, 0x00, 0x05, 1, 2, 3, 4, 5}
-	allocs := testing.AllocsPerRun(100, func() {
-		c.mu.Lock()
-		c.out = c.out[:0]
-		c.mu.Unlock()
-		if err := c.WriteTo(msg, netip.AddrPort{}); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("%v allocations per WriteTo", allocs)
-	}
-	if !bytes.Equal(c.out, append(msg, 0, 0, 0)) {
-		t.Fatalf("queued %x, want the padded message", c.out)
-	}
-	for range 4 {
-		_ = c.WriteTo(msg, netip.AddrPort{})
-	}
-	if err := c.WriteTo(msg, netip.AddrPort{}); !errors.Is(err, errStreamFull) {
-		t.Fatalf("WriteTo on a full queue: %v, want errStreamFull", err)
-	}
-}
-
 // TestMSFrameSize: the [MS-TURN] framing (§2.1.4): a 4-byte header of
 // type, zero and length, no padding; a partial header asks for more,
 // another type or a nonzero reserved byte breaks the stream, a length
@@ -141,9 +114,9 @@ func TestMSFrameSize(t *testing.T) {
 		{"partial header", []byte{0x02, 0x00, 0x00}, 0, nil},
 		{"control", []byte{0x02, 0x00, 0x00, 0x05, 1}, 9, nil},
 		{"data, odd length, no padding", []byte{0x03, 0x00, 0x00, 0x03}, 7, nil},
-		{"other type", []byte{0x01, 0x00, 0x00, 0x05}, 0, errNotTURN},
-		{"reserved byte", []byte{0x02, 0x01, 0x00, 0x05}, 0, errNotTURN},
-		{"too large", []byte{0x02, 0x00, 0x01, 0x00}, 0, errFrameTooLarge},
+		{"other type", []byte{0x01, 0x00, 0x00, 0x05}, 0, stream.ErrNotFramed},
+		{"reserved byte", []byte{0x02, 0x01, 0x00, 0x05}, 0, stream.ErrNotFramed},
+		{"too large", []byte{0x02, 0x00, 0x01, 0x00}, 0, stream.ErrFrameTooLarge},
 	} {
 		n, err := msFrameSize(tc.b, 200)
 		if n != tc.want || !errors.Is(err, tc.err) {

@@ -34,11 +34,11 @@ func Classify(b []byte) Kind {
 	if IsChannelData(b) {
 		return KindChannelData
 	}
-	if len(b) < stunHeaderSize || b[0]&0xC0 != 0 || be.Uint32(b[4:8]) != magicCookie {
+	if len(b) < HeaderSize || b[0]&0xC0 != 0 || be.Uint32(b[4:8]) != magicCookie {
 		return KindInvalid
 	}
 	n := int(be.Uint16(b[2:4]))
-	if n%4 != 0 || n != len(b)-stunHeaderSize {
+	if n%4 != 0 || n != len(b)-HeaderSize {
 		return KindInvalid
 	}
 	return KindSTUN

@@ -12,7 +12,7 @@ const (
 	// DataIndicationHeadroom is the most bytes BuildDataIndication writes in
 	// front of the payload: the STUN header (20), an IPv6 XOR-PEER-ADDRESS
 	// (4+20) and the DATA attribute header (4).
-	DataIndicationHeadroom = stunHeaderSize + attrHeaderSize + xorAddrSize6 + attrHeaderSize
+	DataIndicationHeadroom = HeaderSize + attrHeaderSize + xorAddrSize6 + attrHeaderSize
 	// DataIndicationTailroom is the most padding bytes BuildDataIndication
 	// writes after the payload. Indications carry no FINGERPRINT here.
 	DataIndicationTailroom = 3
@@ -40,9 +40,9 @@ func BuildDataIndication(buf []byte, off, n int, peer netip.AddrPort, txid [stun
 	if err != nil {
 		return nil, err
 	}
-	head := stunHeaderSize + attrHeaderSize + alen + attrHeaderSize
+	head := HeaderSize + attrHeaderSize + alen + attrHeaderSize
 	pad := padded(n) - n
-	bodyLen := head - stunHeaderSize + n + pad
+	bodyLen := head - HeaderSize + n + pad
 	if bodyLen > math.MaxUint16 {
 		return nil, ErrOutOfRange
 	}
@@ -53,8 +53,8 @@ func BuildDataIndication(buf []byte, off, n int, peer netip.AddrPort, txid [stun
 	be.PutUint16(msg[0:2], dataIndicationType)
 	be.PutUint16(msg[2:4], uint16(bodyLen))
 	be.PutUint32(msg[4:8], magicCookie)
-	copy(msg[8:stunHeaderSize], txid[:])
-	p := msg[stunHeaderSize:]
+	copy(msg[8:HeaderSize], txid[:])
+	p := msg[HeaderSize:]
 	be.PutUint16(p[0:2], uint16(stun.AttrXORPeerAddress))
 	be.PutUint16(p[2:4], uint16(alen))
 	copy(p[attrHeaderSize:], addr[:alen])

@@ -41,17 +41,17 @@ func (i MessageIntegritySHA256) AddTo(m *stun.Message) error {
 			return ErrFingerprintBeforeIntegrity
 		}
 	}
-	if len(m.Raw) < stunHeaderSize+int(m.Length) {
+	if len(m.Raw) < HeaderSize+int(m.Length) {
 		return ErrMalformed
 	}
-	body := m.Raw[:stunHeaderSize+int(m.Length)]
-	var hdr [stunHeaderSize]byte
+	body := m.Raw[:HeaderSize+int(m.Length)]
+	var hdr [HeaderSize]byte
 	copy(hdr[:], body)
 	be.PutUint16(hdr[2:4], uint16(int(m.Length)+attrHeaderSize+sha256.Size))
 	var sum [sha256.Size]byte
 	mac := hmac.New(sha256.New, i)
 	mac.Write(hdr[:])
-	mac.Write(body[stunHeaderSize:])
+	mac.Write(body[HeaderSize:])
 	m.Add(stun.AttrMessageIntegritySHA256, mac.Sum(sum[:0]))
 	return nil
 }
@@ -63,14 +63,14 @@ func (i MessageIntegritySHA256) AddTo(m *stun.Message) error {
 // ErrMalformed for inconsistent framing, ErrIntegrityMismatch otherwise.
 func (i MessageIntegritySHA256) Check(m *stun.Message) error {
 	raw := m.Raw
-	if len(raw) < stunHeaderSize {
+	if len(raw) < HeaderSize {
 		return ErrMalformed
 	}
-	end := stunHeaderSize + int(be.Uint16(raw[2:4]))
+	end := HeaderSize + int(be.Uint16(raw[2:4]))
 	if end > len(raw) {
 		return ErrMalformed
 	}
-	for off := stunHeaderSize; off+attrHeaderSize <= end; {
+	for off := HeaderSize; off+attrHeaderSize <= end; {
 		t := stun.AttrType(be.Uint16(raw[off:]))
 		n := int(be.Uint16(raw[off+2:]))
 		val := off + attrHeaderSize
@@ -85,13 +85,13 @@ func (i MessageIntegritySHA256) Check(m *stun.Message) error {
 		if n < minIntegritySHA256Size || n > maxIntegritySHA256Size || n%4 != 0 {
 			return ErrBadLength
 		}
-		var hdr [stunHeaderSize]byte
+		var hdr [HeaderSize]byte
 		copy(hdr[:], raw)
-		be.PutUint16(hdr[2:4], uint16(next-stunHeaderSize))
+		be.PutUint16(hdr[2:4], uint16(next-HeaderSize))
 		var sum [sha256.Size]byte
 		mac := hmac.New(sha256.New, i)
 		mac.Write(hdr[:])
-		mac.Write(raw[stunHeaderSize:off])
+		mac.Write(raw[HeaderSize:off])
 		if !hmac.Equal(mac.Sum(sum[:0])[:n], raw[val:val+n]) {
 			return ErrIntegrityMismatch
 		}

@@ -40,7 +40,7 @@ func TestMessageIntegritySHA256RoundTrip(t *testing.T) {
 				t.Errorf("wrong key: %v, want ErrIntegrityMismatch", err)
 			}
 			tampered := decode(t, m.Raw)
-			tampered.Raw[stunHeaderSize+attrHeaderSize] ^= 1 // first username byte
+			tampered.Raw[HeaderSize+attrHeaderSize] ^= 1 // first username byte
 			if err := NewMessageIntegritySHA256(testKey).Check(tampered); !errors.Is(err, ErrIntegrityMismatch) {
 				t.Errorf("tampered: %v, want ErrIntegrityMismatch", err)
 			}
@@ -90,7 +90,7 @@ func TestMessageIntegritySHA256Errors(t *testing.T) {
 		t.Errorf("length beyond raw: %v", err)
 	}
 	bad := &stun.Message{Raw: append([]byte(nil), m.Raw...)}
-	be.PutUint16(bad.Raw[stunHeaderSize+2:], 0xFFF0) // username length overruns
+	be.PutUint16(bad.Raw[HeaderSize+2:], 0xFFF0) // username length overruns
 	if err := NewMessageIntegritySHA256(testKey).Check(bad); !errors.Is(err, ErrMalformed) {
 		t.Errorf("attribute overrun: %v", err)
 	}

@@ -2,9 +2,11 @@ package stunproto
 
 import "encoding/binary"
 
+// HeaderSize is the size of a STUN message header (RFC 8489 §5).
+const HeaderSize = 20
+
 // Wire constants shared by the codecs (RFC 8489 §5, §14).
 const (
-	stunHeaderSize = 20
 	attrHeaderSize = 4
 	magicCookie    = 0x2112A442
 )

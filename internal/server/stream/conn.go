@@ -1,0 +1,284 @@
+package stream
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/avedge/avedge/internal/server/stats"
+)
+
+// zeroPad is the padding written after messages (see Protocol.Pad).
+var zeroPad [3]byte
+
+// Conn is one client's TCP or TLS connection. Three goroutines touch it.
+// The reader (readLoop) frames the byte stream and hands each burst of
+// complete frames to the Handler, without a copy or an allocation per
+// frame, and waits until the Handler is done with them. The Handler
+// answers through Write, which never blocks: the queue is a fixed buffer,
+// and what does not fit is dropped. The writer (writeLoop) swaps the queue
+// with a second buffer and writes it to the connection, so a burst costs
+// one write; a client that does not take its bytes within WriteTimeout is
+// disconnected.
+type Conn struct {
+	// Owner is the Handler's state for the connection, set in Opened.
+	Owner any
+
+	srv           *Server
+	nc            net.Conn
+	proto         Protocol
+	remote, local netip.AddrPort
+	rbuf          []byte
+	// held: the connection holds an allocation; the reader then applies
+	// no idle timeout.
+	held atomic.Bool
+
+	// The write queue: out is filled under mu, spare is the writer's,
+	// and they swap.
+	mu        sync.Mutex
+	out       []byte
+	spare     []byte
+	outClosed bool
+	wake      chan struct{}
+	// raw, closed by the reader, makes the writer send what is queued and
+	// stop, closing writerDone: the connection then carries raw bytes.
+	raw        chan struct{}
+	writerDone chan struct{}
+
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newConn(srv *Server, o Opening, remote, local netip.AddrPort) *Conn {
+	lim := &srv.limits
+	return &Conn{
+		srv:        srv,
+		nc:         o.Conn,
+		proto:      o.Protocol,
+		remote:     remote,
+		local:      local,
+		rbuf:       make([]byte, lim.MaxFrame+readSlack),
+		out:        make([]byte, 0, lim.WriteQueue),
+		spare:      make([]byte, 0, lim.WriteQueue),
+		wake:       make(chan struct{}, 1),
+		raw:        make(chan struct{}),
+		writerDone: make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+}
+
+// Remote returns the client's address.
+func (c *Conn) Remote() netip.AddrPort { return c.remote }
+
+// Local returns the server's address of the connection.
+func (c *Conn) Local() netip.AddrPort { return c.local }
+
+// Transport returns how the client reached the relay.
+func (c *Conn) Transport() stats.Transport { return c.proto.Transport }
+
+// Dialect returns the protocol of the connection's frames.
+func (c *Conn) Dialect() stats.Dialect { return c.proto.Dialect }
+
+// FrameSize returns the size of the first frame in b (see Framer).
+func (c *Conn) FrameSize(b []byte) (int, error) { return c.proto.Framer(b, c.srv.limits.MaxFrame) }
+
+// Done is closed when the connection is closed.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Write queues b for the client, with the protocol's padding after it. It
+// never blocks: a full queue returns ErrFull and drops b. It does not
+// allocate.
+func (c *Conn) Write(b []byte) error {
+	pad := 0
+	if c.proto.Pad != nil {
+		pad = c.proto.Pad(b)
+	}
+	c.mu.Lock()
+	switch {
+	case c.outClosed:
+		c.mu.Unlock()
+		return ErrClosed
+	case len(c.out)+len(b)+pad > cap(c.out):
+		c.mu.Unlock()
+		return ErrFull
+	}
+	c.out = append(c.out, b...)
+	c.out = append(c.out, zeroPad[:pad]...)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Hold tells whether the connection holds an allocation: while it does,
+// no idle timeout applies; once it no longer does, the idle timeout runs
+// again from now.
+func (c *Conn) Hold(on bool) {
+	c.held.Store(on)
+	if !on {
+		_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.limits.IdleTimeout))
+	}
+}
+
+// Held reports whether the connection holds an allocation (Hold).
+func (c *Conn) Held() bool { return c.held.Load() }
+
+// Close closes the connection; its reader then ends and the Handler's
+// Closed runs. It is idempotent and safe from any goroutine.
+func (c *Conn) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.mu.Lock()
+		c.outClosed = true
+		c.mu.Unlock()
+		_ = c.nc.Close()
+	})
+	return nil
+}
+
+// readLoop frames the stream and hands complete frames to the Handler
+// until the connection fails, times out, breaks the framing rules or turns
+// raw. first holds bytes already read (the sniffed first bytes).
+func (c *Conn) readLoop(first []byte) {
+	ctr, lim := &c.srv.ctr, &c.srv.limits
+	buf := c.rbuf
+	r, w := 0, copy(buf, first)
+	opened := c.proto.Opens == nil
+	var partialSince time.Time
+	for {
+		end := r
+		var frameErr error
+		for {
+			n, err := c.FrameSize(buf[end:w])
+			if err != nil {
+				frameErr = err
+				break
+			}
+			if n == 0 || end+n > w {
+				break
+			}
+			end += n
+		}
+		if !opened && end > r {
+			if !c.proto.Opens(buf[r:end]) {
+				ctr.notTURN.Add(1)
+				return
+			}
+			opened = true
+		}
+		// The complete frames go first: after a frame that turns the
+		// connection raw, what follows is raw data, not a broken frame.
+		if end > r {
+			consumed, raw, ok := c.srv.handler.Deliver(c, buf[r:end])
+			if !ok {
+				return
+			}
+			if raw != nil {
+				c.serveRaw(raw, buf[r+consumed:w])
+				return
+			}
+			r = end
+			partialSince = time.Time{}
+		}
+		if frameErr != nil {
+			if errors.Is(frameErr, ErrFrameTooLarge) {
+				ctr.frameTooLarge.Add(1)
+			} else {
+				ctr.notTURN.Add(1)
+			}
+			return
+		}
+		if r == w {
+			r, w = 0, 0
+		} else if r > 0 {
+			w = copy(buf, buf[r:w])
+			r = 0
+		}
+		now := time.Now()
+		var deadline time.Time
+		switch {
+		case w > 0:
+			if partialSince.IsZero() {
+				partialSince = now
+			}
+			deadline = partialSince.Add(lim.FrameTimeout)
+		case c.held.Load():
+			deadline = now.Add(heldIdleTimeout)
+		default:
+			deadline = now.Add(lim.IdleTimeout)
+		}
+		_ = c.nc.SetReadDeadline(deadline)
+		n, err := c.nc.Read(buf[w:])
+		w += n
+		if err != nil && n == 0 {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if w > 0 {
+					ctr.frameTimeouts.Add(1)
+				} else {
+					ctr.idleTimeouts.Add(1)
+				}
+			}
+			return
+		}
+	}
+}
+
+// serveRaw flushes the write queue (the answer to the frame that turned
+// the connection raw goes out before anything else), clears the
+// deadlines and hands the connection to raw.
+func (c *Conn) serveRaw(raw RawFunc, rest []byte) {
+	close(c.raw)
+	select {
+	case <-c.writerDone:
+	case <-c.done:
+		return
+	}
+	_ = c.nc.SetDeadline(time.Time{})
+	raw(c.nc, rest, c.done)
+}
+
+// writeLoop writes what is queued until the connection closes or turns
+// raw.
+func (c *Conn) writeLoop() {
+	defer close(c.writerDone)
+	for {
+		last := false
+		select {
+		case <-c.wake:
+		case <-c.raw:
+			last = true
+		case <-c.done:
+			return
+		}
+		c.mu.Lock()
+		b := c.out
+		c.out = c.spare[:0]
+		c.outClosed = c.outClosed || last
+		c.mu.Unlock()
+		if len(b) == 0 {
+			c.spare = b
+			if last {
+				return
+			}
+			continue
+		}
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.limits.WriteTimeout))
+		if _, err := c.nc.Write(b); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				c.srv.ctr.writeTimeouts.Add(1)
+			}
+			_ = c.Close()
+			return
+		}
+		c.spare = b[:0]
+		if last {
+			return
+		}
+	}
+}

@@ -1,0 +1,284 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/avedge/avedge/internal/netx"
+	"github.com/avedge/avedge/internal/server/stats"
+)
+
+// Handler serves the frames of the connections; the relay core is one.
+// Its methods are called from each connection's reader goroutine.
+type Handler interface {
+	// Opened is called for a new connection once a sniffer has claimed
+	// it, before any Deliver; the handler may keep its state in c.Owner.
+	// An error closes c (Closed is not called then).
+	Opened(c *Conn) error
+	// Deliver handles frames, a burst of complete frames of c, and
+	// returns once it has. consumed is len(frames), unless a frame made
+	// c a raw byte stream (an RFC 6062 client data connection): consumed
+	// then counts the bytes up to and including that frame, and raw
+	// serves the rest of the connection. ok false closes c.
+	Deliver(c *Conn, frames []byte) (consumed int, raw RawFunc, ok bool)
+	// Closed is called once, after the last Deliver, when c has closed.
+	Closed(c *Conn)
+}
+
+// RawFunc serves a connection that carries no more frames: nc with its
+// deadlines cleared and the write queue flushed, rest the bytes the client
+// sent after its last frame, done closed when the connection is closed
+// (Conn.Close, or Stop). The connection closes when it returns.
+type RawFunc func(nc net.Conn, rest []byte, done <-chan struct{})
+
+// Listener is a TCP address and the protocols it takes, in the order they
+// are tried on a new connection's first bytes.
+type Listener struct {
+	// Addr is the address to bind; port 0 picks a free port.
+	Addr netip.AddrPort
+	// Sniffers tell the protocols apart; a connection none claims is
+	// closed and counted as not TURN.
+	Sniffers []Sniffer
+}
+
+// Options configure a Server.
+type Options struct {
+	// Listeners are the addresses to listen on; an address the host
+	// lacks (::1 without IPv6) is skipped.
+	Listeners []Listener
+	// Limits bound the connections (see Limits for the defaults).
+	Limits Limits
+	// Handler serves the frames; required.
+	Handler Handler
+	// Log, if set, receives the accept errors.
+	Log *slog.Logger
+}
+
+// Server listens for client connections and serves each until it closes.
+type Server struct {
+	limits    Limits
+	handler   Handler
+	log       *slog.Logger
+	listeners []*listener
+	addrs     []netip.AddrPort
+	// admitted bounds the connections in total and per source address;
+	// conns are the open ones, closed by Stop.
+	admitted *netx.Limiter
+	conns    netx.Tracker
+	ctr      counters
+
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+	stop    chan struct{} // closed by Stop
+}
+
+// listener is one bound TCP listener.
+type listener struct {
+	ln       net.Listener
+	addr     netip.AddrPort
+	sniffers []Sniffer
+}
+
+// counters count the lives of connections; any goroutine writes them.
+type counters struct {
+	handshakeFailed, notTURN, frameTooLarge atomic.Uint64
+	frameTimeouts, idleTimeouts             atomic.Uint64
+	writeTimeouts                           atomic.Uint64
+}
+
+// Listen binds the listeners of opts. Nothing is served before Run.
+func Listen(opts Options) (*Server, error) {
+	s := &Server{limits: opts.Limits.WithDefaults(), handler: opts.Handler, log: opts.Log, stop: make(chan struct{})}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	admitted, err := netx.NewLimiter(s.limits.Connections, s.limits.ConnectionsPerSource)
+	if err != nil {
+		return nil, fmt.Errorf("stream: %w", err)
+	}
+	s.admitted = admitted
+	for _, l := range opts.Listeners {
+		if len(l.Sniffers) == 0 {
+			s.closeListeners()
+			return nil, fmt.Errorf("stream: listen tcp %v: %w", l.Addr, ErrNoProtocol)
+		}
+		network := "tcp4"
+		if l.Addr.Addr().Is6() && !l.Addr.Addr().Is4In6() {
+			network = "tcp6"
+		}
+		ln, err := net.Listen(network, l.Addr.String())
+		if err != nil {
+			if unavailable(err) {
+				continue
+			}
+			s.closeListeners()
+			return nil, fmt.Errorf("stream: listen tcp %v: %w", l.Addr, err)
+		}
+		bl := &listener{ln: ln, addr: ln.Addr().(*net.TCPAddr).AddrPort(), sniffers: l.Sniffers}
+		s.listeners = append(s.listeners, bl)
+		s.addrs = append(s.addrs, bl.addr)
+	}
+	return s, nil
+}
+
+// unavailable reports whether a listen error means the host lacks the
+// address (such as ::1 without IPv6).
+func unavailable(err error) bool {
+	return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT)
+}
+
+// closeListeners closes the bound listeners (Listen failed).
+func (s *Server) closeListeners() {
+	for _, l := range s.listeners {
+		_ = l.ln.Close()
+	}
+}
+
+// Addrs returns the bound addresses, with the ports the kernel chose for
+// port 0.
+func (s *Server) Addrs() []netip.AddrPort { return append([]netip.AddrPort(nil), s.addrs...) }
+
+// Run starts an accept goroutine per listener.
+func (s *Server) Run() {
+	for _, l := range s.listeners {
+		s.wg.Add(1)
+		go s.accept(l)
+	}
+}
+
+// Stop closes the listeners and every connection, once, and waits for
+// their goroutines.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	first := !s.stopped
+	if first {
+		s.stopped = true
+		close(s.stop)
+	}
+	s.mu.Unlock()
+	if first {
+		s.closeListeners()
+		s.conns.Close()
+	}
+	s.wg.Wait()
+}
+
+// Stats returns the counts of the connections.
+func (s *Server) Stats() stats.StreamStats {
+	adm := s.admitted.Stats()
+	return stats.StreamStats{
+		Open:             adm.Open,
+		Accepted:         adm.Admitted,
+		RefusedTotal:     adm.RefusedTotal,
+		RefusedPerSource: adm.RefusedPerSource,
+		HandshakeFailed:  s.ctr.handshakeFailed.Load(),
+		NotTURN:          s.ctr.notTURN.Load(),
+		FrameTooLarge:    s.ctr.frameTooLarge.Load(),
+		FrameTimeouts:    s.ctr.frameTimeouts.Load(),
+		IdleTimeouts:     s.ctr.idleTimeouts.Load(),
+		WriteTimeouts:    s.ctr.writeTimeouts.Load(),
+	}
+}
+
+// accept accepts connections on l until it is closed.
+func (s *Server) accept(l *listener) {
+	defer s.wg.Done()
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off a little
+			// instead of spinning.
+			s.log.Warn("accept failed", "address", l.addr, "err", err)
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
+		}
+		remote := nc.RemoteAddr().(*net.TCPAddr).AddrPort()
+		remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+		release, ok := s.admit(remote.Addr())
+		if !ok {
+			_ = nc.Close()
+			continue
+		}
+		s.wg.Add(1)
+		go s.serve(nc, l, remote, release)
+	}
+}
+
+// admit counts a new connection from src against the limits; false means
+// refused (counted by the limiter), or the server is stopping. release
+// gives the connection's places back.
+func (s *Server) admit(src netip.Addr) (release func(), ok bool) {
+	s.mu.Lock()
+	stopped := s.stopped
+	s.mu.Unlock()
+	if stopped {
+		return nil, false
+	}
+	release, err := s.admitted.Admit(src)
+	return release, err == nil
+}
+
+// serve sniffs a new connection, completes its handshake and serves it
+// until it closes.
+func (s *Server) serve(nc net.Conn, l *listener, remote netip.AddrPort, release func()) {
+	defer s.wg.Done()
+	defer release()
+	_ = nc.SetDeadline(time.Now().Add(s.limits.HandshakeTimeout))
+	o, ok := s.sniff(nc, l)
+	if !ok {
+		_ = nc.Close()
+		return
+	}
+	_ = o.Conn.SetDeadline(time.Time{})
+	local := nc.LocalAddr().(*net.TCPAddr).AddrPort()
+	c := newConn(s, o, remote, netip.AddrPortFrom(local.Addr().Unmap(), local.Port()))
+	if !s.conns.Add(c) {
+		_ = c.Close()
+		return
+	}
+	defer s.conns.Remove(c)
+	if err := s.handler.Opened(c); err != nil {
+		_ = c.Close()
+		return
+	}
+	go c.writeLoop()
+	c.readLoop(o.Prefix)
+	_ = c.Close()
+	s.handler.Closed(c)
+}
+
+// sniff tries the sniffers of l on nc in order; false means none claimed
+// it, or the one that did failed its handshake (both counted).
+func (s *Server) sniff(nc net.Conn, l *listener) (Opening, bool) {
+	sn := &Sniff{conn: nc}
+	for _, sniffer := range l.sniffers {
+		switch o, v := sniffer(sn); v {
+		case Claim:
+			return o, true
+		case Fail:
+			s.ctr.handshakeFailed.Add(1)
+			return Opening{}, false
+		}
+	}
+	if _, ok := sn.Peek(1); !ok {
+		s.ctr.handshakeFailed.Add(1)
+	} else {
+		s.ctr.notTURN.Add(1)
+	}
+	return Opening{}, false
+}
