@@ -18,15 +18,3 @@ type Counters struct {
 	// allocation's or its user's bandwidth cap.
 	BandwidthDrops atomic.Uint64
 }
-
-// AddToPeer counts one packet of n payload bytes relayed to a peer.
-func (c *Counters) AddToPeer(n int) {
-	c.ToPeerPackets.Add(1)
-	c.ToPeerBytes.Add(uint64(n))
-}
-
-// AddToClient counts one packet of n payload bytes relayed to the client.
-func (c *Counters) AddToClient(n int) {
-	c.ToClientPackets.Add(1)
-	c.ToClientBytes.Add(uint64(n))
-}

@@ -107,18 +107,6 @@ func (p *PortPool) TakePair() (int, error) {
 	return port, nil
 }
 
-// TakeSpecific takes the given port, or returns ErrPortUnavailable if it is
-// outside the pool or not free.
-func (p *PortPool) TakeSpecific(port int) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.isFree(port) {
-		return fmt.Errorf("%w: %d", ErrPortUnavailable, port)
-	}
-	p.takeAt(int(p.pos[port-p.base]))
-	return nil
-}
-
 // Release returns a taken port to the pool. Ports outside the pool, already
 // free or quarantined are ignored, so a double release is harmless.
 func (p *PortPool) Release(port int) {

@@ -2,6 +2,7 @@ package allocation
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -10,6 +11,19 @@ import (
 
 // seeded returns a deterministic randomness source.
 func seeded() *rand.Rand { return rand.New(rand.NewPCG(7, 11)) }
+
+// takeSpecific takes the given port from p, or returns ErrPortUnavailable if
+// it is outside the pool or not free. Tests use it to set up a pool with
+// chosen ports taken, and to check whether a port is still free.
+func takeSpecific(p *PortPool, port int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.isFree(port) {
+		return fmt.Errorf("%w: %d", ErrPortUnavailable, port)
+	}
+	p.takeAt(int(p.pos[port-p.base]))
+	return nil
+}
 
 func TestNewPortPoolRange(t *testing.T) {
 	tests := []struct {
@@ -109,7 +123,7 @@ func TestPortPoolQuarantine(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Quarantine(101) // free port
-	if err := p.TakeSpecific(102); err != nil {
+	if err := takeSpecific(p, 102); err != nil {
 		t.Fatal(err)
 	}
 	p.Quarantine(102) // taken port, e.g. the OS refused to bind it
@@ -130,11 +144,14 @@ func TestPortPoolQuarantine(t *testing.T) {
 	if !slices.Equal(got, []int{100, 103}) {
 		t.Fatalf("ports handed out = %v, want [100 103]", got)
 	}
-	if err := p.TakeSpecific(101); !errors.Is(err, ErrPortUnavailable) {
-		t.Fatalf("TakeSpecific(quarantined) = %v, want ErrPortUnavailable", err)
+	if err := takeSpecific(p, 101); !errors.Is(err, ErrPortUnavailable) {
+		t.Fatalf("takeSpecific(quarantined) = %v, want ErrPortUnavailable", err)
 	}
 }
 
+// TestPortPoolTakeSpecific checks the pool's bookkeeping when a port is
+// taken from the middle of the free list (as Quarantine does), and the
+// takeSpecific helper the other tests rely on.
 func TestPortPoolTakeSpecific(t *testing.T) {
 	p, err := NewPortPool(100, 109, seeded())
 	if err != nil {
@@ -152,8 +169,8 @@ func TestPortPoolTakeSpecific(t *testing.T) {
 		{109, nil},
 	}
 	for _, tt := range tests {
-		if err := p.TakeSpecific(tt.port); !errors.Is(err, tt.want) {
-			t.Errorf("TakeSpecific(%d) = %v, want %v", tt.port, err, tt.want)
+		if err := takeSpecific(p, tt.port); !errors.Is(err, tt.want) {
+			t.Errorf("takeSpecific(%d) = %v, want %v", tt.port, err, tt.want)
 		}
 	}
 	if p.Free() != 7 {
@@ -192,7 +209,7 @@ func TestPortPoolTakeEven(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, port := range tt.taken {
-				if err := p.TakeSpecific(port); err != nil {
+				if err := takeSpecific(p, port); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -206,7 +223,7 @@ func TestPortPoolTakeEven(t *testing.T) {
 			if err != nil || !slices.Contains(tt.want, port) {
 				t.Fatalf("TakeEven = %d, %v; want one of %v", port, err, tt.want)
 			}
-			if err := p.TakeSpecific(port + 1); err != nil {
+			if err := takeSpecific(p, port+1); err != nil {
 				t.Fatalf("successor %d of even port not free: %v", port+1, err)
 			}
 		})
@@ -268,7 +285,7 @@ func TestPortPoolTakePair(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, port := range tt.taken {
-				if err := p.TakeSpecific(port); err != nil {
+				if err := takeSpecific(p, port); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -287,7 +304,7 @@ func TestPortPoolTakePair(t *testing.T) {
 				t.Fatalf("Free = %d after TakePair, want %d", p.Free(), free-2)
 			}
 			for _, q := range []int{port, port + 1} {
-				if err := p.TakeSpecific(q); !errors.Is(err, ErrPortUnavailable) {
+				if err := takeSpecific(p, q); !errors.Is(err, ErrPortUnavailable) {
 					t.Fatalf("port %d of the pair is still free", q)
 				}
 			}

@@ -105,9 +105,6 @@ func NewSourceLimiter(lim SourceLimit, entries int, clk clock.Clock) (*SourceLim
 	}, nil
 }
 
-// Entries returns the number of sources the limiter can hold.
-func (l *SourceLimiter) Entries() int { return len(l.slots) }
-
 // Allow takes a token from src's bucket and reports whether there was one.
 // It does not allocate.
 func (l *SourceLimiter) Allow(src netip.Addr) bool {

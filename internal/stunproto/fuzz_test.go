@@ -40,7 +40,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		_ = NewMessageIntegritySHA256(testKey).Check(m)
 		_ = UnknownComprehensionRequired(m, func(stun.AttrType) bool { return false }, nil)
-		_, _ = RelayedAddresses(m, nil)
+		_, _ = relayedAddresses(m, nil)
 		peers, err := PeerAddresses(m, nil)
 		if err != nil {
 			return

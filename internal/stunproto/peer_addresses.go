@@ -16,14 +16,6 @@ func PeerAddresses(m *stun.Message, dst []netip.AddrPort) ([]netip.AddrPort, err
 	return xorAddresses(m, stun.AttrXORPeerAddress, dst)
 }
 
-// RelayedAddresses appends to dst every XOR-RELAYED-ADDRESS of m, in message
-// order, and returns the extended slice: a success response to a dual
-// allocation request carries two, one IPv4 and one IPv6 (RFC 8656 §7.2). Its
-// errors and allocations are those of PeerAddresses.
-func RelayedAddresses(m *stun.Message, dst []netip.AddrPort) ([]netip.AddrPort, error) {
-	return xorAddresses(m, stun.AttrXORRelayedAddress, dst)
-}
-
 // xorAddresses appends to dst every XOR address attribute of type t in m.
 func xorAddresses(m *stun.Message, t stun.AttrType, dst []netip.AddrPort) ([]netip.AddrPort, error) {
 	start := len(dst)

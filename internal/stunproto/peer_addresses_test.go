@@ -9,6 +9,14 @@ import (
 	"github.com/pion/stun/v3"
 )
 
+// relayedAddresses appends to dst every XOR-RELAYED-ADDRESS of m, in message
+// order, and returns the extended slice: a success response to a dual
+// allocation request carries two, one IPv4 and one IPv6 (RFC 8656 §7.2). Its
+// errors and allocations are those of PeerAddresses.
+func relayedAddresses(m *stun.Message, dst []netip.AddrPort) ([]netip.AddrPort, error) {
+	return xorAddresses(m, stun.AttrXORRelayedAddress, dst)
+}
+
 func TestPeerAddresses(t *testing.T) {
 	a := netip.MustParseAddrPort("192.0.2.1:1000")
 	b := netip.MustParseAddrPort("[2001:db8::2]:2000")
@@ -57,11 +65,11 @@ func TestRelayedAddresses(t *testing.T) {
 	v4 := netip.MustParseAddrPort("203.0.113.1:50000")
 	v6 := netip.MustParseAddrPort("[2001:db8::1]:50002")
 	m := build(t, XORRelayedAddress{Addr: v4}, Lifetime{}, XORPeerAddress{Addr: netip.MustParseAddrPort("192.0.2.1:1")}, XORRelayedAddress{Addr: v6})
-	got, err := RelayedAddresses(m, nil)
+	got, err := relayedAddresses(m, nil)
 	if err != nil || !slices.Equal(got, []netip.AddrPort{v4, v6}) {
-		t.Fatalf("RelayedAddresses = %v, %v; want [%v %v]", got, err, v4, v6)
+		t.Fatalf("relayedAddresses = %v, %v; want [%v %v]", got, err, v4, v6)
 	}
-	if _, err := RelayedAddresses(build(t, XORPeerAddress{Addr: v4}), nil); !errors.Is(err, stun.ErrAttributeNotFound) {
-		t.Fatalf("RelayedAddresses without any = %v, want ErrAttributeNotFound", err)
+	if _, err := relayedAddresses(build(t, XORPeerAddress{Addr: v4}), nil); !errors.Is(err, stun.ErrAttributeNotFound) {
+		t.Fatalf("relayedAddresses without any = %v, want ErrAttributeNotFound", err)
 	}
 }
