@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avedge/avedge/e2e/internal/shipped"
 	"github.com/avedge/avedge/internal/netnstest"
 )
 
@@ -49,7 +50,7 @@ func stateEnv(t *testing.T) []string {
 // credential service on the external address and expects exit status 1
 // and a message naming the key.
 func TestConfigRefusesExternalCredentialService(t *testing.T) {
-	avedge := netnstest.Build(t, "cmd/avedge")
+	avedge := shipped.Build(t, "cmd/avedge")
 	tests := []struct {
 		name, file string
 		want       []string

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avedge/avedge/e2e/internal/shipped"
 	"github.com/avedge/avedge/internal/netnstest"
 )
 
@@ -47,8 +48,8 @@ type relayResult struct {
 // and checks the interface rules from both sides.
 func TestTwoInterfaceEdge(t *testing.T) {
 	n := newTopology(t)
-	avedge := netnstest.Build(t, "cmd/avedge")
-	helper := netnstest.Build(t, "e2e/netns/testdata/helper")
+	avedge := shipped.Build(t, "cmd/avedge")
+	helper := netnstest.Build(t, "netns/testdata/helper")
 	path, dir := writeConfig(t, avedge, "edge.yaml")
 	startEdge(t, n, avedge, helper, path)
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avedge/avedge/e2e/internal/shipped"
 	"github.com/avedge/avedge/internal/netnstest"
 )
 
@@ -83,8 +84,8 @@ type pool struct {
 func TestPool(t *testing.T) {
 	n := netnstest.New(t, "avedge-pool")
 	p := &pool{t: t, n: n, dir: t.TempDir()}
-	p.avedge = netnstest.Build(t, "cmd/avedge")
-	p.helper = netnstest.Build(t, "e2e/pool/testdata/poolclient")
+	p.avedge = shipped.Build(t, "cmd/avedge")
+	p.helper = netnstest.Build(t, "pool/testdata/poolclient")
 	p.topology()
 	n.Start("peer", p.helper, "echo", "-listen", fmt.Sprintf("%s:%d", peer, echoPort), "-timeout", "3m").Line(eventLimit)
 	p.nodes = make([]*netnstest.Proc, len(nodeAddrs))

@@ -34,7 +34,7 @@ func systemdAnalyze(t *testing.T) string {
 // an executable that exists here (verify checks that it does).
 func unitCopy(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("systemd", "avedge.service"))
+	data, err := os.ReadFile(filepath.Join(deployDir, "systemd", "avedge.service"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestSystemdUnitHardening(t *testing.T) {
 // TestSysusersDeclaresTheUser checks that the sysusers.d file creates the
 // user the unit runs as.
 func TestSysusersDeclaresTheUser(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("systemd", "avedge.sysusers"))
+	data, err := os.ReadFile(filepath.Join(deployDir, "systemd", "avedge.sysusers"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/avedge/avedge/internal/pki"
 )
 
-// manifests are the objects of kubernetes/avedge.yaml, by kind and name.
+// manifests are the objects of deploy/kubernetes/avedge.yaml, by kind and name.
 type manifests struct {
 	daemonSet  *appsv1.DaemonSet
 	configMaps map[string]*corev1.ConfigMap
@@ -28,11 +28,11 @@ type manifests struct {
 	kinds      []string
 }
 
-// loadManifests decodes every document of kubernetes/avedge.yaml strictly
-// (an unknown or duplicate field is an error) into its API type.
+// loadManifests decodes every document of deploy/kubernetes/avedge.yaml
+// strictly (an unknown or duplicate field is an error) into its API type.
 func loadManifests(t *testing.T) manifests {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("kubernetes", "avedge.yaml"))
+	data, err := os.ReadFile(filepath.Join(deployDir, "kubernetes", "avedge.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

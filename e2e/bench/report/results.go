@@ -12,7 +12,7 @@ import (
 // ErrInput reports a line that is not a result record.
 var ErrInput = errors.New("report: bad input")
 
-// Record is one line of bench/compare's output: a run of `avedge bench`
+// Record is one line of e2e/bench/compare's output: a run of `avedge bench`
 // against one server, with the command that produced it.
 type Record struct {
 	Server  string `json:"server"`

@@ -1,4 +1,4 @@
-// Command report turns the JSON lines that bench/compare collects into
+// Command report turns the JSON lines that e2e/bench/compare collects into
 // docs/benchmarks.md (tables of medians and min–max spreads per server and
 // load, ratios to coturn, the machine and the exact commands) and a bar-chart
 // PNG. The hand-written parts of the page (the micro-benchmarks) are kept:
@@ -32,7 +32,7 @@ func main() {
 func run(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	in := fs.String("in", "", "JSON lines written by bench/compare (required)")
+	in := fs.String("in", "", "JSON lines written by e2e/bench/compare (required)")
 	doc := fs.String("doc", "docs/benchmarks.md", "Markdown page to update")
 	png := fs.String("png", "docs/benchmarks.png", "plot to write")
 	if err := fs.Parse(args); err != nil {

@@ -6,8 +6,8 @@ import (
 
 // Markers delimit the generated section of the page.
 const (
-	beginMarker = "<!-- bench/compare:begin -->"
-	endMarker   = "<!-- bench/compare:end -->"
+	beginMarker = "<!-- e2e/bench/compare:begin -->"
+	endMarker   = "<!-- e2e/bench/compare:end -->"
 )
 
 // splice puts section between the markers of page, replacing what was there.

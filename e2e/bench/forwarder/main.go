@@ -1,6 +1,6 @@
 //go:build linux
 
-// Command forwarder is the "no TURN at all" ceiling of bench/compare: a bare
+// Command forwarder is the "no TURN at all" ceiling of e2e/bench/compare: a bare
 // UDP forwarder with recvmmsg/sendmmsg batching and one SO_REUSEPORT socket
 // per core, against which the TURN servers' cost per packet is measured.
 //
