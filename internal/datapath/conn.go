@@ -1,19 +1,15 @@
-//go:build linux
-
 package datapath
 
 import (
-	"errors"
-	"fmt"
+	"net"
 	"net/netip"
 	"sync/atomic"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
-// Conn is a non-blocking UDP socket driven by raw system calls, outside Go's
-// netpoller. A Worker reads it; any goroutine may write to it with WriteTo.
+// Conn is a UDP socket that a Worker reads and any goroutine may write to
+// with WriteTo. On Linux's fast path it is a non-blocking socket driven by
+// raw system calls, outside Go's netpoller; on the portable path (every
+// other system, or ListenConfig.Portable) it is a net.UDPConn.
 //
 // Close must not run concurrently with WriteTo or while the Conn is still
 // added to a running Worker: remove it first (Worker.Remove on the worker
@@ -25,25 +21,31 @@ type Conn struct {
 	// Conn is shared with a Worker.
 	Owner any
 
-	fd     int
-	family int
 	local  netip.AddrPort
 	closed atomic.Bool
 	// worker is the Worker the Conn is added to, or nil. WriteTo counts on
 	// that worker's Stats.
 	worker atomic.Pointer[Worker]
-	// drops is the last SO_RXQ_OVFL count read with a datagram (see
-	// ListenConfig.RecvDrops); written by the worker goroutine only.
-	drops uint32
+	// udp is the socket of a portable Conn, nil on the fast path.
+	udp *net.UDPConn
+	// reader is the goroutine that reads a portable Conn for its worker,
+	// nil while the Conn is not added; see Worker.Add and Worker.Remove.
+	reader *reader
+	// fastConn is the state of the system's fast path (empty where there
+	// is none).
+	//lint:ignore U1000 holds nothing on systems without a fast path
+	fastConn
 }
 
-// ListenUDP opens a non-blocking UDP socket (SOCK_NONBLOCK|SOCK_CLOEXEC)
-// bound to addr. An IPv4 (or IPv4-mapped) addr gives an AF_INET socket; an
-// IPv6 addr gives an AF_INET6 socket with IPV6_V6ONLY=1, whose zone, if any,
-// must be a numeric interface index. Port 0 binds a port the kernel chooses,
-// which LocalAddr reports. A bind failure with EADDRINUSE matches
-// ErrAddrInUse; one with EADDRNOTAVAIL, or an IPv6 address on a kernel
-// without IPv6 (EAFNOSUPPORT), matches ErrAddrNotAvailable.
+// ListenUDP opens a UDP socket bound to addr. An IPv4 (or IPv4-mapped) addr
+// gives an IPv4 socket; an IPv6 addr gives an IPv6-only socket, whose zone,
+// if any, must be a numeric interface index. Port 0 binds a port the kernel
+// chooses, which LocalAddr reports. A bind failure because the address is
+// in use matches ErrAddrInUse; one because the host lacks the address, or
+// IPv6 altogether, matches ErrAddrNotAvailable.
+//
+// On Linux the socket is non-blocking (SOCK_NONBLOCK|SOCK_CLOEXEC) and for a
+// fast-path Worker, unless cfg.Portable asks for a portable one.
 func ListenUDP(addr netip.AddrPort, cfg ListenConfig) (*Conn, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -51,59 +53,7 @@ func ListenUDP(addr netip.AddrPort, cfg ListenConfig) (*Conn, error) {
 	if addr.Addr().Is4In6() {
 		addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	}
-	family := unix.AF_INET6
-	if addr.Addr().Is4() {
-		family = unix.AF_INET
-	}
-	var sa unix.RawSockaddrInet6
-	salen, err := putSockaddr(&sa, family, addr)
-	if err != nil {
-		return nil, fmt.Errorf("%w: listen on %v", err, addr)
-	}
-	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
-	if errors.Is(err, unix.EAFNOSUPPORT) {
-		// A kernel without IPv6 lacks every IPv6 address.
-		return nil, fmt.Errorf("%w: socket for %v: %w", ErrAddrNotAvailable, addr, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: socket for %v: %w", ErrSocket, addr, err)
-	}
-	c := &Conn{fd: fd, family: family}
-	if err := c.setup(cfg, &sa, salen); err != nil {
-		return nil, errors.Join(fmt.Errorf("listen on %v: %w", addr, err), c.Close())
-	}
-	return c, nil
-}
-
-// setup applies cfg, binds to the raw address sa and records the bound
-// address.
-func (c *Conn) setup(cfg ListenConfig, sa *unix.RawSockaddrInet6, salen uintptr) error {
-	if c.family == unix.AF_INET6 {
-		if err := unix.SetsockoptInt(c.fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
-			return fmt.Errorf("%w: setsockopt IPV6_V6ONLY: %w", ErrSocket, err)
-		}
-	}
-	if err := cfg.apply(c.fd, c.family); err != nil {
-		return err
-	}
-	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(c.fd), uintptr(unsafe.Pointer(sa)), salen)
-	switch e {
-	case 0:
-	case unix.EADDRINUSE:
-		return ErrAddrInUse
-	case unix.EADDRNOTAVAIL:
-		return ErrAddrNotAvailable
-	default:
-		return fmt.Errorf("%w: bind: %w", ErrSocket, e)
-	}
-	var local unix.RawSockaddrInet6
-	size := uint32(unix.SizeofSockaddrInet6)
-	_, _, e = unix.Syscall(unix.SYS_GETSOCKNAME, uintptr(c.fd), uintptr(unsafe.Pointer(&local)), uintptr(unsafe.Pointer(&size)))
-	if e != 0 {
-		return fmt.Errorf("%w: getsockname: %w", ErrSocket, e)
-	}
-	c.local = addrPortFromRaw(&local)
-	return nil
+	return listenUDP(addr, cfg)
 }
 
 // LocalAddr returns the address the socket is bound to, with the port the
@@ -116,8 +66,13 @@ func (c *Conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	if err := unix.Close(c.fd); err != nil {
-		return fmt.Errorf("%w: close: %w", ErrSocket, err)
+	return c.close()
+}
+
+// path names the data path c is for.
+func (c *Conn) path() string {
+	if c.udp != nil {
+		return PathPortable
 	}
-	return nil
+	return PathEpoll
 }

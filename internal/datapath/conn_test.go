@@ -1,240 +1,155 @@
-//go:build linux
-
 package datapath
 
 import (
-	"bytes"
 	"errors"
 	"net/netip"
-	"os"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestListenUDPPortZero(t *testing.T) {
-	tests := []struct {
-		name string
-		addr netip.AddrPort
-		v6   bool
-	}{
-		{"ipv4", loop4, false},
-		{"ipv4-mapped listen address", netip.MustParseAddrPort("[::ffff:127.0.0.1]:0"), false},
-		{"ipv6", loop6, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.v6 {
-				requireIPv6(t)
-			}
-			c := listen(t, tt.addr, ListenConfig{})
-			got := c.LocalAddr()
-			if got.Port() == 0 {
-				t.Fatalf("LocalAddr() = %v, want a kernel-chosen port", got)
-			}
-			if got.Addr() != tt.addr.Addr().Unmap() {
-				t.Fatalf("LocalAddr().Addr() = %v, want %v", got.Addr(), tt.addr.Addr().Unmap())
-			}
-			if !tt.v6 && !got.Addr().Is4() {
-				t.Fatalf("LocalAddr() = %v, want a plain 4-byte address", got)
-			}
-		})
-	}
-}
-
-func TestListenUDPV6Only(t *testing.T) {
-	requireIPv6(t)
-	c := listen(t, loop6, ListenConfig{})
-	v, err := unix.GetsockoptInt(c.fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v != 1 {
-		t.Fatalf("IPV6_V6ONLY = %d, want 1", v)
-	}
+	forEachPath(t, func(t *testing.T, dp path) {
+		tests := []struct {
+			name string
+			addr netip.AddrPort
+			v6   bool
+		}{
+			{"ipv4", loop4, false},
+			{"ipv4-mapped listen address", netip.MustParseAddrPort("[::ffff:127.0.0.1]:0"), false},
+			{"ipv6", loop6, true},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if tt.v6 {
+					requireIPv6(t)
+				}
+				c := dp.listen(t, tt.addr, ListenConfig{})
+				got := c.LocalAddr()
+				if got.Port() == 0 {
+					t.Fatalf("LocalAddr() = %v, want a kernel-chosen port", got)
+				}
+				if got.Addr() != tt.addr.Addr().Unmap() {
+					t.Fatalf("LocalAddr().Addr() = %v, want %v", got.Addr(), tt.addr.Addr().Unmap())
+				}
+				if !tt.v6 && !got.Addr().Is4() {
+					t.Fatalf("LocalAddr() = %v, want a plain 4-byte address", got)
+				}
+			})
+		}
+	})
 }
 
 func TestListenUDPErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		addr netip.AddrPort
-		cfg  ListenConfig
-		want error
-	}{
-		{"invalid address", netip.AddrPort{}, ListenConfig{}, ErrBadAddress},
-		{"named zone", netip.MustParseAddrPort("[fe80::1%eth0]:0"), ListenConfig{}, ErrBadAddress},
-		{"negative receive buffer", loop4, ListenConfig{RecvBuffer: -1}, ErrBadOptions},
-		{"negative send buffer", loop4, ListenConfig{SendBuffer: -1}, ErrBadOptions},
-		{"address not local", netip.MustParseAddrPort("192.0.2.1:0"), ListenConfig{}, ErrAddrNotAvailable},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := ListenUDP(tt.addr, tt.cfg)
-			if !errors.Is(err, tt.want) {
-				if c != nil {
-					_ = c.Close()
+	forEachPath(t, func(t *testing.T, dp path) {
+		tests := []struct {
+			name string
+			addr netip.AddrPort
+			cfg  ListenConfig
+			want error
+		}{
+			{"invalid address", netip.AddrPort{}, ListenConfig{}, ErrBadAddress},
+			{"named zone", netip.MustParseAddrPort("[fe80::1%eth0]:0"), ListenConfig{}, ErrBadAddress},
+			{"negative receive buffer", loop4, ListenConfig{RecvBuffer: -1}, ErrBadOptions},
+			{"negative send buffer", loop4, ListenConfig{SendBuffer: -1}, ErrBadOptions},
+			{"address not local", netip.MustParseAddrPort("192.0.2.1:0"), ListenConfig{}, ErrAddrNotAvailable},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				c, err := dp.listenUDP(tt.addr, tt.cfg)
+				if !errors.Is(err, tt.want) {
+					if c != nil {
+						_ = c.Close()
+					}
+					t.Fatalf("dp.listenUDP(%v, %+v) error = %v, want %v", tt.addr, tt.cfg, err, tt.want)
 				}
-				t.Fatalf("ListenUDP(%v, %+v) error = %v, want %v", tt.addr, tt.cfg, err, tt.want)
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 func TestListenUDPAddrInUse(t *testing.T) {
-	tests := []struct {
-		name          string
-		first, second bool // ReusePort of each socket
-		wantErr       error
-	}{
-		{"neither reuses", false, false, ErrAddrInUse},
-		{"only second reuses", false, true, ErrAddrInUse},
-		{"only first reuses", true, false, ErrAddrInUse},
-		{"both reuse", true, true, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a := listen(t, loop4, ListenConfig{ReusePort: tt.first})
-			b, err := ListenUDP(a.LocalAddr(), ListenConfig{ReusePort: tt.second})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("second bind of %v: error = %v, want %v", a.LocalAddr(), err, tt.wantErr)
-			}
-			if b == nil {
-				return
-			}
-			defer b.Close()
-			if b.LocalAddr() != a.LocalAddr() {
-				t.Fatalf("second LocalAddr() = %v, want %v", b.LocalAddr(), a.LocalAddr())
-			}
-		})
-	}
-}
-
-func TestListenUDPBuffers(t *testing.T) {
-	const size = 1 << 20
-	c := listen(t, loop4, ListenConfig{RecvBuffer: size, SendBuffer: size})
-	for _, opt := range []struct {
-		name string
-		opt  int
-	}{{"SO_RCVBUF", unix.SO_RCVBUF}, {"SO_SNDBUF", unix.SO_SNDBUF}} {
-		got, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, opt.opt)
-		if err != nil {
-			t.Fatal(err)
+	forEachPath(t, func(t *testing.T, dp path) {
+		tests := []struct {
+			name          string
+			first, second bool // ReusePort of each socket
+			wantErr       error
+		}{
+			{"neither reuses", false, false, ErrAddrInUse},
+			{"only second reuses", false, true, ErrAddrInUse},
+			{"only first reuses", true, false, ErrAddrInUse},
+			{"both reuse", true, true, nil},
 		}
-		// With CAP_NET_ADMIN the *BUFFORCE options apply the size
-		// (doubled by the kernel); without, it is capped by sysctl.
-		if os.Geteuid() == 0 && got < size {
-			t.Errorf("%s = %d, want at least %d", opt.name, got, size)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				a := dp.listen(t, loop4, ListenConfig{ReusePort: tt.first})
+				b, err := dp.listenUDP(a.LocalAddr(), ListenConfig{ReusePort: tt.second})
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("second bind of %v: error = %v, want %v", a.LocalAddr(), err, tt.wantErr)
+				}
+				if b == nil {
+					return
+				}
+				defer b.Close()
+				if b.LocalAddr() != a.LocalAddr() {
+					t.Fatalf("second LocalAddr() = %v, want %v", b.LocalAddr(), a.LocalAddr())
+				}
+			})
 		}
-		if got <= 0 {
-			t.Errorf("%s = %d", opt.name, got)
-		}
-	}
+	})
 }
 
 func TestConnCloseIdempotent(t *testing.T) {
-	c, err := ListenUDP(loop4, ListenConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 2 {
-		if err := c.Close(); err != nil {
-			t.Fatalf("Close #%d: %v", i+1, err)
+	forEachPath(t, func(t *testing.T, dp path) {
+		c, err := dp.listenUDP(loop4, ListenConfig{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err := c.WriteTo([]byte("x"), netip.MustParseAddrPort("127.0.0.1:9")); !errors.Is(err, ErrClosed) {
-		t.Fatalf("WriteTo after Close = %v, want ErrClosed", err)
-	}
+		for i := range 2 {
+			if err := c.Close(); err != nil {
+				t.Fatalf("Close #%d: %v", i+1, err)
+			}
+		}
+		if err := c.WriteTo([]byte("x"), netip.MustParseAddrPort("127.0.0.1:9")); !errors.Is(err, ErrClosed) {
+			t.Fatalf("WriteTo after Close = %v, want ErrClosed", err)
+		}
+	})
 }
 
-func TestWriteTo(t *testing.T) {
-	requireIPv6(t)
-	p4 := peer(t, loop4)
-	p6 := peer(t, loop6)
-	a4 := p4.LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort()
-	a6 := p6.LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort()
-	c4 := listen(t, loop4, ListenConfig{})
-	c6 := listen(t, loop6, ListenConfig{})
-	mapped := netip.AddrPortFrom(netip.AddrFrom16(a4.Addr().As16()), a4.Port())
-
-	tests := []struct {
-		name    string
-		c       *Conn
-		to      netip.AddrPort
-		payload []byte
-		wantErr error
-		errno   unix.Errno
-	}{
-		{"ipv4", c4, a4, []byte("hello v4"), nil, 0},
-		{"ipv4 mapped destination", c4, mapped, []byte("hello mapped"), nil, 0},
-		{"ipv6", c6, a6, []byte("hello v6"), nil, 0},
-		{"empty datagram", c4, a4, []byte{}, nil, 0},
-		{"ipv6 destination on ipv4 socket", c4, a6, []byte("x"), ErrBadAddress, 0},
-		{"ipv4 destination on ipv6 socket", c6, a4, []byte("x"), ErrBadAddress, 0},
-		{"invalid destination", c4, netip.AddrPort{}, []byte("x"), ErrBadAddress, 0},
-		{"named zone", c6, netip.MustParseAddrPort("[fe80::1%eth0]:9"), []byte("x"), ErrBadAddress, 0},
-		{"too large", c4, a4, make([]byte, 70000), ErrSend, unix.EMSGSIZE},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.c.WriteTo(tt.payload, tt.to)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("WriteTo error = %v, want %v", err, tt.wantErr)
+func TestDontFragment(t *testing.T) {
+	forEachPath(t, func(t *testing.T, dp path) {
+		requireIPv6(t)
+		for _, addr := range []netip.AddrPort{loop4, loop6} {
+			c := dp.listen(t, addr, ListenConfig{})
+			for i, step := range []struct {
+				set  bool
+				on   bool
+				want bool
+			}{
+				{false, false, false}, // the default
+				{true, true, true},
+				{true, true, true}, // idempotent
+				{true, false, false},
+			} {
+				if step.set {
+					if err := c.SetDontFragment(step.on); err != nil {
+						t.Fatalf("%v step %d: SetDontFragment(%v): %v", addr, i, step.on, err)
+					}
+				}
+				if got, err := c.DontFragment(); err != nil || got != step.want {
+					t.Fatalf("%v step %d: DontFragment = %v, %v; want %v", addr, i, got, err, step.want)
+				}
 			}
-			if tt.errno != 0 && !errors.Is(err, tt.errno) {
-				t.Fatalf("WriteTo error = %v, want errno %v", err, tt.errno)
+			if err := c.SetDontFragment(true); err != nil {
+				t.Fatal(err)
 			}
-			if err != nil {
-				return
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
 			}
-			p := p4
-			if tt.c == c6 {
-				p = p6
+			if err := c.SetDontFragment(true); !errors.Is(err, ErrClosed) {
+				t.Fatalf("SetDontFragment after Close = %v, want ErrClosed", err)
 			}
-			got, from := readFrom(t, p)
-			if !bytes.Equal(got, tt.payload) {
-				t.Fatalf("peer got %q, want %q", got, tt.payload)
+			if _, err := c.DontFragment(); !errors.Is(err, ErrClosed) {
+				t.Fatalf("DontFragment after Close = %v, want ErrClosed", err)
 			}
-			if from != tt.c.LocalAddr() {
-				t.Fatalf("peer got it from %v, want %v", from, tt.c.LocalAddr())
-			}
-		})
-	}
-}
-
-func TestWriteToAllocs(t *testing.T) {
-	sink := listen(t, loop4, ListenConfig{})
-	c := listen(t, loop4, ListenConfig{})
-	payload := make([]byte, 200)
-	big := make([]byte, 70000)
-	v6 := netip.MustParseAddrPort("[2001:db8::1]:9")
-	tests := []struct {
-		name string
-		b    []byte
-		to   netip.AddrPort
-	}{
-		{"sent", payload, sink.LocalAddr()},
-		{"send error", big, sink.LocalAddr()},
-		{"wrong family", payload, v6},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			allocs := testing.AllocsPerRun(1000, func() {
-				_ = c.WriteTo(tt.b, tt.to)
-			})
-			if allocs != 0 {
-				t.Fatalf("WriteTo allocates %v times per call, want 0", allocs)
-			}
-		})
-	}
-}
-
-func TestSendErrorMessage(t *testing.T) {
-	err := error(sendError{errno: unix.EMSGSIZE})
-	want := "datapath: send failed: " + unix.EMSGSIZE.Error()
-	if err.Error() != want {
-		t.Fatalf("Error() = %q, want %q", err.Error(), want)
-	}
-	if !errors.Is(err, ErrSend) || !errors.Is(err, unix.EMSGSIZE) || errors.Is(err, ErrWouldBlock) {
-		t.Fatalf("errors.Is mismatch for %v", err)
-	}
+		}
+	})
 }

@@ -1,13 +1,6 @@
-//go:build linux
-
 package datapath
 
-import (
-	"encoding/binary"
-	"fmt"
-
-	"golang.org/x/sys/unix"
-)
+import "fmt"
 
 // doQueueSize bounds the functions waiting for the worker goroutine.
 const doQueueSize = 1024
@@ -49,15 +42,11 @@ func (w *Worker) signal() {
 	w.signalLocked()
 }
 
-// signalLocked wakes the loop through the eventfd unless the worker's
-// descriptors are already released. mu must be held.
+// signalLocked wakes the loop unless what the worker owns is already
+// released. mu must be held.
 func (w *Worker) signalLocked() {
 	if w.closed && !w.running {
 		return
 	}
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	// The write fails only if the counter would overflow, which takes 2^64
-	// unread signals; the loop is awake then anyway.
-	_, _ = unix.Write(w.wake, one[:])
+	w.wakeUp()
 }

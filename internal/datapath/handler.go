@@ -1,5 +1,3 @@
-//go:build linux
-
 package datapath
 
 import (
@@ -23,7 +21,8 @@ const (
 )
 
 // Meta is what the kernel reports about a received datagram besides its
-// payload and sender.
+// payload and sender (on the fast path only: the portable path leaves it
+// zero).
 type Meta struct {
 	// TOS is the IPv4 Type of Service byte or the IPv6 Traffic Class of
 	// the datagram: the DSCP in the upper six bits, ECN in the lower two.
@@ -46,7 +45,8 @@ type Handler interface {
 	// of the worker's clock, for expiry and other timed work.
 	Tick(now time.Time)
 	// EndRound is called after each round of HandlePacket calls (the
-	// datagrams of one epoll_wait and the functions queued with Do), after
+	// datagrams of one epoll_wait, or up to WorkerOptions.BatchSize on the
+	// portable path, and the functions queued with Do), after
 	// each Tick, and once when Run stops, before the datagrams queued with
 	// Conn.QueueTo are sent: the place to publish per-packet counts kept
 	// in plain fields, once per round.

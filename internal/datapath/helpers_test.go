@@ -1,5 +1,3 @@
-//go:build linux
-
 package datapath
 
 import (
@@ -8,9 +6,6 @@ import (
 	"net/netip"
 	"testing"
 	"time"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // testTimeout bounds every wait in the tests.
@@ -158,24 +153,6 @@ func onWorker(t testing.TB, w *Worker, fn func()) {
 	}
 }
 
-// kernelDrops reads the datagrams the kernel dropped on c's receive queue
-// (SO_MEMINFO, SK_MEMINFO_DROPS).
-func kernelDrops(t testing.TB, c *Conn) uint64 {
-	t.Helper()
-	const skMeminfoDrops = 8
-	var info [16]uint32
-	size := uint32(unsafe.Sizeof(info))
-	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(c.fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
-		uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
-	if e != 0 {
-		t.Fatalf("getsockopt SO_MEMINFO: %v", e)
-	}
-	if size <= skMeminfoDrops*4 {
-		t.Fatalf("SO_MEMINFO returned %d bytes", size)
-	}
-	return uint64(info[skMeminfoDrops])
-}
-
 // readFrom reads one datagram from p.
 func readFrom(t testing.TB, p *net.UDPConn) ([]byte, netip.AddrPort) {
 	t.Helper()
@@ -185,4 +162,51 @@ func readFrom(t testing.TB, p *net.UDPConn) ([]byte, netip.AddrPort) {
 		t.Fatalf("peer read: %v", err)
 	}
 	return buf[:n], from
+}
+
+// path is a data path the tests run on: the fast path or the portable one.
+type path struct {
+	name     string
+	portable bool
+}
+
+// forEachPath runs fn as a subtest for each data path of this system.
+func forEachPath(t *testing.T, fn func(t *testing.T, p path)) {
+	for _, p := range testPaths {
+		t.Run(p.name, func(t *testing.T) { fn(t, p) })
+	}
+}
+
+// cfg returns cfg for a Conn of path p.
+func (p path) cfg(cfg ListenConfig) ListenConfig {
+	cfg.Portable = p.portable
+	return cfg
+}
+
+// opts returns opts for a Worker of path p.
+func (p path) opts(opts WorkerOptions) WorkerOptions {
+	opts.Portable = p.portable
+	return opts
+}
+
+// listen is listen for path p.
+func (p path) listen(t testing.TB, addr netip.AddrPort, cfg ListenConfig) *Conn {
+	t.Helper()
+	return listen(t, addr, p.cfg(cfg))
+}
+
+// listenUDP is ListenUDP for path p.
+func (p path) listenUDP(addr netip.AddrPort, cfg ListenConfig) (*Conn, error) {
+	return ListenUDP(addr, p.cfg(cfg))
+}
+
+// newWorker is NewWorker for path p.
+func (p path) newWorker(h Handler, opts WorkerOptions) (*Worker, error) {
+	return NewWorker(h, p.opts(opts))
+}
+
+// runWorker is runWorker for path p.
+func (p path) runWorker(t testing.TB, h Handler, opts WorkerOptions, conns ...*Conn) (*Worker, func()) {
+	t.Helper()
+	return runWorker(t, h, p.opts(opts), conns...)
 }

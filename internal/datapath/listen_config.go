@@ -1,17 +1,19 @@
-//go:build linux
-
 package datapath
 
-import (
-	"fmt"
-
-	"golang.org/x/sys/unix"
-)
+import "fmt"
 
 // ListenConfig holds the socket options ListenUDP applies before bind(2).
 type ListenConfig struct {
+	// Portable opens a Conn for the portable data path (a net.UDPConn, for
+	// a Worker created with WorkerOptions.Portable) on a system that has a
+	// fast path; elsewhere every Conn is portable. A portable Conn ignores
+	// RecvTOS and RecvDrops, and sets RecvBuffer and SendBuffer with
+	// SO_RCVBUF and SO_SNDBUF only.
+	Portable bool
 	// ReusePort sets SO_REUSEPORT, so that several sockets (one per worker)
-	// can bind the same address and the kernel spreads datagrams over them.
+	// can bind the same address and the kernel spreads datagrams over them
+	// (Linux, FreeBSD; macOS lets them bind, but delivers a client's
+	// datagrams to one of them). On Windows it sets SO_REUSEADDR.
 	ReusePort bool
 	// RecvBuffer is the requested receive buffer size in bytes; 0 leaves the
 	// system default. SO_RCVBUFFORCE is tried first (it needs CAP_NET_ADMIN);
@@ -36,49 +38,6 @@ type ListenConfig struct {
 func (cfg ListenConfig) validate() error {
 	if cfg.RecvBuffer < 0 || cfg.SendBuffer < 0 {
 		return fmt.Errorf("%w: negative socket buffer size (recv %d, send %d)", ErrBadOptions, cfg.RecvBuffer, cfg.SendBuffer)
-	}
-	return nil
-}
-
-// apply sets the configured options on fd, a socket of family fam.
-func (cfg ListenConfig) apply(fd, fam int) error {
-	if cfg.RecvTOS {
-		level, opt := unix.IPPROTO_IP, unix.IP_RECVTOS
-		if fam == unix.AF_INET6 {
-			level, opt = unix.IPPROTO_IPV6, unix.IPV6_RECVTCLASS
-		}
-		if err := unix.SetsockoptInt(fd, level, opt, 1); err != nil {
-			return fmt.Errorf("%w: setsockopt receive TOS: %w", ErrSocket, err)
-		}
-	}
-	if cfg.RecvDrops {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1); err != nil {
-			return fmt.Errorf("%w: setsockopt SO_RXQ_OVFL: %w", ErrSocket, err)
-		}
-	}
-	if cfg.ReusePort {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
-			return fmt.Errorf("%w: setsockopt SO_REUSEPORT: %w", ErrSocket, err)
-		}
-	}
-	if err := setBuffer(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, cfg.RecvBuffer); err != nil {
-		return err
-	}
-	return setBuffer(fd, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, cfg.SendBuffer)
-}
-
-// setBuffer sets a socket buffer size with the privileged option force,
-// falling back to the capped option opt when the process lacks
-// CAP_NET_ADMIN. Size 0 leaves the default.
-func setBuffer(fd, force, opt, size int) error {
-	if size == 0 {
-		return nil
-	}
-	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, force, size) == nil {
-		return nil
-	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, size); err != nil {
-		return fmt.Errorf("%w: setsockopt buffer size %d: %w", ErrSocket, size, err)
 	}
 	return nil
 }

@@ -1,5 +1,3 @@
-//go:build linux
-
 package datapath
 
 import "sync/atomic"
@@ -11,12 +9,14 @@ type Stats struct {
 	RxPackets uint64
 	// RxBytes counts the payload bytes of the delivered datagrams.
 	RxBytes uint64
-	// RxBatches counts recvmmsg(2) calls that returned at least one datagram.
+	// RxBatches counts recvmmsg(2) calls that returned at least one
+	// datagram (on the portable path, rounds that delivered at least one).
 	RxBatches uint64
 	// RxTruncated counts datagrams larger than WorkerOptions.MaxPacket; they
 	// are dropped, not delivered.
 	RxTruncated uint64
-	// RxErrors counts recvmmsg(2) failures other than EAGAIN and EINTR.
+	// RxErrors counts failed reads: recvmmsg(2) failures other than
+	// EAGAIN and EINTR, or failed reads of the portable path.
 	RxErrors uint64
 	// RxDropped counts datagrams the kernel dropped because the receive
 	// queue of one of the worker's Conns was full, on Conns opened with
@@ -30,7 +30,8 @@ type Stats struct {
 	// TxBytes counts the bytes of the sent datagrams.
 	TxBytes uint64
 	// TxBatches counts sendmmsg(2) calls that sent datagrams queued with
-	// Conn.QueueTo.
+	// Conn.QueueTo (on the portable path, flushes of the queue that sent
+	// at least one).
 	TxBatches uint64
 	// TxErrors counts failed sends other than ErrWouldBlock, including
 	// destinations of the wrong address family.

@@ -1,5 +1,3 @@
-//go:build linux
-
 package datapath
 
 import (
@@ -9,14 +7,12 @@ import (
 	"net"
 	"net/netip"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // TCP relay sockets (RFC 6062). A TCP relayed transport address both
 // listens for peers and connects out to them from the same address and
 // port, so every such socket sets SO_REUSEADDR and SO_REUSEPORT before
-// bind(2): RFC 6062 §5.2, "The local endpoint is the relayed transport
+// bind(2) (SO_REUSEADDR only on Windows): RFC 6062 §5.2, "The local endpoint is the relayed transport
 // address associated with the allocation". These are ordinary blocking
 // Go sockets on the netpoller, not part of a Worker's epoll set: TCP relay
 // traffic is rare, and a copy per direction with a bounded buffer gives
@@ -56,12 +52,7 @@ func tcpNetwork(addr netip.AddrPort) string {
 // reuseControl sets SO_REUSEADDR and SO_REUSEPORT on a socket before bind.
 func reuseControl(_, _ string, rc syscall.RawConn) error {
 	var optErr error
-	err := rc.Control(func(fd uintptr) {
-		if optErr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); optErr != nil {
-			return
-		}
-		optErr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-	})
+	err := rc.Control(func(fd uintptr) { optErr = setReuse(fd, true) })
 	if err == nil {
 		err = optErr
 	}
@@ -71,16 +62,16 @@ func reuseControl(_, _ string, rc syscall.RawConn) error {
 	return nil
 }
 
-// bindError maps the bind failures of a TCP socket to the package's
-// sentinels and wraps the rest.
+// bindError maps the bind failures of a Go socket (TCP, or UDP on the
+// portable path) to the package's sentinels and wraps the rest.
 func bindError(err error) error {
 	switch {
-	case errors.Is(err, unix.EADDRINUSE):
+	case errors.Is(err, errnoAddrInUse):
 		return fmt.Errorf("%w: %w", ErrAddrInUse, err)
-	case errors.Is(err, unix.EADDRNOTAVAIL), errors.Is(err, unix.EAFNOSUPPORT):
+	case errors.Is(err, errnoAddrNotAvail), errors.Is(err, errnoNoFamily):
 		return fmt.Errorf("%w: %w", ErrAddrNotAvailable, err)
 	case errors.Is(err, ErrSocket):
 		return err
 	}
-	return fmt.Errorf("%w: tcp: %w", ErrSocket, err)
+	return fmt.Errorf("%w: %w", ErrSocket, err)
 }

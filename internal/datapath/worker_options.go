@@ -1,5 +1,3 @@
-//go:build linux
-
 package datapath
 
 import (
@@ -27,11 +25,17 @@ const (
 
 // WorkerOptions tunes a Worker. Zero fields take their defaults.
 type WorkerOptions struct {
+	// Portable runs the portable data path (PathPortable) on a system that
+	// has a fast path, for Conns opened with ListenConfig.Portable;
+	// elsewhere every Worker is portable. The portable path ignores
+	// DisableGSO and BatchDelay.
+	Portable bool
 	// TickInterval is how often Handler.Tick runs (default 250ms; at least
 	// 1ms). Pacing follows the monotonic wall clock.
 	TickInterval time.Duration
 	// BatchSize is the most datagrams read from one socket per recvmmsg(2)
-	// call (default 32, at most 1024).
+	// call (default 32, at most 1024); on the portable path, the most
+	// datagrams delivered per round, and the receive buffers kept ready.
 	BatchSize int
 	// MaxPacket is the payload capacity of each receive slot (default 9216,
 	// at most 65527); larger datagrams are dropped and counted as

@@ -1,21 +1,24 @@
 package netnstest
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 )
 
 // require skips t when it cannot create network namespaces (not root, no
 // ip, no permission), or fails it when the CI environment variable is
-// "true". It probes by creating and deleting a namespace with prefix.
+// "true"; on systems other than Linux, which have none, it always skips.
+// It probes by creating and deleting a namespace with prefix.
 func require(t testing.TB, prefix string) {
 	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("network namespaces need Linux")
+	}
 	msg := ""
 	switch {
 	case os.Geteuid() != 0:
@@ -63,7 +66,7 @@ func RemoveStale(t testing.TB, prefix string) {
 		if err != nil || pid <= 0 {
 			continue // not named by this package
 		}
-		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		if !processGone(pid) {
 			continue // its test process still runs
 		}
 		if out, err := ip("netns", "del", name); err != nil {

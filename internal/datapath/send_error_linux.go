@@ -1,5 +1,3 @@
-//go:build linux
-
 package datapath
 
 import "golang.org/x/sys/unix"

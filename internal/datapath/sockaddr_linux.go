@@ -1,5 +1,3 @@
-//go:build linux
-
 package datapath
 
 import (
@@ -69,23 +67,4 @@ func putPort(p *uint16, port uint16) {
 func getPort(p *uint16) uint16 {
 	b := (*[2]byte)(unsafe.Pointer(p))
 	return uint16(b[0])<<8 | uint16(b[1])
-}
-
-// zoneIndex parses an IPv6 zone that is an interface index in decimal; the
-// empty zone is index 0. Interface names are not resolved (that would
-// allocate), so they report false.
-func zoneIndex(zone string) (uint32, bool) {
-	const maxIndex = 1<<32 - 1
-	var idx uint64
-	for i := 0; i < len(zone); i++ {
-		d := zone[i]
-		if d < '0' || d > '9' {
-			return 0, false
-		}
-		idx = idx*10 + uint64(d-'0')
-		if idx > maxIndex {
-			return 0, false
-		}
-	}
-	return uint32(idx), true
 }

@@ -1,0 +1,133 @@
+package datapath
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// portablePath is the portable data path, which every system has.
+var portablePath = path{name: "portable", portable: true}
+
+func TestWorkerPath(t *testing.T) {
+	for _, tt := range []struct {
+		opts WorkerOptions
+		want string
+	}{
+		{WorkerOptions{}, DefaultPath},
+		{WorkerOptions{Portable: true}, PathPortable},
+	} {
+		w, err := NewWorker(funcHandler{}, tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.Path(); got != tt.want {
+			t.Errorf("Path() with %+v = %q, want %q", tt.opts, got, tt.want)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPortableRemove: once removed, a portable Conn's reader stops, so a
+// datagram sent to it waits, unread, in the socket's queue.
+func TestPortableRemove(t *testing.T) {
+	removed := portablePath.listen(t, loop4, ListenConfig{})
+	kept := portablePath.listen(t, loop4, ListenConfig{})
+	delivered := make(chan netip.AddrPort, 16)
+	h := funcHandler{packet: func(c *Conn, _ netip.AddrPort, _ []byte, _, _ int) {
+		delivered <- c.LocalAddr()
+	}}
+	w, stop := portablePath.runWorker(t, h, WorkerOptions{}, removed, kept)
+	var err error
+	onWorker(t, w, func() { err = w.Remove(removed) })
+	if err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	p := peer(t, loop4)
+	for _, to := range []netip.AddrPort{removed.LocalAddr(), kept.LocalAddr()} {
+		if _, err := p.WriteToUDPAddrPort([]byte("after remove"), to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case got := <-delivered:
+		if got != kept.LocalAddr() {
+			t.Fatalf("delivered on %v after Remove", got)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("kept socket not served")
+	}
+	// The reader has ended (a new Add waits for that), so this read is
+	// the only one on the socket.
+	if err := removed.udp.SetReadDeadline(time.Now().Add(testTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	<-removed.reader.done
+	buf := make([]byte, 64)
+	n, _, err := removed.udp.ReadFromUDPAddrPort(buf)
+	if err != nil || string(buf[:n]) != "after remove" {
+		t.Fatalf("removed socket queue: %q, %v", buf[:n], err)
+	}
+	stop()
+	if len(delivered) != 0 {
+		t.Fatalf("%d more deliveries after Remove", len(delivered))
+	}
+}
+
+// TestPortableTOS: the portable path reads no TOS byte (Meta.TOS is 0 even
+// with RecvTOS) and sends with the socket's default, without failing.
+func TestPortableTOS(t *testing.T) {
+	c := portablePath.listen(t, loop4, ListenConfig{RecvTOS: true, RecvDrops: true})
+	tos := make(chan uint8, 1)
+	h := funcHandler{packetMeta: func(c *Conn, from netip.AddrPort, buf []byte, off, n int, meta Meta) {
+		tos <- meta.TOS
+		if err := c.WriteToTOS(buf[off:off+n], from, 0xB8); err != nil {
+			t.Errorf("WriteToTOS: %v", err)
+		}
+	}}
+	portablePath.runWorker(t, h, WorkerOptions{}, c)
+	src := portablePath.listen(t, loop4, ListenConfig{})
+	if err := src.WriteToTOS([]byte("marked"), c.LocalAddr(), 0xB8); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-tos:
+		if got != 0 {
+			t.Fatalf("Meta.TOS = %#x on the portable path, want 0", got)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("nothing delivered")
+	}
+}
+
+// TestPortableAddAfterClose: a Conn that a closed worker deregistered joins
+// another worker, whose reader then is the only one on the socket.
+func TestPortableAddAfterClose(t *testing.T) {
+	c := portablePath.listen(t, loop4, ListenConfig{})
+	first, err := portablePath.newWorker(funcHandler{}, WorkerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Add(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	portablePath.runWorker(t, echoHandler(), WorkerOptions{}, c)
+	p := peer(t, loop4)
+	for range 3 {
+		if _, err := p.WriteToUDPAddrPort([]byte("again"), c.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := readFrom(t, p); string(got) != "again" {
+			t.Fatalf("echo %q, want %q", got, "again")
+		}
+	}
+	if err := first.Remove(c); !errors.Is(err, ErrNotAdded) {
+		t.Fatalf("Remove from the closed worker = %v, want ErrNotAdded", err)
+	}
+}
