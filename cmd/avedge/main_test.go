@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/avedge/avedge/internal/datapath"
 )
 
 // run executes the command line args and returns stdout, stderr and the error.
@@ -137,11 +139,12 @@ peers:
 
 // TestServeAndRelay is the newcomer's path through the command line: serve a
 // config, issue a credential for it, and relay through the edge with a TURN
-// client built from the messages of RFC 8656.
+// client built from the messages of RFC 8656. The start log names the data
+// path the edge runs.
 func TestServeAndRelay(t *testing.T) {
 	port := freeUDPPort(t)
 	path := cliConfig(t, t.TempDir(), port, "31000-31099", "")
-	serve(t, path, "relaying")
+	serve(t, path, "relaying", `data_path="`+datapath.DefaultPath+`"`)
 
 	c := credsIssue(t, path)
 	if want := fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", port); len(c.URIs) != 1 || c.URIs[0] != want {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/edge"
 )
 
@@ -115,7 +116,7 @@ func logStart(log *slog.Logger, cfg *config.Config, configPath string) {
 	}
 	log.Info("relaying", "addresses", relayAddrs,
 		"ports", fmt.Sprintf("%d-%d", cfg.Relay.PortMin, cfg.Relay.PortMax),
-		"realm", cfg.Realm, "version", versionString())
+		"realm", cfg.Realm, "data_path", datapath.DefaultPath, "version", versionString())
 	switch {
 	case cfg.Development:
 		dir, _ := config.DefaultStateDir()

@@ -83,7 +83,8 @@ type Options struct {
 	Keyring *auth.Keyring
 	// Policy decides which peers may be relayed to.
 	Policy *policy.PeerPolicy
-	// Workers is the number of packet workers; 0 means one per CPU.
+	// Workers is the number of packet workers; 0 means one per CPU on
+	// Linux, one on the portable data path.
 	Workers int
 	// BatchDelay is the workers' datapath.WorkerOptions.BatchDelay: how
 	// long an idle worker waits for more packets before it blocks.
@@ -266,7 +267,13 @@ func New(opts Options) (*Server, error) {
 		env.software = stun.NewSoftware(opts.Software)
 	}
 	n := opts.Workers
-	if n <= 0 {
+	switch {
+	case n > 0:
+	case datapath.DefaultPath == datapath.PathPortable:
+		// Outside Linux the kernel does not spread one address's clients
+		// over SO_REUSEPORT sockets: more workers would idle.
+		n = 1
+	default:
 		n = runtime.GOMAXPROCS(0)
 	}
 	s := &Server{env: env, buffers: buffers}

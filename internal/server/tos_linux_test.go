@@ -2,10 +2,13 @@ package server
 
 import (
 	"bytes"
+	"encoding/binary"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/pion/stun/v3"
+	"golang.org/x/sys/unix"
 
 	"github.com/avedge/avedge/internal/stunproto"
 )
@@ -73,4 +76,56 @@ func TestTOSCarriedOver(t *testing.T) {
 			}
 		})
 	}
+}
+
+// setTOS marks what conn sends with the IPv4 TOS byte or IPv6 Traffic Class
+// tos and makes the kernel report the marking of what it receives.
+func setTOS(t *testing.T, conn *net.UDPConn, tos int) {
+	t.Helper()
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4 := conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Is4()
+	var optErr error
+	err = rc.Control(func(fd uintptr) {
+		if v4 {
+			if optErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_TOS, tos); optErr == nil {
+				optErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_RECVTOS, 1)
+			}
+			return
+		}
+		if optErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_TCLASS, tos); optErr == nil {
+			optErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_RECVTCLASS, 1)
+		}
+	})
+	if err != nil || optErr != nil {
+		t.Fatalf("setting TOS: %v, %v", err, optErr)
+	}
+}
+
+// readTOS reads one datagram from conn, which setTOS prepared, and returns
+// it with its TOS byte or Traffic Class.
+func readTOS(t *testing.T, conn *net.UDPConn) ([]byte, uint8) {
+	t.Helper()
+	buf, oob := make([]byte, 65536), make([]byte, 128)
+	_ = conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	n, oobn, _, _, err := conn.ReadMsgUDPAddrPort(buf, oob)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		switch {
+		case m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_TOS && len(m.Data) == 1:
+			return buf[:n], m.Data[0]
+		case m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_TCLASS && len(m.Data) == 4:
+			return buf[:n], uint8(binary.NativeEndian.Uint32(m.Data))
+		}
+	}
+	t.Fatal("no TOS control message")
+	return nil, 0
 }
