@@ -116,7 +116,7 @@ func relayOptions(cfg *config.Config, log *slog.Logger, clk clock.Clock) (server
 		AlternateServers: cfg.Drain.AlternateServers,
 		PoolAlternates:   cfg.Pool.AlternateServers,
 		DrainTimeout:     cfg.Drain.Timeout,
-		DisableMSTURN:    !cfg.MSTurn.Enabled,
+		MSTURN:           cfg.MSTurn.Enabled,
 	}, nil
 }
 

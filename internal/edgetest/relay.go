@@ -62,6 +62,7 @@ func startRelay(tb testing.TB, opts Options, keyring *auth.Keyring, cert tls.Cer
 	port0 := netip.AddrPortFrom(loopback, 0)
 	srv, err := server.New(server.Options{
 		Software:  "avedge-edgetest",
+		MSTURN:    true, // as the development edge: ms_turn.enabled
 		Listeners: []netip.AddrPort{port0},
 		StreamListeners: []server.StreamListener{
 			{Addr: port0, Plain: true},

@@ -17,7 +17,7 @@ import (
 // (socket/pseudossl.c, [MS-TURN] §2.1.1).
 const pseudoTLSHello = "160301002d0100002903" + "01c1fcd5a36d93dd7e0b45673fec7985fbbc3fd660c2ce8485081b8121bcaa10fb" + "00000200180100"
 
-// TestDialectSwitch: with Options.DisableMSTURN an [MS-TURN] Allocate is
+// TestDialectSwitch: without Options.MSTURN an [MS-TURN] Allocate is
 // dropped as malformed and a pseudo-TLS ClientHello is taken for real TLS,
 // whose handshake fails; by default the first gets the dialect's 401 and
 // the second the ServerHello.
@@ -27,7 +27,7 @@ func TestDialectSwitch(t *testing.T) {
 		t.Fatal("bad test vector", err)
 	}
 	for _, disabled := range []bool{false, true} {
-		se := newStreamEdge(t, func(o *Options) { o.DisableMSTURN = disabled })
+		se := newStreamEdge(t, func(o *Options) { o.MSTURN = !disabled })
 
 		// UDP: the first Allocate of an MS client, then an RFC Binding,
 		// whose answer must be the first datagram back when the dialect is

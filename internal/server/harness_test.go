@@ -84,6 +84,7 @@ func newStoppedEdge(t *testing.T, mod func(*Options)) *testEdge {
 	base := testPortBase + int(portBlock.Add(1)%testPortBlocks)*testPortSpan
 	e := &testEdge{t: t, clk: clk, secret: secret, ended: make(chan stats.Record, 64)}
 	opts := Options{
+		MSTURN:             true, // both dialects, as the development edge
 		Software:           "avedge-test",
 		Listeners:          []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")},
 		RelayAddr:          netip.MustParseAddr("127.0.0.1"),

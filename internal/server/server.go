@@ -119,11 +119,12 @@ type Options struct {
 	PoolAlternates []netip.AddrPort
 	// DrainTimeout bounds a drain; 0 means DefaultDrainTimeout.
 	DrainTimeout time.Duration
-	// DisableMSTURN turns the [MS-TURN] dialect off: its datagrams are
-	// dropped as malformed, a pseudo-TLS ClientHello is taken for real
-	// TLS (whose handshake fails) and MS framing for broken TURN. By
-	// default the client listeners take both dialects.
-	DisableMSTURN bool
+	// MSTURN serves the [MS-TURN] dialect of Lync and Skype for
+	// Business beside RFC TURN on the client listeners. Off (the zero
+	// Options), its datagrams are dropped as malformed, a pseudo-TLS
+	// ClientHello is taken for real TLS (whose handshake fails) and MS
+	// framing for broken TURN.
+	MSTURN bool
 	// BandwidthPerAllocation caps the payload bytes each allocation
 	// relays, per direction; BandwidthPerUser caps the sum over a user's
 	// allocations (see quotaOwner), per direction. Excess packets are
@@ -158,7 +159,7 @@ type shared struct {
 	tcp          *tcpShared // RFC 6062 TCP relays
 	bw           bandwidth  // bandwidth caps and per-user buckets
 	capacity     capacity   // total bandwidth beyond which Allocate gets 508
-	msTurn       bool       // the [MS-TURN] dialect is served (Options.DisableMSTURN)
+	msTurn       bool       // the [MS-TURN] dialect is served (Options.MSTURN)
 }
 
 // release hands the port of a relayed address back to its family's pool.
@@ -232,7 +233,7 @@ func New(opts Options) (*Server, error) {
 		clock:  clk,
 		log:    log,
 		onEnd:  opts.OnAllocationEnd,
-		msTurn: !opts.DisableMSTURN,
+		msTurn: opts.MSTURN,
 		tcp:    newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
 	env.bw.set(opts.BandwidthPerAllocation, opts.BandwidthPerUser, clk.Now())
