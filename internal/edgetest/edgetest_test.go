@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,23 +19,17 @@ import (
 )
 
 // These tests take relay ports 34900-34995, the top of the range that
-// e2e/webrtc owns, which leaves its lower ports to it: blocks of
-// testPorts, taken in turn (the tests run one after the other).
-const (
-	testPortBase = 34900
-	testPorts    = 16
-	testBlocks   = 6
-	ioTimeout    = 5 * time.Second
-)
+// e2e/webrtc owns, which leaves its lower ports to it: 6 blocks of 16
+// ports, taken in turn (the tests run one after the other).
+var edges = PortBlocks{Base: 34900, Size: 16, Count: 6}
 
-var edges atomic.Int32
+// ioTimeout bounds the tests' dials and reads.
+const ioTimeout = 5 * time.Second
 
-// startTest starts an edge on the next relay port block and returns it
-// with its first relay port.
-func startTest(t *testing.T, deny bool) (*Edge, int) {
+// startTest starts an edge on the next relay port block.
+func startTest(t *testing.T, deny bool) (*Edge, RelayRange) {
 	t.Helper()
-	base := testPortBase + int(edges.Add(1)-1)%testBlocks*testPorts
-	return Start(t, Options{RelayPortMin: base, RelayPorts: testPorts, DenyLoopbackPeers: deny}), base
+	return edges.Start(t, deny)
 }
 
 // TestCredentialsNameTheListeners: the credential names the three
@@ -115,13 +108,13 @@ func TestRelayOverEachTransport(t *testing.T) {
 			name += "/deny-loopback"
 		}
 		t.Run(name, func(t *testing.T) {
-			e, base := startTest(t, tc.deny)
+			e, ports := startTest(t, tc.deny)
 			c := e.dialTURN(t, tc.transport)
 			ra, code := c.Allocate()
 			if code != 0 {
 				t.Fatalf("allocate: error code %d", code)
 			}
-			if ra.Addr() != e.RelayAddr() || int(ra.Port()) < base || int(ra.Port()) >= base+testPorts {
+			if ra.Addr() != e.RelayAddr() || !ports.Contains(int(ra.Port())) {
 				t.Fatalf("relayed address %v", ra)
 			}
 			peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
