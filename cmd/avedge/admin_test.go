@@ -121,8 +121,8 @@ func TestAdminMetrics(t *testing.T) {
 		}
 	}
 
-	relay := relayHello(t, udpPort, credsIssue(t, path))
-	defer relay.Close()
+	relay, _ := relayHello(t, udpPort, credsIssue(t, path))
+	defer relay.Refresh(0)
 
 	// A worker publishes its counts before it sends what it queued, so
 	// the packet the peer got is counted by now.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/avedge/avedge/internal/credsvc"
 	"github.com/avedge/avedge/internal/credsvc/mras"
 	"github.com/avedge/avedge/internal/pki"
+	"github.com/avedge/avedge/internal/turntest"
 )
 
 // freeTCPPort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -227,14 +229,27 @@ func allocate(t *testing.T, udpPort int, c credsvc.Credential) {
 }
 
 // tryAllocate allocates a relay address with c at the edge on udpPort and
-// returns the error of the Allocate.
+// deletes it; an error response to either is an error.
 func tryAllocate(t *testing.T, udpPort int, c credsvc.Credential) error {
 	t.Helper()
-	relay, err := newTurnClient(t, udpPort, c.Username, c.Password, c.Realm).allocate()
-	if err != nil {
-		return err
+	tc := turnClient(t, udpPort, c.Username, c.Password, c.Realm)
+	if _, code := tc.Allocate(); code != 0 {
+		return fmt.Errorf("allocate: error code %d", code)
 	}
-	return relay.Close()
+	if code := tc.Refresh(0); code != 0 {
+		return fmt.Errorf("delete the allocation: error code %d", code)
+	}
+	return nil
+}
+
+// turnClient returns a TURN client of the edge on 127.0.0.1:udpPort with
+// credential user and password for realm (a challenge with another realm
+// fails the test).
+func turnClient(t *testing.T, udpPort int, user, password, realm string) *turntest.Client {
+	t.Helper()
+	c := turntest.DialUDP(t, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(udpPort)), user, password)
+	c.Realm = realm
+	return c
 }
 
 func TestCredsRequestFlags(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,9 +54,9 @@ func TestServeDrainOnSIGTERM(t *testing.T) {
 		t.Fatalf("readyz while serving: %d, want 200", code)
 	}
 	u, p := issue(t, "alice")
-	relay, err := newTurnClient(t, udpPort, u, p, "cli.test").allocate()
-	if err != nil {
-		t.Fatalf("allocate: %v", err)
+	relay := turnClient(t, udpPort, u, p, "cli.test")
+	if _, code := relay.Allocate(); code != 0 {
+		t.Fatalf("allocate: error code %d", code)
 	}
 	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
@@ -70,18 +71,18 @@ func TestServeDrainOnSIGTERM(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz while draining: %d %q, want 503", code, body)
 	}
-	if _, err := newTurnClient(t, udpPort, u, p, "cli.test").allocate(); err == nil {
+	if _, code := turnClient(t, udpPort, u, p, "cli.test").Allocate(); code == 0 {
 		t.Fatal("a new allocation succeeded while draining")
 	}
-	if _, err := relay.WriteTo([]byte("still relayed"), peer.LocalAddr()); err != nil {
-		t.Fatal(err)
+	if code := relay.SendTo(netip.MustParseAddrPort(peer.LocalAddr().String()), []byte("still relayed")); code != 0 {
+		t.Fatalf("CreatePermission: error code %d", code)
 	}
 	buf := make([]byte, 1500)
 	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if n, _, err := peer.ReadFrom(buf); err != nil || string(buf[:n]) != "still relayed" {
 		t.Fatalf("peer got %q, %v while draining", buf[:n], err)
 	}
-	relay.Close() // Refresh with lifetime 0: the last allocation ends
+	relay.Refresh(0) // the last allocation ends
 	s.wait("drained")
 	s.wait("stopped")
 	if conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://")); err == nil {
@@ -96,8 +97,8 @@ func TestServeStopWhileDraining(t *testing.T) {
 	path, udpPort, _ := drainConfig(t)
 	s := serve(t, path, "serving")
 	u, p := issue(t, "alice")
-	if _, err := newTurnClient(t, udpPort, u, p, "cli.test").allocate(); err != nil {
-		t.Fatalf("allocate: %v", err)
+	if _, code := turnClient(t, udpPort, u, p, "cli.test").Allocate(); code != 0 {
+		t.Fatalf("allocate: error code %d", code)
 	}
 	for _, want := range []string{"draining: new allocations are refused", "stopping at once"} {
 		if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {

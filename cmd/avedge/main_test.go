@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/turntest"
 )
 
 // run executes the command line args and returns stdout, stderr and the error.
@@ -150,8 +152,8 @@ func TestServeAndRelay(t *testing.T) {
 	if want := fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", port); len(c.URIs) != 1 || c.URIs[0] != want {
 		t.Fatalf("uris %v, want [%s]", c.URIs, want)
 	}
-	relay := relayHello(t, port, c)
-	defer relay.Close()
+	relay, _ := relayHello(t, port, c)
+	defer relay.Refresh(0)
 }
 
 // helloPeer is what relayHello sends through the relay.
@@ -173,31 +175,32 @@ func credsIssue(t *testing.T, path string) credential {
 }
 
 // relayHello allocates with c on the edge at 127.0.0.1:port and sends helloPeer through the relay to a new loopback peer,
-// which must get it from the relayed address. It returns the allocation,
-// for the caller to close (or to leave to the edge's shutdown).
-func relayHello(t *testing.T, port int, c credential) *turnAllocation {
+// which must get it from the relayed address. It returns the client with
+// its allocation, for the caller to delete (or to leave to the edge's
+// shutdown), and the relayed address.
+func relayHello(t *testing.T, port int, c credential) (*turntest.Client, netip.AddrPort) {
 	t.Helper()
-	tc := newTurnClient(t, port, c.Username, c.Password, c.Realm)
-	if err := tc.binding(); err != nil {
-		t.Fatalf("binding: %v", err)
+	tc := turnClient(t, port, c.Username, c.Password, c.Realm)
+	if mapped := tc.Binding(); mapped != tc.LocalAddr() {
+		t.Fatalf("binding: reflexive address %v, want %v", mapped, tc.LocalAddr())
 	}
-	relay, err := tc.allocate()
-	if err != nil {
-		t.Fatalf("allocate: %v", err)
+	relayed, code := tc.Allocate()
+	if code != 0 {
+		t.Fatalf("allocate: error code %d", code)
 	}
 	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer peer.Close()
-	if _, err := relay.WriteTo([]byte(helloPeer), peer.LocalAddr()); err != nil {
-		t.Fatal(err)
+	if code := tc.SendTo(netip.MustParseAddrPort(peer.LocalAddr().String()), []byte(helloPeer)); code != 0 {
+		t.Fatalf("CreatePermission: error code %d", code)
 	}
 	buf := make([]byte, 1500)
 	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, from, err := peer.ReadFrom(buf)
-	if err != nil || string(buf[:n]) != helloPeer || from.String() != relay.LocalAddr().String() {
-		t.Fatalf("peer got %q from %v (%v), want it from %v", buf[:n], from, err, relay.LocalAddr())
+	if err != nil || string(buf[:n]) != helloPeer || from.String() != relayed.String() {
+		t.Fatalf("peer got %q from %v (%v), want it from %v", buf[:n], from, err, relayed)
 	}
-	return relay
+	return tc, relayed
 }

@@ -26,8 +26,8 @@ func TestPionTCPRelay(t *testing.T) {
 		t.Fatalf("AllocateTCP: %v", err)
 	}
 	relayed := alloc.Addr().(*net.TCPAddr).AddrPort()
-	if relayed.Addr() != e.RelayAddr() || !ports.contains(int(relayed.Port())) {
-		t.Fatalf("relayed address %v outside %v:%d-%d", relayed, e.RelayAddr(), ports.min, ports.max)
+	if relayed.Addr() != e.RelayAddr() || !ports.Contains(int(relayed.Port())) {
+		t.Fatalf("relayed address %v outside %v:%d-%d", relayed, e.RelayAddr(), ports.Min, ports.Max)
 	}
 
 	// Outbound: Connect, ConnectionBind, bytes both ways through the echo.

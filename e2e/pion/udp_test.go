@@ -31,8 +31,8 @@ func TestPionUDP(t *testing.T) {
 		t.Fatalf("allocate: %v", err)
 	}
 	relayed := relay.LocalAddr().(*net.UDPAddr).AddrPort()
-	if relayed.Addr() != e.RelayAddr() || !ports.contains(int(relayed.Port())) {
-		t.Fatalf("relayed address %v outside %v:%d-%d", relayed, e.RelayAddr(), ports.min, ports.max)
+	if relayed.Addr() != e.RelayAddr() || !ports.Contains(int(relayed.Port())) {
+		t.Fatalf("relayed address %v outside %v:%d-%d", relayed, e.RelayAddr(), ports.Min, ports.Max)
 	}
 
 	echo := newUDPEcho(t)

@@ -1,39 +1,18 @@
 package e2e
 
 import (
-	"sync/atomic"
 	"testing"
 
 	"github.com/avedge/avedge/internal/edgetest"
 )
 
-const (
-	// relayPortBase is the first relay port of this package's range,
-	// 34000-34999, handed out in blocks of relayPorts per edge.
-	relayPortBase = 34000
-	relayPorts    = 64
-	// blocks is the number of blocks: 34000-34895. The ports from 34900
-	// up are left to internal/edgetest's own tests.
-	blocks = 14
-)
-
-// edges counts the edges started, to pick their blocks in turn. The tests
-// run one after the other, so an edge reuses a block only long after the
-// edge that had it before stopped.
-var edges atomic.Int32
-
-// relayRange is the relay port range of one edge.
-type relayRange struct{ min, max int }
-
-// contains reports whether port lies in r.
-func (r relayRange) contains(port int) bool { return r.min <= port && port <= r.max }
+// edges hands out this package's relay port range, 34000-34999, in blocks
+// of 64 ports per edge: 14 blocks, 34000-34895. The ports from 34900 up
+// are left to internal/edgetest's own tests.
+var edges = edgetest.PortBlocks{Base: 34000, Size: 64, Count: 14}
 
 // startEdge starts an edge on the next relay port block.
-func startEdge(t *testing.T, denyLoopbackPeers bool) (*edgetest.Edge, relayRange) {
+func startEdge(t *testing.T, denyLoopbackPeers bool) (*edgetest.Edge, edgetest.RelayRange) {
 	t.Helper()
-	block := int(edges.Add(1)-1) % blocks
-	r := relayRange{min: relayPortBase + block*relayPorts}
-	r.max = r.min + relayPorts - 1
-	e := edgetest.Start(t, edgetest.Options{RelayPortMin: r.min, RelayPorts: relayPorts, DenyLoopbackPeers: denyLoopbackPeers})
-	return e, r
+	return edges.Start(t, denyLoopbackPeers)
 }

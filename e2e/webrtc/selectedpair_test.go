@@ -42,12 +42,12 @@ func selectedPairOf(t *testing.T, p *peer) selectedPair {
 // check asserts that both candidates are relay candidates on the edge's
 // relay address and ports, that the local one reached the edge over
 // relayProtocol, and that bytes flowed both ways.
-func (sp selectedPair) check(t *testing.T, e *edgetest.Edge, ports relayRange, relayProtocol string) {
+func (sp selectedPair) check(t *testing.T, e *edgetest.Edge, ports edgetest.RelayRange, relayProtocol string) {
 	t.Helper()
 	for _, c := range []webrtc.ICECandidateStats{sp.local, sp.remote} {
-		if c.CandidateType != webrtc.ICECandidateTypeRelay || c.IP != e.RelayAddr().String() || !ports.contains(int(c.Port)) {
+		if c.CandidateType != webrtc.ICECandidateTypeRelay || c.IP != e.RelayAddr().String() || !ports.Contains(int(c.Port)) {
 			t.Errorf("%s candidate %s %s:%d, want relay on %v ports %d-%d",
-				c.Type, c.CandidateType, c.IP, c.Port, e.RelayAddr(), ports.min, ports.max)
+				c.Type, c.CandidateType, c.IP, c.Port, e.RelayAddr(), ports.Min, ports.Max)
 		}
 	}
 	if sp.local.RelayProtocol != relayProtocol {

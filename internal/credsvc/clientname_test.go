@@ -1,4 +1,4 @@
-package credsvc
+package credsvc_test
 
 import (
 	"crypto/ecdsa"
@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/credsvctest"
 	"github.com/avedge/avedge/internal/pki"
 )
 
@@ -45,7 +47,7 @@ func certWithOtherNameSAN(t *testing.T, cn string) *x509.Certificate {
 		NotBefore:       start.Add(-time.Hour),
 		NotAfter:        start.Add(time.Hour),
 		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		ExtraExtensions: []pkix.Extension{{Id: oidSubjectAltName, Value: san}},
+		ExtraExtensions: []pkix.Extension{{Id: credsvc.OIDSubjectAltName, Value: san}},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
@@ -74,21 +76,21 @@ func mustMarshal(t *testing.T, v any, params string) []byte {
 // subjectAltName extension, and only as an ASCII host name.
 func TestAuthorizationNameRules(t *testing.T) {
 	const kelvin = "\u212a.example.com" // KELVIN SIGN, which Unicode lower-cases to 'k'
-	e := newHandlerEnv(t, func(o *Options) { o.Trusted = append(o.Trusted, "k.example.com") })
-	p := e.pki
+	e := newHandlerEnv(t, func(o *credsvc.Options) { o.Trusted = append(o.Trusted, "k.example.com") })
+	p := e.PKI
 	tests := []struct {
 		name string
 		cert *x509.Certificate
 		part string
 	}{
-		{"otherName-only SAN with a trusted common name", certWithOtherNameSAN(t, trustedApp), "carries no DNS name"},
-		{"non-ASCII common name", &x509.Certificate{Subject: pkix.Name{CommonName: kelvin}, NotAfter: e.clk.Now().Add(time.Hour)}, "carries no DNS name"},
-		{"common name that is no host name", p.issue(pki.ClientAuth, trustedApp+" ", nil, time.Hour).Leaf, "carries no DNS name"},
+		{"otherName-only SAN with a trusted common name", certWithOtherNameSAN(t, credsvctest.TrustedApp), "carries no DNS name"},
+		{"non-ASCII common name", &x509.Certificate{Subject: pkix.Name{CommonName: kelvin}, NotAfter: e.Clock.Now().Add(time.Hour)}, "carries no DNS name"},
+		{"common name that is no host name", p.Issue(pki.ClientAuth, credsvctest.TrustedApp+" ", nil, time.Hour).Leaf, "carries no DNS name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.clk.Advance(refusalLogWindow)
-			w := e.do(tt.cert, http.MethodPost, CredentialsPath, "application/json", `{"identity":"alice"}`)
+			e.Clock.Advance(credsvc.RefusalLogWindow)
+			w := e.do(tt.cert, http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"alice"}`)
 			wantError(t, w, http.StatusForbidden, tt.part)
 			if w.Header().Get("Connection") != "close" {
 				t.Errorf("Connection %q, want close", w.Header().Get("Connection"))
@@ -96,7 +98,7 @@ func TestAuthorizationNameRules(t *testing.T) {
 		})
 	}
 	// The ASCII host name "K.Example.COM" is trusted in any ASCII case.
-	decodeCredential(t, e.do(p.issue(pki.ClientAuth, "K.Example.COM", nil, time.Hour).Leaf, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`))
+	decodeCredential(t, e.do(p.Issue(pki.ClientAuth, "K.Example.COM", nil, time.Hour).Leaf, http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a"}`))
 }
 
 func TestIsHostName(t *testing.T) {
@@ -120,7 +122,7 @@ func TestIsHostName(t *testing.T) {
 		{string(make([]byte, 64)), false},
 	}
 	for _, tt := range tests {
-		if got := isHostName(tt.s); got != tt.ok {
+		if got := credsvc.IsHostName(tt.s); got != tt.ok {
 			t.Errorf("isHostName(%q) = %v, want %v", tt.s, got, tt.ok)
 		}
 	}

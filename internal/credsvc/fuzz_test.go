@@ -1,4 +1,4 @@
-package credsvc
+package credsvc_test
 
 import (
 	"crypto/tls"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/credsvctest"
 )
 
 // FuzzRequests sends arbitrary bodies to POST /v1/credentials and
@@ -27,29 +29,29 @@ func FuzzRequests(f *testing.F) {
 	f.Add(`{"identity":"x","ttl":"9999999h"}`, "username=x&ttl=99999999999999999999")
 	f.Add(`{"identity":"a","Identity":"b","x":{"k":1,"K":2}}`, "username=a&ttl=18446744073709551616")
 	f.Add("{\"identity\":\"\xff\"}", "username=%FF")
-	e := newHandlerEnv(f, func(o *Options) {
-		o.Rate = Rate{PerSecond: 1e9, Burst: 1 << 30}
+	e := newHandlerEnv(f, func(o *credsvc.Options) {
+		o.Rate = credsvc.Rate{PerSecond: 1e9, Burst: 1 << 30}
 		o.Logger = slog.New(slog.DiscardHandler)
 	})
-	verified := &tls.ConnectionState{PeerCertificates: []*x509.Certificate{e.app}, VerifiedChains: [][]*x509.Certificate{{e.app}}}
+	verified := &tls.ConnectionState{PeerCertificates: []*x509.Certificate{e.App}, VerifiedChains: [][]*x509.Certificate{{e.App}}}
 	f.Fuzz(func(t *testing.T, body, query string) {
 		check := func(status int, raw []byte) {
 			t.Helper()
 			switch {
 			case status == http.StatusOK:
-				var c RESTCredential
+				var c credsvc.RESTCredential
 				if err := json.Unmarshal(raw, &c); err != nil {
 					t.Fatalf("200 with %q: %v", raw, err)
 				}
 				expiry, _, err := auth.ParseUsername(c.Username)
-				if err != nil || c.Password != auth.RESTPassword(secretA.Value, c.Username) {
+				if err != nil || c.Password != auth.RESTPassword(credsvctest.SecretA.Value, c.Username) {
 					t.Fatalf("bad credential %+v", c)
 				}
-				if c.TTL < 1 || c.TTL > int64(8*time.Hour/time.Second) || expiry.Unix() != e.clk.Now().Unix()+c.TTL {
+				if c.TTL < 1 || c.TTL > int64(8*time.Hour/time.Second) || expiry.Unix() != e.Clock.Now().Unix()+c.TTL {
 					t.Fatalf("ttl %d, expiry %v", c.TTL, expiry)
 				}
 			case status >= 400 && status < 500:
-				var eb errorBody
+				var eb credsvc.ErrorBody
 				if err := json.Unmarshal(raw, &eb); err != nil || eb.Error == "" {
 					t.Fatalf("%d with %q", status, raw)
 				}
@@ -57,18 +59,18 @@ func FuzzRequests(f *testing.F) {
 				t.Fatalf("status %d: %s", status, raw)
 			}
 		}
-		r := httptest.NewRequest(http.MethodPost, CredentialsPath, strings.NewReader(body))
+		r := httptest.NewRequest(http.MethodPost, credsvc.CredentialsPath, strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		r.TLS = verified
 		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, r)
+		e.Handler.ServeHTTP(w, r)
 		check(w.Code, w.Body.Bytes())
 		// The raw query as a server would see it, even one no client sends.
-		r = httptest.NewRequest(http.MethodGet, TURNCredentialsPath, nil)
+		r = httptest.NewRequest(http.MethodGet, credsvc.TURNCredentialsPath, nil)
 		r.URL.RawQuery = query
 		r.TLS = verified
 		w = httptest.NewRecorder()
-		e.h.ServeHTTP(w, r)
+		e.Handler.ServeHTTP(w, r)
 		check(w.Code, w.Body.Bytes())
 	})
 }

@@ -1,11 +1,10 @@
-package credsvc
+package credsvc_test
 
 import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,38 +14,20 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/auth"
-	"github.com/avedge/avedge/internal/clock"
+	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/credsvctest"
 	"github.com/avedge/avedge/internal/pki"
 )
 
 // handlerEnv is a Handler driven without sockets.
 type handlerEnv struct {
-	t       testing.TB
-	h       *Handler
-	clk     *clock.Fake
-	keyring *auth.Keyring
-	log     *logSink
-	pki     *testPKI
-	app     *x509.Certificate // a trusted client certificate
+	*credsvctest.HandlerEnv
+	t testing.TB
 }
 
-func newHandlerEnv(t testing.TB, mod func(*Options)) *handlerEnv {
+func newHandlerEnv(t testing.TB, mod func(*credsvc.Options)) *handlerEnv {
 	t.Helper()
-	start := time.Unix(1_800_000_000, 0)
-	e := &handlerEnv{t: t, clk: clock.NewFake(start), log: newLogSink(), pki: newTestPKI(t, start)}
-	var err error
-	if e.keyring, err = auth.NewKeyring([]auth.Secret{secretA}); err != nil {
-		t.Fatal(err)
-	}
-	opts := testOptions(e.clk, e.keyring, slog.New(e.log))
-	if mod != nil {
-		mod(&opts)
-	}
-	if e.h, err = NewHandler(opts); err != nil {
-		t.Fatal(err)
-	}
-	e.app = e.pki.client(trustedApp).Leaf
-	return e
+	return &handlerEnv{HandlerEnv: credsvctest.NewHandlerEnv(t, mod), t: t}
 }
 
 // do sends a request from a client holding cert (none when nil).
@@ -61,13 +42,13 @@ func (e *handlerEnv) do(cert *x509.Certificate, method, target, contentType, bod
 		r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}, VerifiedChains: [][]*x509.Certificate{{cert}}}
 	}
 	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, r)
+	e.Handler.ServeHTTP(w, r)
 	return w
 }
 
 // post sends POST /v1/credentials with a JSON body from the trusted app.
 func (e *handlerEnv) post(body string) *httptest.ResponseRecorder {
-	return e.do(e.app, http.MethodPost, CredentialsPath, "application/json", body)
+	return e.do(e.App, http.MethodPost, credsvc.CredentialsPath, "application/json", body)
 }
 
 // wantError checks the status and that the body is a JSON error containing
@@ -77,7 +58,7 @@ func wantError(t *testing.T, w *httptest.ResponseRecorder, status int, part stri
 	if w.Code != status {
 		t.Fatalf("status %d, want %d; body %s", w.Code, status, w.Body)
 	}
-	var e errorBody
+	var e credsvc.ErrorBody
 	body := w.Body.String()
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -89,12 +70,12 @@ func wantError(t *testing.T, w *httptest.ResponseRecorder, status int, part stri
 	}
 }
 
-func decodeCredential(t *testing.T, w *httptest.ResponseRecorder) Credential {
+func decodeCredential(t *testing.T, w *httptest.ResponseRecorder) credsvc.Credential {
 	t.Helper()
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
-	var c Credential
+	var c credsvc.Credential
 	dec := json.NewDecoder(w.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -128,11 +109,11 @@ func TestCredentials(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newHandlerEnv(t, nil)
-			w := e.do(e.app, http.MethodPost, CredentialsPath, tt.contentType, tt.body)
+			w := e.do(e.App, http.MethodPost, credsvc.CredentialsPath, tt.contentType, tt.body)
 			c := decodeCredential(t, w)
-			now := e.clk.Now()
+			now := e.Clock.Now()
 			expiry, identity, err := auth.ParseUsername(c.Username)
-			var req Request
+			var req credsvc.Request
 			_ = json.Unmarshal([]byte(tt.body), &req)
 			switch {
 			case err != nil || identity != req.Identity:
@@ -141,9 +122,9 @@ func TestCredentials(t *testing.T) {
 				t.Errorf("ttl %d, expiry %v; want %d s after %v", c.TTL, expiry, tt.ttl, now)
 			case c.ExpiresAt != expiry.UTC().Format(time.RFC3339):
 				t.Errorf("expires_at %q, want %q", c.ExpiresAt, expiry.UTC().Format(time.RFC3339))
-			case c.Password != auth.RESTPassword(secretA.Value, c.Username):
+			case c.Password != auth.RESTPassword(credsvctest.SecretA.Value, c.Username):
 				t.Error("password is not HMAC-SHA1(newest secret, username)")
-			case c.Realm != testRealm:
+			case c.Realm != credsvctest.Realm:
 				t.Errorf("realm %q", c.Realm)
 			case !slices.Equal(c.URIs, tt.uris):
 				t.Errorf("uris %q, want %q", c.URIs, tt.uris)
@@ -158,8 +139,8 @@ func TestCredentials(t *testing.T) {
 			if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("Cache-Control %q", cc)
 			}
-			for _, line := range e.log.drain() {
-				if strings.Contains(line, c.Password) || strings.Contains(line, string(secretA.Value)) {
+			for _, line := range e.Log.Drain() {
+				if strings.Contains(line, c.Password) || strings.Contains(line, string(credsvctest.SecretA.Value)) {
 					t.Errorf("log line leaks a secret: %s", line)
 				}
 			}
@@ -167,9 +148,9 @@ func TestCredentials(t *testing.T) {
 	}
 }
 
-func cmpLocation(l Location) Location {
+func cmpLocation(l credsvc.Location) credsvc.Location {
 	if l == "" {
-		return Internet
+		return credsvc.Internet
 	}
 	return l
 }
@@ -180,45 +161,45 @@ func TestCredentialsRefusals(t *testing.T) {
 		status                                int
 		part                                  string
 	}{
-		{"wrong method", http.MethodGet, CredentialsPath, "", "", 405, "use POST"},
-		{"PUT", http.MethodPut, CredentialsPath, "application/json", `{"identity":"a"}`, 405, "use POST"},
-		{"no content type", http.MethodPost, CredentialsPath, "", `{"identity":"a"}`, 415, "application/json"},
-		{"form content type", http.MethodPost, CredentialsPath, "application/x-www-form-urlencoded", "identity=a", 415, "application/json"},
-		{"bad content type", http.MethodPost, CredentialsPath, "application/json; charset", `{"identity":"a"}`, 415, "application/json"},
-		{"empty body", http.MethodPost, CredentialsPath, "application/json", "", 400, "empty"},
-		{"not JSON", http.MethodPost, CredentialsPath, "application/json", "identity=alice", 400, "invalid JSON"},
-		{"unknown field", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","user":"b"}`, 400, `unknown field "user"`},
-		{"two objects", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}{"identity":"b"}`, 400, "more than one JSON value"},
-		{"trailing garbage", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"} x`, 400, "invalid JSON"},
-		{"array", http.MethodPost, CredentialsPath, "application/json", `[{"identity":"a"}]`, 400, "invalid JSON"},
-		{"null", http.MethodPost, CredentialsPath, "application/json", `null`, 400, "identity"},
-		{"no identity", http.MethodPost, CredentialsPath, "application/json", `{"ttl":"1h"}`, 400, "identity"},
-		{"identity too long", http.MethodPost, CredentialsPath, "application/json", `{"identity":"` + strings.Repeat("x", 129) + `"}`, 400, "identity"},
-		{"identity with newline", http.MethodPost, CredentialsPath, "application/json", `{"identity":"al\nice"}`, 400, "identity"},
-		{"identity not a string", http.MethodPost, CredentialsPath, "application/json", `{"identity":7}`, 400, "invalid JSON"},
-		{"unknown location", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","location":"dmz"}`, 400, "location"},
-		{"ttl zero", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"0s"}`, 400, "ttl"},
-		{"ttl negative", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"-1h"}`, 400, "ttl"},
-		{"ttl below a second", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"500ms"}`, 400, "ttl"},
-		{"ttl without unit", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"3600"}`, 400, "ttl"},
-		{"ttl as a number", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":3600}`, 400, "invalid JSON"},
-		{"body too large", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","ttl":"` + strings.Repeat(" ", 5000) + `"}`, 413, "larger than 4096 bytes"},
-		{"invalid UTF-8", http.MethodPost, CredentialsPath, "application/json", "{\"identity\":\"al\xffice\"}", 400, "not valid UTF-8"},
-		{"duplicate key", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","identity":"b"}`, 400, `duplicate key "identity"`},
-		{"keys differing in case", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","Identity":"b"}`, 400, `duplicate key "Identity"`},
-		{"ttl twice in different case", http.MethodPost, CredentialsPath, "application/json", `{"identity":"a","location":"internet","ttl":"1h","TTL":"8h"}`, 400, `duplicate key "TTL"`},
+		{"wrong method", http.MethodGet, credsvc.CredentialsPath, "", "", 405, "use POST"},
+		{"PUT", http.MethodPut, credsvc.CredentialsPath, "application/json", `{"identity":"a"}`, 405, "use POST"},
+		{"no content type", http.MethodPost, credsvc.CredentialsPath, "", `{"identity":"a"}`, 415, "application/json"},
+		{"form content type", http.MethodPost, credsvc.CredentialsPath, "application/x-www-form-urlencoded", "identity=a", 415, "application/json"},
+		{"bad content type", http.MethodPost, credsvc.CredentialsPath, "application/json; charset", `{"identity":"a"}`, 415, "application/json"},
+		{"empty body", http.MethodPost, credsvc.CredentialsPath, "application/json", "", 400, "empty"},
+		{"not JSON", http.MethodPost, credsvc.CredentialsPath, "application/json", "identity=alice", 400, "invalid JSON"},
+		{"unknown field", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","user":"b"}`, 400, `unknown field "user"`},
+		{"two objects", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a"}{"identity":"b"}`, 400, "more than one JSON value"},
+		{"trailing garbage", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a"} x`, 400, "invalid JSON"},
+		{"array", http.MethodPost, credsvc.CredentialsPath, "application/json", `[{"identity":"a"}]`, 400, "invalid JSON"},
+		{"null", http.MethodPost, credsvc.CredentialsPath, "application/json", `null`, 400, "identity"},
+		{"no identity", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"ttl":"1h"}`, 400, "identity"},
+		{"identity too long", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"` + strings.Repeat("x", 129) + `"}`, 400, "identity"},
+		{"identity with newline", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"al\nice"}`, 400, "identity"},
+		{"identity not a string", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":7}`, 400, "invalid JSON"},
+		{"unknown location", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","location":"dmz"}`, 400, "location"},
+		{"ttl zero", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","ttl":"0s"}`, 400, "ttl"},
+		{"ttl negative", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","ttl":"-1h"}`, 400, "ttl"},
+		{"ttl below a second", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","ttl":"500ms"}`, 400, "ttl"},
+		{"ttl without unit", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","ttl":"3600"}`, 400, "ttl"},
+		{"ttl as a number", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","ttl":3600}`, 400, "invalid JSON"},
+		{"body too large", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","ttl":"` + strings.Repeat(" ", 5000) + `"}`, 413, "larger than 4096 bytes"},
+		{"invalid UTF-8", http.MethodPost, credsvc.CredentialsPath, "application/json", "{\"identity\":\"al\xffice\"}", 400, "not valid UTF-8"},
+		{"duplicate key", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","identity":"b"}`, 400, `duplicate key "identity"`},
+		{"keys differing in case", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","Identity":"b"}`, 400, `duplicate key "Identity"`},
+		{"ttl twice in different case", http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a","location":"internet","ttl":"1h","TTL":"8h"}`, 400, `duplicate key "TTL"`},
 		{"unknown path", http.MethodPost, "/v1/credential", "application/json", `{"identity":"a"}`, 404, "no such endpoint"},
 		{"root", http.MethodGet, "/", "", "", 404, "no such endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newHandlerEnv(t, nil)
-			w := e.do(e.app, tt.method, tt.path, tt.contentType, tt.body)
+			w := e.do(e.App, tt.method, tt.path, tt.contentType, tt.body)
 			wantError(t, w, tt.status, tt.part)
 			if tt.status == 405 && w.Header().Get("Allow") != http.MethodPost {
 				t.Errorf("Allow %q", w.Header().Get("Allow"))
 			}
-			e.log.wait(t, "request refused", "status="+strconv.Itoa(tt.status), "peer=192.0.2.1:40000", "client="+trustedApp)
+			e.Log.Wait(t, "request refused", "status="+strconv.Itoa(tt.status), "peer=192.0.2.1:40000", "client="+credsvctest.TrustedApp)
 		})
 	}
 }
@@ -241,7 +222,7 @@ func TestTURNCredentials(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newHandlerEnv(t, nil)
-			w := e.do(e.app, http.MethodGet, TURNCredentialsPath+"?"+tt.query, "", "")
+			w := e.do(e.App, http.MethodGet, credsvc.TURNCredentialsPath+"?"+tt.query, "", "")
 			if w.Code != http.StatusOK {
 				t.Fatalf("status %d: %s", w.Code, w.Body)
 			}
@@ -259,15 +240,15 @@ func TestTURNCredentials(t *testing.T) {
 			if !slices.Equal(keys, []string{"password", "ttl", "uris", "username"}) {
 				t.Errorf("keys %q, want exactly the TURN REST API's", keys)
 			}
-			var c RESTCredential
+			var c credsvc.RESTCredential
 			if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil {
 				t.Fatal(err)
 			}
 			expiry, _, err := auth.ParseUsername(c.Username)
 			switch {
-			case err != nil || c.TTL != tt.ttl || expiry.Unix() != e.clk.Now().Unix()+tt.ttl:
+			case err != nil || c.TTL != tt.ttl || expiry.Unix() != e.Clock.Now().Unix()+tt.ttl:
 				t.Errorf("username %q, ttl %d: want ttl %d", c.Username, c.TTL, tt.ttl)
-			case c.Password != auth.RESTPassword(secretA.Value, c.Username):
+			case c.Password != auth.RESTPassword(credsvctest.SecretA.Value, c.Username):
 				t.Error("password is not HMAC-SHA1(newest secret, username)")
 			case len(c.URIs) != tt.uris:
 				t.Errorf("uris %q", c.URIs)
@@ -300,7 +281,7 @@ func TestTURNCredentialsRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newHandlerEnv(t, nil)
-			w := e.do(e.app, tt.method, TURNCredentialsPath+"?"+tt.query, "", "")
+			w := e.do(e.App, tt.method, credsvc.TURNCredentialsPath+"?"+tt.query, "", "")
 			wantError(t, w, tt.status, tt.part)
 			if tt.status == 405 && w.Header().Get("Allow") != http.MethodGet {
 				t.Errorf("Allow %q", w.Header().Get("Allow"))
@@ -311,7 +292,7 @@ func TestTURNCredentialsRefusals(t *testing.T) {
 
 func TestAuthorization(t *testing.T) {
 	e := newHandlerEnv(t, nil)
-	p := e.pki
+	p := e.PKI
 	tests := []struct {
 		name string
 		cert *x509.Certificate
@@ -319,61 +300,61 @@ func TestAuthorization(t *testing.T) {
 		part string
 	}{
 		{"no certificate", nil, false, "no verified client certificate"},
-		{"trusted DNS name", p.client(trustedApp).Leaf, true, ""},
-		{"trusted name in capitals", p.client("APP.Example.COM").Leaf, true, ""},
-		{"one of several names trusted", p.client("other.example.com", trustedApp).Leaf, true, ""},
-		{"untrusted name", p.client("evil.example.com").Leaf, false, `"evil.example.com" is not on the trusted client list`},
-		{"suffix of a trusted name", p.client("example.com").Leaf, false, "not on the trusted client list"},
-		{"trusted name as a subdomain", p.client("x." + trustedApp).Leaf, false, "not on the trusted client list"},
-		{"common name without SAN", p.issue(pki.ClientAuth, trustedApp, nil, time.Hour).Leaf, true, ""},
-		{"common name ignored with an IP SAN", p.issue(pki.ClientAuth, trustedApp, []string{"192.0.2.7"}, time.Hour).Leaf, false, "carries no DNS name"},
-		{"common name ignored with a DNS SAN", p.issue(pki.ClientAuth, trustedApp, []string{"other.example.com"}, time.Hour).Leaf, false, "not on the trusted client list"},
+		{"trusted DNS name", p.Client(credsvctest.TrustedApp).Leaf, true, ""},
+		{"trusted name in capitals", p.Client("APP.Example.COM").Leaf, true, ""},
+		{"one of several names trusted", p.Client("other.example.com", credsvctest.TrustedApp).Leaf, true, ""},
+		{"untrusted name", p.Client("evil.example.com").Leaf, false, `"evil.example.com" is not on the trusted client list`},
+		{"suffix of a trusted name", p.Client("example.com").Leaf, false, "not on the trusted client list"},
+		{"trusted name as a subdomain", p.Client("x." + credsvctest.TrustedApp).Leaf, false, "not on the trusted client list"},
+		{"common name without SAN", p.Issue(pki.ClientAuth, credsvctest.TrustedApp, nil, time.Hour).Leaf, true, ""},
+		{"common name ignored with an IP SAN", p.Issue(pki.ClientAuth, credsvctest.TrustedApp, []string{"192.0.2.7"}, time.Hour).Leaf, false, "carries no DNS name"},
+		{"common name ignored with a DNS SAN", p.Issue(pki.ClientAuth, credsvctest.TrustedApp, []string{"other.example.com"}, time.Hour).Leaf, false, "not on the trusted client list"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Refusals of one IP are logged once a minute.
-			e.clk.Advance(refusalLogWindow)
-			w := e.do(tt.cert, http.MethodPost, CredentialsPath, "application/json", `{"identity":"alice"}`)
+			e.Clock.Advance(credsvc.RefusalLogWindow)
+			w := e.do(tt.cert, http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"alice"}`)
 			if tt.ok {
 				decodeCredential(t, w)
 				return
 			}
 			wantError(t, w, http.StatusForbidden, tt.part)
-			e.log.wait(t, "request refused", "status=403", "peer=192.0.2.1:40000", tt.part)
+			e.Log.Wait(t, "request refused", "status=403", "peer=192.0.2.1:40000", tt.part)
 		})
 	}
 }
 
 func TestAuthorizationExpiredOnKeptAliveConnection(t *testing.T) {
 	e := newHandlerEnv(t, nil)
-	cert := e.pki.issue(pki.ClientAuth, "", []string{trustedApp}, 2*time.Hour).Leaf
-	decodeCredential(t, e.do(cert, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`))
-	e.clk.Advance(2*time.Hour + time.Second)
-	w := e.do(cert, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`)
+	cert := e.PKI.Issue(pki.ClientAuth, "", []string{credsvctest.TrustedApp}, 2*time.Hour).Leaf
+	decodeCredential(t, e.do(cert, http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a"}`))
+	e.Clock.Advance(2*time.Hour + time.Second)
+	w := e.do(cert, http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a"}`)
 	wantError(t, w, http.StatusForbidden, "outside its validity period")
 }
 
 func TestSetTrusted(t *testing.T) {
 	e := newHandlerEnv(t, nil)
-	other := e.pki.client("synapse.example.com").Leaf
+	other := e.PKI.Client("synapse.example.com").Leaf
 	decodeCredential(t, e.post(`{"identity":"a"}`))
-	wantError(t, e.do(other, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`), 403, "not on the trusted")
-	if err := e.h.SetTrusted([]string{"Synapse.example.com"}); err != nil {
+	wantError(t, e.do(other, http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a"}`), 403, "not on the trusted")
+	if err := e.Handler.SetTrusted([]string{"Synapse.example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	decodeCredential(t, e.do(other, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`))
+	decodeCredential(t, e.do(other, http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a"}`))
 	wantError(t, e.post(`{"identity":"a"}`), 403, "not on the trusted")
-	if err := e.h.SetTrusted(nil); !errors.Is(err, ErrBadOptions) {
+	if err := e.Handler.SetTrusted(nil); !errors.Is(err, credsvc.ErrBadOptions) {
 		t.Errorf("SetTrusted(nil) = %v, want ErrBadOptions", err)
 	}
 }
 
 func TestRateLimit(t *testing.T) {
-	e := newHandlerEnv(t, func(o *Options) {
-		o.Rate = Rate{PerSecond: 0.5, Burst: 3}
+	e := newHandlerEnv(t, func(o *credsvc.Options) {
+		o.Rate = credsvc.Rate{PerSecond: 0.5, Burst: 3}
 		o.Trusted = append(o.Trusted, "synapse.example.com")
 	})
-	other := e.pki.client("synapse.example.com").Leaf
+	other := e.PKI.Client("synapse.example.com").Leaf
 	for i := range 3 {
 		if w := e.post(`{"identity":"a"}`); w.Code != http.StatusOK {
 			t.Fatalf("request %d: %d", i, w.Code)
@@ -387,50 +368,50 @@ func TestRateLimit(t *testing.T) {
 	if c := w.Header().Get("Connection"); c != "close" {
 		t.Errorf("Connection %q on 429, want close", c)
 	}
-	e.log.wait(t, "request refused", "status=429", "client="+trustedApp)
+	e.Log.Wait(t, "request refused", "status=429", "client="+credsvctest.TrustedApp)
 	// Every request costs a token, also refused ones.
-	wantError(t, e.do(e.app, http.MethodGet, "/nowhere", "", ""), http.StatusTooManyRequests, "rate limit")
+	wantError(t, e.do(e.App, http.MethodGet, "/nowhere", "", ""), http.StatusTooManyRequests, "rate limit")
 	// Other clients have their own bucket.
-	decodeCredential(t, e.do(other, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`))
-	e.clk.Advance(1999 * time.Millisecond)
+	decodeCredential(t, e.do(other, http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a"}`))
+	e.Clock.Advance(1999 * time.Millisecond)
 	wantError(t, e.post(`{"identity":"a"}`), http.StatusTooManyRequests, "rate limit")
-	e.clk.Advance(time.Millisecond)
+	e.Clock.Advance(time.Millisecond)
 	decodeCredential(t, e.post(`{"identity":"a"}`))
 	wantError(t, e.post(`{"identity":"a"}`), http.StatusTooManyRequests, "rate limit")
 	// Untrusted clients are refused before they reach a bucket.
-	stranger := e.pki.client("stranger.example.com").Leaf
+	stranger := e.PKI.Client("stranger.example.com").Leaf
 	for range 5 {
-		wantError(t, e.do(stranger, http.MethodPost, CredentialsPath, "application/json", `{"identity":"a"}`), 403, "trusted")
+		wantError(t, e.do(stranger, http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a"}`), 403, "trusted")
 	}
-	if n := e.h.limit.size(); n != 2 {
+	if n := e.Handler.LimiterSize(); n != 2 {
 		t.Errorf("limiter holds %d buckets, want 2", n)
 	}
 }
 
 func TestNewHandlerOptions(t *testing.T) {
-	keyring, err := auth.NewKeyring([]auth.Secret{secretA})
+	keyring, err := auth.NewKeyring([]auth.Secret{credsvctest.SecretA})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name string
-		mod  func(*Options)
+		mod  func(*credsvc.Options)
 	}{
-		{"no keyring", func(o *Options) { o.Keyring = nil }},
-		{"no realm", func(o *Options) { o.Realm = "" }},
-		{"no max ttl", func(o *Options) { o.MaxTTL = 0 }},
-		{"no trusted clients", func(o *Options) { o.Trusted = nil }},
-		{"no rate", func(o *Options) { o.Rate = Rate{} }},
-		{"zero burst", func(o *Options) { o.Rate.Burst = 0 }},
-		{"negative max clients", func(o *Options) { o.MaxClients = -1 }},
-		{"relay without port", func(o *Options) { o.Relays = []Relay{{Host: "h", Location: Internet}} }},
-		{"relay without location", func(o *Options) { o.Relays = []Relay{{Host: "h", UDPPort: 1}} }},
+		{"no keyring", func(o *credsvc.Options) { o.Keyring = nil }},
+		{"no realm", func(o *credsvc.Options) { o.Realm = "" }},
+		{"no max ttl", func(o *credsvc.Options) { o.MaxTTL = 0 }},
+		{"no trusted clients", func(o *credsvc.Options) { o.Trusted = nil }},
+		{"no rate", func(o *credsvc.Options) { o.Rate = credsvc.Rate{} }},
+		{"zero burst", func(o *credsvc.Options) { o.Rate.Burst = 0 }},
+		{"negative max clients", func(o *credsvc.Options) { o.MaxClients = -1 }},
+		{"relay without port", func(o *credsvc.Options) { o.Relays = []credsvc.Relay{{Host: "h", Location: credsvc.Internet}} }},
+		{"relay without location", func(o *credsvc.Options) { o.Relays = []credsvc.Relay{{Host: "h", UDPPort: 1}} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := testOptions(nil, keyring, nil)
+			opts := credsvctest.HandlerOptions(nil, keyring, nil)
 			tt.mod(&opts)
-			if _, err := NewHandler(opts); !errors.Is(err, ErrBadOptions) {
+			if _, err := credsvc.NewHandler(opts); !errors.Is(err, credsvc.ErrBadOptions) {
 				t.Errorf("NewHandler = %v, want ErrBadOptions", err)
 			}
 		})
@@ -438,20 +419,20 @@ func TestNewHandlerOptions(t *testing.T) {
 }
 
 func TestNoRelaysForLocation(t *testing.T) {
-	e := newHandlerEnv(t, func(o *Options) { o.Relays = testRelays[:1] })
+	e := newHandlerEnv(t, func(o *credsvc.Options) { o.Relays = credsvctest.Relays[:1] })
 	wantError(t, e.post(`{"identity":"a","location":"intranet"}`), 400, "intranet has no relay addresses")
 }
 
 func TestNewestSecretSigns(t *testing.T) {
 	e := newHandlerEnv(t, nil)
-	if err := e.keyring.Set([]auth.Secret{secretB, secretA}); err != nil {
+	if err := e.Keyring.Set([]auth.Secret{credsvctest.SecretB, credsvctest.SecretA}); err != nil {
 		t.Fatal(err)
 	}
 	c := decodeCredential(t, e.post(`{"identity":"a"}`))
-	if c.Password != auth.RESTPassword(secretB.Value, c.Username) {
+	if c.Password != auth.RESTPassword(credsvctest.SecretB.Value, c.Username) {
 		t.Error("credential not signed with the newest secret")
 	}
-	e.log.wait(t, "credential issued", "secret_id=b", "identity=a", "client="+trustedApp)
+	e.Log.Wait(t, "credential issued", "secret_id=b", "identity=a", "client="+credsvctest.TrustedApp)
 }
 
 // TestTTLRoundedDown: the answer's ttl is the whole seconds left until the
@@ -468,13 +449,36 @@ func TestTTLRoundedDown(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.ttl, func(t *testing.T) {
 			e := newHandlerEnv(t, nil)
-			e.clk.Advance(700 * time.Millisecond)
+			e.Clock.Advance(700 * time.Millisecond)
 			c := decodeCredential(t, e.post(`{"identity":"a","ttl":"`+tt.ttl+`"}`))
 			d, _ := time.ParseDuration(tt.ttl)
 			expiry, _, err := auth.ParseUsername(c.Username)
-			if err != nil || c.TTL != tt.want || expiry.Unix() != e.clk.Now().Add(d).Unix() {
+			if err != nil || c.TTL != tt.want || expiry.Unix() != e.Clock.Now().Add(d).Unix() {
 				t.Errorf("ttl %d, username %q (%v); want ttl %d", c.TTL, c.Username, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRefusalLogBurst: a burst of refused requests from one IP logs one
+// line a minute; the next line counts the refusals left out.
+func TestRefusalLogBurst(t *testing.T) {
+	e := newHandlerEnv(t, nil)
+	stranger := e.PKI.Client("stranger.example.com").Leaf
+	for range 100 {
+		wantError(t, e.do(stranger, http.MethodPost, credsvc.CredentialsPath, "application/json", `{"identity":"a"}`), 403, "trusted")
+	}
+	if lines := e.Log.Drain(); len(lines) != 1 || !strings.Contains(lines[0], "suppressed=0") {
+		t.Fatalf("100 refusals logged %d lines, want 1:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	e.Clock.Advance(credsvc.RefusalLogWindow - time.Millisecond)
+	wantError(t, e.do(stranger, http.MethodGet, "/", "", ""), 403, "trusted")
+	if lines := e.Log.Drain(); len(lines) != 0 {
+		t.Fatalf("logged within the minute: %q", lines)
+	}
+	e.Clock.Advance(time.Millisecond)
+	wantError(t, e.do(stranger, http.MethodGet, "/", "", ""), 403, "trusted")
+	if lines := e.Log.Drain(); len(lines) != 1 || !strings.Contains(lines[0], "suppressed=100") {
+		t.Fatalf("after a minute: %q, want one line with suppressed=100", lines)
 	}
 }

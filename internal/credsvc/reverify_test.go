@@ -1,4 +1,4 @@
-package credsvc
+package credsvc_test
 
 import (
 	"bufio"
@@ -9,13 +9,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/credsvctest"
 )
 
 // rawRequest writes a POST of body on conn and reads the answer.
 func rawRequest(t *testing.T, conn net.Conn, br *bufio.Reader, body string) (*http.Response, string) {
 	t.Helper()
-	_ = conn.SetDeadline(time.Now().Add(ioTimeout))
-	req, err := http.NewRequest(http.MethodPost, "https://127.0.0.1"+CredentialsPath, strings.NewReader(body))
+	_ = conn.SetDeadline(time.Now().Add(credsvctest.IOTimeout))
+	req, err := http.NewRequest(http.MethodPost, "https://127.0.0.1"+credsvc.CredentialsPath, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +41,8 @@ func rawRequest(t *testing.T, conn net.Conn, br *bufio.Reader, body string) (*ht
 // TestServerReverifiesOnKeptAliveConnection: removing the client's CA cuts
 // off its open connection at the next request.
 func TestServerReverifiesOnKeptAliveConnection(t *testing.T) {
-	s := startService(t, nil, nil)
-	conn, err := tls.Dial("tcp", s.srv.Addr().String(), s.tlsConfig(s.pki.client(trustedApp)))
+	s := credsvctest.StartService(t, nil, nil)
+	conn, err := tls.Dial("tcp", s.Server.Addr().String(), s.TLSConfig(s.PKI.Client(credsvctest.TrustedApp)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,17 +51,17 @@ func TestServerReverifiesOnKeptAliveConnection(t *testing.T) {
 	if resp, body := rawRequest(t, conn, br, `{"identity":"a"}`); resp.StatusCode != http.StatusOK || resp.Close {
 		t.Fatalf("before the reload: %s (close %v) %s", resp.Status, resp.Close, body)
 	}
-	other := newTestPKI(t, s.clk.Now())
-	if err := s.srv.SetCertificates(s.pki.server(), other.ca.Pool()); err != nil {
+	other := credsvctest.NewPKI(t, s.Clock.Now())
+	if err := s.Server.SetCertificates(s.PKI.Server(), other.CA.Pool()); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := rawRequest(t, conn, br, `{"identity":"a"}`)
 	if resp.StatusCode != http.StatusForbidden || !resp.Close || !strings.Contains(body, "no longer verifies") {
 		t.Fatalf("after the CA was removed: %s (close %v) %s", resp.Status, resp.Close, body)
 	}
-	s.log.wait(t, "request refused", "status=403", "unknown authority")
+	s.Log.Wait(t, "request refused", "status=403", "unknown authority")
 	// The server closed the connection.
-	_ = conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	_ = conn.SetReadDeadline(time.Now().Add(credsvctest.IOTimeout))
 	if n, err := br.Read(make([]byte, 1)); err == nil {
 		t.Errorf("connection still open (read %d bytes)", n)
 	}
@@ -67,8 +70,8 @@ func TestServerReverifiesOnKeptAliveConnection(t *testing.T) {
 // TestServerReverifiesValidity: a kept-alive connection's certificate is
 // checked against the injected clock on every request.
 func TestServerReverifiesValidity(t *testing.T) {
-	s := startService(t, nil, nil)
-	conn, err := tls.Dial("tcp", s.srv.Addr().String(), s.tlsConfig(s.pki.client(trustedApp)))
+	s := credsvctest.StartService(t, nil, nil)
+	conn, err := tls.Dial("tcp", s.Server.Addr().String(), s.TLSConfig(s.PKI.Client(credsvctest.TrustedApp)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +80,7 @@ func TestServerReverifiesValidity(t *testing.T) {
 	if resp, body := rawRequest(t, conn, br, `{"identity":"a"}`); resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s %s", resp.Status, body)
 	}
-	s.clk.Advance(31 * 24 * time.Hour) // past the client certificate's expiry
+	s.Clock.Advance(31 * 24 * time.Hour) // past the client certificate's expiry
 	if resp, body := rawRequest(t, conn, br, `{"identity":"a"}`); resp.StatusCode != http.StatusForbidden || !resp.Close {
 		t.Fatalf("expired certificate: %s (close %v) %s", resp.Status, resp.Close, body)
 	}
@@ -86,10 +89,10 @@ func TestServerReverifiesValidity(t *testing.T) {
 // TestServerMaxConnsPerIP: one IP holds at most MaxConnsPerIP connections;
 // a further one is closed at once and logged.
 func TestServerMaxConnsPerIP(t *testing.T) {
-	s := startService(t, nil, func(o *ServerOptions) { o.MaxConnsPerIP = 2 })
-	cfg := s.tlsConfig(s.pki.client(trustedApp))
+	s := credsvctest.StartService(t, nil, func(o *credsvc.ServerOptions) { o.MaxConnsPerIP = 2 })
+	cfg := s.TLSConfig(s.PKI.Client(credsvctest.TrustedApp))
 	dial := func() (*tls.Conn, error) {
-		return tls.DialWithDialer(&net.Dialer{Timeout: ioTimeout}, "tcp", s.srv.Addr().String(), cfg)
+		return tls.DialWithDialer(&net.Dialer{Timeout: credsvctest.IOTimeout}, "tcp", s.Server.Addr().String(), cfg)
 	}
 	var open []*tls.Conn
 	for range 2 {
@@ -102,13 +105,13 @@ func TestServerMaxConnsPerIP(t *testing.T) {
 	if c, err := dial(); err == nil {
 		// TLS 1.3 completes the client side before the server's checks:
 		// the server must still have closed it.
-		_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
+		_ = c.SetReadDeadline(time.Now().Add(credsvctest.IOTimeout))
 		if _, err := c.Read(make([]byte, 1)); err == nil {
 			t.Fatal("third connection from one IP was served")
 		}
 		c.Close()
 	}
-	s.log.wait(t, "connection refused", "too many connections from this IP", "peer=127.0.0.1:")
+	s.Log.Wait(t, "connection refused", "too many connections from this IP", "peer=127.0.0.1:")
 	for _, c := range open {
 		c.Close()
 	}

@@ -1,4 +1,4 @@
-package credsvc
+package credsvc_test
 
 import (
 	"bufio"
@@ -15,30 +15,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/credsvctest"
 	"github.com/avedge/avedge/internal/pki"
 )
 
-// postJSON posts body to the service's credentials endpoint with client.
-func (s *service) postJSON(client *http.Client, body string) (*http.Response, []byte, error) {
-	resp, err := client.Post(s.url+CredentialsPath, "application/json", strings.NewReader(body))
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp, b, err
-}
-
 func TestServerIssuesToTrustedClient(t *testing.T) {
-	s := startService(t, nil, nil)
-	resp, body, err := s.postJSON(s.httpClient(s.pki.client(trustedApp)), `{"identity":"alice","ttl":"1h"}`)
+	s := credsvctest.StartService(t, nil, nil)
+	resp, body, err := s.PostJSON(s.HTTPClient(s.PKI.Client(credsvctest.TrustedApp)), `{"identity":"alice","ttl":"1h"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %s: %s", resp.Status, body)
 	}
-	var c Credential
+	var c credsvc.Credential
 	if err := json.Unmarshal(body, &c); err != nil || c.TTL != 3600 || !strings.HasSuffix(c.Username, ":alice") {
 		t.Fatalf("credential %s (%v)", body, err)
 	}
@@ -50,20 +41,20 @@ func TestServerIssuesToTrustedClient(t *testing.T) {
 // TestServerRefusesAtHandshake covers the clients that never reach the
 // handler: each handshake fails and the refusal is logged with its reason.
 func TestServerRefusesAtHandshake(t *testing.T) {
-	s := startService(t, nil, nil)
-	otherCA := newTestPKI(t, s.clk.Now())
-	expired := s.pki.issue(pki.ClientAuth, "", []string{trustedApp}, -time.Minute)
+	s := credsvctest.StartService(t, nil, nil)
+	otherCA := credsvctest.NewPKI(t, s.Clock.Now())
+	expired := s.PKI.Issue(pki.ClientAuth, "", []string{credsvctest.TrustedApp}, -time.Minute)
 	tests := []struct {
 		name   string
 		config *tls.Config
 		reason string
 	}{
-		{"no client certificate", s.tlsConfig(tls.Certificate{}), "client didn't provide a certificate"},
-		{"untrusted CA", s.tlsConfig(otherCA.client(trustedApp)), "certificate signed by unknown authority"},
-		{"expired client certificate", s.tlsConfig(expired), "expired"},
-		{"server certificate as client certificate", s.tlsConfig(s.pki.server()), "incompatible key usage"},
+		{"no client certificate", s.TLSConfig(tls.Certificate{}), "client didn't provide a certificate"},
+		{"untrusted CA", s.TLSConfig(otherCA.Client(credsvctest.TrustedApp)), "certificate signed by unknown authority"},
+		{"expired client certificate", s.TLSConfig(expired), "expired"},
+		{"server certificate as client certificate", s.TLSConfig(s.PKI.Server()), "incompatible key usage"},
 		{"TLS 1.1", func() *tls.Config {
-			c := s.tlsConfig(s.pki.client(trustedApp))
+			c := s.TLSConfig(s.PKI.Client(credsvctest.TrustedApp))
 			c.MinVersion, c.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
 			return c
 		}(), "unsupported versions"},
@@ -71,37 +62,37 @@ func TestServerRefusesAtHandshake(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Refusals of one IP are logged once a minute.
-			s.clk.Advance(refusalLogWindow)
-			client := &http.Client{Transport: &http.Transport{TLSClientConfig: tt.config}, Timeout: ioTimeout}
-			resp, body, err := s.postJSON(client, `{"identity":"alice"}`)
+			s.Clock.Advance(credsvc.RefusalLogWindow)
+			client := &http.Client{Transport: &http.Transport{TLSClientConfig: tt.config}, Timeout: credsvctest.IOTimeout}
+			resp, body, err := s.PostJSON(client, `{"identity":"alice"}`)
 			if err == nil {
 				t.Fatalf("request succeeded: %s %s", resp.Status, body)
 			}
-			s.log.wait(t, "TLS handshake refused", "peer=127.0.0.1:", tt.reason)
+			s.Log.Wait(t, "TLS handshake refused", "peer=127.0.0.1:", tt.reason)
 		})
 	}
 }
 
 func TestServerUnlistedNameForbidden(t *testing.T) {
-	s := startService(t, nil, nil)
-	resp, body, err := s.postJSON(s.httpClient(s.pki.client("intruder.example.com")), `{"identity":"alice"}`)
+	s := credsvctest.StartService(t, nil, nil)
+	resp, body, err := s.PostJSON(s.HTTPClient(s.PKI.Client("intruder.example.com")), `{"identity":"alice"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resp.StatusCode != http.StatusForbidden || !bytes.Contains(body, []byte("not on the trusted client list")) {
 		t.Fatalf("status %s: %s", resp.Status, body)
 	}
-	s.log.wait(t, "request refused", "status=403", "peer=127.0.0.1:", "intruder.example.com")
+	s.Log.Wait(t, "request refused", "status=403", "peer=127.0.0.1:", "intruder.example.com")
 }
 
 func TestServerTURNRESTShape(t *testing.T) {
-	s := startService(t, nil, nil)
-	resp, err := s.httpClient(s.pki.client(trustedApp)).Get(s.url + TURNCredentialsPath + "?service=turn&username=alice&ttl=600")
+	s := credsvctest.StartService(t, nil, nil)
+	resp, err := s.HTTPClient(s.PKI.Client(credsvctest.TrustedApp)).Get(s.URL + credsvc.TURNCredentialsPath + "?service=turn&username=alice&ttl=600")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var c RESTCredential
+	var c credsvc.RESTCredential
 	dec := json.NewDecoder(resp.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil || resp.StatusCode != 200 || c.TTL != 600 || len(c.URIs) != 3 {
@@ -110,25 +101,25 @@ func TestServerTURNRESTShape(t *testing.T) {
 }
 
 func TestServerSetCertificates(t *testing.T) {
-	s := startService(t, nil, nil)
-	next := newTestPKI(t, s.clk.Now())
-	oldClient, newClient := s.pki.client(trustedApp), next.client(trustedApp)
-	if err := s.srv.SetCertificates(next.server(), next.ca.Pool()); err != nil {
+	s := credsvctest.StartService(t, nil, nil)
+	next := credsvctest.NewPKI(t, s.Clock.Now())
+	oldClient, newClient := s.PKI.Client(credsvctest.TrustedApp), next.Client(credsvctest.TrustedApp)
+	if err := s.Server.SetCertificates(next.Server(), next.CA.Pool()); err != nil {
 		t.Fatal(err)
 	}
 	// A client that trusts only the new CA and presents a certificate of it.
-	cfg := &tls.Config{RootCAs: next.ca.Pool(), ServerName: "127.0.0.1", Certificates: []tls.Certificate{newClient}}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: ioTimeout}
-	if resp, body, err := s.postJSON(client, `{"identity":"a"}`); err != nil || resp.StatusCode != 200 {
+	cfg := &tls.Config{RootCAs: next.CA.Pool(), ServerName: "127.0.0.1", Certificates: []tls.Certificate{newClient}}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: credsvctest.IOTimeout}
+	if resp, body, err := s.PostJSON(client, `{"identity":"a"}`); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("new certificates: %v %s", err, body)
 	}
-	cfg = &tls.Config{RootCAs: pool(s.pki.ca.Cert, next.ca.Cert), ServerName: "127.0.0.1", Certificates: []tls.Certificate{oldClient}}
-	client = &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: ioTimeout}
-	if _, _, err := s.postJSON(client, `{"identity":"a"}`); err == nil {
+	cfg = &tls.Config{RootCAs: credsvctest.Pool(s.PKI.CA.Cert, next.CA.Cert), ServerName: "127.0.0.1", Certificates: []tls.Certificate{oldClient}}
+	client = &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: credsvctest.IOTimeout}
+	if _, _, err := s.PostJSON(client, `{"identity":"a"}`); err == nil {
 		t.Fatal("a client of the old CA was accepted")
 	}
-	s.log.wait(t, "TLS handshake refused", "unknown authority")
-	if err := s.srv.SetCertificates(tls.Certificate{}, next.ca.Pool()); !errors.Is(err, ErrBadOptions) {
+	s.Log.Wait(t, "TLS handshake refused", "unknown authority")
+	if err := s.Server.SetCertificates(tls.Certificate{}, next.CA.Pool()); !errors.Is(err, credsvc.ErrBadOptions) {
 		t.Errorf("SetCertificates without certificate = %v", err)
 	}
 }
@@ -137,16 +128,16 @@ func TestServerSetCertificates(t *testing.T) {
 // handshake: a second client cannot complete its handshake until the first
 // connection closes.
 func TestServerMaxConns(t *testing.T) {
-	s := startService(t, nil, func(o *ServerOptions) { o.MaxConns = 1 })
-	cfg := s.tlsConfig(s.pki.client(trustedApp))
-	first, err := tls.Dial("tcp", s.srv.Addr().String(), cfg)
+	s := credsvctest.StartService(t, nil, func(o *credsvc.ServerOptions) { o.MaxConns = 1 })
+	cfg := s.TLSConfig(s.PKI.Client(credsvctest.TrustedApp))
+	first, err := tls.Dial("tcp", s.Server.Addr().String(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := first.Handshake(); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := net.DialTimeout("tcp", s.srv.Addr().String(), ioTimeout)
+	raw, err := net.DialTimeout("tcp", s.Server.Addr().String(), credsvctest.IOTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +150,7 @@ func TestServerMaxConns(t *testing.T) {
 	// server would wait for its handshake; close it with the first.
 	raw.Close()
 	first.Close()
-	third, err := tls.DialWithDialer(&net.Dialer{Timeout: ioTimeout}, "tcp", s.srv.Addr().String(), cfg)
+	third, err := tls.DialWithDialer(&net.Dialer{Timeout: credsvctest.IOTimeout}, "tcp", s.Server.Addr().String(), cfg)
 	if err != nil {
 		t.Fatalf("after the first connection closed: %v", err)
 	}
@@ -169,21 +160,21 @@ func TestServerMaxConns(t *testing.T) {
 // TestServerTimeout: a connection that never starts its handshake is
 // closed after the timeout (slowloris).
 func TestServerTimeout(t *testing.T) {
-	s := startService(t, nil, func(o *ServerOptions) { o.Timeout = 200 * time.Millisecond })
-	c, err := net.DialTimeout("tcp", s.srv.Addr().String(), ioTimeout)
+	s := credsvctest.StartService(t, nil, func(o *credsvc.ServerOptions) { o.Timeout = 200 * time.Millisecond })
+	c, err := net.DialTimeout("tcp", s.Server.Addr().String(), credsvctest.IOTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
+	_ = c.SetReadDeadline(time.Now().Add(credsvctest.IOTimeout))
 	start := time.Now()
 	if n, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 		t.Fatalf("read %d, %v: want the server to close the connection", n, err)
 	}
-	if d := time.Since(start); d >= ioTimeout {
+	if d := time.Since(start); d >= credsvctest.IOTimeout {
 		t.Fatalf("closed after %v", d)
 	}
-	s.log.wait(t, "TLS handshake refused", "peer=127.0.0.1:")
+	s.Log.Wait(t, "TLS handshake refused", "peer=127.0.0.1:")
 }
 
 func isTimeout(err error) bool {
@@ -192,14 +183,14 @@ func isTimeout(err error) bool {
 }
 
 func TestServerHeaderLimit(t *testing.T) {
-	s := startService(t, nil, nil)
-	req, err := http.NewRequest(http.MethodPost, s.url+CredentialsPath, strings.NewReader(`{"identity":"a"}`))
+	s := credsvctest.StartService(t, nil, nil)
+	req, err := http.NewRequest(http.MethodPost, s.URL+credsvc.CredentialsPath, strings.NewReader(`{"identity":"a"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Padding", strings.Repeat("x", 16<<10))
-	resp, err := s.httpClient(s.pki.client(trustedApp)).Do(req)
+	resp, err := s.HTTPClient(s.PKI.Client(credsvctest.TrustedApp)).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,46 +201,46 @@ func TestServerHeaderLimit(t *testing.T) {
 }
 
 func TestServerShutdown(t *testing.T) {
-	s := startService(t, nil, nil)
-	addr := s.srv.Addr()
-	if err := s.srv.Shutdown(context.Background()); err != nil {
+	s := credsvctest.StartService(t, nil, nil)
+	addr := s.Server.Addr()
+	if err := s.Server.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := net.DialTimeout("tcp", addr.String(), ioTimeout); err == nil {
+	if c, err := net.DialTimeout("tcp", addr.String(), credsvctest.IOTimeout); err == nil {
 		c.Close()
 		t.Fatal("listener still open after Shutdown")
 	}
 }
 
 func TestNewServerOptions(t *testing.T) {
-	p := newTestPKI(t, time.Now())
+	p := credsvctest.NewPKI(t, time.Now())
 	h := http.NotFoundHandler()
-	good := ServerOptions{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Certificate: p.server(), ClientCAs: p.ca.Pool(), Handler: h}
-	for name, mod := range map[string]func(*ServerOptions){
-		"no handler":       func(o *ServerOptions) { o.Handler = nil },
-		"no address":       func(o *ServerOptions) { o.Addr = netip.AddrPort{} },
-		"no certificate":   func(o *ServerOptions) { o.Certificate = tls.Certificate{} },
-		"no client CAs":    func(o *ServerOptions) { o.ClientCAs = nil },
-		"negative limit":   func(o *ServerOptions) { o.MaxConns = -1 },
-		"negative timeout": func(o *ServerOptions) { o.Timeout = -1 },
+	good := credsvc.ServerOptions{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Certificate: p.Server(), ClientCAs: p.CA.Pool(), Handler: h}
+	for name, mod := range map[string]func(*credsvc.ServerOptions){
+		"no handler":       func(o *credsvc.ServerOptions) { o.Handler = nil },
+		"no address":       func(o *credsvc.ServerOptions) { o.Addr = netip.AddrPort{} },
+		"no certificate":   func(o *credsvc.ServerOptions) { o.Certificate = tls.Certificate{} },
+		"no client CAs":    func(o *credsvc.ServerOptions) { o.ClientCAs = nil },
+		"negative limit":   func(o *credsvc.ServerOptions) { o.MaxConns = -1 },
+		"negative timeout": func(o *credsvc.ServerOptions) { o.Timeout = -1 },
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := good
 			mod(&o)
-			if _, err := NewServer(o); !errors.Is(err, ErrBadOptions) {
+			if _, err := credsvc.NewServer(o); !errors.Is(err, credsvc.ErrBadOptions) {
 				t.Errorf("NewServer = %v, want ErrBadOptions", err)
 			}
 		})
 	}
 	// A port in use.
-	srv, err := NewServer(good)
+	srv, err := credsvc.NewServer(good)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Shutdown(context.Background())
 	busy := good
 	busy.Addr = srv.Addr()
-	if _, err := NewServer(busy); err == nil || errors.Is(err, ErrBadOptions) {
+	if _, err := credsvc.NewServer(busy); err == nil || errors.Is(err, credsvc.ErrBadOptions) {
 		t.Errorf("NewServer on a bound port = %v", err)
 	}
 }
@@ -257,13 +248,13 @@ func TestNewServerOptions(t *testing.T) {
 // TestServerPlainHTTP: a client speaking plain HTTP to the TLS port is
 // told so, and the refusal is logged.
 func TestServerPlainHTTP(t *testing.T) {
-	s := startService(t, nil, nil)
-	c, err := net.DialTimeout("tcp", s.srv.Addr().String(), ioTimeout)
+	s := credsvctest.StartService(t, nil, nil)
+	c, err := net.DialTimeout("tcp", s.Server.Addr().String(), credsvctest.IOTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(ioTimeout))
+	_ = c.SetDeadline(time.Now().Add(credsvctest.IOTimeout))
 	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -271,5 +262,5 @@ func TestServerPlainHTTP(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("%v %v", resp, err)
 	}
-	s.log.wait(t, "TLS handshake refused", "client sent an HTTP request to an HTTPS server")
+	s.Log.Wait(t, "TLS handshake refused", "client sent an HTTP request to an HTTPS server")
 }

@@ -4,41 +4,32 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/binary"
-	"io"
 	"net"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/server/stats"
-	"github.com/avedge/avedge/internal/stunproto"
+	"github.com/avedge/avedge/internal/turntest"
 )
 
 // These tests take relay ports 34900-34995, the top of the range that
-// e2e/webrtc owns, which leaves its lower ports to it: blocks of
-// testPorts, taken in turn (the tests run one after the other).
-const (
-	testPortBase = 34900
-	testPorts    = 16
-	testBlocks   = 6
-	ioTimeout    = 5 * time.Second
-)
+// e2e/webrtc owns, which leaves its lower ports to it: 6 blocks of 16
+// ports, taken in turn (the tests run one after the other).
+var edges = PortBlocks{Base: 34900, Size: 16, Count: 6}
 
-var edges atomic.Int32
+// ioTimeout bounds the tests' dials and reads.
+const ioTimeout = 5 * time.Second
 
-// startTest starts an edge on the next relay port block and returns it
-// with its first relay port.
-func startTest(t *testing.T, deny bool) (*Edge, int) {
+// startTest starts an edge on the next relay port block.
+func startTest(t *testing.T, deny bool) (*Edge, RelayRange) {
 	t.Helper()
-	base := testPortBase + int(edges.Add(1)-1)%testBlocks*testPorts
-	return Start(t, Options{RelayPortMin: base, RelayPorts: testPorts, DenyLoopbackPeers: deny}), base
+	return edges.Start(t, deny)
 }
 
 // TestCredentialsNameTheListeners: the credential names the three
@@ -117,16 +108,13 @@ func TestRelayOverEachTransport(t *testing.T) {
 			name += "/deny-loopback"
 		}
 		t.Run(name, func(t *testing.T) {
-			e, base := startTest(t, tc.deny)
+			e, ports := startTest(t, tc.deny)
 			c := e.dialTURN(t, tc.transport)
-			r := c.request(stun.MethodAllocate, stunproto.RequestedTransport{Protocol: stunproto.ProtoUDP})
-			wantCode(t, r, 0)
-			var xr stunproto.XORRelayedAddress
-			if err := xr.GetFrom(r); err != nil {
-				t.Fatal(err)
+			ra, code := c.Allocate()
+			if code != 0 {
+				t.Fatalf("allocate: error code %d", code)
 			}
-			ra := xr.Addr
-			if ra.Addr() != e.RelayAddr() || int(ra.Port()) < base || int(ra.Port()) >= base+testPorts {
+			if ra.Addr() != e.RelayAddr() || !ports.Contains(int(ra.Port())) {
 				t.Fatalf("relayed address %v", ra)
 			}
 			peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -134,18 +122,21 @@ func TestRelayOverEachTransport(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer peer.Close()
-			pa := &stunproto.XORPeerAddress{Addr: peer.LocalAddr().(*net.UDPAddr).AddrPort()}
-			r = c.request(stun.MethodCreatePermission, pa)
+			pa := peer.LocalAddr().(*net.UDPAddr).AddrPort()
+			code = c.CreatePermission(pa)
 			if tc.deny {
-				wantCode(t, r, stun.CodeForbidden)
+				if code != stun.CodeForbidden {
+					t.Fatalf("CreatePermission: error code %d, want 403", code)
+				}
 				if st := e.Stats(); st.ToPeerPackets != 0 || st.Allocations != 1 {
 					t.Fatalf("stats %+v, want one allocation and nothing relayed", st)
 				}
 				return
 			}
-			wantCode(t, r, 0)
-			c.write(stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodSend, stun.ClassIndication),
-				pa, stunproto.Data("hello"), stun.Fingerprint))
+			if code != 0 {
+				t.Fatalf("CreatePermission: error code %d", code)
+			}
+			c.Send(pa, []byte("hello"))
 			buf := make([]byte, 64)
 			_ = peer.SetReadDeadline(time.Now().Add(ioTimeout))
 			n, from, err := peer.ReadFromUDPAddrPort(buf)
@@ -160,20 +151,11 @@ func TestRelayOverEachTransport(t *testing.T) {
 	}
 }
 
-// turnClient is a TURN client over one connection to a listener of the
-// edge, built from pion/stun messages.
-type turnClient struct {
-	t                        *testing.T
-	conn                     net.Conn
-	stream                   bool // TCP or TLS: messages are read by their length
-	user, pass, realm, nonce string
-}
-
 // dialTURN connects to the edge's listener of transport ("udp", "tcp" or
 // "tls", the latter by the name the credential's URI gives, verified with
 // CAPEM) with a fresh credential from the service; the connection is closed
 // when the test ends.
-func (e *Edge) dialTURN(t *testing.T, transport string) *turnClient {
+func (e *Edge) dialTURN(t *testing.T, transport string) *turntest.Client {
 	t.Helper()
 	s := e.ICEServers(t, "alice", transport)
 	var (
@@ -196,94 +178,5 @@ func (e *Edge) dialTURN(t *testing.T, transport string) *turnClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	return &turnClient{t: t, conn: conn, stream: transport != "udp", user: s.Username, pass: s.Credential}
-}
-
-// write sends m.
-func (c *turnClient) write(m *stun.Message) {
-	c.t.Helper()
-	if _, err := c.conn.Write(m.Raw); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// read returns the next STUN message.
-func (c *turnClient) read() *stun.Message {
-	c.t.Helper()
-	_ = c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
-	var b []byte
-	if c.stream {
-		b = make([]byte, stunHeaderSize)
-		if _, err := io.ReadFull(c.conn, b); err != nil {
-			c.t.Fatalf("read: %v", err)
-		}
-		b = append(b, make([]byte, binary.BigEndian.Uint16(b[2:4]))...)
-		if _, err := io.ReadFull(c.conn, b[stunHeaderSize:]); err != nil {
-			c.t.Fatalf("read: %v", err)
-		}
-	} else {
-		b = make([]byte, 1500)
-		n, err := c.conn.Read(b)
-		if err != nil {
-			c.t.Fatalf("read: %v", err)
-		}
-		b = b[:n]
-	}
-	m := new(stun.Message)
-	if err := stun.Decode(b, m); err != nil {
-		c.t.Fatalf("decode: %v", err)
-	}
-	return m
-}
-
-// stunHeaderSize is the size of a STUN message header (RFC 8489 §5).
-const stunHeaderSize = 20
-
-// request sends an authenticated request, answering a 401 or 438 challenge
-// with the realm and nonce it carries, and returns the final answer.
-func (c *turnClient) request(method stun.Method, attrs ...stun.Setter) *stun.Message {
-	c.t.Helper()
-	for range 3 {
-		setters := append([]stun.Setter{stun.TransactionID, stun.NewType(method, stun.ClassRequest)}, attrs...)
-		if c.nonce != "" {
-			setters = append(setters, stun.NewUsername(c.user), stun.NewRealm(c.realm), stun.NewNonce(c.nonce),
-				stun.NewLongTermIntegrity(c.user, c.realm, c.pass))
-		}
-		m := stun.MustBuild(append(setters, stun.Fingerprint)...)
-		c.write(m)
-		r := c.read()
-		for r.TransactionID != m.TransactionID {
-			r = c.read()
-		}
-		code := errorCode(r)
-		if code != stun.CodeStaleNonce && (code != stun.CodeUnauthorized || c.nonce != "") {
-			return r
-		}
-		var realm stun.Realm
-		var nonce stun.Nonce
-		if realm.GetFrom(r) != nil || nonce.GetFrom(r) != nil {
-			c.t.Fatalf("%v without REALM and NONCE", code)
-		}
-		c.realm, c.nonce = realm.String(), nonce.String()
-	}
-	c.t.Fatal("no answer after three challenges")
-	return nil
-}
-
-// errorCode returns the ERROR-CODE of m, or 0 for a success response.
-func errorCode(m *stun.Message) stun.ErrorCode {
-	var ec stun.ErrorCodeAttribute
-	if ec.GetFrom(m) != nil {
-		return 0
-	}
-	return ec.Code
-}
-
-// wantCode fails the test unless m answers with code want (0: success).
-func wantCode(t *testing.T, m *stun.Message, want stun.ErrorCode) {
-	t.Helper()
-	if got := errorCode(m); got != want || (want == 0 && m.Type.Class != stun.ClassSuccessResponse) {
-		t.Fatalf("%v: error code %d, want %d", m.Type, got, want)
-	}
+	return turntest.New(t, conn, s.Username, s.Credential)
 }

@@ -64,6 +64,31 @@ func accept(t *testing.T, l net.Listener) net.Conn {
 	}
 }
 
+// oneOverLimit returns a listener limited to total connections and
+// perSource from one source that holds one accepted connection (first,
+// the listener's side) with a second dialled to it (second, the client's
+// side) while a background Accept sends what it returns to got.
+func oneOverLimit(t *testing.T, total, perSource int) (lim *Limiter, l *Listener, refused <-chan error, first, second net.Conn, got <-chan net.Conn) {
+	t.Helper()
+	lim, err := NewLimiter(total, perSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, refused = listen(t, lim)
+	dial(t, l)
+	first = accept(t, l)
+	second = dial(t, l)
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- c
+	}()
+	return lim, l, refused, first, second, accepted
+}
+
 // wantClosedByPeer checks that the server closed c.
 func wantClosedByPeer(t *testing.T, c net.Conn) {
 	t.Helper()
@@ -84,22 +109,7 @@ func isTimeout(err error) bool {
 // closed at once and reported, and Accept goes on; closing an accepted
 // connection gives its place back.
 func TestListenerPerSource(t *testing.T) {
-	lim, err := NewLimiter(8, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, refused := listen(t, lim)
-	dial(t, l)
-	first := accept(t, l)
-	extra := dial(t, l)
-	got := make(chan net.Conn, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			t.Error(err)
-		}
-		got <- c
-	}()
+	lim, l, refused, first, extra, got := oneOverLimit(t, 8, 1)
 	select {
 	case err := <-refused:
 		if !errors.Is(err, ErrSourceLimit) {
@@ -129,22 +139,7 @@ func TestListenerPerSource(t *testing.T) {
 // connection in the backlog, until a connection closes; Close wakes a
 // waiting Accept with net.ErrClosed.
 func TestListenerTotalWaits(t *testing.T) {
-	lim, err := NewLimiter(1, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _ := listen(t, lim)
-	dial(t, l)
-	first := accept(t, l)
-	second := dial(t, l)
-	got := make(chan net.Conn, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			t.Error(err)
-		}
-		got <- c
-	}()
+	lim, l, _, first, second, got := oneOverLimit(t, 1, 4)
 	// The second connection is in the backlog: it is open, and nothing
 	// reads from it.
 	_ = second.SetReadDeadline(time.Now().Add(50 * time.Millisecond))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/credsvctest"
 )
 
 // testMRASResponse decodes a response document independently of the
@@ -56,7 +57,7 @@ func decodeMRAS(t *testing.T, body string) testMRASResponse {
 }
 
 // wantREST checks that an MRAS username and password are base64 of a
-// TURN REST credential for identity signed with secretA, expiring
+// TURN REST credential for identity signed with SecretA, expiring
 // lifetime after now, and returns the REST username.
 func wantREST(t *testing.T, username, password, identity string, now time.Time, lifetime time.Duration) string {
 	t.Helper()
@@ -75,7 +76,7 @@ func wantREST(t *testing.T, username, password, identity string, now time.Time, 
 	if d := expiry.Sub(now.Add(lifetime)); d < -time.Second || d > time.Second {
 		t.Errorf("expiry %v, want %v ± 1s", expiry, now.Add(lifetime))
 	}
-	if want := auth.RESTPassword(secretA.Value, string(u)); string(p) != want {
+	if want := auth.RESTPassword(credsvctest.SecretA.Value, string(u)); string(p) != want {
 		t.Errorf("REST password %q, want %q", p, want)
 	}
 	return string(u)
@@ -106,8 +107,8 @@ func wantCopied(t *testing.T, r *sipReply, cseq string) {
 // the whole response.
 func TestMRASGolden(t *testing.T) {
 	s := startService(t, nil, nil)
-	now := s.clk.Now()
-	c := s.dialSIP(s.pki.client(trustedApp))
+	now := s.Clock.Now()
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	r := c.roundTrip(goldenRequest(1))
 	if r.statusLine != "SIP/2.0 200 OK" {
 		t.Fatalf("status %q: %s", r.statusLine, r.body)
@@ -126,7 +127,7 @@ func TestMRASGolden(t *testing.T) {
 	}
 	cr := doc.Credentials[0]
 	user := wantREST(t, cr.Username, cr.Password, userURI, now, 480*time.Minute)
-	if cr.ID != "1" || cr.Duration != 480 || cr.Realm != testRealm || len(cr.Relays) != 1 {
+	if cr.ID != "1" || cr.Duration != 480 || cr.Realm != credsvctest.Realm || len(cr.Relays) != 1 {
 		t.Fatalf("credentials %+v", cr)
 	}
 	if rl := cr.Relays[0]; rl.Location != "internet" || rl.HostName != "turn.example.com" || rl.DirectIPAddress != "" ||
@@ -139,7 +140,7 @@ func TestMRASGolden(t *testing.T) {
 		`to="sip:alice@example.com" from="sip:MRASLoc.edge.example.com@example.com" reasonPhrase="OK">` +
 		`<credentialsResponse credentialsRequestID="1"><credentials>` +
 		`<username>` + base64.StdEncoding.EncodeToString([]byte(user)) + `</username>` +
-		`<password>` + base64.StdEncoding.EncodeToString([]byte(auth.RESTPassword(secretA.Value, user))) + `</password>` +
+		`<password>` + base64.StdEncoding.EncodeToString([]byte(auth.RESTPassword(credsvctest.SecretA.Value, user))) + `</password>` +
 		`<duration>480</duration><realm>avedge.test</realm></credentials>` +
 		`<mediaRelayList><mediaRelay><location>internet</location><hostName>turn.example.com</hostName>` +
 		`<udpPort>3478</udpPort><tcpPort>5349</tcpPort></mediaRelay></mediaRelayList>` +
@@ -147,12 +148,12 @@ func TestMRASGolden(t *testing.T) {
 	if r.body != want {
 		t.Errorf("body\n%s\nwant\n%s", r.body, want)
 	}
-	line := s.log.wait(t, "credential issued", "identity="+userURI, "location=internet", "ttl=28800", "secret_id=a")
-	pass := auth.RESTPassword(secretA.Value, user)
+	line := s.Log.Wait(t, "credential issued", "identity="+userURI, "location=internet", "ttl=28800", "secret_id=a")
+	pass := auth.RESTPassword(credsvctest.SecretA.Value, user)
 	if strings.Contains(line, pass) || strings.Contains(line, base64.StdEncoding.EncodeToString([]byte(pass))) {
 		t.Errorf("the password was logged: %s", line)
 	}
-	if st := s.srv.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 1 {
+	if st := s.Server.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -178,8 +179,8 @@ func TestMRASDuration(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startService(t, func(o *credsvc.Options) { o.MaxTTL = tt.maxTTL }, nil)
-			now := s.clk.Now()
-			r := s.dialSIP(s.pki.client(trustedApp)).roundTrip(sipMessage("SERVICE", mrasContentType,
+			now := s.Clock.Now()
+			r := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp)).roundTrip(sipMessage("SERVICE", mrasContentType,
 				mrasDoc("7", credRequest("9", "bob", "", tt.duration)), 3))
 			doc := decodeMRAS(t, r.body)
 			if r.statusLine != "SIP/2.0 200 OK" || doc.ReasonPhrase != "OK" || len(doc.Credentials) != 1 {
@@ -198,7 +199,7 @@ func TestMRASDuration(t *testing.T) {
 // addresses as directIPAddress, ports only where configured.
 func TestMRASIntranet(t *testing.T) {
 	s := startService(t, nil, nil)
-	r := s.dialSIP(s.pki.client(trustedApp)).roundTrip(sipMessage("SERVICE", mrasContentType,
+	r := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp)).roundTrip(sipMessage("SERVICE", mrasContentType,
 		mrasDoc("2", credRequest("1", "carol", "intranet", "60"), credRequest("2", "dave", " internet ", "")), 1))
 	doc := decodeMRAS(t, r.body)
 	if doc.ReasonPhrase != "OK" || len(doc.Credentials) != 2 {
@@ -226,18 +227,18 @@ func TestMRASIntranet(t *testing.T) {
 // each is counted under its endpoint.
 func TestMRASAndHTTPOnOnePort(t *testing.T) {
 	s := startService(t, nil, nil)
-	resp, body, err := s.postJSON(s.httpClient(s.pki.client(trustedApp)), `{"identity":"alice"}`)
+	resp, body, err := s.PostJSON(s.HTTPClient(s.PKI.Client(credsvctest.TrustedApp)), `{"identity":"alice"}`)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("HTTP: %v %s", err, body)
 	}
-	if r := s.dialSIP(s.pki.client(trustedApp)).roundTrip(goldenRequest(1)); decodeMRAS(t, r.body).ReasonPhrase != "OK" {
+	if r := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp)).roundTrip(goldenRequest(1)); decodeMRAS(t, r.body).ReasonPhrase != "OK" {
 		t.Fatalf("SIP: %s %s", r.statusLine, r.body)
 	}
-	resp, body, err = s.postJSON(s.httpClient(s.pki.client(trustedApp)), `{"identity":"bob"}`)
+	resp, body, err = s.PostJSON(s.HTTPClient(s.PKI.Client(credsvctest.TrustedApp)), `{"identity":"bob"}`)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("HTTP after SIP: %v %s", err, body)
 	}
-	st := s.srv.Stats()
+	st := s.Server.Stats()
 	if st.Count(credsvc.EndpointCredentials, credsvc.OutcomeIssued) != 2 || st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 1 {
 		t.Errorf("stats %+v", st)
 	}
@@ -262,33 +263,33 @@ func TestMRASRefusals(t *testing.T) {
 	}{
 		{"untrusted client", "intruder.example.com", goldenRequest(1),
 			"SIP/2.0 403 Forbidden", sipHeader{}, "Forbidden", true, credsvc.OutcomeUntrustedClient},
-		{"method", trustedApp, sipMessage("OPTIONS", "", "", 1),
+		{"method", credsvctest.TrustedApp, sipMessage("OPTIONS", "", "", 1),
 			"SIP/2.0 405 Method Not Allowed", sipHeader{"Allow", "SERVICE"}, "", false, credsvc.OutcomeMethodNotAllowed},
-		{"content type", trustedApp, sipMessage("SERVICE", "application/sdp", "v=0\r\n", 1),
+		{"content type", credsvctest.TrustedApp, sipMessage("SERVICE", "application/sdp", "v=0\r\n", 1),
 			"SIP/2.0 415 Unsupported Media Type", sipHeader{"Accept", mrasContentType}, "", false, credsvc.OutcomeUnsupportedMediaType},
-		{"no content type", trustedApp, sipMessage("SERVICE", "", mrasDoc("1", credRequest("1", "a", "", "")), 1),
+		{"no content type", credsvctest.TrustedApp, sipMessage("SERVICE", "", mrasDoc("1", credRequest("1", "a", "", "")), 1),
 			"SIP/2.0 415 Unsupported Media Type", sipHeader{"Accept", mrasContentType}, "", false, credsvc.OutcomeUnsupportedMediaType},
-		{"malformed XML", trustedApp, sipMessage("SERVICE", mrasContentType, "<request", 1),
+		{"malformed XML", credsvctest.TrustedApp, sipMessage("SERVICE", mrasContentType, "<request", 1),
 			"SIP/2.0 200 OK", sipHeader{}, "Request Malformed", false, credsvc.OutcomeBadRequest},
-		{"version", trustedApp, sipMessage("SERVICE", mrasContentType,
+		{"version", credsvctest.TrustedApp, sipMessage("SERVICE", mrasContentType,
 			strings.Replace(mrasDoc("1", credRequest("1", "a", "", "")), `version="1.0"`, `version="3.0"`, 1), 1),
 			"SIP/2.0 200 OK", sipHeader{}, "Version Mismatch", false, credsvc.OutcomeBadRequest},
-		{"no relays for the location", trustedApp, sipMessage("SERVICE", mrasContentType,
+		{"no relays for the location", credsvctest.TrustedApp, sipMessage("SERVICE", mrasContentType,
 			mrasDoc("1", credRequest("1", "a", "intranet", "")), 1),
 			"SIP/2.0 200 OK", sipHeader{}, "Other Failure", false, credsvc.OutcomeBadRequest},
-		{"missing Call-ID", trustedApp, strings.Replace(goldenRequest(1), "Call-ID: "+callID+"\r\n", "", 1),
+		{"missing Call-ID", credsvctest.TrustedApp, strings.Replace(goldenRequest(1), "Call-ID: "+callID+"\r\n", "", 1),
 			"SIP/2.0 400 Bad Request", sipHeader{}, "", false, credsvc.OutcomeBadRequest},
-		{"body too large", trustedApp, strings.Replace(goldenRequest(1), "Content-Length: ", "Content-Length: 65537\r\nX-Old: ", 1),
+		{"body too large", credsvctest.TrustedApp, strings.Replace(goldenRequest(1), "Content-Length: ", "Content-Length: 65537\r\nX-Old: ", 1),
 			"SIP/2.0 413 Request Entity Too Large", sipHeader{}, "", true, credsvc.OutcomeBodyTooLarge},
-		{"header too large", trustedApp, strings.Replace(goldenRequest(1), "Max-Forwards", "X-Pad: "+strings.Repeat("x", maxSIPHeader)+"\r\nMax-Forwards", 1),
+		{"header too large", credsvctest.TrustedApp, strings.Replace(goldenRequest(1), "Max-Forwards", "X-Pad: "+strings.Repeat("x", maxSIPHeader)+"\r\nMax-Forwards", 1),
 			"SIP/2.0 513 Message Too Large", sipHeader{}, "", true, credsvc.OutcomeBodyTooLarge},
-		{"folded header", trustedApp, strings.Replace(goldenRequest(1), "Max-Forwards: 69\r\n", "Max-Forwards:\r\n 69\r\n", 1),
+		{"folded header", credsvctest.TrustedApp, strings.Replace(goldenRequest(1), "Max-Forwards: 69\r\n", "Max-Forwards:\r\n 69\r\n", 1),
 			"SIP/2.0 400 Bad Request", sipHeader{}, "", true, credsvc.OutcomeBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := s.srv.Stats().Count(credsvc.EndpointMRAS, tt.outcome)
-			c := s.dialSIP(s.pki.client(tt.cert))
+			before := s.Server.Stats().Count(credsvc.EndpointMRAS, tt.outcome)
+			c := s.dialSIP(s.PKI.Client(tt.cert))
 			r := c.roundTrip(tt.request)
 			if r.statusLine != tt.status {
 				t.Fatalf("status %q, want %q (%s)", r.statusLine, tt.status, r.body)
@@ -316,19 +317,19 @@ func TestMRASRefusals(t *testing.T) {
 			} else if r2 := c.roundTrip(goldenRequest(2)); r2.statusLine != "SIP/2.0 200 OK" || decodeMRAS(t, r2.body).ReasonPhrase != "OK" {
 				t.Errorf("next request on the connection: %s %s", r2.statusLine, r2.body)
 			}
-			if got := s.srv.Stats().Count(credsvc.EndpointMRAS, tt.outcome); got != before+1 {
+			if got := s.Server.Stats().Count(credsvc.EndpointMRAS, tt.outcome); got != before+1 {
 				t.Errorf("count of %v: %d, want %d", tt.outcome, got, before+1)
 			}
 		})
 	}
-	s.log.wait(t, "request refused", "status=403", "intruder.example.com", "endpoint=mras")
+	s.Log.Wait(t, "request refused", "status=403", "intruder.example.com", "endpoint=mras")
 }
 
 // TestMRASRateLimit: over the client's rate, 503 with Retry-After and
 // reasonPhrase "Server Busy".
 func TestMRASRateLimit(t *testing.T) {
 	s := startService(t, func(o *credsvc.Options) { o.Rate = credsvc.Rate{PerSecond: 0.25, Burst: 1} }, nil)
-	c := s.dialSIP(s.pki.client(trustedApp))
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	if r := c.roundTrip(goldenRequest(1)); r.statusLine != "SIP/2.0 200 OK" {
 		t.Fatalf("first request: %s", r.statusLine)
 	}
@@ -343,11 +344,11 @@ func TestMRASRateLimit(t *testing.T) {
 	if doc := decodeMRAS(t, r.body); doc.ReasonPhrase != "Server Busy" || len(doc.Credentials) != 0 {
 		t.Errorf("document %+v", doc)
 	}
-	s.clk.Advance(4 * time.Second)
+	s.Clock.Advance(4 * time.Second)
 	if r := c.roundTrip(goldenRequest(3)); r.statusLine != "SIP/2.0 200 OK" {
 		t.Fatalf("after the wait: %s", r.statusLine)
 	}
-	if st := s.srv.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeRateLimited) != 1 || st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 2 {
+	if st := s.Server.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeRateLimited) != 1 || st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 2 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -356,11 +357,11 @@ func TestMRASRateLimit(t *testing.T) {
 // refused at its next request, and closed.
 func TestMRASReverifies(t *testing.T) {
 	s := startService(t, nil, nil)
-	c := s.dialSIP(s.pki.client(trustedApp))
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	if r := c.roundTrip(goldenRequest(1)); r.statusLine != "SIP/2.0 200 OK" {
 		t.Fatalf("before the reload: %s", r.statusLine)
 	}
-	if err := s.srv.SetCertificates(s.pki.server(), newTestPKI(t, s.clk.Now()).ca.Pool()); err != nil {
+	if err := s.Server.SetCertificates(s.PKI.Server(), credsvctest.NewPKI(t, s.Clock.Now()).CA.Pool()); err != nil {
 		t.Fatal(err)
 	}
 	r := c.roundTrip(goldenRequest(2))
@@ -368,14 +369,14 @@ func TestMRASReverifies(t *testing.T) {
 		t.Fatalf("after the CA was removed: %s %s", r.statusLine, r.body)
 	}
 	c.wantClosed()
-	s.log.wait(t, "request refused", "status=403", "no longer verifies", "endpoint=mras")
+	s.Log.Wait(t, "request refused", "status=403", "no longer verifies", "endpoint=mras")
 }
 
 // TestMRASKeepAlive: a CRLFCRLF ping gets a CRLF pong, on its own and
 // before a request; lone CRLFs before a request are skipped.
 func TestMRASKeepAlive(t *testing.T) {
 	s := startService(t, nil, nil)
-	c := s.dialSIP(s.pki.client(trustedApp))
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	c.send("\r\n\r\n")
 	b := make([]byte, 2)
 	if _, err := io.ReadFull(c.br, b); err != nil || string(b) != "\r\n" {
@@ -390,7 +391,7 @@ func TestMRASKeepAlive(t *testing.T) {
 	if r := c.read(); r.statusLine != "SIP/2.0 200 OK" {
 		t.Fatalf("request after the pings: %s", r.statusLine)
 	}
-	if st := s.srv.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 1 {
+	if st := s.Server.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 1 {
 		t.Errorf("stats %+v: pings are not requests", st)
 	}
 }
@@ -398,7 +399,7 @@ func TestMRASKeepAlive(t *testing.T) {
 // TestMRASTwoRequestsOnOneConnection, sent at once (pipelined).
 func TestMRASTwoRequestsOnOneConnection(t *testing.T) {
 	s := startService(t, nil, nil)
-	c := s.dialSIP(s.pki.client(trustedApp))
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	c.send(goldenRequest(1) + strings.Replace(goldenRequest(2), `requestID="1"`, `requestID="2"`, 1))
 	for i, id := range []string{"1", "2"} {
 		r := c.read()
@@ -413,7 +414,7 @@ func TestMRASTwoRequestsOnOneConnection(t *testing.T) {
 // handshake and sends nothing is closed after the timeout.
 func TestMRASSilentConnectionClosed(t *testing.T) {
 	s := startService(t, nil, func(o *credsvc.ServerOptions) { o.Timeout = 200 * time.Millisecond })
-	c := s.dialSIP(s.pki.client(trustedApp))
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	if err := c.conn.Handshake(); err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +425,7 @@ func TestMRASSilentConnectionClosed(t *testing.T) {
 // within the timeout closes the connection unanswered.
 func TestMRASSlowRequestClosed(t *testing.T) {
 	s := startService(t, nil, func(o *credsvc.ServerOptions) { o.Timeout = 200 * time.Millisecond })
-	c := s.dialSIP(s.pki.client(trustedApp))
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	req := goldenRequest(1)
 	c.send(req[:len(req)-10])
 	c.wantClosed()
@@ -433,13 +434,13 @@ func TestMRASSlowRequestClosed(t *testing.T) {
 // TestMRASShutdown: Shutdown closes an idle SIP connection and returns.
 func TestMRASShutdown(t *testing.T) {
 	s := startService(t, nil, nil)
-	c := s.dialSIP(s.pki.client(trustedApp))
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	if r := c.roundTrip(goldenRequest(1)); r.statusLine != "SIP/2.0 200 OK" {
 		t.Fatalf("%s", r.statusLine)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), credsvctest.IOTimeout)
 	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
+	if err := s.Server.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	c.wantClosed()
@@ -449,11 +450,11 @@ func TestMRASShutdown(t *testing.T) {
 // yet shown its protocol.
 func TestMRASShutdownDuringSniff(t *testing.T) {
 	s := startService(t, nil, nil)
-	c := s.dialSIP(s.pki.client(trustedApp))
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	c.send("SERV")
-	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), credsvctest.IOTimeout)
 	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
+	if err := s.Server.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	c.wantClosed()
@@ -464,19 +465,19 @@ func TestMRASShutdownDuringSniff(t *testing.T) {
 // HTTP API still issues.
 func TestMRASDisabled(t *testing.T) {
 	s := startService(t, nil, func(o *credsvc.ServerOptions) { o.MRAS = nil })
-	c := s.dialSIP(s.pki.client(trustedApp))
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	c.send(goldenRequest(1))
-	_ = c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	_ = c.conn.SetReadDeadline(time.Now().Add(credsvctest.IOTimeout))
 	b, _ := io.ReadAll(c.br) // the HTTP server closes after its 400
 	got := string(b)
 	if !strings.HasPrefix(got, "HTTP/1.1 400 ") || strings.Contains(got, "<credentials>") {
 		t.Fatalf("SIP with MRAS disabled: %q", got)
 	}
-	resp, body, err := s.postJSON(s.httpClient(s.pki.client(trustedApp)), `{"identity":"alice"}`)
+	resp, body, err := s.PostJSON(s.HTTPClient(s.PKI.Client(credsvctest.TrustedApp)), `{"identity":"alice"}`)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("HTTP: %v %s", err, body)
 	}
-	if st := s.srv.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 0 {
+	if st := s.Server.Stats(); st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/credsvctest"
 )
 
 // TestAsk: Ask speaks MRAS to the real service: the answer's base64
@@ -19,19 +20,19 @@ import (
 func TestAsk(t *testing.T) {
 	s := startService(t, nil, nil)
 	client := func(s *service, name string) *credsvc.Client {
-		c, err := credsvc.NewClient(credsvc.ClientOptions{Service: s.url, Certificate: s.pki.client(name), RootCAs: s.pki.ca.Pool()})
+		c, err := credsvc.NewClient(credsvc.ClientOptions{Service: s.URL, Certificate: s.PKI.Client(name), RootCAs: s.PKI.CA.Pool()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
 	ctx := context.Background()
-	cred, err := Ask(ctx, client(s, trustedApp), Request{Identity: "sip:alice@example.com", Location: credsvc.Intranet, Duration: 90 * time.Minute})
+	cred, err := Ask(ctx, client(s, credsvctest.TrustedApp), Request{Identity: "sip:alice@example.com", Location: credsvc.Intranet, Duration: 90 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantREST(t, cred.Username, cred.Password, "sip:alice@example.com", s.clk.Now(), 90*time.Minute)
-	if cred.Minutes != 90 || cred.Realm != testRealm || len(cred.Relays) == 0 {
+	wantREST(t, cred.Username, cred.Password, "sip:alice@example.com", s.Clock.Now(), 90*time.Minute)
+	if cred.Minutes != 90 || cred.Realm != credsvctest.Realm || len(cred.Relays) == 0 {
 		t.Fatalf("credential %+v", cred)
 	}
 	for _, r := range cred.Relays {
@@ -39,7 +40,7 @@ func TestAsk(t *testing.T) {
 			t.Errorf("relay %+v", r)
 		}
 	}
-	if cred, err := Ask(ctx, client(s, trustedApp), Request{Identity: "bob"}); err != nil || cred.Minutes != 480 {
+	if cred, err := Ask(ctx, client(s, credsvctest.TrustedApp), Request{Identity: "bob"}); err != nil || cred.Minutes != 480 {
 		t.Errorf("default duration: %+v, %v", cred, err)
 	}
 
@@ -48,12 +49,12 @@ func TestAsk(t *testing.T) {
 		t.Errorf("untrusted client: %v", err)
 	}
 	noRelays := startService(t, func(o *credsvc.Options) { o.Relays = o.Relays[:0] }, nil)
-	_, err = Ask(ctx, client(noRelays, trustedApp), Request{Identity: "sip:alice@example.com"})
+	_, err = Ask(ctx, client(noRelays, credsvctest.TrustedApp), Request{Identity: "sip:alice@example.com"})
 	if !errors.Is(err, credsvc.ErrRefused) || !strings.Contains(err.Error(), `"Other Failure"`) {
 		t.Errorf("no relays: %v", err)
 	}
 	off := startService(t, nil, func(o *credsvc.ServerOptions) { o.MRAS = nil })
-	if _, err = Ask(ctx, client(off, trustedApp), Request{Identity: "sip:alice@example.com"}); err == nil {
+	if _, err = Ask(ctx, client(off, credsvctest.TrustedApp), Request{Identity: "sip:alice@example.com"}); err == nil {
 		t.Error("MRAS turned off: a credential")
 	}
 }

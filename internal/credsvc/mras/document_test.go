@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/credsvctest"
 )
 
 func TestParseMRASRequest(t *testing.T) {
@@ -113,14 +114,14 @@ func TestServeMRASFailures(t *testing.T) {
 		{"too many", nil, mrasDoc("5", strings.Repeat(ok, 101)), mrasTooLarge, credsvc.OutcomeBadRequest, true},
 		{"identity too long", nil, mrasDoc("5", ok, credRequest("2", strings.Repeat("x", 129), "", "")), mrasOtherFailure, credsvc.OutcomeBadRequest, true},
 		{"identity with a tab", nil, mrasDoc("5", credRequest("2", "a\tb", "", "")), mrasOtherFailure, credsvc.OutcomeBadRequest, true},
-		{"no relays", func(o *credsvc.Options) { o.Relays = testRelays[:1] }, mrasDoc("5", ok, credRequest("2", "b", "intranet", "")), mrasOtherFailure, credsvc.OutcomeBadRequest, true},
+		{"no relays", func(o *credsvc.Options) { o.Relays = credsvctest.Relays[:1] }, mrasDoc("5", ok, credRequest("2", "b", "intranet", "")), mrasOtherFailure, credsvc.OutcomeBadRequest, true},
 		{"MaxTTL under a minute", func(o *credsvc.Options) { o.MaxTTL = 59 * time.Second }, mrasDoc("5", ok), mrasOtherFailure, credsvc.OutcomeBadRequest, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newHandlerEnv(t, tt.mod)
 			req := &sipRequest{method: "SERVICE", contentType: []string{mrasContentType + "; charset=utf-8"}, body: []byte(tt.doc)}
-			state := &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{e.app}}}
+			state := &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{e.App}}}
 			resp := e.svc.serveMRAS(req, state, "192.0.2.1:5061")
 			if resp.status != 200 || resp.close {
 				t.Fatalf("response %d (close %v)", resp.status, resp.close)
@@ -132,10 +133,10 @@ func TestServeMRASFailures(t *testing.T) {
 			if echoed := doc.RequestID == "5" && doc.To == userURI && doc.From == mrasURI; echoed != tt.echo {
 				t.Errorf("document %+v: echoes the request: %v, want %v", doc, echoed, tt.echo)
 			}
-			if got := e.h.Stats().Count(credsvc.EndpointMRAS, tt.outcome); got != 1 {
+			if got := e.Handler.Stats().Count(credsvc.EndpointMRAS, tt.outcome); got != 1 {
 				t.Errorf("count %d", got)
 			}
-			for _, line := range e.log.drain() {
+			for _, line := range e.Log.Drain() {
 				if strings.Contains(line, "credential issued") {
 					t.Errorf("logged %s", line)
 				}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/credsvc/credsvctest"
 )
 
 // TestServerWithoutMRAS: without ServerOptions.MRAS every connection is
@@ -22,7 +23,7 @@ func TestServerWithoutMRAS(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 		})
 	})
-	resp, _, err := s.postJSON(s.httpClient(s.pki.client(trustedApp)), `{}`)
+	resp, _, err := s.PostJSON(s.HTTPClient(s.PKI.Client(credsvctest.TrustedApp)), `{}`)
 	if err != nil || resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("%v %v", resp, err)
 	}
@@ -30,9 +31,9 @@ func TestServerWithoutMRAS(t *testing.T) {
 		t.Error("the handler saw no verified TLS state")
 	}
 	// A SIP request reaches net/http, which refuses it as HTTP.
-	c := s.dialSIP(s.pki.client(trustedApp))
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
 	c.send(goldenRequest(1))
-	_ = c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	_ = c.conn.SetReadDeadline(time.Now().Add(credsvctest.IOTimeout))
 	line, err := c.br.ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 400 ") {
 		t.Errorf("answer %q, %v: want an HTTP 400", line, err)

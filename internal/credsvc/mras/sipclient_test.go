@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/avedge/avedge/internal/credsvc/credsvctest"
 )
 
 // sipClient is a raw SIP client over one mutually authenticated TLS
@@ -24,7 +26,7 @@ type sipClient struct {
 // dialSIP connects to the service presenting cert.
 func (s *service) dialSIP(cert tls.Certificate) *sipClient {
 	s.t.Helper()
-	conn, err := tls.Dial("tcp", s.srv.Addr().String(), s.tlsConfig(cert))
+	conn, err := tls.Dial("tcp", s.Server.Addr().String(), s.TLSConfig(cert))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -35,7 +37,7 @@ func (s *service) dialSIP(cert tls.Certificate) *sipClient {
 // send writes raw bytes.
 func (c *sipClient) send(raw string) {
 	c.t.Helper()
-	_ = c.conn.SetDeadline(time.Now().Add(ioTimeout))
+	_ = c.conn.SetDeadline(time.Now().Add(credsvctest.IOTimeout))
 	if _, err := io.WriteString(c.conn, raw); err != nil {
 		c.t.Fatal(err)
 	}
@@ -72,7 +74,7 @@ func (r *sipReply) one(t *testing.T, name string) string {
 // read reads one response.
 func (c *sipClient) read() *sipReply {
 	c.t.Helper()
-	_ = c.conn.SetDeadline(time.Now().Add(ioTimeout))
+	_ = c.conn.SetDeadline(time.Now().Add(credsvctest.IOTimeout))
 	line := func() string {
 		c.t.Helper()
 		s, err := c.br.ReadString('\n')
@@ -127,7 +129,7 @@ func (c *sipClient) roundTrip(raw string) *sipReply {
 // unread.
 func (c *sipClient) wantClosed() {
 	c.t.Helper()
-	_ = c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	_ = c.conn.SetReadDeadline(time.Now().Add(credsvctest.IOTimeout))
 	if n, err := c.br.Read(make([]byte, 1)); err != io.EOF && !errors.Is(err, syscall.ECONNRESET) {
 		c.t.Fatalf("read %d bytes, %v: want EOF (closed by the server)", n, err)
 	}
