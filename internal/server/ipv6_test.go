@@ -244,3 +244,25 @@ func TestNewRejectsBadRelayAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamListenerUnavailable: a TCP listener on an address the host
+// lacks fails New, unless SkipUnavailable (the development edge) skips it
+// while the other listeners serve.
+func TestStreamListenerUnavailable(t *testing.T) {
+	e := newTestEdge(t, nil)
+	opts := e.opts
+	opts.StreamListeners = []StreamListener{{Addr: netip.MustParseAddrPort("192.0.2.77:3478"), Plain: true}} // TEST-NET-1: on no test host
+	if srv, err := New(opts); err == nil {
+		srv.Close()
+		t.Fatal("New with an unavailable TCP listener succeeded")
+	}
+	opts.SkipUnavailable = true
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatalf("New with SkipUnavailable: %v", err)
+	}
+	defer srv.Close()
+	if got := srv.StreamAddrs(); len(got) != 0 || len(srv.Addrs()) != 1 {
+		t.Fatalf("TCP listeners %v, UDP %v: want none and one", got, srv.Addrs())
+	}
+}

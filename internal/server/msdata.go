@@ -149,6 +149,19 @@ func (w *worker) msRawFromStream(l *listener, from netip.AddrPort, b []byte) {
 	}
 }
 
+// msUnlessExpired returns the [MS-TURN] session s, or nil when its
+// allocation expired (and may not live on, msKeepAlive) but the tick has
+// not reaped it yet: it ends here, and the datagram finds its 5-tuple
+// free, as an RFC Allocate finds an expired RFC allocation's.
+func (w *worker) msUnlessExpired(s *session) *session {
+	now := w.env.clock.Now()
+	if s.alloc.Expired(now) && !w.msKeepAlive(s, now) {
+		w.closeSession(s, stats.EndExpired)
+		return nil
+	}
+	return s
+}
+
 // msLive reports whether s is an [MS-TURN] session that is live at now,
 // re-armed when it may be (msKeepAlive); it counts a DropNoAllocation
 // otherwise.

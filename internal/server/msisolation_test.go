@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -103,4 +104,48 @@ func TestMSFramingNeedsPlain(t *testing.T) {
 	c.writeMsg(c.build(msturn.AllocateRequest, newTxID(), c.versionAttr()...))
 	wantClosed(t, conn)
 	waitFor(t, func() bool { return se.srv.Stats().Stream.NotTURN == 1 })
+}
+
+// TestExpiredMSAllocationFreesItsTuple: an [MS-TURN] allocation over UDP
+// that expired, and that the tick has not reaped yet, ends at its client's
+// next datagram, counted as expired: an RFC Allocate from the same 5-tuple
+// then gets a new allocation, as it would after an expired RFC one.
+func TestExpiredMSAllocationFreesItsTuple(t *testing.T) {
+	client := netip.MustParseAddrPort("127.0.0.1:41000")
+	f := newMSFake(t, client)
+	f.clk.Advance(11 * time.Minute) // the default lifetime is 10 minutes; no tick runs here
+	rfc := func(attrs ...stun.Setter) *stun.Message {
+		t.Helper()
+		m := stun.MustBuild(append([]stun.Setter{stun.TransactionID, stun.NewType(stun.MethodAllocate, stun.ClassRequest),
+			stunproto.RequestedTransport{Protocol: stunproto.ProtoUDP}}, attrs...)...)
+		before := f.lsock.writes
+		buf, off, n := packetBuf(m.Raw)
+		f.w.handleClient(f.l, client, buf, off, n, 0)
+		if f.lsock.writes == before {
+			t.Fatal("no answer")
+		}
+		r := &stun.Message{Raw: append([]byte(nil), f.lsock.lastWrite()...)}
+		if err := r.Decode(); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	challenge := rfc(stun.Fingerprint)
+	var realm stun.Realm
+	var nonce stun.Nonce
+	if realm.GetFrom(challenge) != nil || nonce.GetFrom(challenge) != nil {
+		t.Fatalf("challenge %v without REALM and NONCE", challenge)
+	}
+	r := rfc(stun.NewUsername(f.username), realm, nonce,
+		stun.NewLongTermIntegrity(f.username, realm.String(), f.password), stun.Fingerprint)
+	if code := errorCode(r); code != 0 || r.Type.Class != stun.ClassSuccessResponse {
+		t.Fatalf("RFC Allocate on the expired MS allocation's 5-tuple: %v (code %v), want success", r.Type, code)
+	}
+	s := f.w.lookup(f.l, client)
+	if s == nil || s.ms != nil {
+		t.Fatalf("session %+v, want a new RFC allocation", s)
+	}
+	if n := f.w.c.ended[stats.EndExpired].Load(); n != 1 {
+		t.Fatalf("%d allocations ended expired, want the MS one", n)
+	}
 }

@@ -57,7 +57,8 @@ func (s *Server) listenStream(opts Options) error {
 		}
 		listeners = append(listeners, stream.Listener{Addr: sl.Addr, Sniffers: sniffers})
 	}
-	srv, err := stream.Listen(stream.Options{Listeners: listeners, Limits: opts.Stream, Handler: streamHandler{s}, Log: s.env.log})
+	srv, err := stream.Listen(stream.Options{Listeners: listeners, SkipUnavailable: opts.SkipUnavailable,
+		Limits: opts.Stream, Handler: streamHandler{s}, Log: s.env.log})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}

@@ -183,14 +183,20 @@ func (w *worker) HandlePacket(c *datapath.Conn, from netip.AddrPort, buf []byte,
 // TOS byte tos. Its 5-tuple is looked up once, and that one decision picks
 // the dialect: a session's own (see fromMSClient), or for a 5-tuple without
 // one, [MS-TURN] when the dialect is served and the datagram is one of its
-// messages (msturn.Is), else RFC TURN (fromClient). Stream connections
+// messages (msturn.Is), else RFC TURN (fromClient). An [MS-TURN]
+// allocation that expired ends here (msUnlessExpired), leaving its 5-tuple
+// free, as RFC Allocate does with an expired RFC one. Stream connections
 // choose their dialect when they open (see streamConn.deliver).
 func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off, n int, tos uint8) {
 	b := buf[off : off+n]
 	s := w.lookup(l, from)
+	if s != nil && s.ms != nil {
+		if s = w.msUnlessExpired(s); s != nil {
+			w.fromMSClient(s, l, from, b, tos)
+			return
+		}
+	}
 	switch {
-	case s != nil && s.ms != nil:
-		w.fromMSClient(s, l, from, b, tos)
 	case s == nil && w.env.msTurn && l.conn == nil && msturn.Is(b):
 		w.handleMS(l, from, b, tos, nil)
 	default:

@@ -50,14 +50,16 @@ type Listener struct {
 
 // Options configure a Server.
 type Options struct {
-	// Listeners are the addresses to listen on; an address the host
-	// lacks (::1 without IPv6) is skipped.
+	// Listeners are the addresses to listen on.
 	Listeners []Listener
+	// SkipUnavailable skips, with a warning, a listener whose address
+	// the host lacks (such as ::1 without IPv6) instead of failing.
+	SkipUnavailable bool
 	// Limits bound the connections (see Limits for the defaults).
 	Limits Limits
 	// Handler serves the frames; required.
 	Handler Handler
-	// Log, if set, receives the accept errors.
+	// Log, if set, receives the accept errors and skipped listeners.
 	Log *slog.Logger
 }
 
@@ -116,7 +118,8 @@ func Listen(opts Options) (*Server, error) {
 		}
 		ln, err := net.Listen(network, l.Addr.String())
 		if err != nil {
-			if unavailable(err) {
+			if opts.SkipUnavailable && unavailable(err) {
+				s.log.Warn("listener skipped: address not available on this host", "protocol", "tcp", "address", l.Addr)
 				continue
 			}
 			s.closeListeners()
