@@ -11,6 +11,7 @@ import (
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/server/tcprelay"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -54,11 +55,11 @@ func (w *worker) connect(r *request) {
 		return
 	}
 	if len(t.conns) >= w.env.tcp.perAlloc {
-		w.env.tcp.ctr.refusedLimit.Add(1)
+		w.env.tcp.ctr.RefusedLimit.Add(1)
 		w.refuse(r, stats.RefusedTCPConnectionsLimit)
 		return
 	}
-	p := &peerConn{relay: t, peer: peer, username: s.alloc.Username, control: s.alloc.FiveTuple.Client}
+	p := newPeerConn(t, peer)
 	t.conns[peer] = p
 	later := deferredAnswer{l: r.l, ft: r.ft, method: r.m.Type.Method, id: r.m.TransactionID, auth: *r.auth}
 	r.deferred = true
@@ -69,7 +70,7 @@ func (w *worker) connect(r *request) {
 		// "Otherwise, the server MUST initiate an outgoing TCP
 		// connection. The local endpoint is the relayed transport address
 		// associated with the allocation."
-		ctx, cancel := context.WithTimeout(tcp.ctx, tcpConnectTimeout)
+		ctx, cancel := context.WithTimeout(tcp.ctx, tcprelay.ConnectTimeout)
 		nc, err := datapath.DialTCP(ctx, t.addr, peer)
 		cancel()
 		if !doOn(w.dp, func() { w.connected(p, nc, err, later) }, tcp.ctx.Done()) && nc != nil {
@@ -108,23 +109,23 @@ func (w *worker) connected(p *peerConn, nc net.Conn, err error, later deferredAn
 		w.fail(r, stun.CodeConnTimeoutOrFailure)
 	case err != nil:
 		t.forget(p)
-		ctr.connectFailed.Add(1)
-		w.env.log.Debug("connect failed", "client", r.ft.Client, "peer", p.peer, "err", err)
+		ctr.ConnectFailed.Add(1)
+		w.env.log.Debug("connect failed", "client", r.ft.Client, "peer", p.Peer, "err", err)
 		w.fail(r, stun.CodeConnTimeoutOrFailure)
-	case !p.setConn(nc):
+	case !p.SetConn(nc):
 		_ = nc.Close()
 		t.forget(p)
 		w.fail(r, stun.CodeConnTimeoutOrFailure)
 	default:
-		if err := w.env.tcp.pending.add(p, r.now); err != nil {
+		if err := w.env.tcp.pending.Add(p.PeerConn, r.now); err != nil {
 			_ = nc.Close()
 			t.forget(p)
-			ctr.refusedLimit.Add(1)
+			ctr.RefusedLimit.Add(1)
 			w.refuse(r, stats.RefusedTCPConnectionsLimit)
 			break
 		}
-		ctr.connects.Add(1)
-		w.succeed(r, p.id)
+		ctr.Connects.Add(1)
+		w.succeed(r, p.ID)
 	}
 	w.reply(r.l, r.ft.Client, r.resp.Raw)
 }

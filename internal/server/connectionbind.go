@@ -6,6 +6,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/server/tcprelay"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -21,7 +22,7 @@ import (
 func (w *worker) authenticateBind(r *request) bool {
 	var id stunproto.ConnectionID
 	if id.GetFrom(r.m) == nil {
-		if ctl, ok := w.env.tcp.pending.control(id, r.now); ok {
+		if ctl, ok := w.env.tcp.pending.Control(id, r.now); ok {
 			if res, err := w.env.auth.Authenticate(r.m, ctl); err == nil {
 				w.c.auth[stats.AuthOK].Add(1)
 				r.auth = &res
@@ -44,7 +45,7 @@ func (w *worker) connectionBind(r *request) {
 	// MUST return a 400". A connection that holds an allocation (a
 	// control connection) cannot become a data connection either.
 	if c == nil || c.c.Held() {
-		w.env.tcp.ctr.badBindsCount.Add(1)
+		w.env.tcp.ctr.BadBinds.Add(1)
 		w.fail(r, stun.CodeBadRequest)
 		return
 	}
@@ -53,31 +54,32 @@ func (w *worker) connectionBind(r *request) {
 	// server MUST return a 400".
 	var id stunproto.ConnectionID
 	if id.GetFrom(r.m) != nil {
-		w.env.tcp.ctr.badBindsCount.Add(1)
+		w.env.tcp.ctr.BadBinds.Add(1)
 		w.fail(r, stun.CodeBadRequest)
 		return
 	}
-	p, err := w.env.tcp.pending.claim(id, r.auth.Username, r.now)
+	pc, err := w.env.tcp.pending.Claim(id, r.auth.Username, r.now)
 	switch {
-	case errors.Is(err, errOtherCredentials):
+	case errors.Is(err, tcprelay.ErrOtherCredentials):
 		// The same credentials as the allocation, as for every request
 		// about it (RFC 8656 §7.2): 441.
-		w.env.tcp.ctr.badBindsCount.Add(1)
+		w.env.tcp.ctr.BadBinds.Add(1)
 		w.fail(r, stun.CodeWrongCredentials)
 		return
 	case err != nil:
-		w.env.tcp.ctr.badBindsCount.Add(1)
+		w.env.tcp.ctr.BadBinds.Add(1)
 		w.fail(r, stun.CodeBadRequest)
 		return
 	}
-	nc, ok := p.bind(c)
+	p := pc.Owner.(*peerConn)
+	nc, ok := p.Bind(c)
 	if !ok {
 		// Closed between the claim and now (its allocation ended).
-		w.env.tcp.ctr.badBindsCount.Add(1)
+		w.env.tcp.ctr.BadBinds.Add(1)
 		w.fail(r, stun.CodeBadRequest)
 		return
 	}
 	c.bound, c.peerNC = p, nc
-	w.env.tcp.ctr.bound.Add(1)
+	w.env.tcp.ctr.Bound.Add(1)
 	w.succeed(r)
 }

@@ -481,7 +481,7 @@ func (s *Server) Stats() stats.Stats {
 	if s.stream != nil {
 		st.Stream = s.stream.Stats()
 	}
-	st.TCP = s.env.tcp.ctr.snapshot()
+	st.TCP = s.env.tcp.ctr.Stats()
 	return st
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/tcprelay"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -55,76 +56,36 @@ func (t *tcpRelay) Close() error {
 	t.closed = true
 	err := t.ln.Close()
 	for _, p := range t.conns {
-		t.owner.env.tcp.pending.remove(p)
-		p.shutdown()
+		t.owner.env.tcp.pending.Remove(p.PeerConn)
+		p.Shutdown()
 	}
 	t.conns = nil
 	return err
 }
 
-// peerConn is one peer data connection of a TCP allocation (RFC 6062
-// §5.2, §5.3). relay, peer, owner and username never change; the rest is
-// guarded by mu, as the connection is closed from the owner worker, the
-// goroutines of its data connection and the server's shutdown.
+// peerConn is the core's side of a peer data connection of a TCP
+// allocation (tcprelay.PeerConn, whose Owner it is): the TCP relay it
+// belongs to, and the release that makes the owner forget it.
 type peerConn struct {
-	id       stunproto.ConnectionID // set by pendingConns.add
-	relay    *tcpRelay
-	peer     netip.AddrPort
-	username string
-	control  netip.AddrPort // client address of the allocation's control connection
-
-	mu     sync.Mutex
-	nc     net.Conn    // nil while a Connect is under way
-	client *streamConn // the client data connection, once bound
-	closed bool
-
+	*tcprelay.PeerConn
+	relay       *tcpRelay
 	releaseOnce sync.Once
 }
 
-// setConn gives p its connected socket; false when p is closed already.
-func (p *peerConn) setConn(nc net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return false
-	}
-	p.nc = nc
-	return true
-}
-
-// bind joins p with the client data connection c; false when p is closed.
-func (p *peerConn) bind(c *streamConn) (net.Conn, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil, false
-	}
-	p.client = c
-	return p.nc, true
-}
-
-// shutdown closes the peer connection and its client data connection, if
-// bound. Safe from any goroutine, idempotent.
-func (p *peerConn) shutdown() {
-	p.mu.Lock()
-	nc, c := p.nc, p.client
-	p.closed = true
-	p.mu.Unlock()
-	if nc != nil {
-		_ = nc.Close()
-	}
-	if c != nil {
-		_ = c.Close()
-	}
+// newPeerConn returns a peer connection of t to peer.
+func newPeerConn(t *tcpRelay, peer netip.AddrPort) *peerConn {
+	p := &peerConn{relay: t, PeerConn: &tcprelay.PeerConn{Peer: peer, Username: t.s.alloc.Username, Control: t.s.alloc.FiveTuple.Client}}
+	p.Owner = p
+	return p
 }
 
 // release closes p from a goroutine other than the owner and has the
 // owner forget it, once.
 func (p *peerConn) release() {
 	p.releaseOnce.Do(func() {
-		p.shutdown()
+		p.Shutdown()
 		w := p.relay.owner
-		w.env.tcp.pending.remove(p)
+		w.env.tcp.pending.Remove(p.PeerConn)
 		doOn(w.dp, func() { p.relay.forget(p) }, w.env.tcp.ctx.Done())
 	})
 }
@@ -133,16 +94,16 @@ func (p *peerConn) release() {
 // before it could relay, from any worker: the owner forgets it if its
 // queue has room, else when the allocation ends.
 func (p *peerConn) abandon() {
-	p.shutdown()
+	p.Shutdown()
 	w := p.relay.owner
-	w.env.tcp.pending.remove(p)
+	w.env.tcp.pending.Remove(p.PeerConn)
 	_ = w.dp.Do(func() { p.relay.forget(p) })
 }
 
 // forget drops p from the allocation's connections. On the owner.
 func (t *tcpRelay) forget(p *peerConn) {
-	if t.conns[p.peer] == p {
-		delete(t.conns, p.peer)
+	if t.conns[p.Peer] == p {
+		delete(t.conns, p.Peer)
 	}
 }
 
@@ -198,7 +159,7 @@ func (t *tcpRelay) accept() {
 		remote := nc.RemoteAddr().(*net.TCPAddr).AddrPort()
 		remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
 		if t.owner.dp.Do(func() { t.owner.peerArrived(t, nc, remote) }) != nil {
-			tcp.ctr.refusedLimit.Add(1)
+			tcp.ctr.RefusedLimit.Add(1)
 			_ = nc.Close()
 		}
 	}
@@ -220,28 +181,29 @@ func (w *worker) peerArrived(t *tcpRelay, nc net.Conn, peer netip.AddrPort) {
 		_ = nc.Close()
 		return
 	case t.s.alloc.Expired(now) || !t.s.alloc.HasPermission(peer.Addr(), now):
-		ctr.refusedNoPermission.Add(1)
+		ctr.RefusedNoPermission.Add(1)
 		_ = nc.Close()
 		return
 	case len(t.conns) >= w.env.tcp.perAlloc || t.conns[peer] != nil:
-		ctr.refusedLimit.Add(1)
+		ctr.RefusedLimit.Add(1)
 		_ = nc.Close()
 		return
 	}
-	p := &peerConn{relay: t, peer: peer, username: t.s.alloc.Username, control: t.s.alloc.FiveTuple.Client, nc: nc}
-	if err := w.env.tcp.pending.add(p, now); err != nil {
-		ctr.refusedLimit.Add(1)
+	p := newPeerConn(t, peer)
+	p.SetConn(nc)
+	if err := w.env.tcp.pending.Add(p.PeerConn, now); err != nil {
+		ctr.RefusedLimit.Add(1)
 		_ = nc.Close()
 		return
 	}
 	t.conns[peer] = p
-	ctr.inbound.Add(1)
+	ctr.Inbound.Add(1)
 	w.indicationSeq++
 	var id [stun.TransactionIDSize]byte
 	putTxID(&id, w.indicationSeq)
 	m, err := stun.Build(stun.NewTransactionIDSetter(id),
 		stun.NewType(stun.MethodConnectionAttempt, stun.ClassIndication),
-		&stunproto.XORPeerAddress{Addr: peer}, p.id, stun.Fingerprint)
+		&stunproto.XORPeerAddress{Addr: peer}, p.ID, stun.Fingerprint)
 	if err == nil {
 		err = t.s.client.sock.WriteTo(m.Raw, t.s.alloc.FiveTuple.Client)
 	}
@@ -250,13 +212,17 @@ func (w *worker) peerArrived(t *tcpRelay, nc net.Conn, peer netip.AddrPort) {
 	}
 }
 
+// ownsPeer reports whether pc belongs to an allocation of w.
+func (w *worker) ownsPeer(pc *tcprelay.PeerConn) bool { return pc.Owner.(*peerConn).relay.owner == w }
+
 // expireTCP closes the peer connections of this worker that waited for
 // their ConnectionBind too long.
 func (w *worker) expireTCP(now time.Time) {
-	w.expiredConns = w.env.tcp.pending.expire(now, w, w.expiredConns[:0])
-	for i, p := range w.expiredConns {
-		w.env.tcp.ctr.bindsExpired.Add(1)
-		p.shutdown()
+	w.expiredConns = w.env.tcp.pending.Expire(now, w.ownsPeer, w.expiredConns[:0])
+	for i, pc := range w.expiredConns {
+		w.env.tcp.ctr.BindsExpired.Add(1)
+		p := pc.Owner.(*peerConn)
+		p.Shutdown()
 		p.relay.forget(p)
 		w.expiredConns[i] = nil
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/server/tcprelay"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -455,7 +456,7 @@ func TestTCPRelayBindExpiry(t *testing.T) {
 	}
 	inID := connectionID(t, attempt)
 
-	se.clk.Advance(tcpBindTimeout - time.Second)
+	se.clk.Advance(tcprelay.BindTimeout - time.Second)
 	resp, _ := se.bind(inID, u, p) // still pending: binds
 	wantCode(t, resp, 0)
 	se.clk.Advance(time.Second)

@@ -11,6 +11,7 @@ import (
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/server/tcprelay"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -128,8 +129,8 @@ type worker struct {
 	unknown       []stun.AttrType
 	peers         []netip.AddrPort
 	ips           []netip.Addr
-	expired       []netip.AddrPort // scratch for expireReservations
-	expiredConns  []*peerConn      // scratch for expireTCP
+	expired       []netip.AddrPort     // scratch for expireReservations
+	expiredConns  []*tcprelay.PeerConn // scratch for expireTCP
 	indicationSeq uint64
 	// The [MS-TURN] dialect's scratch: the request, the answer being
 	// built and its buffer, unknown attributes.
