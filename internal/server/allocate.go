@@ -48,7 +48,7 @@ func (w *worker) allocate(r *request) {
 	}
 	// A front listener sends the client on to the edge's own address; while
 	// draining, new allocations go to a sibling (see refuseDraining).
-	if w.redirectFront(r) || w.refuseDraining(r) {
+	if w.redirectFront(r, r.l) || w.refuseDraining(r, r.l) {
 		return
 	}
 	plan, code := w.planAllocation(m, r.l.conn != nil)
@@ -64,7 +64,7 @@ func (w *worker) allocate(r *request) {
 		w.refuse(r, cause)
 		return
 	default:
-		w.refuseFull(r, &w.env.pool, cause)
+		w.refuseFull(r, r.l, &w.env.pool, cause)
 		return
 	}
 	w.env.log.Debug("allocation created", "client", r.ft.Client, "relayed", s.alloc.Relayed,

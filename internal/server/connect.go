@@ -97,7 +97,7 @@ type deferredAnswer struct {
 func (w *worker) connected(p *peerConn, nc net.Conn, err error, later deferredAnswer) {
 	t := p.relay
 	m := &stun.Message{Type: stun.NewType(later.method, stun.ClassRequest), TransactionID: later.id}
-	r := &request{ft: later.ft, l: later.l, m: m, resp: w.resp, auth: &later.auth, now: w.env.clock.Now()}
+	r := &request{w: w, ft: later.ft, l: later.l, m: m, resp: w.resp, auth: &later.auth, now: w.env.clock.Now()}
 	ctr := &w.env.tcp.ctr
 	switch {
 	case t.closed:

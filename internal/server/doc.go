@@ -16,10 +16,13 @@
 // A datagram from a client is looked up once by its 5-tuple, and its
 // session's dialect decides who handles it (worker.handleClient): RFC TURN
 // (worker.go, forward.go, request.go and one file per method), or
-// [MS-TURN] (the ms*.go files); a 5-tuple without a session is sniffed for
-// the dialect only when it is served. TCP and TLS clients choose their
-// dialect when their connection opens (stream*.go); RFC 6062 peer and data
-// connections live in tcp*.go, connect.go and connectionbind.go.
+// [MS-TURN] (the msdialect sub-package, which reaches the core through
+// msCore in dialect.go); a 5-tuple without a session is sniffed for the
+// dialect only when it is served. TCP and TLS clients reach the core
+// through the stream sub-package and choose their dialect when their
+// connection opens; RFC 6062's Connect and ConnectionBind handlers live in
+// connect.go and connectionbind.go, its connection mechanics in the
+// tcprelay sub-package.
 //
 // The request handlers quote the steps of RFC 8489 (STUN) and RFC 8656
 // (TURN) that they implement. They write their answer into the worker's

@@ -7,6 +7,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/msdialect"
 )
 
 // msFake is an [MS-TURN] allocation made on a socketFreeWorker through
@@ -26,8 +27,18 @@ type msFake struct {
 // socketFreeWorker.
 func newMSFake(tb testing.TB, client netip.AddrPort) *msFake {
 	tb.Helper()
+	return newMSFakeWith(tb, client, nil)
+}
+
+// newMSFakeWith is newMSFake with the worker's dialect handler set up by
+// setup (nil: as it comes) before the allocation is made.
+func newMSFakeWith(tb testing.TB, client netip.AddrPort, setup func(*msdialect.Handler)) *msFake {
+	tb.Helper()
 	f := &msFake{socketFreeWorker: newSocketFreeWorker(tb), client: client}
 	f.w.env.msTurn = true // the fake's env is built field by field: the dialect is off in it
+	if setup != nil {
+		setup(f.w.ms)
+	}
 	r := f.handle(tb, msBuild(tb, msturn.AllocateRequest, newTxID(), msU32(msturn.AttrMSVersion, 1)))
 	if r == nil || r.Type != msturn.AllocateError {
 		tb.Fatal("no 401 to the first Allocate")
@@ -92,7 +103,7 @@ func (f *msFake) sadMsg(tb testing.TB, dest netip.AddrPort, seq msturn.Sequence)
 func TestMSFastPathDoesNotAllocate(t *testing.T) {
 	f := newMSFake(t, netip.MustParseAddrPort("127.0.0.1:40010"))
 	active, other := netip.MustParseAddrPort("127.0.0.1:50010"), netip.MustParseAddrPort("127.0.0.1:50011")
-	seq := f.s.ms.seq
+	seq := f.s.ms.Seq()
 	for _, dest := range []netip.AddrPort{active, other} {
 		seq.Number++
 		if f.handle(t, f.sendMsg(t, dest, []byte("check"), seq)) != nil {
@@ -180,7 +191,7 @@ func BenchmarkMSDataIndicationToClient(b *testing.B) {
 // msActiveFake is newMSFake with active as the active destination.
 func msActiveFake(b *testing.B, active netip.AddrPort) *msFake {
 	f := newMSFake(b, netip.MustParseAddrPort("127.0.0.1:40010"))
-	seq := f.s.ms.seq
+	seq := f.s.ms.Seq()
 	seq.Number++
 	if r := f.handle(b, f.sadMsg(b, active, seq)); r == nil || r.Type != msturn.SetActiveDestResponse {
 		b.Fatal("Set Active Destination failed")

@@ -8,6 +8,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/msdialect"
 )
 
 // The MS-TURN fuzz target's addresses, and the connection ID of its
@@ -24,8 +25,9 @@ var (
 // and, when active, made msFuzzActive its active destination (number 3).
 func newMSFuzz(tb testing.TB, active bool) *msFake {
 	tb.Helper()
-	f := newMSFake(tb, msFuzzClient)
-	f.s.ms.seq.ConnID = msFuzzConnID
+	f := newMSFakeWith(tb, msFuzzClient, func(h *msdialect.Handler) {
+		h.NewConnID = func(id *[msturn.ConnIDSize]byte) { *id = msFuzzConnID }
+	})
 	for i, dest := range []netip.AddrPort{msFuzzActive, msFuzzOther} {
 		if f.handle(tb, f.sendMsg(tb, dest, []byte("check"), msFuzzSeq(uint32(i+1)))) != nil {
 			tb.Fatal("a Send was answered")
@@ -126,8 +128,8 @@ func FuzzMSHandlers(f *testing.F) {
 				if want, _ := req.Get(msturn.AttrData); !bytes.Equal(got, want) {
 					t.Fatalf("Send relayed % x, want its DATA % x", got, want)
 				}
-			case !bytes.Equal(got, data) || to != m.s.ms.active:
-				t.Fatalf("raw data % x relayed as % x to %v, want it unchanged to the active destination %v", data, got, to, m.s.ms.active)
+			case !bytes.Equal(got, data) || to != m.s.ms.Active():
+				t.Fatalf("raw data % x relayed as % x to %v, want it unchanged to the active destination %v", data, got, to, m.s.ms.Active())
 			}
 		} else if active && !ms {
 			t.Fatal("raw data of an active session not relayed")
@@ -144,7 +146,7 @@ func FuzzMSHandlers(f *testing.F) {
 				continue
 			}
 			out := m.lsock.lastWrite()
-			if from == m.s.ms.active {
+			if from == m.s.ms.Active() {
 				if !bytes.Equal(out, data) {
 					t.Fatalf("the active destination's % x reached the client as % x", data, out)
 				}

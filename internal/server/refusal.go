@@ -5,21 +5,18 @@ import (
 
 	"github.com/pion/stun/v3"
 
-	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // answerer writes the answer to one request in the dialect it came in:
 // the core decides what to refuse, redirect or drop and counts it; the
-// dialect words the answer. *request (RFC TURN) and *msRequest ([MS-TURN])
-// implement it.
+// dialect words the answer. *request (RFC TURN) implements it, and so do
+// the [MS-TURN] requests (msdialect.Answerer is the same interface).
 type answerer interface {
-	// deny answers with the dialect's error for cause.
-	deny(w *worker, cause stats.RefusalCause)
-	// tryAlternate answers 300 Try Alternate naming to.
-	tryAlternate(w *worker, to netip.AddrPort)
-	// via is the listener the request reached.
-	via() *listener
+	// Deny answers with the dialect's error for cause.
+	Deny(cause stats.RefusalCause)
+	// TryAlternate answers 300 Try Alternate naming to.
+	TryAlternate(to netip.AddrPort)
 }
 
 // rfcRefusals are the error codes and reason phrases of RFC TURN for each
@@ -45,46 +42,26 @@ var rfcRefusals = [stats.NumRefusalCauses]struct {
 	stats.RefusedRedirected:          {code: stun.CodeTryAlternate},
 }
 
-// msRefusals are the error codes and reason phrases of [MS-TURN] for each
-// refusal cause (§2.2.2.9): 403, 486 for the quotas, 508 for the rest.
-var msRefusals = [stats.NumRefusalCauses]struct {
-	code   int
-	reason string
-}{
-	stats.RefusedPeerDenied:          {msturn.CodeForbidden, "Forbidden"},
-	stats.RefusedUserQuota:           {msturn.CodeAllocationQuota, "Allocation Quota Reached"},
-	stats.RefusedPortsPerUser:        {msturn.CodeAllocationQuota, "Allocation Quota Reached"},
-	stats.RefusedAllocationsTotal:    {msturn.CodeInsufficientCap, "Insufficient Capacity"},
-	stats.RefusedBandwidthCapacity:   {msturn.CodeInsufficientCap, "Insufficient Capacity"},
-	stats.RefusedNoRelayPort:         {msturn.CodeInsufficientCap, "Insufficient Capacity"},
-	stats.RefusedReservation:         {msturn.CodeInsufficientCap, "Insufficient Capacity"},
-	stats.RefusedPermissionsLimit:    {msturn.CodeInsufficientCap, "Insufficient Capacity"},
-	stats.RefusedChannelsLimit:       {msturn.CodeInsufficientCap, "Insufficient Capacity"},
-	stats.RefusedTCPConnectionsLimit: {msturn.CodeInsufficientCap, "Insufficient Capacity"},
-	stats.RefusedDraining:            {msturn.CodeInsufficientCap, "Insufficient Capacity"},
-	stats.RefusedRedirected:          {msturn.CodeTryAlternate, "Try Alternate"},
-}
-
 // refuse counts a refusal for cause and answers a with the dialect's
 // error for it.
 func (w *worker) refuse(a answerer, cause stats.RefusalCause) {
 	w.c.refusals[cause].Add(1)
-	a.deny(w, cause)
+	a.Deny(cause)
 }
 
 // redirectTo answers a with 300 Try Alternate naming to, counted as
 // redirected.
 func (w *worker) redirectTo(a answerer, to netip.AddrPort) {
 	w.c.refusals[stats.RefusedRedirected].Add(1)
-	a.tryAlternate(w, to)
+	a.TryAlternate(to)
 }
 
-// refuseFull answers a request this edge does not take for cause (full,
-// draining): 300 Try Alternate with the next sibling of alts (see
-// alternate), counted under cause and as redirected, or without one the
-// dialect's error for cause.
-func (w *worker) refuseFull(a answerer, alts *alternates, cause stats.RefusalCause) {
-	alt, ok := w.alternate(alts, a.via())
+// refuseFull answers a request that reached l and that this edge does
+// not take for cause (full, draining): 300 Try Alternate with the next
+// sibling of alts (see alternate), counted under cause and as redirected,
+// or without one the dialect's error for cause.
+func (w *worker) refuseFull(a answerer, l *listener, alts *alternates, cause stats.RefusalCause) {
+	alt, ok := w.alternate(alts, l)
 	if !ok {
 		w.refuse(a, cause)
 		return
@@ -93,11 +70,11 @@ func (w *worker) refuseFull(a answerer, alts *alternates, cause stats.RefusalCau
 	w.redirectTo(a, alt)
 }
 
-// redirectFront answers an authenticated Allocate that reached a front
-// listener with 300 Try Alternate to the listener it names, counted as
+// redirectFront answers an authenticated Allocate that reached l, a front
+// listener, with 300 Try Alternate to the listener it names, counted as
 // redirected. It reports false for other listeners.
-func (w *worker) redirectFront(a answerer) bool {
-	to := a.via().redirect
+func (w *worker) redirectFront(a answerer, l *listener) bool {
+	to := l.redirect
 	if !to.IsValid() {
 		return false
 	}
@@ -109,12 +86,12 @@ func (w *worker) redirectFront(a answerer) bool {
 // 8489 §10 and RFC 8656 §7.2: 300 Try Alternate with ALTERNATE-SERVER, a
 // sibling (see refuseFull), or the dialect's 508 without one. It reports
 // false when not draining.
-func (w *worker) refuseDraining(a answerer) bool {
+func (w *worker) refuseDraining(a answerer, l *listener) bool {
 	d := w.env.drain
 	if !d.on.Load() {
 		return false
 	}
-	w.refuseFull(a, &d.alternate, stats.RefusedDraining)
+	w.refuseFull(a, l, &d.alternate, stats.RefusedDraining)
 	return true
 }
 
@@ -138,8 +115,9 @@ func (e *shared) advertise(addr netip.AddrPort) netip.AddrPort {
 	return addr
 }
 
-// deny implements answerer for RFC TURN.
-func (r *request) deny(w *worker, cause stats.RefusalCause) {
+// Deny implements answerer for RFC TURN.
+func (r *request) Deny(cause stats.RefusalCause) {
+	w := r.w
 	e := rfcRefusals[cause]
 	if e.reason == nil {
 		w.fail(r, e.code)
@@ -150,29 +128,7 @@ func (r *request) deny(w *worker, cause stats.RefusalCause) {
 	w.finish(r)
 }
 
-// tryAlternate implements answerer for RFC TURN.
-func (r *request) tryAlternate(w *worker, to netip.AddrPort) {
-	w.fail(r, stun.CodeTryAlternate, &stun.AlternateServer{IP: to.Addr().AsSlice(), Port: int(to.Port())})
+// TryAlternate implements answerer for RFC TURN.
+func (r *request) TryAlternate(to netip.AddrPort) {
+	r.w.fail(r, stun.CodeTryAlternate, &stun.AlternateServer{IP: to.Addr().AsSlice(), Port: int(to.Port())})
 }
-
-// via implements answerer.
-func (r *request) via() *listener { return r.l }
-
-// deny implements answerer for [MS-TURN]: an Allocate's error, signed
-// with q.integ when the request authenticated.
-func (q *msRequest) deny(w *worker, cause stats.RefusalCause) {
-	e := msRefusals[cause]
-	w.msError(q, q.errorType(), e.code, e.reason, q.integ)
-}
-
-// tryAlternate implements answerer for [MS-TURN]: ALTERNATE-SERVER is a
-// plain address (§2.2.2.7).
-func (q *msRequest) tryAlternate(w *worker, to netip.AddrPort) {
-	b := w.msBegin(q, msturn.AllocateError)
-	b.AddErrorCode(msturn.CodeTryAlternate, "Try Alternate")
-	b.AddAddress(msturn.AttrAlternateServer, to)
-	w.msAnswer(q, w.msFinish(q, q.integ))
-}
-
-// via implements answerer.
-func (q *msRequest) via() *listener { return q.l }

@@ -25,6 +25,7 @@ const (
 
 // request is the state one request handler works on.
 type request struct {
+	w    *worker // the worker handling it
 	ft   allocation.FiveTuple
 	l    *listener
 	m    *stun.Message
@@ -57,6 +58,7 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 	}
 	r := &w.request // the worker's: an answerer would escape to the heap
 	*r = request{
+		w:    w,
 		ft:   allocation.FiveTuple{Client: from, Server: l.addr, Proto: l.proto()},
 		l:    l,
 		m:    m,

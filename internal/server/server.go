@@ -491,7 +491,7 @@ func (s *Server) Stats() stats.Stats {
 func (w *worker) Tick(now time.Time) {
 	w.table.Expire(now, func(a *allocation.Allocation) {
 		s := a.Relay.(*session)
-		if w.msKeepAlive(s, now) {
+		if w.ms.KeepAlive(s, now) {
 			return
 		}
 		w.endSession(s, stats.EndExpired)

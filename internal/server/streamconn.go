@@ -116,7 +116,7 @@ func (c *streamConn) deliver() {
 		case !ms:
 			w.handleClient(c.l, c.remote(), b, 0, n, 0)
 		case b[0] == msturn.FrameControl && msturn.Is(b[msturn.FrameHeaderSize:n]):
-			w.handleMS(c.l, c.remote(), b[msturn.FrameHeaderSize:n], 0, w.lookup(c.l, c.remote()))
+			w.ms.Message(c.l, c.remote(), b[msturn.FrameHeaderSize:n], 0, w.lookupSession(c.l, c.remote()))
 		case b[0] == msturn.FrameData:
 			w.msRawFromStream(c.l, c.remote(), b[msturn.FrameHeaderSize:n])
 		default:

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/binary"
 
-	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/server/stream"
 	"github.com/avedge/avedge/internal/stunproto"
 )
@@ -42,34 +41,4 @@ func frameSize(b []byte, max int) (int, error) {
 		return 0, stream.ErrFrameTooLarge
 	}
 	return size, nil
-}
-
-// msFrameSize returns the size of the first frame of an [MS-TURN] byte
-// stream in b (§2.1.4: a type, 0x02 for a TURN message or 0x03 for
-// end-to-end data, a reserved zero byte and the length of what follows;
-// no padding), or 0 when b does not hold its header yet. A broken header
-// is stream.ErrNotFramed, a frame larger than max stream.ErrFrameTooLarge. It does not
-// allocate.
-func msFrameSize(b []byte, max int) (int, error) {
-	_, n, ok, err := msturn.ParseFrameHeader(b)
-	switch {
-	case err != nil:
-		return 0, stream.ErrNotFramed
-	case !ok:
-		return 0, nil
-	case msturn.FrameHeaderSize+n > max:
-		return 0, stream.ErrFrameTooLarge
-	}
-	return msturn.FrameHeaderSize + n, nil
-}
-
-// msOpening reports whether frames, the first complete frames of an
-// [MS-TURN] connection, open with a control frame holding a message of
-// the dialect. libnice opens a stray second connection with an unframed
-// Allocate behind a data frame header; closing it at once lets the client
-// go on.
-func msOpening(frames []byte) bool {
-	_, n, ok, err := msturn.ParseFrameHeader(frames)
-	return ok && err == nil && frames[0] == msturn.FrameControl &&
-		msturn.Is(frames[msturn.FrameHeaderSize:msturn.FrameHeaderSize+n])
 }

@@ -1,16 +1,14 @@
 package server
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"io"
 	"net/netip"
 	"time"
 
 	"github.com/avedge/avedge/internal/datapath"
-	"github.com/avedge/avedge/internal/msturn"
+	"github.com/avedge/avedge/internal/server/msdialect"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/server/stream"
 	"github.com/avedge/avedge/internal/stunproto"
@@ -44,13 +42,13 @@ func (s *Server) listenStream(opts Options) error {
 		}
 		var sniffers []stream.Sniffer
 		if s.env.msTurn {
-			sniffers = append(sniffers, msPseudoTLSSniffer)
+			sniffers = append(sniffers, msdialect.PseudoTLS)
 		}
 		if sl.Certs != nil {
 			sniffers = append(sniffers, stream.TLS(tlsConfig(sl.Certs), rfcStream))
 		}
 		if s.env.msTurn && sl.Plain {
-			sniffers = append(sniffers, msFramed)
+			sniffers = append(sniffers, msdialect.Framed)
 		}
 		if sl.Plain {
 			sniffers = append(sniffers, plainTURN)
@@ -78,68 +76,6 @@ func plainTURN(sn *stream.Sniff) (stream.Opening, stream.Verdict) {
 		return stream.Opening{}, stream.Pass
 	}
 	p := rfcStream
-	p.Transport = stats.TransportTCP
-	return stream.Opening{Protocol: p, Conn: sn.Conn(), Prefix: sn.Peeked()}, stream.Claim
-}
-
-// msStream is how [MS-TURN] is framed on a stream (§2.1.4), its first
-// frames checked by msOpening.
-var msStream = stream.Protocol{Framer: msFrameSize, Opens: msOpening, Dialect: stats.DialectMSTURN}
-
-// msPseudoTLSSniffer claims the pseudo-TLS of [MS-TURN] §2.1.1, told apart from
-// real TLS by its fixed record header and ClientHello prefix, and answers
-// the handshake: the rest of the fixed ClientHello, then ServerHello and
-// ServerHelloDone in one record and one write (clients read them in one
-// go). A connection that opens like it but sends another ClientHello
-// fails.
-func msPseudoTLSSniffer(sn *stream.Sniff) (stream.Opening, stream.Verdict) {
-	b, ok := sn.Peek(1)
-	switch {
-	case !ok:
-		return stream.Opening{}, stream.Fail
-	case !stream.IsTLS(b):
-		return stream.Opening{}, stream.Pass
-	}
-	head, ok := sn.Peek(msturn.ClientHelloPrefixSize)
-	switch {
-	case !ok:
-		return stream.Opening{}, stream.Fail
-	case !msturn.IsClientHelloPrefix(head):
-		return stream.Opening{}, stream.Pass
-	}
-	nc := sn.Conn()
-	var hello [msturn.ClientHelloSize]byte
-	copy(hello[:], head)
-	if _, err := io.ReadFull(nc, hello[len(head):]); err != nil || !msturn.IsClientHello(hello[:]) {
-		return stream.Opening{}, stream.Fail
-	}
-	var random, session [32]byte
-	_, _ = rand.Read(random[:]) // never fails (crypto/rand)
-	_, _ = rand.Read(session[:])
-	var answer [msturn.ServerHelloSize]byte
-	msturn.PutServerHello(answer[:], &random, &session)
-	if _, err := nc.Write(answer[:]); err != nil {
-		return stream.Opening{}, stream.Fail
-	}
-	p := msStream
-	p.Transport = stats.TransportPseudoTLS
-	return stream.Opening{Protocol: p, Conn: nc}, stream.Claim
-}
-
-// msFramed claims [MS-TURN] framing without pseudo-TLS, in the clear as
-// plain TURN is (a TLS-only listener takes the dialect after pseudo-TLS
-// only, as [MS-TURN] §2.1.1 has it on 443). No STUN message starts with
-// 0x03 (a method above 0x07F): an opening data frame is libnice's stray
-// connection, which msOpening closes.
-func msFramed(sn *stream.Sniff) (stream.Opening, stream.Verdict) {
-	b, ok := sn.Peek(1)
-	switch {
-	case !ok:
-		return stream.Opening{}, stream.Fail
-	case b[0] != msturn.FrameControl && b[0] != msturn.FrameData:
-		return stream.Opening{}, stream.Pass
-	}
-	p := msStream
 	p.Transport = stats.TransportTCP
 	return stream.Opening{Protocol: p, Conn: sn.Conn(), Prefix: sn.Peeked()}, stream.Claim
 }

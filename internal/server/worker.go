@@ -10,6 +10,7 @@ import (
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/server/msdialect"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/server/tcprelay"
 	"github.com/avedge/avedge/internal/stunproto"
@@ -89,7 +90,7 @@ type session struct {
 	user *userBandwidth
 	// ms is the state of an allocation made in the [MS-TURN] dialect;
 	// nil for RFC TURN.
-	ms *msSession
+	ms *msdialect.State
 }
 
 // relayFor returns the relay of s that serves peers of ip's family, or nil
@@ -132,13 +133,8 @@ type worker struct {
 	expired       []netip.AddrPort     // scratch for expireReservations
 	expiredConns  []*tcprelay.PeerConn // scratch for expireTCP
 	indicationSeq uint64
-	// The [MS-TURN] dialect's scratch: the request, the answer being
-	// built and its buffer, unknown attributes.
-	msMsg     msturn.Message
-	msReq     msRequest
-	msB       msturn.Builder
-	msOut     []byte
-	msUnknown []msturn.AttrType
+	// ms handles the [MS-TURN] dialect for this worker (see dialect.go).
+	ms *msdialect.Handler
 	// nextAlternate takes the siblings of a redirect in turn.
 	nextAlternate uint32
 	// dirty lists the sessions that relayed packets this round, whose
@@ -154,7 +150,7 @@ type worker struct {
 const dirtySessions = 256
 
 func newWorker(env *shared, opener relayOpener) *worker {
-	return &worker{
+	w := &worker{
 		env:     env,
 		table:   allocation.NewTable(env.alloc),
 		answers: newAnswerCache(answerCacheSize, answerCacheTTL),
@@ -164,8 +160,9 @@ func newWorker(env *shared, opener relayOpener) *worker {
 		unknown: make([]stun.AttrType, 0, 8),
 		peers:   make([]netip.AddrPort, 0, 8),
 		dirty:   make([]*session, 0, dirtySessions),
-		msOut:   make([]byte, 0, msResponseRoom),
 	}
+	w.ms = msdialect.NewHandler(msCore{w})
+	return w
 }
 
 // HandlePacket implements datapath.Handler: it routes a datagram to the
@@ -192,14 +189,15 @@ func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off,
 	b := buf[off : off+n]
 	s := w.lookup(l, from)
 	if s != nil && s.ms != nil {
-		if s = w.msUnlessExpired(s); s != nil {
-			w.fromMSClient(s, l, from, b, tos)
+		now := w.env.clock.Now()
+		if s = w.msUnlessExpired(s, now); s != nil {
+			w.fromMSClient(s, l, from, b, tos, now)
 			return
 		}
 	}
 	switch {
 	case s == nil && w.env.msTurn && l.conn == nil && msturn.Is(b):
-		w.handleMS(l, from, b, tos, nil)
+		w.ms.Message(l, from, b, tos, nil)
 	default:
 		w.fromClient(s, l, from, b, tos)
 	}
@@ -209,7 +207,7 @@ func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off,
 // has the session s (nil: none): ChannelData is forwarded without STUN
 // parsing; STUN goes to the request and indication handlers. Off that
 // path, an [MS-TURN] message where an RFC allocation lives is answered in
-// its dialect (437, see msAuthenticate); anything else is dropped and
+// its dialect (437, see msdialect); anything else is dropped and
 // counted.
 func (w *worker) fromClient(s *session, l *listener, from netip.AddrPort, b []byte, tos uint8) {
 	switch stunproto.Classify(b) {
@@ -219,7 +217,7 @@ func (w *worker) fromClient(s *session, l *listener, from netip.AddrPort, b []by
 		w.handleSTUN(s, false, l, from, b, tos)
 	default:
 		if s != nil && w.env.msTurn && l.conn == nil && msturn.Is(b) {
-			w.handleMS(l, from, b, tos, s)
+			w.ms.Message(l, from, b, tos, s)
 			return
 		}
 		w.p.drop(stats.DropMalformed)
