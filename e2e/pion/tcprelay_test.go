@@ -1,15 +1,15 @@
 package pion
 
 import (
-	"bytes"
-	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/pion/turn/v4"
 
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/turntest"
 )
 
 // TestPionTCPRelay drives an RFC 6062 TCP allocation with pion's client
@@ -31,25 +31,16 @@ func TestPionTCPRelay(t *testing.T) {
 	}
 
 	// Outbound: Connect, ConnectionBind, bytes both ways through the echo.
-	echo := newTCPEcho(t)
-	out, err := alloc.Dial("tcp4", echo.ln.Addr().String())
+	echo := turntest.NewTCPPeer(t, true)
+	out, err := alloc.Dial("tcp4", echo.Addr().String())
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
 	defer out.Close()
-	if got := echo.next(t).RemoteAddr().(*net.TCPAddr).AddrPort(); got != relayed {
+	if got := echo.Next(t).RemoteAddr().(*net.TCPAddr).AddrPort(); got != relayed {
 		t.Fatalf("peer connection from %v, want the relayed address %v", got, relayed)
 	}
-	for i, msg := range []string{"hello", string(bytes.Repeat([]byte("x"), 100_000))} {
-		if _, err := out.Write([]byte(msg)); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, len(msg))
-		_ = out.SetReadDeadline(time.Now().Add(ioTimeout))
-		if _, err := io.ReadFull(out, buf); err != nil || string(buf) != msg {
-			t.Fatalf("round %d: echo %d bytes, %v", i, len(buf), err)
-		}
-	}
+	turntest.Echoes(t, out, "hello", strings.Repeat("x", 100_000))
 
 	// Inbound from a permitted peer (pion's Dial installed the permission
 	// for 127.0.0.1).
@@ -66,7 +57,7 @@ func TestPionTCPRelay(t *testing.T) {
 		t.Fatalf("AcceptTCP: %v", err)
 	}
 	defer in.Close()
-	relayBoth(t, pc, in, "inbound")
+	turntest.RelayBoth(t, pc, in, "inbound")
 	e.WaitStats(t, func(st stats.Stats) bool {
 		return st.TCP.Connects == 1 && st.TCP.Inbound == 1 && st.TCP.Bound == 2 && st.TCP.DataOpen == 2
 	})
@@ -78,7 +69,7 @@ func TestPionTCPRelay(t *testing.T) {
 		return st.Ended(stats.EndConnectionClosed) == 1 && st.Allocations == 0
 	})
 	for _, dc := range []net.Conn{out, in, pc} {
-		wantClosed(t, dc)
+		turntest.WantClosed(t, dc)
 	}
 	e.WaitStats(t, func(st stats.Stats) bool { return st.TCP.DataOpen == 0 })
 	ln, err := net.Listen("tcp4", relayed.String())

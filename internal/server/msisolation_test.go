@@ -10,6 +10,7 @@ import (
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
+	"github.com/avedge/avedge/internal/turntest"
 )
 
 // TestMSRejectsRFCRequests: an allocation made in the [MS-TURN] dialect
@@ -102,7 +103,7 @@ func TestMSFramingNeedsPlain(t *testing.T) {
 	conn := se.dial(false)
 	c := &msClient{t: t, stream: conn, server: se.tcp, version: 1}
 	c.writeMsg(c.build(msturn.AllocateRequest, newTxID(), c.versionAttr()...))
-	wantClosed(t, conn)
+	turntest.WantClosed(t, conn)
 	waitFor(t, func() bool { return se.srv.Stats().Stream.NotTURN == 1 })
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/turntest"
 )
 
 // TestMSStream: the dialect over TCP, on a connection that opens with a
@@ -107,8 +108,8 @@ func TestMSStreamSniff(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Closed at once: the frame timeout (10 s) is longer than
-			// wantClosed waits.
-			wantClosed(t, c)
+			// turntest.WantClosed waits.
+			turntest.WantClosed(t, c)
 			waitFor(t, func() bool { return tc.count(se.srv.Stats().Stream) == before+1 })
 		})
 	}

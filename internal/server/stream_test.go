@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"github.com/avedge/avedge/internal/pki"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
+	"github.com/avedge/avedge/internal/turntest"
 )
 
 // testCA issues the TLS certificates of stream tests.
@@ -133,28 +133,6 @@ func wantBindingResponse(t *testing.T, c net.Conn, req *stun.Message) {
 	if err := mapped.GetFrom(m); err != nil || mapped.Addr.String() != c.LocalAddr().String() {
 		t.Fatalf("XOR-MAPPED-ADDRESS %v (%v), want %v", mapped.Addr, err, c.LocalAddr())
 	}
-}
-
-// wantClosed checks that the server closes c.
-func wantClosed(t *testing.T, c net.Conn) {
-	t.Helper()
-	_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
-	buf := make([]byte, 64)
-	for {
-		_, err := c.Read(buf)
-		if err == nil {
-			continue
-		}
-		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isReset(err) {
-			return
-		}
-		t.Fatalf("connection not closed by the server: %v", err)
-	}
-}
-
-func isReset(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && !op.Timeout()
 }
 
 // paddedChannelData is a ChannelData message for num and payload padded to
@@ -284,7 +262,7 @@ func TestStreamSniff(t *testing.T) {
 	if _, err := c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	wantClosed(t, c)
+	turntest.WantClosed(t, c)
 	waitFor(t, func() bool { return se.srv.Stats().Stream.NotTURN == 1 })
 }
 
@@ -317,7 +295,7 @@ func TestStreamHygiene(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			wantClosed(t, c)
+			turntest.WantClosed(t, c)
 			waitFor(t, func() bool { return tc.count(se.srv.Stats().Stream) == before+1 })
 		})
 	}
@@ -348,7 +326,7 @@ func TestStreamLimits(t *testing.T) {
 		}
 		wantBindingResponse(t, c, m)
 	}
-	wantClosed(t, se.dial(false))
+	turntest.WantClosed(t, se.dial(false))
 	if st := se.srv.Stats().Stream; st.RefusedPerSource != 1 || st.Open != 2 {
 		t.Fatalf("stats %+v, want 1 refused per source and 2 open", st)
 	}
@@ -364,7 +342,7 @@ func TestStreamLimits(t *testing.T) {
 	total := newStreamEdge(t, func(o *Options) { o.Stream.Connections = 1 })
 	total.dial(false)
 	waitFor(t, func() bool { return total.srv.Stats().Stream.Open == 1 })
-	wantClosed(t, total.dial(false))
+	turntest.WantClosed(t, total.dial(false))
 	if st := total.srv.Stats().Stream; st.RefusedTotal != 1 {
 		t.Fatalf("stats %+v, want 1 refused in total", st)
 	}

@@ -1,12 +1,12 @@
 package server
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,65 +16,10 @@ import (
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/server/tcprelay"
 	"github.com/avedge/avedge/internal/stunproto"
+	"github.com/avedge/avedge/internal/turntest"
 )
 
 var tcpTransport = stunproto.RequestedTransport{Protocol: stunproto.ProtoTCP}
-
-// tcpPeer is a TCP server on loopback standing for a peer of a TCP relay.
-// It hands every connection it accepts to conns.
-type tcpPeer struct {
-	ln    *net.TCPListener
-	conns chan net.Conn
-}
-
-func newTCPPeer(t *testing.T) *tcpPeer {
-	t.Helper()
-	ln, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpPeer{ln: ln, conns: make(chan net.Conn, 16)}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-			p.conns <- c
-		}
-	}()
-	return p
-}
-
-// newTCPEchoPeer is a tcpPeer that echoes every connection.
-func newTCPEchoPeer(t *testing.T) *tcpPeer {
-	t.Helper()
-	p := newTCPPeer(t)
-	echo := &tcpPeer{ln: p.ln, conns: make(chan net.Conn, 16)}
-	go func() {
-		for c := range p.conns {
-			echo.conns <- c
-			go func() { _, _ = io.Copy(c, c) }()
-		}
-	}()
-	return echo
-}
-
-func (p *tcpPeer) addr() netip.AddrPort { return p.ln.Addr().(*net.TCPAddr).AddrPort() }
-
-// accepted returns the next connection the peer accepted.
-func (p *tcpPeer) accepted(t *testing.T) net.Conn {
-	t.Helper()
-	select {
-	case c := <-p.conns:
-		return c
-	case <-time.After(ioTimeout):
-		t.Fatal("peer accepted no connection")
-		return nil
-	}
-}
 
 // streamClient is a raw TURN client over one TCP connection; client holds
 // its credentials and builds its requests.
@@ -186,21 +131,6 @@ func (se *streamEdge) bindOver(useTLS bool, id stunproto.ConnectionID, user, pas
 	return dc.do(stun.MethodConnectionBind, id), dc.conn
 }
 
-// relayBoth checks that bytes cross a data connection both ways.
-func relayBoth(t *testing.T, a, b net.Conn, msg string) {
-	t.Helper()
-	for _, dir := range [][2]net.Conn{{a, b}, {b, a}} {
-		if _, err := dir[0].Write([]byte(msg)); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, len(msg))
-		_ = dir[1].SetReadDeadline(time.Now().Add(ioTimeout))
-		if _, err := io.ReadFull(dir[1], buf); err != nil || string(buf) != msg {
-			t.Fatalf("read %q, %v; want %q", buf, err, msg)
-		}
-	}
-}
-
 // TestTCPRelayControlClose drives an RFC 6062 TCP allocation over a TCP
 // control connection: Connect to a TCP echo peer, ConnectionBind and bytes
 // both ways; an inbound connection from a permitted peer (ConnectionAttempt,
@@ -216,27 +146,18 @@ func TestTCPRelayControlClose(t *testing.T) {
 	}
 
 	// Outbound: Connect, ConnectionBind, bytes both ways through the echo.
-	echo := newTCPEchoPeer(t)
-	r := c.connect(echo.addr())
+	echo := turntest.NewTCPPeer(t, true)
+	r := c.connect(echo.Addr())
 	wantCode(t, r, 0)
 	resp, out := se.bind(connectionID(t, r), u, p)
 	wantCode(t, resp, 0)
-	if got := echo.accepted(t).RemoteAddr().(*net.TCPAddr).AddrPort(); got != relayed {
+	if got := echo.Next(t).RemoteAddr().(*net.TCPAddr).AddrPort(); got != relayed {
 		t.Fatalf("peer connection from %v, want the relayed address %v", got, relayed)
 	}
-	for i, msg := range []string{"hello", string(bytes.Repeat([]byte("x"), 100_000))} {
-		if _, err := out.Write([]byte(msg)); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, len(msg))
-		_ = out.SetReadDeadline(time.Now().Add(ioTimeout))
-		if _, err := io.ReadFull(out, buf); err != nil || string(buf) != msg {
-			t.Fatalf("round %d: echo %d bytes, %v", i, len(buf), err)
-		}
-	}
+	turntest.Echoes(t, out, "hello", strings.Repeat("x", 100_000))
 
 	// Inbound from a permitted peer.
-	wantCode(t, c.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: echo.addr()}), 0)
+	wantCode(t, c.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: echo.Addr()}), 0)
 	pc, err := net.Dial("tcp4", relayed.String())
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +169,7 @@ func TestTCPRelayControlClose(t *testing.T) {
 	}
 	resp, in := se.bind(connectionID(t, attempt), u, p)
 	wantCode(t, resp, 0)
-	relayBoth(t, pc, in, "inbound")
+	turntest.RelayBoth(t, pc, in, "inbound")
 	waitFor(t, func() bool {
 		st := se.srv.Stats().TCP
 		return st.Connects == 1 && st.Inbound == 1 && st.Bound == 2 && st.DataOpen == 2
@@ -261,7 +182,7 @@ func TestTCPRelayControlClose(t *testing.T) {
 		t.Fatalf("record %+v", rec)
 	}
 	for _, dc := range []net.Conn{out, in, pc} {
-		wantClosed(t, dc)
+		turntest.WantClosed(t, dc)
 	}
 	waitFor(t, func() bool { return se.srv.Stats().TCP.DataOpen == 0 })
 	ln, err := net.Listen("tcp4", relayed.String())
@@ -278,8 +199,8 @@ func TestTCPRelayTLS(t *testing.T) {
 	u, p := se.credential("alice", time.Hour)
 	c := se.newStreamClientOver(true, u, p)
 	c.allocateTCP()
-	echo := newTCPEchoPeer(t)
-	r := c.connect(echo.addr())
+	echo := turntest.NewTCPPeer(t, true)
+	r := c.connect(echo.Addr())
 	wantCode(t, r, 0)
 	id := connectionID(t, r)
 	dc := se.newStreamClientOver(true, u, p)
@@ -299,7 +220,7 @@ func TestTCPRelayTLS(t *testing.T) {
 	if _, err := io.ReadFull(dc.conn, buf); err != nil || string(buf) != "early bytes" {
 		t.Fatalf("echo %q, %v", buf, err)
 	}
-	relayBoth(t, dc.conn, dc.conn, "over TLS")
+	turntest.RelayBoth(t, dc.conn, dc.conn, "over TLS")
 }
 
 // TestTCPRelayAllocate covers the Allocate rules of RFC 6062 §5.1 over TCP.
@@ -355,7 +276,7 @@ func TestTCPRelayRefusals(t *testing.T) {
 	u, p := se.credential("alice", time.Hour)
 	c := se.newStreamClient(u, p)
 	relayed := c.allocateTCP()
-	echo := newTCPEchoPeer(t)
+	echo := turntest.NewTCPPeer(t, true)
 
 	// An inbound peer without a permission is closed at once and counted,
 	// and the client hears nothing of it.
@@ -364,7 +285,7 @@ func TestTCPRelayRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stranger.Close()
-	wantClosed(t, stranger)
+	turntest.WantClosed(t, stranger)
 	waitFor(t, func() bool { return se.srv.Stats().TCP.RefusedNoPermission == 1 })
 
 	// Connect: denied by policy 403, closed port 447, success, then 446.
@@ -376,13 +297,13 @@ func TestTCPRelayRefusals(t *testing.T) {
 	closedAddr := closed.Addr().(*net.TCPAddr).AddrPort()
 	closed.Close()
 	wantCode(t, c.connect(closedAddr), stun.CodeConnTimeoutOrFailure)
-	r := c.connect(echo.addr())
+	r := c.connect(echo.Addr())
 	wantCode(t, r, 0)
 	id := connectionID(t, r)
-	wantCode(t, c.connect(echo.addr()), stun.CodeConnAlreadyExists)
+	wantCode(t, c.connect(echo.Addr()), stun.CodeConnAlreadyExists)
 	wantCode(t, c.do(stun.MethodConnect), stun.CodeBadRequest)
 	// Channels and Send indications are for UDP allocations.
-	wantCode(t, c.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4000), &stunproto.XORPeerAddress{Addr: echo.addr()}), stun.CodeBadRequest)
+	wantCode(t, c.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4000), &stunproto.XORPeerAddress{Addr: echo.Addr()}), stun.CodeBadRequest)
 
 	// ConnectionBind: unknown id 400; other credentials 441 (the
 	// connection stays pending); on the control connection 400; over UDP
@@ -397,7 +318,7 @@ func TestTCPRelayRefusals(t *testing.T) {
 	wantCode(t, udp.do(stun.MethodConnectionBind, id), stun.CodeBadRequest)
 	resp, data := se.bind(id, u, p)
 	wantCode(t, resp, 0)
-	relayBoth(t, data, data, "echoed") // through the echo peer and back
+	turntest.RelayBoth(t, data, data, "echoed") // through the echo peer and back
 	resp, _ = se.bind(id, u, p)
 	wantCode(t, resp, stun.CodeBadRequest)
 	if st := se.srv.Stats().TCP; st.BadBinds != 5 || st.ConnectFailed != 1 || st.Connects != 1 {
@@ -411,19 +332,19 @@ func TestTCPRelayLimit(t *testing.T) {
 	u, p := se.credential("alice", time.Hour)
 	c := se.newStreamClient(u, p)
 	relayed := c.allocateTCP()
-	a, b := newTCPEchoPeer(t), newTCPEchoPeer(t)
-	wantCode(t, c.connect(a.addr()), 0)
-	wantCode(t, c.connect(b.addr()), stun.CodeInsufficientCapacity)
+	a, b := turntest.NewTCPPeer(t, true), turntest.NewTCPPeer(t, true)
+	wantCode(t, c.connect(a.Addr()), 0)
+	wantCode(t, c.connect(b.Addr()), stun.CodeInsufficientCapacity)
 	if n := se.srv.Stats().Refused(stats.RefusedTCPConnectionsLimit); n != 1 {
 		t.Fatalf("tcp_connections_limit refusals = %d, want 1", n)
 	}
-	wantCode(t, c.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: a.addr()}), 0)
+	wantCode(t, c.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: a.Addr()}), 0)
 	in, err := net.Dial("tcp4", relayed.String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	wantClosed(t, in)
+	turntest.WantClosed(t, in)
 	waitFor(t, func() bool { return se.srv.Stats().TCP.RefusedLimit == 2 })
 }
 
@@ -435,12 +356,12 @@ func TestTCPRelayBindExpiry(t *testing.T) {
 	u, p := se.credential("alice", time.Hour)
 	c := se.newStreamClient(u, p)
 	relayed := c.allocateTCP()
-	peer := newTCPPeer(t)
-	r := c.connect(peer.addr())
+	peer := turntest.NewTCPPeer(t, false)
+	r := c.connect(peer.Addr())
 	wantCode(t, r, 0)
 	outID := connectionID(t, r)
-	outPeer := peer.accepted(t)
-	wantCode(t, c.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: peer.addr()}), 0)
+	outPeer := peer.Next(t)
+	wantCode(t, c.do(stun.MethodCreatePermission, &stunproto.XORPeerAddress{Addr: peer.Addr()}), 0)
 	in, err := net.Dial("tcp4", relayed.String())
 	if err != nil {
 		t.Fatal(err)
@@ -460,7 +381,7 @@ func TestTCPRelayBindExpiry(t *testing.T) {
 	resp, _ := se.bind(inID, u, p) // still pending: binds
 	wantCode(t, resp, 0)
 	se.clk.Advance(time.Second)
-	wantClosed(t, outPeer)
+	turntest.WantClosed(t, outPeer)
 	waitFor(t, func() bool { return se.srv.Stats().TCP.BindsExpired == 1 })
 	resp, _ = se.bind(outID, u, p)
 	wantCode(t, resp, stun.CodeBadRequest)
@@ -548,10 +469,10 @@ func (se *streamEdge) dataPair(t *testing.T) (data, sink net.Conn) {
 	u, p := se.credential("alice", time.Hour)
 	c := se.newStreamClient(u, p)
 	c.allocateTCP()
-	peer := newTCPPeer(t)
-	r := c.connect(peer.addr())
+	peer := turntest.NewTCPPeer(t, false)
+	r := c.connect(peer.Addr())
 	wantCode(t, r, 0)
 	resp, data := se.bind(connectionID(t, r), u, p)
 	wantCode(t, resp, 0)
-	return data, peer.accepted(t)
+	return data, peer.Next(t)
 }

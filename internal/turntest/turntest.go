@@ -1,7 +1,10 @@
 // Package turntest is a raw TURN client for tests: it builds its messages
 // with pion/stun, answers the 401 and 438 challenges of RFC 8489 §9.2.3,
 // and allocates, permits and relays over UDP, TCP or TLS to the server
-// under test. Like net/http/httptest, it is imported only by tests.
+// under test. It also has the peers and checks of relay tests: a TCP peer
+// that accepts (and may echo) the relay's connections, and checks that
+// bytes cross a connection and that the other end closes it. Like
+// net/http/httptest, it is imported only by tests.
 package turntest
 
 import (
@@ -17,7 +20,8 @@ import (
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
-// Timeout bounds every read of a Client.
+// Timeout bounds every read of a Client and every wait of the peers and
+// checks.
 const Timeout = 5 * time.Second
 
 // Client is a TURN client over one connection. Its methods fail the test on
