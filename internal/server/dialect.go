@@ -66,10 +66,13 @@ func (w *worker) msRaw(s *session, b []byte, tos uint8, now time.Time) {
 }
 
 // msToClient relays a datagram from peer to the client of the [MS-TURN]
-// session s, as the dialect frames it (see msdialect.Handler.FromPeer),
-// within the bandwidth caps.
+// session s: the dialect's checks (msdialect.Handler.FromPeer), the
+// bandwidth caps, then the dialect's framing (ToClient).
 func (w *worker) msToClient(s *session, from netip.AddrPort, buf []byte, off, n int, tos uint8, now time.Time) {
-	if msg, ok := w.ms.FromPeer(s.ms, from, buf, off, n, now); ok && w.allowBandwidth(s, dirToClient, n, now) {
+	if !w.ms.FromPeer(s.ms, from, now) || !w.allowBandwidth(s, dirToClient, n, now) {
+		return
+	}
+	if msg, ok := w.ms.ToClient(s.ms, from, buf, off, n); ok {
 		w.sendToClient(s, msg, n, tos)
 	}
 }
@@ -143,15 +146,15 @@ func (c msCore) AuthFailed(err error) { c.w.c.auth[authResultOf(err)].Add(1) }
 func (c msCore) Refused(cause stats.RefusalCause) { c.w.c.refusals[cause].Add(1) }
 
 // Fresh implements msdialect.Core.
-func (c msCore) Fresh(l msdialect.Listener, from netip.AddrPort, signed bool, id [16]byte) bool {
+func (c msCore) Fresh(l msdialect.Listener, from netip.AddrPort, signed bool, id [16]byte, now time.Time) bool {
 	cl := l.(*listener)
-	return c.w.fresh(cl, from, signed, answerKey{client: from, server: cl.addr, proto: cl.proto(), id: id}, c.Now())
+	return c.w.fresh(cl, from, signed, answerKey{client: from, server: cl.addr, proto: cl.proto(), id: id}, now)
 }
 
 // Remember implements msdialect.Core.
-func (c msCore) Remember(l msdialect.Listener, from netip.AddrPort, id [16]byte, answer []byte) {
+func (c msCore) Remember(l msdialect.Listener, from netip.AddrPort, id [16]byte, answer []byte, now time.Time) {
 	cl := l.(*listener)
-	c.w.answers.put(answerKey{client: from, server: cl.addr, proto: cl.proto(), id: id}, answer, c.Now())
+	c.w.answers.put(answerKey{client: from, server: cl.addr, proto: cl.proto(), id: id}, answer, now)
 }
 
 // TakeLimit implements msdialect.Core.
@@ -199,10 +202,10 @@ func (c msCore) Advertise(addr netip.AddrPort) netip.AddrPort { return c.w.env.a
 // step 10 of RFC 8656 §7.2), then a session with the dialect's state (so
 // it is counted under its dialect), one relayed address and its table
 // entry.
-func (c msCore) Allocate(l msdialect.Listener, from netip.AddrPort, res *auth.Result, ipv6 bool,
-	lifetime time.Duration, ms *msdialect.State) (msdialect.Session, stats.RefusalCause) {
-	w, cl, fam, now := c.w, l.(*listener), family(ipv6), c.Now()
-	owner := quotaOwner(res)
+func (c msCore) Allocate(l msdialect.Listener, from netip.AddrPort, res auth.Result, ipv6 bool,
+	lifetime time.Duration, ms *msdialect.State, now time.Time) (msdialect.Session, stats.RefusalCause) {
+	w, cl, fam := c.w, l.(*listener), family(ipv6)
+	owner := quotaOwner(&res)
 	s, cause := w.admit(owner, allocPlan{primary: fam}, now, func() (*session, error) {
 		ft := allocation.FiveTuple{Client: from, Server: cl.addr, Proto: cl.proto()}
 		s := w.newSession(ft, cl, res.Username, owner, lifetime, now)
@@ -221,11 +224,11 @@ func (c msCore) Allocate(l msdialect.Listener, from netip.AddrPort, res *auth.Re
 }
 
 // UnlessExpired implements msdialect.Core.
-func (c msCore) UnlessExpired(s msdialect.Session) msdialect.Session {
+func (c msCore) UnlessExpired(s msdialect.Session, now time.Time) msdialect.Session {
 	if s == nil {
 		return nil
 	}
-	return asSession(c.w.unlessExpired(s.(*session), c.Now()))
+	return asSession(c.w.unlessExpired(s.(*session), now))
 }
 
 // Close implements msdialect.Core.

@@ -33,7 +33,7 @@ import (
 //     LIFETIME, MS-SEQUENCE-NUMBER and MS-VERSION, signed.
 func (h *Handler) allocate(q *request) {
 	m := q.m
-	if !h.core.Fresh(q.l, q.from, m.IntegritySize() != 0, m.TxID) {
+	if !h.core.Fresh(q.l, q.from, m.IntegritySize() != 0, m.TxID, q.now) {
 		return
 	}
 	v := version(m)
@@ -63,7 +63,7 @@ func (h *Handler) allocate(q *request) {
 		out = h.newAllocation(q, res, v)
 	}
 	if out != nil {
-		h.core.Remember(q.l, q.from, m.TxID, out)
+		h.core.Remember(q.l, q.from, m.TxID, out, q.now)
 	}
 }
 
@@ -126,7 +126,7 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 	if s = q.s; s != nil && s.Alloc().Expired(q.now) {
 		h.KeepAlive(s, q.now) // one over TCP lives on
 	}
-	s = h.core.UnlessExpired(s)
+	s = h.core.UnlessExpired(s, q.now)
 	// A refresh carries the nonce of the allocation's 401 for the
 	// allocation's whole life: clients of the dialect never ask for a
 	// new one. It authenticated with the allocation's key on its 5-tuple.
@@ -236,7 +236,7 @@ func (h *Handler) newAllocation(q *request, res auth.Result, v uint32) []byte {
 	nonce, _ := q.m.Get(msturn.AttrNonce) // present: authenticate checked
 	ms := newState(res.Key, string(nonce), v, res.Expires)
 	h.NewConnID(&ms.seq.ConnID)
-	s, cause := h.core.Allocate(q.l, q.from, &res, ipv6, d, ms)
+	s, cause := h.core.Allocate(q.l, q.from, res, ipv6, d, ms, q.now)
 	switch {
 	case s != nil:
 	case cause == stats.RefusedUserQuota || cause == stats.RefusedPortsPerUser:

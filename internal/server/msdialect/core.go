@@ -59,8 +59,8 @@ type Core interface {
 	// id: an unsigned one over its source's limit is dropped, a
 	// retransmission answered from the cache; it reports whether the
 	// request is to be handled. Remember caches the answer of a request.
-	Fresh(l Listener, from netip.AddrPort, signed bool, id [16]byte) bool
-	Remember(l Listener, from netip.AddrPort, id [16]byte, answer []byte)
+	Fresh(l Listener, from netip.AddrPort, signed bool, id [16]byte, now time.Time) bool
+	Remember(l Listener, from netip.AddrPort, id [16]byte, answer []byte, now time.Time)
 	// TakeLimit applies a new unauthenticated-request limit, if one is
 	// waiting; OverLimit takes a token of from's limit for a signed
 	// request about to be refused, and reports whether it is over.
@@ -85,10 +85,11 @@ type Core interface {
 	// Allocate makes an allocation of the client 5-tuple (from, l) for
 	// the credential res authenticated, counted against its owner's
 	// quotas, with one relayed address of the family of ipv6 and state
-	// ms, for lifetime: nil and the cause of the refusal when it cannot. UnlessExpired returns s, or nil when
+	// ms, for lifetime from now: nil and the cause of the refusal when it
+	// cannot. The clock is the request's throughout (now). UnlessExpired returns s, or nil when
 	// its allocation expired (it ends then); Close ends s for reason.
-	Allocate(l Listener, from netip.AddrPort, res *auth.Result, ipv6 bool, lifetime time.Duration, ms *State) (Session, stats.RefusalCause)
-	UnlessExpired(s Session) Session
+	Allocate(l Listener, from netip.AddrPort, res auth.Result, ipv6 bool, lifetime time.Duration, ms *State, now time.Time) (Session, stats.RefusalCause)
+	UnlessExpired(s Session, now time.Time) Session
 	Close(s Session, reason stats.EndReason)
 	// InTable makes sure the allocation of s, re-armed after it expired,
 	// is in the table again; false when it cannot be.

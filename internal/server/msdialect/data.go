@@ -190,25 +190,34 @@ func (h *Handler) Raw(ms *State) (to netip.AddrPort, ok bool) {
 	return ms.active, true
 }
 
-// FromPeer turns a datagram from peer into the message the core sends to
-// the client of the allocation of ms (ok false: none, counted): from the
-// active destination raw (over TCP in an end-to-end frame), from another
-// peer the client has sent to as a Data Indication (0x0115), written in
-// place in the room the data path leaves in front of the payload. The
-// active destination needs no other permission: clients send nothing but
-// raw data to it, which cannot refresh one.
-func (h *Handler) FromPeer(ms *State, from netip.AddrPort, buf []byte, off, n int, now time.Time) (msg []byte, ok bool) {
+// FromPeer is the first half of relaying a datagram from peer to the
+// client of the allocation of ms: it reports whether the datagram may go
+// (the allocation is live, re-armed when it may be; from is the active
+// destination, or a peer the client has sent to and that holds a
+// permission), counting a drop otherwise. The active destination needs no
+// other permission: clients send nothing but raw data to it, which cannot
+// refresh one. The core then applies its bandwidth caps and has ToClient
+// frame the datagram.
+func (h *Handler) FromPeer(ms *State, from netip.AddrPort, now time.Time) bool {
 	a := ms.alloc
 	if a.Expired(now) && !h.KeepAlive(ms.session, now) {
 		h.core.Drop(stats.DropNoAllocation)
-		return nil, false
+		return false
 	}
-	active := from == ms.active
-	if !active && !(ms.permits(from) && a.HasPermission(from.Addr(), now)) {
+	if from != ms.active && !(ms.permits(from) && a.HasPermission(from.Addr(), now)) {
 		h.core.Drop(stats.DropNoPermission)
-		return nil, false
+		return false
 	}
-	stream := ms.stream
+	return true
+}
+
+// ToClient frames a datagram from peer that FromPeer let through, in
+// place, as the message to send to the client: from the active destination
+// raw (over TCP in an end-to-end frame), from another peer as a Data
+// Indication (0x0115), written in the room the data path leaves in front
+// of the payload. ok is false (counted) when it cannot be framed.
+func (h *Handler) ToClient(ms *State, from netip.AddrPort, buf []byte, off, n int) (msg []byte, ok bool) {
+	active, stream := from == ms.active, ms.stream
 	switch {
 	case active && stream:
 		msg = buf[off-msturn.FrameHeaderSize : off+n]

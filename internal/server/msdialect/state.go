@@ -1,7 +1,6 @@
 package msdialect
 
 import (
-	"crypto/rand"
 	"net/netip"
 	"slices"
 	"time"
@@ -62,12 +61,10 @@ type State struct {
 }
 
 // newState returns the dialect's state for an allocation whose requests
-// verify with key: a fresh random connection ID for MS-SEQUENCE-NUMBER,
-// numbered from 0.
+// verify with key, MS-SEQUENCE-NUMBER numbered from 0 (the handler draws
+// its connection ID, Handler.NewConnID).
 func newState(key []byte, nonce string, version uint32, keepUntil time.Time) *State {
-	ms := &State{integ: msturn.NewIntegrity(key), nonce: nonce, version: version, keepUntil: keepUntil}
-	_, _ = rand.Read(ms.seq.ConnID[:]) // never fails (crypto/rand)
-	return ms
+	return &State{integ: msturn.NewIntegrity(key), nonce: nonce, version: version, keepUntil: keepUntil}
 }
 
 // Attach ties ms to the session the core made for it (Core.Allocate does,
