@@ -69,7 +69,7 @@ func (w *worker) msRaw(s *session, b []byte, tos uint8, now time.Time) {
 // session s: the dialect's checks (msdialect.Handler.FromPeer), the
 // bandwidth caps, then the dialect's framing (ToClient).
 func (w *worker) msToClient(s *session, from netip.AddrPort, buf []byte, off, n int, tos uint8, now time.Time) {
-	if !w.ms.FromPeer(s.ms, from, now) || !w.allowBandwidth(s, dirToClient, n, now) {
+	if !s.ms.FromActive(from, now) && !w.ms.FromPeer(s.ms, from, now) || !w.allowBandwidth(s, dirToClient, n, now) {
 		return
 	}
 	if msg, ok := w.ms.ToClient(s.ms, from, buf, off, n); ok {

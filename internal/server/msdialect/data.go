@@ -199,6 +199,9 @@ func (h *Handler) Raw(ms *State) (to netip.AddrPort, ok bool) {
 // refresh one. The core then applies its bandwidth caps and has ToClient
 // frame the datagram.
 func (h *Handler) FromPeer(ms *State, from netip.AddrPort, now time.Time) bool {
+	if ms.FromActive(from, now) {
+		return true
+	}
 	a := ms.alloc
 	if a.Expired(now) && !h.KeepAlive(ms.session, now) {
 		h.core.Drop(stats.DropNoAllocation)

@@ -80,6 +80,13 @@ func (ms *State) Seq() msturn.Sequence { return ms.seq }
 // Active returns the active destination, or the zero AddrPort.
 func (ms *State) Active() netip.AddrPort { return ms.active }
 
+// FromActive reports whether from is the active destination of a live
+// allocation: media's case of Handler.FromPeer, small enough for the core
+// to inline on its forwarding path.
+func (ms *State) FromActive(from netip.AddrPort, now time.Time) bool {
+	return from == ms.active && !ms.alloc.Expired(now)
+}
+
 // permits reports whether the client has sent to peer (see dests).
 func (ms *State) permits(peer netip.AddrPort) bool { return slices.Contains(ms.dests, peer) }
 
