@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/msturn"
 )
 
 // TestRelayAdvertised: with an advertised address (the public address of a
@@ -83,5 +84,28 @@ func TestRelayAdvertisedRefused(t *testing.T) {
 				t.Fatalf("New: %v, want an error about the advertised address", err)
 			}
 		})
+	}
+}
+
+// TestMSRelayAdvertised: behind a 1:1 NAT an [MS-TURN] allocation, like an
+// RFC one, names the advertised address in MAPPED-ADDRESS (with the port of
+// the relay socket, which stays bound to the relay address), and a refresh
+// names it again.
+func TestMSRelayAdvertised(t *testing.T) {
+	public := netip.MustParseAddr("203.0.113.10")
+	e := newTestEdge(t, func(o *Options) { o.RelayAdvertised = public })
+	c := e.newMSClient(e.credential("alice", time.Hour))
+	c.allocate()
+	if c.relayed.Addr() != public || int(c.relayed.Port()) < e.opts.PortMin || int(c.relayed.Port()) > e.opts.PortMax {
+		t.Fatalf("MAPPED-ADDRESS %v, want %v with a relay port", c.relayed, public)
+	}
+	socks := e.relaySockets(c.addr())
+	if len(socks) != 1 || socks[0].LocalAddr() != netip.AddrPortFrom(e.opts.RelayAddr, c.relayed.Port()) {
+		t.Fatalf("relay sockets %v, want one bound to %v:%d", socks, e.opts.RelayAddr, c.relayed.Port())
+	}
+	r := c.roundTrip(c.allocateMsg(newTxID()))
+	c.wantSuccess(r, msturn.AllocateResponse)
+	if got, _ := r.Address(msturn.AttrMappedAddress); got != c.relayed {
+		t.Fatalf("refresh: MAPPED-ADDRESS %v, want %v", got, c.relayed)
 	}
 }

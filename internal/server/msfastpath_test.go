@@ -21,6 +21,7 @@ type msFake struct {
 	realm  string
 	nonce  string
 	key    []byte
+	seq    msturn.Sequence // MS-SEQUENCE-NUMBER of the Allocate's answer
 }
 
 // newMSFake makes an MS-TURN allocation for client on a fresh
@@ -50,6 +51,10 @@ func newMSFakeWith(tb testing.TB, client netip.AddrPort, setup func(*msdialect.H
 	r = f.handle(tb, f.allocateMsg(tb, newTxID()))
 	if r == nil || r.Type != msturn.AllocateResponse {
 		tb.Fatal("the authenticated Allocate failed")
+	}
+	var err error
+	if f.seq, err = r.Sequence(); err != nil {
+		tb.Fatalf("MS-SEQUENCE-NUMBER: %v", err)
 	}
 	if f.s = f.w.lookup(f.l, client); f.s == nil || f.s.ms == nil {
 		tb.Fatal("no MS-TURN session after the Allocate")
@@ -103,7 +108,7 @@ func (f *msFake) sadMsg(tb testing.TB, dest netip.AddrPort, seq msturn.Sequence)
 func TestMSFastPathDoesNotAllocate(t *testing.T) {
 	f := newMSFake(t, netip.MustParseAddrPort("127.0.0.1:40010"))
 	active, other := netip.MustParseAddrPort("127.0.0.1:50010"), netip.MustParseAddrPort("127.0.0.1:50011")
-	seq := f.s.ms.Seq()
+	seq := f.seq
 	for _, dest := range []netip.AddrPort{active, other} {
 		seq.Number++
 		if f.handle(t, f.sendMsg(t, dest, []byte("check"), seq)) != nil {
@@ -191,7 +196,7 @@ func BenchmarkMSDataIndicationToClient(b *testing.B) {
 // msActiveFake is newMSFake with active as the active destination.
 func msActiveFake(b *testing.B, active netip.AddrPort) *msFake {
 	f := newMSFake(b, netip.MustParseAddrPort("127.0.0.1:40010"))
-	seq := f.s.ms.Seq()
+	seq := f.seq
 	seq.Number++
 	if r := f.handle(b, f.sadMsg(b, active, seq)); r == nil || r.Type != msturn.SetActiveDestResponse {
 		b.Fatal("Set Active Destination failed")

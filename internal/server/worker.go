@@ -195,12 +195,18 @@ func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off,
 			return
 		}
 	}
-	switch {
-	case s == nil && w.env.msTurn && l.conn == nil && msturn.Is(b):
+	if s == nil && w.msClaims(l, b) {
 		w.ms.Message(l, from, b, tos, nil)
-	default:
-		w.fromClient(s, l, from, b, tos)
+		return
 	}
+	w.fromClient(s, l, from, b, tos)
+}
+
+// msClaims reports whether a datagram b that reached the UDP listener l is
+// a message of [MS-TURN], when the dialect is served (stream connections
+// choose their dialect when they open).
+func (w *worker) msClaims(l *listener, b []byte) bool {
+	return w.env.msTurn && l.conn == nil && msturn.Is(b)
 }
 
 // fromClient handles a datagram from a client of RFC TURN, whose 5-tuple
@@ -216,7 +222,7 @@ func (w *worker) fromClient(s *session, l *listener, from netip.AddrPort, b []by
 	case stunproto.KindSTUN:
 		w.handleSTUN(s, false, l, from, b, tos)
 	default:
-		if s != nil && w.env.msTurn && l.conn == nil && msturn.Is(b) {
+		if s != nil && w.msClaims(l, b) {
 			w.ms.Message(l, from, b, tos, s)
 			return
 		}
@@ -249,14 +255,12 @@ func (w *worker) handleSTUN(s *session, held bool, l *listener, from netip.AddrP
 	case stun.ClassIndication:
 		switch {
 		case req.Type.Method != stun.MethodSend:
+			w.p.drop(stats.DropUnexpected)
 		case held:
 			w.p.drop(stats.DropBadIndication)
-			return
 		default:
 			w.handleSend(s, req, tos)
-			return
 		}
-		w.p.drop(stats.DropUnexpected)
 	default:
 		w.p.drop(stats.DropUnexpected)
 	}

@@ -196,11 +196,11 @@ func (h *Handler) overLimit(q *request) bool {
 
 // version is the MS-VERSION the edge answers a request with: the
 // client's (1 when it sends none, [MS-TURN] §2.2.2.17), at most
-// MaxVersion.
+// maxVersion.
 func version(m *msturn.Message) uint32 {
 	v, err := m.Uint32(msturn.AttrMSVersion)
 	if err != nil || v == 0 {
 		return 1
 	}
-	return min(v, MaxVersion)
+	return min(v, maxVersion)
 }

@@ -9,12 +9,12 @@ import (
 	"github.com/avedge/avedge/internal/msturn"
 )
 
-// MaxVersion is the highest MS-VERSION the edge speaks ([MS-TURN]
+// maxVersion is the highest MS-VERSION the edge speaks ([MS-TURN]
 // §2.2.2.17): 3 adds HMAC-SHA256 message integrity, 4 IPv6 relayed
 // addresses (REQUESTED-ADDRESS-FAMILY). Versions 5 and 6 add the
 // multiplexed TURN format, which the edge does not speak: clients that
 // offer them are answered 4, the version both sides then use.
-const MaxVersion = 4
+const maxVersion = 4
 
 // maxDests bounds the peer transport addresses one allocation may send
 // to: an ICE agent sends to each of its peer's candidates, a handful.
@@ -72,10 +72,6 @@ func newState(key []byte, nonce string, version uint32, keepUntil time.Time) *St
 func (ms *State) Attach(s Session) {
 	ms.session, ms.alloc, ms.stream = s, s.Alloc(), s.Stream()
 }
-
-// Seq returns the allocation's MS-SEQUENCE-NUMBER: its connection ID and
-// the last number the client used.
-func (ms *State) Seq() msturn.Sequence { return ms.seq }
 
 // Active returns the active destination, or the zero AddrPort.
 func (ms *State) Active() netip.AddrPort { return ms.active }

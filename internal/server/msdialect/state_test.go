@@ -53,7 +53,7 @@ func TestSequence(t *testing.T) {
 			t.Fatalf("request %d: ok %v, retry %v; want %v, %v", i, ok, retry, tc.ok, tc.retry)
 		}
 	}
-	if ms.Seq().Number != 6 {
-		t.Fatalf("last number %d, want 6", ms.Seq().Number)
+	if ms.seq.Number != 6 {
+		t.Fatalf("last number %d, want 6", ms.seq.Number)
 	}
 }

@@ -36,35 +36,23 @@ type Stats struct {
 }
 
 // Dropped returns the number of packets dropped for reason r.
-func (s Stats) Dropped(r DropReason) uint64 {
-	if r >= NumDropReasons {
-		return 0
-	}
-	return s.Drops[r]
-}
+func (s Stats) Dropped(r DropReason) uint64 { return at(s.Drops[:], r) }
 
 // Refused returns the number of requests refused for cause c.
-func (s Stats) Refused(c RefusalCause) uint64 {
-	if c >= NumRefusalCauses {
-		return 0
-	}
-	return s.Refusals[c]
-}
+func (s Stats) Refused(c RefusalCause) uint64 { return at(s.Refusals[:], c) }
 
 // Authenticated returns the number of authentication results r.
-func (s Stats) Authenticated(r AuthResult) uint64 {
-	if r >= NumAuthResults {
-		return 0
-	}
-	return s.Auth[r]
-}
+func (s Stats) Authenticated(r AuthResult) uint64 { return at(s.Auth[:], r) }
 
 // Ended returns the number of allocations ended for reason r.
-func (s Stats) Ended(r EndReason) uint64 {
-	if r >= NumEndReasons {
+func (s Stats) Ended(r EndReason) uint64 { return at(s.AllocationsEnded[:], r) }
+
+// at returns counts[k], or 0 for a label out of range.
+func at[K ~uint8](counts []uint64, k K) uint64 {
+	if int(k) >= len(counts) {
 		return 0
 	}
-	return s.AllocationsEnded[r]
+	return counts[k]
 }
 
 // PortStats is the use of the relay port pools, summed over the relay

@@ -122,11 +122,13 @@ func readN(t *testing.T, c net.Conn, n int) []byte {
 }
 
 // TestSniffersInOrder: a connection goes to the first sniffer that claims
-// it; its frames, sent in pieces, reach the handler whole and in order,
-// and its answers come back through the queue.
+// it, not to a later one that would too; its frames, sent in pieces, reach
+// the handler whole and in order, and its answers come back through the
+// queue.
 func TestSniffersInOrder(t *testing.T) {
 	h := &recorder{closed: make(chan struct{})}
-	_, c := serve(t, h, claimFirst(9, stats.TransportTLS), claimFirst(3, stats.TransportTCP))
+	_, c := serve(t, h, claimFirst(9, stats.TransportTLS), claimFirst(3, stats.TransportTCP),
+		claimFirst(3, stats.TransportPseudoTLS))
 	stream := []byte{3, 'a', 'b', 'c', 2, 'd', 'e'}
 	for _, piece := range [][]byte{stream[:2], stream[2:5], stream[5:]} {
 		if _, err := c.Write(piece); err != nil {
