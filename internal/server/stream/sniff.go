@@ -75,11 +75,13 @@ type Sniff struct {
 // (it may read beyond the peeked bytes once it claims the connection).
 func (s *Sniff) Conn() net.Conn { return s.conn }
 
-// Peek returns the first n bytes of the connection (n at most 16),
-// reading as needed; ok is false when the connection ended or timed out
-// before n bytes came.
+// Peek returns the first n bytes of the connection, reading as needed; ok
+// is false when the connection ended or timed out before n bytes came, or
+// when n is outside 0 to 16 (the room a sniff keeps).
 func (s *Sniff) Peek(n int) (b []byte, ok bool) {
-	n = min(n, sniffRoom)
+	if n < 0 || n > sniffRoom {
+		return nil, false
+	}
 	for s.n < n {
 		m, err := s.conn.Read(s.buf[s.n:n])
 		s.n += m
