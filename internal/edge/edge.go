@@ -52,7 +52,11 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 		clk = clock.Real{}
 	}
 	e := &Edge{log: log, admin: &adminEndpoints{}}
-	opts, err := relayOptions(cfg, log, clk)
+	keyring, err := newKeyring(cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := relayOptions(cfg, keyring, log, clk)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +81,7 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 		m.Records = e.recs
 	}
 	if cfg.CredentialService != nil {
-		if e.svc, err = newCredentialService(cfg, opts.Keyring, log, clk.Now()); err != nil {
+		if e.svc, err = newCredentialService(cfg, keyring, log, clk.Now()); err != nil {
 			e.Close()
 			return nil, err
 		}
@@ -90,7 +94,7 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 		e.Close()
 		return nil, err
 	}
-	e.live = reloader{started: cfg, applied: cfg, keyring: opts.Keyring, svc: e.svc,
+	e.live = reloader{started: cfg, applied: cfg, keyring: keyring, svc: e.svc,
 		certs: listenerCerts(opts), relay: e.relay, log: log, clock: clk}
 	return e, nil
 }

@@ -75,7 +75,7 @@ func development(t *testing.T) *config.Config {
 // keyringOf returns a keyring of the secrets of c.
 func keyringOf(t *testing.T, c *config.Config) *auth.Keyring {
 	t.Helper()
-	k, err := auth.NewKeyring(secrets(c.Auth))
+	k, err := newKeyring(c.Auth)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,17 +15,11 @@ import (
 )
 
 // relayOptions turns a validated configuration into the relay's options:
-// it builds the keyring, the nonce minter, the authenticator and the peer
-// policy, loads the certificates of TLS listeners, and turns the bandwidth
-// quotas into the buckets' caps (a burst of one second's worth).
-func relayOptions(cfg *config.Config, log *slog.Logger, clk clock.Clock) (server.Options, error) {
-	var keyring *auth.Keyring
-	if len(cfg.Auth.Secrets) > 0 {
-		var err error
-		if keyring, err = auth.NewKeyring(secrets(cfg.Auth)); err != nil {
-			return server.Options{}, fmt.Errorf("auth.secrets: %w", err)
-		}
-	}
+// it builds the nonce minter, the authenticator (checking credentials
+// against keyring, nil with static users only) and the peer policy, loads
+// the certificates of TLS listeners, and turns the bandwidth quotas into
+// the buckets' caps (a burst of one second's worth).
+func relayOptions(cfg *config.Config, keyring *auth.Keyring, log *slog.Logger, clk clock.Clock) (server.Options, error) {
 	static := make(map[string]string, len(cfg.Auth.StaticUsers))
 	for _, u := range cfg.Auth.StaticUsers {
 		static[u.Username] = u.Password
@@ -107,7 +101,6 @@ func relayOptions(cfg *config.Config, log *slog.Logger, clk clock.Clock) (server
 		Capacity:               cfg.Quotas.Capacity,
 
 		Auth:             authn,
-		Keyring:          keyring,
 		Policy:           peerPolicy(cfg.Peers),
 		Workers:          cfg.Workers,
 		BatchDelay:       cfg.DataPath.BatchDelay,
@@ -118,6 +111,19 @@ func relayOptions(cfg *config.Config, log *slog.Logger, clk clock.Clock) (server
 		DrainTimeout:     cfg.Drain.Timeout,
 		MSTURN:           cfg.MSTurn.Enabled,
 	}, nil
+}
+
+// newKeyring returns the keyring of the shared secrets of a, or nil when
+// a has none (static users only).
+func newKeyring(a config.Auth) (*auth.Keyring, error) {
+	if len(a.Secrets) == 0 {
+		return nil, nil
+	}
+	k, err := auth.NewKeyring(secrets(a))
+	if err != nil {
+		return nil, fmt.Errorf("auth.secrets: %w", err)
+	}
+	return k, nil
 }
 
 // secrets returns the shared secrets of a, newest first.

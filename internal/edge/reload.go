@@ -136,11 +136,11 @@ func (r *reloader) prepare(next *config.Config) (reloadPlan, error) {
 	case len(next.Auth.Secrets) == 0:
 		p.secretsKept = "empty: the running secrets are kept; restart to run with static users only"
 	default:
-		p.secrets = secrets(next.Auth)
 		// The same checks Keyring.Set applies, on a keyring nobody uses.
-		if _, err := auth.NewKeyring(p.secrets); err != nil {
-			return reloadPlan{}, fmt.Errorf("auth.secrets: %w", err)
+		if _, err := newKeyring(next.Auth); err != nil {
+			return reloadPlan{}, err
 		}
+		p.secrets = secrets(next.Auth)
 	}
 	if err := r.prepareRelay(&p, next); err != nil {
 		return reloadPlan{}, err

@@ -74,7 +74,6 @@ func startRelay(tb testing.TB, opts Options, keyring *auth.Keyring, cert tls.Cer
 		Allocation:       allocation.DefaultConfig(),
 		AllocationsTotal: opts.RelayPorts,
 		Auth:             authn,
-		Keyring:          keyring,
 		Policy:           peerPolicy(opts.DenyLoopbackPeers),
 		Workers:          opts.Workers,
 		Clock:            clk,

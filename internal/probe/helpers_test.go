@@ -117,7 +117,6 @@ func startEdge(t *testing.T, cfg edgeConfig) *testEdge {
 		AllocationsPerUser: perUser,
 		AllocationsTotal:   100,
 		Auth:               authn,
-		Keyring:            keyring,
 		Policy:             policy.NewPeerPolicy(allow, nil, true),
 		Workers:            1,
 		Logger:             slog.New(slog.DiscardHandler),
