@@ -6,11 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/avedge/avedge/internal/edge"
 )
 
 // TestServeRecords: with records.output set, an allocation that is still
@@ -84,5 +87,37 @@ func TestServeRecords(t *testing.T) {
 	}
 	if strings.Contains(string(b), c.Password) {
 		t.Errorf("record holds the password: %s", b)
+	}
+}
+
+// TestReloadReopensRecords: a reload reopens the session records file
+// after log rotation, also when the re-read configuration does not load
+// (which changes nothing else).
+func TestReloadReopensRecords(t *testing.T) {
+	dir := t.TempDir()
+	path := cliConfig(t, dir, freeUDPPort(t), "31600-31699", "records:\n  output: sessions.jsonl\n")
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := edge.Build(cfg, edge.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	records := filepath.Join(dir, "sessions.jsonl")
+	if err := os.Rename(records, records+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("realm: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	reload(e, path, slog.New(slog.NewTextHandler(&logs, nil)))
+	if !strings.Contains(logs.String(), "reload failed") {
+		t.Errorf("a configuration that does not load: logged %q, want a failed reload", logs.String())
+	}
+	if _, err := os.Stat(records); err != nil {
+		t.Errorf("the records file was not reopened: %v", err)
 	}
 }
