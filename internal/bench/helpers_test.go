@@ -55,7 +55,6 @@ func startEdge(t *testing.T) netip.AddrPort {
 		AllocationsPerUser: 64,
 		AllocationsTotal:   1000,
 		Auth:               authn,
-		Keyring:            keyring,
 		Policy:             policy.NewPeerPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, nil, true),
 		Workers:            2,
 		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -70,7 +70,6 @@ func startEdge(t *testing.T) *edge {
 		AllocationsPerUser: 12,
 		AllocationsTotal:   100,
 		Auth:               authn,
-		Keyring:            keyring,
 		Policy:             policy.NewPeerPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, nil, true),
 		Workers:            1,
 		Clock:              clk,

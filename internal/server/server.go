@@ -76,11 +76,6 @@ type Options struct {
 	PortsPerUser int
 	// Auth checks credentials and issues nonces.
 	Auth *auth.Authenticator
-	// Keyring holds the active shared secrets that Auth checks against
-	// (nil with static users only). The edge sets it so that it
-	// can reload secrets (Keyring.Set) and sign credentials with the same
-	// keys; the server itself reads secrets only through Auth.
-	Keyring *auth.Keyring
 	// Policy decides which peers may be relayed to.
 	Policy *policy.PeerPolicy
 	// Workers is the number of packet workers; 0 means one per CPU on
