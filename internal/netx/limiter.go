@@ -20,6 +20,9 @@ type Limiter struct {
 	mu       sync.Mutex
 	bySource map[netip.Addr]int
 
+	// open counts the connections admitted and not released: a Listener
+	// also holds a slot while it waits in Accept, so len(slots) is not it.
+	open                                     atomic.Int64
 	admitted, refusedTotal, refusedPerSource atomic.Uint64
 }
 
@@ -73,6 +76,7 @@ func (l *Limiter) admitSource(src netip.Addr) (func(), error) {
 		return nil, fmt.Errorf("%w: %v", ErrSourceLimit, src)
 	}
 	l.admitted.Add(1)
+	l.open.Add(1)
 	var once sync.Once
 	return func() { once.Do(func() { l.release(src) }) }, nil
 }
@@ -84,13 +88,14 @@ func (l *Limiter) release(src netip.Addr) {
 		delete(l.bySource, src)
 	}
 	l.mu.Unlock()
+	l.open.Add(-1)
 	<-l.slots
 }
 
 // Stats returns the Limiter's counts.
 func (l *Limiter) Stats() LimitStats {
 	return LimitStats{
-		Open:             uint64(len(l.slots)),
+		Open:             uint64(l.open.Load()),
 		Admitted:         l.admitted.Load(),
 		RefusedTotal:     l.refusedTotal.Load(),
 		RefusedPerSource: l.refusedPerSource.Load(),

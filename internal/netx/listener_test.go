@@ -187,3 +187,108 @@ func TestListenerTotalWaits(t *testing.T) {
 		t.Error("Done not closed after Close")
 	}
 }
+
+// scriptedListener is a net.Listener whose Accept reports that it was
+// entered and then returns what the test sends it.
+type scriptedListener struct {
+	entered chan struct{}
+	conns   chan net.Conn
+	errs    chan error
+}
+
+func newScriptedListener() *scriptedListener {
+	return &scriptedListener{entered: make(chan struct{}), conns: make(chan net.Conn), errs: make(chan error)}
+}
+
+func (l *scriptedListener) Accept() (net.Conn, error) {
+	l.entered <- struct{}{}
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case err := <-l.errs:
+		return nil, err
+	}
+}
+
+func (l *scriptedListener) Close() error   { return nil }
+func (l *scriptedListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+// step sends v on ch within ioTimeout.
+func step[T any](t *testing.T, ch chan<- T, v T, what string) {
+	t.Helper()
+	select {
+	case ch <- v:
+	case <-time.After(ioTimeout):
+		t.Fatalf("%s: Accept not waiting", what)
+	}
+}
+
+// waitEntered waits until Accept of l is entered, within ioTimeout.
+func (l *scriptedListener) waitEntered(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case <-l.entered:
+	case <-time.After(ioTimeout):
+		t.Fatalf("%s: the wrapped Accept was not called", what)
+	}
+}
+
+// TestListenerOpenAndAcceptError: an Accept waiting for a connection is
+// not an open connection in the Limiter's Stats; an Accept error of the
+// wrapped listener is returned and gives its place back, so that the
+// next Accept can go on at a total limit of 1.
+func TestListenerOpenAndAcceptError(t *testing.T) {
+	lim, err := NewLimiter(1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl := newScriptedListener()
+	l := NewListener(sl, lim, nil)
+	type result struct {
+		c   net.Conn
+		err error
+	}
+	results := make(chan result, 1)
+	acceptOnce := func() {
+		c, err := l.Accept()
+		results <- result{c, err}
+	}
+	wantResult := func() result {
+		t.Helper()
+		select {
+		case r := <-results:
+			return r
+		case <-time.After(ioTimeout):
+			t.Fatal("Accept did not return")
+			return result{}
+		}
+	}
+
+	go acceptOnce()
+	sl.waitEntered(t, "first Accept")
+	if st := lim.Stats(); st.Open != 0 {
+		t.Errorf("open %d while Accept waits, want 0", st.Open)
+	}
+	boom := errors.New("accept failed")
+	step(t, sl.errs, boom, "first Accept")
+	if r := wantResult(); !errors.Is(r.err, boom) {
+		t.Fatalf("Accept: %v, want %v", r.err, boom)
+	}
+
+	go acceptOnce()
+	sl.waitEntered(t, "Accept after an error")
+	a, b := net.Pipe()
+	defer b.Close()
+	step(t, sl.conns, a, "Accept after an error")
+	r := wantResult()
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if st := lim.Stats(); st.Open != 1 || st.Admitted != 1 {
+		t.Errorf("stats %+v with one connection, want 1 open, 1 admitted", st)
+	}
+	_ = r.c.Close()
+	if st := lim.Stats(); st.Open != 0 {
+		t.Errorf("open %d after Close, want 0", st.Open)
+	}
+}
