@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-
-	"github.com/avedge/avedge/internal/auth"
 )
 
 // maxBody bounds a request body; a valid one needs a few hundred bytes.
@@ -103,15 +101,14 @@ func decodeRequest(w http.ResponseWriter, r *http.Request) (Request, int, string
 // reason and reports false.
 func (h *Handler) issueOrRefuse(w http.ResponseWriter, r *http.Request, client, identity string, loc Location, ttl time.Duration) (Issued, bool) {
 	c, err := h.issue(client, identity, loc, ttl)
-	switch {
-	case err == nil:
+	if err == nil {
 		return c, true
-	case errors.Is(err, auth.ErrBadIdentity):
-		h.refuse(w, r, client, http.StatusBadRequest, "identity: must be 1 to 128 bytes of printable UTF-8 text")
-	case errors.Is(err, ErrNoRelays):
-		h.refuse(w, r, client, http.StatusBadRequest, "location: "+string(loc)+" has no relay addresses configured")
-	default:
-		h.refuse(w, r, client, http.StatusInternalServerError, "cannot sign a credential: "+err.Error())
 	}
+	reason, internal := SignRefusal(err, loc)
+	status := http.StatusBadRequest
+	if internal {
+		status = http.StatusInternalServerError
+	}
+	h.refuse(w, r, client, status, reason)
 	return Issued{}, false
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -421,6 +422,25 @@ func TestNewHandlerOptions(t *testing.T) {
 func TestNoRelaysForLocation(t *testing.T) {
 	e := newHandlerEnv(t, func(o *credsvc.Options) { o.Relays = credsvctest.Relays[:1] })
 	wantError(t, e.post(`{"identity":"a","location":"intranet"}`), 400, "intranet has no relay addresses")
+}
+
+// TestSignRefusal: the request's faults (identity, location) are not the
+// service's; any other signing error is, and its reason carries it.
+func TestSignRefusal(t *testing.T) {
+	for _, tt := range []struct {
+		err      error
+		reason   string
+		internal bool
+	}{
+		{fmt.Errorf("issue: %w", auth.ErrBadIdentity), "identity: must be", false},
+		{credsvc.ErrNoRelays, "location: intranet has no relay addresses", false},
+		{errors.New("keyring broken"), "cannot sign a credential: keyring broken", true},
+	} {
+		reason, internal := credsvc.SignRefusal(tt.err, credsvc.Intranet)
+		if !strings.HasPrefix(reason, tt.reason) || internal != tt.internal {
+			t.Errorf("SignRefusal(%v) = %q, %v; want %q…, %v", tt.err, reason, internal, tt.reason, tt.internal)
+		}
+	}
 }
 
 func TestNewestSecretSigns(t *testing.T) {

@@ -1,6 +1,7 @@
 package credsvc
 
 import (
+	"errors"
 	"log/slog"
 	"time"
 
@@ -64,4 +65,18 @@ func (h *Handler) LogIssued(client, identity string, loc Location, c Issued) {
 	h.opts.Logger.Info("credential service: credential issued",
 		slog.String("client", client), slog.String("identity", identity), slog.String("location", string(loc)),
 		slog.Int64("ttl", c.TTL), slog.String("expires_at", c.Expires.Format(time.RFC3339)), slog.String("secret_id", c.SecretID))
+}
+
+// SignRefusal returns the reason a request is refused for when Sign fails
+// with err for location loc, as every endpoint words it, and whether the
+// failure is the service's (a broken keyring) rather than the request's.
+func SignRefusal(err error, loc Location) (reason string, internal bool) {
+	switch {
+	case errors.Is(err, auth.ErrBadIdentity):
+		return "identity: must be 1 to 128 bytes of printable UTF-8 text", false
+	case errors.Is(err, ErrNoRelays):
+		return "location: " + string(loc) + " has no relay addresses configured", false
+	default:
+		return "cannot sign a credential: " + err.Error(), true
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/credsvc"
 )
 
@@ -85,18 +84,13 @@ func (s *Service) serveMRAS(req *sipRequest, state *tls.ConnectionState, peer st
 	out := make([]credsvc.Issued, len(creds))
 	for i, c := range creds {
 		if out[i], err = h.Sign(c.identity, c.location, time.Duration(c.minutes)*time.Minute); err != nil {
-			which := "credentialsRequest " + strconv.Quote(c.id) + ": "
-			switch {
-			case errors.Is(err, auth.ErrBadIdentity):
-				return s.refuseMRAS(req, peer, client, credsvc.OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
-					which+"identity: must be 1 to 128 bytes of printable UTF-8 text")
-			case errors.Is(err, credsvc.ErrNoRelays):
-				return s.refuseMRAS(req, peer, client, credsvc.OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
-					which+"location: "+string(c.location)+" has no relay addresses configured")
-			default:
-				return s.refuseMRAS(req, peer, client, credsvc.OutcomeInternalError, mrasFailure(doc, 200, mrasInternalError, false),
-					which+"cannot sign a credential: "+err.Error())
+			reason, internal := credsvc.SignRefusal(err, c.location)
+			o, phrase := credsvc.OutcomeBadRequest, mrasOtherFailure
+			if internal {
+				o, phrase = credsvc.OutcomeInternalError, mrasInternalError
 			}
+			return s.refuseMRAS(req, peer, client, o, mrasFailure(doc, 200, phrase, false),
+				"credentialsRequest "+strconv.Quote(c.id)+": "+reason)
 		}
 	}
 	resp := mrasAnswer(doc, mrasOK)
