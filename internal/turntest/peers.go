@@ -108,15 +108,8 @@ func (p *TCPPeer) Next(tb testing.TB) net.Conn {
 // echoing peer.
 func Echoes(tb testing.TB, c net.Conn, msgs ...string) {
 	tb.Helper()
-	for i, msg := range msgs {
-		if _, err := c.Write([]byte(msg)); err != nil {
-			tb.Fatal(err)
-		}
-		buf := make([]byte, len(msg))
-		_ = c.SetReadDeadline(time.Now().Add(Timeout))
-		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != msg {
-			tb.Fatalf("round %d: echo %d bytes, %v", i, len(buf), err)
-		}
+	for _, msg := range msgs {
+		crosses(tb, c, c, msg)
 	}
 }
 
@@ -124,15 +117,21 @@ func Echoes(tb testing.TB, c net.Conn, msgs ...string) {
 // each read within Timeout.
 func RelayBoth(tb testing.TB, a, b net.Conn, msg string) {
 	tb.Helper()
-	for _, dir := range [][2]net.Conn{{a, b}, {b, a}} {
-		if _, err := dir[0].Write([]byte(msg)); err != nil {
-			tb.Fatal(err)
-		}
-		buf := make([]byte, len(msg))
-		_ = dir[1].SetReadDeadline(time.Now().Add(Timeout))
-		if _, err := io.ReadFull(dir[1], buf); err != nil || string(buf) != msg {
-			tb.Fatalf("read %q, %v; want %q", buf, err, msg)
-		}
+	crosses(tb, a, b, msg)
+	crosses(tb, b, a, msg)
+}
+
+// crosses writes msg on from and checks that to reads the same bytes
+// within Timeout.
+func crosses(tb testing.TB, from, to net.Conn, msg string) {
+	tb.Helper()
+	if _, err := from.Write([]byte(msg)); err != nil {
+		tb.Fatal(err)
+	}
+	buf := make([]byte, len(msg))
+	_ = to.SetReadDeadline(time.Now().Add(Timeout))
+	if _, err := io.ReadFull(to, buf); err != nil || string(buf) != msg {
+		tb.Fatalf("read %q, %v; want %q", buf, err, msg)
 	}
 }
 
