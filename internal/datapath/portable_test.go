@@ -31,52 +31,6 @@ func TestWorkerPath(t *testing.T) {
 	}
 }
 
-// TestPortableRemove: once removed, a portable Conn's reader stops, so a
-// datagram sent to it waits, unread, in the socket's queue.
-func TestPortableRemove(t *testing.T) {
-	removed := portablePath.listen(t, loop4, ListenConfig{})
-	kept := portablePath.listen(t, loop4, ListenConfig{})
-	delivered := make(chan netip.AddrPort, 16)
-	h := funcHandler{packet: func(c *Conn, _ netip.AddrPort, _ []byte, _, _ int) {
-		delivered <- c.LocalAddr()
-	}}
-	w, stop := portablePath.runWorker(t, h, WorkerOptions{}, removed, kept)
-	var err error
-	onWorker(t, w, func() { err = w.Remove(removed) })
-	if err != nil {
-		t.Fatalf("Remove: %v", err)
-	}
-	p := peer(t, loop4)
-	for _, to := range []netip.AddrPort{removed.LocalAddr(), kept.LocalAddr()} {
-		if _, err := p.WriteToUDPAddrPort([]byte("after remove"), to); err != nil {
-			t.Fatal(err)
-		}
-	}
-	select {
-	case got := <-delivered:
-		if got != kept.LocalAddr() {
-			t.Fatalf("delivered on %v after Remove", got)
-		}
-	case <-time.After(testTimeout):
-		t.Fatal("kept socket not served")
-	}
-	// The reader has ended (a new Add waits for that), so this read is
-	// the only one on the socket.
-	if err := removed.udp.SetReadDeadline(time.Now().Add(testTimeout)); err != nil {
-		t.Fatal(err)
-	}
-	<-removed.reader.done
-	buf := make([]byte, 64)
-	n, _, err := removed.udp.ReadFromUDPAddrPort(buf)
-	if err != nil || string(buf[:n]) != "after remove" {
-		t.Fatalf("removed socket queue: %q, %v", buf[:n], err)
-	}
-	stop()
-	if len(delivered) != 0 {
-		t.Fatalf("%d more deliveries after Remove", len(delivered))
-	}
-}
-
 // TestPortableTOS: the portable path reads no TOS byte (Meta.TOS is 0 even
 // with RecvTOS) and sends with the socket's default, without failing.
 func TestPortableTOS(t *testing.T) {

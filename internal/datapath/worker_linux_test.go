@@ -162,61 +162,6 @@ func TestWorkerDoRunsOnWorkerGoroutine(t *testing.T) {
 	}
 }
 
-func TestWorkerRemove(t *testing.T) {
-	removed := listen(t, loop4, ListenConfig{})
-	kept := listen(t, loop4, ListenConfig{})
-	delivered := make(chan netip.AddrPort, 16)
-	h := funcHandler{packet: func(c *Conn, _ netip.AddrPort, _ []byte, _, _ int) {
-		delivered <- c.LocalAddr()
-	}}
-	w, stop := runWorker(t, h, WorkerOptions{}, removed, kept)
-	var first, second error
-	onWorker(t, w, func() {
-		first = w.Remove(removed)
-		second = w.Remove(removed)
-	})
-	if first != nil || !errors.Is(second, ErrNotAdded) {
-		t.Fatalf("Remove = %v then %v, want nil then ErrNotAdded", first, second)
-	}
-	p := peer(t, loop4)
-	for _, to := range []netip.AddrPort{removed.LocalAddr(), kept.LocalAddr()} {
-		if _, err := p.WriteToUDPAddrPort([]byte("after remove"), to); err != nil {
-			t.Fatal(err)
-		}
-	}
-	select {
-	case got := <-delivered:
-		if got != kept.LocalAddr() {
-			t.Fatalf("delivered on %v after Remove", got)
-		}
-	case <-time.After(testTimeout):
-		t.Fatal("kept socket not served")
-	}
-	// The datagram for the removed socket waits, unread, in its queue.
-	fds := []unix.PollFd{{Fd: int32(removed.fd), Events: unix.POLLIN}}
-	if n, err := unix.Poll(fds, int(testTimeout/time.Millisecond)); n != 1 || err != nil {
-		t.Fatalf("poll removed socket: %d, %v", n, err)
-	}
-	buf := make([]byte, 64)
-	n, _, err := unix.Recvfrom(removed.fd, buf, unix.MSG_DONTWAIT)
-	if err != nil || string(buf[:n]) != "after remove" {
-		t.Fatalf("removed socket queue: %q, %v", buf[:n], err)
-	}
-	stop()
-	if len(delivered) != 0 {
-		t.Fatalf("%d more deliveries after Remove", len(delivered))
-	}
-	// A removed Conn may join another worker.
-	other, err := NewWorker(funcHandler{}, WorkerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if err := other.Add(removed); err != nil {
-		t.Fatalf("Add to another worker after Remove: %v", err)
-	}
-}
-
 // TestReceivePathAllocs delivers 1000 datagrams, each marked with a TOS
 // byte that the worker reads from its control message, through a running
 // worker and checks that the process allocates (almost) nothing meanwhile.

@@ -303,6 +303,61 @@ func TestWorkerTick(t *testing.T) {
 	})
 }
 
+// TestWorkerRemove: a removed Conn is no longer read (a second Remove
+// returns ErrNotAdded) while the others still are, so a datagram sent to it
+// waits in its socket's queue until another worker, which it may join,
+// delivers it.
+func TestWorkerRemove(t *testing.T) {
+	forEachPath(t, func(t *testing.T, dp path) {
+		removed := dp.listen(t, loop4, ListenConfig{})
+		kept := dp.listen(t, loop4, ListenConfig{})
+		delivered := make(chan netip.AddrPort, 16)
+		h := funcHandler{packet: func(c *Conn, _ netip.AddrPort, _ []byte, _, _ int) {
+			delivered <- c.LocalAddr()
+		}}
+		w, stop := dp.runWorker(t, h, WorkerOptions{}, removed, kept)
+		var first, second error
+		onWorker(t, w, func() {
+			first = w.Remove(removed)
+			second = w.Remove(removed)
+		})
+		if first != nil || !errors.Is(second, ErrNotAdded) {
+			t.Fatalf("Remove = %v then %v, want nil then ErrNotAdded", first, second)
+		}
+		p := peer(t, loop4)
+		for _, to := range []netip.AddrPort{removed.LocalAddr(), kept.LocalAddr()} {
+			if _, err := p.WriteToUDPAddrPort([]byte("after remove"), to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		select {
+		case got := <-delivered:
+			if got != kept.LocalAddr() {
+				t.Fatalf("delivered on %v after Remove", got)
+			}
+		case <-time.After(testTimeout):
+			t.Fatal("kept socket not served")
+		}
+		stop()
+		if len(delivered) != 0 {
+			t.Fatalf("%d more deliveries after Remove", len(delivered))
+		}
+		moved := make(chan string, 1)
+		next := funcHandler{packet: func(_ *Conn, _ netip.AddrPort, buf []byte, off, n int) {
+			moved <- string(buf[off : off+n])
+		}}
+		dp.runWorker(t, next, WorkerOptions{}, removed)
+		select {
+		case got := <-moved:
+			if got != "after remove" {
+				t.Fatalf("the next worker delivered %q, want %q", got, "after remove")
+			}
+		case <-time.After(testTimeout):
+			t.Fatal("the datagram sent after Remove was lost")
+		}
+	})
+}
+
 func TestWorkerRemoveFromHandler(t *testing.T) {
 	forEachPath(t, func(t *testing.T, dp path) {
 		c := dp.listen(t, loop4, ListenConfig{})
