@@ -99,33 +99,6 @@ func TestWriteTo(t *testing.T) {
 	}
 }
 
-func TestWriteToAllocs(t *testing.T) {
-	sink := listen(t, loop4, ListenConfig{})
-	c := listen(t, loop4, ListenConfig{})
-	payload := make([]byte, 200)
-	big := make([]byte, 70000)
-	v6 := netip.MustParseAddrPort("[2001:db8::1]:9")
-	tests := []struct {
-		name string
-		b    []byte
-		to   netip.AddrPort
-	}{
-		{"sent", payload, sink.LocalAddr()},
-		{"send error", big, sink.LocalAddr()},
-		{"wrong family", payload, v6},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			allocs := testing.AllocsPerRun(1000, func() {
-				_ = c.WriteTo(tt.b, tt.to)
-			})
-			if allocs != 0 {
-				t.Fatalf("WriteTo allocates %v times per call, want 0", allocs)
-			}
-		})
-	}
-}
-
 func TestSendErrorMessage(t *testing.T) {
 	err := error(sendError{errno: unix.EMSGSIZE})
 	want := "datapath: send failed: " + unix.EMSGSIZE.Error()

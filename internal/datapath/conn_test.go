@@ -153,3 +153,40 @@ func TestDontFragment(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteToAllocs: WriteTo does not allocate, whether it sends or
+// refuses the destination; on the fast path a send the kernel fails does
+// not either (on the portable path the standard library allocates its
+// error).
+func TestWriteToAllocs(t *testing.T) {
+	forEachPath(t, func(t *testing.T, dp path) {
+		sink := dp.listen(t, loop4, ListenConfig{})
+		c := dp.listen(t, loop4, ListenConfig{})
+		payload := make([]byte, 200)
+		big := make([]byte, 70000)
+		v6 := netip.MustParseAddrPort("[2001:db8::1]:9")
+		tests := []struct {
+			name     string
+			b        []byte
+			to       netip.AddrPort
+			fastOnly bool
+		}{
+			{"sent", payload, sink.LocalAddr(), false},
+			{"wrong family", payload, v6, false},
+			{"send error", big, sink.LocalAddr(), true},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if tt.fastOnly && dp.portable {
+					t.Skip("the portable path allocates the error of a failed send")
+				}
+				allocs := testing.AllocsPerRun(1000, func() {
+					_ = c.WriteTo(tt.b, tt.to)
+				})
+				if allocs != 0 {
+					t.Fatalf("WriteTo allocates %v times per call, want 0", allocs)
+				}
+			})
+		}
+	})
+}

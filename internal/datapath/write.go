@@ -12,7 +12,7 @@ import "net/netip"
 // socket buffer (EAGAIN) returns ErrWouldBlock, the datagram is dropped and
 // the caller counts it. On the portable path it is one
 // net.UDPConn.WriteToUDPAddrPort, which waits for room in the socket
-// buffer instead.
+// buffer instead, and a send the system fails allocates its error.
 //
 // While the Conn is added to a Worker, the outcome is counted in that
 // worker's Stats (TxPackets, TxBytes, TxWouldBlock, TxErrors). WriteTo is safe
