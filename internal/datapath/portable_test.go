@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"testing"
@@ -84,4 +85,70 @@ func TestPortableAddAfterClose(t *testing.T) {
 	if err := first.Remove(c); !errors.Is(err, ErrNotAdded) {
 		t.Fatalf("Remove from the closed worker = %v, want ErrNotAdded", err)
 	}
+}
+
+// TestPortableReadersEnd: the reader goroutine of a Conn ends on Remove,
+// on Close of its worker (running, stopped by its context, or never run)
+// and when the Conn is closed (whose worker then closes without error).
+func TestPortableReadersEnd(t *testing.T) {
+	ended := func(t *testing.T, what string, r *reader) {
+		t.Helper()
+		select {
+		case <-r.done:
+		case <-time.After(testTimeout):
+			t.Fatalf("reader still runs after %s", what)
+		}
+	}
+	t.Run("Remove and Close while running", func(t *testing.T) {
+		removed := portablePath.listen(t, loop4, ListenConfig{})
+		kept := portablePath.listen(t, loop4, ListenConfig{})
+		w, stop := portablePath.runWorker(t, funcHandler{}, WorkerOptions{}, removed, kept)
+		onWorker(t, w, func() {
+			if err := w.Remove(removed); err != nil {
+				t.Errorf("Remove: %v", err)
+			}
+		})
+		ended(t, "Remove", removed.reader)
+		stop()
+		ended(t, "Close of the running worker", kept.reader)
+	})
+	t.Run("Close after the context ended", func(t *testing.T) {
+		c := portablePath.listen(t, loop4, ListenConfig{})
+		w, err := portablePath.newWorker(funcHandler{}, WorkerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Add(c); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := w.Run(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run = %v, want context.Canceled", err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ended(t, "Close of a stopped worker", c.reader)
+	})
+	t.Run("Conn closed", func(t *testing.T) {
+		c, err := ListenUDP(loop4, portablePath.cfg(ListenConfig{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := portablePath.newWorker(funcHandler{}, WorkerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Add(c); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ended(t, "Close of the Conn", c.reader)
+		if err := w.Close(); err != nil {
+			t.Fatalf("Close of the worker of a closed Conn: %v", err)
+		}
+	})
 }
