@@ -50,6 +50,32 @@ type reader struct {
 	done chan struct{} // closed when the goroutine has ended
 }
 
+// readBackoff is how long a reader waits after its nth read failure in a
+// row: nothing after a single one (a one-off ICMP error), then 1 ms,
+// doubling up to 100 ms.
+func readBackoff(n int) time.Duration {
+	if n < 2 {
+		return 0
+	}
+	return min(time.Millisecond<<min(n-2, 7), 100*time.Millisecond)
+}
+
+// pause waits d unless r is told to stop meanwhile; it reports whether r
+// is still to run.
+func (r *reader) pause(d time.Duration) bool {
+	if d <= 0 {
+		return !r.stopped()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.stop:
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // stopped reports whether r was told to stop.
 func (r *reader) stopped() bool {
 	select {
@@ -160,9 +186,12 @@ func (w *Worker) releasePortable() error {
 
 // read is the reader goroutine of c: it reads one datagram per call, one
 // byte beyond MaxPacket so that a longer one shows, and hands each to the
-// worker until r is stopped or c closed. A failed read is counted on ctr.
+// worker until r is stopped or c closed. A failed read is counted on ctr;
+// failures in a row back off (see readBackoff), so an error that keeps
+// coming back cannot spin a core.
 func (p *portable) read(c *Conn, r *reader, ctr *counters) {
 	defer close(r.done)
+	failures := 0
 	for {
 		buf := p.buffer()
 		n, from, err := c.udp.ReadFromUDPAddrPort(buf[Headroom : Headroom+p.maxPacket+1])
@@ -175,8 +204,13 @@ func (p *portable) read(c *Conn, r *reader, ctr *counters) {
 			// reports port unreachable as WSAECONNRESET).
 			ctr.rxErrors.Add(1)
 			p.recycle(buf)
+			failures++
+			if !r.pause(readBackoff(failures)) {
+				return
+			}
 			continue
 		}
+		failures = 0
 		if from.Addr().Is4In6() {
 			from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		}
