@@ -27,9 +27,12 @@ import (
 //  4. REALM must be ours; the USERNAME must be a static user (else
 //     ErrUnknownUser) or an ephemeral username (else ErrUnknownUser and
 //     ErrBadUsername) whose expiry has not passed (ErrExpired) and lies at
-//     most MaxCredentialLifetime plus MaxClockSkew ahead (ErrTooFarAhead).
-//     Expiry is checked
-//     on every request.
+//     most MaxCredentialLifetime plus MaxClockSkew ahead (ErrTooFarAhead);
+//     and its identity must not be revoked (ErrRevoked). The expiry is
+//     waived for held, the username of the allocation the request's
+//     5-tuple holds (pass "" when it holds none): an allocation outlives
+//     its credential, as browsers keep one username for an allocation's
+//     whole life (see Options.StrictExpiry, which waives nothing).
 //  5. Message integrity, MESSAGE-INTEGRITY-SHA256 when present (even
 //     alongside MESSAGE-INTEGRITY) and MESSAGE-INTEGRITY otherwise, with the
 //     key of each candidate password (one per active secret) in constant
@@ -43,7 +46,7 @@ import (
 // The errors of steps 1, 4 and 5 all match ErrUnauthenticated. m must not be
 // used concurrently (MESSAGE-INTEGRITY checking rewrites its length field
 // temporarily).
-func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort) (Result, error) {
+func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort, held string) (Result, error) {
 	hasMI := m.Contains(stun.AttrMessageIntegrity)
 	hasMI256 := m.Contains(stun.AttrMessageIntegritySHA256)
 	if !hasMI && !hasMI256 {
@@ -71,7 +74,7 @@ func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort) (Re
 		return Result{}, err
 	}
 
-	res, err := a.AuthenticateWith(username.String(), realm.String(), nonce.String(), client, func(pw string) []byte {
+	res, err := a.AuthenticateWith(username.String(), realm.String(), nonce.String(), client, held, func(pw string) []byte {
 		key := Key(alg, username.String(), a.realm, pw)
 		if checkIntegrity(m, key, hasMI256) != nil {
 			return nil
@@ -84,16 +87,16 @@ func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort) (Re
 
 // AuthenticateWith applies steps 4 to 6 of Authenticate to a request of a
 // dialect whose message integrity the caller checks (the [MS-TURN]
-// dialect): the realm must be ours and the username known and unexpired;
-// verify is called with each candidate password and returns the key that
+// dialect): the realm must be ours and the username known, unexpired (or
+// held, as for Authenticate) and not revoked; verify is called with each candidate password and returns the key that
 // verified the request's integrity, or nil; the nonce is checked last. The
 // key verify returned is the Result's Key, and SHA256 is false: the
 // caller knows which MAC its dialect used.
-func (a *Authenticator) AuthenticateWith(username, realm, nonce string, client netip.AddrPort, verify func(password string) []byte) (Result, error) {
+func (a *Authenticator) AuthenticateWith(username, realm, nonce string, client netip.AddrPort, held string, verify func(password string) []byte) (Result, error) {
 	if realm != a.realm {
 		return Result{}, fmt.Errorf("%w: realm is not ours", ErrUnauthenticated)
 	}
-	res, passwords, err := a.lookup(username)
+	res, passwords, err := a.lookup(username, held)
 	if err != nil {
 		return Result{}, err
 	}
@@ -143,10 +146,15 @@ func (a *Authenticator) passwordAlgorithm(m *stun.Message, nonce string) (uint16
 // accepted. The credential's own expiry is never extended.
 const MaxClockSkew = 60 * time.Second
 
-// lookup validates username and returns the partial Result and the
-// candidate passwords.
-func (a *Authenticator) lookup(username string) (Result, []string, error) {
+// lookup validates username, which may be past its expiry if it is held
+// (see Authenticate), and returns the partial Result and the candidate
+// passwords.
+func (a *Authenticator) lookup(username, held string) (Result, []string, error) {
+	now := a.clk.Now()
 	if pw, ok := a.static[username]; ok {
+		if a.revoked != nil && a.revoked(username, time.Time{}, now) {
+			return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrRevoked)
+		}
 		return Result{Username: username, Identity: username}, []string{pw}, nil
 	}
 	if a.keyring == nil {
@@ -156,19 +164,22 @@ func (a *Authenticator) lookup(username string) (Result, []string, error) {
 	if err != nil {
 		return Result{}, nil, fmt.Errorf("%w: %w: %w", ErrUnauthenticated, ErrUnknownUser, ErrBadUsername)
 	}
-	now := a.clk.Now()
-	if !now.Before(expiry) {
+	past := !now.Before(expiry)
+	if past && (a.strict || username != held) {
 		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrExpired)
 	}
 	if expiry.Sub(now) > a.maxLifetime+MaxClockSkew {
 		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrTooFarAhead)
+	}
+	if a.revoked != nil && a.revoked(identity, expiry, now) {
+		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrRevoked)
 	}
 	secrets := a.keyring.load()
 	passwords := make([]string, len(secrets))
 	for i := range secrets {
 		passwords[i] = secrets[i].password(username)
 	}
-	return Result{Username: username, Identity: identity, Expires: expiry}, passwords, nil
+	return Result{Username: username, Identity: identity, Expires: expiry, PastExpiry: past}, passwords, nil
 }
 
 // checkIntegrity verifies m's MESSAGE-INTEGRITY-SHA256 (sha) or

@@ -284,7 +284,7 @@ func TestAuthenticate(t *testing.T) {
 			if !client.IsValid() {
 				client = clientA
 			}
-			res, err := f.auth.Authenticate(m, client)
+			res, err := f.auth.Authenticate(m, client, "")
 			if tc.err == nil {
 				if err != nil {
 					t.Fatalf("Authenticate: %v", err)
@@ -319,7 +319,7 @@ func TestAuthenticatePionLongTermIntegrity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.auth.Authenticate(m, clientA)
+	res, err := f.auth.Authenticate(m, clientA, "")
 	if err != nil {
 		t.Fatalf("Authenticate: %v", err)
 	}
@@ -364,7 +364,7 @@ func TestAuthenticateStaleNonceResult(t *testing.T) {
 	f := newFixture(t)
 	m := f.rest(t, secretNew, time.Hour).build(t)
 	f.clk.Advance(lifetime + time.Second)
-	res, err := f.auth.Authenticate(m, clientA)
+	res, err := f.auth.Authenticate(m, clientA, "")
 	if !errors.Is(err, ErrStaleNonce) || len(res.Key) == 0 {
 		t.Errorf("err %v, key %x: want ErrStaleNonce with the verified key", err, res.Key)
 	}
@@ -389,10 +389,10 @@ func TestAuthenticateRotation(t *testing.T) {
 		if err := f.keyring.Set(s.secrets); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.auth.Authenticate(oldReq, clientA); !errors.Is(err, s.oldErr) {
+		if _, err := f.auth.Authenticate(oldReq, clientA, ""); !errors.Is(err, s.oldErr) {
 			t.Errorf("%s: old credential: %v, want %v", s.name, err, s.oldErr)
 		}
-		if _, err := f.auth.Authenticate(thirdReq, clientA); !errors.Is(err, s.thirdErr) {
+		if _, err := f.auth.Authenticate(thirdReq, clientA, ""); !errors.Is(err, s.thirdErr) {
 			t.Errorf("%s: third credential: %v, want %v", s.name, err, s.thirdErr)
 		}
 	}
@@ -406,11 +406,11 @@ func TestAuthenticateStaticOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := request{username: "dev", realm: testRealm, password: "devpass", nonce: nonces.Issue(clientA), mi: true}
-	if res, err := a.Authenticate(r.build(t), clientA); err != nil || res.Identity != "dev" || !res.Expires.IsZero() {
+	if res, err := a.Authenticate(r.build(t), clientA, ""); err != nil || res.Identity != "dev" || !res.Expires.IsZero() {
 		t.Errorf("static user: %+v, %v", res, err)
 	}
 	r.username = "1700003600:alice"
-	if _, err := a.Authenticate(r.build(t), clientA); !errors.Is(err, ErrUnknownUser) || !errors.Is(err, ErrUnauthenticated) {
+	if _, err := a.Authenticate(r.build(t), clientA, ""); !errors.Is(err, ErrUnknownUser) || !errors.Is(err, ErrUnauthenticated) {
 		t.Errorf("unknown user: %v", err)
 	}
 }
@@ -444,7 +444,7 @@ func TestChallenge(t *testing.T) {
 	sha := stunproto.PasswordAlgorithm{Algorithm: stunproto.AlgSHA256}
 	user, pass, _ := Issue(secretNew, "carol", t0.Add(time.Hour))
 	r := request{username: user, realm: realm.String(), password: pass, nonce: nonce.String(), keyAlg: stunproto.AlgSHA256, algs: algs, alg: &sha, mi256: true}
-	if _, err := f.auth.Authenticate(r.build(t), clientA); err != nil {
+	if _, err := f.auth.Authenticate(r.build(t), clientA, ""); err != nil {
 		t.Errorf("retry after challenge: %v", err)
 	}
 }

@@ -32,6 +32,18 @@ type Options struct {
 	Nonces *Nonces
 	// Clock tells the time for expiry checks; nil means clock.Real{}.
 	Clock clock.Clock
+	// StrictExpiry checks a credential's expiry on every request, as
+	// RFC 8489 §9.2.4 reads: the first request on an allocation after its
+	// credential expired is refused, and the call on it fails. Without
+	// it, requests on an allocation that authenticate with the username
+	// that made it pass after that username expired (see Authenticate);
+	// the relay bounds such allocations by their age instead.
+	StrictExpiry bool
+	// Revoked, if set, reports whether the credentials of identity, of
+	// the given expiry (zero for a static user), are revoked at now; such
+	// requests fail with ErrRevoked. It is called for every authenticated
+	// request and must be cheap and safe for concurrent use.
+	Revoked func(identity string, expiry, now time.Time) bool
 }
 
 // Authenticator checks requests with the STUN long-term credential mechanism
@@ -45,6 +57,8 @@ type Authenticator struct {
 	nonces      *Nonces
 	clk         clock.Clock
 	algorithms  stunproto.PasswordAlgorithms
+	strict      bool
+	revoked     func(identity string, expiry, now time.Time) bool
 }
 
 // NewAuthenticator validates opts and returns an Authenticator. It needs a
@@ -74,6 +88,8 @@ func NewAuthenticator(opts Options) (*Authenticator, error) {
 		maxLifetime: opts.MaxCredentialLifetime,
 		nonces:      opts.Nonces,
 		clk:         opts.Clock,
+		strict:      opts.StrictExpiry,
+		revoked:     opts.Revoked,
 		// Offered in order of preference (RFC 8489 §14.11).
 		algorithms: stunproto.PasswordAlgorithms{{Algorithm: stunproto.AlgSHA256}, {Algorithm: stunproto.AlgMD5}},
 	}
@@ -85,6 +101,10 @@ func NewAuthenticator(opts Options) (*Authenticator, error) {
 	}
 	return a, nil
 }
+
+// StrictExpiry reports whether credentials are checked for expiry on every
+// request (Options.StrictExpiry).
+func (a *Authenticator) StrictExpiry() bool { return a.strict }
 
 // Realm returns the realm the Authenticator challenges with.
 func (a *Authenticator) Realm() string { return a.realm }

@@ -20,6 +20,8 @@ var (
 	ErrStaleNonce = errors.New("auth: stale nonce")
 	// ErrExpired means an ephemeral credential's expiry has passed.
 	ErrExpired = errors.New("auth: credential expired")
+	// ErrRevoked means an operator revoked the credential's identity.
+	ErrRevoked = errors.New("auth: identity revoked")
 	// ErrTooFarAhead means an ephemeral credential expires further ahead
 	// than the maximum credential lifetime.
 	ErrTooFarAhead = errors.New("auth: credential expiry too far ahead")

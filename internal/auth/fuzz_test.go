@@ -44,7 +44,7 @@ func FuzzAuthenticate(f *testing.F) {
 		if err := stun.Decode(b, m); err != nil {
 			return
 		}
-		res, err := a.Authenticate(m, clientA)
+		res, err := a.Authenticate(m, clientA, "")
 		if err != nil {
 			classes := 0
 			for _, e := range []error{ErrBadRequest, ErrUnauthenticated, ErrStaleNonce, ErrBadNonce} {

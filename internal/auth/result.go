@@ -23,6 +23,9 @@ type Result struct {
 	SHA256 bool
 	// Expires is an ephemeral credential's expiry; zero for static users.
 	Expires time.Time
+	// PastExpiry reports that the credential had expired, and the request
+	// passed as one on the allocation its username holds.
+	PastExpiry bool
 }
 
 // Sign adds to m the kind of message integrity the request used, keyed with

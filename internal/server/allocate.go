@@ -291,8 +291,8 @@ func (w *worker) openSession(r *request, plan allocPlan, owner string) (*session
 // lifetime from now; it has no relayed address yet.
 func (w *worker) newSession(ft allocation.FiveTuple, l *listener, username, owner string, lifetime time.Duration, now time.Time) *session {
 	a := &allocation.Allocation{FiveTuple: ft, Username: username}
-	a.Refresh(lifetime, now)
-	s := &session{alloc: a, client: l, owner: owner, start: now.UnixNano()}
+	s := &session{alloc: a, client: l, owner: owner, start: now.UnixNano(), deadline: now.Add(w.env.maxAge).UnixNano()}
+	a.Refresh(s.bounded(lifetime, now), now)
 	a.Relay = s
 	return s
 }
@@ -436,8 +436,23 @@ func (w *worker) unlessExpired(s *session, now time.Time) *session {
 	if s == nil || !s.alloc.Expired(now) {
 		return s
 	}
-	w.closeSession(s, stats.EndExpired)
+	w.closeSession(s, s.expiry())
 	return nil
+}
+
+// bounded returns lifetime, cut short so that the allocation of s, granted
+// it at now, expires by its deadline (Options.MaxAllocationAge).
+func (s *session) bounded(lifetime time.Duration, now time.Time) time.Duration {
+	return max(min(lifetime, time.Duration(s.deadline-now.UnixNano())), 0)
+}
+
+// expiry is why the allocation of s ends when its lifetime runs out:
+// EndMaxAge when that reached its deadline, EndExpired otherwise.
+func (s *session) expiry() stats.EndReason {
+	if s.alloc.Expires().UnixNano() >= s.deadline {
+		return stats.EndMaxAge
+	}
+	return stats.EndExpired
 }
 
 // closeSession removes s from the table and ends it.

@@ -25,6 +25,8 @@ func authResultOf(err error) stats.AuthResult {
 		return stats.AuthBadNonce
 	case errors.Is(err, auth.ErrExpired):
 		return stats.AuthExpiredCredential
+	case errors.Is(err, auth.ErrRevoked):
+		return stats.AuthRevoked
 	case errors.Is(err, auth.ErrTooFarAhead):
 		return stats.AuthExpiryTooFarAhead
 	case errors.Is(err, auth.ErrBadIntegrity):
@@ -32,4 +34,13 @@ func authResultOf(err error) stats.AuthResult {
 	default: // auth.ErrUnknownUser, or a realm that is not ours
 		return stats.AuthUnknownUser
 	}
+}
+
+// authOK is how a request that authenticated as res counts: AuthPastExpiry
+// when it passed on its allocation after its credential expired.
+func authOK(res auth.Result) stats.AuthResult {
+	if res.PastExpiry {
+		return stats.AuthPastExpiry
+	}
+	return stats.AuthOK
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/pion/stun/v3"
 
-	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/server/tcprelay"
 	"github.com/avedge/avedge/internal/stunproto"
 )
@@ -18,20 +17,21 @@ import (
 // the address of its allocation's control connection first; the integrity
 // check is the same either way. Otherwise, or if that fails, the request
 // is authenticated as any other (401 or 438 with a nonce for this
-// connection).
+// connection). The allocation's username may have expired: the
+// connection is one more of the allocation it made (auth.Authenticate).
 func (w *worker) authenticateBind(r *request) bool {
 	var id stunproto.ConnectionID
 	if id.GetFrom(r.m) == nil {
-		if ctl, ok := w.env.tcp.pending.Control(id, r.now); ok {
-			if res, err := w.env.auth.Authenticate(r.m, ctl); err == nil {
-				w.c.auth[stats.AuthOK].Add(1)
+		if ctl, username, ok := w.env.tcp.pending.Control(id, r.now); ok {
+			if res, err := w.env.auth.Authenticate(r.m, ctl, username); err == nil {
+				w.c.auth[authOK(res)].Add(1)
 				r.auth = &res
 				ignoreAfterIntegrity(r.m)
 				return true
 			}
 		}
 	}
-	return w.authenticate(r)
+	return w.authenticate(r, "")
 }
 
 // connectionBind implements RFC 6062 §5.4 "Receiving a ConnectionBind

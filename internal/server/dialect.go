@@ -83,7 +83,7 @@ func (w *worker) msToClient(s *session, from netip.AddrPort, buf []byte, off, n 
 // an RFC Allocate finds an expired RFC allocation's.
 func (w *worker) msUnlessExpired(s *session, now time.Time) *session {
 	if s.alloc.Expired(now) && !w.ms.KeepAlive(s, now) {
-		w.closeSession(s, stats.EndExpired)
+		w.closeSession(s, s.expiry())
 		return nil
 	}
 	return s
@@ -183,6 +183,17 @@ func (c msCore) Lifetime(d time.Duration, present bool) time.Duration {
 
 // MaxLifetime implements msdialect.Core.
 func (c msCore) MaxLifetime() time.Duration { return c.w.env.alloc.MaxLifetime }
+
+// KeepUntil implements msdialect.Core: the allocation's deadline (see
+// session.deadline), or with strict expiry the credential's expiry if it
+// comes first.
+func (c msCore) KeepUntil(res auth.Result, now time.Time) time.Time {
+	until := now.Add(c.w.env.maxAge)
+	if c.w.env.auth.StrictExpiry() && !res.Expires.IsZero() && res.Expires.Before(until) {
+		return res.Expires
+	}
+	return until
+}
 
 // Offers implements msdialect.Core.
 func (c msCore) Offers(ipv6 bool) bool { return c.w.env.families[family(ipv6)].offered() }

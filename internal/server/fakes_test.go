@@ -103,6 +103,7 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 		owners:       newReservationOwners(),
 		drain:        newDrainState(nil, 0),
 		alloc:        allocation.DefaultConfig(),
+		maxAge:       DefaultMaxAllocationAge,
 		clock:        clk,
 		log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		tcp:          newTCPShared(0),

@@ -52,14 +52,31 @@ func loopbackPolicy() *policy.PeerPolicy {
 // newTestEdge starts a server; mod may change the options before it starts.
 func newTestEdge(t *testing.T, mod func(*Options)) *testEdge {
 	t.Helper()
-	e := newStoppedEdge(t, mod)
+	return newTestEdgeAuth(t, nil, mod)
+}
+
+// newTestEdgeAuth is newTestEdge with authMod applied to the
+// authenticator's options.
+func newTestEdgeAuth(t *testing.T, authMod func(*auth.Options), mod func(*Options)) *testEdge {
+	t.Helper()
+	e := newStoppedEdgeAuth(t, authMod, mod)
 	servertest.Serve(t, e.srv)
 	return e
 }
 
+// strictExpiry is an authMod: expiry checked on every request.
+func strictExpiry(o *auth.Options) { o.StrictExpiry = true }
+
 // newStoppedEdge is newTestEdge without running the server: the test runs
 // it (and Close releases it at the end of the test).
 func newStoppedEdge(t *testing.T, mod func(*Options)) *testEdge {
+	t.Helper()
+	return newStoppedEdgeAuth(t, nil, mod)
+}
+
+// newStoppedEdgeAuth is newStoppedEdge with authMod applied to the
+// authenticator's options.
+func newStoppedEdgeAuth(t *testing.T, authMod func(*auth.Options), mod func(*Options)) *testEdge {
 	t.Helper()
 	clk := clock.NewFake(time.Now().Truncate(time.Second))
 	secret := auth.Secret{ID: "k1", Value: []byte("test-secret-0123456789abcdef")}
@@ -67,14 +84,18 @@ func newStoppedEdge(t *testing.T, mod func(*Options)) *testEdge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	authn, err := auth.NewAuthenticator(auth.Options{
+	ao := auth.Options{
 		Realm:                 testRealm,
 		Keyring:               keyring,
 		StaticUsers:           map[string]string{"static": "static-password"},
 		MaxCredentialLifetime: 8 * time.Hour,
 		Nonces:                auth.NewNonces([]byte("nonce-key-0123456789abcdef"), 10*time.Minute, clk),
 		Clock:                 clk,
-	})
+	}
+	if authMod != nil {
+		authMod(&ao)
+	}
+	authn, err := auth.NewAuthenticator(ao)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,27 +43,6 @@ func TestMSRejectsRFCRequests(t *testing.T) {
 	}
 }
 
-// TestMSCredentialExpiry: once the credential that made an allocation has
-// expired, its Send requests are dropped (expired_credential), as RFC TURN
-// checks the expiry on every authenticated request; the allocation itself
-// is still within its lifetime.
-func TestMSCredentialExpiry(t *testing.T) {
-	e := newTestEdge(t, nil)
-	c := e.newMSClient(e.credential("alice", 5*time.Minute))
-	c.allocate()
-	p1 := newPeer(t, "127.0.0.1")
-	c.send(p1.addr(), []byte("before"))
-	wantPeerGot(t, p1, []byte("before"), c.relayed)
-	e.clk.Advance(6 * time.Minute)
-	drops := e.dropsDelta(func() {
-		c.send(p1.addr(), []byte("after"))
-		c.barrier()
-	})
-	if len(drops) != 1 || drops[stats.DropExpiredCredential] != 1 {
-		t.Fatalf("drops %v, want one expired_credential", drops)
-	}
-}
-
 // TestMSPolicyRecheck: a refresh applies the current peer policy to the
 // peers the client sent to: after SetPolicy denies the active destination,
 // the next refresh takes its role and permission away, and raw data no

@@ -48,7 +48,9 @@ func (w *worker) refresh(r *request) {
 	}
 	// Both relayed addresses of a dual allocation share one lifetime, so
 	// refreshing either family refreshes both.
-	d := w.env.alloc.Lifetime(lifetime.Duration, present)
+	// Not beyond the allocation's maximum age: the expiry tick ends it
+	// there, and a Refresh after that finds no allocation (437).
+	d := s.bounded(w.env.alloc.Lifetime(lifetime.Duration, present), r.now)
 	s.alloc.Refresh(d, r.now)
 	w.succeed(r, stunproto.Lifetime{Duration: d})
 }

@@ -149,7 +149,7 @@ func (w *worker) dispatch(r *request) {
 	if r.m.Type.Method == stun.MethodConnectionBind {
 		authenticated = w.authenticateBind(r)
 	} else {
-		authenticated = w.authenticate(r)
+		authenticated = w.authenticate(r, w.heldUsername(r))
 	}
 	if !authenticated {
 		return
@@ -177,13 +177,23 @@ func (w *worker) dispatch(r *request) {
 	}
 }
 
-// authenticate runs the long-term credential checks of RFC 8489 §9.2.4. On
-// failure it writes the error response (401 or 438 with a fresh challenge, or
-// 400) and returns false, unless the source is over its limit (overLimit).
-func (w *worker) authenticate(r *request) bool {
-	res, err := w.env.auth.Authenticate(r.m, r.ft.Client)
+// heldUsername is the username of the RFC TURN allocation r's 5-tuple
+// holds, whose expiry does not bar r (auth.Authenticate), or "".
+func (w *worker) heldUsername(r *request) string {
+	if r.s == nil || r.s.ms != nil {
+		return ""
+	}
+	return r.s.alloc.Username
+}
+
+// authenticate runs the long-term credential checks of RFC 8489 §9.2.4,
+// waiving the expiry of held. On failure it writes the error response (401
+// or 438 with a fresh challenge, or 400) and returns false, unless the
+// source is over its limit (overLimit).
+func (w *worker) authenticate(r *request, held string) bool {
+	res, err := w.env.auth.Authenticate(r.m, r.ft.Client, held)
 	if err == nil {
-		w.c.auth[stats.AuthOK].Add(1)
+		w.c.auth[authOK(res)].Add(1)
 		r.auth = &res
 		ignoreAfterIntegrity(r.m)
 		return true

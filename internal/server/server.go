@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -24,6 +25,11 @@ import (
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/server/stream"
 )
+
+// DefaultMaxAllocationAge is Options.MaxAllocationAge unless set: a
+// working day's calls, and no allocation lives on for ever on one
+// credential.
+const DefaultMaxAllocationAge = 24 * time.Hour
 
 var (
 	// ErrNoListeners is returned by New when no client listener could be bound.
@@ -67,6 +73,12 @@ type Options struct {
 	PortMin, PortMax int
 	// Allocation holds lifetimes and per-allocation caps.
 	Allocation allocation.Config
+	// MaxAllocationAge is the longest an allocation lives, refreshed or
+	// not: lifetimes are granted up to it, and at it the allocation ends
+	// (its record says "max age"). It is what bounds an allocation whose
+	// credential expired, as requests on it authenticate with that
+	// credential (auth.Authenticate). 0 means DefaultMaxAllocationAge.
+	MaxAllocationAge time.Duration
 	// AllocationsPerUser and AllocationsTotal are the quotas (486 and 508).
 	AllocationsPerUser, AllocationsTotal int
 	// PortsPerUser bounds the relay ports one user holds (486): one per
@@ -148,6 +160,7 @@ type shared struct {
 	drain        *drainState
 	pool         alternates // siblings for a full edge
 	alloc        allocation.Config
+	maxAge       time.Duration // Options.MaxAllocationAge
 	clock        clock.Clock
 	log          *slog.Logger
 	onEnd        func(stats.Record)
@@ -225,6 +238,7 @@ func New(opts Options) (*Server, error) {
 		drain:  newDrainState(drainAlternates(opts), opts.DrainTimeout),
 		pool:   newAlternates(opts.PoolAlternates),
 		alloc:  opts.Allocation.WithDefaults(),
+		maxAge: cmp.Or(opts.MaxAllocationAge, DefaultMaxAllocationAge),
 		clock:  clk,
 		log:    log,
 		onEnd:  opts.OnAllocationEnd,
@@ -489,7 +503,7 @@ func (w *worker) Tick(now time.Time) {
 		if w.ms.KeepAlive(s, now) {
 			return
 		}
-		w.endSession(s, stats.EndExpired)
+		w.endSession(s, s.expiry())
 	})
 	w.expireReservations(now)
 	w.expireTCP(now)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/pki"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
@@ -60,9 +61,16 @@ type streamEdge struct {
 
 func newStreamEdge(t *testing.T, mod func(*Options)) *streamEdge {
 	t.Helper()
+	return newStreamEdgeAuth(t, nil, mod)
+}
+
+// newStreamEdgeAuth is newStreamEdge with authMod applied to the
+// authenticator's options.
+func newStreamEdgeAuth(t *testing.T, authMod func(*auth.Options), mod func(*Options)) *streamEdge {
+	t.Helper()
 	se := &streamEdge{ca: newTestCA(t), certs: new(CertStore)}
 	se.certs.Set(se.ca.leaf())
-	se.testEdge = newTestEdge(t, func(o *Options) {
+	se.testEdge = newTestEdgeAuth(t, authMod, func(o *Options) {
 		o.StreamListeners = []StreamListener{{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Plain: true, Certs: se.certs}}
 		if mod != nil {
 			mod(o)

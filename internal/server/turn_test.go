@@ -342,15 +342,6 @@ func TestRefreshWrongCredentials(t *testing.T) {
 	wantCode(t, c.do(stun.MethodRefresh), stun.CodeWrongCredentials)
 }
 
-func TestExpiredCredentialOnRefresh(t *testing.T) {
-	e := newTestEdge(t, nil)
-	u, p := e.credential("alice", 2*time.Minute)
-	c := e.newClient(u, p)
-	c.allocate()
-	e.clk.Advance(3 * time.Minute)
-	wantCode(t, c.do(stun.MethodRefresh), stun.CodeUnauthorized)
-}
-
 func TestAllocationExpiry(t *testing.T) {
 	e := newTestEdge(t, nil)
 	u, p := e.credential("alice", 8*time.Hour)

@@ -71,6 +71,9 @@ type session struct {
 	// allocations gauge (see worker.allocationCreated).
 	counted stats.AllocationKind
 	start   int64 // when the allocation was created (Unix ns), for its stats.Record
+	// deadline is when the allocation ends however it is refreshed (Unix
+	// ns): start plus Options.MaxAllocationAge.
+	deadline int64
 	// What the Allocate success response carried besides the addresses,
 	// kept to answer a retransmission identically: the token of the
 	// reserved next port (EVEN-PORT R=1) and why half of a dual

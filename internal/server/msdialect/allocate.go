@@ -113,7 +113,11 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 		return nil, res, false
 	}
 	u, rlm, n := string(username), string(realm), string(nonce)
-	res, err := authn.AuthenticateWith(u, rlm, n, q.from, func(pw string) []byte {
+	held := ""
+	if q.s != nil && q.s.MS() != nil {
+		held = q.s.Alloc().Username
+	}
+	res, err := authn.AuthenticateWith(u, rlm, n, q.from, held, func(pw string) []byte {
 		key := msturn.Key(u, rlm, pw)
 		if sha {
 			key = msturn.KeySHA256(u, rlm, pw, n)
@@ -149,7 +153,11 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 		}
 		return nil, res, false
 	}
-	h.core.Authenticated(stats.AuthOK)
+	if res.PastExpiry {
+		h.core.Authenticated(stats.AuthPastExpiry)
+	} else {
+		h.core.Authenticated(stats.AuthOK)
+	}
 	if s != nil && (s.MS() == nil || s.Alloc().Username != res.Username) {
 		// The 5-tuple holds an RFC TURN allocation, or another user's.
 		integ := msturn.NewIntegrity(res.Key)
@@ -203,7 +211,9 @@ func (h *Handler) refresh(q *request, s Session) []byte {
 		h.answer(q, out)
 		return out
 	}
-	s.Alloc().Refresh(d, q.now)
+	// Not beyond the credential's expiry (strict) or the allocation's
+	// maximum age: the expiry tick then ends it.
+	s.Alloc().Refresh(max(min(d, ms.keepUntil.Sub(q.now)), 0), q.now)
 	ms.recheck(h.core.PeerAllowed)
 	return h.allocateSuccess(q, s)
 }
@@ -234,7 +244,7 @@ func (h *Handler) newAllocation(q *request, res auth.Result, v uint32) []byte {
 		return h.fail(q, msturn.AllocateError, msturn.CodeAddressFamily, "Address Family not Supported", q.integ)
 	}
 	nonce, _ := q.m.Get(msturn.AttrNonce) // present: authenticate checked
-	ms := newState(res.Key, string(nonce), v, res.Expires)
+	ms := newState(res.Key, string(nonce), v, h.core.KeepUntil(res, q.now))
 	h.NewConnID(&ms.seq.ConnID)
 	s, cause := h.core.Allocate(q.l, q.from, res, ipv6, d, ms, q.now)
 	switch {

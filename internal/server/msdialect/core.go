@@ -76,6 +76,10 @@ type Core interface {
 	// longest.
 	Lifetime(d time.Duration, present bool) time.Duration
 	MaxLifetime() time.Duration
+	// KeepUntil is the latest an allocation made at now by a request
+	// that authenticated as res may live: its maximum age, and with
+	// strict expiry the credential's expiry.
+	KeepUntil(res auth.Result, now time.Time) time.Time
 	// Offers reports whether the relay hands out relayed addresses of
 	// the family of ipv6 (false: IPv4).
 	Offers(ipv6 bool) bool

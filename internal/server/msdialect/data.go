@@ -107,8 +107,8 @@ func (h *Handler) authenticated(q *request) Session {
 		h.core.Drop(stats.DropBadIntegrity)
 		return nil
 	}
-	// The credential's expiry is checked on every authenticated request,
-	// as for RFC TURN: an expired one sends and sets nothing more.
+	// Past the allocation's last moment (with strict expiry, its
+	// credential's expiry) it sends and sets nothing more.
 	if k := ms.keepUntil; !k.IsZero() && !q.now.Before(k) {
 		h.core.Drop(stats.DropExpiredCredential)
 		return nil
@@ -159,8 +159,8 @@ func (h *Handler) Live(s Session, now time.Time) bool {
 // expiry tick calls it, and so do the forwarders when a packet beats the
 // tick. Such an allocation ends with its connection: libnice 0.1.21 never
 // refreshes over pseudo-TLS and cannot take the answer to a refresh over
-// TCP, so the lifetime alone would cut its calls. The credential's expiry
-// still bounds it, as it bounds RFC TURN refreshes.
+// TCP, so the lifetime alone would cut its calls. Its keepUntil still
+// bounds it, as the maximum age bounds RFC TURN refreshes.
 func (h *Handler) KeepAlive(s Session, now time.Time) bool {
 	ms := s.MS()
 	if ms == nil || !s.Stream() {

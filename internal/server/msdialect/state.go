@@ -53,10 +53,10 @@ type State struct {
 	// most maxDests of them (and each peer IP also holds an ordinary
 	// permission, which expires).
 	dests []netip.AddrPort
-	// keepUntil is the expiry of the credential that made the
-	// allocation (zero for a static user): Send and Set Active
-	// Destination are refused after it, and an allocation over TCP lives
-	// while its connection is open, but not beyond it (KeepAlive).
+	// keepUntil is the latest the allocation may live (Core.KeepUntil):
+	// Send and Set Active Destination are refused after it, refreshes do
+	// not reach beyond it, and an allocation over TCP lives while its
+	// connection is open, but not beyond it (KeepAlive).
 	keepUntil time.Time
 }
 

@@ -11,6 +11,9 @@ const (
 	EndConnectionClosed                  // its TCP or TLS client connection closed (RFC 8656 §3.1)
 	EndShutdown                          // the server stopped
 	EndDrainTimeout                      // a drain reached its deadline
+	EndMaxAge                            // it reached the maximum allocation age
+	EndOperator                          // an operator ended it
+	EndRevoked                           // an operator revoked its identity
 	NumEndReasons
 )
 
@@ -20,6 +23,9 @@ var endNames = [NumEndReasons]string{
 	EndConnectionClosed: "connection closed",
 	EndShutdown:         "shutdown",
 	EndDrainTimeout:     "drain timeout",
+	EndMaxAge:           "max age",
+	EndOperator:         "ended by operator",
+	EndRevoked:          "revoked",
 }
 
 // String returns the reason as session records and metrics name it.
@@ -41,6 +47,8 @@ const (
 	AuthExpiredCredential                   // an ephemeral credential past its expiry: 401
 	AuthExpiryTooFarAhead                   // an ephemeral credential expiring beyond the maximum lifetime: 401
 	AuthBadRequest                          // USERNAME, REALM or NONCE missing, or a bid-down: 400
+	AuthPastExpiry                          // authenticated on the allocation its username made, after that credential expired
+	AuthRevoked                             // an identity an operator revoked: 401
 	NumAuthResults
 )
 
@@ -54,6 +62,8 @@ var authNames = [NumAuthResults]string{
 	AuthExpiredCredential: "expired_credential",
 	AuthExpiryTooFarAhead: "expiry_too_far_ahead",
 	AuthBadRequest:        "bad_request",
+	AuthPastExpiry:        "ok_past_expiry",
+	AuthRevoked:           "revoked",
 }
 
 // String returns the metric label of the result.

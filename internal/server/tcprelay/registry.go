@@ -70,15 +70,16 @@ func (r *Registry) Claim(id stunproto.ConnectionID, username string, now time.Ti
 }
 
 // Control returns the client address of the control connection of the
-// allocation whose unexpired pending connection is id.
-func (r *Registry) Control(id stunproto.ConnectionID, now time.Time) (netip.AddrPort, bool) {
+// allocation whose unexpired pending connection is id, and the username
+// that made the allocation.
+func (r *Registry) Control(id stunproto.ConnectionID, now time.Time) (ctl netip.AddrPort, username string, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.byID[id]
 	if !ok || !now.Before(e.expires) {
-		return netip.AddrPort{}, false
+		return netip.AddrPort{}, "", false
 	}
-	return e.p.Control, true
+	return e.p.Control, e.p.Username, true
 }
 
 // Remove forgets p if it is still pending.

@@ -26,7 +26,7 @@ func TestRegistry(t *testing.T) {
 	if err := r.Add(&PeerConn{}, now); !errors.Is(err, ErrPendingFull) {
 		t.Fatalf("Add over the limit: %v, want ErrPendingFull", err)
 	}
-	if got, ok := r.Control(a.ID, now); !ok || got != ctl {
+	if got, user, ok := r.Control(a.ID, now); !ok || got != ctl || user != a.Username {
 		t.Fatalf("Control = %v, %v; want %v", got, ok, ctl)
 	}
 	if _, err := r.Claim(a.ID, "mallory", now); !errors.Is(err, ErrOtherCredentials) {
@@ -52,7 +52,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("Add after expiry: %v", err)
 	}
 	r.Remove(c)
-	if _, ok := r.Control(c.ID, now); ok {
+	if _, _, ok := r.Control(c.ID, now); ok {
 		t.Fatal("removed connection still pending")
 	}
 }
