@@ -129,3 +129,14 @@ func pruneChannels(cs []channel, t int64) []channel {
 	}
 	return cs
 }
+
+// Channels calls fn with the number, peer and expiry of each channel bound
+// at now (not those in their quarantine), for reports (not per packet).
+func (a *Allocation) Channels(now time.Time, fn func(num uint16, peer netip.AddrPort, expires time.Time)) {
+	t := now.UnixNano()
+	for _, c := range a.chans {
+		if t < c.expires {
+			fn(c.num, c.peer, time.Unix(0, c.expires))
+		}
+	}
+}

@@ -115,3 +115,14 @@ func (a *Allocation) hasEntry(ip netip.Addr) bool {
 	}
 	return false
 }
+
+// Permissions calls fn with the IP address and expiry of each permission
+// unexpired at now, for reports (not per packet).
+func (a *Allocation) Permissions(now time.Time, fn func(ip netip.Addr, expires time.Time)) {
+	t := now.UnixNano()
+	for _, p := range a.perms {
+		if t < p.expires {
+			fn(p.ip, time.Unix(0, p.expires))
+		}
+	}
+}

@@ -21,6 +21,22 @@ type Auth struct {
 	MaxCredentialLifetime time.Duration
 	// StaticUsers are fixed long-term credentials, for development only.
 	StaticUsers []StaticUser
+	// StrictExpiry checks a credential's expiry on every request, so a
+	// call ends when the credential its allocation was made with
+	// expires. Off, requests on an allocation that use the username that
+	// made it pass after that credential expired, up to
+	// MaxAllocationAge.
+	StrictExpiry bool
+	// MaxAllocationAge is the longest an allocation lives, refreshed or
+	// not.
+	MaxAllocationAge time.Duration
+	// RevocationsFile holds the revoked identities: written by the admin
+	// endpoints, watched for changes that other nodes or config
+	// management make. Empty: revocations.json in the state directory.
+	RevocationsFile string
+	// RevocationsPoll is how often the revocations file is checked for
+	// changes.
+	RevocationsPoll time.Duration
 }
 
 const (
@@ -33,11 +49,20 @@ const (
 	// 24-hour credentials (Nextcloud Talk) room for clock skew:
 	// "max_credential_lifetime: 24h10m".
 	maxMaxCredentialLifetime = 25 * time.Hour
+	defaultMaxAllocationAge  = 24 * time.Hour
+	minMaxAllocationAge      = time.Minute
+	maxMaxAllocationAge      = 7 * 24 * time.Hour
+	defaultRevocationsPoll   = 10 * time.Second
+	minRevocationsPoll       = time.Second
+	maxRevocationsPoll       = time.Minute
 )
 
 // defaultAuth returns the auth defaults.
 func defaultAuth() Auth {
-	return Auth{NonceLifetime: defaultNonceLifetime, MaxCredentialLifetime: defaultMaxCredentialLifetime}
+	return Auth{
+		NonceLifetime: defaultNonceLifetime, MaxCredentialLifetime: defaultMaxCredentialLifetime,
+		MaxAllocationAge: defaultMaxAllocationAge, RevocationsPoll: defaultRevocationsPoll,
+	}
 }
 
 // MarshalJSON writes a with the nonce key replaced by "REDACTED" and the
@@ -49,12 +74,20 @@ func (a Auth) MarshalJSON() ([]byte, error) {
 		NonceLifetime         string       `json:"nonce_lifetime"`
 		MaxCredentialLifetime string       `json:"max_credential_lifetime"`
 		StaticUsers           []StaticUser `json:"static_users"`
+		StrictExpiry          bool         `json:"strict_expiry"`
+		MaxAllocationAge      string       `json:"max_allocation_age"`
+		RevocationsFile       string       `json:"revocations_file"`
+		RevocationsPoll       string       `json:"revocations_poll"`
 	}{
 		Secrets:               a.Secrets,
 		NonceKey:              redact(a.NonceKey),
 		NonceLifetime:         formatDuration(a.NonceLifetime),
 		MaxCredentialLifetime: formatDuration(a.MaxCredentialLifetime),
 		StaticUsers:           a.StaticUsers,
+		StrictExpiry:          a.StrictExpiry,
+		MaxAllocationAge:      formatDuration(a.MaxAllocationAge),
+		RevocationsFile:       a.RevocationsFile,
+		RevocationsPoll:       formatDuration(a.RevocationsPoll),
 	})
 }
 
@@ -101,6 +134,22 @@ func (p *parser) auth(e entry, dst *Auth) error {
 			return err
 		}},
 		{"static_users", func(e entry) error { return p.staticUsers(e, &dst.StaticUsers) }},
+		{"strict_expiry", func(e entry) error {
+			v, err := p.boolean(e)
+			dst.StrictExpiry = v
+			return err
+		}},
+		{"max_allocation_age", func(e entry) error {
+			d, err := p.duration(e, minMaxAllocationAge, maxMaxAllocationAge)
+			dst.MaxAllocationAge = d
+			return err
+		}},
+		{"revocations_file", func(e entry) error { return p.stateFile(e, &dst.RevocationsFile) }},
+		{"revocations_poll", func(e entry) error {
+			d, err := p.duration(e, minRevocationsPoll, maxRevocationsPoll)
+			dst.RevocationsPoll = d
+			return err
+		}},
 	}, [2]string{"nonce_key", "nonce_key_file"})
 	return err
 }

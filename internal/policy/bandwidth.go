@@ -27,6 +27,7 @@ const MinBurst = 65536
 type Bandwidth struct {
 	psPerByte uint64 // picoseconds per byte, rounded up; 0: off
 	burstNs   int64  // the burst's transmission time
+	rate      uint64 // bytes per second, as given
 }
 
 // NewBandwidth returns a cap of bytesPerSecond with a burst of burst bytes,
@@ -49,11 +50,14 @@ func NewBandwidth(bytesPerSecond, burst uint64) (Bandwidth, error) {
 	}
 	ps := (1_000_000_000_000 + bytesPerSecond - 1) / bytesPerSecond
 	// burst ≤ 10 × MaxBandwidth and ps ≤ 10¹²/MinBurst keep this in range.
-	return Bandwidth{psPerByte: ps, burstNs: int64(burst * ps / 1000)}, nil
+	return Bandwidth{psPerByte: ps, burstNs: int64(burst * ps / 1000), rate: bytesPerSecond}, nil
 }
 
 // Off reports whether b caps nothing.
 func (b Bandwidth) Off() bool { return b.psPerByte == 0 }
+
+// Rate is the cap in bytes per second; 0 when off.
+func (b Bandwidth) Rate() uint64 { return b.rate }
 
 // cost is the transmission time of n bytes at b's rate, in nanoseconds,
 // rounded up so that the cap is never exceeded.

@@ -291,7 +291,10 @@ func (w *worker) openSession(r *request, plan allocPlan, owner string) (*session
 // lifetime from now; it has no relayed address yet.
 func (w *worker) newSession(ft allocation.FiveTuple, l *listener, username, owner string, lifetime time.Duration, now time.Time) *session {
 	a := &allocation.Allocation{FiveTuple: ft, Username: username}
-	s := &session{alloc: a, client: l, owner: owner, start: now.UnixNano(), deadline: now.Add(w.env.maxAge).UnixNano()}
+	s := &session{
+		alloc: a, client: l, owner: owner, id: w.env.sessionIDs.Add(1),
+		start: now.UnixNano(), deadline: now.Add(w.env.maxAge).UnixNano(),
+	}
 	a.Refresh(s.bounded(lifetime, now), now)
 	a.Relay = s
 	return s

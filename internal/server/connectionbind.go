@@ -21,9 +21,11 @@ import (
 // connection is one more of the allocation it made (auth.Authenticate).
 func (w *worker) authenticateBind(r *request) bool {
 	var id stunproto.ConnectionID
+	held := ""
 	if id.GetFrom(r.m) == nil {
 		if ctl, username, ok := w.env.tcp.pending.Control(id, r.now); ok {
-			if res, err := w.env.auth.Authenticate(r.m, ctl, username); err == nil {
+			held = username
+			if res, err := w.env.auth.Authenticate(r.m, ctl, held); err == nil {
 				w.c.auth[authOK(res)].Add(1)
 				r.auth = &res
 				ignoreAfterIntegrity(r.m)
@@ -31,7 +33,7 @@ func (w *worker) authenticateBind(r *request) bool {
 			}
 		}
 	}
-	return w.authenticate(r, "")
+	return w.authenticate(r, held)
 }
 
 // connectionBind implements RFC 6062 §5.4 "Receiving a ConnectionBind

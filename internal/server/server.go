@@ -161,6 +161,7 @@ type shared struct {
 	pool         alternates // siblings for a full edge
 	alloc        allocation.Config
 	maxAge       time.Duration // Options.MaxAllocationAge
+	sessionIDs   atomic.Uint64 // the last session ID given; starts at random
 	clock        clock.Clock
 	log          *slog.Logger
 	onEnd        func(stats.Record)
@@ -245,6 +246,7 @@ func New(opts Options) (*Server, error) {
 		msTurn: opts.MSTURN,
 		tcp:    newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
+	env.sessionIDs.Store(randomUint64())
 	env.bw.set(opts.BandwidthPerAllocation, opts.BandwidthPerUser, clk.Now())
 	env.capacity.limit = opts.Capacity
 	env.policy.Store(opts.Policy)
@@ -540,8 +542,11 @@ func (r *dpRelays) close(sock socket) {
 }
 
 // indicationIDKey keys the Data indication transaction IDs of this process.
-var indicationIDKey = func() uint64 {
+var indicationIDKey = randomUint64()
+
+// randomUint64 returns a random number from crypto/rand.
+func randomUint64() uint64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return binary.LittleEndian.Uint64(b[:])
-}()
+}

@@ -467,6 +467,12 @@ func TestTCPRelayBandwidthShaping(t *testing.T) {
 func (se *streamEdge) dataPair(t *testing.T) (data, sink net.Conn) {
 	t.Helper()
 	u, p := se.credential("alice", time.Hour)
+	return se.dataPairFor(t, u, p)
+}
+
+// dataPairFor is dataPair with the credential u, p.
+func (se *streamEdge) dataPairFor(t *testing.T, u, p string) (data, sink net.Conn) {
+	t.Helper()
 	c := se.newStreamClient(u, p)
 	c.allocateTCP()
 	peer := turntest.NewTCPPeer(t, false)

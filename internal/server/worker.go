@@ -71,6 +71,8 @@ type session struct {
 	// allocations gauge (see worker.allocationCreated).
 	counted stats.AllocationKind
 	start   int64 // when the allocation was created (Unix ns), for its stats.Record
+	// id names the session for operators (Server.Sessions, EndSession).
+	id uint64
 	// deadline is when the allocation ends however it is refreshed (Unix
 	// ns): start plus Options.MaxAllocationAge.
 	deadline int64
