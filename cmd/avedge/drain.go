@@ -24,8 +24,8 @@ const drainTimeout = 10 * time.Second
 // drain.
 var errDrainRefused = errors.New("drain refused")
 
-// errNoAdmin is returned by "avedge drain --config" for a configuration
-// without admin endpoints.
+// errNoAdmin is returned by "avedge drain --config" and "avedge sessions
+// --config" for a configuration without admin endpoints.
 var errNoAdmin = errors.New("no admin endpoint")
 
 // errDrainWait is returned when "avedge drain --wait" gives up.
@@ -57,7 +57,7 @@ hook or a rolling upgrade script needs.`,
 			"  avedge drain --config /etc/avedge/avedge.yaml --wait",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			base, err := drainTarget(adminURL, cfgPath)
+			base, err := adminTarget(adminURL, cfgPath)
 			if err != nil {
 				return err
 			}
@@ -86,36 +86,38 @@ hook or a rolling upgrade script needs.`,
 	return cmd
 }
 
-// drainTarget returns the admin base URL from --admin, or from the admin
+// adminTarget returns the admin base URL from --admin, or from the admin
 // section of the configuration file at cfgPath.
-func drainTarget(adminURL, cfgPath string) (string, error) {
-	if cfgPath == "" {
-		return adminURL, nil
+func adminTarget(adminURL, cfgPath string) (*url.URL, error) {
+	if cfgPath != "" {
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Admin == nil {
+			return nil, fmt.Errorf("%w: %s has no admin section", errNoAdmin, cfgPath)
+		}
+		adminURL = "http://" + cfg.Admin.Listen.String()
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return "", err
+	u, err := url.Parse(adminURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--admin %q: expected a URL such as http://127.0.0.1:9090", adminURL)
 	}
-	if cfg.Admin == nil {
-		return "", fmt.Errorf("%w: %s has no admin section", errNoAdmin, cfgPath)
-	}
-	return "http://" + cfg.Admin.Listen.String(), nil
+	return u, nil
 }
 
 // waitExit polls base's admin listener until it refuses the connection
 // (the edge has exited), ctx ends or limit passes. Other dial errors (no
 // route, a timeout, no file descriptor) say nothing of the edge: polling
 // goes on.
-func waitExit(ctx context.Context, base string, limit time.Duration) error {
+func waitExit(ctx context.Context, base *url.URL, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	host := strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://")
-	host, _, _ = strings.Cut(host, "/")
 	tick := time.NewTicker(drainPoll)
 	defer tick.Stop()
 	for {
 		var d net.Dialer
-		conn, err := d.DialContext(ctx, "tcp", host)
+		conn, err := d.DialContext(ctx, "tcp", base.Host)
 		switch {
 		case err == nil:
 			conn.Close()
@@ -132,12 +134,8 @@ func waitExit(ctx context.Context, base string, limit time.Duration) error {
 
 // postDrain sends POST /drain to the admin endpoint at base and returns
 // the answer's body.
-func postDrain(ctx context.Context, base string) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("--admin %q: expected a URL such as http://127.0.0.1:9090", base)
-	}
-	u = u.JoinPath("drain")
+func postDrain(ctx context.Context, base *url.URL) (string, error) {
+	u := base.JoinPath("drain")
 	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)

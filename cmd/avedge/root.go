@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -23,6 +24,6 @@ credential service for a credential with "avedge creds request --identity alice"
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCmd(), newCredsCmd(), newPKICmd(), newVersionCmd(), newBenchCmd(), newProbeCmd(), newDrainCmd(), newFirewallCmd())
+	root.AddCommand(newServeCmd(), newCredsCmd(), newPKICmd(), newVersionCmd(), newBenchCmd(), newProbeCmd(), newDrainCmd(), newSessionsCmd(time.Now), newFirewallCmd())
 	return root
 }

@@ -14,7 +14,8 @@ const (
 )
 
 // ServeHTTP answers the admin paths: /drain to POST (when Options.Drain is
-// set), the others to GET and HEAD.
+// set), /metrics, /healthz and /readyz to GET and HEAD, and the session
+// control paths (when Options.Sessions is set; see sessions.go).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var h http.Handler
 	switch r.URL.Path {
@@ -37,6 +38,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case pathReadyz:
 		h = http.HandlerFunc(s.readyz)
 	default:
+		if rt, ok := parseSessionRoute(r.URL); ok {
+			s.serveSessions(w, r, rt)
+			return
+		}
 		http.NotFound(w, r)
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avedge/avedge/internal/sessions"
 )
 
 // defaultMaxConns is the default Options.MaxConns: enough for a few
@@ -24,6 +26,10 @@ type Options struct {
 	// not ready: it starts the edge's drain and must return at once.
 	// Without it, /drain answers 404.
 	Drain func()
+	// Sessions, if set, is what the session control paths (/sessions,
+	// /revocations) drive; they answer loopback clients only until an
+	// admin token exists. Without it, they answer 404.
+	Sessions sessions.Controller
 	// Logger receives the HTTP server's errors (at debug level: they are
 	// caused by clients) and metric gathering errors; nil discards them.
 	Logger *slog.Logger

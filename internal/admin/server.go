@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/netutil"
+
+	"github.com/avedge/avedge/internal/sessions"
 )
 
 // Limits of the HTTP server.
@@ -37,6 +39,7 @@ type Server struct {
 	srv     *http.Server
 	metrics http.Handler
 	drain   func()
+	control sessions.Controller
 	log     *slog.Logger
 	ready   atomic.Bool
 }
@@ -63,10 +66,11 @@ func Listen(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
 	s := &Server{
-		ln:    netutil.LimitListener(ln, opts.MaxConns),
-		addr:  ln.Addr().(*net.TCPAddr).AddrPort(),
-		drain: opts.Drain,
-		log:   log,
+		ln:      netutil.LimitListener(ln, opts.MaxConns),
+		addr:    ln.Addr().(*net.TCPAddr).AddrPort(),
+		drain:   opts.Drain,
+		control: opts.Sessions,
+		log:     log,
 		metrics: promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{
 			ErrorLog:            slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 			ErrorHandling:       promhttp.ContinueOnError,
