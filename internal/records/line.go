@@ -13,8 +13,12 @@ import (
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // line is the JSON form of a record, one per line, in this field order.
-// It carries the username, never a password.
+// It carries the username, never a password. Kind is "end" for an
+// allocation that ended (end and end_reason say when and why) and
+// "interim" for one still live (end is when its totals were taken; no
+// end_reason).
 type line struct {
+	Kind              string  `json:"kind"`
 	User              string  `json:"user"`
 	Identity          string  `json:"identity"`
 	Client            string  `json:"client"`
@@ -30,12 +34,23 @@ type line struct {
 	ToPeerBytes       uint64  `json:"to_peer_bytes"`
 	ToClientPackets   uint64  `json:"to_client_packets"`
 	ToClientBytes     uint64  `json:"to_client_bytes"`
-	EndReason         string  `json:"end_reason"`
+	EndReason         string  `json:"end_reason,omitempty"`
 }
+
+// Kinds of record lines.
+const (
+	kindEnd     = "end"
+	kindInterim = "interim"
+)
 
 // lineOf converts r to its JSON form.
 func lineOf(r *stats.Record) line {
+	kind := kindEnd
+	if r.Interim {
+		kind = kindInterim
+	}
 	return line{
+		Kind:              kind,
 		User:              r.Username,
 		Identity:          r.Identity,
 		Client:            addrString(r.Client),

@@ -293,7 +293,7 @@ func (w *worker) newSession(ft allocation.FiveTuple, l *listener, username, owne
 	a := &allocation.Allocation{FiveTuple: ft, Username: username}
 	s := &session{
 		alloc: a, client: l, owner: owner, id: w.env.sessionIDs.Add(1),
-		start: now.UnixNano(), deadline: now.Add(w.env.maxAge).UnixNano(),
+		start: now.UnixNano(), reported: now.UnixNano(), deadline: now.Add(w.env.maxAge).UnixNano(),
 	}
 	a.Refresh(s.bounded(lifetime, now), now)
 	a.Relay = s
@@ -467,7 +467,6 @@ func (w *worker) closeSession(s *session, reason stats.EndReason) {
 // endSession releases what s holds: its sockets, ports and quota.
 func (w *worker) endSession(s *session, reason stats.EndReason) {
 	ports := s.ports()
-	s.publish()
 	w.closeRelays(s)
 	w.env.quota.Release(s.owner, ports)
 	w.env.bw.release(s.owner, s.user)
@@ -477,7 +476,20 @@ func (w *worker) endSession(s *session, reason stats.EndReason) {
 	if s.client.conn != nil {
 		s.client.conn.c.Hold(false)
 	}
-	rec := stats.Record{
+	rec := w.record(s, w.env.clock.Now())
+	rec.Reason = reason.String()
+	w.env.log.Debug("allocation ended", "client", rec.Client, "relayed", rec.Relayed, "reason", rec.Reason,
+		"to_peer_packets", rec.ToPeerPackets, "to_client_packets", rec.ToClientPackets)
+	if w.env.onEnd != nil {
+		w.env.onEnd(rec)
+	}
+}
+
+// record returns the record of s at now, its counters published, without
+// a reason.
+func (w *worker) record(s *session, now time.Time) stats.Record {
+	s.publish()
+	return stats.Record{
 		Username:        s.alloc.Username,
 		Identity:        s.owner, // quotaOwner: the credential's identity
 		Client:          s.alloc.FiveTuple.Client,
@@ -487,16 +499,10 @@ func (w *worker) endSession(s *session, reason stats.EndReason) {
 		Transport:       s.counted.Transport().String(),
 		RelayProtocol:   s.counted.Relay().String(),
 		Start:           time.Unix(0, s.start),
-		End:             w.env.clock.Now(),
-		Reason:          reason.String(),
+		End:             now,
 		ToPeerPackets:   s.alloc.Counters.ToPeerPackets.Load(),
 		ToPeerBytes:     s.alloc.Counters.ToPeerBytes.Load(),
 		ToClientPackets: s.alloc.Counters.ToClientPackets.Load(),
 		ToClientBytes:   s.alloc.Counters.ToClientBytes.Load(),
-	}
-	w.env.log.Debug("allocation ended", "client", rec.Client, "relayed", rec.Relayed, "reason", rec.Reason,
-		"to_peer_packets", rec.ToPeerPackets, "to_client_packets", rec.ToClientPackets)
-	if w.env.onEnd != nil {
-		w.env.onEnd(rec)
 	}
 }

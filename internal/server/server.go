@@ -105,6 +105,12 @@ type Options struct {
 	// OnAllocationEnd, if set, is called on the worker goroutine for every
 	// allocation that ends. It must not block.
 	OnAllocationEnd func(stats.Record)
+	// InterimRecords, if positive, is how often each live allocation
+	// older than it is reported to OnInterim (Record.Interim, its totals
+	// so far), so that accounting need not wait for a long call to end.
+	// OnInterim is called on the worker goroutine and must not block.
+	InterimRecords time.Duration
+	OnInterim      func(stats.Record)
 	// UnauthenticatedLimit bounds, per source address and per worker, the
 	// Binding requests, the requests without MESSAGE-INTEGRITY(-SHA256)
 	// and the 401 and 438 answers (see sourceLimitEntries); over it a
@@ -165,6 +171,8 @@ type shared struct {
 	clock        clock.Clock
 	log          *slog.Logger
 	onEnd        func(stats.Record)
+	interim      time.Duration // Options.InterimRecords; 0 with no OnInterim
+	onInterim    func(stats.Record)
 	tcp          *tcpShared // RFC 6062 TCP relays
 	bw           bandwidth  // bandwidth caps and per-user buckets
 	capacity     capacity   // total bandwidth beyond which Allocate gets 508
@@ -247,6 +255,9 @@ func New(opts Options) (*Server, error) {
 		tcp:    newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
 	env.sessionIDs.Store(randomUint64())
+	if opts.OnInterim != nil && opts.InterimRecords > 0 {
+		env.interim, env.onInterim = opts.InterimRecords, opts.OnInterim
+	}
 	env.bw.set(opts.BandwidthPerAllocation, opts.BandwidthPerUser, clk.Now())
 	env.capacity.limit = opts.Capacity
 	env.policy.Store(opts.Policy)
@@ -509,6 +520,7 @@ func (w *worker) Tick(now time.Time) {
 	})
 	w.expireReservations(now)
 	w.expireTCP(now)
+	w.reportInterim(now)
 	w.env.capacity.sample(int64(now.Sub(w.env.bw.epoch)))
 }
 

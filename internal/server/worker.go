@@ -3,6 +3,7 @@ package server
 import (
 	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/stun/v3"
 
@@ -73,6 +74,9 @@ type session struct {
 	start   int64 // when the allocation was created (Unix ns), for its stats.Record
 	// id names the session for operators (Server.Sessions, EndSession).
 	id uint64
+	// reported is when the last interim record of the session was due
+	// (Unix ns; its start before the first).
+	reported int64
 	// deadline is when the allocation ends however it is refreshed (Unix
 	// ns): start plus Options.MaxAllocationAge.
 	deadline int64
@@ -127,6 +131,8 @@ type worker struct {
 	dp      *datapath.Worker // the loop that runs this worker (nil in unit tests)
 	// limit bounds unauthenticated requests per source; nil: no limit.
 	limit *policy.SourceLimiter
+	// nextInterim is when the worker next looks for interim records due.
+	nextInterim time.Time
 	// nextLimit is a limit set by SetUnauthenticatedLimit, not yet taken.
 	nextLimit atomic.Pointer[limitSwap]
 

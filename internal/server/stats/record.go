@@ -5,8 +5,12 @@ import (
 	"time"
 )
 
-// Record describes an allocation that has ended, for audit and accounting.
+// Record describes an allocation that has ended, for audit and accounting,
+// or with Interim one still live, with its totals so far.
 type Record struct {
+	// Interim marks the record of a live allocation: End is when it was
+	// taken and Reason is empty.
+	Interim bool
 	// Username is the credential the allocation was created with.
 	Username string
 	// Identity is whom the credential names: the identity part of an
