@@ -9,6 +9,7 @@ import (
 	"github.com/avedge/avedge/internal/admin"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/metrics"
+	"github.com/avedge/avedge/internal/sessions"
 )
 
 // adminEndpoints are the running admin endpoints of an edge; the zero
@@ -38,7 +39,7 @@ func (a *adminEndpoints) Stop() {
 // SetReady(true), and POST /drain, which turns /readyz not ready and calls
 // drain. They serve until Stop, so that a load balancer sees 503 (not a
 // refused connection) while the edge drains.
-func startAdmin(cfg *config.Admin, m metrics.Options, drain func(), log *slog.Logger) (*adminEndpoints, error) {
+func startAdmin(cfg *config.Admin, m metrics.Options, drain func(), control sessions.Controller, log *slog.Logger) (*adminEndpoints, error) {
 	if cfg == nil {
 		return &adminEndpoints{}, nil
 	}
@@ -50,7 +51,7 @@ func startAdmin(cfg *config.Admin, m metrics.Options, drain func(), log *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
-	a, err := admin.Listen(admin.Options{Addr: cfg.Listen, Gatherer: reg, Drain: drain, Logger: log})
+	a, err := admin.Listen(admin.Options{Addr: cfg.Listen, Gatherer: reg, Drain: drain, Sessions: control, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
@@ -58,7 +59,7 @@ func startAdmin(cfg *config.Admin, m metrics.Options, drain func(), log *slog.Lo
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
 	log.Info("admin endpoints listening", "address", "http://"+a.Addr().String(),
-		"paths", []string{"/metrics", "/healthz", "/readyz", "POST /drain"})
+		"paths", []string{"/metrics", "/healthz", "/readyz", "POST /drain", "/sessions", "/revocations"})
 	return &adminEndpoints{srv: a, stop: sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {

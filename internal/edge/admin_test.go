@@ -13,7 +13,7 @@ import (
 // to call.
 func TestAdminOff(t *testing.T) {
 	var logs bytes.Buffer
-	adm, err := startAdmin(nil, metrics.Options{}, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	adm, err := startAdmin(nil, metrics.Options{}, nil, nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,10 @@ type Edge struct {
 	svc   *credentialService // nil without a credential service
 	recs  *records.Writer    // nil without session records
 	admin *adminEndpoints
+	// control is the session control of the admin endpoints, and
+	// follows the revocations file while the edge runs.
+	control     *sessionControl
+	revokedPoll time.Duration
 
 	// mu serialises Apply.
 	mu   sync.Mutex
@@ -56,7 +60,11 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := relayOptions(cfg, keyring, log, clk)
+	revoked, err := openRevocations(cfg, log, clk)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := relayOptions(cfg, keyring, revoked, log, clk)
 	if err != nil {
 		return nil, err
 	}
@@ -65,11 +73,14 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	}
 	if e.recs != nil {
 		opts.OnAllocationEnd = e.recs.Write
+		opts.OnInterim, opts.InterimRecords = e.recs.Write, cfg.Records.Interim
 	}
 	if e.relay, err = server.New(opts); err != nil {
 		e.Close()
 		return nil, err
 	}
+	e.control = &sessionControl{relay: e.relay, store: revoked, window: revocationWindow(cfg), clk: clk, log: log}
+	e.revokedPoll = cfg.Auth.RevocationsPoll
 	for _, a := range e.relay.Addrs() {
 		log.Info("listening", "protocol", "udp", "address", a.String())
 	}
@@ -89,7 +100,7 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 		log.Info("credential service listening", "address", "https://"+e.svc.server.Addr().String(),
 			"trusted_clients", cfg.CredentialService.TrustedClients)
 	}
-	if e.admin, err = startAdmin(cfg.Admin, m, e.relay.Drain, log); err != nil {
+	if e.admin, err = startAdmin(cfg.Admin, m, e.relay.Drain, e.control, log); err != nil {
 		e.admin = &adminEndpoints{}
 		e.Close()
 		return nil, err
@@ -125,6 +136,12 @@ func (e *Edge) Run(ctx context.Context) error {
 		running++
 		go func() { errc <- e.svc.server.Run(ctx) }()
 	}
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		e.control.watchRevocations(ctx, e.revokedPoll)
+	}()
+	defer func() { <-watching }()
 	e.admin.SetReady(true)
 	notReady := context.AfterFunc(ctx, func() { e.admin.SetReady(false) })
 	defer notReady()

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"time"
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/policy"
+	"github.com/avedge/avedge/internal/revocation"
 	"github.com/avedge/avedge/internal/server"
 	"github.com/avedge/avedge/internal/server/stream"
 )
@@ -19,7 +21,7 @@ import (
 // against keyring, nil with static users only) and the peer policy, loads
 // the certificates of TLS listeners, and turns the bandwidth quotas into
 // the buckets' caps (a burst of one second's worth).
-func relayOptions(cfg *config.Config, keyring *auth.Keyring, log *slog.Logger, clk clock.Clock) (server.Options, error) {
+func relayOptions(cfg *config.Config, keyring *auth.Keyring, revoked *revocation.Store, log *slog.Logger, clk clock.Clock) (server.Options, error) {
 	static := make(map[string]string, len(cfg.Auth.StaticUsers))
 	for _, u := range cfg.Auth.StaticUsers {
 		static[u.Username] = u.Password
@@ -31,6 +33,10 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, log *slog.Logger, c
 		MaxCredentialLifetime: cfg.Auth.MaxCredentialLifetime,
 		Nonces:                auth.NewNonces(cfg.Auth.NonceKey, cfg.Auth.NonceLifetime, clk),
 		Clock:                 clk,
+		StrictExpiry:          cfg.Auth.StrictExpiry,
+		Revoked: func(identity string, expiry, now time.Time) bool {
+			return revoked.Current().Refuses(identity, expiry, now)
+		},
 	})
 	if err != nil {
 		return server.Options{}, fmt.Errorf("auth: %w", err)

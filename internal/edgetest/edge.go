@@ -3,6 +3,7 @@ package edgetest
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/avedge/avedge/internal/credsvc"
 	"github.com/avedge/avedge/internal/server"
@@ -27,6 +28,7 @@ type Edge struct {
 
 	relay  *server.Server
 	client *credsvc.Client
+	ttl    time.Duration // Options.CredentialTTL
 }
 
 // Start runs the edge until the test ends (stopped and checked in
@@ -40,7 +42,7 @@ func Start(tb testing.TB, opts Options) *Edge {
 	ca := newTestPKI(tb)
 	keyring := newKeyring(tb)
 	relay := startRelay(tb, opts, keyring, ca.serverCert(tb))
-	e := &Edge{Realm: realm, UDP: relay.Addrs()[0], relay: relay}
+	e := &Edge{Realm: realm, UDP: relay.Addrs()[0], relay: relay, ttl: opts.CredentialTTL}
 	stream := relay.StreamAddrs()
 	e.TCP, e.TLS = stream[0], stream[1]
 	e.ServiceURL = startService(tb, keyring, ca, e.relays())

@@ -1,5 +1,7 @@
 package edgetest
 
+import "time"
+
 // Options configure an edge started by Start.
 type Options struct {
 	// RelayPortMin is the first relay port; the edge uses
@@ -15,6 +17,17 @@ type Options struct {
 	DenyLoopbackPeers bool
 	// Workers is the number of packet workers (default 1).
 	Workers int
+	// CredentialTTL is the lifetime of the credentials Credentials and
+	// ICEServers ask for (default 1h).
+	CredentialTTL time.Duration
+	// AllocationLifetime, if set, is both the default and the maximum
+	// allocation lifetime (RFC 8656 §7.2 suggests 600 s and 3600 s), so
+	// that clients refresh often: Chromium refreshes at half a lifetime
+	// under two minutes.
+	AllocationLifetime time.Duration
+	// StrictExpiry checks a credential's expiry on every request
+	// (auth.strict_expiry), so calls end with their credential.
+	StrictExpiry bool
 }
 
 // defaultRelayPorts is the default of Options.RelayPorts.
@@ -27,6 +40,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 1
+	}
+	if o.CredentialTTL <= 0 {
+		o.CredentialTTL = time.Hour
 	}
 	return o
 }

@@ -53,6 +53,7 @@ func startRelay(tb testing.TB, opts Options, keyring *auth.Keyring, cert tls.Cer
 		MaxCredentialLifetime: maxCredentialLifetime,
 		Nonces:                auth.NewNonces([]byte(rand.Text()), nonceLifetime, clk),
 		Clock:                 clk,
+		StrictExpiry:          opts.StrictExpiry,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -71,7 +72,7 @@ func startRelay(tb testing.TB, opts Options, keyring *auth.Keyring, cert tls.Cer
 		RelayAddr:        loopback,
 		PortMin:          opts.RelayPortMin,
 		PortMax:          opts.RelayPortMin + opts.RelayPorts - 1,
-		Allocation:       allocation.DefaultConfig(),
+		Allocation:       allocationConfig(opts),
 		AllocationsTotal: opts.RelayPorts,
 		Auth:             authn,
 		Policy:           peerPolicy(opts.DenyLoopbackPeers),
@@ -83,4 +84,14 @@ func startRelay(tb testing.TB, opts Options, keyring *auth.Keyring, cert tls.Cer
 	}
 	servertest.Serve(tb, srv)
 	return srv
+}
+
+// allocationConfig is the allocation configuration of opts: the defaults,
+// with Options.AllocationLifetime as default and maximum when set.
+func allocationConfig(opts Options) allocation.Config {
+	c := allocation.DefaultConfig()
+	if opts.AllocationLifetime > 0 {
+		c.DefaultLifetime, c.MaxLifetime = opts.AllocationLifetime, opts.AllocationLifetime
+	}
+	return c
 }

@@ -14,8 +14,6 @@ import (
 )
 
 const (
-	// credentialTTL is the lifetime of the credentials Credentials asks for.
-	credentialTTL = "1h"
 	// requestTimeout bounds a request to the credential service.
 	requestTimeout = 10 * time.Second
 )
@@ -82,7 +80,8 @@ func newClient(tb testing.TB, url string, ca *testPKI) *credsvc.Client {
 }
 
 // Credentials asks the credential service, over mutual TLS with a trusted
-// client certificate, for a credential for identity (TTL 1h) and returns
+// client certificate, for a credential for identity (TTL
+// Options.CredentialTTL) and returns
 // it; its URIs name e.UDP, e.TCP and e.TLS
 // ("turn:127.0.0.1:P?transport=udp", "turn:127.0.0.1:P?transport=tcp",
 // "turns:localhost:P?transport=tcp": the TLS URI by the certificate's
@@ -91,7 +90,7 @@ func (e *Edge) Credentials(tb testing.TB, identity string) *credsvc.Credential {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	c, err := e.client.Credentials(ctx, credsvc.Request{Identity: identity, TTL: credentialTTL})
+	c, err := e.client.Credentials(ctx, credsvc.Request{Identity: identity, TTL: e.ttl.String()})
 	if err != nil {
 		tb.Fatalf("edgetest: credentials for %q: %v", identity, err)
 	}
