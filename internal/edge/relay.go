@@ -98,6 +98,7 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, revoked *revocation
 			MaxPermissions:     cfg.Quotas.PermissionsPerAllocation,
 			MaxChannels:        cfg.Quotas.ChannelsPerAllocation,
 		},
+		MaxAllocationAge:   cfg.Auth.MaxAllocationAge,
 		AllocationsPerUser: q.AllocationsPerUser,
 		AllocationsTotal:   q.AllocationsTotal,
 		PortsPerUser:       q.PortsPerUser,
