@@ -18,6 +18,7 @@ import (
 
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/pki"
+	"github.com/avedge/avedge/internal/revocation"
 )
 
 // manifests are the objects of deploy/kubernetes/avedge.yaml, by kind and name.
@@ -83,7 +84,7 @@ func loadManifests(t *testing.T) manifests {
 // strict: a misspelt field of the same manifests is refused.
 func TestManifestsDecodeStrictly(t *testing.T) {
 	m := loadManifests(t)
-	want := []string{"Namespace", "ServiceAccount", "ConfigMap", "Secret", "Secret", "Secret", "DaemonSet"}
+	want := []string{"Namespace", "ServiceAccount", "ConfigMap", "ConfigMap", "Secret", "Secret", "Secret", "DaemonSet"}
 	if !slices.Equal(m.kinds, want) {
 		t.Errorf("kinds = %v, want %v", m.kinds, want)
 	}
@@ -184,6 +185,17 @@ func TestConfigMapConfiguration(t *testing.T) {
 	}
 	if cfg.Relay.Address != nodeIP {
 		t.Errorf("relay.address = %v, want the node's %v", cfg.Relay.Address, nodeIP)
+	}
+	// The revocations file is the mounted ConfigMap's, and it loads.
+	if !mounted[strings.TrimPrefix(cfg.Auth.RevocationsFile, root)] {
+		t.Errorf("auth.revocations_file %s is not a file of a mounted volume", cfg.Auth.RevocationsFile)
+	}
+	store, err := revocation.New(revocation.Options{Path: cfg.Auth.RevocationsFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Load(); err != nil {
+		t.Errorf("the revocations ConfigMap: %v", err)
 	}
 
 	ports := map[string]corev1.ContainerPort{}

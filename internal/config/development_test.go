@@ -203,14 +203,18 @@ func TestDevelopmentStateDirUnusable(t *testing.T) {
 
 func TestDefaultStateDir(t *testing.T) {
 	tests := []struct {
-		name, xdg, home, want string
+		name, systemd, xdg, home, want string
 	}{
-		{"XDG_STATE_HOME", "/var/lib/xdg", "/home/u", "/var/lib/xdg/avedge"},
-		{"relative XDG_STATE_HOME ignored", "relative/state", "/home/u", "/home/u/.local/state/avedge"},
-		{"no XDG_STATE_HOME", "", "/home/u", "/home/u/.local/state/avedge"},
+		{"STATE_DIRECTORY", "/var/lib/avedge", "/var/lib/xdg", "/home/u", "/var/lib/avedge"},
+		{"STATE_DIRECTORY list", "/var/lib/avedge:/var/lib/other", "", "/home/u", "/var/lib/avedge"},
+		{"relative STATE_DIRECTORY ignored", "avedge", "", "/home/u", "/home/u/.local/state/avedge"},
+		{"XDG_STATE_HOME", "", "/var/lib/xdg", "/home/u", "/var/lib/xdg/avedge"},
+		{"relative XDG_STATE_HOME ignored", "", "relative/state", "/home/u", "/home/u/.local/state/avedge"},
+		{"no XDG_STATE_HOME", "", "", "/home/u", "/home/u/.local/state/avedge"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("STATE_DIRECTORY", tt.systemd)
 			t.Setenv("XDG_STATE_HOME", tt.xdg)
 			t.Setenv("HOME", tt.home)
 			got, err := DefaultStateDir()
@@ -220,6 +224,7 @@ func TestDefaultStateDir(t *testing.T) {
 		})
 	}
 	t.Run("no home", func(t *testing.T) {
+		t.Setenv("STATE_DIRECTORY", "")
 		t.Setenv("XDG_STATE_HOME", "")
 		t.Setenv("HOME", "")
 		if got, err := DefaultStateDir(); err == nil {
