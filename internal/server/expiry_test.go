@@ -37,8 +37,7 @@ func TestCallOutlivesCredential(t *testing.T) {
 				wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(p1.addr())), stun.CodeUnauthorized)
 				return
 			}
-			var got map[stats.AuthResult]uint64
-			got = e.authDelta(func() {
+			got := e.authDelta(func() {
 				wantCode(t, c.do(stun.MethodRefresh), 0)
 				wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(p1.addr())), 0)
 				wantCode(t, c.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4000), peerAttr(p1.addr())), 0)
