@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 
 	"github.com/avedge/avedge/internal/admin"
 	"github.com/avedge/avedge/internal/sessions"
+	"github.com/avedge/avedge/internal/sessions/sessionstest"
 )
 
 // sessionsNow is the clock of the "avedge sessions" tests.
@@ -335,71 +334,11 @@ func TestSessionsFlags(t *testing.T) {
 	}
 }
 
-// memControl is a sessions.Controller in memory.
-type memControl struct {
-	mu   sync.Mutex
-	live []sessions.Session
-	revs map[string]sessions.Revocation
-}
-
-func (m *memControl) List(_ context.Context, f sessions.Filter) ([]sessions.Session, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []sessions.Session
-	for i := range m.live {
-		if f.Match(&m.live[i]) {
-			out = append(out, m.live[i])
-		}
-	}
-	return out, nil
-}
-
-func (m *memControl) End(_ context.Context, id string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	i := slices.IndexFunc(m.live, func(s sessions.Session) bool { return s.ID == id })
-	if i < 0 {
-		return sessions.ErrNotFound
-	}
-	m.live = slices.Delete(m.live, i, i+1)
-	return nil
-}
-
-func (m *memControl) Revoke(_ context.Context, identity string, until time.Time) (sessions.Revocation, int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	before := len(m.live)
-	m.live = slices.DeleteFunc(m.live, func(s sessions.Session) bool { return s.Identity == identity })
-	r := sessions.Revocation{Identity: identity, At: sessionsNow, Until: until}
-	m.revs[identity] = r
-	return r, before - len(m.live), nil
-}
-
-func (m *memControl) Revocations() []sessions.Revocation {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []sessions.Revocation
-	for _, k := range slices.Sorted(maps.Keys(m.revs)) {
-		out = append(out, m.revs[k])
-	}
-	return out
-}
-
-func (m *memControl) Lift(identity string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.revs[identity]; !ok {
-		return sessions.ErrNotFound
-	}
-	delete(m.revs, identity)
-	return nil
-}
-
 // TestSessionsAgainstAdmin drives a real admin server with an in-memory
 // Controller through every subcommand: the paths, escapes and JSON of the
 // command and of the server agree.
 func TestSessionsAgainstAdmin(t *testing.T) {
-	c := &memControl{live: sampleSessions(), revs: map[string]sessions.Revocation{}}
+	c := &sessionstest.Controller{Live: sampleSessions(), At: sessionsNow}
 	s, err := admin.Listen(admin.Options{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Gatherer: prometheus.NewRegistry(), Sessions: c})
 	if err != nil {
 		t.Fatal(err)

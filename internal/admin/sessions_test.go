@@ -2,119 +2,27 @@ package admin
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/avedge/avedge/internal/sessions"
+	"github.com/avedge/avedge/internal/sessions/sessionstest"
 )
 
-// fakeControl is a sessions.Controller over a list of sessions and a map
-// of revocations, recording the filters it was asked for.
-type fakeControl struct {
-	mu      sync.Mutex
-	live    []sessions.Session
-	revs    map[string]sessions.Revocation
-	filters []sessions.Filter
-	// err, when set, is what every method returns.
-	err error
-}
-
-func (f *fakeControl) List(_ context.Context, flt sessions.Filter) ([]sessions.Session, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.filters = append(f.filters, flt)
-	if f.err != nil {
-		return nil, f.err
-	}
-	var out []sessions.Session
-	for i := range f.live {
-		if flt.Match(&f.live[i]) {
-			out = append(out, f.live[i])
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeControl) End(_ context.Context, id string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return f.err
-	}
-	i := slices.IndexFunc(f.live, func(s sessions.Session) bool { return s.ID == id })
-	if i < 0 {
-		return fmt.Errorf("%w: session %q", sessions.ErrNotFound, id)
-	}
-	f.live = slices.Delete(f.live, i, i+1)
-	return nil
-}
-
-func (f *fakeControl) Revoke(_ context.Context, identity string, until time.Time) (sessions.Revocation, int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch {
-	case f.err != nil:
-		return sessions.Revocation{}, 0, f.err
-	case identity == "" || strings.ContainsFunc(identity, func(r rune) bool { return r < ' ' }):
-		return sessions.Revocation{}, 0, fmt.Errorf("%w: %q", sessions.ErrBadIdentity, identity)
-	case !until.IsZero() && until.Before(time.Now()):
-		return sessions.Revocation{}, 0, fmt.Errorf("%w: until %v is past", sessions.ErrBadRequest, until)
-	}
-	before := len(f.live)
-	f.live = slices.DeleteFunc(f.live, func(s sessions.Session) bool { return s.Identity == identity })
-	rev := sessions.Revocation{Identity: identity, At: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), Until: until}
-	if f.revs == nil {
-		f.revs = map[string]sessions.Revocation{}
-	}
-	f.revs[identity] = rev
-	return rev, before - len(f.live), nil
-}
-
-func (f *fakeControl) Revocations() []sessions.Revocation {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []sessions.Revocation
-	for _, id := range slices.Sorted(maps.Keys(f.revs)) {
-		out = append(out, f.revs[id])
-	}
-	return out
-}
-
-func (f *fakeControl) Lift(identity string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return f.err
-	}
-	if _, ok := f.revs[identity]; !ok {
-		return fmt.Errorf("%w: %q", sessions.ErrNotFound, identity)
-	}
-	delete(f.revs, identity)
-	return nil
-}
-
-// state returns copies of the live sessions, the revocations and the
-// filters asked for so far.
-func (f *fakeControl) state() ([]sessions.Session, map[string]sessions.Revocation, []sessions.Filter) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.live), maps.Clone(f.revs), slices.Clone(f.filters)
-}
+// revokedAt is the time of the revocations the tests' Controllers make.
+var revokedAt = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // fullSession returns a session with every field set.
 func fullSession(id, user, identity string) sessions.Session {
@@ -225,7 +133,7 @@ func wantError(t *testing.T, what string, code int, h http.Header, body string, 
 
 func TestListSessions(t *testing.T) {
 	a, b := fullSession("s1", "1900000000:alice", "alice"), fullSession("s2", "bob", "bob")
-	c := &fakeControl{live: []sessions.Session{a, b}}
+	c := &sessionstest.Controller{At: revokedAt, Live: []sessions.Session{a, b}}
 	_, base, _ := startControl(t, c)
 	for _, tc := range []struct {
 		query  string
@@ -246,7 +154,7 @@ func TestListSessions(t *testing.T) {
 		if !reflect.DeepEqual(got.Sessions, tc.want) {
 			t.Errorf("GET /sessions%s: %+v, want %+v", tc.query, got.Sessions, tc.want)
 		}
-		if _, _, filters := c.state(); filters[len(filters)-1] != tc.filter {
+		if _, _, filters := c.State(); filters[len(filters)-1] != tc.filter {
 			f := filters[len(filters)-1]
 			t.Errorf("GET /sessions%s: filter %+v, want %+v", tc.query, f, tc.filter)
 		}
@@ -259,7 +167,7 @@ func TestListSessions(t *testing.T) {
 // TestSessionJSONHasNoSecrets marshals a session with every field set and
 // looks for a key naming a password, key or secret.
 func TestSessionJSONHasNoSecrets(t *testing.T) {
-	_, base, _ := startControl(t, &fakeControl{live: []sessions.Session{fullSession("s1", "alice", "alice")}})
+	_, base, _ := startControl(t, &sessionstest.Controller{At: revokedAt, Live: []sessions.Session{fullSession("s1", "alice", "alice")}})
 	_, _, body := send(t, "GET", base+"/sessions", "", "")
 	direct, err := json.Marshal(fullSession("s1", "alice", "alice"))
 	if err != nil {
@@ -300,14 +208,14 @@ func TestSessionJSONHasNoSecrets(t *testing.T) {
 }
 
 func TestEndSession(t *testing.T) {
-	c := &fakeControl{live: []sessions.Session{fullSession("s1", "alice", "alice"), fullSession("s2", "bob", "bob")}}
+	c := &sessionstest.Controller{At: revokedAt, Live: []sessions.Session{fullSession("s1", "alice", "alice"), fullSession("s2", "bob", "bob")}}
 	_, base, logs := startControl(t, c)
 	code, h, body := send(t, "DELETE", base+"/sessions/s1", "", "")
 	var ended struct {
 		Ended string `json:"ended"`
 	}
 	wantJSON(t, "DELETE /sessions/s1", code, h, body, 200, &ended)
-	if live, _, _ := c.state(); ended.Ended != "s1" || len(live) != 1 || live[0].ID != "s2" {
+	if live, _, _ := c.State(); ended.Ended != "s1" || len(live) != 1 || live[0].ID != "s2" {
 		t.Fatalf("DELETE /sessions/s1: %+v, live %+v", ended, live)
 	}
 	if l := logs.String(); !strings.Contains(l, `msg="session ended on the admin endpoint" remote=127.0.0.1:`) || !strings.Contains(l, "id=s1") {
@@ -319,7 +227,7 @@ func TestEndSession(t *testing.T) {
 
 func TestRevocations(t *testing.T) {
 	const who = "tenant/alice@example.com:1"
-	c := &fakeControl{live: []sessions.Session{fullSession("s1", "u1", who), fullSession("s2", "u2", who), fullSession("s3", "bob", "bob")}}
+	c := &sessionstest.Controller{At: revokedAt, Live: []sessions.Session{fullSession("s1", "u1", who), fullSession("s2", "u2", who), fullSession("s3", "bob", "bob")}}
 	_, base, logs := startControl(t, c)
 	until := time.Date(2099, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -329,7 +237,7 @@ func TestRevocations(t *testing.T) {
 		Ended      int                 `json:"ended_sessions"`
 	}
 	wantJSON(t, "POST /revocations", code, h, body, 200, &revoked)
-	want := sessions.Revocation{Identity: who, At: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), Until: until}
+	want := sessions.Revocation{Identity: who, At: revokedAt, Until: until}
 	if revoked.Revocation != want || revoked.Ended != 2 {
 		t.Fatalf("POST /revocations: %+v, want %+v and 2 sessions ended", revoked, want)
 	}
@@ -392,7 +300,7 @@ func TestIdentityPaths(t *testing.T) {
 		{"/revocations/al%20ice@example.com:1", "al ice@example.com:1"},
 		{"/%72evocations/alice", "alice"},
 	} {
-		c := &fakeControl{revs: map[string]sessions.Revocation{tc.identity: {Identity: tc.identity}}}
+		c := &sessionstest.Controller{At: revokedAt, Revs: map[string]sessions.Revocation{tc.identity: {Identity: tc.identity}}}
 		_, base, _ := startControl(t, c)
 		code, h, body := send(t, "DELETE", base+tc.path, "", "")
 		var lifted struct {
@@ -406,7 +314,7 @@ func TestIdentityPaths(t *testing.T) {
 }
 
 func TestSessionControlBadRequests(t *testing.T) {
-	c := &fakeControl{live: []sessions.Session{fullSession("s1", "alice", "alice")}}
+	c := &sessionstest.Controller{At: revokedAt, Live: []sessions.Session{fullSession("s1", "alice", "alice")}}
 	_, base, _ := startControl(t, c)
 	const jsonCT = "application/json"
 	for _, tc := range []struct {
@@ -451,7 +359,7 @@ func TestSessionControlBadRequests(t *testing.T) {
 		}
 		wantError(t, what, code, h, body, tc.code, tc.msg)
 	}
-	if live, revs, _ := c.state(); len(live) != 1 || len(revs) != 0 {
+	if live, revs, _ := c.State(); len(live) != 1 || len(revs) != 0 {
 		t.Errorf("bad requests changed the state: live %v, revocations %v", live, revs)
 	}
 }
@@ -467,7 +375,7 @@ func TestSessionControlFailures(t *testing.T) {
 		{fmt.Errorf("%w: open /var/lib/avedge/revocations: read-only file system", sessions.ErrUnavailable), 503, "try again"},
 		{errors.New("open /var/lib/avedge/revocations: disk on fire"), 500, "internal error"},
 	} {
-		c := &fakeControl{err: tc.err}
+		c := &sessionstest.Controller{At: revokedAt, Err: tc.err}
 		_, base, logs := startControl(t, c)
 		for _, r := range []struct{ method, path, body string }{
 			{"GET", "/sessions", ""},
@@ -490,7 +398,7 @@ func TestSessionControlFailures(t *testing.T) {
 // TestSessionControlLoopbackOnly: clients not on loopback get 403 on the
 // session paths only; loopback ones, IPv4-mapped included, are served.
 func TestSessionControlLoopbackOnly(t *testing.T) {
-	s, _, logs := startControl(t, &fakeControl{revs: map[string]sessions.Revocation{"alice": {Identity: "alice"}}})
+	s, _, logs := startControl(t, &sessionstest.Controller{At: revokedAt, Revs: map[string]sessions.Revocation{"alice": {Identity: "alice"}}})
 	s.SetReady(true)
 	serve := func(method, path, remote string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(`{"identity":"alice"}`))
