@@ -18,41 +18,34 @@ import (
 // expired credential, from another 5-tuple, gets 401. With strict expiry
 // the first Refresh after the expiry gets 401 instead.
 func TestCallOutlivesCredential(t *testing.T) {
-	for _, strict := range []bool{false, true} {
-		name := "lenient"
-		var authMod func(*auth.Options)
+	expiryModes(t, func(t *testing.T, strict bool, authMod func(*auth.Options)) {
+		e := newTestEdgeAuth(t, authMod, nil)
+		u, p := e.credential("alice", 2*time.Minute)
+		c := e.newClient(u, p)
+		relayed := c.allocate()
+		p1 := newPeer(t, "127.0.0.1")
+		c.bound(p1)
+		e.clk.Advance(3 * time.Minute)
 		if strict {
-			name, authMod = "strict", strictExpiry
+			wantCode(t, c.do(stun.MethodRefresh), stun.CodeUnauthorized)
+			wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(p1.addr())), stun.CodeUnauthorized)
+			return
 		}
-		t.Run(name, func(t *testing.T) {
-			e := newTestEdgeAuth(t, authMod, nil)
-			u, p := e.credential("alice", 2*time.Minute)
-			c := e.newClient(u, p)
-			relayed := c.allocate()
-			p1 := newPeer(t, "127.0.0.1")
-			c.bound(p1)
-			e.clk.Advance(3 * time.Minute)
-			if strict {
-				wantCode(t, c.do(stun.MethodRefresh), stun.CodeUnauthorized)
-				wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(p1.addr())), stun.CodeUnauthorized)
-				return
-			}
-			got := e.authDelta(func() {
-				wantCode(t, c.do(stun.MethodRefresh), 0)
-				wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(p1.addr())), 0)
-				wantCode(t, c.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4000), peerAttr(p1.addr())), 0)
-			})
-			if got[stats.AuthPastExpiry] != 3 || got[stats.AuthOK] != 0 {
-				t.Errorf("auth results %v, want 3 ok_past_expiry", got)
-			}
-			c.send(channelData(0x4000, []byte("still talking")))
-			if b, from := p1.read(); string(b) != "still talking" || from != relayed {
-				t.Errorf("peer got %q from %v, want the media from %v", b, from, relayed)
-			}
-			other := e.newClient(u, p)
-			wantCode(t, other.do(stun.MethodAllocate, stunproto.RequestedTransport{Protocol: stunproto.ProtoUDP}), stun.CodeUnauthorized)
+		got := e.authDelta(func() {
+			wantCode(t, c.do(stun.MethodRefresh), 0)
+			wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(p1.addr())), 0)
+			wantCode(t, c.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4000), peerAttr(p1.addr())), 0)
 		})
-	}
+		if got[stats.AuthPastExpiry] != 3 || got[stats.AuthOK] != 0 {
+			t.Errorf("auth results %v, want 3 ok_past_expiry", got)
+		}
+		c.send(channelData(0x4000, []byte("still talking")))
+		if b, from := p1.read(); string(b) != "still talking" || from != relayed {
+			t.Errorf("peer got %q from %v, want the media from %v", b, from, relayed)
+		}
+		other := e.newClient(u, p)
+		wantCode(t, other.do(stun.MethodAllocate, stunproto.RequestedTransport{Protocol: stunproto.ProtoUDP}), stun.CodeUnauthorized)
+	})
 }
 
 // TestMaxAllocationAge: an allocation is granted lifetimes up to its
@@ -96,41 +89,34 @@ func TestMaxAllocationAge(t *testing.T) {
 // expired username). With strict expiry its Send is dropped
 // (expired_credential) and its refresh refused.
 func TestMSCallOutlivesCredential(t *testing.T) {
-	for _, strict := range []bool{false, true} {
-		name := "lenient"
-		var authMod func(*auth.Options)
+	expiryModes(t, func(t *testing.T, strict bool, authMod func(*auth.Options)) {
+		e := newTestEdgeAuth(t, authMod, nil)
+		u, p := e.credential("alice", 5*time.Minute)
+		c := e.newMSClient(u, p)
+		c.allocate()
+		p1 := newPeer(t, "127.0.0.1")
+		c.send(p1.addr(), []byte("before"))
+		wantPeerGot(t, p1, []byte("before"), c.relayed)
+		e.clk.Advance(6 * time.Minute)
+		refresh := c.roundTrip(c.allocateMsg(newTxID()))
 		if strict {
-			name, authMod = "strict", strictExpiry
-		}
-		t.Run(name, func(t *testing.T) {
-			e := newTestEdgeAuth(t, authMod, nil)
-			u, p := e.credential("alice", 5*time.Minute)
-			c := e.newMSClient(u, p)
-			c.allocate()
-			p1 := newPeer(t, "127.0.0.1")
-			c.send(p1.addr(), []byte("before"))
-			wantPeerGot(t, p1, []byte("before"), c.relayed)
-			e.clk.Advance(6 * time.Minute)
-			refresh := c.roundTrip(c.allocateMsg(newTxID()))
-			if strict {
-				msWantError(t, refresh, msturn.AllocateError, msturn.CodeUnknownUsername)
-				drops := e.dropsDelta(func() {
-					c.send(p1.addr(), []byte("after"))
-					c.barrier()
-				})
-				if len(drops) != 1 || drops[stats.DropExpiredCredential] != 1 {
-					t.Fatalf("drops %v, want one expired_credential", drops)
-				}
-				return
+			msWantError(t, refresh, msturn.AllocateError, msturn.CodeUnknownUsername)
+			drops := e.dropsDelta(func() {
+				c.send(p1.addr(), []byte("after"))
+				c.barrier()
+			})
+			if len(drops) != 1 || drops[stats.DropExpiredCredential] != 1 {
+				t.Fatalf("drops %v, want one expired_credential", drops)
 			}
-			c.wantSuccess(refresh, msturn.AllocateResponse)
-			c.send(p1.addr(), []byte("after"))
-			wantPeerGot(t, p1, []byte("after"), c.relayed)
-			other := e.newMSClient(u, p)
-			other.challenge()
-			msWantError(t, other.roundTrip(other.allocateMsg(newTxID())), msturn.AllocateError, msturn.CodeUnknownUsername)
-		})
-	}
+			return
+		}
+		c.wantSuccess(refresh, msturn.AllocateResponse)
+		c.send(p1.addr(), []byte("after"))
+		wantPeerGot(t, p1, []byte("after"), c.relayed)
+		other := e.newMSClient(u, p)
+		other.challenge()
+		msWantError(t, other.roundTrip(other.allocateMsg(newTxID())), msturn.AllocateError, msturn.CodeUnknownUsername)
+	})
 }
 
 // TestMSStreamOutlivesLifetime: an [MS-TURN] allocation over TCP is
@@ -141,53 +127,46 @@ func TestMSCallOutlivesCredential(t *testing.T) {
 // credential. Both allocations are on one worker, so the tick that ends
 // the UDP one has also looked at the TCP one.
 func TestMSStreamOutlivesLifetime(t *testing.T) {
-	for _, strict := range []bool{false, true} {
-		name := "lenient"
-		var authMod func(*auth.Options)
-		if strict {
-			name, authMod = "strict", strictExpiry
-		}
-		t.Run(name, func(t *testing.T) {
-			se := newStreamEdgeAuth(t, authMod, func(o *Options) {
-				o.Workers = 1
-				o.MaxAllocationAge = 3 * time.Hour
-			})
-			u, p := se.credential("alice", 2*time.Hour)
-			c := se.newMSStreamClient(true, u, p)
-			r := c.allocate()
-			if lt, _ := r.Uint32(msturn.AttrLifetime); lt != 3600 {
-				t.Fatalf("LIFETIME %d over TCP, want the maximum 3600", lt)
-			}
-			udp := se.newMSClient(u, p)
-			udp.allocate()
-			peer := newPeer(t, "127.0.0.1")
-			c.send(peer.addr(), []byte("before"))
-			wantPeerGot(t, peer, []byte("before"), c.relayed)
-
-			se.clk.Advance(61 * time.Minute) // past both lifetimes
-			if rec := se.waitEnded(); rec.Relayed != udp.relayed || rec.Reason != "expired" {
-				t.Fatalf("record %+v, want the UDP allocation expired", rec)
-			}
-			wantNoneEnded(t, se.testEdge)
-			c.send(peer.addr(), []byte("after"))
-			wantPeerGot(t, peer, []byte("after"), c.relayed)
-
-			se.clk.Advance(60 * time.Minute) // past the credential's expiry
-			if strict {
-				if rec := se.waitEnded(); rec.Relayed != c.relayed || rec.Reason != "expired" {
-					t.Fatalf("record %+v, want the TCP allocation expired with its credential", rec)
-				}
-				return
-			}
-			wantNoneEnded(t, se.testEdge)
-			c.send(peer.addr(), []byte("past expiry"))
-			wantPeerGot(t, peer, []byte("past expiry"), c.relayed)
-			se.clk.Advance(60 * time.Minute) // at its maximum age
-			if rec := se.waitEnded(); rec.Relayed != c.relayed || rec.Reason != "max age" {
-				t.Fatalf("record %+v, want the TCP allocation ended at its maximum age", rec)
-			}
+	expiryModes(t, func(t *testing.T, strict bool, authMod func(*auth.Options)) {
+		se := newStreamEdgeAuth(t, authMod, func(o *Options) {
+			o.Workers = 1
+			o.MaxAllocationAge = 3 * time.Hour
 		})
-	}
+		u, p := se.credential("alice", 2*time.Hour)
+		c := se.newMSStreamClient(true, u, p)
+		r := c.allocate()
+		if lt, _ := r.Uint32(msturn.AttrLifetime); lt != 3600 {
+			t.Fatalf("LIFETIME %d over TCP, want the maximum 3600", lt)
+		}
+		udp := se.newMSClient(u, p)
+		udp.allocate()
+		peer := newPeer(t, "127.0.0.1")
+		c.send(peer.addr(), []byte("before"))
+		wantPeerGot(t, peer, []byte("before"), c.relayed)
+
+		se.clk.Advance(61 * time.Minute) // past both lifetimes
+		if rec := se.waitEnded(); rec.Relayed != udp.relayed || rec.Reason != "expired" {
+			t.Fatalf("record %+v, want the UDP allocation expired", rec)
+		}
+		wantNoneEnded(t, se.testEdge)
+		c.send(peer.addr(), []byte("after"))
+		wantPeerGot(t, peer, []byte("after"), c.relayed)
+
+		se.clk.Advance(60 * time.Minute) // past the credential's expiry
+		if strict {
+			if rec := se.waitEnded(); rec.Relayed != c.relayed || rec.Reason != "expired" {
+				t.Fatalf("record %+v, want the TCP allocation expired with its credential", rec)
+			}
+			return
+		}
+		wantNoneEnded(t, se.testEdge)
+		c.send(peer.addr(), []byte("past expiry"))
+		wantPeerGot(t, peer, []byte("past expiry"), c.relayed)
+		se.clk.Advance(60 * time.Minute) // at its maximum age
+		if rec := se.waitEnded(); rec.Relayed != c.relayed || rec.Reason != "max age" {
+			t.Fatalf("record %+v, want the TCP allocation ended at its maximum age", rec)
+		}
+	})
 }
 
 // wantNoneEnded fails if an allocation-ended record is waiting.
@@ -198,4 +177,11 @@ func wantNoneEnded(t *testing.T, e *testEdge) {
 		t.Fatalf("an allocation ended: %+v", rec)
 	default:
 	}
+}
+
+// expiryModes runs fn as the subtests "lenient" (the default) and
+// "strict" (auth.Options.StrictExpiry, applied by authMod).
+func expiryModes(t *testing.T, fn func(t *testing.T, strict bool, authMod func(*auth.Options))) {
+	t.Run("lenient", func(t *testing.T) { fn(t, false, nil) })
+	t.Run("strict", func(t *testing.T) { fn(t, true, strictExpiry) })
 }
