@@ -12,4 +12,12 @@
 // of every node in turn without a lost allocation (new allocations that
 // reach a draining node are redirected too), and a killed node whose calls
 // re-allocate on the others.
+//
+// Every node watches one revocations file (auth.revocations_file, checked
+// every second): TestPoolRevocation revokes an identity with "avedge
+// sessions revoke" on one node and shows its UDP, TCP and RFC 6062
+// sessions end at once there and within the poll interval on the others,
+// its Allocates refused everywhere (a restarted node included) while
+// another identity's sessions live on, and "avedge sessions lift"
+// restoring them.
 package pool

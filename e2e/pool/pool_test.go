@@ -58,6 +58,9 @@ type event struct {
 	Sent      int    `json:"sent"`
 	Received  int    `json:"received"`
 	Error     string `json:"error"`
+	Code      int    `json:"code"` // of an error answer
+	// at is when the test read the event.
+	at time.Time
 }
 
 // node returns the index of the node whose address ap (a relayed or
@@ -79,11 +82,13 @@ type pool struct {
 	dir    string
 	nodes  []*netnstest.Proc
 	lb     *balancer
+	// full is the node with room for two allocations only, or -1.
+	full int
 }
 
 func TestPool(t *testing.T) {
 	n := netnstest.New(t, "avedge-pool")
-	p := &pool{t: t, n: n, dir: t.TempDir()}
+	p := &pool{t: t, n: n, dir: t.TempDir(), full: fullNode}
 	p.avedge = shipped.Build(t, "cmd/avedge")
 	p.helper = netnstest.Build(t, "pool/testdata/poolclient")
 	p.topology()
@@ -297,13 +302,28 @@ func (p *pool) topology() {
 	}
 }
 
-// fullNode is the node with room for two allocations only: the others
-// get the clients it cannot take, by 300 Try Alternate.
+// fullNode is TestPool's node with room for two allocations only: the
+// others get the clients it cannot take, by 300 Try Alternate.
 const fullNode = 0
+
+// revocationsPoll is how often every node checks the revocations file.
+const revocationsPoll = time.Second
+
+// revocationsFile is the revocations file every node of the pool shares.
+func (p *pool) revocationsFile() string { return filepath.Join(p.dir, "revocations.json") }
+
+// recordsFile is node i's session records.
+func (p *pool) recordsFile(i int) string {
+	return filepath.Join(p.dir, fmt.Sprintf("node%d.records", i))
+}
 
 // startNode writes node i's configuration and starts it. Every node lists
 // every node, itself included (left out by the configuration), as the
-// pool's siblings.
+// pool's siblings. Every node watches one revocations file, as the nodes
+// of a pool share a directory, and serves TURN over TCP beside UDP. The
+// admin listener takes every address: the load balancer checks health on
+// the node's address, and session control answers loopback clients only,
+// an operator on the node's host.
 func (p *pool) startNode(i int) {
 	t := p.t
 	var siblings []string
@@ -311,12 +331,13 @@ func (p *pool) startNode(i int) {
 		siblings = append(siblings, fmt.Sprintf("%q", fmt.Sprintf("%s:%d", a, turnPort)))
 	}
 	total := 1000
-	if i == fullNode {
+	if i == p.full {
 		total = 2
 	}
 	cfg := fmt.Sprintf(`realm: %s
 listeners:
   - {protocol: udp, address: "%[2]s:%[3]d"}
+  - {protocol: tcp, address: "%[2]s:%[3]d"}
   - {protocol: udp, address: "%[2]s:%[8]d", redirect_to: "%[2]s:%[3]d"}
 relay:
   address: %[2]s
@@ -325,17 +346,22 @@ auth:
   secrets:
     - {id: pool, secret: %[4]s}
   nonce_key: pool-test-nonce-key-0123456789abcdef
+  revocations_file: %[9]q
+  revocations_poll: %[10]s
+records:
+  output: %[11]q
 peers:
   allow: [10.98.2.0/24]
 quotas:
   allocations_total: %[7]d
 admin:
-  listen: "%[2]s:%[5]d"
+  listen: "0.0.0.0:%[5]d"
 drain:
   timeout: 1m
 pool:
   alternate_servers: [%[6]s]
-`, realm, nodeAddrs[i], turnPort, secret, adminPort, strings.Join(siblings, ", "), total, frontPort)
+`, realm, nodeAddrs[i], turnPort, secret, adminPort, strings.Join(siblings, ", "), total, frontPort,
+		p.revocationsFile(), revocationsPoll, p.recordsFile(i))
 	path := filepath.Join(p.dir, fmt.Sprintf("node%d.yaml", i))
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -360,7 +386,7 @@ func newEventLog(t *testing.T, proc *netnstest.Proc) *eventLog {
 	go func() {
 		defer close(l.ended)
 		for line := range proc.Lines() {
-			var e event
+			e := event{at: time.Now()}
 			err := json.Unmarshal([]byte(line), &e)
 			l.mu.Lock()
 			if err != nil {
@@ -397,7 +423,13 @@ func (l *eventLog) all() []event {
 // after eventLimit, or when the output ends first.
 func (l *eventLog) waitFor(t *testing.T, what string, cond func([]event) bool) {
 	t.Helper()
-	limit := time.After(eventLimit)
+	l.waitWithin(t, what, eventLimit, cond)
+}
+
+// waitWithin is waitFor with the limit d.
+func (l *eventLog) waitWithin(t *testing.T, what string, d time.Duration, cond func([]event) bool) {
+	t.Helper()
+	limit := time.After(d)
 	for {
 		l.mu.Lock()
 		evs, changed := slices.Clone(l.evs), l.changed
@@ -413,7 +445,7 @@ func (l *eventLog) waitFor(t *testing.T, what string, cond func([]event) bool) {
 			}
 			t.Fatalf("waiting for %s: the client helper ended; events: %+v", what, l.all())
 		case <-limit:
-			t.Fatalf("waiting for %s: not within %v; events: %+v", what, eventLimit, evs)
+			t.Fatalf("waiting for %s: not within %v; events: %+v", what, d, evs)
 		}
 	}
 }

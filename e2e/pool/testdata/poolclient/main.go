@@ -1,12 +1,15 @@
-// Command poolclient is the client and peer helper of the pool test
+// Command poolclient is the client and peer helper of the pool tests
 // (e2e/pool). It speaks TURN over UDP with its own small client (pion/stun
 // messages), so that it can follow 300 Try Alternate answers, which
-// pion/turn's client does not.
+// pion/turn's client does not; over TCP (session's tcp and tcp-relay
+// transports) it uses pion/turn's client, which speaks RFC 6062.
 //
 // Usage:
 //
 //	poolclient calls -server VIP:PORT -peer ADDR -secret S -realm R -slots N -call D -rate PPS -stall D
-//	poolclient echo -listen ADDR -timeout D
+//	poolclient session -server ADDR -transport udp|tcp|tcp-relay -identity I -peer ADDR -secret S -realm R -rate PPS -stall D
+//	poolclient allocate -server ADDR -identity I -peer ADDR -secret S -realm R
+//	poolclient echo -listen ADDR -timeout D [-tcp]
 //	poolclient get -url URL
 //
 // calls runs -slots concurrent call slots; each makes -count calls one
@@ -20,7 +23,12 @@
 // new one (from a new source port, so the load balancer may pick another
 // node). Each event is a JSON line on stdout: allocated, lost, ended.
 //
-// echo returns every datagram to its sender until -timeout. get prints the
+// session holds one allocation of -identity at -server (see session.go)
+// until a line arrives on stdin or the server ends it; allocate makes one
+// Allocate for -identity and reports whether it succeeded.
+//
+// echo returns every datagram to its sender until -timeout, and with -tcp
+// the bytes of every TCP connection to the same address. get prints the
 // HTTP status of a GET of -url, or "down" when the connection fails: the
 // health check of the test's load balancer.
 package main
@@ -33,6 +41,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -62,10 +71,39 @@ const (
 )
 
 var (
-	errUsage     = errors.New("poolclient: usage: poolclient calls|echo [flags]")
+	errUsage     = errors.New("poolclient: usage: poolclient calls|session|allocate|echo|get [flags]")
 	errTimeout   = errors.New("poolclient: no answer")
 	errRedirects = errors.New("poolclient: too many redirects")
 )
+
+// answerError is an error answer of the server to a request.
+type answerError struct {
+	method stun.Method
+	server netip.AddrPort
+	code   stun.ErrorCode
+	reason string
+}
+
+func (e *answerError) Error() string {
+	return fmt.Sprintf("poolclient: %v at %v: %d %s", e.method, e.server, e.code, e.reason)
+}
+
+// refusal returns the answerError of m, an error response to method.
+func refusal(m *stun.Message, method stun.Method, server netip.AddrPort) error {
+	var code stun.ErrorCodeAttribute
+	_ = code.GetFrom(m)
+	return &answerError{method: method, server: server, code: code.Code, reason: string(code.Reason)}
+}
+
+// failure is the event of an error: its text and, for an error answer,
+// its code.
+func failure(event string, err error) map[string]any {
+	ev := map[string]any{"event": event, "error": err.Error()}
+	if ae := (*answerError)(nil); errors.As(err, &ae) {
+		ev["code"] = int(ae.code)
+	}
+	return ev
+}
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -74,13 +112,15 @@ func main() {
 	}
 }
 
-// options are the flags of calls.
+// options are the flags of calls, session and allocate.
 type options struct {
 	server, peer  netip.AddrPort
 	secret, realm string
 	slots, count  int
 	call, stall   time.Duration
 	rate          int
+	// identity and transport are session's and allocate's.
+	identity, transport string
 }
 
 func run(args []string) error {
@@ -92,6 +132,7 @@ func run(args []string) error {
 	peer := fs.String("peer", "", "echo peer IP:port")
 	listen := fs.String("listen", "", "echo: UDP address to listen on")
 	timeout := fs.Duration("timeout", time.Minute, "echo: how long to run")
+	echoTCP := fs.Bool("tcp", false, "echo: also echo TCP connections to -listen")
 	var o options
 	fs.StringVar(&o.secret, "secret", "", "REST API secret of the pool")
 	fs.StringVar(&o.realm, "realm", "", "realm")
@@ -101,15 +142,17 @@ func run(args []string) error {
 	fs.DurationVar(&o.call, "call", 3*time.Second, "duration of one call")
 	fs.DurationVar(&o.stall, "stall", time.Second, "silence after which an allocation counts as lost")
 	fs.IntVar(&o.rate, "rate", 50, "datagrams per second per call")
+	fs.StringVar(&o.identity, "identity", "", "session, allocate: the identity the credential is issued to")
+	fs.StringVar(&o.transport, "transport", "udp", "session: udp, tcp (TURN over TCP, UDP relay) or tcp-relay (RFC 6062)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("poolclient: %w", err)
 	}
 	switch args[0] {
 	case "echo":
-		return echo(*listen, *timeout)
+		return echo(*listen, *timeout, *echoTCP)
 	case "get":
 		return get(*url)
-	case "calls":
+	case "calls", "session", "allocate":
 		var err error
 		if o.server, err = netip.ParseAddrPort(*server); err != nil {
 			return fmt.Errorf("poolclient: -server: %w", err)
@@ -117,18 +160,36 @@ func run(args []string) error {
 		if o.peer, err = netip.ParseAddrPort(*peer); err != nil {
 			return fmt.Errorf("poolclient: -peer: %w", err)
 		}
-		return calls(o)
+		if args[0] == "calls" {
+			return calls(o)
+		}
+		if o.identity == "" {
+			return fmt.Errorf("%w: %s needs -identity", errUsage, args[0])
+		}
+		if args[0] == "allocate" {
+			return allocateOnce(o)
+		}
+		return session(o)
 	}
 	return errUsage
 }
 
-// echo returns every datagram to its sender until timeout.
-func echo(listen string, timeout time.Duration) error {
+// echo returns every datagram to its sender until timeout and, with
+// withTCP, the bytes of every TCP connection to listen.
+func echo(listen string, timeout time.Duration, withTCP bool) error {
 	c, err := net.ListenPacket("udp", listen)
 	if err != nil {
 		return fmt.Errorf("poolclient: %w", err)
 	}
 	defer c.Close()
+	if withTCP {
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			return fmt.Errorf("poolclient: %w", err)
+		}
+		defer ln.Close()
+		go echoTCP(ln)
+	}
 	_ = c.SetDeadline(time.Now().Add(timeout))
 	emit(map[string]any{"event": "listening", "addr": c.LocalAddr().String()})
 	buf := make([]byte, 1500)
@@ -140,6 +201,21 @@ func echo(listen string, timeout time.Duration) error {
 		if _, err := c.WriteTo(buf[:n], from); err != nil {
 			return fmt.Errorf("poolclient: echo: %w", err)
 		}
+	}
+}
+
+// echoTCP returns the bytes of each connection ln accepts to its sender,
+// until ln closes.
+func echoTCP(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			_, _ = io.Copy(c, c)
+		}()
 	}
 }
 
@@ -168,14 +244,21 @@ func emit(v map[string]any) {
 	_ = out.enc.Encode(v)
 }
 
+// stdinLine returns a channel closed once stdin has a line or ends.
+func stdinLine() <-chan struct{} {
+	stop := make(chan struct{})
+	go func() {
+		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+		close(stop)
+	}()
+	return stop
+}
+
 // calls runs the slots until stdin has a line or ends.
 func calls(o options) error {
-	stop := make(chan struct{})
+	var stop <-chan struct{}
 	if o.count == 0 {
-		go func() {
-			_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
-			close(stop)
-		}()
+		stop = stdinLine()
 	}
 	var wg sync.WaitGroup
 	for slot := range o.slots {
@@ -206,7 +289,7 @@ func runCall(o options, slot, n int) {
 	id := fmt.Sprintf("%d.%d", slot, n)
 	recovering := false
 	for failures := 0; time.Now().Before(end) || (recovering && failures < maxAttempts); {
-		a, err := allocate(o, id)
+		a, err := allocate(o, "call-"+id)
 		if err != nil {
 			// Try again from a new source port.
 			failures++
@@ -262,9 +345,10 @@ type alloc struct {
 	peer      netip.AddrPort
 }
 
-// allocate makes an allocation through o.server, following redirects.
-func allocate(o options, id string) (*alloc, error) {
-	user, pass, err := auth.Issue(auth.Secret{ID: "pool", Value: []byte(o.secret)}, "call-"+id, time.Now().Add(time.Hour))
+// allocate makes an allocation through o.server with a credential issued
+// to identity, following redirects.
+func allocate(o options, identity string) (*alloc, error) {
+	user, pass, err := auth.Issue(auth.Secret{ID: "pool", Value: []byte(o.secret)}, identity, time.Now().Add(time.Hour))
 	if err != nil {
 		return nil, fmt.Errorf("poolclient: %w", err)
 	}
@@ -307,7 +391,7 @@ func allocate(o options, id string) (*alloc, error) {
 		_ = code.GetFrom(m)
 		if code.Code != stun.CodeTryAlternate {
 			conn.Close()
-			return nil, fmt.Errorf("poolclient: Allocate via %v: %d %s", a.server, code.Code, code.Reason)
+			return nil, refusal(m, stun.MethodAllocate, a.server)
 		}
 		// RFC 8489 §10: retry at the ALTERNATE-SERVER, from the start.
 		var alt stun.AlternateServer
@@ -430,9 +514,7 @@ func (a *alloc) expectSuccess(method stun.Method, setters ...stun.Setter) error 
 		return err
 	}
 	if m.Type.Class != stun.ClassSuccessResponse {
-		var code stun.ErrorCodeAttribute
-		_ = code.GetFrom(m)
-		return fmt.Errorf("poolclient: %v at %v: %d %s", method, a.server, code.Code, code.Reason)
+		return refusal(m, method, a.server)
 	}
 	return nil
 }
@@ -447,10 +529,7 @@ func (a *alloc) refresh(lifetime time.Duration) error {
 func (a *alloc) media(o options, end time.Time) (sent, received int, lost bool) {
 	tick := time.NewTicker(time.Second / time.Duration(o.rate))
 	defer tick.Stop()
-	pkt := make([]byte, 4+64)
-	binary.BigEndian.PutUint16(pkt[0:], channel)
-	binary.BigEndian.PutUint16(pkt[2:], 64)
-	_, _ = rand.Read(pkt[4:])
+	pkt := channelData()
 	to := net.UDPAddrFromAddrPort(a.server)
 	lastEcho := time.Now()
 	refreshAt := time.Now().Add(time.Until(end) / 2)
@@ -486,4 +565,14 @@ func (a *alloc) media(o options, end time.Time) (sent, received int, lost bool) 
 			return sent, received, false
 		}
 	}
+}
+
+// channelData returns a ChannelData message of 64 random bytes on the
+// calls' channel.
+func channelData() []byte {
+	pkt := make([]byte, 4+64)
+	binary.BigEndian.PutUint16(pkt[0:], channel)
+	binary.BigEndian.PutUint16(pkt[2:], 64)
+	_, _ = rand.Read(pkt[4:])
+	return pkt
 }
