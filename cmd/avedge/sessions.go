@@ -247,9 +247,9 @@ func newSessionsLiftCmd(connect connectFunc) *cobra.Command {
 	return &cobra.Command{
 		Use:   "lift IDENTITY",
 		Short: "Lift the revocation of an identity (DELETE /revocations/IDENTITY)",
-		Long: `Lift the revocation of IDENTITY: credentials issued to it from now on are
-accepted (those issued before the revocation stay refused until they
-expire).`,
+		Long: `Lift the revocation of IDENTITY: its credentials are accepted again, those
+issued before the revocation included (on the other nodes of a pool once
+they next read the revocations file).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := connect()
