@@ -86,8 +86,8 @@ func TestMaxAllocationAge(t *testing.T) {
 // TestMSCallOutlivesCredential: an [MS-TURN] allocation over UDP refreshes
 // and sends past its credential's expiry; a new Allocate with the expired
 // credential from another 5-tuple gets 436 (the dialect's unknown or
-// expired username). With strict expiry its Send is dropped
-// (expired_credential) and its refresh refused.
+// expired username). With strict expiry the allocation was granted no
+// more than its credential had left: it is gone, and its refresh refused.
 func TestMSCallOutlivesCredential(t *testing.T) {
 	expiryModes(t, func(t *testing.T, strict bool, authMod func(*auth.Options)) {
 		e := newTestEdgeAuth(t, authMod, nil)
@@ -105,8 +105,8 @@ func TestMSCallOutlivesCredential(t *testing.T) {
 				c.send(p1.addr(), []byte("after"))
 				c.barrier()
 			})
-			if len(drops) != 1 || drops[stats.DropExpiredCredential] != 1 {
-				t.Fatalf("drops %v, want one expired_credential", drops)
+			if len(drops) != 1 || drops[stats.DropNoAllocation] != 1 {
+				t.Fatalf("drops %v, want one no_allocation: the allocation ended with its credential", drops)
 			}
 			return
 		}
@@ -184,4 +184,21 @@ func wantNoneEnded(t *testing.T, e *testEdge) {
 func expiryModes(t *testing.T, fn func(t *testing.T, strict bool, authMod func(*auth.Options))) {
 	t.Run("lenient", func(t *testing.T) { fn(t, false, nil) })
 	t.Run("strict", func(t *testing.T) { fn(t, true, strictExpiry) })
+}
+
+// TestMSStreamStrictFromTheStart: with strict expiry, an [MS-TURN]
+// allocation over TCP is granted no more than its credential has left,
+// and ends with it though the longest lifetime is longer.
+func TestMSStreamStrictFromTheStart(t *testing.T) {
+	se := newStreamEdgeAuth(t, strictExpiry, nil)
+	u, p := se.credential("alice", 10*time.Minute)
+	c := se.newMSStreamClient(false, u, p)
+	r := c.allocate()
+	if lt, _ := r.Uint32(msturn.AttrLifetime); lt != 600 {
+		t.Fatalf("LIFETIME %d, want the credential's 600 s left", lt)
+	}
+	se.clk.Advance(10 * time.Minute)
+	if rec := se.waitEnded(); rec.Relayed != c.relayed || rec.Reason != "expired" {
+		t.Fatalf("record %+v, want the allocation expired with its credential", rec)
+	}
 }

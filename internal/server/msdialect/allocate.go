@@ -244,7 +244,11 @@ func (h *Handler) newAllocation(q *request, res auth.Result, v uint32) []byte {
 		return h.fail(q, msturn.AllocateError, msturn.CodeAddressFamily, "Address Family not Supported", q.integ)
 	}
 	nonce, _ := q.m.Get(msturn.AttrNonce) // present: authenticate checked
-	ms := newState(res.Key, string(nonce), v, h.core.KeepUntil(res, q.now))
+	keep := h.core.KeepUntil(res, q.now)
+	ms := newState(res.Key, string(nonce), v, keep)
+	// Not beyond its last moment, as refresh grants: over TCP, with
+	// strict expiry, the longest lifetime would outlast the credential.
+	d = min(d, keep.Sub(q.now))
 	h.NewConnID(&ms.seq.ConnID)
 	s, cause := h.core.Allocate(q.l, q.from, res, ipv6, d, ms, q.now)
 	switch {

@@ -107,12 +107,6 @@ func (h *Handler) authenticated(q *request) Session {
 		h.core.Drop(stats.DropBadIntegrity)
 		return nil
 	}
-	// Past the allocation's last moment (with strict expiry, its
-	// credential's expiry) it sends and sets nothing more.
-	if k := ms.keepUntil; !k.IsZero() && !q.now.Before(k) {
-		h.core.Drop(stats.DropExpiredCredential)
-		return nil
-	}
 	return s
 }
 

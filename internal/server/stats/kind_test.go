@@ -39,7 +39,7 @@ func TestLabels(t *testing.T) {
 		{EndDrainTimeout.String(), "drain timeout"},
 		{AuthExpiredCredential.String(), "expired_credential"},
 		{RefusedRedirected.String(), "redirected"},
-		{DropExpiredCredential.String(), "expired_credential"},
+		{DropBadIntegrity.String(), "bad_integrity"},
 		{NumDropReasons.String(), "unknown"},
 		{Dialect(200).String(), "unknown"},
 	} {

@@ -126,7 +126,6 @@ const (
 	DropBandwidth                           // relayed payload over its allocation's or user's bandwidth cap
 	DropBadSequence                         // an [MS-TURN] request with another MS-SEQUENCE-NUMBER connection ID, an older number, a repeated Send, or a Set Active Destination repeating the last number in another transaction
 	DropBadIntegrity                        // an [MS-TURN] Send or Set Active Destination whose MESSAGE-INTEGRITY is missing or fails, or whose USERNAME is not the allocation's
-	DropExpiredCredential                   // an [MS-TURN] Send or Set Active Destination signed with a credential past its expiry
 	NumDropReasons
 )
 
@@ -144,7 +143,6 @@ var dropNames = [NumDropReasons]string{
 	DropBandwidth:         "bandwidth",
 	DropBadSequence:       "bad_sequence",
 	DropBadIntegrity:      "bad_integrity",
-	DropExpiredCredential: "expired_credential",
 }
 
 // String returns the metric label of the reason.
