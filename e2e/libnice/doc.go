@@ -18,7 +18,12 @@
 //   - a front end's MRAS request ([MS-AVEDGEA]: SIP SERVICE over mutual TLS
 //     to the credential service) gets credentials and media relays whose
 //     base64 username and password, handed to libnice as they are, carry a
-//     relay-to-relay call over UDP and pseudo-TLS.
+//     relay-to-relay call over UDP and pseudo-TLS;
+//   - a call outlives its credential: libnice's refreshes over UDP pass
+//     past the credential's expiry, the edge keeps allocations over
+//     pseudo-TLS (which libnice never refreshes) alive past their
+//     lifetime, messages keep flowing over UDP, TCP and pseudo-TLS, and
+//     new Allocates with the expired credential get the dialect's 436.
 //
 // The program is compiled once per test binary with gcc and
 // `pkg-config --cflags --libs nice`; scripts/install-test-deps installs

@@ -36,6 +36,13 @@ func (r relayRange) contains(port uint16) bool { return r.min <= int(port) && in
 // peers when denyLoopbackPeers.
 func startEdge(t *testing.T, denyLoopbackPeers bool) (*edgetest.Edge, relayRange) {
 	t.Helper()
+	return startEdgeWith(t, edgetest.Options{DenyLoopbackPeers: denyLoopbackPeers})
+}
+
+// startEdgeWith starts an edge of opts on a free relay port block, which
+// replaces opts' relay ports.
+func startEdgeWith(t *testing.T, opts edgetest.Options) (*edgetest.Edge, relayRange) {
+	t.Helper()
 	var block int
 	select {
 	case block = <-freeBlocks:
@@ -47,6 +54,6 @@ func startEdge(t *testing.T, denyLoopbackPeers bool) (*edgetest.Edge, relayRange
 	t.Cleanup(func() { freeBlocks <- block })
 	r := relayRange{min: relayPortBase + block*relayPorts}
 	r.max = r.min + relayPorts - 1
-	e := edgetest.Start(t, edgetest.Options{RelayPortMin: r.min, RelayPorts: relayPorts, DenyLoopbackPeers: denyLoopbackPeers})
-	return e, r
+	opts.RelayPortMin, opts.RelayPorts = r.min, relayPorts
+	return edgetest.Start(t, opts), r
 }

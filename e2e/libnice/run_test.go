@@ -129,11 +129,18 @@ func runAgents(t *testing.T, rt relayType, server netip.AddrPort, username, pass
 // base64-encoded, as MRAS hands them out.
 func runAgentsEncoded(t *testing.T, rt relayType, server netip.AddrPort, username, password string) result {
 	t.Helper()
+	return runAgentsCount(t, rt, server, username, password, messages)
+}
+
+// runAgentsCount is runAgentsEncoded with count messages each way instead
+// of messages: the agents send one each way every 2 ms.
+func runAgentsCount(t *testing.T, rt relayType, server netip.AddrPort, username, password string, count int) result {
+	t.Helper()
 	bin := agentsProgram(t)
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, rt.name, server.Addr().String(), strconv.Itoa(int(server.Port())),
-		username, password, strconv.Itoa(messages), strconv.FormatInt(deadline.Milliseconds(), 10))
+		username, password, strconv.Itoa(count), strconv.FormatInt(deadline.Milliseconds(), 10))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second

@@ -17,8 +17,13 @@ import (
 // the edge's credential service; it is closed when the test ends.
 func newClient(t *testing.T, e *edgetest.Edge, transport string, conn net.PacketConn) *turn.Client {
 	t.Helper()
+	return newClientAs(t, e, transport, conn, e.ICEServers(t, "alice", transport))
+}
+
+// newClientAs is newClient with the credential of s.
+func newClientAs(t *testing.T, e *edgetest.Edge, transport string, conn net.PacketConn, s edgetest.ICEServer) *turn.Client {
+	t.Helper()
 	server := map[string]string{"udp": e.UDP.String(), "tcp": e.TCP.String(), "tls": e.TLS.String()}[transport]
-	s := e.ICEServers(t, "alice", transport)
 	lf := logging.NewDefaultLoggerFactory()
 	lf.DefaultLogLevel = logging.LogLevelError
 	c, err := turn.NewClient(&turn.ClientConfig{
