@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/edgetest"
+	"github.com/avedge/avedge/internal/server/stats"
 )
 
 // transports are the ICE server transports the page can ask /ice for.
@@ -18,10 +21,15 @@ const identity = "alice"
 // webApp is the web application of the tests: it serves the page from
 // testdata and, on GET /ice?transport=udp|tcp|tls, an RTCIceServer. With
 // credential=wrong in the query it alters the password, as a broken
-// application would.
+// application would. On POST /hangup, which the "call" scenario sends
+// before it closes its connections, it takes the edge's counters.
 type webApp struct {
 	// URL is the page's address, "http://127.0.0.1:port/".
 	URL string
+	// ice holds the RTCIceServer of each transport.
+	ice map[string]edgetest.ICEServer
+	// hangup holds the edge's counters at the first POST /hangup.
+	hangup chan stats.Stats
 }
 
 // startApp asks the credential service of e for one credential per
@@ -39,6 +47,15 @@ func startApp(t *testing.T, e *edgetest.Edge) *webApp {
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	})
+	app := &webApp{ice: ice, hangup: make(chan stats.Stats, 1)}
+	mux.HandleFunc("POST /hangup", func(w http.ResponseWriter, _ *http.Request) {
+		select {
+		case app.hangup <- e.Stats():
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			http.Error(w, "already hung up", http.StatusConflict)
+		}
+	})
 	mux.HandleFunc("GET /ice", func(w http.ResponseWriter, r *http.Request) {
 		s, ok := ice[r.URL.Query().Get("transport")]
 		if !ok {
@@ -54,7 +71,32 @@ func startApp(t *testing.T, e *edgetest.Edge) *webApp {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &webApp{URL: srv.URL + "/"}
+	app.URL = srv.URL + "/"
+	return app
+}
+
+// credentialExpiry is when the credential the application hands out for
+// transport expires, from its username.
+func (a *webApp) credentialExpiry(t *testing.T, transport string) time.Time {
+	t.Helper()
+	expiry, _, err := auth.ParseUsername(a.ice[transport].Username)
+	if err != nil {
+		t.Fatalf("%s credential username: %v", transport, err)
+	}
+	return expiry
+}
+
+// hungUp returns the edge's counters when the page hung up, failing the
+// test if it did not.
+func (a *webApp) hungUp(t *testing.T) stats.Stats {
+	t.Helper()
+	select {
+	case s := <-a.hangup:
+		return s
+	default:
+		t.Fatal("the page did not hang up (POST /hangup)")
+		return stats.Stats{}
+	}
 }
 
 // alter returns password with its first character changed.

@@ -56,6 +56,8 @@ const (
 	blockWrongCreds   edgeBlock = 6  // 6-8: wrong credentials, per transport
 	blockUntrustedTLS edgeBlock = 9  // 9: TLS certificate not trusted
 	blockDeniedPeer   edgeBlock = 10 // 10-12: denied peer, per transport
+	blockCallLasts    edgeBlock = 13 // 13-14: TestCallOutlivesCredential, udp and tcp
+	blockCallStrict   edgeBlock = 15 // 15: TestCallOutlivesCredential, strict expiry
 )
 
 // TestBrowserRelay connects two RTCPeerConnections through the edge, relay

@@ -4,7 +4,10 @@
 // edge that internal/edgetest runs on loopback, over turn: UDP, turn: TCP and
 // turns: TLS, exchanging data-channel messages and fake-device audio and
 // video, and the tests check from getStats() and from the edge's own
-// counters that the media went through the relay.
+// counters that the media went through the relay. A longer call keeps a
+// data channel pinging for 150 s on a 40 s credential through an edge whose
+// allocations live 60 s: it outlives its credential, or fails after the
+// expiry with auth.strict_expiry.
 //
 // The Go test is the web application: it serves the page (testdata/) and
 // /ice, which asks the credential service for a credential over mutual TLS

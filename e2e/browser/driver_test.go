@@ -51,7 +51,14 @@ func requireBrowser(t *testing.T) {
 // switches chromiumArgs and returns the page's result.
 func runDriver(t *testing.T, page, scenario string, chromiumArgs ...string) pageResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), driverTimeout)
+	return runDriverFor(t, driverTimeout, page, scenario, chromiumArgs...)
+}
+
+// runDriverFor is runDriver with the run bounded by timeout rather than
+// driverTimeout, for scenarios that take longer.
+func runDriverFor(t *testing.T, timeout time.Duration, page, scenario string, chromiumArgs ...string) pageResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "driver.mjs", page, scenario)
 	// On timeout, kill Node and the Chromium it started: they share a new
@@ -77,7 +84,7 @@ func runDriver(t *testing.T, page, scenario string, chromiumArgs ...string) page
 		t.Logf("driver stderr:\n%s", stderr.Bytes())
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("driver: no result within %v", driverTimeout)
+		t.Fatalf("driver: no result within %v", timeout)
 	}
 	if err != nil {
 		t.Fatalf("driver: %v", err)

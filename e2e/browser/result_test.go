@@ -33,6 +33,7 @@ type pageResult struct {
 	// by connection.
 	UsedPairs map[string][]candidatePair `json:"usedPairs"`
 	Data      *dataResult                `json:"data"`
+	Call      *callResult                `json:"call"`
 	// Media is pc2's inbound-rtp counters by kind ("audio", "video").
 	Media map[string]rtpCount `json:"media"`
 }
@@ -63,6 +64,29 @@ type dataResult struct {
 	Sent        int `json:"sent"`
 	ReceivedBy1 int `json:"receivedBy1"`
 	ReceivedBy2 int `json:"receivedBy2"`
+}
+
+// callResult is the record of the "call" scenario: pc1 pinged pc2 every
+// second over a data channel and pc2 echoed. Times are Unix milliseconds
+// (the page's Date.now()).
+type callResult struct {
+	// Seconds is how long the call was to last.
+	Seconds int `json:"seconds"`
+	// Start is when the data channel opened, End when the call ended.
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+	// Sent counts the pings; Echoes holds when each echo came back, in
+	// ping order.
+	Sent   int     `json:"sent"`
+	Echoes []int64 `json:"echoes"`
+	// EndedBy is what ended the call: "time up", "connection failed",
+	// "channel closed", "send failed", "bad echo" or "echoes missing".
+	EndedBy string `json:"endedBy"`
+	// FailedAt is when a connection failed or a data channel closed (0 if
+	// neither did), SentAtFailure the pings sent until then; the page
+	// went on pinging for 10 s after that before it ended the call.
+	FailedAt      int64 `json:"failedAt"`
+	SentAtFailure int   `json:"sentAtFailure"`
 }
 
 // rtpCount is the inbound-rtp counters of one kind of media.

@@ -7,7 +7,8 @@
 // window.avedgeRun(scenario) resolves to one plain object (the driver prints
 // it as JSON); it never rejects: a failure is reported in "error" with
 // whatever had been observed until then. Every wait is bounded and waits on
-// events, not on elapsed time.
+// events, not on elapsed time, but for the "call" scenario's pings, which
+// keep a call going for a given time.
 'use strict';
 
 (() => {
@@ -21,6 +22,16 @@
   // Media: packets pc2 must have received on each kind before the page
   // reports.
   const MIN_MEDIA_PACKETS = 20;
+  // Call: pc1 sends a ping every PING_INTERVAL_MS; once the call's time is
+  // up, the echoes of the last pings may take ECHO_WAIT_MS to come back.
+  const PING_INTERVAL_MS = 1000;
+  const ECHO_WAIT_MS = 5000;
+  // Call: once the call failed, the page goes on pinging for
+  // FAILURE_WAIT_MS, as a user waits before hanging up, so that the result
+  // shows whether anything still came back.
+  const FAILURE_WAIT_MS = 10000;
+  // Call: the longest call the page accepts, in seconds.
+  const MAX_CALL_SECONDS = 600;
 
   // withTimeout settles like p, or rejects with `what` after ms.
   function withTimeout(p, ms, what) {
@@ -263,6 +274,129 @@
     return Promise.all([at1, at2]);
   }
 
+  // keepCalling keeps a call going for seconds: once a data channel is
+  // open, pc1 sends a numbered ping every PING_INTERVAL_MS, pc2 echoes each
+  // one, and pc1 records in result.call when each echo came back (Date.now(),
+  // so that the test can set them against the credential's expiry). It
+  // resolves when the call has lasted its time and every ping has been
+  // echoed (waiting at most ECHO_WAIT_MS for the last ones). It rejects when
+  // the call fails: a data channel closes or, once the channel is open, a
+  // connection's state is "failed"; the page records when (failedAt) and
+  // how many pings had been sent then, and goes on pinging for
+  // FAILURE_WAIT_MS before it gives up. result.call.endedBy tells what ended
+  // the call. Pinging on a clock is the scenario itself: a call that lasts.
+  function keepCalling(pc1, pc2, result, seconds) {
+    const dc1 = pc1.createDataChannel('avedge-call', { ordered: true });
+    const call = {
+      seconds, start: 0, end: 0, sent: 0, echoes: [], endedBy: '', failedAt: 0, sentAtFailure: 0,
+    };
+    result.call = call;
+    return new Promise((resolve, reject) => {
+      let pinger;
+      let echoTimer = null;
+      let failTimer;
+      // failure is how the call failed, which then ends it whatever
+      // comes next.
+      let failure = null;
+      const end = (how, err) => {
+        if (call.endedBy) {
+          return;
+        }
+        if (failure) {
+          ({ how, err } = failure);
+        }
+        clearInterval(pinger);
+        clearTimeout(echoTimer);
+        clearTimeout(failTimer);
+        call.end = Date.now();
+        call.endedBy = how;
+        if (err) {
+          reject(err);
+        } else {
+          resolve();
+        }
+      };
+      const fail = (how, err) => {
+        if (failure || call.endedBy) {
+          return;
+        }
+        failure = { how, err };
+        call.failedAt = Date.now();
+        call.sentAtFailure = call.sent;
+        failTimer = setTimeout(end, FAILURE_WAIT_MS);
+      };
+      // Once the time is up (echoTimer set), the call ends with the last
+      // echo.
+      const echoed = () => {
+        if (echoTimer !== null && call.echoes.length === call.sent) {
+          end('time up');
+        }
+      };
+      const ping = () => {
+        if (Date.now() - call.start >= seconds * 1000) {
+          clearInterval(pinger);
+          echoTimer = setTimeout(() => end('echoes missing', new Error(
+            (call.sent - call.echoes.length) + ' pings not echoed ' + ECHO_WAIT_MS + ' ms after the call')), ECHO_WAIT_MS);
+          echoed();
+          return;
+        }
+        try {
+          dc1.send('ping ' + call.sent);
+        } catch (e) {
+          end('send failed', e);
+          return;
+        }
+        call.sent++;
+      };
+      dc1.addEventListener('open', () => {
+        call.start = Date.now();
+        ping();
+        pinger = setInterval(ping, PING_INTERVAL_MS);
+      });
+      dc1.addEventListener('message', (ev) => {
+        const want = 'ping ' + call.echoes.length;
+        if (ev.data !== want) {
+          end('bad echo', new Error('echo ' + String(ev.data).slice(0, 40) + ', want ' + want));
+          return;
+        }
+        call.echoes.push(Date.now());
+        echoed();
+      });
+      dc1.addEventListener('close', () => fail('channel closed', new Error('pc1 data channel closed')));
+      pc2.addEventListener('datachannel', (ev) => {
+        const dc2 = ev.channel;
+        dc2.addEventListener('message', (m) => dc2.send(m.data));
+        dc2.addEventListener('close', () => fail('channel closed', new Error('pc2 data channel closed')));
+      });
+      for (const [pc, name] of [[pc1, 'pc1'], [pc2, 'pc2']]) {
+        pc.addEventListener('connectionstatechange', () => {
+          if (call.start && pc.connectionState === 'failed') {
+            fail('connection failed', new Error(name + ' connection failed during the call'));
+          }
+        });
+      }
+    });
+  }
+
+  // callSeconds is the call's length from the page's query (seconds=N).
+  function callSeconds() {
+    const s = Number(new URLSearchParams(location.search).get('seconds'));
+    if (!Number.isInteger(s) || s <= 0 || s > MAX_CALL_SECONDS) {
+      throw new Error('call: seconds must be an integer in 1..' + MAX_CALL_SECONDS);
+    }
+    return s;
+  }
+
+  // hangUp tells the application that the call is over, before the page
+  // closes its connections, so that the test can read the edge's counters
+  // while the allocations still live.
+  async function hangUp() {
+    const r = await fetch('/hangup', { method: 'POST', cache: 'no-store' });
+    if (!r.ok) {
+      throw new Error('/hangup: HTTP ' + r.status);
+    }
+  }
+
   // receiveMedia resolves when pc2's inbound-rtp stats show at least
   // MIN_MEDIA_PACKETS on audio and on video. Stats are read on each
   // received frame (requestVideoFrameCallback) so the wait follows the
@@ -307,8 +441,14 @@
     const pcs = [];
     let stream = null;
     try {
-      if (scenario !== 'data' && scenario !== 'media') {
+      if (scenario !== 'data' && scenario !== 'media' && scenario !== 'call') {
         throw new Error('unknown scenario ' + scenario);
+      }
+      let exchangeTimeout = EXCHANGE_TIMEOUT_MS;
+      let seconds = 0;
+      if (scenario === 'call') {
+        seconds = callSeconds();
+        exchangeTimeout = seconds * 1000 + PING_INTERVAL_MS + ECHO_WAIT_MS + FAILURE_WAIT_MS + EXCHANGE_TIMEOUT_MS;
       }
       const server = await withTimeout(iceServer(), 5000, 'fetch /ice');
       result.urls = server.urls;
@@ -331,6 +471,8 @@
       let video = null;
       if (scenario === 'data') {
         exchange = exchangeData(pc1, pc2, result);
+      } else if (scenario === 'call') {
+        exchange = keepCalling(pc1, pc2, result, seconds);
       } else {
         stream = await withTimeout(
           navigator.mediaDevices.getUserMedia({ audio: true, video: true }), 5000, 'getUserMedia');
@@ -364,7 +506,7 @@
       if (err) {
         throw err;
       }
-      await withTimeout(exchange, EXCHANGE_TIMEOUT_MS, scenario + ' exchange');
+      await withTimeout(exchange, exchangeTimeout, scenario + ' exchange');
       const stats1 = await pc1.getStats();
       const stats2 = await pc2.getStats();
       result.selected = selectedPair(stats1);
@@ -379,6 +521,14 @@
         result.selectedPc2 = selectedPair(await pcs[1].getStats());
       }
     } finally {
+      if (scenario === 'call') {
+        try {
+          await withTimeout(hangUp(), 5000, 'hang up');
+        } catch (e) {
+          result.error = (result.error ? result.error + '; ' : '') + String(e && e.message ? e.message : e);
+          result.ok = false;
+        }
+      }
       if (pcs.length) {
         const [pc1, pc2] = pcs;
         result.iceConnectionState = { pc1: pc1.iceConnectionState, pc2: pc2.iceConnectionState };
