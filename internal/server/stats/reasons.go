@@ -113,36 +113,36 @@ type DropReason uint8
 
 // Reasons a packet is dropped silently. Every drop is counted under one.
 const (
-	DropMalformed         DropReason = iota // neither STUN nor ChannelData, or fails to decode
-	DropBadFingerprint                      // FINGERPRINT present and wrong
-	DropNoAllocation                        // ChannelData or Send from a 5-tuple with no allocation
-	DropNoChannel                           // ChannelData on an unbound or expired channel
-	DropNoPermission                        // peer without a permission, either direction
-	DropBadIndication                       // Send indication missing attributes or unknown ones
-	DropUnexpected                          // responses, unknown methods or classes sent to the server
-	DropSendFailed                          // a write failed at once (DF setup, TCP relay); queued UDP sends count in DataPath
-	DropClientStalled                       // a TCP/TLS client's write queue was full (slow or stalled reader)
-	DropRateLimited                         // an unauthenticated request or a 401/438 answer over its source's limit
-	DropBandwidth                           // relayed payload over its allocation's or user's bandwidth cap
-	DropBadSequence                         // an [MS-TURN] request with another MS-SEQUENCE-NUMBER connection ID, an older number, a repeated Send, or a Set Active Destination repeating the last number in another transaction
-	DropBadIntegrity                        // an [MS-TURN] Send or Set Active Destination whose MESSAGE-INTEGRITY is missing or fails, or whose USERNAME is not the allocation's
+	DropMalformed      DropReason = iota // neither STUN nor ChannelData, or fails to decode
+	DropBadFingerprint                   // FINGERPRINT present and wrong
+	DropNoAllocation                     // ChannelData or Send from a 5-tuple with no allocation
+	DropNoChannel                        // ChannelData on an unbound or expired channel
+	DropNoPermission                     // peer without a permission, either direction
+	DropBadIndication                    // Send indication missing attributes or unknown ones
+	DropUnexpected                       // responses, unknown methods or classes sent to the server
+	DropSendFailed                       // a write failed at once (DF setup, TCP relay); queued UDP sends count in DataPath
+	DropClientStalled                    // a TCP/TLS client's write queue was full (slow or stalled reader)
+	DropRateLimited                      // an unauthenticated request or a 401/438 answer over its source's limit
+	DropBandwidth                        // relayed payload over its allocation's or user's bandwidth cap
+	DropBadSequence                      // an [MS-TURN] request with another MS-SEQUENCE-NUMBER connection ID, an older number, a repeated Send, or a Set Active Destination repeating the last number in another transaction
+	DropBadIntegrity                     // an [MS-TURN] Send or Set Active Destination whose MESSAGE-INTEGRITY is missing or fails, or whose USERNAME is not the allocation's
 	NumDropReasons
 )
 
 var dropNames = [NumDropReasons]string{
-	DropMalformed:         "malformed",
-	DropBadFingerprint:    "bad_fingerprint",
-	DropNoAllocation:      "no_allocation",
-	DropNoChannel:         "no_channel",
-	DropNoPermission:      "no_permission",
-	DropBadIndication:     "bad_indication",
-	DropUnexpected:        "unexpected",
-	DropSendFailed:        "send_failed",
-	DropClientStalled:     "client_stalled",
-	DropRateLimited:       "rate_limited",
-	DropBandwidth:         "bandwidth",
-	DropBadSequence:       "bad_sequence",
-	DropBadIntegrity:      "bad_integrity",
+	DropMalformed:      "malformed",
+	DropBadFingerprint: "bad_fingerprint",
+	DropNoAllocation:   "no_allocation",
+	DropNoChannel:      "no_channel",
+	DropNoPermission:   "no_permission",
+	DropBadIndication:  "bad_indication",
+	DropUnexpected:     "unexpected",
+	DropSendFailed:     "send_failed",
+	DropClientStalled:  "client_stalled",
+	DropRateLimited:    "rate_limited",
+	DropBandwidth:      "bandwidth",
+	DropBadSequence:    "bad_sequence",
+	DropBadIntegrity:   "bad_integrity",
 }
 
 // String returns the metric label of the reason.
