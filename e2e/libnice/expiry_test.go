@@ -34,20 +34,6 @@ const (
 	minAfterLifetime = 200
 )
 
-// expiryLifetime is the allocation lifetime of the expiry test's edge for
-// rt: allocationLifetime, except over TCP, where it is the edge's default.
-// Over TCP libnice 0.1.21 hands the answer to its refresh up to the
-// application as RFC 4571-framed data, and its media stream falls out of
-// step (whatever the credential), so the edge grants allocations over TCP
-// its longest lifetime (an hour by default), which libnice refreshes a
-// minute before it ends; the test keeps that.
-func expiryLifetime(rt relayType) time.Duration {
-	if rt.name == "tcp" {
-		return 0
-	}
-	return allocationLifetime
-}
-
 // TestPastExpiry: over TURN over UDP, TCP and pseudo-TLS, two libnice
 // agents allocate with a credential that expires 1 to 2 s later and
 // exchange messages for at least 7 s, past the credential's expiry and
@@ -58,9 +44,11 @@ func expiryLifetime(rt relayType) time.Duration {
 // allocation's 5-tuple) every half lifetime, and the edge takes each
 // agent's refreshes past the expiry (counted as ok_past_expiry): without
 // them the allocations would have ended a lifetime after the expiry. Over
-// pseudo-TLS libnice never refreshes and the edge keeps the allocations
-// alive past their lifetime as long as their connections; over TCP (see
-// expiryLifetime) the allocations last an hour and nothing is refreshed.
+// pseudo-TLS libnice never refreshes, and over TCP the edge tells it the
+// allocation lives until its maximum age, so it does not refresh either
+// (libnice 0.1.21 hands the answer to its refresh over TCP to the
+// application as media, which breaks its stream): the edge keeps the
+// allocations alive past their lifetime as long as their connections.
 // Two new agents with the same, expired, credential then gather no relayed
 // candidate: the edge refuses their Allocates with the dialect's 436,
 // counted as expired_credential, and allocates nothing more.
@@ -69,7 +57,7 @@ func TestPastExpiry(t *testing.T) {
 	for _, rt := range relayTypes {
 		t.Run(rt.name, func(t *testing.T) {
 			t.Parallel()
-			e, ports := startEdgeWith(t, edgetest.Options{CredentialTTL: credentialTTL, AllocationLifetime: expiryLifetime(rt)})
+			e, ports := startEdgeWith(t, edgetest.Options{CredentialTTL: credentialTTL, AllocationLifetime: allocationLifetime})
 			cred := e.Credentials(t, "alice")
 			expiry, _, err := auth.ParseUsername(cred.Username)
 			if err != nil {

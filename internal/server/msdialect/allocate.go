@@ -185,7 +185,8 @@ func (h *Handler) refuseAuth(q *request, result stats.AuthResult, code int, reas
 // without it ([MS-TURN] §2.2.2.6), within the configured bounds; zero
 // reports LIFETIME 0, a request to delete the allocation. Over TCP an
 // allocation lives as long as its connection (KeepAlive), so it is granted
-// the longest lifetime: clients then refresh seldom.
+// the longest lifetime, re-armed while the connection is open, and told
+// it lives until its keepUntil (allocateSuccess).
 func (h *Handler) lifetime(q *request) (d time.Duration, zero bool) {
 	v, err := q.m.Uint32(msturn.AttrLifetime)
 	present := err == nil
@@ -272,13 +273,21 @@ func (h *Handler) newAllocation(q *request, res auth.Result, v uint32) []byte {
 // the last number the client used: it numbers its requests from there)
 // and MS-VERSION, signed with the allocation's key. Nothing else: a
 // comprehension-required attribute the client does not expect makes it
-// discard the whole answer.
+// discard the whole answer. Over TCP LIFETIME is all the allocation may
+// live (to keepUntil), as it lives with its connection (KeepAlive), so the
+// client never needs to refresh it: libnice 0.1.21 refreshes a minute
+// before LIFETIME ends and, over TCP, hands the answer to its refresh to
+// its application as media, which breaks its stream.
 func (h *Handler) allocateSuccess(q *request, s Session) []byte {
 	ms := s.MS()
 	b := h.begin(q, msturn.AllocateResponse)
 	b.AddAddress(msturn.AttrMappedAddress, h.core.Advertise(s.Alloc().Relayed))
 	b.AddXORMappedAddress(q.from)
-	b.AddUint32(msturn.AttrLifetime, uint32(s.Alloc().Expires().Sub(q.now)/time.Second))
+	life := s.Alloc().Expires()
+	if ms.stream {
+		life = ms.keepUntil
+	}
+	b.AddUint32(msturn.AttrLifetime, uint32(life.Sub(q.now)/time.Second))
 	b.AddSequence(ms.seq)
 	b.AddUint32(msturn.AttrMSVersion, ms.version)
 	out := h.finish(q, ms.integ)
