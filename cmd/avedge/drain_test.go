@@ -58,7 +58,7 @@ func TestServeDrainOnSIGTERM(t *testing.T) {
 	if _, code := relay.Allocate(); code != 0 {
 		t.Fatalf("allocate: error code %d", code)
 	}
-	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	peer, err := net.ListenPacket("udp4", "127.0.0.2:0") // 127.0.0.1 is the edge's own: no hairpin
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func relayHello(t *testing.T, port int, c credential) (*turntest.Client, netip.A
 	if code != 0 {
 		t.Fatalf("allocate: error code %d", code)
 	}
-	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	peer, err := net.ListenPacket("udp4", "127.0.0.2:0") // 127.0.0.1 is the edge's own: no hairpin
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,10 @@ import (
 // ports come: a listener port inside the relay range is a config error.
 const probeRelayPorts = "31400-31415"
 
+// localPeer is the address the probe's peer binds to: 127.0.0.1 is the
+// edge's own, which it refuses as a peer (no hairpin).
+const localPeer = "127.0.0.2"
+
 // runProbe runs "avedge probe args..." through newProbeCmd and returns
 // stdout and the error.
 func runProbe(t *testing.T, args ...string) (string, error) {
@@ -144,7 +148,7 @@ func statuses(t *testing.T, out string) (jsonReport, map[string]string) {
 func TestProbeCredentialService(t *testing.T) {
 	f, _, service, udpPort, tcpPort := probeEdge(t)
 	out, err := runProbe(t, "--credentials-from", service, "--cert", f.ClientCert, "--key", f.ClientKey, "--ca", f.CACert,
-		"--identity", "alice", "--json", "--timeout", "2s")
+		"--identity", "alice", "--json", "--timeout", "2s", "--peer-address", localPeer)
 	r, st := statuses(t, out)
 	if err != nil || !r.OK {
 		t.Fatalf("probe: %v\n%s", err, out)
@@ -195,7 +199,7 @@ func TestProbeCredentialsFromHTTPS(t *testing.T) {
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runProbe(t, "--credentials-from", ts.URL+"/turn", "--ca", ca, "--json", "--timeout", "2s")
+	out, err := runProbe(t, "--credentials-from", ts.URL+"/turn", "--ca", ca, "--json", "--timeout", "2s", "--peer-address", localPeer)
 	r, st := statuses(t, out)
 	if err != nil || !r.OK || st[fmt.Sprintf("round-trip tcp 127.0.0.1:%d", tcpPort)] != "pass" {
 		t.Fatalf("probe: %v\n%s", err, out)
@@ -205,13 +209,13 @@ func TestProbeCredentialsFromHTTPS(t *testing.T) {
 			t.Errorf("clock: %q, want the skew against the Date header", c.Detail)
 		}
 	}
-	out, err = runProbe(t, "--credentials-from", ts.URL+"/turn?broken=1", "--ca", ca, "--timeout", "2s")
+	out, err = runProbe(t, "--credentials-from", ts.URL+"/turn?broken=1", "--ca", ca, "--timeout", "2s", "--peer-address", localPeer)
 	if exitCode(err) != exitChecksFailed || !strings.Contains(err.Error(), "checks failed") ||
 		!strings.Contains(out, "remedy: wrong username or password") {
 		t.Errorf("wrong password: exit %d (%v)\n%s", exitCode(err), err, out)
 	}
 	// Without --ca the test server's certificate does not verify.
-	out, err = runProbe(t, "--credentials-from", ts.URL+"/turn", "--timeout", "2s")
+	out, err = runProbe(t, "--credentials-from", ts.URL+"/turn", "--timeout", "2s", "--peer-address", localPeer)
 	if exitCode(err) != exitChecksFailed || !strings.Contains(out, "give its CA with --ca") {
 		t.Errorf("unknown CA: exit %d (%v)\n%s", exitCode(err), err, out)
 	}
@@ -226,7 +230,7 @@ func TestProbePasswordFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte(auth.RESTPassword(secret.Value, user)+"\nnot the password\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runProbe(t, fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", udpPort), "--user", user, "--password-file", file, "--timeout", "2s")
+	out, err := runProbe(t, fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", udpPort), "--user", user, "--password-file", file, "--timeout", "2s", "--peer-address", localPeer)
 	if err != nil || !strings.Contains(out, "PASS  allocate udp") {
 		t.Fatalf("probe: %v\n%s", err, out)
 	}

@@ -73,7 +73,7 @@ func defaults() *Config {
 		Relay:     defaultRelay(),
 		Auth:      defaultAuth(),
 		Lifetimes: defaultLifetimes(),
-		Peers:     Peers{DefaultDeny: true},
+		Peers:     Peers{DefaultDeny: true, Ports: defaultPeerPorts()},
 		Quotas:    defaultQuotas(),
 		Limits:    defaultLimits(),
 		Records:   defaultRecords(),

@@ -3,6 +3,7 @@ package edge
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"time"
 
@@ -40,6 +41,10 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, revoked *revocation
 	})
 	if err != nil {
 		return server.Options{}, fmt.Errorf("auth: %w", err)
+	}
+	self, err := selfAddrs(cfg, net.InterfaceAddrs)
+	if err != nil {
+		return server.Options{}, err
 	}
 	perAlloc, err := policy.NewBandwidth(cfg.Quotas.BandwidthPerAllocation, 0)
 	if err != nil {
@@ -99,6 +104,8 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, revoked *revocation
 			MaxChannels:        cfg.Quotas.ChannelsPerAllocation,
 		},
 		MaxAllocationAge:   cfg.Auth.MaxAllocationAge,
+		Self:               self,
+		PeerPorts:          peerPorts(cfg.Peers.Ports),
 		AllocationsPerUser: q.AllocationsPerUser,
 		AllocationsTotal:   q.AllocationsTotal,
 		PortsPerUser:       q.PortsPerUser,

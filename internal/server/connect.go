@@ -41,7 +41,7 @@ func (w *worker) connect(r *request) {
 	peer := netip.AddrPortFrom(xpa.Addr.Addr().Unmap(), xpa.Addr.Port())
 	// "If the new connection is forbidden by local policy, the server
 	// MUST reject the request with a 403" (and 443 for another family).
-	if !w.checkPeer(r, s, peer) {
+	if !w.checkPeer(r, s, peer, true) {
 		return
 	}
 	// "If the server is currently processing a Connect request for this

@@ -173,8 +173,10 @@ func (c msCore) Reply(l msdialect.Listener, to netip.AddrPort, b []byte) {
 // Auth implements msdialect.Core.
 func (c msCore) Auth() *auth.Authenticator { return c.w.env.auth }
 
-// PeerAllowed implements msdialect.Core.
-func (c msCore) PeerAllowed(ip netip.Addr) bool { return c.w.env.policy.Load().Allowed(ip) }
+// PeerAllowed implements msdialect.Core: the peer policy and the peer rule.
+func (c msCore) PeerAllowed(peer netip.AddrPort) bool {
+	return c.w.env.policy.Load().Allowed(peer.Addr()) && !c.w.env.peers.refused(peer)
+}
 
 // Lifetime implements msdialect.Core.
 func (c msCore) Lifetime(d time.Duration, present bool) time.Duration {

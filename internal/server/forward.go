@@ -96,6 +96,10 @@ func (w *worker) handleSend(s *session, m *stun.Message, tos uint8) {
 		w.p.drop(stats.DropNoPermission)
 		return
 	}
+	if w.env.peers.refused(peer.Addr) {
+		w.p.drop(stats.DropPeerDenied)
+		return
+	}
 	w.toPeer(s, data, peer.Addr, tos, df, now)
 }
 

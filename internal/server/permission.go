@@ -11,19 +11,24 @@ import (
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
-// checkPeer applies the family rule (443) and the peer policy (403) to a
-// peer address, answering r on failure. RFC 8656 §10.2 and §12.2: a peer
-// address of a family the allocation has no relayed address of gets 443; a
-// dual allocation accepts peers of both families, each relayed through the
-// relayed address of its own family.
-func (w *worker) checkPeer(r *request, s *session, peer netip.AddrPort) bool {
+// checkPeer applies the family rule (443), the peer policy and the peer
+// rule (403) to a peer address, answering r on failure. RFC 8656 §10.2 and
+// §12.2: a peer address of a family the allocation has no relayed address
+// of gets 443; a dual allocation accepts peers of both families, each
+// relayed through the relayed address of its own family. The edge's own
+// addresses are refused unless on a relay port (peerRule.selfRefused);
+// exact says that the port is the one packets will go to (ChannelBind,
+// Connect), so the peer ports apply too: a permission is for an IP
+// address, whatever port its request names, and Send checks each
+// datagram's port.
+func (w *worker) checkPeer(r *request, s *session, peer netip.AddrPort, exact bool) bool {
 	ip := peer.Addr()
 	if s.relayFor(ip) == nil {
 		w.fail(r, stun.CodePeerAddrFamilyMismatch)
 		return false
 	}
-	if !w.env.policy.Load().Allowed(ip) {
-		w.env.log.Debug("peer refused by policy", "client", r.ft.Client, "peer", ip)
+	if !w.env.policy.Load().Allowed(ip) || w.env.peers.selfRefused(peer) || (exact && w.env.peers.portRefused(peer.Port())) {
+		w.env.log.Debug("peer refused", "client", r.ft.Client, "peer", peer)
 		w.refuse(r, stats.RefusedPeerDenied)
 		return false
 	}
@@ -45,7 +50,7 @@ func (w *worker) createPermission(r *request) {
 		return
 	}
 	for _, p := range peers {
-		if !w.checkPeer(r, s, p) {
+		if !w.checkPeer(r, s, p, false) {
 			return
 		}
 	}
@@ -82,7 +87,7 @@ func (w *worker) channelBind(r *request) {
 		return
 	}
 	addr := netip.AddrPortFrom(peer.Addr.Addr().Unmap(), peer.Addr.Port())
-	if !w.checkPeer(r, s, addr) {
+	if !w.checkPeer(r, s, addr, true) {
 		return
 	}
 	err := s.alloc.BindChannel(uint16(num), addr, r.now)

@@ -73,6 +73,18 @@ type Options struct {
 	PortMin, PortMax int
 	// Allocation holds lifetimes and per-allocation caps.
 	Allocation allocation.Config
+	// Self are the edge's own addresses: relay (IPv4, IPv6, advertised),
+	// listeners, admin and credential service, interfaces, and every
+	// local address when one of them is a wildcard. A peer on one of them
+	// is refused (403, or a Send dropped as peer_denied) unless its port
+	// is a relay port, so that no allocation reaches a service of the
+	// edge's host, while two allocations of the edge still reach each
+	// other. The edge fills it in; empty refuses no address.
+	Self []netip.Addr
+	// PeerPorts are the ports of the peers that ChannelBind, Send, RFC
+	// 6062 Connect and the [MS-TURN] Send and Set Active Destination
+	// reach; empty allows every port but 0, which is always refused.
+	PeerPorts []PortRange
 	// MaxAllocationAge is the longest an allocation lives, refreshed or
 	// not: lifetimes are granted up to it, and at it the allocation ends
 	// (its record says "max age"). It is what bounds an allocation whose
@@ -167,6 +179,7 @@ type shared struct {
 	pool         alternates // siblings for a full edge
 	alloc        allocation.Config
 	maxAge       time.Duration // Options.MaxAllocationAge
+	peers        peerRule      // Options.Self and PeerPorts
 	sessionIDs   atomic.Uint64 // the last session ID given; starts at random
 	clock        clock.Clock
 	log          *slog.Logger
@@ -255,6 +268,7 @@ func New(opts Options) (*Server, error) {
 		tcp:    newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
 	env.sessionIDs.Store(randomUint64())
+	env.peers = newPeerRule(opts.Self, opts.PortMin, opts.PortMax, opts.PeerPorts)
 	if opts.OnInterim != nil && opts.InterimRecords > 0 {
 		env.interim, env.onInterim = opts.InterimRecords, opts.OnInterim
 	}

@@ -180,7 +180,7 @@ func (w *worker) peerArrived(t *tcpRelay, nc net.Conn, peer netip.AddrPort) {
 	case t.closed:
 		_ = nc.Close()
 		return
-	case t.s.alloc.Expired(now) || !t.s.alloc.HasPermission(peer.Addr(), now):
+	case t.s.alloc.Expired(now) || !t.s.alloc.HasPermission(peer.Addr(), now) || w.env.peers.selfRefused(peer):
 		ctr.RefusedNoPermission.Add(1)
 		_ = nc.Close()
 		return

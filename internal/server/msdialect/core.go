@@ -68,9 +68,10 @@ type Core interface {
 	OverLimit(l Listener, from netip.AddrPort) bool
 	// Reply sends an answer to the client.
 	Reply(l Listener, to netip.AddrPort, b []byte)
-	// Auth is the relay's authenticator; PeerAllowed the peer policy.
+	// Auth is the relay's authenticator; PeerAllowed the peer policy and
+	// the rules on the edge's own addresses and peer ports.
 	Auth() *auth.Authenticator
-	PeerAllowed(ip netip.Addr) bool
+	PeerAllowed(peer netip.AddrPort) bool
 	// Lifetime is the lifetime granted for a request of d (present: the
 	// client asked), within the configured bounds; MaxLifetime the
 	// longest.

@@ -119,7 +119,7 @@ func (h *Handler) authenticated(q *request) Session {
 func (h *Handler) permit(s Session, peer netip.AddrPort, now time.Time) (cause stats.RefusalCause, ok bool) {
 	ms := s.MS()
 	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
-	if !s.HasRelay(peer.Addr()) || !h.core.PeerAllowed(peer.Addr()) {
+	if !s.HasRelay(peer.Addr()) || !h.core.PeerAllowed(peer) {
 		return stats.RefusedPeerDenied, false
 	}
 	known := ms.permits(peer)

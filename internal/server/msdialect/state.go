@@ -120,9 +120,9 @@ func (ms *State) sequence(m *msturn.Message) (ok, retry bool) {
 // sent to, on every refresh of the allocation: a peer the policy now
 // denies loses its permission and, if it was the active destination, that
 // role. RFC TURN permissions get the same check when they are refreshed.
-func (ms *State) recheck(allowed func(netip.Addr) bool) {
-	ms.dests = slices.DeleteFunc(ms.dests, func(p netip.AddrPort) bool { return !allowed(p.Addr()) })
-	if ms.active.IsValid() && !allowed(ms.active.Addr()) {
+func (ms *State) recheck(allowed func(netip.AddrPort) bool) {
+	ms.dests = slices.DeleteFunc(ms.dests, func(p netip.AddrPort) bool { return !allowed(p) })
+	if ms.active.IsValid() && !allowed(ms.active) {
 		ms.active = netip.AddrPort{}
 	}
 }

@@ -125,6 +125,7 @@ const (
 	DropRateLimited                      // an unauthenticated request or a 401/438 answer over its source's limit
 	DropBandwidth                        // relayed payload over its allocation's or user's bandwidth cap
 	DropBadSequence                      // an [MS-TURN] request with another MS-SEQUENCE-NUMBER connection ID, an older number, a repeated Send, or a Set Active Destination repeating the last number in another transaction
+	DropPeerDenied                       // a Send indication to the edge's own address off the relay ports, or to a port outside peers.ports
 	DropBadIntegrity                     // an [MS-TURN] Send or Set Active Destination whose MESSAGE-INTEGRITY is missing or fails, or whose USERNAME is not the allocation's
 	NumDropReasons
 )
@@ -142,6 +143,7 @@ var dropNames = [NumDropReasons]string{
 	DropRateLimited:    "rate_limited",
 	DropBandwidth:      "bandwidth",
 	DropBadSequence:    "bad_sequence",
+	DropPeerDenied:     "peer_denied",
 	DropBadIntegrity:   "bad_integrity",
 }
 
