@@ -52,7 +52,7 @@ func TestHairpinConnect(t *testing.T) {
 	service := listenTCP(t, self.String())
 	before := se.srv.Stats().Refused(stats.RefusedPeerDenied)
 	for _, peer := range []netip.AddrPort{
-		se.tcp, // the edge's own TURN over TCP
+		se.tcp,  // the edge's own TURN over TCP
 		se.addr, // the edge's own UDP listener's port, over TCP
 		service,
 		netip.MustParseAddrPort("127.0.0.2:79"), // a well-known port
