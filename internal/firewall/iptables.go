@@ -37,6 +37,9 @@ func xtables(c *config.Config, v6 bool) string {
 :OUTPUT DROP [0:0]
 -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 -A INPUT -m conntrack --ctstate INVALID -j DROP
+# lo: relayed traffic to the edge's own addresses travels here, so these rules
+# are no defence against hairpin traffic; avedge refuses such peers itself (off
+# its relay ports) and peers.ports bounds the rest.
 -A INPUT -i lo -j ACCEPT
 %s# management access goes here, such as: -A INPUT -s 10.0.0.0/24 -p tcp -m tcp --dport 22 -j ACCEPT
 `, c.Source, tool, tool, nd)

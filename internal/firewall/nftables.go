@@ -25,6 +25,9 @@ table inet avedge {
 		type filter hook input priority filter; policy drop;
 		ct state established,related accept
 		ct state invalid drop
+		# lo: relayed traffic to the edge's own addresses travels here, so these
+		# rules are no defence against hairpin traffic; avedge refuses such peers
+		# itself (off its relay ports) and peers.ports bounds the rest.
 		iifname "lo" accept
 		icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept
 		# management access goes here, such as: ip saddr 10.0.0.0/24 tcp dport 22 accept
