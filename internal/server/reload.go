@@ -20,13 +20,46 @@ var errPortQuota = errors.New("server: relay ports per user quota reached")
 // SetPolicy replaces the peer policy for the CreatePermission, ChannelBind
 // and Connect requests that follow; the workers read it atomically. The
 // permissions and channels already installed stay: RFC 8656 §9.2 and §12
-// check the peer when a permission is created, not for every packet.
+// check the peer when a permission is created, not for every packet, and
+// they expire within minutes unless refreshed, when they are checked
+// again. RFC 6062 peer connections, which live as long as their peers
+// keep them open, are cut at once where the new policy denies their peer
+// (each worker cuts its own, soon after SetPolicy returns).
 func (s *Server) SetPolicy(p *policy.PeerPolicy) error {
 	if p == nil {
 		return ErrNilPolicy
 	}
 	s.env.policy.Store(p)
+	for _, wl := range s.workers {
+		if err := wl.dp.Do(func() { wl.w.cutDenied(p) }); err != nil {
+			s.env.log.Warn("peer connections of a denied peer not cut on a worker", "err", err)
+		}
+	}
 	return nil
+}
+
+// cutDenied closes the RFC 6062 peer connections of w's allocations whose
+// peer p denies.
+func (w *worker) cutDenied(p *policy.PeerPolicy) {
+	cut := 0
+	w.table.Range(func(a *allocation.Allocation) bool {
+		t := a.Relay.(*session).tcp
+		if t == nil {
+			return true
+		}
+		for peer, pc := range t.conns {
+			if !p.Allowed(peer.Addr()) {
+				pc.Shutdown()
+				w.env.tcp.pending.Remove(pc.PeerConn)
+				delete(t.conns, peer)
+				cut++
+			}
+		}
+		return true
+	})
+	if cut > 0 {
+		w.env.log.Info("peer connections cut: the reloaded peer policy denies their peers", "count", cut)
+	}
 }
 
 // Quotas are the allocation and relay port quotas that SetQuotas

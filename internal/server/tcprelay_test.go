@@ -482,3 +482,18 @@ func (se *streamEdge) dataPairFor(t *testing.T, u, p string) (data, sink net.Con
 	wantCode(t, resp, 0)
 	return data, peer.Next(t)
 }
+
+// TestSetPolicyCutsPeerConnections: a reload whose peer policy denies the
+// peer of a bound RFC 6062 data connection closes it, the peer's side and
+// the client's.
+func TestSetPolicyCutsPeerConnections(t *testing.T) {
+	se := newStreamEdge(t, nil)
+	data, sink := se.dataPair(t)
+	turntest.RelayBoth(t, sink, data, "before the reload")
+	// Deny loopback again: the peer, on 127.0.0.1, is cut.
+	if err := se.srv.SetPolicy(policy.NewPeerPolicy(nil, nil, true)); err != nil {
+		t.Fatal(err)
+	}
+	turntest.WantClosed(t, data)
+	turntest.WantClosed(t, sink)
+}
