@@ -74,7 +74,9 @@ type peerConn struct {
 
 // newPeerConn returns a peer connection of t to peer.
 func newPeerConn(t *tcpRelay, peer netip.AddrPort) *peerConn {
-	p := &peerConn{relay: t, PeerConn: &tcprelay.PeerConn{Peer: peer, Username: t.s.alloc.Username, Control: t.s.alloc.FiveTuple.Client}}
+	p := &peerConn{relay: t, PeerConn: &tcprelay.PeerConn{
+		Peer: peer, Username: t.s.alloc.Username, Control: t.s.alloc.FiveTuple.Client, User: t.s.owner,
+	}}
 	p.Owner = p
 	return p
 }

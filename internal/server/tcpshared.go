@@ -27,7 +27,7 @@ func newTCPShared(perAlloc int) *tcpShared {
 		perAlloc = tcprelay.DefaultPerAllocation
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &tcpShared{perAlloc: perAlloc, pending: tcprelay.NewRegistry(tcprelay.MaxPending), ctx: ctx, cancel: cancel}
+	return &tcpShared{perAlloc: perAlloc, pending: tcprelay.NewRegistry(tcprelay.MaxPending, tcprelay.MaxPendingPerUser), ctx: ctx, cancel: cancel}
 }
 
 // stop ends the connection attempts and waits for the accept and connect

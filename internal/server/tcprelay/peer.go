@@ -25,6 +25,9 @@ type PeerConn struct {
 	Peer     netip.AddrPort
 	Username string
 	Control  netip.AddrPort
+	// User is whose share of the pending connections it counts against:
+	// the allocation's identity.
+	User string
 
 	mu     sync.Mutex
 	nc     net.Conn  // nil while a Connect is under way

@@ -15,9 +15,11 @@ import (
 // only hands peer connections over; their allocation's state stays with
 // its owner.
 type Registry struct {
-	mu   sync.Mutex
-	max  int
-	byID map[stunproto.ConnectionID]pending
+	mu      sync.Mutex
+	max     int
+	perUser int
+	byID    map[stunproto.ConnectionID]pending
+	byUser  map[string]int // pending connections per PeerConn.User
 }
 
 type pending struct {
@@ -25,18 +27,34 @@ type pending struct {
 	expires time.Time
 }
 
-// NewRegistry returns a Registry of at most limit pending connections.
-func NewRegistry(limit int) *Registry {
-	return &Registry{max: limit, byID: make(map[stunproto.ConnectionID]pending)}
+// NewRegistry returns a Registry of at most limit pending connections,
+// at most perUser of them for one user (PeerConn.User), so that one user
+// cannot fill it for everyone.
+func NewRegistry(limit, perUser int) *Registry {
+	return &Registry{
+		max: limit, perUser: perUser,
+		byID: make(map[stunproto.ConnectionID]pending), byUser: make(map[string]int),
+	}
+}
+
+// deleteLocked forgets the pending connection id of p. r.mu must be held.
+func (r *Registry) deleteLocked(id stunproto.ConnectionID, p *PeerConn) {
+	delete(r.byID, id)
+	if n := r.byUser[p.User] - 1; n > 0 {
+		r.byUser[p.User] = n
+	} else {
+		delete(r.byUser, p.User)
+	}
 }
 
 // Add registers p until now plus BindTimeout under a new random
 // CONNECTION-ID ("MUST uniquely identify the peer data connection", RFC
-// 6062 §5.2), which it stores in p.ID; ErrPendingFull at the limit.
+// 6062 §5.2), which it stores in p.ID; ErrPendingFull at the limit, or
+// at p.User's share of it.
 func (r *Registry) Add(p *PeerConn, now time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.byID) >= r.max {
+	if len(r.byID) >= r.max || r.byUser[p.User] >= r.perUser {
 		return ErrPendingFull
 	}
 	for {
@@ -48,6 +66,7 @@ func (r *Registry) Add(p *PeerConn, now time.Time) error {
 		}
 		p.ID = id
 		r.byID[id] = pending{p: p, expires: now.Add(BindTimeout)}
+		r.byUser[p.User]++
 		return nil
 	}
 }
@@ -65,7 +84,7 @@ func (r *Registry) Claim(id stunproto.ConnectionID, username string, now time.Ti
 	if e.p.Username != username {
 		return nil, ErrOtherCredentials
 	}
-	delete(r.byID, id)
+	r.deleteLocked(id, e.p)
 	return e.p, nil
 }
 
@@ -87,7 +106,7 @@ func (r *Registry) Remove(p *PeerConn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e, ok := r.byID[p.ID]; ok && e.p == p {
-		delete(r.byID, p.ID)
+		r.deleteLocked(p.ID, p)
 	}
 }
 
@@ -98,7 +117,7 @@ func (r *Registry) Expire(now time.Time, mine func(*PeerConn) bool, out []*PeerC
 	defer r.mu.Unlock()
 	for id, e := range r.byID {
 		if !now.Before(e.expires) && mine(e.p) {
-			delete(r.byID, id)
+			r.deleteLocked(id, e.p)
 			out = append(out, e.p)
 		}
 	}

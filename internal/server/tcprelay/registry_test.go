@@ -13,7 +13,7 @@ import (
 // most its limit.
 func TestRegistry(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	r := NewRegistry(2)
+	r := NewRegistry(2, 2)
 	ctl := netip.MustParseAddrPort("192.0.2.1:4000")
 	a := &PeerConn{Username: "alice", Control: ctl}
 	b := &PeerConn{Username: "bob"}
@@ -54,5 +54,42 @@ func TestRegistry(t *testing.T) {
 	r.Remove(c)
 	if _, _, ok := r.Control(c.ID, now); ok {
 		t.Fatal("removed connection still pending")
+	}
+}
+
+// TestRegistryPerUser: one user holds at most its share of the pending
+// connections, whoever else still finds room, and a claimed, removed or
+// expired connection gives the user its place back.
+func TestRegistryPerUser(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	r := NewRegistry(10, 2)
+	var mallory []*PeerConn
+	for range 2 {
+		p := &PeerConn{Username: "m", User: "mallory"}
+		if err := r.Add(p, now); err != nil {
+			t.Fatal(err)
+		}
+		mallory = append(mallory, p)
+	}
+	if err := r.Add(&PeerConn{User: "mallory"}, now); !errors.Is(err, ErrPendingFull) {
+		t.Fatalf("third of mallory's: %v, want ErrPendingFull", err)
+	}
+	if err := r.Add(&PeerConn{User: "alice"}, now); err != nil {
+		t.Fatalf("alice's: %v", err)
+	}
+	if _, err := r.Claim(mallory[0].ID, "m", now); err != nil {
+		t.Fatal(err)
+	}
+	r.Remove(mallory[1])
+	for range 2 {
+		if err := r.Add(&PeerConn{User: "mallory"}, now); err != nil {
+			t.Fatalf("mallory's after her claim and removal: %v", err)
+		}
+	}
+	r.Expire(now.Add(BindTimeout), func(*PeerConn) bool { return true }, nil)
+	for range 2 {
+		if err := r.Add(&PeerConn{User: "mallory"}, now); err != nil {
+			t.Fatalf("mallory's after expiry: %v", err)
+		}
 	}
 }
