@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"time"
 )
 
 // Port states in PortPool.pos besides an index into the free list.
@@ -18,13 +19,23 @@ const (
 // randomisation matters). It is safe for concurrent use.
 //
 // A port the OS refused to bind can be Quarantined: it then leaves
-// circulation for the life of the pool, and Release ignores it.
+// circulation until EndQuarantines returns it (another program may have
+// held it for a moment only), and Release ignores it meanwhile.
 type PortPool struct {
 	mu   sync.Mutex
 	base int // first port of the range
 	rnd  *rand.Rand
 	free []uint16 // free ports, in no order
 	pos  []int32  // pos[port-base]: index in free, portTaken or portQuarantined
+	// held are the quarantined ports with the times their quarantines
+	// end, oldest first.
+	held []quarantine
+}
+
+// quarantine is a port out of circulation until a time.
+type quarantine struct {
+	port  uint16
+	until time.Time
 }
 
 // NewPortPool returns a pool of the ports first..last inclusive, all free. rnd
@@ -112,6 +123,11 @@ func (p *PortPool) TakePair() (int, error) {
 func (p *PortPool) Release(port int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.releaseLocked(port)
+}
+
+// releaseLocked is Release; p.mu must be held.
+func (p *PortPool) releaseLocked(port int) {
 	if !p.inRange(port) || p.pos[port-p.base] != portTaken {
 		return
 	}
@@ -119,18 +135,45 @@ func (p *PortPool) Release(port int) {
 	p.free = append(p.free, uint16(port))
 }
 
-// Quarantine takes port out of circulation for good, whether it is free or
-// taken; use it for a port the OS refused to bind. Ports outside the pool
-// are ignored.
-func (p *PortPool) Quarantine(port int) {
+// Quarantine takes port out of circulation until until, whether it is
+// free or taken; use it for a port the OS refused to bind. Ports outside
+// the pool, or quarantined already, are ignored. Quarantines end in the
+// order they began (EndQuarantines), so until should not precede an
+// earlier quarantine's.
+func (p *PortPool) Quarantine(port int, until time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.inRange(port) || p.pos[port-p.base] == portQuarantined {
+		return
+	}
 	if p.isFree(port) {
 		p.takeAt(int(p.pos[port-p.base]))
 	}
-	if p.inRange(port) {
-		p.pos[port-p.base] = portQuarantined
+	p.pos[port-p.base] = portQuarantined
+	p.held = append(p.held, quarantine{port: uint16(port), until: until})
+}
+
+// EndQuarantines returns to the free ports those whose quarantine ended at
+// now, and reports how many.
+func (p *PortPool) EndQuarantines(now time.Time) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for n < len(p.held) && !now.Before(p.held[n].until) {
+		port := int(p.held[n].port)
+		p.pos[port-p.base] = portTaken
+		p.releaseLocked(port)
+		n++
 	}
+	p.held = p.held[n:]
+	return n
+}
+
+// Quarantined returns the number of quarantined ports.
+func (p *PortPool) Quarantined() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.held)
 }
 
 // Free returns the number of free ports.

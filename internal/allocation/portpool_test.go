@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // seeded returns a deterministic randomness source.
@@ -122,13 +123,15 @@ func TestPortPoolQuarantine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Quarantine(101) // free port
+	now := time.Unix(1_800_000_000, 0)
+	p.Quarantine(101, now.Add(time.Minute)) // free port
 	if err := takeSpecific(p, 102); err != nil {
 		t.Fatal(err)
 	}
-	p.Quarantine(102) // taken port, e.g. the OS refused to bind it
-	p.Release(102)    // ignored: quarantined ports stay out
-	p.Quarantine(99)  // out of range: ignored
+	p.Quarantine(102, now.Add(2*time.Minute)) // taken port, e.g. the OS refused to bind it
+	p.Release(102)                            // ignored: quarantined ports stay out
+	p.Quarantine(99, now)                     // out of range: ignored
+	p.Quarantine(101, now.Add(time.Hour))     // quarantined already: ignored
 	if p.Free() != 2 {
 		t.Fatalf("Free = %d, want 2", p.Free())
 	}
@@ -146,6 +149,19 @@ func TestPortPoolQuarantine(t *testing.T) {
 	}
 	if err := takeSpecific(p, 101); !errors.Is(err, ErrPortUnavailable) {
 		t.Fatalf("takeSpecific(quarantined) = %v, want ErrPortUnavailable", err)
+	}
+	// Quarantines end in their time, not before.
+	if n := p.EndQuarantines(now.Add(time.Minute - time.Nanosecond)); n != 0 || p.Quarantined() != 2 {
+		t.Fatalf("EndQuarantines before the first ends: %d, %d left; want 0, 2", n, p.Quarantined())
+	}
+	if n := p.EndQuarantines(now.Add(time.Minute)); n != 1 || p.Quarantined() != 1 {
+		t.Fatalf("EndQuarantines at the first's end: %d, %d left; want 1, 1", n, p.Quarantined())
+	}
+	if port, err := p.Take(); err != nil || port != 101 {
+		t.Fatalf("Take = %d, %v; want 101 back", port, err)
+	}
+	if n := p.EndQuarantines(now.Add(time.Hour)); n != 1 || p.Free() != 1 {
+		t.Fatalf("EndQuarantines later: %d, %d free; want 1, 1 (102)", n, p.Free())
 	}
 }
 

@@ -18,7 +18,11 @@ func (e *shared) portStats() stats.PortStats {
 		taken += size - uint64(f.pool.Free())
 	}
 	st.Reserved = uint64(e.reservations.Len())
-	st.Quarantined = e.quarantined.Load()
+	for _, f := range e.families {
+		if f.pool != nil {
+			st.Quarantined += uint64(f.pool.Quarantined())
+		}
+	}
 	st.InUse = taken - min(taken, st.Reserved+st.Quarantined)
 	return st
 }

@@ -85,15 +85,21 @@ func (w *worker) bindRelay(s *session, fam int, addr netip.AddrPort, df bool) er
 	return nil
 }
 
+// portQuarantine is how long a relay port that another program held stays
+// out of its pool: an outbound socket of the host (a DNS query, an agent's
+// connection) holds an ephemeral port for moments, a listener for longer,
+// and the port is tried again after this either way.
+const portQuarantine = 5 * time.Minute
+
 // giveBack returns the port of addr, which could not be bound with err, to
-// the pool of family fam, or takes it out of the pool for good when another
-// program holds it.
+// the pool of family fam, or takes it out of the pool for portQuarantine
+// when another program holds it.
 func (w *worker) giveBack(fam int, addr netip.AddrPort, err error) {
 	pool := w.env.families[fam].pool
 	if errors.Is(err, datapath.ErrAddrInUse) {
-		pool.Quarantine(int(addr.Port()))
-		w.env.quarantined.Add(1)
-		w.env.log.Warn("relay port in use by another program; taken out of the pool", "address", addr)
+		pool.Quarantine(int(addr.Port()), w.env.clock.Now().Add(portQuarantine))
+		w.env.log.Warn("relay port in use by another program; out of the pool for a while", "address", addr,
+			"for", portQuarantine)
 		return
 	}
 	// Out of file descriptors or memory: the port itself is fine.
@@ -152,6 +158,17 @@ func (w *worker) expireReservations(now time.Time) {
 		w.env.release(addr)
 		if owner, ok := w.env.owners.remove(addr); ok {
 			w.env.quota.ReleasePorts(owner, 1)
+		}
+	}
+}
+
+// endQuarantines hands back to their pools the relay ports whose
+// quarantine ended at now. Every worker calls it on its tick; the pools
+// are shared, so whichever comes first returns a port.
+func (w *worker) endQuarantines(now time.Time) {
+	for _, f := range w.env.families {
+		if f.pool != nil {
+			f.pool.EndQuarantines(now)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/binary"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -227,3 +228,30 @@ func TestUnknownMethodAndUnexpectedClasses(t *testing.T) {
 }
 
 func policyDefaultOnly() *policy.PeerPolicy { return policy.NewPeerPolicy(nil, nil, true) }
+
+// TestPortQuarantineEnds: a relay port another program holds is taken out
+// of the pool (the Allocate that found it gets 508 when it was the only
+// one), counted as quarantined, and back in the pool portQuarantine later.
+func TestPortQuarantineEnds(t *testing.T) {
+	var port int
+	e := newTestEdge(t, func(o *Options) {
+		o.PortMax = o.PortMin // one relay port
+		port = o.PortMin
+	})
+	other, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.newClient(e.credential("alice", time.Hour))
+	r := c.do(stun.MethodAllocate, stunproto.RequestedTransport{Protocol: stunproto.ProtoUDP})
+	wantCode(t, r, stun.CodeInsufficientCapacity)
+	if q := e.srv.Stats().Ports.Quarantined; q != 1 {
+		t.Fatalf("quarantined ports %d, want 1", q)
+	}
+	other.Close()
+	e.clk.Advance(portQuarantine)
+	waitFor(t, func() bool { return e.srv.Stats().Ports.Quarantined == 0 })
+	if relayed := c.allocate(); int(relayed.Port()) != port {
+		t.Fatalf("relayed %v, want port %d back from quarantine", relayed, port)
+	}
+}

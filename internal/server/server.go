@@ -174,7 +174,6 @@ type shared struct {
 	quota        *allocation.Quota           // counts; no limits of its own
 	quotaLimits  atomic.Pointer[quotaLimits] // swapped by SetQuotas
 	owners       *reservationOwners          // whose quota each reserved port counts against
-	quarantined  atomic.Uint64               // ports taken out of the pools for good (giveBack)
 	drain        *drainState
 	pool         alternates // siblings for a full edge
 	alloc        allocation.Config
@@ -533,6 +532,7 @@ func (w *worker) Tick(now time.Time) {
 		w.endSession(s, s.expiry())
 	})
 	w.expireReservations(now)
+	w.endQuarantines(now)
 	w.expireTCP(now)
 	w.reportInterim(now)
 	w.env.capacity.sample(int64(now.Sub(w.env.bw.epoch)))
