@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -81,6 +82,7 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	}
 	e.control = &sessionControl{relay: e.relay, store: revoked, window: revocationWindow(cfg), clk: clk, log: log}
 	e.revokedPoll = cfg.Auth.RevocationsPoll
+	warnEphemeral(log, cfg.Relay.PortMin, cfg.Relay.PortMax, os.ReadFile)
 	for _, a := range e.relay.Addrs() {
 		log.Info("listening", "protocol", "udp", "address", a.String())
 	}
