@@ -198,7 +198,12 @@ func (w *worker) authenticate(r *request, held string) bool {
 		ignoreAfterIntegrity(r.m)
 		return true
 	}
-	if w.limited(r) {
+	// A 438 to a request whose integrity verified is no amplification: the
+	// nonce's MAC proves its client saw an answer at this address. It is
+	// answered whatever the source's limit, so that spoofed requests
+	// "from" a busy NAT cannot keep its users from refreshing.
+	verified := res.Key != nil && errors.Is(err, auth.ErrStaleNonce)
+	if !verified && w.limited(r) {
 		return false // dropped unanswered: counted as a drop
 	}
 	w.c.auth[authResultOf(err)].Add(1)

@@ -254,3 +254,29 @@ func TestSourceLimitRequestAllocs(t *testing.T) {
 		t.Fatalf("%d requests rate limited, want every one after the first", got)
 	}
 }
+
+// TestStaleNonceOverLimit: a request whose integrity verifies but whose
+// nonce went stale gets its 438 although its source is over the limit
+// (spoofed floods "from" a NAT must not keep its users from refreshing),
+// while a 438 for a nonce the server did not mint is still limited.
+func TestStaleNonceOverLimit(t *testing.T) {
+	const burst = 3
+	e := limitedEdge(t, burst)
+	u, p := e.credential("alice", time.Hour)
+	c := e.newClientFrom("127.0.0.4", u, p)
+	c.allocate()                    // its 401 takes one token
+	e.clk.Advance(11 * time.Minute) // the nonce is stale; the bucket refilled
+	flooder := e.newClientFrom("127.0.0.4", "", "")
+	if got := flooder.answers(unauthenticatedAllocates(flooder, 2*burst)); len(got) != burst {
+		t.Fatalf("%d answers to the flood, want %d", len(got), burst)
+	}
+	got := c.answers([]*stun.Message{c.build(stun.MethodRefresh)})
+	if len(got) != 1 {
+		t.Fatalf("%d answers to a signed Refresh with a stale nonce over the limit, want its 438", len(got))
+	}
+	wantCode(t, got[0], stun.CodeStaleNonce)
+	c.nonce = "obMatJos2AAABnot-a-nonce-of-this-server"
+	if got := c.answers([]*stun.Message{c.build(stun.MethodRefresh)}); len(got) != 0 {
+		t.Fatalf("a 438 for a nonce the server did not mint answered over the limit: %v", got[0])
+	}
+}
