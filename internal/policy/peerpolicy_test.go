@@ -151,6 +151,52 @@ func TestAllowAndDenyLists(t *testing.T) {
 	}
 }
 
+// TestAllowCoversEveryDeniedInterpretation checks that an IPv4 allow list
+// entry lifts the deny list for the embedded interpretations it covers only:
+// an IPv6 address that also embeds a denied IPv4 address outside the allow
+// list stays denied (security review 2026-12, finding 5).
+func TestAllowCoversEveryDeniedInterpretation(t *testing.T) {
+	allow := []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}
+	p := NewPeerPolicy(allow, nil, true)
+	tests := []struct {
+		name string
+		ip   string
+		want string // Check's error, "" when allowed
+	}{
+		{"teredo server allowed, client private", "2001:0:a01:203::f5ff:fffe",
+			"policy: peer address denied: 2001:0:a01:203::f5ff:fffe embeds 10.0.0.1 in 10.0.0.0/8"},
+		{"6to4 allowed, isatap metadata", "2002:a01:203::5efe:a9fe:a9fe",
+			"policy: peer address denied: 2002:a01:203::5efe:a9fe:a9fe embeds 169.254.169.254 in 169.254.0.0/16"},
+		{"nat64 /48 layout allowed, /96 layout loopback", "64:ff9b:1:a01:2:300:7f00:1",
+			"policy: peer address denied: 64:ff9b:1:a01:2:300:7f00:1 embeds 127.0.0.1 in 127.0.0.0/8"},
+		{"teredo server allowed, client public", teredo("10.1.2.3", "8.8.8.8").String(), ""},
+		{"nat64 well-known allowed", "64:ff9b::10.1.0.1", ""},
+		{"mapped allowed", "::ffff:10.1.2.3", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ip := netip.MustParseAddr(tt.ip)
+			err := p.Check(ip)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Check(%v) = %v, want allowed", ip, err)
+			case tt.want != "" && (err == nil || err.Error() != tt.want):
+				t.Errorf("Check(%v) = %v, want %q", ip, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestAllowLiteralIPv6Wins checks that an allow entry covering the IPv6
+// address itself allows it whatever it embeds: the operator named that
+// range.
+func TestAllowLiteralIPv6Wins(t *testing.T) {
+	p := NewPeerPolicy([]netip.Prefix{netip.MustParsePrefix("2001::/32")}, nil, true)
+	if ip := teredo("8.8.4.4", "10.0.0.1"); !p.Allowed(ip) {
+		t.Errorf("Allowed(%v) = false with 2001::/32 allowed, want true", ip)
+	}
+}
+
 func TestCheckMessage(t *testing.T) {
 	p := NewPeerPolicy(nil, nil, true)
 	tests := []struct {
