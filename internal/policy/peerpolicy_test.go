@@ -32,6 +32,9 @@ func TestAllowedDefaults(t *testing.T) {
 		{"nat64 local-use /48 metadata", netip.MustParseAddr("64:ff9b:1:a9fe:a9:fe00::"), false},
 		{"nat64 local-use /64 private", netip.MustParseAddr("64:ff9b:1:0:a:0:100::"), false},
 		{"siit private", netip.MustParseAddr("::ffff:0:192.168.0.1"), false},
+		{"compatible public", netip.MustParseAddr("::8.8.8.8"), false},
+		{"siit public", netip.MustParseAddr("::ffff:0:8.8.8.8"), false},
+		{"nat64 local-use /96 public, /48 layout unspecified", netip.MustParseAddr("64:ff9b:1::808:808"), false},
 		{"unspecified v4", netip.MustParseAddr("0.0.0.0"), false},
 		{"unspecified v6", netip.MustParseAddr("::"), false},
 		{"this network", netip.MustParseAddr("0.1.2.3"), false},
@@ -94,6 +97,7 @@ func TestAllowedDevelopmentEdge(t *testing.T) {
 		{"127.9.9.9", true},
 		{"::1", true},
 		{"::ffff:127.0.0.1", true},
+		{"::127.0.0.1", false},
 		{"10.0.0.1", false},
 		{"::ffff:10.0.0.1", false},
 		{"0.0.0.0", false},
@@ -208,6 +212,8 @@ func TestCheckMessage(t *testing.T) {
 		{netip.MustParseAddr("10.0.0.1"), "policy: peer address denied: 10.0.0.1 in 10.0.0.0/8"},
 		{netip.MustParseAddr("fe80::1"), "policy: peer address denied: fe80::1 in fe80::/10"},
 		{netip.MustParseAddr("2002:7f00:1::1"), "policy: peer address denied: 2002:7f00:1::1 embeds 127.0.0.1 in 127.0.0.0/8"},
+		{netip.MustParseAddr("::8.8.8.8"), "policy: peer address denied: ::808:808 in ::/96"},
+		{netip.MustParseAddr("::ffff:0:8.8.8.8"), "policy: peer address denied: ::ffff:0:808:808 in ::ffff:0:0:0/96"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
