@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +23,7 @@ const benchWarmup = time.Second
 func newBenchCmd() *cobra.Command {
 	cfg := bench.Config{Warmup: benchWarmup}
 	var jsonOut bool
+	var secretFile string
 	var calls, allocations, parallel, size, packetSize int
 	var maxLossPercent float64
 	cmd := &cobra.Command{
@@ -39,11 +42,23 @@ CPU time per relayed packet and memory (with --pid), or allocations/s (churn).
           --packet-size packets
   churn   --parallel P loops of Allocate (401 round trip) and Refresh 0
 
-Credentials: --secret makes TURN REST usernames "<expiry>:benchN"; the
-development edge's secret is the content of its dev.secret file, used as is.`,
+Credentials: --secret-file (or --secret, which other users of this machine
+can see in ps) makes TURN REST usernames "<expiry>:benchN"; the file holds the
+secret as a secret_file of the configuration does, so the development edge's
+dev.secret file can be given as is. --password, too, shows in ps.`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"audio", "flood", "video", "churn"},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if secretFile != "" {
+				if cfg.Secret != "" {
+					return errors.New("give --secret or --secret-file, not both")
+				}
+				s, err := readBenchSecret(secretFile)
+				if err != nil {
+					return fmt.Errorf("--secret-file: %w", err)
+				}
+				cfg.Secret = s
+			}
 			cfg.Mode = bench.Mode(args[0])
 			switch cfg.Mode {
 			case bench.ModeAudio:
@@ -75,10 +90,11 @@ development edge's secret is the content of its dev.secret file, used as is.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.Server, "server", "127.0.0.1:3478", "TURN server (UDP), or the forwarder with --raw")
 	f.StringVar(&cfg.Realm, "realm", "", "realm (else learnt from the 401)")
-	f.StringVar(&cfg.Secret, "secret", "", "TURN REST shared secret")
+	f.StringVar(&cfg.Secret, "secret", "", "TURN REST shared secret (other users of this machine can see it in ps: prefer --secret-file)")
+	f.StringVar(&secretFile, "secret-file", "", "file holding the TURN REST shared secret (one trailing newline is dropped)")
 	f.StringVar(&cfg.User, "user", "", "static long-term user name (instead of --secret)")
-	f.StringVar(&cfg.Password, "password", "", "static long-term password")
-	f.StringVar(&cfg.Peer, "peer", "127.0.0.1:0", "address of the built-in echo peer")
+	f.StringVar(&cfg.Password, "password", "", "static long-term password (other users of this machine can see it in ps)")
+	f.StringVar(&cfg.Peer, "peer", "127.0.0.2:0", "address of the built-in echo peer (not the edge's own address, which it refuses as a peer)")
 	f.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measuring time after setup and a 1s warm-up")
 	f.IntVar(&cfg.PID, "pid", 0, "server process id: report its CPU time per relayed packet and its RSS")
 	f.BoolVar(&jsonOut, "json", false, "print one JSON object instead of the summary")
@@ -95,6 +111,32 @@ development edge's secret is the content of its dev.secret file, used as is.`,
 	f.IntVar(&packetSize, "packet-size", 1200, "video: payload bytes per packet")
 	f.IntVar(&parallel, "parallel", 16, "churn: parallel allocate/refresh loops")
 	return cmd
+}
+
+// maxBenchSecretLen bounds a --secret-file, as the configuration bounds
+// its secret files: anything larger is the wrong file.
+const maxBenchSecretLen = 4096
+
+// readBenchSecret returns the content of the secret file at path without
+// one trailing newline, as the configuration reads secret_file.
+func readBenchSecret(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxBenchSecretLen+1))
+	switch {
+	case err != nil:
+		return "", err
+	case len(b) > maxBenchSecretLen:
+		return "", fmt.Errorf("%s is larger than %d bytes; is it the right file?", path, maxBenchSecretLen)
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return s, nil
 }
 
 // printBench writes the human summary of res.

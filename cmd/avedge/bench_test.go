@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,6 +39,30 @@ func TestBenchRawJSON(t *testing.T) {
 	}
 }
 
+// TestBenchSecretFile: --secret-file reads the REST secret from a file
+// (its trailing newline dropped), so that it stays out of ps, and the
+// bench authenticates with it against a real edge: churn fails unless
+// one of its Allocate and Refresh cycles completed.
+func TestBenchSecretFile(t *testing.T) {
+	port := freeUDPPort(t)
+	dir := t.TempDir()
+	serve(t, cliConfig(t, dir, port, "31700-31709", ""), "relaying")
+	for _, tc := range []struct {
+		secret string
+		ok     bool
+	}{{cliSecret + "\n", true}, {"another-secret-0123456789\n", false}} {
+		secret := filepath.Join(dir, "bench.secret")
+		if err := os.WriteFile(secret, []byte(tc.secret), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, err := run(t, context.Background(), "bench", "churn", "--json", "--parallel", "1", "--duration", "200ms",
+			"--server", fmt.Sprintf("127.0.0.1:%d", port), "--secret-file", secret)
+		if (err == nil) != tc.ok {
+			t.Errorf("secret file %q: bench error %v, want success %v\n%s", tc.secret, err, tc.ok, stderr)
+		}
+	}
+}
+
 func TestBenchErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -46,6 +73,8 @@ func TestBenchErrors(t *testing.T) {
 		{[]string{"bench", "churn", "--raw"}, "churn needs a TURN server"},
 		{[]string{"bench"}, "accepts 1 arg"},
 		{[]string{"bench", "flood", "--raw", "--max-loss", "100"}, "max loss must be 0..1"},
+		{[]string{"bench", "audio", "--secret", "s", "--secret-file", "f"}, "give --secret or --secret-file, not both"},
+		{[]string{"bench", "audio", "--secret-file", "/nonexistent/secret"}, "--secret-file: open /nonexistent/secret"},
 	} {
 		_, _, err := run(t, context.Background(), tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

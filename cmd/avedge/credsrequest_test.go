@@ -100,8 +100,8 @@ func (s *served) wait(parts ...string) string {
 }
 
 // edgeConfig writes secrets and a configuration with the credential
-// service on a free port, trusting the client of pki dir, and returns its
-// path and the service URL.
+// service on a free port, trusting the client of pki dir, and MS-TURN on
+// (so MRAS is served), and returns its path and the service URL.
 func edgeConfig(t *testing.T, dir string, udpPort, tcpPort int, secrets []auth.Secret, trusted string) (string, string) {
 	t.Helper()
 	var b strings.Builder
@@ -130,6 +130,8 @@ credential_service:
   client_ca_file: pki/ca.crt
   trusted_clients: [%s]
   max_ttl: 2h
+ms_turn:
+  enabled: true
 `, udpPort, b.String(), tcpPort, trusted)
 	path := filepath.Join(dir, "avedge.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {

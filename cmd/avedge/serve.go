@@ -122,6 +122,9 @@ func logStart(log *slog.Logger, cfg *config.Config, configPath string) {
 		dir, _ := config.DefaultStateDir()
 		log.Info("development edge: ask for a credential with: go run ./cmd/avedge creds request --identity alice",
 			"secret_file", filepath.Join(dir, "dev.secret"), "pki", filepath.Join(dir, config.DevPKIDir))
+		if cfg.MSTurn.Enabled {
+			log.Info("development edge: MS-TURN is on for testing Lync / Skype for Business clients (MS-TURN on every listener, pseudo-TLS on the TCP and TLS ones, MRAS on the credential service); a configuration file leaves it off unless ms_turn.enabled is true")
+		}
 	case cfg.CredentialService != nil:
 		log.Info("ask for a credential with: avedge creds request --service https://HOST:PORT --cert FILE --key FILE --ca FILE --identity NAME")
 	default:

@@ -23,7 +23,9 @@ type Token [8]byte
 // reserved for a future allocation"). "The reservation is a server-wide
 // reservation": the later request may come from any 5-tuple, so the table is
 // shared by all workers. It is safe for concurrent use, takes one mutex on the
-// control path only, and holds at most a fixed number of entries.
+// control path only, and holds at most a fixed number of entries: a
+// reservation leaves the table when it is claimed or when Expire removes it,
+// so claiming reservations as fast as they are made never fills it.
 //
 // The table only remembers addresses: the caller keeps a reserved port taken
 // in its PortPool, hands it to the allocation that claims the token, and
@@ -32,25 +34,31 @@ type Reservations struct {
 	mu      sync.Mutex
 	hold    time.Duration
 	rnd     io.Reader
+	max     int
 	byToken map[Token]reservation
-	// queue lists reservations in the order they were made, which is the
-	// order they expire in since all are held equally long. Claimed ones
-	// stay queued until they would have expired, so the ring bounds the
-	// reservations made in the last hold period.
-	queue       []queued
-	first, size int
+	// slots hold the reservations in a doubly linked list in the order
+	// they were made, which is the order they expire in since all are
+	// held equally long; a claimed one is unlinked at once and its slot
+	// goes to the free list. slots grows up to max entries.
+	slots            []slot
+	head, tail, free int // slot indexes; noSlot when none
 }
 
-// reservation is a reserved address and when it expires (Unix nanoseconds).
+// noSlot marks the end of a slot list.
+const noSlot = -1
+
+// reservation is a reserved address and the slot of its list entry.
 type reservation struct {
-	addr    netip.AddrPort
-	expires int64
+	addr netip.AddrPort
+	slot int
 }
 
-// queued is a ring entry: the token of a reservation and its expiry.
-type queued struct {
-	token   Token
-	expires int64
+// slot is a list entry: the token of a reservation, its expiry (Unix
+// nanoseconds), and its neighbours (next links the free list too).
+type slot struct {
+	token      Token
+	expires    int64
+	prev, next int
 }
 
 // NewReservations returns an empty table of at most size reservations (at
@@ -66,19 +74,22 @@ func NewReservations(size int, hold time.Duration, rnd io.Reader) *Reservations 
 	return &Reservations{
 		hold:    hold,
 		rnd:     rnd,
+		max:     max(size, 1),
 		byToken: make(map[Token]reservation),
-		queue:   make([]queued, max(size, 1)),
+		head:    noSlot,
+		tail:    noSlot,
+		free:    noSlot,
 	}
 }
 
 // Reserve records addr under a new random token until now plus the hold
-// time. It returns ErrTooManyReservations when as many reservations as the
-// table holds were made within the hold time (call Expire first), or an
-// error from the token source.
+// time. It returns ErrTooManyReservations when the table holds as many
+// unclaimed reservations as it may (call Expire first), or an error from
+// the token source.
 func (r *Reservations) Reserve(addr netip.AddrPort, now time.Time) (Token, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.size == len(r.queue) {
+	if len(r.byToken) >= r.max {
 		return Token{}, ErrTooManyReservations
 	}
 	var t Token
@@ -90,10 +101,21 @@ func (r *Reservations) Reserve(addr netip.AddrPort, now time.Time) (Token, error
 			break
 		}
 	}
-	exp := now.Add(r.hold).UnixNano()
-	r.byToken[t] = reservation{addr: addr, expires: exp}
-	r.queue[(r.first+r.size)%len(r.queue)] = queued{token: t, expires: exp}
-	r.size++
+	i := r.free
+	if i == noSlot {
+		i = len(r.slots)
+		r.slots = append(r.slots, slot{})
+	} else {
+		r.free = r.slots[i].next
+	}
+	r.slots[i] = slot{token: t, expires: now.Add(r.hold).UnixNano(), prev: r.tail, next: noSlot}
+	if r.tail == noSlot {
+		r.head = i
+	} else {
+		r.slots[r.tail].next = i
+	}
+	r.tail = i
+	r.byToken[t] = reservation{addr: addr, slot: i}
 	return t, nil
 }
 
@@ -105,10 +127,10 @@ func (r *Reservations) Claim(t Token, now time.Time) (netip.AddrPort, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res, ok := r.byToken[t]
-	if !ok || now.UnixNano() >= res.expires {
+	if !ok || now.UnixNano() >= r.slots[res.slot].expires {
 		return netip.AddrPort{}, ErrNoReservation
 	}
-	delete(r.byToken, t)
+	r.remove(t, res.slot)
 	return res.addr, nil
 }
 
@@ -120,18 +142,31 @@ func (r *Reservations) Expire(now time.Time, dst []netip.AddrPort) []netip.AddrP
 	ns := now.UnixNano()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for r.size > 0 && r.queue[r.first].expires <= ns {
-		q := r.queue[r.first]
-		r.first = (r.first + 1) % len(r.queue)
-		r.size--
-		// The token may have been claimed (and, by a one-in-2^64 chance,
-		// drawn again since): only the reservation queued here goes.
-		if res, ok := r.byToken[q.token]; ok && res.expires == q.expires {
-			delete(r.byToken, q.token)
-			dst = append(dst, res.addr)
-		}
+	for r.head != noSlot && r.slots[r.head].expires <= ns {
+		t := r.slots[r.head].token
+		dst = append(dst, r.byToken[t].addr)
+		r.remove(t, r.head)
 	}
 	return dst
+}
+
+// remove drops the reservation of token t, in slot i, from the table and
+// its list, and puts the slot on the free list. r.mu must be held.
+func (r *Reservations) remove(t Token, i int) {
+	delete(r.byToken, t)
+	s := r.slots[i]
+	if s.prev == noSlot {
+		r.head = s.next
+	} else {
+		r.slots[s.prev].next = s.next
+	}
+	if s.next == noSlot {
+		r.tail = s.prev
+	} else {
+		r.slots[s.next].prev = s.prev
+	}
+	r.slots[i] = slot{next: r.free}
+	r.free = i
 }
 
 // Len returns the number of unclaimed reservations, expired ones that

@@ -3,6 +3,7 @@ package allocation
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strings"
@@ -45,11 +46,19 @@ func TestReservations(t *testing.T) {
 			{0, "reserve a", nil, nil}, {0, "reserve b", nil, nil}, {0, "claim b", nil, nil},
 			{time.Minute, "expire", nil, []netip.AddrPort{a}},
 		}},
-		{"full until the hold ends", []step{
-			{0, "reserve a", nil, nil}, {0, "reserve b", nil, nil}, {0, "claim a", nil, nil},
-			{0, "reserve a", ErrTooManyReservations, nil}, // a claimed one still counts until it would expire
-			{30 * time.Second, "expire", nil, []netip.AddrPort{b}},
+		{"full until one is claimed or expires", []step{
+			{0, "reserve a", nil, nil}, {0, "reserve b", nil, nil},
+			{0, "reserve a", ErrTooManyReservations, nil},
+			{0, "claim a", nil, nil}, // a claimed one leaves the table at once
 			{0, "reserve a", nil, nil},
+			{30 * time.Second, "expire", nil, []netip.AddrPort{b, a}},
+			{0, "reserve a", nil, nil},
+		}},
+		{"claim from the middle keeps the order", []step{
+			{0, "reserve a", nil, nil}, {time.Second, "reserve b", nil, nil}, {0, "claim a", nil, nil},
+			{time.Second, "reserve a", nil, nil},
+			{29 * time.Second, "expire", nil, []netip.AddrPort{b}},
+			{time.Second, "expire", nil, []netip.AddrPort{a}},
 		}},
 	}
 	for _, tt := range tests {
@@ -83,6 +92,98 @@ func TestReservations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReservationsChurn: reservations claimed as soon as they are made
+// (EVEN-PORT R=1, an Allocate with the token, then Refresh 0, over and
+// over) never fill the table, however many are made within the hold time
+// (security review 2026-12, finding 13); unclaimed ones still do.
+func TestReservationsChurn(t *testing.T) {
+	const size = 4
+	r := NewReservations(size, 0, nil)
+	now := start
+	for i := range 100 * size {
+		addr := netip.AddrPortFrom(ip("203.0.113.1"), uint16(50000+i))
+		tok, err := r.Reserve(addr, now)
+		if err != nil {
+			t.Fatalf("reservation %d: %v", i, err)
+		}
+		if got, err := r.Claim(tok, now); err != nil || got != addr {
+			t.Fatalf("claim %d: %v, %v", i, got, err)
+		}
+		now = now.Add(time.Millisecond)
+	}
+	if n := r.Len(); n != 0 {
+		t.Fatalf("Len = %d after claiming every reservation", n)
+	}
+	for i := range size {
+		if _, err := r.Reserve(netip.AddrPortFrom(ip("203.0.113.2"), uint16(50000+i)), now); err != nil {
+			t.Fatalf("unclaimed reservation %d: %v", i, err)
+		}
+	}
+	if _, err := r.Reserve(ap("203.0.113.3:50000"), now); !errors.Is(err, ErrTooManyReservations) {
+		t.Fatalf("reservation beyond %d unclaimed: %v, want ErrTooManyReservations", size, err)
+	}
+	if got := r.Expire(now.Add(ReservationHold), nil); len(got) != size {
+		t.Fatalf("Expire = %v, want the %d unclaimed", got, size)
+	}
+}
+
+// TestReservationsModel drives a table with random reserves, claims and
+// expiries and checks every answer against a plain list of the unclaimed
+// reservations in the order they were made.
+func TestReservationsModel(t *testing.T) {
+	const size = 8
+	rng := rand.New(rand.NewPCG(1, 2))
+	r := NewReservations(size, 0, nil)
+	type entry struct {
+		tok     Token
+		addr    netip.AddrPort
+		expires time.Time
+	}
+	var model, claimed []entry
+	now := start
+	for i := range 20000 {
+		now = now.Add(time.Duration(rng.IntN(2000)) * time.Millisecond)
+		switch op := rng.IntN(3); {
+		case op == 0:
+			addr := netip.AddrPortFrom(ip("203.0.113.1"), uint16(i))
+			tok, err := r.Reserve(addr, now)
+			if full := len(model) == size; full != errors.Is(err, ErrTooManyReservations) || !full && err != nil {
+				t.Fatalf("op %d: Reserve with %d held: %v", i, len(model), err)
+			}
+			if err == nil {
+				model = append(model, entry{tok, addr, now.Add(ReservationHold)})
+			}
+		case op == 1 && len(model) > 0:
+			j := rng.IntN(len(model))
+			e := model[j]
+			got, err := r.Claim(e.tok, now)
+			if live := now.Before(e.expires); live != (err == nil) || live && got != e.addr {
+				t.Fatalf("op %d: Claim = %v, %v; live %v", i, got, err, live)
+			}
+			if err == nil {
+				model = slices.Delete(model, j, j+1)
+				claimed = append(claimed, e)
+			}
+		case op == 1 && len(claimed) > 0:
+			if _, err := r.Claim(claimed[rng.IntN(len(claimed))].tok, now); !errors.Is(err, ErrNoReservation) {
+				t.Fatalf("op %d: a claimed token claimed again: %v", i, err)
+			}
+		default:
+			var want []netip.AddrPort
+			for len(model) > 0 && !now.Before(model[0].expires) {
+				want = append(want, model[0].addr)
+				model = model[1:]
+			}
+			if got := r.Expire(now, nil); !slices.Equal(got, want) {
+				t.Fatalf("op %d: Expire = %v, want %v", i, got, want)
+			}
+		}
+		if r.Len() != len(model) {
+			t.Fatalf("op %d: Len = %d, want %d", i, r.Len(), len(model))
+		}
 	}
 }
 

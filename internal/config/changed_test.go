@@ -38,7 +38,7 @@ func TestChanged(t *testing.T) {
 		}, []string{"listeners[1].tls.cert_file"}},
 		{"list of sections of another length", func(c *Config) { c.Listeners = c.Listeners[:1] }, []string{"listeners"}},
 		{"secret value, in field order", func(c *Config) {
-			c.MSTurn.Enabled = false
+			c.MSTurn.Enabled = true
 			c.Auth.Secrets = []Secret{{ID: "a", Value: []byte("another-secret-0123456789")}}
 			c.Auth.NonceLifetime = time.Hour
 		}, []string{"auth.secrets[0].secret", "auth.nonce_lifetime", "ms_turn.enabled"}},

@@ -33,8 +33,8 @@ const (
 // configuration file: UDP and TCP (plain TURN and TLS) listeners on
 // 127.0.0.1:3478 and [::1]:3478 and TLS listeners on port 5349, relay
 // ports 50000-59999 on 127.0.0.1, realm "avedge.local", peers on loopback
-// allowed, one secret "dev" read from stateDir/dev.secret, and the
-// credential service on 127.0.0.1:5062 with the development PKI of
+// allowed, MS-TURN on, one secret "dev" read from stateDir/dev.secret, and
+// the credential service on 127.0.0.1:5062 with the development PKI of
 // stateDir/pki, trusting the client name pki.DevClientName. The secret is
 // created on first use (32 random bytes, hex-encoded; the file 0600, the
 // directory 0700) and refused if group or other users may access it; the
@@ -70,6 +70,7 @@ func Development(stateDir string) (*Config, error) {
 		DefaultDeny: true,
 		Allow:       []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 	}
+	c.MSTurn.Enabled = true // for testing Lync / Skype for Business clients
 	c.Auth.Secrets = []Secret{{ID: devSecretID, Value: secret}}
 	c.Auth.NonceKey = deriveNonceKey(secret)
 	c.Quotas.AllocationsTotal = c.Relay.Ports()

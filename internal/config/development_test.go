@@ -96,6 +96,8 @@ func TestDevelopmentDefaults(t *testing.T) {
 		t.Errorf("Lifetimes, Log = %+v, %+v", c.Lifetimes, c.Log)
 	case c.Quotas.AllocationsTotal != 10000 || c.Quotas.AllocationsPerUser != 12:
 		t.Errorf("Quotas = %+v", c.Quotas)
+	case !c.MSTurn.Enabled: // a configuration file leaves it off (see minimal.golden)
+		t.Errorf("MSTurn = %+v, want it on for testing Lync clients", c.MSTurn)
 	case len(c.Warnings()) != 0:
 		t.Errorf("Warnings() = %q", c.Warnings())
 	}

@@ -64,6 +64,9 @@ func TestExampleParses(t *testing.T) {
 	if len(c.Auth.Secrets) != 1 || string(c.Auth.NonceKey) != "replaced-to-another-output-of-openssl-rand-hex-32" {
 		t.Errorf("Auth = %v, nonce key of %d bytes", c.Auth, len(c.Auth.NonceKey))
 	}
+	if c.MSTurn.Enabled {
+		t.Error("MS-TURN is on in the example as shipped")
+	}
 	if w := c.Warnings(); len(w) != 0 {
 		t.Errorf("Warnings() = %q, want none", w)
 	}
@@ -108,6 +111,19 @@ func TestExamplePool(t *testing.T) {
 	}
 	if len(c.Pool.AlternateServers) != 2 {
 		t.Errorf("pool.alternate_servers = %v, want two siblings", c.Pool.AlternateServers)
+	}
+}
+
+// TestExampleMSTurn uncomments the example's ms_turn section, which turns
+// the dialect on (TestExampleParses: the example as shipped leaves it off).
+func TestExampleMSTurn(t *testing.T) {
+	dir := exampleTLS(t)
+	c, err := Parse("avedge.example.yaml", dir, []byte(uncommented(t, "ms_turn")))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if !c.MSTurn.Enabled {
+		t.Error("ms_turn.enabled is false with the ms_turn section uncommented")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,13 +16,29 @@ import (
 
 // Load reads and parses the configuration file at path. Relative secret
 // file paths in it resolve against the file's directory; ${NAME} in string
-// values is replaced by the process's environment variable NAME.
+// values is replaced by the process's environment variable NAME. A file
+// that holds secrets inline and that all users may read draws a warning.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, mode, err := readConfigFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return ParseEnv(path, filepath.Dir(path), data, os.LookupEnv)
+	return parse(path, filepath.Dir(path), data, os.LookupEnv, mode)
+}
+
+// readConfigFile returns the content of the file at path and its mode.
+func readConfigFile(path string) ([]byte, fs.FileMode, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	data, err := io.ReadAll(f)
+	return data, info.Mode(), err
 }
 
 // Parse parses the configuration in data, as ParseEnv does with an empty
@@ -36,6 +53,11 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 // os.LookupEnv does). Errors about the content are *Error values wrapping
 // ErrInvalid.
 func ParseEnv(name, dir string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	return parse(name, dir, data, env, 0)
+}
+
+// parse is ParseEnv of a file whose mode is mode (0: not a file).
+func parse(name, dir string, data []byte, env func(string) (string, bool), mode fs.FileMode) (*Config, error) {
 	p := &parser{file: name, dir: dir, env: env, cfg: defaults(), at: make(map[string]entry)}
 	p.cfg.Source = name
 	root, err := p.document(data)
@@ -49,6 +71,7 @@ func ParseEnv(name, dir string, data []byte, env func(string) (string, bool)) (*
 	if err := p.finish(); err != nil {
 		return nil, err
 	}
+	p.warnInlineSecrets(mode)
 	p.cfg.warnings = p.warnings
 	return p.cfg, nil
 }
@@ -63,6 +86,9 @@ type parser struct {
 	root entry
 	// at records every decoded key by path, for checks that span keys.
 	at map[string]entry
+	// inline lists the keys holding a secret or a password written in
+	// the configuration itself.
+	inline []string
 }
 
 // warn records a warning about key.

@@ -84,6 +84,58 @@ func TestSecretFile(t *testing.T) {
 	}
 }
 
+// TestInlineSecretsInReadableFile: a configuration file that all users
+// may read draws a warning naming the keys that hold secrets inline; a
+// file only its group may read, or one without inline secrets, does not
+// (security review 2026-12, finding 16).
+func TestInlineSecretsInReadableFile(t *testing.T) {
+	const key = "fedcba9876543210fedcba9876543210"
+	withFile := strings.Replace(base, `      secret: "0123456789abcdef0123456789abcdef"`, "      secret_file: s", 1)
+	tests := []struct {
+		name string
+		src  string
+		mode os.FileMode
+		want string // the warning, "" for none
+	}{
+		{"world readable inline secret", base, 0o644,
+			`auth.secrets[0].secret: "%s" holds secrets inline (auth.secrets[0].secret) and is accessible to all users (mode 0644); run: chmod o-rwx %[1]s, or move the secrets to secret_file and nonce_key_file`},
+		{"every inline secret named", base + "  nonce_key: \"" + key + "\"\n  static_users:\n    - {username: u, password: p}\n", 0o604,
+			`auth.secrets[0].secret: "%s" holds secrets inline (auth.secrets[0].secret, auth.nonce_key, auth.static_users[0].password) and is accessible to all users (mode 0604)`},
+		{"group readable", base, 0o640, ""},
+		{"owner only", base, 0o600, ""},
+		{"no inline secret", withFile, 0o644, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "s"), key+"\n", 0o600)
+			path := filepath.Join(dir, "edge.yaml")
+			writeFile(t, path, tt.src, tt.mode)
+			c, err := Load(path)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			var found []string
+			for _, w := range c.Warnings() {
+				if strings.Contains(w, "inline") {
+					found = append(found, w)
+				}
+			}
+			switch {
+			case tt.want == "" && len(found) != 0:
+				t.Errorf("warnings %q, want none about inline secrets", found)
+			case tt.want != "" && (len(found) != 1 || !strings.HasPrefix(found[0], fmt.Sprintf(tt.want, path))):
+				t.Errorf("warnings %q, want one starting with %q", found, fmt.Sprintf(tt.want, path))
+			}
+			for _, w := range c.Warnings() {
+				if strings.Contains(w, "0123456789abcdef") || strings.Contains(w, key) {
+					t.Errorf("warning %q leaks a secret", w)
+				}
+			}
+		})
+	}
+}
+
 func TestSecretFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "big"), strings.Repeat("x", maxSecretFileLen+1), 0o600)

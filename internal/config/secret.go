@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Secret is one shared secret of ephemeral credentials.
@@ -104,7 +105,19 @@ func (p *parser) inlineSecret(e entry) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.inline = append(p.inline, e.path)
 	return []byte(s), p.checkSecret(e, "", []byte(s))
+}
+
+// warnInlineSecrets warns when the configuration file, of mode mode, holds
+// secrets inline and all users may read it. As for secret files, the group
+// may read it: it may be avedge's.
+func (p *parser) warnInlineSecrets(mode fs.FileMode) {
+	if len(p.inline) == 0 || mode.Perm()&0o007 == 0 {
+		return
+	}
+	p.warn(p.inline[0], "%q holds secrets inline (%s) and is accessible to all users (mode %04o); run: chmod o-rwx %s, or move the secrets to secret_file and nonce_key_file",
+		p.file, strings.Join(p.inline, ", "), mode.Perm(), p.file)
 }
 
 // secretFile reads the secret in the file named by e, relative to the

@@ -80,6 +80,7 @@ func (p *parser) staticUser(e entry) (StaticUser, error) {
 			if err == nil && s == "" {
 				err = p.fail(e, "must not be empty")
 			}
+			p.inline = append(p.inline, e.path)
 			u.Password = s
 			return err
 		}},

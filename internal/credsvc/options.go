@@ -39,7 +39,8 @@ type Options struct {
 }
 
 // Rate is a token bucket: PerSecond tokens are added each second, up to
-// Burst, and each request takes one.
+// Burst, and each request takes one (an MRAS request one per credential
+// it asks for).
 type Rate struct {
 	PerSecond float64
 	Burst     int

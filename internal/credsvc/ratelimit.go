@@ -29,9 +29,10 @@ func newLimiter(r Rate, max int, clk clock.Clock) *limiter {
 	return &limiter{rate: r.PerSecond, burst: float64(r.Burst), max: max, clk: clk, buckets: make(map[string]*bucket)}
 }
 
-// allow takes a token of key. When there is none it returns false and how
-// long until there is one.
-func (l *limiter) allow(key string) (bool, time.Duration) {
+// allow takes n tokens of key, all or none. When there are fewer it
+// returns false and how long until there are n (never, for n above the
+// burst: callers refuse those first).
+func (l *limiter) allow(key string, n int) (bool, time.Duration) {
 	now := l.clk.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -44,11 +45,12 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 		l.buckets[key] = b
 	}
 	b.refill(now, l.rate, l.burst)
-	if b.tokens >= 1 {
-		b.tokens--
+	need := float64(n)
+	if b.tokens >= need {
+		b.tokens -= need
 		return true, 0
 	}
-	wait := time.Duration(math.Ceil((1 - b.tokens) / l.rate * float64(time.Second)))
+	wait := time.Duration(math.Ceil((need - b.tokens) / l.rate * float64(time.Second)))
 	return false, wait
 }
 

@@ -34,9 +34,30 @@ func TestLimiterTokenBucket(t *testing.T) {
 	}
 	for i, s := range steps {
 		clk.Advance(s.advance)
-		ok, wait := l.allow("k")
+		ok, wait := l.allow("k", 1)
 		if ok != s.ok || wait != s.wait {
 			t.Fatalf("step %d: allow = %v, %v; want %v, %v", i, ok, wait, s.ok, s.wait)
+		}
+	}
+}
+
+func TestLimiterTakesNAllOrNone(t *testing.T) {
+	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
+	l := newLimiter(Rate{PerSecond: 2, Burst: 4}, 16, clk)
+	steps := []struct {
+		n    int
+		ok   bool
+		wait time.Duration
+	}{
+		{3, true, 0},
+		{2, false, 500 * time.Millisecond}, // one token left: none taken
+		{1, true, 0},
+		{4, false, 2 * time.Second},
+	}
+	for i, s := range steps {
+		ok, wait := l.allow("k", s.n)
+		if ok != s.ok || wait != s.wait {
+			t.Fatalf("step %d: allow(%d) = %v, %v; want %v, %v", i, s.n, ok, wait, s.ok, s.wait)
 		}
 	}
 }
@@ -45,11 +66,11 @@ func TestLimiterBounded(t *testing.T) {
 	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
 	l := newLimiter(Rate{PerSecond: 1, Burst: 2}, 3, clk)
 	for _, k := range []string{"a", "b", "c"} {
-		l.allow(k)
+		l.allow(k, 1)
 		clk.Advance(100 * time.Millisecond)
 	}
 	// No bucket is full: the one used longest ago ("a") makes room.
-	l.allow("d")
+	l.allow("d", 1)
 	if n := l.size(); n != 3 {
 		t.Fatalf("%d buckets, want 3", n)
 	}
@@ -57,13 +78,13 @@ func TestLimiterBounded(t *testing.T) {
 		t.Error("the oldest bucket was not evicted")
 	}
 	// Drain "b": after an eviction it must not come back full.
-	l.allow("b")
-	if ok, _ := l.allow("b"); ok {
+	l.allow("b", 1)
+	if ok, _ := l.allow("b", 1); ok {
 		t.Fatal("b has a third token")
 	}
 	// Once every bucket has refilled, all of them go: nothing is lost.
 	clk.Advance(10 * time.Second)
-	l.allow("e")
+	l.allow("e", 1)
 	if n := l.size(); n != 1 {
 		t.Errorf("%d buckets after refilling, want 1", n)
 	}

@@ -6,9 +6,10 @@ import "net/netip"
 // Sources: the IANA IPv4 and IPv6 Special-Purpose Address Registries
 // (RFC 6890 and updates), keeping every entry whose "Globally Reachable" or
 // "Forwardable" column is False, plus multicast and the reserved class E.
-// IPv4 addresses embedded in IPv6 (mapped, compatible, NAT64, 6to4, Teredo,
-// ISATAP) are not listed here: they are extracted and matched against the
-// IPv4 entries, see embedded.go.
+// IPv4 addresses embedded in IPv6 (mapped, NAT64, 6to4, Teredo, ISATAP) are
+// not listed here: they are extracted and matched against the IPv4 entries,
+// see embedded.go. The deprecated IPv4-compatible and SIIT forms are refused
+// whole, whatever they embed: no peer uses them any more.
 var defaultDeny = []string{
 	// IPv4 Special-Purpose Address Registry.
 	"0.0.0.0/8",       // "this network", RFC 791 / RFC 1122 §3.2.1.3
@@ -40,6 +41,9 @@ var defaultDeny = []string{
 	"fe80::/10",      // link-local unicast, RFC 4291 §2.5.6
 	"fec0::/10",      // deprecated site-local, RFC 3879
 	"ff00::/8",       // multicast, RFC 4291 §2.7
+	// Obsolete IPv4-in-IPv6 forms, refused whole (:: and ::1 are above).
+	"::/96",           // IPv4-compatible ::a.b.c.d, deprecated by RFC 4291 §2.5.5.1
+	"::ffff:0:0:0/96", // IPv4-translated ::ffff:0:a.b.c.d, RFC 2765 §2.1 (SIIT, obsolete)
 }
 
 // DefaultDeny returns a fresh copy of the built-in deny list that

@@ -11,7 +11,9 @@ const maxEmbedded = 8
 // IPv4-mapped: callers unmap first) carries and that a host or translator
 // could end up delivering to, and returns how many it wrote. All forms are
 // checked, not only the first that applies, so that an attacker cannot pick
-// the one interpretation the policy ignores.
+// the one interpretation the policy ignores; for the same reason an allow
+// list entry covering one of them does not excuse another that is denied
+// (see PeerPolicy).
 func embeddedV4(a *[16]byte, out *[maxEmbedded]uint32) int {
 	hi := binary.BigEndian.Uint64(a[0:8])
 	mid := binary.BigEndian.Uint32(a[8:12])

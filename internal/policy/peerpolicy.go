@@ -9,11 +9,16 @@ import (
 // peer IP address. It is immutable after NewPeerPolicy and safe for
 // concurrent use.
 //
-// An address is allowed if and only if it, or any IPv4 address embedded in
-// it, matches the allow list, or else if neither it nor any embedded IPv4
-// address matches the deny list. Invalid and unspecified addresses (0.0.0.0,
-// ::, ::ffff:0.0.0.0) are always denied. Zones are ignored and IPv4-mapped
-// addresses are matched as the IPv4 address they carry.
+// An address that matches the allow list is allowed. Otherwise it is denied
+// if it matches the deny list, or if any IPv4 address embedded in it (see
+// embeddedV4) matches the deny list and not the allow list; else it is
+// allowed. An embedded IPv4 address on the allow list therefore only lifts
+// the deny entries for that one interpretation: an IPv6 address whose other
+// interpretation is denied stays denied, so that allowing an internal IPv4
+// range cannot open the ranges that a translator or tunnel applying
+// another interpretation would reach. Invalid and unspecified addresses
+// (0.0.0.0, ::, ::ffff:0.0.0.0) are always denied. Zones are ignored and
+// IPv4-mapped addresses are matched as the IPv4 address they carry.
 type PeerPolicy struct {
 	allow prefixSet
 	deny  prefixSet
@@ -98,23 +103,18 @@ func (p *PeerPolicy) decide(ip netip.Addr) verdict {
 		}
 		return verdict{allowed: true, why: whyNoMatch}
 	}
-	b := ip.As16()
-	var emb [maxEmbedded]uint32
-	n := embeddedV4(&b, &emb)
 	hi, lo := v6bits(ip)
 	if p.allow.match6(hi, lo) >= 0 {
 		return verdict{allowed: true, why: whyAllow}
 	}
-	for _, x := range emb[:n] {
-		if p.allow.match4(x) >= 0 {
-			return verdict{allowed: true, why: whyAllow}
-		}
-	}
 	if i := p.deny.match6(hi, lo); i >= 0 {
 		return verdict{why: whyDeny6, idx: i}
 	}
+	b := ip.As16()
+	var emb [maxEmbedded]uint32
+	n := embeddedV4(&b, &emb)
 	for _, x := range emb[:n] {
-		if i := p.deny.match4(x); i >= 0 {
+		if i := p.deny.match4(x); i >= 0 && p.allow.match4(x) < 0 {
 			return verdict{why: whyEmbedded, idx: i, v4: x}
 		}
 	}

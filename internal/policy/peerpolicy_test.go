@@ -32,6 +32,9 @@ func TestAllowedDefaults(t *testing.T) {
 		{"nat64 local-use /48 metadata", netip.MustParseAddr("64:ff9b:1:a9fe:a9:fe00::"), false},
 		{"nat64 local-use /64 private", netip.MustParseAddr("64:ff9b:1:0:a:0:100::"), false},
 		{"siit private", netip.MustParseAddr("::ffff:0:192.168.0.1"), false},
+		{"compatible public", netip.MustParseAddr("::8.8.8.8"), false},
+		{"siit public", netip.MustParseAddr("::ffff:0:8.8.8.8"), false},
+		{"nat64 local-use /96 public, /48 layout unspecified", netip.MustParseAddr("64:ff9b:1::808:808"), false},
 		{"unspecified v4", netip.MustParseAddr("0.0.0.0"), false},
 		{"unspecified v6", netip.MustParseAddr("::"), false},
 		{"this network", netip.MustParseAddr("0.1.2.3"), false},
@@ -94,6 +97,7 @@ func TestAllowedDevelopmentEdge(t *testing.T) {
 		{"127.9.9.9", true},
 		{"::1", true},
 		{"::ffff:127.0.0.1", true},
+		{"::127.0.0.1", false},
 		{"10.0.0.1", false},
 		{"::ffff:10.0.0.1", false},
 		{"0.0.0.0", false},
@@ -151,6 +155,52 @@ func TestAllowAndDenyLists(t *testing.T) {
 	}
 }
 
+// TestAllowCoversEveryDeniedInterpretation checks that an IPv4 allow list
+// entry lifts the deny list for the embedded interpretations it covers only:
+// an IPv6 address that also embeds a denied IPv4 address outside the allow
+// list stays denied (security review 2026-12, finding 5).
+func TestAllowCoversEveryDeniedInterpretation(t *testing.T) {
+	allow := []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}
+	p := NewPeerPolicy(allow, nil, true)
+	tests := []struct {
+		name string
+		ip   string
+		want string // Check's error, "" when allowed
+	}{
+		{"teredo server allowed, client private", "2001:0:a01:203::f5ff:fffe",
+			"policy: peer address denied: 2001:0:a01:203::f5ff:fffe embeds 10.0.0.1 in 10.0.0.0/8"},
+		{"6to4 allowed, isatap metadata", "2002:a01:203::5efe:a9fe:a9fe",
+			"policy: peer address denied: 2002:a01:203::5efe:a9fe:a9fe embeds 169.254.169.254 in 169.254.0.0/16"},
+		{"nat64 /48 layout allowed, /96 layout loopback", "64:ff9b:1:a01:2:300:7f00:1",
+			"policy: peer address denied: 64:ff9b:1:a01:2:300:7f00:1 embeds 127.0.0.1 in 127.0.0.0/8"},
+		{"teredo server allowed, client public", teredo("10.1.2.3", "8.8.8.8").String(), ""},
+		{"nat64 well-known allowed", "64:ff9b::10.1.0.1", ""},
+		{"mapped allowed", "::ffff:10.1.2.3", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ip := netip.MustParseAddr(tt.ip)
+			err := p.Check(ip)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Check(%v) = %v, want allowed", ip, err)
+			case tt.want != "" && (err == nil || err.Error() != tt.want):
+				t.Errorf("Check(%v) = %v, want %q", ip, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestAllowLiteralIPv6Wins checks that an allow entry covering the IPv6
+// address itself allows it whatever it embeds: the operator named that
+// range.
+func TestAllowLiteralIPv6Wins(t *testing.T) {
+	p := NewPeerPolicy([]netip.Prefix{netip.MustParsePrefix("2001::/32")}, nil, true)
+	if ip := teredo("8.8.4.4", "10.0.0.1"); !p.Allowed(ip) {
+		t.Errorf("Allowed(%v) = false with 2001::/32 allowed, want true", ip)
+	}
+}
+
 func TestCheckMessage(t *testing.T) {
 	p := NewPeerPolicy(nil, nil, true)
 	tests := []struct {
@@ -162,6 +212,8 @@ func TestCheckMessage(t *testing.T) {
 		{netip.MustParseAddr("10.0.0.1"), "policy: peer address denied: 10.0.0.1 in 10.0.0.0/8"},
 		{netip.MustParseAddr("fe80::1"), "policy: peer address denied: fe80::1 in fe80::/10"},
 		{netip.MustParseAddr("2002:7f00:1::1"), "policy: peer address denied: 2002:7f00:1::1 embeds 127.0.0.1 in 127.0.0.0/8"},
+		{netip.MustParseAddr("::8.8.8.8"), "policy: peer address denied: ::808:808 in ::/96"},
+		{netip.MustParseAddr("::ffff:0:8.8.8.8"), "policy: peer address denied: ::ffff:0:808:808 in ::ffff:0:0:0/96"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"mime"
 	"net/netip"
 	"strconv"
@@ -38,10 +39,12 @@ const (
 // a connection with TLS state (the client certificate verified against the
 // current CAs) from peer. It applies the HTTP endpoints' rules: the
 // client must be trusted (403 Forbidden, and the connection is closed) and
-// within its rate limit (503 Service Unavailable with Retry-After). The
-// method must be SERVICE (405 with Allow) and the body an MRAS document
-// (415 with Accept); these two carry no body, as 3.1.5.1 asks. Other
-// failures are a 200 whose document's reasonPhrase names them; a request's
+// within its rate limit, which each credential asked for costs a token of
+// (503 Service Unavailable with Retry-After). The method must be SERVICE
+// (405 with Allow) and the body an MRAS document (415 with Accept); these
+// two carry no body, as 3.1.5.1 asks. Other failures are a 200 whose
+// document's reasonPhrase names them (more credentials than the client's
+// burst, which could never be served: Request Too Large); a request's
 // credentials are issued all or none.
 func (s *Service) serveMRAS(req *sipRequest, state *tls.ConnectionState, peer string) sipResponse {
 	h := s.h
@@ -51,9 +54,7 @@ func (s *Service) serveMRAS(req *sipRequest, state *tls.ConnectionState, peer st
 			mrasFailure(nil, 403, mrasForbidden, true), reason)
 	}
 	if ok, wait := h.Allow(client); !ok {
-		resp := mrasFailure(nil, 503, mrasServerBusy, false)
-		resp.headers = []sipHeader{{"Retry-After", credsvc.RetryAfter(wait)}}
-		return s.refuseMRAS(req, peer, client, credsvc.OutcomeRateLimited, resp, "rate limit exceeded")
+		return s.refuseMRAS(req, peer, client, credsvc.OutcomeRateLimited, rateLimited(nil, wait), "rate limit exceeded")
 	}
 	if req.method != mrasMethod {
 		return s.refuseMRAS(req, peer, client, credsvc.OutcomeMethodNotAllowed,
@@ -80,6 +81,19 @@ func (s *Service) serveMRAS(req *sipRequest, state *tls.ConnectionState, peer st
 	if maxMinutes < 1 {
 		return s.refuseMRAS(req, peer, client, credsvc.OutcomeBadRequest, mrasFailure(doc, 200, mrasOtherFailure, false),
 			"the maximum credential lifetime is under a minute, the unit of MRAS durations")
+	}
+	// The token taken above pays for the first credential, and each
+	// further one costs a token too, all or none: a request of many
+	// credentials must not get around the client's rate.
+	if len(creds) > h.Burst() {
+		return s.refuseMRAS(req, peer, client, credsvc.OutcomeBadRequest, mrasFailure(doc, 200, mrasTooLarge, false),
+			fmt.Sprintf("%d credentialsRequests, more than the client's rate limit burst of %d", len(creds), h.Burst()))
+	}
+	if extra := len(creds) - 1; extra > 0 {
+		if ok, wait := h.AllowN(client, extra); !ok {
+			return s.refuseMRAS(req, peer, client, credsvc.OutcomeRateLimited, rateLimited(doc, wait),
+				fmt.Sprintf("rate limit exceeded by %d credentialsRequests", len(creds)))
+		}
 	}
 	out := make([]credsvc.Issued, len(creds))
 	for i, c := range creds {
@@ -128,6 +142,15 @@ func mrasAnswer(doc *mrasRequest, phrase string) *mrasResponse {
 		r.RequestID, r.To, r.From = doc.RequestID, doc.From, doc.To
 	}
 	return r
+}
+
+// rateLimited returns the answer to a request of doc (nil: not read) over
+// the client's rate limit: 503 with Retry-After wait and reasonPhrase
+// "Server Busy".
+func rateLimited(doc *mrasRequest, wait time.Duration) sipResponse {
+	resp := mrasFailure(doc, 503, mrasServerBusy, false)
+	resp.headers = []sipHeader{{"Retry-After", credsvc.RetryAfter(wait)}}
+	return resp
 }
 
 // mrasFailure returns a SIP response with status carrying a document

@@ -353,6 +353,96 @@ func TestMRASRateLimit(t *testing.T) {
 	}
 }
 
+// manyCredentials returns a request for n credentials of distinct users,
+// with CSeq cseq.
+func manyCredentials(n, cseq int) string {
+	creds := make([]string, n)
+	for i := range creds {
+		creds[i] = credRequest(strconv.Itoa(i+1), "user"+strconv.Itoa(i+1), "", "")
+	}
+	return sipMessage("SERVICE", mrasContentType, mrasDoc("7", creds...), cseq)
+}
+
+// TestMRASChargedPerCredential: each credential asked for costs a token of
+// the client's rate, so a client limited to 3/s (burst 3) gets no more
+// than 3 credentials a second from requests of 3 credentials each
+// (security review 2026-12, finding 8).
+func TestMRASChargedPerCredential(t *testing.T) {
+	const rate = 3
+	s := startService(t, func(o *credsvc.Options) { o.Rate = credsvc.Rate{PerSecond: rate, Burst: rate} }, nil)
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
+	cseq, issued := 0, 0
+	const seconds = 5
+	for sec := 0; sec <= seconds; sec++ {
+		if sec > 0 {
+			s.Clock.Advance(time.Second)
+		}
+		for {
+			cseq++
+			r := c.roundTrip(manyCredentials(rate, cseq))
+			if r.statusLine != "SIP/2.0 200 OK" {
+				if r.statusLine != "SIP/2.0 503 Service Unavailable" {
+					t.Fatalf("second %d: %s", sec, r.statusLine)
+				}
+				break
+			}
+			doc := decodeMRAS(t, r.body)
+			if doc.ReasonPhrase != "OK" {
+				t.Fatalf("second %d: document %+v", sec, doc)
+			}
+			issued += len(doc.Credentials)
+		}
+	}
+	if want := rate + rate*seconds; issued != want {
+		t.Errorf("%d credentials issued in %d s at %d/s (burst %d), want %d", issued, seconds, rate, rate, want)
+	}
+	if got := s.Server.Stats().Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued); got != seconds+1 {
+		t.Errorf("%d requests served, want %d", got, seconds+1)
+	}
+}
+
+// TestMRASTooFewTokensForAll: a request whose credentials need more
+// tokens than remain is refused whole with 503, Retry-After saying when
+// they will be there, and its document echoed; a request of more
+// credentials than the burst gets Request Too Large.
+func TestMRASTooFewTokensForAll(t *testing.T) {
+	s := startService(t, func(o *credsvc.Options) { o.Rate = credsvc.Rate{PerSecond: 2, Burst: 4} }, nil)
+	c := s.dialSIP(s.PKI.Client(credsvctest.TrustedApp))
+	if r := c.roundTrip(manyCredentials(3, 1)); r.statusLine != "SIP/2.0 200 OK" {
+		t.Fatalf("first request: %s", r.statusLine)
+	}
+	// One token is left: the request takes it, and lacks two more.
+	r := c.roundTrip(manyCredentials(3, 2))
+	if r.statusLine != "SIP/2.0 503 Service Unavailable" {
+		t.Fatalf("status %q", r.statusLine)
+	}
+	wantCopied(t, r, "2 SERVICE")
+	if got := r.one(t, "Retry-After"); got != "1" {
+		t.Errorf("Retry-After %q, want 1", got)
+	}
+	if doc := decodeMRAS(t, r.body); doc.ReasonPhrase != "Server Busy" || doc.RequestID != "7" || len(doc.Credentials) != 0 {
+		t.Errorf("document %+v", doc)
+	}
+	s.Clock.Advance(time.Hour) // a full bucket: 4 tokens
+	r = c.roundTrip(manyCredentials(5, 3))
+	if r.statusLine != "SIP/2.0 200 OK" {
+		t.Fatalf("status %q", r.statusLine)
+	}
+	if doc := decodeMRAS(t, r.body); doc.ReasonPhrase != "Request Too Large" || len(doc.Credentials) != 0 {
+		t.Errorf("document %+v", doc)
+	}
+	s.Clock.Advance(time.Hour)
+	if r := c.roundTrip(manyCredentials(4, 4)); r.statusLine != "SIP/2.0 200 OK" || len(decodeMRAS(t, r.body).Credentials) != 4 {
+		t.Fatalf("a request of the whole burst: %s %s", r.statusLine, r.body)
+	}
+	st := s.Server.Stats()
+	if st.Count(credsvc.EndpointMRAS, credsvc.OutcomeRateLimited) != 1 || st.Count(credsvc.EndpointMRAS, credsvc.OutcomeBadRequest) != 1 ||
+		st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 2 {
+		t.Errorf("stats %+v", st)
+	}
+	s.Log.Wait(t, "request refused", "rate limit exceeded by 3 credentialsRequests")
+}
+
 // TestMRASReverifies: a kept-alive SIP connection whose CA was removed is
 // refused at its next request, and closed.
 func TestMRASReverifies(t *testing.T) {
