@@ -5,8 +5,8 @@
 // which also acts as the external client; it runs the avedge binary in the
 // edge namespace with an interfaces section that names both interfaces, and
 // proves with the project's own binaries and a helper program
-// (testdata/helper: a TURN client, a UDP echo and sender, an HTTP and TCP
-// prober) that:
+// (testdata/helper: a TURN client and a raw one, a UDP echo and sender, an
+// HTTP server, an HTTP and TCP prober) that:
 //
 //   - the credential service answers on the internal side, and the
 //     credentials it issues name the internal listener for intranet callers
@@ -23,7 +23,16 @@
 //     the nftables ruleset of avedge firewall is loaded, and not after,
 //     while the internal client and relaying still work;
 //   - a configuration that puts the credential service on the external
-//     address is refused.
+//     address is refused;
+//   - no hairpin: services the test starts on the edge's relay address
+//     (a UDP echo and an HTTP server on ports 80 and 8080) cannot be
+//     reached through a UDP or an RFC 6062 TCP allocation, nor the edge's
+//     TURN, admin and credential-service ports (403, or Send indications
+//     dropped as peer_denied), nor, behind wildcard listeners, services
+//     on an address the configuration does not name; the same services
+//     on the peer are reached on port 8080 and refused on port 80
+//     (peers.ports), and two allocations of the edge still relay to each
+//     other.
 //
 // The namespace test needs root and iproute2 (and nft for the firewall
 // part); without them it skips, or fails when the CI environment variable

@@ -22,8 +22,8 @@ const (
 	packets = 5
 	// lineLimit bounds the wait for one line of a helper's output.
 	lineLimit = 15 * time.Second
-	// dropLimit bounds the wait for the drop counter to grow.
-	dropLimit = 5 * time.Second
+	// counterLimit bounds the wait for a counter to grow.
+	counterLimit = 5 * time.Second
 )
 
 // credential is what avedge creds request prints (the fields the test
@@ -141,7 +141,7 @@ func testRelay(t *testing.T, n *netnstest.Net, helper string, cred credential) {
 	if got, want := string(out), fmt.Sprintf("{\"sent\":%d}\n", packets); got != want {
 		t.Fatalf("peer send: %q, want %q", got, want)
 	}
-	waitDrops(t, n, helper, before+packets)
+	waitCounter(t, n, helper, "avedge_dropped_packets_total", `reason="no_permission"`, before+packets)
 	client.WriteLine("done")
 	if got, want := client.Line(lineLimit), `{"unpermitted_received":0}`; got != want {
 		t.Errorf("client without a permission: %s, want %s", got, want)
@@ -161,21 +161,22 @@ func checkExternal(t *testing.T, relayed string) {
 	}
 }
 
-// waitDrops polls the no_permission drop counter until it reaches want,
-// failing the test after dropLimit.
-func waitDrops(t *testing.T, n *netnstest.Net, helper string, want float64) {
+// waitCounter polls the samples of metric with label (see counter) until
+// their sum reaches want, failing the test after counterLimit; it returns
+// the sum.
+func waitCounter(t *testing.T, n *netnstest.Net, helper, metric, label string, want float64) float64 {
 	t.Helper()
-	deadline := time.Now().Add(dropLimit)
+	deadline := time.Now().Add(counterLimit)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		got := counter(t, n, helper, "avedge_dropped_packets_total", `reason="no_permission"`)
+		got := counter(t, n, helper, metric, label)
 		if got >= want {
-			t.Logf("avedge_dropped_packets_total{reason=\"no_permission\"} = %v", got)
-			return
+			t.Logf("%s{%s} = %v", metric, label, got)
+			return got
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("avedge_dropped_packets_total{reason=\"no_permission\"} = %v after %v, want at least %v", got, dropLimit, want)
+			t.Fatalf("%s{%s} = %v after %v, want at least %v", metric, label, got, counterLimit, want)
 		}
 		<-tick.C
 	}

@@ -1,18 +1,21 @@
-// Command helper is the client and peer program of the network-namespace
-// test (e2e/netns): run in the client namespace (internal side) or the peer
-// namespace (external side), it drives a TURN client
-// (github.com/pion/turn/v4) through the edge, echoes or sends UDP
-// datagrams, fetches an admin URL, or tries a TCP connection, and prints
-// its results as JSON lines on stdout.
+// Command helper is the client, peer and service program of the
+// network-namespace test (e2e/netns): run in the client namespace
+// (internal side), the peer namespace (external side) or the edge
+// namespace, it drives a TURN client (github.com/pion/turn/v4) through the
+// edge, or a raw one that sends exactly the messages it is told to, echoes
+// or sends UDP datagrams, serves HTTP, fetches an admin URL, or tries a TCP
+// connection, and prints its results as JSON lines on stdout.
 //
 // Usage:
 //
 //	helper relay -server ADDR -user U -password P -realm R -peer ADDR -count N -timeout D
 //	helper meet -server ADDR -user U -password P -realm R -count N -timeout D
+//	helper turn -server ADDR -transport udp|tcp -user U -password P -realm R -timeout D
 //	helper get -url URL -timeout D
-//	helper dial
+//	helper dial -to ADDR -timeout D
 //	helper echo -listen ADDR -count N -timeout D
-//	helper send -to ADDR -count N -to ADDR -timeout D
+//	helper serve -listen ADDR[,ADDR...] -timeout D
+//	helper send -to ADDR -count N
 //
 // relay allocates a relayed address, creates a permission for -peer, sends
 // -count datagrams to it through the relay and counts the echoes that come
@@ -27,8 +30,10 @@
 // datagrams to it through its own allocation, counts the distinct datagrams
 // that arrive from it before -timeout, and prints {"sent":N,"received":M}.
 //
-// echo answers up to -count datagrams on -listen; send sends -count
-// datagrams to -to (see their functions).
+// turn allocates and then runs the TURN commands of stdin (see turnMode);
+// serve runs a UDP echo and an HTTP server on each address and counts what
+// reaches them (see serve); echo answers up to -count datagrams on
+// -listen; send sends -count datagrams to -to (see their functions).
 package main
 
 import (
@@ -50,7 +55,7 @@ import (
 
 var (
 	// errUsage reports a missing or unknown mode.
-	errUsage = errors.New("helper: usage: helper relay|meet|get|dial|echo|send [flags]")
+	errUsage = errors.New("helper: usage: helper relay|meet|turn|get|dial|echo|serve|send [flags]")
 	// errStatus reports a non-200 answer to get.
 	errStatus = errors.New("helper: unexpected HTTP status")
 )
@@ -77,7 +82,8 @@ func run(args []string) error {
 	fs.IntVar(&rc.count, "count", 5, "datagrams to send to the peer")
 	url := fs.String("url", "", "URL to GET")
 	to := fs.String("to", "", "address to dial (TCP) or send to (UDP)")
-	listen := fs.String("listen", "", "UDP address to echo on")
+	listen := fs.String("listen", "", "UDP address to echo on (serve: UDP and TCP addresses, comma-separated)")
+	transport := fs.String("transport", "udp", "TURN transport of the turn mode: udp, or tcp for an RFC 6062 allocation")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("helper: %w", err)
@@ -88,12 +94,16 @@ func run(args []string) error {
 		return relay(rc, os.Stdin)
 	case "meet":
 		return meet(rc, bufio.NewReader(os.Stdin))
+	case "turn":
+		return turnMode(rc, *transport, os.Stdin)
 	case "get":
 		return get(*url, *timeout)
 	case "dial":
 		return dial(*to, *timeout)
 	case "echo":
 		return echo(*listen, rc.count, *timeout)
+	case "serve":
+		return serve(*listen, *timeout, os.Stdin)
 	case "send":
 		return send(*to, rc.count)
 	}
