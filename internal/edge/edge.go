@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"sync"
@@ -138,12 +139,16 @@ func (e *Edge) Run(ctx context.Context) error {
 		running++
 		go func() { errc <- e.svc.server.Run(ctx) }()
 	}
-	watching := make(chan struct{})
+	watching := make(chan struct{}, 2)
 	go func() {
-		defer close(watching)
+		defer func() { watching <- struct{}{} }()
 		e.control.watchRevocations(ctx, e.revokedPoll)
 	}()
-	defer func() { <-watching }()
+	go func() {
+		defer func() { watching <- struct{}{} }()
+		e.watchSelf(ctx, e.live.started, selfRefresh, net.InterfaceAddrs)
+	}()
+	defer func() { <-watching; <-watching }()
 	e.admin.SetReady(true)
 	notReady := context.AfterFunc(ctx, func() { e.admin.SetReady(false) })
 	defer notReady()

@@ -1,19 +1,28 @@
 package edge
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
+	"time"
 
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/server"
 )
 
+// selfRefresh is how often a running edge looks for addresses its host
+// gained or lost (watchSelf).
+const selfRefresh = 10 * time.Second
+
 // selfAddrs returns the edge's own addresses, which no allocation may
 // reach but on a relay port (server.Options.Self): the relay addresses
 // (IPv4, IPv6, advertised), the interfaces' addresses, every listener's,
-// the admin endpoints' and the credential service's, and, when one of them
-// is a wildcard, every address of the host (localAddrs).
+// the admin endpoints' and the credential service's, and every address of
+// the host (localAddrs): a service bound to a wildcard answers on all of
+// them, whatever the edge's own listeners bind. Sorted, without
+// duplicates.
 func selfAddrs(cfg *config.Config, localAddrs func() ([]net.Addr, error)) ([]netip.Addr, error) {
 	addrs := []netip.Addr{cfg.Relay.Address, cfg.Relay.AddressV6, cfg.RelayAdvertised()}
 	if i := cfg.Interfaces; i != nil {
@@ -29,28 +38,50 @@ func selfAddrs(cfg *config.Config, localAddrs func() ([]net.Addr, error)) ([]net
 		addrs = append(addrs, cfg.CredentialService.Listen.Addr())
 	}
 	var out []netip.Addr
-	wildcard := false
 	for _, a := range addrs {
-		switch {
-		case !a.IsValid():
-		case a.IsUnspecified():
-			wildcard = true
-		default:
+		if a.IsValid() && !a.IsUnspecified() {
 			out = append(out, a.Unmap())
 		}
 	}
-	if wildcard {
-		ifAddrs, err := localAddrs()
-		if err != nil {
-			return nil, fmt.Errorf("the host's addresses, for a wildcard listener: %w", err)
-		}
-		for _, ia := range ifAddrs {
-			if p, err := netip.ParsePrefix(ia.String()); err == nil {
-				out = append(out, p.Addr().Unmap().WithZone(""))
-			}
+	ifAddrs, err := localAddrs()
+	if err != nil {
+		return nil, fmt.Errorf("the host's addresses: %w", err)
+	}
+	for _, ia := range ifAddrs {
+		if p, err := netip.ParsePrefix(ia.String()); err == nil {
+			out = append(out, p.Addr().Unmap().WithZone(""))
 		}
 	}
-	return out, nil
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out), nil
+}
+
+// watchSelf looks for addresses the host gained or lost every interval
+// until ctx ends, and hands the relay its new own addresses when they
+// changed (a floating IP, an IPv6 privacy address), so that an address
+// added after the start is no way into the host either.
+func (e *Edge) watchSelf(ctx context.Context, cfg *config.Config, every time.Duration, localAddrs func() ([]net.Addr, error)) {
+	last, _ := selfAddrs(cfg, localAddrs)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now, err := selfAddrs(cfg, localAddrs)
+		if err != nil {
+			e.log.Warn("the host's addresses not read; the edge's own addresses stay as they were", "err", err)
+			continue
+		}
+		if slices.Equal(now, last) {
+			continue
+		}
+		e.relay.SetSelf(now)
+		e.log.Info("the host's addresses changed: peers on them are refused", "addresses", now)
+		last = now
+	}
 }
 
 // peerPorts converts peers.ports.

@@ -175,7 +175,7 @@ func (c msCore) Auth() *auth.Authenticator { return c.w.env.auth }
 
 // PeerAllowed implements msdialect.Core: the peer policy and the peer rule.
 func (c msCore) PeerAllowed(peer netip.AddrPort) bool {
-	return c.w.env.policy.Load().Allowed(peer.Addr()) && !c.w.env.peers.refused(peer)
+	return c.w.env.policy.Load().Allowed(peer.Addr()) && !c.w.env.peers.Load().refused(peer)
 }
 
 // Lifetime implements msdialect.Core.

@@ -110,6 +110,7 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 		msTurn:       true,
 	}
 	env.policy.Store(loopbackPolicy())
+	env.peers.Store(newPeerRule(nil, 0, 0, nil))
 	env.quotaLimits.Store(&quotaLimits{perUser: 12, total: 100})
 	w := newWorker(env, &fakeRelays{})
 	lsock := &fakeSocket{addr: netip.MustParseAddrPort("127.0.0.1:3478")}

@@ -96,7 +96,7 @@ func (w *worker) handleSend(s *session, m *stun.Message, tos uint8) {
 		w.p.drop(stats.DropNoPermission)
 		return
 	}
-	if w.env.peers.refused(peer.Addr) {
+	if w.env.peers.Load().refused(peer.Addr) {
 		w.p.drop(stats.DropPeerDenied)
 		return
 	}

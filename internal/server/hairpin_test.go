@@ -156,3 +156,16 @@ func wantDataFrom(t *testing.T, c *client, peer netip.AddrPort, data string) {
 		t.Fatalf("got %v from %v with %q, want a Data indication from %v with %q", m.Type, from.Addr, d, peer, data)
 	}
 }
+
+// TestSetSelf: an address the host gains while the edge runs is refused
+// as a peer once SetSelf names it, and one it lost is a peer again.
+func TestSetSelf(t *testing.T) {
+	se := newSelfEdge(t)
+	c := se.newStreamClient(se.credential("alice", time.Hour))
+	c.allocateTCP()
+	gained := listenTCP(t, "127.0.0.3")
+	se.srv.SetSelf([]netip.Addr{self, gained.Addr()})
+	wantCode(t, c.connect(gained), stun.CodeForbidden)
+	se.srv.SetSelf([]netip.Addr{self})
+	wantCode(t, c.connect(gained), 0)
+}

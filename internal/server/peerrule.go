@@ -8,7 +8,8 @@ type PortRange struct{ Min, Max uint16 }
 // peerRule is what the relay refuses beyond the peer policy, which judges
 // addresses alone: the edge's own addresses (Options.Self) unless on a
 // relay port, so that no allocation reaches a service of the edge's host
-// (hairpin), and peer ports outside Options.PeerPorts. Immutable after New.
+// (hairpin), and peer ports outside Options.PeerPorts. Immutable: SetSelf
+// swaps in another.
 type peerRule struct {
 	self               []netip.Addr // unmapped, without zones
 	relayMin, relayMax uint16
@@ -16,8 +17,8 @@ type peerRule struct {
 }
 
 // newPeerRule returns the rule of self, the relay port range and ports.
-func newPeerRule(self []netip.Addr, relayMin, relayMax int, ports []PortRange) peerRule {
-	r := peerRule{relayMin: uint16(relayMin), relayMax: uint16(relayMax), ports: ports}
+func newPeerRule(self []netip.Addr, relayMin, relayMax int, ports []PortRange) *peerRule {
+	r := &peerRule{relayMin: uint16(relayMin), relayMax: uint16(relayMax), ports: ports}
 	for _, a := range self {
 		a = a.Unmap().WithZone("")
 		if a.IsValid() && !containsAddr(r.self, a) {
@@ -71,4 +72,9 @@ func containsAddr(addrs []netip.Addr, a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// withSelf returns r with the edge's own addresses self.
+func (r *peerRule) withSelf(self []netip.Addr) *peerRule {
+	return newPeerRule(self, int(r.relayMin), int(r.relayMax), r.ports)
 }

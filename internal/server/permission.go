@@ -27,7 +27,8 @@ func (w *worker) checkPeer(r *request, s *session, peer netip.AddrPort, exact bo
 		w.fail(r, stun.CodePeerAddrFamilyMismatch)
 		return false
 	}
-	if !w.env.policy.Load().Allowed(ip) || w.env.peers.selfRefused(peer) || (exact && w.env.peers.portRefused(peer.Port())) {
+	rule := w.env.peers.Load()
+	if !w.env.policy.Load().Allowed(ip) || rule.selfRefused(peer) || (exact && rule.portRefused(peer.Port())) {
 		w.env.log.Debug("peer refused", "client", r.ft.Client, "peer", peer)
 		w.refuse(r, stats.RefusedPeerDenied)
 		return false

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"net/netip"
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/policy"
@@ -60,6 +61,13 @@ func (w *worker) cutDenied(p *policy.PeerPolicy) {
 	if cut > 0 {
 		w.env.log.Info("peer connections cut: the reloaded peer policy denies their peers", "count", cut)
 	}
+}
+
+// SetSelf replaces the edge's own addresses (Options.Self), for addresses
+// the host gained or lost while it runs; the requests and Send indications
+// that follow are checked against them.
+func (s *Server) SetSelf(self []netip.Addr) {
+	s.env.peers.Store(s.env.peers.Load().withSelf(self))
 }
 
 // Quotas are the allocation and relay port quotas that SetQuotas

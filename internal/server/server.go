@@ -75,7 +75,7 @@ type Options struct {
 	Allocation allocation.Config
 	// Self are the edge's own addresses: relay (IPv4, IPv6, advertised),
 	// listeners, admin and credential service, interfaces, and every
-	// local address when one of them is a wildcard. A peer on one of them
+	// address of the host (SetSelf follows changes). A peer on one of them
 	// is refused (403, or a Send dropped as peer_denied) unless its port
 	// is a relay port, so that no allocation reaches a service of the
 	// edge's host, while two allocations of the edge still reach each
@@ -178,7 +178,7 @@ type shared struct {
 	pool         alternates // siblings for a full edge
 	alloc        allocation.Config
 	maxAge       time.Duration // Options.MaxAllocationAge
-	peers        peerRule      // Options.Self and PeerPorts
+	peers        atomic.Pointer[peerRule] // Options.Self and PeerPorts; swapped by SetSelf
 	sessionIDs   atomic.Uint64 // the last session ID given; starts at random
 	clock        clock.Clock
 	log          *slog.Logger
@@ -267,7 +267,7 @@ func New(opts Options) (*Server, error) {
 		tcp:    newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
 	env.sessionIDs.Store(randomUint64())
-	env.peers = newPeerRule(opts.Self, opts.PortMin, opts.PortMax, opts.PeerPorts)
+	env.peers.Store(newPeerRule(opts.Self, opts.PortMin, opts.PortMax, opts.PeerPorts))
 	if opts.OnInterim != nil && opts.InterimRecords > 0 {
 		env.interim, env.onInterim = opts.InterimRecords, opts.OnInterim
 	}

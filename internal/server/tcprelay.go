@@ -182,7 +182,7 @@ func (w *worker) peerArrived(t *tcpRelay, nc net.Conn, peer netip.AddrPort) {
 	case t.closed:
 		_ = nc.Close()
 		return
-	case t.s.alloc.Expired(now) || !t.s.alloc.HasPermission(peer.Addr(), now) || w.env.peers.selfRefused(peer):
+	case t.s.alloc.Expired(now) || !t.s.alloc.HasPermission(peer.Addr(), now) || w.env.peers.Load().selfRefused(peer):
 		ctr.RefusedNoPermission.Add(1)
 		_ = nc.Close()
 		return
