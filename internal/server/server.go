@@ -177,9 +177,9 @@ type shared struct {
 	drain        *drainState
 	pool         alternates // siblings for a full edge
 	alloc        allocation.Config
-	maxAge       time.Duration // Options.MaxAllocationAge
+	maxAge       time.Duration            // Options.MaxAllocationAge
 	peers        atomic.Pointer[peerRule] // Options.Self and PeerPorts; swapped by SetSelf
-	sessionIDs   atomic.Uint64 // the last session ID given; starts at random
+	sessionIDs   atomic.Uint64            // the last session ID given; starts at random
 	clock        clock.Clock
 	log          *slog.Logger
 	onEnd        func(stats.Record)
