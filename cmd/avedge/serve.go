@@ -28,9 +28,10 @@ Without --config, a development edge starts on embedded defaults: UDP 3478,
 TCP 3478 (plain TURN and TLS on one port) and TLS 5349 on 127.0.0.1 and ::1,
 relay ports 50000-59999 on 127.0.0.1, realm avedge.local,
 loopback peers allowed, a development secret kept in
-$XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret), and
+$XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret),
 the credential service on https://127.0.0.1:5062 with certificates created in
-the pki directory next to it.
+the pki directory next to it, and the admin endpoints on http://127.0.0.1:9478
+with the admin token created next to it too, in admin.token.
 
 SIGHUP re-reads the configuration (or the development secret) and applies,
 all or nothing, the changes of these keys (and of the keys under them):
@@ -122,6 +123,8 @@ func logStart(log *slog.Logger, cfg *config.Config, configPath string) {
 		dir, _ := config.DefaultStateDir()
 		log.Info("development edge: ask for a credential with: go run ./cmd/avedge creds request --identity alice",
 			"secret_file", filepath.Join(dir, "dev.secret"), "pki", filepath.Join(dir, config.DevPKIDir))
+		log.Info("development edge: the admin endpoints need the token in admin_token_file: go run ./cmd/avedge sessions list --admin http://"+
+			cfg.Admin.Listen.String()+" --token-file "+cfg.Admin.TokenFile, "admin_token_file", cfg.Admin.TokenFile)
 	case cfg.CredentialService != nil:
 		log.Info("ask for a credential with: avedge creds request --service https://HOST:PORT --cert FILE --key FILE --ca FILE --identity NAME")
 	default:
