@@ -47,7 +47,13 @@ admin token (admin.token_file), or --config names the edge's configuration
 file, whose admin.listen and admin.token_file are used. The command prints
 the edge's answer and returns at once, or with --wait when the edge has
 exited (its admin endpoint no longer accepts connections): what a Kubernetes
-preStop hook or a rolling upgrade script needs.`,
+preStop hook or a rolling upgrade script needs.
+
+Unlike a SIGTERM, a drain requested here ends with exit status 75 (EX_TEMPFAIL)
+of "avedge serve", which asks the service manager to start the edge again:
+the shipped systemd unit restarts it (RestartForceExitStatus=75), so a drain
+is a restart, e.g. onto a new binary. To stop an edge for good, stop its
+service (systemctl stop avedge): that drains it too.`,
 		Example: "  avedge drain --admin http://127.0.0.1:9090 --token-file /etc/avedge/admin.token\n" +
 			"  avedge drain --config /etc/avedge/avedge.yaml --wait",
 		Args: cobra.NoArgs,

@@ -195,7 +195,9 @@ func TestDrainWaitLimit(t *testing.T) {
 
 // TestDrainConfigWait: "avedge drain --config FILE --wait" finds the admin
 // endpoint and its token in the configuration, drains an edge without
-// allocations, and returns once it has exited.
+// allocations, and returns once it has exited, which the edge does with
+// exit status 75, not 0 as after a SIGTERM, so that its service manager
+// starts it again.
 func TestDrainConfigWait(t *testing.T) {
 	path, _, base := drainConfig(t)
 	s := serve(t, path, "serving")
@@ -203,7 +205,10 @@ func TestDrainConfigWait(t *testing.T) {
 	if err != nil || out != "draining\nexited\n" {
 		t.Fatalf("drain --config --wait: %q, %v", out, err)
 	}
-	s.wait("stopped")
+	s.wait("stopped: drained on request of the admin endpoint; exit status 75")
+	if err := s.exit(); !errors.Is(err, errDrainRequested) || exitCode(err) != 75 {
+		t.Fatalf("serve after a drain requested on the admin endpoint: %v (exit status %d), want exit status 75", err, exitCode(err))
+	}
 	if conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://")); err == nil {
 		conn.Close()
 		t.Fatal("admin listener up after drain --wait returned")
@@ -216,5 +221,30 @@ func TestDrainConfigWait(t *testing.T) {
 	}
 	if _, _, err := run(t, context.Background(), "drain", "--config", noAdmin); !errors.Is(err, errNoAdmin) {
 		t.Errorf("drain --config without admin: %v, want %v", err, errNoAdmin)
+	}
+}
+
+// TestServeSIGTERMAfterRequestedDrain: a SIGTERM during a drain requested
+// on the admin endpoint (a service manager stopping the edge) makes the
+// exit status 0: the edge is to stay stopped.
+func TestServeSIGTERMAfterRequestedDrain(t *testing.T) {
+	path, udpPort, _ := drainConfig(t)
+	s := serve(t, path, "serving")
+	u, p := issue(t, "alice")
+	relay := turnClient(t, udpPort, u, p, "cli.test")
+	if _, code := relay.Allocate(); code != 0 {
+		t.Fatalf("allocate: error code %d", code)
+	}
+	if out, _, err := run(t, context.Background(), "drain", "--config", path); err != nil || out != "draining\n" {
+		t.Fatalf("drain --config: %q, %v", out, err)
+	}
+	s.wait("drain requested on the admin endpoint")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.wait("SIGTERM: draining")
+	relay.Refresh(0) // the last allocation ends
+	if err := s.exit(); err != nil {
+		t.Fatalf("serve after a requested drain and a SIGTERM: %v, want exit status 0", err)
 	}
 }

@@ -2,9 +2,11 @@ package pool
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -151,7 +153,8 @@ func TestPool(t *testing.T) {
 // exited: "avedge drain --wait" returns when the node's last allocation
 // has ended. Meanwhile the health check takes the node out of the load
 // balancer, and an Allocate sent to the node directly is redirected to a
-// sibling. Then the node starts again and rejoins.
+// sibling. The node exits with status 75, which asks its service manager
+// to start it again; then the node starts again and rejoins.
 func (p *pool) rollingDrain(i int) {
 	t := p.t
 	others := slices.DeleteFunc([]int{0, 1, 2}, func(j int) bool { return j == i })
@@ -186,8 +189,9 @@ func (p *pool) rollingDrain(i int) {
 	case <-time.After(eventLimit):
 		t.Fatalf("node %d: drain --wait returned, but the process is still running", i)
 	}
-	if err := p.nodes[i].Err(); err != nil {
-		t.Fatalf("node %d exited after its drain with %v:\n%s", i, err, p.nodes[i].Stderr())
+	var exit *exec.ExitError
+	if err := p.nodes[i].Err(); !errors.As(err, &exit) || exit.ExitCode() != 75 {
+		t.Fatalf("node %d exited after its drain with %v, want exit status 75:\n%s", i, err, p.nodes[i].Stderr())
 	}
 	if !strings.Contains(p.nodes[i].Stderr(), "drained") {
 		t.Fatalf("node %d exited without draining:\n%s", i, p.nodes[i].Stderr())
