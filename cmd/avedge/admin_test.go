@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +20,20 @@ import (
 	"github.com/avedge/avedge/internal/edge"
 )
 
+// cliToken is the admin token of the tests' configurations.
+const cliToken = "cli-test-admin-token-0123456789"
+
+// adminSection writes the admin token cliToken to dir/admin.token and
+// returns an admin section listening on 127.0.0.1:port with that token
+// file, relative to a configuration in dir.
+func adminSection(t *testing.T, dir string, port int) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "admin.token"), []byte(cliToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("admin:\n  listen: 127.0.0.1:%d\n  token_file: admin.token\n", port)
+}
+
 // adminEdge runs the edge of a configuration with the admin endpoints on
 // a free loopback port until the test ends and returns the configuration's
 // path, the relay's UDP port, the admin base URL and a function that stops
@@ -26,7 +42,8 @@ import (
 func adminEdge(t *testing.T) (string, int, string, func()) {
 	t.Helper()
 	udpPort, adminPort := freeUDPPort(t), freeTCPPort(t)
-	path := cliConfig(t, t.TempDir(), udpPort, "31200-31299", fmt.Sprintf("admin:\n  listen: 127.0.0.1:%d\n", adminPort))
+	dir := t.TempDir()
+	path := cliConfig(t, dir, udpPort, "31200-31299", adminSection(t, dir, adminPort))
 	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)

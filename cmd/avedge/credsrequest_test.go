@@ -38,6 +38,10 @@ func freeTCPPort(t *testing.T) int {
 type served struct {
 	t     *testing.T
 	lines chan string
+	// done gets what serve returns; exited takes it, and then the end of
+	// the test does not check it.
+	done   chan error
+	exited bool
 }
 
 // serve runs "avedge serve --config path" until the test ends and waits
@@ -56,17 +60,20 @@ func serve(t *testing.T, path string, ready ...string) *served {
 		}
 	}()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	s.done = make(chan error, 1)
 	go func() {
 		root := newRootCmd(&bytes.Buffer{}, pw)
 		root.SetArgs([]string{"serve", "--config", path})
-		done <- root.ExecuteContext(ctx)
+		s.done <- root.ExecuteContext(ctx)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
 		cancel()
+		if s.exited {
+			return
+		}
 		select {
-		case err := <-done:
+		case err := <-s.done:
 			if err != nil {
 				t.Errorf("serve: %v", err)
 			}
@@ -76,6 +83,20 @@ func serve(t *testing.T, path string, ready ...string) *served {
 	})
 	s.wait(ready...)
 	return s
+}
+
+// exit waits until serve returns by itself, for at most 5 s, and returns
+// its error.
+func (s *served) exit() error {
+	s.t.Helper()
+	s.exited = true
+	select {
+	case err := <-s.done:
+		return err
+	case <-time.After(5 * time.Second):
+		s.t.Fatal("serve did not return")
+		return nil
+	}
 }
 
 // wait returns the next log line containing every one of parts.

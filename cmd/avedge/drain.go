@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/avedge/avedge/internal/config"
 )
 
 // drainTimeout bounds the POST /drain request.
@@ -23,10 +21,6 @@ const drainTimeout = 10 * time.Second
 // errDrainRefused is returned when the admin endpoint does not accept the
 // drain.
 var errDrainRefused = errors.New("drain refused")
-
-// errNoAdmin is returned by "avedge drain --config" and "avedge sessions
-// --config" for a configuration without admin endpoints.
-var errNoAdmin = errors.New("no admin endpoint")
 
 // errDrainWait is returned when "avedge drain --wait" gives up.
 var errDrainWait = errors.New("gave up waiting")
@@ -37,9 +31,9 @@ const drainPoll = 500 * time.Millisecond
 
 func newDrainCmd() *cobra.Command {
 	var (
-		adminURL, cfgPath string
-		wait              bool
-		waitLimit         time.Duration
+		target    adminFlags
+		wait      bool
+		waitLimit time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "drain",
@@ -48,20 +42,27 @@ func newDrainCmd() *cobra.Command {
 new allocations are sent to a sibling edge (drain.alternate_servers) or
 refused with 508, live allocations keep working, and the edge exits when the
 last one has ended or after drain.timeout. The edge's configuration needs an
-admin section: --admin is its address, or --config names the edge's
-configuration file, whose admin.listen is used. The command prints the
-edge's answer and returns at once, or with --wait when the edge has exited
-(its admin endpoint no longer accepts connections): what a Kubernetes preStop
-hook or a rolling upgrade script needs.`,
-		Example: "  avedge drain --admin http://127.0.0.1:9090\n" +
+admin section: --admin is its address and --token-file the file holding its
+admin token (admin.token_file), or --config names the edge's configuration
+file, whose admin.listen and admin.token_file are used. The command prints
+the edge's answer and returns at once, or with --wait when the edge has
+exited (its admin endpoint no longer accepts connections): what a Kubernetes
+preStop hook or a rolling upgrade script needs.
+
+Unlike a SIGTERM, a drain requested here ends with exit status 75 (EX_TEMPFAIL)
+of "avedge serve", which asks the service manager to start the edge again:
+the shipped systemd unit restarts it (RestartForceExitStatus=75), so a drain
+is a restart, e.g. onto a new binary. To stop an edge for good, stop its
+service (systemctl stop avedge): that drains it too.`,
+		Example: "  avedge drain --admin http://127.0.0.1:9090 --token-file /etc/avedge/admin.token\n" +
 			"  avedge drain --config /etc/avedge/avedge.yaml --wait",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			base, err := adminTarget(adminURL, cfgPath)
+			a, err := target.target()
 			if err != nil {
 				return err
 			}
-			answer, err := postDrain(cmd.Context(), base)
+			answer, err := postDrain(cmd.Context(), a)
 			if err != nil {
 				return err
 			}
@@ -69,41 +70,18 @@ hook or a rolling upgrade script needs.`,
 			if !wait {
 				return nil
 			}
-			if err := waitExit(cmd.Context(), base, waitLimit); err != nil {
+			if err := waitExit(cmd.Context(), a.base, waitLimit); err != nil {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "exited")
 			return nil
 		},
 	}
+	target.add(cmd, false)
 	f := cmd.Flags()
-	f.StringVar(&adminURL, "admin", "", "base URL of the edge's admin endpoint, such as http://127.0.0.1:9090")
-	f.StringVar(&cfgPath, "config", "", "the edge's configuration file, instead of --admin (its admin.listen)")
 	f.BoolVar(&wait, "wait", false, "wait until the edge has exited")
 	f.DurationVar(&waitLimit, "wait-limit", 35*time.Minute, "give up waiting after this long (with --wait)")
-	cmd.MarkFlagsMutuallyExclusive("admin", "config")
-	cmd.MarkFlagsOneRequired("admin", "config")
 	return cmd
-}
-
-// adminTarget returns the admin base URL from --admin, or from the admin
-// section of the configuration file at cfgPath.
-func adminTarget(adminURL, cfgPath string) (*url.URL, error) {
-	if cfgPath != "" {
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			return nil, err
-		}
-		if cfg.Admin == nil {
-			return nil, fmt.Errorf("%w: %s has no admin section", errNoAdmin, cfgPath)
-		}
-		adminURL = "http://" + cfg.Admin.Listen.String()
-	}
-	u, err := url.Parse(adminURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--admin %q: expected a URL such as http://127.0.0.1:9090", adminURL)
-	}
-	return u, nil
 }
 
 // waitExit polls base's admin listener until it refuses the connection
@@ -132,16 +110,17 @@ func waitExit(ctx context.Context, base *url.URL, limit time.Duration) error {
 	}
 }
 
-// postDrain sends POST /drain to the admin endpoint at base and returns
-// the answer's body.
-func postDrain(ctx context.Context, base *url.URL) (string, error) {
-	u := base.JoinPath("drain")
+// postDrain sends POST /drain with the admin token to the admin endpoint a
+// and returns the answer's body.
+func postDrain(ctx context.Context, a adminEndpoint) (string, error) {
+	u := a.base.JoinPath("drain")
 	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
 	if err != nil {
 		return "", fmt.Errorf("drain: %w", err)
 	}
+	a.authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("drain: %w", err)
@@ -151,8 +130,12 @@ func postDrain(ctx context.Context, base *url.URL) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("drain: reading the answer: %w", err)
 	}
+	msg := printable(strings.TrimSpace(string(body)))
+	if err := a.refused(resp.StatusCode, msg); err != nil {
+		return "", fmt.Errorf("%w: %w", errDrainRefused, err)
+	}
 	if resp.StatusCode != http.StatusAccepted {
-		return "", fmt.Errorf("%w: %s answered %s: %s", errDrainRefused, u, resp.Status, strings.TrimSpace(string(body)))
+		return "", fmt.Errorf("%w: %s answered %s: %s", errDrainRefused, u.Redacted(), resp.Status, msg)
 	}
 	return string(body), nil
 }

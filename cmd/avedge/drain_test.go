@@ -25,12 +25,11 @@ import (
 func drainConfig(t *testing.T) (string, int, string) {
 	t.Helper()
 	udpPort, adminPort := freeUDPPort(t), freeTCPPort(t)
-	path := cliConfig(t, t.TempDir(), udpPort, "31300-31399", fmt.Sprintf(`admin:
-  listen: 127.0.0.1:%d
-drain:
+	dir := t.TempDir()
+	path := cliConfig(t, dir, udpPort, "31300-31399", adminSection(t, dir, adminPort)+`drain:
   timeout: 1m
   alternate_servers: ["127.0.0.9:3478"]
-`, adminPort))
+`)
 	return path, udpPort, fmt.Sprintf("http://127.0.0.1:%d", adminPort)
 }
 
@@ -126,11 +125,24 @@ func TestServeUntilDoneSIGINT(t *testing.T) {
 	}
 }
 
-// TestDrainCommand: "avedge drain" posts /drain and prints the answer;
-// /readyz turns not ready; a bad URL or an endpoint that refuses fails.
+// TestDrainCommand: "avedge drain" posts /drain with the token and prints
+// the answer; /readyz turns not ready; a bad URL, a wrong token or an
+// endpoint that refuses fails, the token refusal saying so.
 func TestDrainCommand(t *testing.T) {
-	_, _, base, _ := adminEdge(t)
-	out, _, err := run(t, context.Background(), "drain", "--admin", base)
+	path, _, base, _ := adminEdge(t)
+	token := filepath.Join(filepath.Dir(path), "admin.token")
+	wrong := filepath.Join(t.TempDir(), "wrong.token")
+	if err := os.WriteFile(wrong, []byte("wrong-admin-token-0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := run(t, context.Background(), "drain", "--admin", base, "--token-file", wrong)
+	if !errors.Is(err, errDrainRefused) || !errors.Is(err, errAdminToken) || !strings.Contains(err.Error(), "use the content of the edge's admin.token_file") {
+		t.Fatalf("drain with a wrong token: %v, want %v", err, errAdminToken)
+	}
+	if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz after a refused drain: %d, want 200", code)
+	}
+	out, _, err := run(t, context.Background(), "drain", "--admin", base, "--token-file", token)
 	if err != nil || out != "draining\n" {
 		t.Fatalf("drain: %q, %v", out, err)
 	}
@@ -143,16 +155,24 @@ func TestDrainCommand(t *testing.T) {
 		msg  string
 	}{
 		{base + "/elsewhere", errDrainRefused, "404 Not Found"},
+		{strings.Replace(base, "127.0.0.1", "localhost", 1) + "/", nil, "draining"},
 		{"127.0.0.1:9090", nil, "expected a URL"},
 		{"ftp://127.0.0.1:9090", nil, "expected a URL"},
 	} {
-		_, _, err := run(t, context.Background(), "drain", "--admin", tc.url)
+		out, _, err := run(t, context.Background(), "drain", "--admin", tc.url, "--token-file", token)
+		if tc.msg == "draining" {
+			if err != nil || out != "draining\n" {
+				t.Errorf("drain --admin %s: %q, %v", tc.url, out, err)
+			}
+			continue
+		}
 		if err == nil || !strings.Contains(err.Error(), tc.msg) || (tc.want != nil && !errors.Is(err, tc.want)) {
 			t.Errorf("drain --admin %s: %v, want an error with %q", tc.url, err, tc.msg)
 		}
 	}
 	wantError(t, []string{"drain"}, `at least one of the flags in the group [admin config] is required`)
-	wantError(t, []string{"drain", "--admin", base, "--config", "x.yaml"}, "none of the others can be")
+	wantError(t, []string{"drain", "--admin", base}, `if any flags in the group [admin token-file] are set they must all be set; missing [token-file]`)
+	wantError(t, []string{"drain", "--admin", base, "--token-file", token, "--config", "x.yaml"}, "none of the others can be")
 }
 
 // TestDrainWaitLimit: --wait gives up after --wait-limit when the admin
@@ -163,15 +183,21 @@ func TestDrainWaitLimit(t *testing.T) {
 		fmt.Fprintln(w, "draining")
 	}))
 	defer stays.Close()
-	out, _, err := run(t, context.Background(), "drain", "--admin", stays.URL, "--wait", "--wait-limit", "1s")
+	token := filepath.Join(t.TempDir(), "admin.token")
+	if err := os.WriteFile(token, []byte(cliToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, context.Background(), "drain", "--admin", stays.URL, "--token-file", token, "--wait", "--wait-limit", "1s")
 	if !errors.Is(err, errDrainWait) || out != "draining\n" {
 		t.Errorf("drain --wait of an edge that stays up: %q, %v, want %v", out, err, errDrainWait)
 	}
 }
 
 // TestDrainConfigWait: "avedge drain --config FILE --wait" finds the admin
-// endpoint in the configuration, drains an edge without allocations, and
-// returns once it has exited.
+// endpoint and its token in the configuration, drains an edge without
+// allocations, and returns once it has exited, which the edge does with
+// exit status 75, not 0 as after a SIGTERM, so that its service manager
+// starts it again.
 func TestDrainConfigWait(t *testing.T) {
 	path, _, base := drainConfig(t)
 	s := serve(t, path, "serving")
@@ -179,7 +205,10 @@ func TestDrainConfigWait(t *testing.T) {
 	if err != nil || out != "draining\nexited\n" {
 		t.Fatalf("drain --config --wait: %q, %v", out, err)
 	}
-	s.wait("stopped")
+	s.wait("stopped: drained on request of the admin endpoint; exit status 75")
+	if err := s.exit(); !errors.Is(err, errDrainRequested) || exitCode(err) != 75 {
+		t.Fatalf("serve after a drain requested on the admin endpoint: %v (exit status %d), want exit status 75", err, exitCode(err))
+	}
 	if conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://")); err == nil {
 		conn.Close()
 		t.Fatal("admin listener up after drain --wait returned")
@@ -192,5 +221,30 @@ func TestDrainConfigWait(t *testing.T) {
 	}
 	if _, _, err := run(t, context.Background(), "drain", "--config", noAdmin); !errors.Is(err, errNoAdmin) {
 		t.Errorf("drain --config without admin: %v, want %v", err, errNoAdmin)
+	}
+}
+
+// TestServeSIGTERMAfterRequestedDrain: a SIGTERM during a drain requested
+// on the admin endpoint (a service manager stopping the edge) makes the
+// exit status 0: the edge is to stay stopped.
+func TestServeSIGTERMAfterRequestedDrain(t *testing.T) {
+	path, udpPort, _ := drainConfig(t)
+	s := serve(t, path, "serving")
+	u, p := issue(t, "alice")
+	relay := turnClient(t, udpPort, u, p, "cli.test")
+	if _, code := relay.Allocate(); code != 0 {
+		t.Fatalf("allocate: error code %d", code)
+	}
+	if out, _, err := run(t, context.Background(), "drain", "--config", path); err != nil || out != "draining\n" {
+		t.Fatalf("drain --config: %q, %v", out, err)
+	}
+	s.wait("drain requested on the admin endpoint")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.wait("SIGTERM: draining")
+	relay.Refresh(0) // the last allocation ends
+	if err := s.exit(); err != nil {
+		t.Fatalf("serve after a requested drain and a SIGTERM: %v, want exit status 0", err)
 	}
 }

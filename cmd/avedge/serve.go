@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -28,9 +29,10 @@ Without --config, a development edge starts on embedded defaults: UDP 3478,
 TCP 3478 (plain TURN and TLS on one port) and TLS 5349 on 127.0.0.1 and ::1,
 relay ports 50000-59999 on 127.0.0.1, realm avedge.local,
 loopback peers allowed, a development secret kept in
-$XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret), and
+$XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret),
 the credential service on https://127.0.0.1:5062 with certificates created in
-the pki directory next to it.
+the pki directory next to it, and the admin endpoints on http://127.0.0.1:9478
+with the admin token created next to it too, in admin.token.
 
 SIGHUP re-reads the configuration (or the development secret) and applies,
 all or nothing, the changes of these keys (and of the keys under them):
@@ -45,7 +47,12 @@ edge: /readyz answers 503 at once, new allocations are refused (300 Try
 Alternate to the first drain.alternate_servers entry of the client's address
 family, else 508), live ones keep working, and the edge exits when the last
 one has ended or after drain.timeout (default 30m), ending the rest. A second
-SIGTERM, or SIGINT, stops the edge at once.`, reloadableKeys()),
+SIGTERM, or SIGINT, stops the edge at once.
+
+The exit status is 0 after a drain by SIGTERM (the service manager stops the
+edge) and 75 (EX_TEMPFAIL) after a drain requested on the admin listener
+without a signal: the edge is to be started again, and the shipped systemd
+unit does (RestartForceExitStatus=75). Other failures exit with 1.`, reloadableKeys()),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Before anything else: a SIGHUP that arrives while starting
@@ -89,6 +96,10 @@ SIGTERM, or SIGINT, stops the edge at once.`, reloadableKeys()),
 			logStart(log, cfg, configPath)
 			err = serveUntilDone(cmd.Context(), e, func() { reload(e, configPath, log) }, hup, term, log)
 			e.Close()
+			if errors.Is(err, errDrainRequested) {
+				log.Info("stopped: drained on request of the admin endpoint; exit status 75 asks the service manager to start the edge again")
+				return err
+			}
 			log.Info("stopped")
 			return err
 		},
@@ -125,6 +136,8 @@ func logStart(log *slog.Logger, cfg *config.Config, configPath string) {
 		if cfg.MSTurn.Enabled {
 			log.Info("development edge: MS-TURN is on for testing Lync / Skype for Business clients (MS-TURN on every listener, pseudo-TLS on the TCP and TLS ones, MRAS on the credential service); a configuration file leaves it off unless ms_turn.enabled is true")
 		}
+		log.Info("development edge: the admin endpoints need the token in admin_token_file: go run ./cmd/avedge sessions list --admin http://"+
+			cfg.Admin.Listen.String()+" --token-file "+cfg.Admin.TokenFile, "admin_token_file", cfg.Admin.TokenFile)
 	case cfg.CredentialService != nil:
 		log.Info("ask for a credential with: avedge creds request --service https://HOST:PORT --cert FILE --key FILE --ca FILE --identity NAME")
 	default:
@@ -132,10 +145,22 @@ func logStart(log *slog.Logger, cfg *config.Config, configPath string) {
 	}
 }
 
+// exitDrainRequested is the exit status of an edge that drained on
+// request of its admin endpoint, not of a signal: EX_TEMPFAIL of
+// sysexits.h, so that the service manager starts it again.
+const exitDrainRequested = 75
+
+// errDrainRequested is returned by serveUntilDone, with the exit status
+// exitDrainRequested, when the edge drained on request of its admin
+// endpoint.
+var errDrainRequested = errors.New("drained on request of the admin endpoint (exit status 75: start the edge again)")
+
 // serveUntilDone runs e until ctx is done or e stops (it failed or the
-// relay drained) and returns e's failure. On each signal from hup it calls
-// reload; from term, a first SIGTERM drains e (see edge.Edge.Drain), and
-// SIGINT or a second SIGTERM stops at once.
+// relay drained) and returns e's failure, or errDrainRequested (as an
+// error with exit status 75) when e drained on request of its admin
+// endpoint and no signal asked it to stop. On each signal from hup it
+// calls reload; from term, a first SIGTERM drains e (see edge.Edge.Drain),
+// and SIGINT or a second SIGTERM stops at once.
 func serveUntilDone(ctx context.Context, e *edge.Edge, reload func(), hup, term <-chan os.Signal, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -145,6 +170,9 @@ func serveUntilDone(ctx context.Context, e *edge.Edge, reload func(), hup, term 
 	for {
 		select {
 		case err := <-done:
+			if err == nil && !draining && ctx.Err() == nil && e.DrainRequested() {
+				return &exitError{code: exitDrainRequested, err: errDrainRequested}
+			}
 			return err
 		case <-hup:
 			if ctx.Err() == nil {

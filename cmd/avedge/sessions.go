@@ -25,33 +25,28 @@ type connectFunc func() (*adminClient, error)
 // newSessionsCmd builds "avedge sessions"; now is the clock that ages and
 // --until durations are reckoned by.
 func newSessionsCmd(now func() time.Time) *cobra.Command {
-	var adminURL, cfgPath string
+	var target adminFlags
 	cmd := &cobra.Command{
 		Use:   "sessions",
 		Short: "List, end and revoke the live sessions of a running edge through its admin endpoint",
 		Long: `List the live sessions (allocations) of a running edge, end one, or revoke an
 identity: its live sessions end and its credentials are refused until the
 revocation is lifted or expires. The edge's configuration needs an admin
-section: --admin is its address, or --config names the edge's configuration
-file, whose admin.listen is used. Until an admin token can be configured,
-the edge answers session control to loopback clients only: run these
-commands on the edge's host, with admin.listen on a loopback address.`,
-		Example: "  avedge sessions list --admin http://127.0.0.1:9090 --identity alice\n" +
+section: --admin is its address and --token-file the file holding its
+admin token (admin.token_file), or --config names the edge's configuration
+file, whose admin.listen and admin.token_file are used.`,
+		Example: "  avedge sessions list --admin http://127.0.0.1:9090 --token-file /etc/avedge/admin.token --identity alice\n" +
 			"  avedge sessions revoke alice --until 2h --config /etc/avedge/avedge.yaml\n" +
 			"  avedge sessions lift alice --config /etc/avedge/avedge.yaml",
 		Args: cobra.NoArgs,
 	}
-	f := cmd.PersistentFlags()
-	f.StringVar(&adminURL, "admin", "", "base URL of the edge's admin endpoint, such as http://127.0.0.1:9090")
-	f.StringVar(&cfgPath, "config", "", "the edge's configuration file, instead of --admin (its admin.listen)")
-	cmd.MarkFlagsMutuallyExclusive("admin", "config")
-	cmd.MarkFlagsOneRequired("admin", "config")
+	target.add(cmd, true)
 	connect := func() (*adminClient, error) {
-		base, err := adminTarget(adminURL, cfgPath)
+		a, err := target.target()
 		if err != nil {
 			return nil, err
 		}
-		return newAdminClient(base), nil
+		return newAdminClient(a), nil
 	}
 	cmd.AddCommand(newSessionsListCmd(connect, now), newSessionsEndCmd(connect), newSessionsRevokeCmd(connect, now),
 		newSessionsRevocationsCmd(connect), newSessionsLiftCmd(connect))

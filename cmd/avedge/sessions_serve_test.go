@@ -18,8 +18,9 @@ import (
 )
 
 // sessionsEdge writes the configuration of an edge on udpPort with its
-// admin endpoints on adminPort and the revocations file revocations,
-// checked every second, and returns its path.
+// admin endpoints on adminPort, their token in dir/admin.token, and the
+// revocations file revocations, checked every second, and returns its
+// path.
 func sessionsEdge(t *testing.T, dir string, udpPort, adminPort, relayPorts int, revocations string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`realm: cli.test
@@ -37,9 +38,7 @@ auth:
   revocations_poll: 1s
 peers:
   allow: [127.0.0.0/8]
-admin:
-  listen: 127.0.0.1:%d
-`, udpPort, relayPorts, relayPorts+49, cliSecret, revocations, adminPort)
+`, udpPort, relayPorts, relayPorts+49, cliSecret, revocations) + adminSection(t, dir, adminPort)
 	path := filepath.Join(dir, fmt.Sprintf("avedge-%d.yaml", udpPort))
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -47,11 +46,11 @@ admin:
 	return path
 }
 
-// sessionsOf runs "sessions list --json" against admin and returns the
-// sessions of identity.
-func sessionsOf(t *testing.T, admin, identity string) []sessions.Session {
+// sessionsOf runs "sessions list --json" against the edge of the
+// configuration cfg and returns the sessions of identity.
+func sessionsOf(t *testing.T, cfg, identity string) []sessions.Session {
 	t.Helper()
-	out, _, err := run(t, context.Background(), "sessions", "list", "--json", "--identity", identity, "--admin", admin)
+	out, _, err := run(t, context.Background(), "sessions", "list", "--json", "--identity", identity, "--config", cfg)
 	if err != nil {
 		t.Fatalf("sessions list: %v", err)
 	}
@@ -82,8 +81,9 @@ func TestSessionsAgainstServe(t *testing.T) {
 		fmt.Sscanf(u[strings.LastIndex(u, ":")+1:], "%d", &p)
 		return p
 	}
-	sA := serve(t, sessionsEdge(t, dir, udpA, port(adminA), 31200, revocations), "serving")
-	sB := serve(t, sessionsEdge(t, dir, udpB, port(adminB), 31250, revocations), "serving")
+	cfgA, cfgB := sessionsEdge(t, dir, udpA, port(adminA), 31200, revocations), sessionsEdge(t, dir, udpB, port(adminB), 31250, revocations)
+	sA, sB := serve(t, cfgA, "serving"), serve(t, cfgB, "serving")
+	token := filepath.Join(dir, "admin.token")
 	secret := auth.Secret{ID: "k1", Value: []byte(cliSecret)}
 	cred := func(identity string) (string, string) {
 		u, p, err := auth.Issue(secret, identity, time.Now().Add(time.Hour))
@@ -103,21 +103,21 @@ func TestSessionsAgainstServe(t *testing.T) {
 
 	// list and end.
 	bob := alloc(udpA, "bob")
-	list := sessionsOf(t, adminA, "bob")
+	list := sessionsOf(t, cfgA, "bob")
 	if len(list) != 1 || list[0].Client != bob.LocalAddr() {
 		t.Fatalf("bob's sessions %+v, want the one from %v", list, bob.LocalAddr())
 	}
-	table, _, err := run(t, context.Background(), "sessions", "list", "--admin", adminA)
+	table, _, err := run(t, context.Background(), "sessions", "list", "--admin", adminA, "--token-file", token)
 	if err != nil || !strings.Contains(table, list[0].ID) || !strings.Contains(table, "bob") {
 		t.Fatalf("sessions list: %v\n%s", err, table)
 	}
-	if _, _, err := run(t, context.Background(), "sessions", "end", list[0].ID, "--admin", adminA); err != nil {
+	if _, _, err := run(t, context.Background(), "sessions", "end", list[0].ID, "--admin", adminA, "--token-file", token); err != nil {
 		t.Fatal(err)
 	}
 	if code := bob.Refresh(10 * time.Minute); code != stun.CodeAllocMismatch {
 		t.Fatalf("bob's refresh after the end: %d, want 437", code)
 	}
-	if _, _, err := run(t, context.Background(), "sessions", "end", list[0].ID, "--admin", adminA); err == nil ||
+	if _, _, err := run(t, context.Background(), "sessions", "end", list[0].ID, "--admin", adminA, "--token-file", token); err == nil ||
 		!strings.Contains(err.Error(), "no live session") {
 		t.Fatalf("ending it again: %v, want no live session", err)
 	}
@@ -126,18 +126,18 @@ func TestSessionsAgainstServe(t *testing.T) {
 	onA, onB := alloc(udpA, "mallory"), alloc(udpB, "mallory")
 	alice := alloc(udpB, "alice")
 	revoked := time.Now()
-	out, _, err := run(t, context.Background(), "sessions", "revoke", "mallory", "--admin", adminA)
+	out, _, err := run(t, context.Background(), "sessions", "revoke", "mallory", "--admin", adminA, "--token-file", token)
 	if err != nil || !strings.Contains(out, "mallory") {
 		t.Fatalf("sessions revoke: %v\n%s", err, out)
 	}
-	if list := sessionsOf(t, adminA, "mallory"); len(list) != 0 {
+	if list := sessionsOf(t, cfgA, "mallory"); len(list) != 0 {
 		t.Fatalf("mallory's sessions on A after the revocation: %+v", list)
 	}
 	if code := onA.Refresh(10 * time.Minute); code != stun.CodeUnauthorized {
 		t.Fatalf("mallory's refresh on A after the revocation: %d, want 401", code)
 	}
 	sB.wait("identity revoked in the revocations file", "mallory", "sessions_ended=1")
-	if list := sessionsOf(t, adminB, "mallory"); len(list) != 0 {
+	if list := sessionsOf(t, cfgB, "mallory"); len(list) != 0 {
 		t.Fatalf("mallory's sessions on B after its reload: %+v", list)
 	}
 	t.Logf("revocation reached the other edge in %v", time.Since(revoked).Round(time.Millisecond))
@@ -153,13 +153,13 @@ func TestSessionsAgainstServe(t *testing.T) {
 	if code := alice.Refresh(10 * time.Minute); code != 0 {
 		t.Errorf("alice's refresh on B: %d, want success", code)
 	}
-	out, _, err = run(t, context.Background(), "sessions", "revocations", "--admin", adminB)
+	out, _, err = run(t, context.Background(), "sessions", "revocations", "--admin", adminB, "--token-file", token)
 	if err != nil || !strings.Contains(out, "mallory") {
 		t.Fatalf("revocations on B: %v\n%s", err, out)
 	}
 
 	// lift on B: both accept mallory again.
-	if _, _, err := run(t, context.Background(), "sessions", "lift", "mallory", "--admin", adminB); err != nil {
+	if _, _, err := run(t, context.Background(), "sessions", "lift", "mallory", "--admin", adminB, "--token-file", token); err != nil {
 		t.Fatal(err)
 	}
 	alloc(udpB, "mallory")

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,9 +30,13 @@ import (
 var sessionsNow = time.Date(2030, 1, 2, 12, 0, 0, 0, time.UTC)
 
 // runSessions runs "avedge sessions args..." with the clock sessionsNow
-// and returns its output and error.
+// and returns its output and error. With --admin it adds --token-file, a
+// file holding cliToken, unless args name one.
 func runSessions(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	if slices.Contains(args, "--admin") && !slices.Contains(args, "--token-file") {
+		args = append(args, "--token-file", tokenFile(t, cliToken))
+	}
 	var out bytes.Buffer
 	cmd := newSessionsCmd(func() time.Time { return sessionsNow })
 	cmd.SetOut(&out)
@@ -47,15 +52,32 @@ type seen struct {
 	method, uri, contentType, body string
 }
 
+// tokenFile writes token to a file of the test and returns its path.
+func tokenFile(t *testing.T, token string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "admin.token")
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // adminStub runs an admin endpoint on loopback that answers every request
 // with status code, Content-Type ct and body, and returns its base URL and
-// the requests it saw.
+// the requests it saw. A request without cliToken as its bearer token
+// gets 401 instead, as from an edge.
 func adminStub(t *testing.T, code int, ct, body string) (string, <-chan seen) {
 	t.Helper()
 	reqs := make(chan seen, 16)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		reqs <- seen{r.Method, r.RequestURI, r.Header.Get("Content-Type"), string(b)}
+		if r.Header.Get("Authorization") != "Bearer "+cliToken {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":"a valid admin token is required"}`)
+			return
+		}
 		w.Header().Set("Content-Type", ct)
 		w.WriteHeader(code)
 		_, _ = io.WriteString(w, body)
@@ -257,12 +279,24 @@ func TestSessionsErrors(t *testing.T) {
 		t.Errorf("unreachable: %v, want %q", err, want)
 	}
 
-	forbidden, _ := adminStub(t, 403, "application/json", `{"error":"session control answers loopback clients only until an admin token is configured"}`)
+	base, _ := adminStub(t, 200, "application/json", `{"revocations":[]}`)
 	for _, args := range [][]string{{"list"}, {"end", "a1b2"}, {"revoke", "bob"}, {"revocations"}, {"lift", "bob"}} {
-		_, err := runSessions(t, append(args, "--admin", forbidden)...)
-		if !errors.Is(err, errAdminForbidden) || !strings.Contains(err.Error(), "answers session control to loopback clients only") ||
-			!strings.Contains(err.Error(), "until an admin token is configured") {
-			t.Errorf("%v refused with 403: %v", args, err)
+		_, err := runSessions(t, append(args, "--admin", base, "--token-file", tokenFile(t, "another-admin-token-0123456789"))...)
+		if !errors.Is(err, errAdminToken) || !strings.Contains(err.Error(), "use the content of the edge's admin.token_file") ||
+			!strings.Contains(err.Error(), "a valid admin token is required") {
+			t.Errorf("%v with the wrong token: %v", args, err)
+		}
+	}
+	for _, tc := range []struct {
+		code int
+		msg  string
+	}{
+		{403, "the admin token is not configured: set admin.token_file"},
+		{421, "address it by the IP address and port of its admin.listen"},
+	} {
+		refusing, _ := adminStub(t, tc.code, "application/json", `{"error":"the admin token is not configured: set admin.token_file"}`)
+		if _, err := runSessions(t, "list", "--admin", refusing); !errors.Is(err, errAdminRequest) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("refused with %d: %v, want an error with %q", tc.code, err, tc.msg)
 		}
 	}
 
@@ -296,12 +330,16 @@ func TestSessionsErrors(t *testing.T) {
 	}
 }
 
-// TestSessionsFlags: one of --admin and --config, which names a
-// configuration with an admin section.
+// TestSessionsFlags: --admin with --token-file, or --config, which names
+// a configuration with an admin section, whose token the command sends.
 func TestSessionsFlags(t *testing.T) {
 	base, reqs := adminStub(t, 200, "application/json", `{"revocations":[]}`)
 	dir := t.TempDir()
-	path := cliConfig(t, dir, freeUDPPort(t), "31400-31499", "admin:\n  listen: "+strings.TrimPrefix(base, "http://")+"\n")
+	port, err := strconv.Atoi(base[strings.LastIndex(base, ":")+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := cliConfig(t, dir, freeUDPPort(t), "31400-31499", adminSection(t, dir, port))
 	if out, err := runSessions(t, "revocations", "--config", path); err != nil || out != "no revocations\n" {
 		t.Fatalf("sessions revocations --config: %q, %v", out, err)
 	}
@@ -323,9 +361,13 @@ func TestSessionsFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"sessions", "list"}, "at least one of the flags in the group [admin config] is required"},
-		{[]string{"sessions", "lift", "bob", "--admin", base, "--config", path}, "none of the others can be"},
-		{[]string{"sessions", "end", "--admin", base}, "accepts 1 arg(s), received 0"},
-		{[]string{"sessions", "list", "--admin", "127.0.0.1:9090"}, "expected a URL"},
+		{[]string{"sessions", "lift", "bob", "--admin", base, "--token-file", filepath.Join(dir, "admin.token"), "--config", path}, "none of the others can be"},
+		{[]string{"sessions", "list", "--admin", base}, "if any flags in the group [admin token-file] are set they must all be set; missing [token-file]"},
+		{[]string{"sessions", "list", "--config", path, "--token-file", filepath.Join(dir, "admin.token")}, "missing [admin]"},
+		{[]string{"sessions", "list", "--admin", base, "--token-file", filepath.Join(dir, "missing.token")}, "--token-file: config: admin token: cannot read"},
+		{[]string{"sessions", "list", "--admin", base, "--token-file", path}, "admin token: holds a space"},
+		{[]string{"sessions", "end", "--admin", base, "--token-file", filepath.Join(dir, "admin.token")}, "accepts 1 arg(s), received 0"},
+		{[]string{"sessions", "list", "--admin", "127.0.0.1:9090", "--token-file", filepath.Join(dir, "admin.token")}, "expected a URL"},
 	} {
 		wantError(t, tc.args, tc.want)
 	}
@@ -339,7 +381,7 @@ func TestSessionsFlags(t *testing.T) {
 // command and of the server agree.
 func TestSessionsAgainstAdmin(t *testing.T) {
 	c := &sessionstest.Controller{Live: sampleSessions(), At: sessionsNow}
-	s, err := admin.Listen(admin.Options{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Gatherer: prometheus.NewRegistry(), Sessions: c})
+	s, err := admin.Listen(admin.Options{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Gatherer: prometheus.NewRegistry(), Sessions: c, Token: []byte(cliToken)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,8 +30,6 @@ const (
 var (
 	// errAdminUnreachable: no answer from the admin endpoint.
 	errAdminUnreachable = errors.New("cannot reach the admin endpoint")
-	// errAdminForbidden: the admin endpoint answered 403.
-	errAdminForbidden = errors.New("session control refused")
 	// errNoSessionControl: the admin endpoint has no session control
 	// paths (an older edge, or one built without them).
 	errNoSessionControl = errors.New("no session control")
@@ -45,13 +43,13 @@ var (
 
 // adminClient sends session control requests to an edge's admin endpoint.
 type adminClient struct {
-	base   *url.URL
+	adminEndpoint
 	client *http.Client
 }
 
-// newAdminClient returns a client of the admin endpoint at base.
-func newAdminClient(base *url.URL) *adminClient {
-	return &adminClient{base: base, client: &http.Client{Timeout: adminRequestTimeout}}
+// newAdminClient returns a client of the admin endpoint a.
+func newAdminClient(a adminEndpoint) *adminClient {
+	return &adminClient{adminEndpoint: a, client: &http.Client{Timeout: adminRequestTimeout}}
 }
 
 // adminCall is one request of an adminClient.
@@ -107,6 +105,7 @@ func (a *adminClient) do(ctx context.Context, c adminCall) ([]byte, error) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	a.authorize(req)
 	resp, err := a.client.Do(req)
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -128,9 +127,10 @@ func (a *adminClient) do(ctx context.Context, c adminCall) ([]byte, error) {
 		return answer, nil
 	}
 	msg, isJSON := refusal(resp.Header, answer)
+	if err := a.refused(resp.StatusCode, msg); err != nil {
+		return nil, err
+	}
 	switch {
-	case resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("%w by %s: it answers session control to loopback clients only (run this on the edge's host, with admin.listen on a loopback address), or refused the admin token: %s", errAdminForbidden, a.base.Redacted(), msg)
 	case resp.StatusCode == http.StatusNotFound && isJSON && c.notFound != nil:
 		return nil, c.notFound
 	case resp.StatusCode == http.StatusNotFound && !isJSON:

@@ -225,7 +225,12 @@ func TestConfigMapConfiguration(t *testing.T) {
 		t.Fatal("the configuration has no admin or credential_service section")
 	}
 	want(corev1.ProtocolTCP, cfg.CredentialService.Listen, "credential service")
-	// The admin endpoints answer POST /drain without authentication: only
+	// The preStop hook's "avedge drain --config" finds the admin token
+	// through the configuration: a file of a mounted Secret.
+	if !mounted[strings.TrimPrefix(cfg.Admin.TokenFile, root)] || len(cfg.Admin.Token) == 0 {
+		t.Errorf("admin.token_file %s is not a file of a mounted volume", cfg.Admin.TokenFile)
+	}
+	// The probes' paths and /metrics answer without authentication: only
 	// on the node's loopback, where the kubelet's probes reach them.
 	if !cfg.Admin.Listen.Addr().IsLoopback() {
 		t.Errorf("admin.listen %v is not on the loopback", cfg.Admin.Listen)

@@ -106,6 +106,22 @@ func TestSystemdUnitHardening(t *testing.T) {
 	}
 }
 
+// TestSystemdUnitRestartsAfterRequestedDrain: an edge drained on request
+// of its admin endpoint exits with status 75 (see "avedge serve --help"):
+// the unit starts it again and does not count that as a failure, while a
+// stop (SIGTERM, exit status 0) leaves it stopped and a failure restarts.
+func TestSystemdUnitRestartsAfterRequestedDrain(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(deployDir, "systemd", "avedge.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"Restart=on-failure", "RestartForceExitStatus=75", "SuccessExitStatus=75"} {
+		if !bytes.Contains(data, []byte("\n"+line+"\n")) {
+			t.Errorf("the unit lacks %s", line)
+		}
+	}
+}
+
 // TestSysusersDeclaresTheUser checks that the sysusers.d file creates the
 // user the unit runs as.
 func TestSysusersDeclaresTheUser(t *testing.T) {

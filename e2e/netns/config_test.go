@@ -16,7 +16,8 @@ import (
 
 // writeConfig copies testdata/name into a new directory, writes a
 // development PKI (with a new CA, for the service name 10.99.1.1) to its
-// pki/ subdirectory, and returns the copy's path and the directory.
+// pki/ subdirectory and an admin token to its admin.token, and returns the
+// copy's path and the directory.
 func writeConfig(t *testing.T, avedge, name string) (path, dir string) {
 	t.Helper()
 	dir = t.TempDir()
@@ -26,6 +27,9 @@ func writeConfig(t *testing.T, avedge, name string) (path, dir string) {
 	}
 	path = filepath.Join(dir, name)
 	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "admin.token"), []byte("netns-test-admin-token-0123456789\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), netnstest.ExecTimeout)

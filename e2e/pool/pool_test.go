@@ -2,9 +2,11 @@ package pool
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -146,15 +148,23 @@ func TestPool(t *testing.T) {
 	p.check(log.all(), mark, killed)
 }
 
-// rollingDrain drains node i through its admin endpoint and waits until it
-// has exited: "avedge drain --wait" returns when the node's last allocation
+// rollingDrain drains node i through its admin endpoint, from the load
+// balancer's namespace with the admin token, and waits until it has
+// exited: "avedge drain --wait" returns when the node's last allocation
 // has ended. Meanwhile the health check takes the node out of the load
 // balancer, and an Allocate sent to the node directly is redirected to a
-// sibling. Then the node starts again and rejoins.
+// sibling. The node exits with status 75, which asks its service manager
+// to start it again; then the node starts again and rejoins.
 func (p *pool) rollingDrain(i int) {
 	t := p.t
 	others := slices.DeleteFunc([]int{0, 1, 2}, func(j int) bool { return j == i })
-	drain := p.n.Start("lb", p.avedge, "drain", "--admin", fmt.Sprintf("http://%s:%d", nodeAddrs[i], adminPort), "--wait")
+	// Without the token, the drain is refused and the node stays ready.
+	if out, err := p.n.Exec("lb", p.avedge, "drain", "--admin", fmt.Sprintf("http://%s:%d", nodeAddrs[i], adminPort),
+		"--token-file", p.wrongTokenFile()); err == nil || !strings.Contains(err.Error(), "refused the admin token") {
+		t.Fatalf("drain of node %d with a wrong token: %v\n%s", i, err, out)
+	}
+	drain := p.n.Start("lb", p.avedge, "drain", "--admin", fmt.Sprintf("http://%s:%d", nodeAddrs[i], adminPort),
+		"--token-file", p.tokenFile(), "--wait")
 	if line := drain.Line(eventLimit); line != "draining" {
 		t.Fatalf("drain node %d: %q", i, line)
 	}
@@ -179,8 +189,9 @@ func (p *pool) rollingDrain(i int) {
 	case <-time.After(eventLimit):
 		t.Fatalf("node %d: drain --wait returned, but the process is still running", i)
 	}
-	if err := p.nodes[i].Err(); err != nil {
-		t.Fatalf("node %d exited after its drain with %v:\n%s", i, err, p.nodes[i].Stderr())
+	var exit *exec.ExitError
+	if err := p.nodes[i].Err(); !errors.As(err, &exit) || exit.ExitCode() != 75 {
+		t.Fatalf("node %d exited after its drain with %v, want exit status 75:\n%s", i, err, p.nodes[i].Stderr())
 	}
 	if !strings.Contains(p.nodes[i].Stderr(), "drained") {
 		t.Fatalf("node %d exited without draining:\n%s", i, p.nodes[i].Stderr())
@@ -317,13 +328,34 @@ func (p *pool) recordsFile(i int) string {
 	return filepath.Join(p.dir, fmt.Sprintf("node%d.records", i))
 }
 
+// tokenFile is the admin token's file, which every node's configuration
+// names; it is written on first use.
+func (p *pool) tokenFile() string {
+	path := filepath.Join(p.dir, "admin.token")
+	if _, err := os.Stat(path); err != nil {
+		if err := os.WriteFile(path, []byte("pool-test-admin-token-0123456789abcdef\n"), 0o600); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	return path
+}
+
+// wrongTokenFile is a file holding another admin token than the nodes'.
+func (p *pool) wrongTokenFile() string {
+	path := filepath.Join(p.dir, "wrong.token")
+	if err := os.WriteFile(path, []byte("not-the-pool-admin-token-0123456789\n"), 0o600); err != nil {
+		p.t.Fatal(err)
+	}
+	return path
+}
+
 // startNode writes node i's configuration and starts it. Every node lists
 // every node, itself included (left out by the configuration), as the
 // pool's siblings. Every node watches one revocations file, as the nodes
 // of a pool share a directory, and serves TURN over TCP beside UDP. The
 // admin listener takes every address: the load balancer checks health on
-// the node's address, and session control answers loopback clients only,
-// an operator on the node's host.
+// the node's address, and the drain and session control commands send
+// the admin token of one file the nodes share.
 func (p *pool) startNode(i int) {
 	t := p.t
 	var siblings []string
@@ -356,12 +388,13 @@ quotas:
   allocations_total: %[7]d
 admin:
   listen: "0.0.0.0:%[5]d"
+  token_file: %[12]q
 drain:
   timeout: 1m
 pool:
   alternate_servers: [%[6]s]
 `, realm, nodeAddrs[i], turnPort, secret, adminPort, strings.Join(siblings, ", "), total, frontPort,
-		p.revocationsFile(), revocationsPoll, p.recordsFile(i))
+		p.revocationsFile(), revocationsPoll, p.recordsFile(i), p.tokenFile())
 	path := filepath.Join(p.dir, fmt.Sprintf("node%d.yaml", i))
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

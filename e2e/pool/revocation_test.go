@@ -250,11 +250,11 @@ func (s *liveSession) waitGone(t *testing.T, start time.Time) (time.Duration, st
 
 // sessionsCmd runs "avedge sessions ARGS" in node i's namespace against
 // its admin endpoint's loopback address, as an operator on the node's host
-// would, and returns its output.
+// would, with the admin token, and returns its output.
 func (p *pool) sessionsCmd(i int, args ...string) string {
 	p.t.Helper()
 	args = append([]string{p.avedge, "sessions"}, args...)
-	args = append(args, "--admin", fmt.Sprintf("http://127.0.0.1:%d", adminPort))
+	args = append(args, "--admin", fmt.Sprintf("http://127.0.0.1:%d", adminPort), "--token-file", p.tokenFile())
 	out, err := p.n.Exec(fmt.Sprintf("e%d", i), args...)
 	if err != nil {
 		p.t.Fatalf("node %d: %q: %v\n%s", i, args[1:], err, out)

@@ -8,6 +8,16 @@
 //	POST /drain   turns /readyz not ready and calls Options.Drain (404
 //	              without it); answers 202
 //
+// The first three answer anyone. POST /drain and the session control paths
+// are the control paths: they need the admin token (Options.Token) as a
+// bearer token, "Authorization: Bearer TOKEN" (401 without it, 403 to
+// every request when no token is configured), and refuse what a browser
+// sends on behalf of a web page: a request with an Origin header (403,
+// cross-site request forgery) and one whose Host header is not the
+// listener's IP address and port, or localhost and its port on a loopback
+// listener (421, DNS rebinding). Their refusals are plain text for /drain
+// and JSON for session control.
+//
 // With Options.Sessions it also answers the session control paths, in
 // JSON:
 //
@@ -23,12 +33,11 @@
 //
 // {id} and {identity} are the rest of the path, percent-decoded: an
 // identity holding '/' (or '%', '?', '#') is sent escaped, as
-// url.PathEscape does, and "." or ".." as %2E. Until an admin token
-// exists these paths answer loopback clients only (403 to others). Their
-// errors are JSON too, {"error": "..."}: 400 for a malformed identity,
-// argument, query parameter or body, 404 for an unknown session or
-// revocation, 413 for a body over 4 KiB, 415 for a body not declared
-// application/json, 503 when the relay did not answer in time.
+// url.PathEscape does, and "." or ".." as %2E. Their errors are JSON too,
+// {"error": "..."}: 400 for a malformed identity, argument, query
+// parameter or body, 404 for an unknown session or revocation, 413 for a
+// body over 4 KiB, 415 for a body not declared application/json, 503 when
+// the relay did not answer in time.
 //
 // Other paths get 404 and other methods 405. The server bounds its
 // connections, header sizes and the time a request may take.

@@ -13,13 +13,17 @@ const (
 	pathDrain   = "/drain"
 )
 
-// ServeHTTP answers the admin paths: /drain to POST (when Options.Drain is
-// set), /metrics, /healthz and /readyz to GET and HEAD, and the session
-// control paths (when Options.Sessions is set; see sessions.go).
+// ServeHTTP answers the admin paths: /metrics, /healthz and /readyz to GET
+// and HEAD from anyone; /drain to POST (when Options.Drain is set) and the
+// session control paths (when Options.Sessions is set; see sessions.go)
+// to requests that pass guard, in plain text and in JSON.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var h http.Handler
 	switch r.URL.Path {
 	case pathDrain:
+		if !s.guard(w, r, false) {
+			return
+		}
 		if s.drain == nil {
 			http.NotFound(w, r)
 			return
@@ -39,7 +43,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h = http.HandlerFunc(s.readyz)
 	default:
 		if rt, ok := parseSessionRoute(r.URL); ok {
-			s.serveSessions(w, r, rt)
+			if s.guard(w, r, true) {
+				s.serveSessions(w, r, rt)
+			}
 			return
 		}
 		http.NotFound(w, r)

@@ -27,9 +27,12 @@ type Options struct {
 	// Without it, /drain answers 404.
 	Drain func()
 	// Sessions, if set, is what the session control paths (/sessions,
-	// /revocations) drive; they answer loopback clients only until an
-	// admin token exists. Without it, they answer 404.
+	// /revocations) drive. Without it, they answer 404.
 	Sessions sessions.Controller
+	// Token is the bearer token that POST /drain and session control
+	// require, at least 16 bytes; without it they answer 403 to every
+	// request.
+	Token []byte
 	// Logger receives the HTTP server's errors (at debug level: they are
 	// caused by clients) and metric gathering errors; nil discards them.
 	Logger *slog.Logger

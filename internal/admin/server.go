@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,8 +41,12 @@ type Server struct {
 	metrics http.Handler
 	drain   func()
 	control sessions.Controller
-	log     *slog.Logger
-	ready   atomic.Bool
+	// token is the hash of Options.Token (see tokenHash); hasToken is
+	// false without one.
+	token    [sha256.Size]byte
+	hasToken bool
+	log      *slog.Logger
+	ready    atomic.Bool
 }
 
 // Listen checks opts and binds the listener; Run serves on it.
@@ -53,6 +58,8 @@ func Listen(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("%w: no listen address", ErrBadOptions)
 	case opts.MaxConns < 0:
 		return nil, fmt.Errorf("%w: negative connection limit", ErrBadOptions)
+	case len(opts.Token) > 0 && len(opts.Token) < minTokenLen:
+		return nil, fmt.Errorf("%w: the token is shorter than %d bytes", ErrBadOptions, minTokenLen)
 	}
 	if opts.MaxConns == 0 {
 		opts.MaxConns = defaultMaxConns
@@ -66,11 +73,13 @@ func Listen(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
 	s := &Server{
-		ln:      netutil.LimitListener(ln, opts.MaxConns),
-		addr:    ln.Addr().(*net.TCPAddr).AddrPort(),
-		drain:   opts.Drain,
-		control: opts.Sessions,
-		log:     log,
+		ln:       netutil.LimitListener(ln, opts.MaxConns),
+		addr:     ln.Addr().(*net.TCPAddr).AddrPort(),
+		drain:    opts.Drain,
+		control:  opts.Sessions,
+		token:    tokenHash(opts.Token),
+		hasToken: len(opts.Token) > 0,
+		log:      log,
 		metrics: promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{
 			ErrorLog:            slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 			ErrorHandling:       promhttp.ContinueOnError,

@@ -18,6 +18,9 @@ import (
 
 var loopback = netip.MustParseAddrPort("127.0.0.1:0")
 
+// testToken is the admin token of the servers that start runs.
+const testToken = "test-admin-token-0123456789abcdef"
+
 // testGatherer returns a registry holding one gauge, test_admin_up 1.
 func testGatherer(t *testing.T) prometheus.Gatherer {
 	t.Helper()
@@ -31,12 +34,15 @@ func testGatherer(t *testing.T) prometheus.Gatherer {
 }
 
 // start runs a Server on loopback until the test ends and returns it and
-// its base URL.
+// its base URL. Its token is testToken unless opts names one.
 func start(t *testing.T, opts Options) (*Server, string) {
 	t.Helper()
 	opts.Addr = loopback
 	if opts.Gatherer == nil {
 		opts.Gatherer = testGatherer(t)
+	}
+	if opts.Token == nil {
+		opts.Token = []byte(testToken)
 	}
 	s, err := Listen(opts)
 	if err != nil {
@@ -54,7 +60,7 @@ func start(t *testing.T, opts Options) (*Server, string) {
 	return s, "http://" + s.Addr().String()
 }
 
-// do sends one request and returns the status, the Content-Type and Allow
+// do sends one request with testToken and returns the status, the
 // headers and the body.
 func do(t *testing.T, method, url string) (int, http.Header, string) {
 	t.Helper()
@@ -62,6 +68,7 @@ func do(t *testing.T, method, url string) (int, http.Header, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
 	c := &http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -218,6 +225,7 @@ func TestListenBadOptions(t *testing.T) {
 		{"no gatherer", Options{Addr: loopback}},
 		{"no address", Options{Gatherer: g}},
 		{"negative cap", Options{Addr: loopback, Gatherer: g, MaxConns: -1}},
+		{"short token", Options{Addr: loopback, Gatherer: g, Token: []byte("0123456789abcde")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Listen(tc.opts); !errors.Is(err, ErrBadOptions) {

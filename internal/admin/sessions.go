@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -30,9 +29,6 @@ const (
 	// controlTimeout bounds one call of the Controller.
 	controlTimeout = 5 * time.Second
 )
-
-// msgLoopbackOnly is the 403 answer to a client not on loopback.
-const msgLoopbackOnly = "session control answers loopback clients only until an admin token is configured"
 
 // sessionRoute is a request path under session control: its first segment
 // and, after a slash, the percent-decoded rest (a session ID or an
@@ -58,24 +54,12 @@ func parseSessionRoute(u *url.URL) (sessionRoute, bool) {
 	return sessionRoute{collection: collection, item: item, hasItem: hasItem}, true
 }
 
-// fromLoopback reports whether remote, a request's RemoteAddr, is a
-// loopback address (IPv4-mapped IPv6 included).
-func fromLoopback(remote string) bool {
-	ap, err := netip.ParseAddrPort(remote)
-	return err == nil && ap.Addr().Unmap().IsLoopback()
-}
-
-// serveSessions answers the session control paths: 404 without a
-// Controller, 403 to a client not on loopback, 405 to a method the path
-// does not take.
+// serveSessions answers the session control paths of a request that
+// passed guard: 404 without a Controller, 405 to a method the path does
+// not take.
 func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request, rt sessionRoute) {
 	if s.control == nil {
 		http.NotFound(w, r)
-		return
-	}
-	if !fromLoopback(r.RemoteAddr) {
-		s.log.Warn("session control refused to a client not on loopback", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
-		writeError(w, http.StatusForbidden, msgLoopbackOnly)
 		return
 	}
 	switch {

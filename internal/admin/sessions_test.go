@@ -79,14 +79,15 @@ func startControl(t *testing.T, c sessions.Controller) (*Server, string, *logBuf
 	return s, base, logs
 }
 
-// send sends one request with a body of the content type ct (none when
-// empty) and returns the status, headers and body.
+// send sends one request with testToken and a body of the content type
+// ct (none when empty) and returns the status, headers and body.
 func send(t *testing.T, method, url, ct, body string) (int, http.Header, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
@@ -395,40 +396,48 @@ func TestSessionControlFailures(t *testing.T) {
 	}
 }
 
-// TestSessionControlLoopbackOnly: clients not on loopback get 403 on the
-// session paths only; loopback ones, IPv4-mapped included, are served.
-func TestSessionControlLoopbackOnly(t *testing.T) {
+// TestSessionControlFromAnyAddress: with the token, session control
+// answers clients on any address (the token replaced the loopback-only
+// rule); without it, none, loopback ones included; the open paths answer
+// everyone.
+func TestSessionControlFromAnyAddress(t *testing.T) {
 	s, _, logs := startControl(t, &sessionstest.Controller{At: revokedAt, Revs: map[string]sessions.Revocation{"alice": {Identity: "alice"}}})
 	s.SetReady(true)
-	serve := func(method, path, remote string) *httptest.ResponseRecorder {
+	serve := func(method, path, remote, token string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(`{"identity":"alice"}`))
+		req.Host = s.Addr().String()
 		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
 		req.RemoteAddr = remote
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)
 		return w
 	}
-	for _, remote := range []string{"192.0.2.1:1234", "[2001:db8::1]:1234", "[::ffff:192.0.2.1]:1234", "10.0.0.1:80", "garbage"} {
+	for _, remote := range []string{"192.0.2.1:1234", "[2001:db8::1]:1234", "10.0.0.1:80", "127.0.0.1:1234", "[::1]:1234"} {
+		if w := serve("GET", "/revocations", remote, testToken); w.Code != 200 {
+			t.Errorf("GET /revocations from %s with the token: %d %s, want 200", remote, w.Code, w.Body)
+		}
 		for _, r := range []struct{ method, path string }{
 			{"GET", "/sessions"}, {"DELETE", "/sessions/s1"}, {"GET", "/revocations"},
 			{"POST", "/revocations"}, {"DELETE", "/revocations/alice"}, {"PUT", "/sessions"},
 		} {
-			w := serve(r.method, r.path, remote)
-			wantError(t, r.method+" "+r.path+" from "+remote, w.Code, w.Header(), w.Body.String(), 403, "loopback clients only until an admin token is configured")
+			w := serve(r.method, r.path, remote, "")
+			wantError(t, r.method+" "+r.path+" from "+remote, w.Code, w.Header(), w.Body.String(), 401, "a valid admin token is required")
 		}
 		for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
-			if w := serve("GET", p, remote); w.Code != 200 {
+			if w := serve("GET", p, remote, ""); w.Code != 200 {
 				t.Errorf("GET %s from %s: %d, want 200", p, remote, w.Code)
 			}
 		}
 	}
-	if !strings.Contains(logs.String(), "remote=192.0.2.1:1234") {
+	if !strings.Contains(logs.String(), `msg="admin request refused" reason=token remote=192.0.2.1:1234`) {
 		t.Errorf("refusals not logged: %s", logs.String())
 	}
-	for _, remote := range []string{"127.0.0.1:1234", "127.9.8.7:1", "[::1]:1234", "[::ffff:127.0.0.1]:1234"} {
-		if w := serve("GET", "/revocations", remote); w.Code != 200 {
-			t.Errorf("GET /revocations from %s: %d %s, want 200", remote, w.Code, w.Body)
-		}
+	// Serving from another address did what it was asked.
+	if w := serve("POST", "/revocations", "192.0.2.1:1234", testToken); w.Code != 200 || !strings.Contains(w.Body.String(), `"identity":"alice"`) {
+		t.Errorf("POST /revocations from 192.0.2.1 with the token: %d %s", w.Code, w.Body)
 	}
 }
 

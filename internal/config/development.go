@@ -20,6 +20,9 @@ const (
 	// devSecretFile is the development secret's file name in the state
 	// directory.
 	devSecretFile = "dev.secret"
+	// devAdminTokenFile is the development edge's admin token's file name
+	// in the state directory.
+	devAdminTokenFile = "admin.token"
 	// devSecretID is the development secret's ID.
 	devSecretID = "dev"
 	// devRealm is the development edge's realm.
@@ -29,21 +32,34 @@ const (
 	DevPKIDir = "pki"
 )
 
+// devAdminListen is the development edge's admin listener. It is not
+// 9090, which a Prometheus server on the developer's machine may hold.
+var devAdminListen = netip.MustParseAddrPort("127.0.0.1:9478")
+
 // Development returns the development edge used by "avedge serve" without a
 // configuration file: UDP and TCP (plain TURN and TLS) listeners on
 // 127.0.0.1:3478 and [::1]:3478 and TLS listeners on port 5349, relay
 // ports 50000-59999 on 127.0.0.1, realm "avedge.local", peers on loopback
-// allowed, MS-TURN on, one secret "dev" read from stateDir/dev.secret, and
-// the credential service on 127.0.0.1:5062 with the development PKI of
-// stateDir/pki, trusting the client name pki.DevClientName. The secret is
-// created on first use (32 random bytes, hex-encoded; the file 0600, the
-// directory 0700) and refused if group or other users may access it; the
-// PKI is created on first use and renewed before it expires (see
-// pki.EnsureDev).
+// allowed, MS-TURN on, one secret "dev" read from stateDir/dev.secret, the
+// credential service on 127.0.0.1:5062 with the development PKI of
+// stateDir/pki, trusting the client name pki.DevClientName, and the admin
+// endpoints on 127.0.0.1:9478 with the token in stateDir/admin.token. The
+// secret and the token are created on first use (32 random bytes,
+// hex-encoded; the files 0600, the directory 0700) and refused if group or
+// other users may access them; the PKI is created on first use and renewed
+// before it expires (see pki.EnsureDev).
 func Development(stateDir string) (*Config, error) {
-	secret, err := devSecret(stateDir)
+	secret, err := devFile(stateDir, devSecretFile, "development secret")
 	if err != nil {
 		return nil, err
+	}
+	tokenFile := filepath.Join(stateDir, devAdminTokenFile)
+	token, err := devFile(stateDir, devAdminTokenFile, "development admin token")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkToken(token); err != nil {
+		return nil, &Error{File: tokenFile, Msg: "development admin token: " + err.Error() + "; or delete the file to generate a new one"}
 	}
 	files, err := pki.EnsureDev(filepath.Join(stateDir, DevPKIDir), time.Now())
 	if err != nil {
@@ -81,57 +97,59 @@ func Development(stateDir string) (*Config, error) {
 	cs.Relays.Internet = listenerRelays(c)
 	cs.Relays.Intranet = listenerRelays(c)
 	c.CredentialService = cs
+	c.Admin = &Admin{Listen: devAdminListen, TokenFile: tokenFile, Token: token}
 	return c, nil
 }
 
-// devSecret returns the development secret in stateDir, creating it when it
-// does not exist yet.
-func devSecret(stateDir string) ([]byte, error) {
+// devFile returns the development secret or token (what names it) in the
+// file name of stateDir, creating it when it does not exist yet.
+func devFile(stateDir, name, what string) ([]byte, error) {
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("config: create state directory: %w", err)
 	}
-	path := filepath.Join(stateDir, devSecretFile)
-	v, err := readDevSecret(path)
+	path := filepath.Join(stateDir, name)
+	v, err := readDevFile(path, what)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return v, err
 	}
-	err = createDevSecret(stateDir, path)
+	err = createDevFile(stateDir, path, what)
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, err
 	}
 	// Created now, or by a concurrent avedge: read it back either way.
-	return readDevSecret(path)
+	return readDevFile(path, what)
 }
 
-// readDevSecret reads an existing development secret, refusing one that
-// group or other users may access and one that is too short.
-func readDevSecret(path string) ([]byte, error) {
+// readDevFile reads an existing development secret or token, refusing one
+// that group or other users may access and one that is too short.
+func readDevFile(path, what string) ([]byte, error) {
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: development secret: %w", err)
+		return nil, fmt.Errorf("config: %s: %w", what, err)
 	}
 	if perm := info.Mode().Perm(); perm&0o077 != 0 {
 		return nil, &Error{File: path, Msg: fmt.Sprintf(
-			"development secret is accessible to other users (mode %04o); run: chmod 600 %s", perm, path)}
+			"%s is accessible to other users (mode %04o); run: chmod 600 %s", what, perm, path)}
 	}
 	v, _, err := readSecretFile(path)
 	if err != nil {
-		return nil, &Error{File: path, Msg: "development secret: " + err.Error()}
+		return nil, &Error{File: path, Msg: what + ": " + err.Error()}
 	}
 	if len(v) < minSecretLen {
 		return nil, &Error{File: path, Msg: fmt.Sprintf(
-			"development secret is too short (%d bytes, need %d); delete the file to generate a new one", len(v), minSecretLen)}
+			"%s is too short (%d bytes, need %d); delete the file to generate a new one", what, len(v), minSecretLen)}
 	}
 	return v, nil
 }
 
-// createDevSecret writes a new development secret to path without ever
-// exposing a partly written file: it writes a temporary file and links it
-// into place, which fails with fs.ErrExist if path appeared meanwhile.
-func createDevSecret(dir, path string) error {
-	tmp, err := os.CreateTemp(dir, "."+devSecretFile+".*")
+// createDevFile writes a new development secret or token to path without
+// ever exposing a partly written file: it writes a temporary file and
+// links it into place, which fails with fs.ErrExist if path appeared
+// meanwhile.
+func createDevFile(dir, path, what string) error {
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("config: create development secret: %w", err)
+		return fmt.Errorf("config: create %s: %w", what, err)
 	}
 	defer os.Remove(tmp.Name())
 	_, err = tmp.WriteString(hex.EncodeToString(randomBytes(32)) + "\n")
@@ -145,7 +163,7 @@ func createDevSecret(dir, path string) error {
 		err = os.Link(tmp.Name(), path)
 	}
 	if err != nil {
-		return fmt.Errorf("config: create development secret: %w", err)
+		return fmt.Errorf("config: create %s: %w", what, err)
 	}
 	return nil
 }

@@ -47,8 +47,8 @@ func TestDevelopmentCreatesAndReusesSecret(t *testing.T) {
 	if len(c.Auth.Secrets) != 1 || c.Auth.Secrets[0].ID != "dev" || string(c.Auth.Secrets[0].Value) != value {
 		t.Errorf("Secrets = %v, want one secret \"dev\" holding the file's value", c.Auth.Secrets)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 2 || entries[0].Name() != "dev.secret" || entries[1].Name() != "pki" {
-		t.Errorf("state directory holds %v, want dev.secret and pki", entries)
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 || entries[0].Name() != "admin.token" || entries[1].Name() != "dev.secret" || entries[2].Name() != "pki" {
+		t.Errorf("state directory holds %v, want admin.token, dev.secret and pki", entries)
 	}
 
 	again, err := Development(dir)
@@ -150,6 +150,53 @@ func TestDevelopmentCredentialService(t *testing.T) {
 	if again.CredentialService.Relays.Internet[0] != relays[0] {
 		t.Errorf("second Development: %+v", again.CredentialService)
 	}
+}
+
+// TestDevelopmentAdminToken: the development edge has admin endpoints on
+// loopback whose token is created on first use in the state directory
+// (0600, 32 random bytes hex-encoded), reused after, different from the
+// secret, and refused when other users may read it.
+func TestDevelopmentAdminToken(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Development(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "admin.token")
+	a := c.Admin
+	if a == nil || a.Listen != netip.MustParseAddrPort("127.0.0.1:9478") || a.TokenFile != path {
+		t.Fatalf("Admin = %v, want 127.0.0.1:9478 with the token in %s", a, path)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Mode().Perm(); got != 0o600 {
+		t.Errorf("token file mode = %04o, want 0600", got)
+	}
+	content, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := strings.TrimSuffix(string(content), "\n")
+	if raw, err := hex.DecodeString(value); err != nil || len(raw) != 32 || string(a.Token) != value {
+		t.Errorf("token file holds %q, Token %q: want the same 32 hex-encoded bytes", content, a.Token)
+	}
+	if value == string(c.Auth.Secrets[0].Value) {
+		t.Error("the admin token is the development secret")
+	}
+	if fromFile, err := ReadAdminToken(path); err != nil || string(fromFile) != value {
+		t.Errorf("ReadAdminToken = %q, %v", fromFile, err)
+	}
+	again, err := Development(dir)
+	if err != nil || string(again.Admin.Token) != value {
+		t.Fatalf("second Development: token %q, %v; want the first one", again.Admin.Token, err)
+	}
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Development(dir)
+	wantError(t, err, path, "development admin token is accessible to other users (mode 0640)", "chmod 600 "+path)
 }
 
 func TestDevelopmentRefusesInsecureKey(t *testing.T) {

@@ -215,7 +215,7 @@ func (p *parser) finishInterfaces() error {
 	}
 	if ad := p.cfg.Admin; ad != nil && !in.Has(ad.Listen.Addr()) {
 		return p.failAt(p.where("admin.listen"), "admin.listen",
-			"%s: the admin endpoints are unauthenticated and belong on the internal network: bind the internal address (%s)", ad.Listen, quoteAddrs(in.Addrs()))
+			"%s: the admin endpoints belong on the internal network: bind the internal address (%s)", ad.Listen, quoteAddrs(in.Addrs()))
 	}
 	return nil
 }

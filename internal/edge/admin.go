@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/avedge/avedge/internal/admin"
 	"github.com/avedge/avedge/internal/config"
@@ -17,7 +18,15 @@ import (
 type adminEndpoints struct {
 	srv  *admin.Server
 	stop func()
+	// drainRequested is set by the first POST /drain.
+	drainRequested atomic.Bool
 }
+
+// DrainRequested reports whether a drain was requested on the admin
+// endpoint (POST /drain, as "avedge drain" sends it), as opposed to by
+// Drain alone (a signal): such a drain ends in a restart, not a stop (see
+// cmd/avedge).
+func (e *Edge) DrainRequested() bool { return e.admin.drainRequested.Load() }
 
 // SetReady sets what /readyz answers.
 func (a *adminEndpoints) SetReady(ready bool) {
@@ -36,12 +45,14 @@ func (a *adminEndpoints) Stop() {
 
 // startAdmin starts the admin endpoints that cfg asks for, if any:
 // /metrics with the counters of m, /healthz, /readyz, not ready until
-// SetReady(true), and POST /drain, which turns /readyz not ready and calls
-// drain. They serve until Stop, so that a load balancer sees 503 (not a
-// refused connection) while the edge drains.
+// SetReady(true), and, for holders of cfg's token, session control and
+// POST /drain, which turns /readyz not ready, records that a drain was
+// requested and calls drain. They serve until Stop, so that a load
+// balancer sees 503 (not a refused connection) while the edge drains.
 func startAdmin(cfg *config.Admin, m metrics.Options, drain func(), control sessions.Controller, log *slog.Logger) (*adminEndpoints, error) {
+	ends := &adminEndpoints{}
 	if cfg == nil {
-		return &adminEndpoints{}, nil
+		return ends, nil
 	}
 	col, err := metrics.NewCollector(m)
 	if err != nil {
@@ -51,7 +62,11 @@ func startAdmin(cfg *config.Admin, m metrics.Options, drain func(), control sess
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
-	a, err := admin.Listen(admin.Options{Addr: cfg.Listen, Gatherer: reg, Drain: drain, Sessions: control, Logger: log})
+	requested := func() {
+		ends.drainRequested.Store(true)
+		drain()
+	}
+	a, err := admin.Listen(admin.Options{Addr: cfg.Listen, Gatherer: reg, Drain: requested, Sessions: control, Token: cfg.Token, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
@@ -59,11 +74,14 @@ func startAdmin(cfg *config.Admin, m metrics.Options, drain func(), control sess
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
 	log.Info("admin endpoints listening", "address", "http://"+a.Addr().String(),
-		"paths", []string{"/metrics", "/healthz", "/readyz", "POST /drain", "/sessions", "/revocations"})
-	return &adminEndpoints{srv: a, stop: sync.OnceFunc(func() {
+		"paths", []string{"/metrics", "/healthz", "/readyz", "POST /drain", "/sessions", "/revocations"},
+		"token_file", cfg.TokenFile)
+	ends.srv = a
+	ends.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			log.Warn("admin endpoints", "err", err)
 		}
-	})}, nil
+	})
+	return ends, nil
 }

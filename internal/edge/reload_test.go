@@ -134,7 +134,8 @@ func TestApplyLogsRestartKeys(t *testing.T) {
 }
 
 // loopbackDevelopment returns the development configuration on free
-// loopback ports: one UDP and one TLS listener and the credential service.
+// loopback ports: one UDP and one TLS listener, the credential service and
+// the admin endpoints.
 func loopbackDevelopment(t *testing.T) *config.Config {
 	t.Helper()
 	cfg := development(t)
@@ -143,6 +144,7 @@ func loopbackDevelopment(t *testing.T) *config.Config {
 	cfg.Listeners[1].Address = any4
 	cfg.Relay.AddressV6 = netip.Addr{}
 	cfg.CredentialService.Listen = any4
+	cfg.Admin.Listen = any4
 	return cfg
 }
 

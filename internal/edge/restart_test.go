@@ -35,7 +35,7 @@ var changes = map[string]func(c *config.Config){
 	"credential_service.listen":      func(c *config.Config) { c.CredentialService.Listen = netip.MustParseAddrPort("127.0.0.1:6000") },
 	"credential_service.max_ttl":     func(c *config.Config) { c.CredentialService.MaxTTL = time.Hour },
 	"credential_service":             func(c *config.Config) { c.CredentialService = nil },
-	"admin":                          func(c *config.Config) { c.Admin = &config.Admin{Listen: netip.MustParseAddrPort("127.0.0.1:9090")} },
+	"admin":                          func(c *config.Config) { c.Admin = nil },
 	"records.output":                 func(c *config.Config) { c.Records.Output = "-" },
 	"drain.timeout":                  func(c *config.Config) { c.Drain.Timeout = time.Minute },
 	"pool.alternate_servers": func(c *config.Config) {
