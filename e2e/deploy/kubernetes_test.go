@@ -186,6 +186,13 @@ func TestConfigMapConfiguration(t *testing.T) {
 	if cfg.Relay.Address != nodeIP {
 		t.Errorf("relay.address = %v, want the node's %v", cfg.Relay.Address, nodeIP)
 	}
+	// The relay ports are reserved from the node's ephemeral ports.
+	reserve := fmt.Sprintf("net.ipv4.ip_local_reserved_ports=%d-%d", cfg.Relay.PortMin, cfg.Relay.PortMax)
+	if !slices.ContainsFunc(m.daemonSet.Spec.Template.Spec.InitContainers, func(ic corev1.Container) bool {
+		return slices.Contains(ic.Command, reserve)
+	}) {
+		t.Errorf("no init container sets %s", reserve)
+	}
 	// The revocations file is the mounted ConfigMap's, and it loads.
 	if !mounted[strings.TrimPrefix(cfg.Auth.RevocationsFile, root)] {
 		t.Errorf("auth.revocations_file %s is not a file of a mounted volume", cfg.Auth.RevocationsFile)
