@@ -11,6 +11,13 @@ type Limits struct {
 	// UnauthenticatedRate is per second; 0 disables the limit.
 	UnauthenticatedRate  float64 `json:"unauthenticated_rate"`
 	UnauthenticatedBurst int     `json:"unauthenticated_burst"`
+	// TCPConnectionRate and TCPConnectionBurst are a token bucket per
+	// source (IPv4 address or IPv6 /64) of new TCP and TLS client
+	// connections, shared by the listeners: a connection without a
+	// token is closed as soon as it is accepted, before its TLS
+	// handshake. TCPConnectionRate is per second; 0 disables the limit.
+	TCPConnectionRate  float64 `json:"tcp_connection_rate"`
+	TCPConnectionBurst int     `json:"tcp_connection_burst"`
 }
 
 const (
@@ -25,11 +32,23 @@ const (
 	defaultUnauthenticatedBurst = 20
 	maxUnauthenticatedRate      = 1e6
 	maxUnauthenticatedBurst     = 1e6
+	// defaultTCPConnectionRate and defaultTCPConnectionBurst: clients
+	// behind one NAT share a source, and a browser opens one or two
+	// TCP/TLS connections per TURN server as a call starts; 100 at once
+	// and 20 a second after that carry a large office starting its
+	// meetings on the hour (which needs a higher
+	// quotas.tcp_connections_per_source first), while one source makes
+	// the edge complete at most 20 TLS handshakes a second.
+	defaultTCPConnectionRate  = 20
+	defaultTCPConnectionBurst = 100
 )
 
 // defaultLimits returns the limits defaults.
 func defaultLimits() Limits {
-	return Limits{UnauthenticatedRate: defaultUnauthenticatedRate, UnauthenticatedBurst: defaultUnauthenticatedBurst}
+	return Limits{
+		UnauthenticatedRate: defaultUnauthenticatedRate, UnauthenticatedBurst: defaultUnauthenticatedBurst,
+		TCPConnectionRate: defaultTCPConnectionRate, TCPConnectionBurst: defaultTCPConnectionBurst,
+	}
 }
 
 // limits decodes the limits section.
@@ -46,6 +65,19 @@ func (p *parser) limits(e entry, dst *Limits) error {
 		{"unauthenticated_burst", func(e entry) error {
 			n, err := p.integer(e, 1, maxUnauthenticatedBurst)
 			dst.UnauthenticatedBurst = n
+			return err
+		}},
+		{"tcp_connection_rate", func(e entry) error {
+			v, err := p.rateOrZero(e, maxUnauthenticatedRate)
+			dst.TCPConnectionRate = v
+			if err == nil && v == 0 {
+				p.warn(e.path, "0 disables the per-source rate of new TCP and TLS connections: one source may make the edge perform TLS handshakes as fast as it connects")
+			}
+			return err
+		}},
+		{"tcp_connection_burst", func(e entry) error {
+			n, err := p.integer(e, 1, maxUnauthenticatedBurst)
+			dst.TCPConnectionBurst = n
 			return err
 		}},
 	})

@@ -19,7 +19,8 @@ type Quotas struct {
 	// ChannelsPerAllocation bounds the channel bindings of one allocation.
 	ChannelsPerAllocation int `json:"channels_per_allocation"`
 	// TCPConnections bounds the open TCP and TLS client connections;
-	// TCPConnectionsPerSource those from one IP address.
+	// TCPConnectionsPerSource those from one source (an IPv4 address or
+	// an IPv6 /64).
 	TCPConnections          int `json:"tcp_connections"`
 	TCPConnectionsPerSource int `json:"tcp_connections_per_source"`
 	// TCPConnectionsPerAllocation bounds the peer connections of one

@@ -86,8 +86,9 @@ func TestServerReverifiesValidity(t *testing.T) {
 	}
 }
 
-// TestServerMaxConnsPerIP: one IP holds at most MaxConnsPerIP connections;
-// a further one is closed at once and logged.
+// TestServerMaxConnsPerIP: one source holds at most MaxConnsPerIP
+// connections; a further one is closed at once and logged (that IPv6
+// sources count per /64 is netx.Listener's TestListenerPerSource64).
 func TestServerMaxConnsPerIP(t *testing.T) {
 	s := credsvctest.StartService(t, nil, func(o *credsvc.ServerOptions) { o.MaxConnsPerIP = 2 })
 	cfg := s.TLSConfig(s.PKI.Client(credsvctest.TrustedApp))
@@ -111,7 +112,7 @@ func TestServerMaxConnsPerIP(t *testing.T) {
 		}
 		c.Close()
 	}
-	s.Log.Wait(t, "connection refused", "too many connections from this IP", "peer=127.0.0.1:")
+	s.Log.Wait(t, "connection refused", "too many connections from this source", "peer=127.0.0.1:")
 	for _, c := range open {
 		c.Close()
 	}

@@ -35,9 +35,10 @@ type ServerOptions struct {
 	// MaxConns bounds the open connections; 0 means 256. Further
 	// connections wait in the kernel's backlog.
 	MaxConns int
-	// MaxConnsPerIP bounds the open connections of one source IP; 0 means
-	// 16. Further connections from that IP are closed at once, so that one
-	// peer cannot take every slot.
+	// MaxConnsPerIP bounds the open connections of one source, an IPv4
+	// address or an IPv6 /64 (netx.Source); 0 means 16. Further
+	// connections from that source are closed at once, so that one peer
+	// cannot take every slot.
 	MaxConnsPerIP int
 	// Timeout bounds the TLS handshake with the first bytes of a
 	// connection, the reading of each request, and the writing of each
@@ -274,5 +275,5 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) connRefused(remote net.Addr, _ error) {
 	peer := remote.String()
 	s.refusal.warn(peer, "credential service: connection refused", slog.String("peer", peer),
-		slog.String("reason", "too many connections from this IP"))
+		slog.String("reason", "too many connections from this source (IPv4 address or IPv6 /64)"))
 }

@@ -88,6 +88,8 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, revoked *revocation
 		Stream: stream.Limits{
 			Connections:          cfg.Quotas.TCPConnections,
 			ConnectionsPerSource: cfg.Quotas.TCPConnectionsPerSource,
+			ConnectionRate:       connectionRate(cfg.Limits),
+			ConnectionBurst:      cfg.Limits.TCPConnectionBurst,
 		},
 		SkipUnavailable: cfg.Development,
 		RelayAddr:       cfg.Relay.Address,
@@ -158,6 +160,15 @@ func peerPolicy(p config.Peers) *policy.PeerPolicy {
 // l.
 func sourceLimit(l config.Limits) policy.SourceLimit {
 	return policy.SourceLimit{Rate: l.UnauthenticatedRate, Burst: l.UnauthenticatedBurst}
+}
+
+// connectionRate returns the stream limit of new connections per source
+// of l: 0, no limit, is a negative rate there.
+func connectionRate(l config.Limits) float64 {
+	if l.TCPConnectionRate == 0 {
+		return -1
+	}
+	return l.TCPConnectionRate
 }
 
 // quotas returns the allocation and port quotas of q.

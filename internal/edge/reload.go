@@ -160,8 +160,7 @@ func (r *reloader) prepareRelay(p *reloadPlan, next *config.Config) error {
 	if q := quotas(next.Quotas); q != quotas(r.applied.Quotas) {
 		p.quotas = &q
 	}
-	if next.Limits != r.applied.Limits {
-		lim := sourceLimit(next.Limits)
+	if lim := sourceLimit(next.Limits); lim != sourceLimit(r.applied.Limits) {
 		if lim.Enabled() {
 			// The checks SetUnauthenticatedLimit applies, on a limiter
 			// nobody uses.

@@ -41,7 +41,9 @@ var changes = map[string]func(c *config.Config){
 	"pool.alternate_servers": func(c *config.Config) {
 		c.Pool.AlternateServers = []netip.AddrPort{netip.MustParseAddrPort("192.0.2.1:3478")}
 	},
-	"ms_turn.enabled": func(c *config.Config) { c.MSTurn.Enabled = false },
+	"ms_turn.enabled":             func(c *config.Config) { c.MSTurn.Enabled = false },
+	"limits.tcp_connection_rate":  func(c *config.Config) { c.Limits.TCPConnectionRate = 1 },
+	"limits.tcp_connection_burst": func(c *config.Config) { c.Limits.TCPConnectionBurst = 1 },
 
 	// Reloadable: every declared key.
 	"listeners[].tls.cert_file": func(c *config.Config) { c.Listeners[2].TLS.CertFile = "/elsewhere.crt" },
@@ -53,7 +55,8 @@ var changes = map[string]func(c *config.Config){
 	"quotas.allocations_per_user":        func(c *config.Config) { c.Quotas.AllocationsPerUser = 1 },
 	"quotas.allocations_total":           func(c *config.Config) { c.Quotas.AllocationsTotal = 1 },
 	"quotas.ports_per_user":              func(c *config.Config) { c.Quotas.PortsPerUser = 1 },
-	"limits":                             func(c *config.Config) { c.Limits.UnauthenticatedBurst = 1 },
+	"limits.unauthenticated_rate":        func(c *config.Config) { c.Limits.UnauthenticatedRate = 1 },
+	"limits.unauthenticated_burst":       func(c *config.Config) { c.Limits.UnauthenticatedBurst = 1 },
 	"credential_service.cert_file":       func(c *config.Config) { c.CredentialService.CertFile = "/elsewhere.crt" },
 	"credential_service.key_file":        func(c *config.Config) { c.CredentialService.KeyFile = "/elsewhere.key" },
 	"credential_service.client_ca_file":  func(c *config.Config) { c.CredentialService.ClientCAFile = "/elsewhere.crt" },

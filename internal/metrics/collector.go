@@ -138,11 +138,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	emit(streamAccepted, u(ss.Accepted))
 	emit(streamRefused, u(ss.RefusedTotal), "total")
 	emit(streamRefused, u(ss.RefusedPerSource), "per_source")
+	emit(streamRefused, u(ss.RefusedRate), "rate")
 	emit(streamFailed, u(ss.HandshakeFailed), "handshake_failed")
 	emit(streamFailed, u(ss.NotTURN), "not_turn")
 	emit(streamFailed, u(ss.FrameTooLarge), "frame_too_large")
 	emit(streamFailed, u(ss.FrameTimeouts), "frame_timeout")
 	emit(streamFailed, u(ss.IdleTimeouts), "idle_timeout")
+	emit(streamFailed, u(ss.LifetimeExpired), "lifetime_expired")
 	emit(streamFailed, u(ss.WriteTimeouts), "write_timeout")
 
 	ts := st.TCP

@@ -63,7 +63,7 @@ var (
 	streamAccepted = counter("avedge_stream_connections_accepted_total",
 		"TCP and TLS client connections accepted within the connection limits.")
 	streamRefused = counter("avedge_stream_connections_refused_total",
-		"TCP and TLS client connections closed at once for a connection limit (total or per_source).", "limit")
+		"TCP and TLS client connections closed at once for a connection limit (total, per_source or rate).", "limit")
 	streamFailed = counter("avedge_stream_connections_failed_total",
 		"TCP and TLS client connections closed by the server, by reason.", "reason")
 

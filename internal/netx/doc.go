@@ -1,9 +1,10 @@
 // Package netx is the listener hygiene shared by avedge's TCP listeners,
 // the relay's stream listeners and the credential service:
 //
-//   - Limiter bounds the open connections in all and per source address
-//     (a netip.Addr), counting refusals by cause. An accept loop asks it
-//     with Admit; Listener wraps a net.Listener with it.
+//   - Limiter bounds the open connections in all and per source (an IPv4
+//     address or an IPv6 /64: Source), counting refusals by cause. An
+//     accept loop asks it with Admit; Listener wraps a net.Listener with
+//     it.
 //   - Tracker keeps the live connections of a server, closes them on
 //     shutdown (the idle ones at once, the others when a grace period
 //     ends) and waits for them.

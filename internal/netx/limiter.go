@@ -9,8 +9,8 @@ import (
 )
 
 // Limiter bounds the open connections: at most a total number, and at
-// most a number per source address. It counts what it admits and refuses.
-// It is safe for concurrent use.
+// most a number per source (see Source: an IPv4 address, or an IPv6 /64).
+// It counts what it admits and refuses. It is safe for concurrent use.
 type Limiter struct {
 	perSource int
 	// slots holds a token per open connection; its capacity is the total
@@ -18,7 +18,7 @@ type Limiter struct {
 	slots chan struct{}
 
 	mu       sync.Mutex
-	bySource map[netip.Addr]int
+	bySource map[netip.Prefix]int
 
 	// open counts the connections admitted and not released: a Listener
 	// also holds a slot while it waits in Accept, so len(slots) is not it.
@@ -37,19 +37,35 @@ type LimitStats struct {
 }
 
 // NewLimiter returns a Limiter of total open connections, perSource of
-// them from one source address; both must be at least 1 (ErrBadLimits).
+// them from one source; both must be at least 1 (ErrBadLimits).
 func NewLimiter(total, perSource int) (*Limiter, error) {
 	if total < 1 || perSource < 1 {
 		return nil, fmt.Errorf("%w: total %d, per source %d", ErrBadLimits, total, perSource)
 	}
-	return &Limiter{perSource: perSource, slots: make(chan struct{}, total), bySource: make(map[netip.Addr]int)}, nil
+	return &Limiter{perSource: perSource, slots: make(chan struct{}, total), bySource: make(map[netip.Prefix]int)}, nil
 }
 
-// Admit admits a new connection from src, an IPv4-mapped IPv6 address
-// counting as its IPv4 address, unless a limit is reached: the error is
-// then ErrTotalLimit or ErrSourceLimit, counted under its cause. Admit
-// never waits. The connection holds its place until release is called;
-// release may be called more than once.
+// Source returns the source a connection from addr counts against in the
+// per-source limits: an IPv4 address alone (IPv4-mapped IPv6 addresses
+// included), an IPv6 address by its /64 prefix, as the UDP path's
+// policy.SourceLimiter counts sources: one subscriber or host is
+// typically given a whole /64 (RFC 6177), so counting per /128 would let
+// one host take every place. All invalid addresses count as one source,
+// the zero Prefix.
+func Source(addr netip.Addr) netip.Prefix {
+	addr = addr.Unmap()
+	bits := 64
+	if addr.Is4() {
+		bits = 32
+	}
+	p, _ := addr.Prefix(bits) // the zero Addr gives the zero Prefix; a zone is dropped
+	return p
+}
+
+// Admit admits a new connection from src unless a limit is reached: the
+// error is then ErrTotalLimit or ErrSourceLimit, counted under its cause.
+// Admit never waits. The connection holds its place until release is
+// called; release may be called more than once.
 func (l *Limiter) Admit(src netip.Addr) (release func(), err error) {
 	select {
 	case l.slots <- struct{}{}:
@@ -60,10 +76,10 @@ func (l *Limiter) Admit(src netip.Addr) (release func(), err error) {
 	return l.admitSource(src)
 }
 
-// admitSource admits a connection from src that holds a slot, or frees
+// admitSource admits a connection from addr that holds a slot, or frees
 // the slot and refuses it with ErrSourceLimit.
-func (l *Limiter) admitSource(src netip.Addr) (func(), error) {
-	src = src.Unmap()
+func (l *Limiter) admitSource(addr netip.Addr) (func(), error) {
+	src := Source(addr)
 	l.mu.Lock()
 	ok := l.bySource[src] < l.perSource
 	if ok {
@@ -82,7 +98,7 @@ func (l *Limiter) admitSource(src netip.Addr) (func(), error) {
 }
 
 // release gives back the places of a connection from src.
-func (l *Limiter) release(src netip.Addr) {
+func (l *Limiter) release(src netip.Prefix) {
 	l.mu.Lock()
 	if l.bySource[src]--; l.bySource[src] <= 0 {
 		delete(l.bySource, src)

@@ -292,3 +292,70 @@ func TestListenerOpenAndAcceptError(t *testing.T) {
 		t.Errorf("open %d after Close, want 0", st.Open)
 	}
 }
+
+// remoteConn is a connection with a chosen remote address.
+type remoteConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c remoteConn) RemoteAddr() net.Addr { return c.remote }
+
+// TestListenerPerSource64: the Listener, as the credential service uses
+// it, counts IPv6 clients per /64: a second address of the /64 is closed
+// at once and reported, while an address of another /64 is accepted.
+func TestListenerPerSource64(t *testing.T) {
+	lim, err := NewLimiter(8, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl := newScriptedListener()
+	refused := make(chan net.Addr, 1)
+	l := NewListener(sl, lim, func(remote net.Addr, err error) {
+		if errors.Is(err, ErrSourceLimit) {
+			refused <- remote
+		}
+	})
+	accepted := make(chan net.Conn, 2)
+	go func() {
+		for range 2 {
+			c, err := l.Accept()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	offer := func(addr string) net.Conn {
+		t.Helper()
+		a, b := net.Pipe()
+		t.Cleanup(func() { _ = b.Close() })
+		sl.waitEntered(t, addr)
+		step(t, sl.conns, net.Conn(remoteConn{Conn: a, remote: &net.TCPAddr{IP: net.ParseIP(addr), Port: 40000}}), addr)
+		return b
+	}
+	offer("2001:db8:1:2::1")
+	second := offer("2001:db8:1:2::2")
+	select {
+	case r := <-refused:
+		if r.String() != "[2001:db8:1:2::2]:40000" {
+			t.Fatalf("refused %v", r)
+		}
+	case <-time.After(ioTimeout):
+		t.Fatal("a second address of one /64 was not refused")
+	}
+	_ = second.SetReadDeadline(time.Now().Add(ioTimeout))
+	if _, err := second.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+		t.Fatalf("refused connection not closed: %v", err)
+	}
+	offer("2001:db8:1:3::1")
+	for range 2 {
+		select {
+		case c := <-accepted:
+			_ = c.Close()
+		case <-time.After(ioTimeout):
+			t.Fatal("connections of two /64s not both accepted")
+		}
+	}
+}

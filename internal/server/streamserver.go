@@ -112,12 +112,22 @@ func (s *Server) stopStream() {
 	s.stream.Stop()
 }
 
+// doer queues functions for a worker goroutine, as a *datapath.Worker
+// does.
+type doer interface{ Do(fn func()) error }
+
+// doOnMaxWait bounds the pause of doOn between two tries.
+const doOnMaxWait = 50 * time.Millisecond
+
 // doOn runs fn on the goroutine of dp. When the worker's queue is full it
 // waits and retries, which slows the calling connection's reader down (the
-// TCP window then pushes back on the client), until cancel is closed. It
+// TCP window then pushes back on the client), until cancel is closed. The
+// waits double from 1 ms up to 50 ms, so that the readers of many
+// connections do not poll an overloaded worker every millisecond. It
 // returns false when fn was not queued.
-func doOn(dp *datapath.Worker, fn func(), cancel <-chan struct{}) bool {
-	for {
+func doOn(dp doer, fn func(), cancel <-chan struct{}) bool {
+	var t *time.Timer
+	for wait := time.Millisecond; ; wait = min(2*wait, doOnMaxWait) {
 		err := dp.Do(fn)
 		if err == nil {
 			return true
@@ -125,10 +135,14 @@ func doOn(dp *datapath.Worker, fn func(), cancel <-chan struct{}) bool {
 		if !errors.Is(err, datapath.ErrBusy) {
 			return false
 		}
-		t := time.NewTimer(time.Millisecond)
+		if t == nil {
+			t = time.NewTimer(wait)
+			defer t.Stop()
+		} else {
+			t.Reset(wait)
+		}
 		select {
 		case <-cancel:
-			t.Stop()
 			return false
 		case <-t.C:
 		}

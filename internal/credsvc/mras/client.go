@@ -7,11 +7,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/textproto"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/avedge/avedge/internal/credsvc"
@@ -131,6 +133,10 @@ func mrasRequestBody(req Request) ([]byte, error) {
 func readMRASAnswer(br *bufio.Reader) (status string, doc *mrasResponse, err error) {
 	tp := textproto.NewReader(bufio.NewReader(io.LimitReader(br, maxAnswer)))
 	line, err := tp.ReadLine()
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		return "", nil, fmt.Errorf("mras: the service closed the connection without an answer "+
+			"(as it does for a client certificate it does not trust): %w", err)
+	}
 	if err != nil {
 		return "", nil, fmt.Errorf("mras: read answer: %w", err)
 	}

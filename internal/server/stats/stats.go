@@ -77,8 +77,9 @@ type StreamStats struct {
 	// passed the limits.
 	Open, Accepted uint64
 	// RefusedTotal and RefusedPerSource count connections closed at once
-	// for the total and per-source limits.
-	RefusedTotal, RefusedPerSource uint64
+	// for the total and per-source limits, RefusedRate those closed at
+	// once for the per-source rate of new connections.
+	RefusedTotal, RefusedPerSource, RefusedRate uint64
 	// HandshakeFailed counts connections that sent no first byte, or no
 	// complete TLS handshake, within the handshake timeout, and failed
 	// handshakes; NotTURN those whose bytes are neither TLS (where
@@ -87,8 +88,10 @@ type StreamStats struct {
 	// FrameTooLarge counts connections closed for a length field over the
 	// frame limit; FrameTimeouts those closed for a message begun and not
 	// finished in time (slowloris); IdleTimeouts idle ones without an
-	// allocation; WriteTimeouts clients that did not take their bytes.
-	FrameTooLarge, FrameTimeouts, IdleTimeouts, WriteTimeouts uint64
+	// allocation; LifetimeExpired those that reached their lifetime
+	// without an allocation; WriteTimeouts clients that did not take
+	// their bytes.
+	FrameTooLarge, FrameTimeouts, IdleTimeouts, LifetimeExpired, WriteTimeouts uint64
 }
 
 // TCPRelayStats counts the connections of RFC 6062 TCP relays.

@@ -8,8 +8,9 @@ import (
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
-// TestWriteDoesNotAllocate: queueing for a client costs no allocation,
-// writes the protocol's padding, and a full queue drops with ErrFull.
+// TestWriteDoesNotAllocate: once the queue has grown, queueing for a
+// client costs no allocation, writes the protocol's padding, and a full
+// queue drops with ErrFull.
 func TestWriteDoesNotAllocate(t *testing.T) {
 	pad := func(b []byte) int {
 		if stunproto.IsChannelData(b) {
@@ -17,7 +18,7 @@ func TestWriteDoesNotAllocate(t *testing.T) {
 		}
 		return 0
 	}
-	c := &Conn{proto: Protocol{Pad: pad}, out: make([]byte, 0, 64), wake: make(chan struct{}, 1)}
+	c := &Conn{proto: Protocol{Pad: pad}, out: make([]byte, 0, 64), queueMax: 64, writing: true, wake: make(chan struct{}, 1)}
 	msg := []byte{0x40, 0x00, 0x00, 0x05, 1, 2, 3, 4, 5}
 	allocs := testing.AllocsPerRun(100, func() {
 		c.mu.Lock()

@@ -6,8 +6,16 @@ import "time"
 // the defaults named on each.
 type Limits struct {
 	// Connections bounds all client connections (default 16384);
-	// ConnectionsPerSource those from one IP address (default 64).
+	// ConnectionsPerSource those from one source, an IPv4 address or an
+	// IPv6 /64 (netx.Source; default 64).
 	Connections, ConnectionsPerSource int
+	// ConnectionRate and ConnectionBurst are a token bucket of new
+	// connections per source (an IPv4 address or an IPv6 /64): a
+	// connection beyond it is closed as soon as it is accepted, before
+	// its TLS handshake, and counted (default 20 a second, burst 100). A
+	// negative ConnectionRate sets no limit.
+	ConnectionRate  float64
+	ConnectionBurst int
 	// HandshakeTimeout bounds the wait for a connection's first bytes and
 	// its handshake (default 10s).
 	HandshakeTimeout time.Duration
@@ -18,6 +26,14 @@ type Limits struct {
 	// IdleTimeout closes a connection that holds no allocation and sends
 	// nothing for this long (default 30s).
 	IdleTimeout time.Duration
+	// UnheldLifetime closes a connection that holds no allocation this
+	// long after it was accepted (default 60s), whatever it sends: frames
+	// do not extend it. Once the connection holds an allocation
+	// (Conn.Hold) it no longer applies; when the connection stops holding
+	// one, it runs again in full from then, as for a new connection. A
+	// connection that turned raw (an RFC 6062 client data connection) is
+	// not subject to it.
+	UnheldLifetime time.Duration
 	// WriteTimeout disconnects a client that takes longer than this to
 	// accept the bytes queued for it (default 10s).
 	WriteTimeout time.Duration
@@ -26,24 +42,47 @@ type Limits struct {
 	// field closes the connection.
 	MaxFrame int
 	// WriteQueue is the number of bytes queued for a client before media
-	// to it is dropped (default 32 KiB).
+	// to it is dropped (default 32 KiB). The queue's buffers grow to it
+	// as needed: a connection that is only answered keeps small ones.
 	WriteQueue int
 }
 
 const (
-	defaultConnections  = 16384
-	defaultPerSource    = 64
-	defaultHandshake    = 10 * time.Second
-	defaultFrameTimeout = 10 * time.Second
-	defaultIdleTimeout  = 30 * time.Second
-	defaultWriteTimeout = 10 * time.Second
-	defaultMaxFrame     = 9216
-	defaultWriteQueue   = 32 << 10
+	defaultConnections = 16384
+	defaultPerSource   = 64
+	// defaultConnectionRate and defaultConnectionBurst: clients behind
+	// one NAT share a source; a browser opens one or two TCP/TLS
+	// connections per TURN server when a call starts, so 100 at once and
+	// 20 a second thereafter serve a large office starting its meetings
+	// on the hour (with more than 64 of its clients on TCP at once it
+	// needs a higher ConnectionsPerSource anyway), while one source can
+	// make the edge perform at most 20 TLS handshakes a second.
+	defaultConnectionRate  = 20
+	defaultConnectionBurst = 100
+	// connectionRateSources is the number of sources the connection rate
+	// limiter keeps (policy.SourceLimiter: 24 bytes each, allocated once).
+	connectionRateSources = 1 << 14
+	defaultHandshake      = 10 * time.Second
+	defaultFrameTimeout   = 10 * time.Second
+	defaultIdleTimeout    = 30 * time.Second
+	defaultLifetime       = 60 * time.Second
+	defaultWriteTimeout   = 10 * time.Second
+	defaultMaxFrame       = 9216
+	defaultWriteQueue     = 32 << 10
 	// MaxFrame stays between a STUN header with 1 KiB of attributes and
 	// the largest STUN message a 16-bit length allows.
 	minMaxFrame = 20 + 1024
 	maxMaxFrame = 20 + 0xFFFF
 	readSlack   = 4096 // read room beyond one frame
+	// smallRead is the read buffer of a connection that holds no
+	// allocation: room for any request such a client needs to send (a
+	// browser's Allocate is a few hundred bytes); a frame that does not
+	// fit, or an allocation, grows it to MaxFrame+readSlack.
+	smallRead = 1024
+	// smallQueue is the first size of a write queue buffer, which grows
+	// by doubling up to WriteQueue: an answer to an unauthenticated
+	// request is under 200 bytes.
+	smallQueue = 512
 	// heldIdleTimeout is the idle timeout of a connection that holds an
 	// allocation: the allocation's own lifetime rules it.
 	heldIdleTimeout = time.Hour
@@ -64,11 +103,16 @@ func (l Limits) WithDefaults() Limits {
 	}
 	def(&l.Connections, defaultConnections)
 	def(&l.ConnectionsPerSource, defaultPerSource)
+	def(&l.ConnectionBurst, defaultConnectionBurst)
+	if l.ConnectionRate == 0 {
+		l.ConnectionRate = defaultConnectionRate
+	}
 	def(&l.MaxFrame, defaultMaxFrame)
 	def(&l.WriteQueue, defaultWriteQueue)
 	defd(&l.HandshakeTimeout, defaultHandshake)
 	defd(&l.FrameTimeout, defaultFrameTimeout)
 	defd(&l.IdleTimeout, defaultIdleTimeout)
+	defd(&l.UnheldLifetime, defaultLifetime)
 	defd(&l.WriteTimeout, defaultWriteTimeout)
 	l.MaxFrame = min(max(l.MaxFrame, minMaxFrame), maxMaxFrame)
 	l.WriteQueue = max(l.WriteQueue, l.MaxFrame+128)

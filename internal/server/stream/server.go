@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/netx"
+	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server/stats"
 )
 
@@ -71,10 +72,14 @@ type Server struct {
 	listeners []*listener
 	addrs     []netip.AddrPort
 	// admitted bounds the connections in total and per source address;
-	// conns are the open ones, closed by Stop.
+	// conns are the open ones, closed by Stop. rate, if set, limits the
+	// new connections per source; the accept goroutines share it under
+	// rateMu.
 	admitted *netx.Limiter
 	conns    netx.Tracker
 	ctr      counters
+	rateMu   sync.Mutex
+	rate     *policy.SourceLimiter
 
 	mu      sync.Mutex
 	stopped bool
@@ -93,7 +98,8 @@ type listener struct {
 type counters struct {
 	handshakeFailed, notTURN, frameTooLarge atomic.Uint64
 	frameTimeouts, idleTimeouts             atomic.Uint64
-	writeTimeouts                           atomic.Uint64
+	lifetimeExpired, writeTimeouts          atomic.Uint64
+	refusedRate                             atomic.Uint64
 }
 
 // Listen binds the listeners of opts. Nothing is served before Run.
@@ -107,6 +113,12 @@ func Listen(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("stream: %w", err)
 	}
 	s.admitted = admitted
+	if s.limits.ConnectionRate >= 0 {
+		lim := policy.SourceLimit{Rate: s.limits.ConnectionRate, Burst: s.limits.ConnectionBurst}
+		if s.rate, err = policy.NewSourceLimiter(lim, connectionRateSources, nil); err != nil {
+			return nil, fmt.Errorf("stream: connection rate: %w", err)
+		}
+	}
 	for _, l := range opts.Listeners {
 		if len(l.Sniffers) == 0 {
 			s.closeListeners()
@@ -182,11 +194,13 @@ func (s *Server) Stats() stats.StreamStats {
 		Accepted:         adm.Admitted,
 		RefusedTotal:     adm.RefusedTotal,
 		RefusedPerSource: adm.RefusedPerSource,
+		RefusedRate:      s.ctr.refusedRate.Load(),
 		HandshakeFailed:  s.ctr.handshakeFailed.Load(),
 		NotTURN:          s.ctr.notTURN.Load(),
 		FrameTooLarge:    s.ctr.frameTooLarge.Load(),
 		FrameTimeouts:    s.ctr.frameTimeouts.Load(),
 		IdleTimeouts:     s.ctr.idleTimeouts.Load(),
+		LifetimeExpired:  s.ctr.lifetimeExpired.Load(),
 		WriteTimeouts:    s.ctr.writeTimeouts.Load(),
 	}
 }
@@ -210,6 +224,7 @@ func (s *Server) accept(l *listener) {
 			}
 			continue
 		}
+		accepted := time.Now()
 		remote := nc.RemoteAddr().(*net.TCPAddr).AddrPort()
 		remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
 		release, ok := s.admit(remote.Addr())
@@ -218,13 +233,13 @@ func (s *Server) accept(l *listener) {
 			continue
 		}
 		s.wg.Add(1)
-		go s.serve(nc, l, remote, release)
+		go s.serve(nc, l, remote, accepted, release)
 	}
 }
 
-// admit counts a new connection from src against the limits; false means
-// refused (counted by the limiter), or the server is stopping. release
-// gives the connection's places back.
+// admit counts a new connection from src against the rate and the limits;
+// false means refused (counted), or the server is stopping. release gives
+// the connection's places back.
 func (s *Server) admit(src netip.Addr) (release func(), ok bool) {
 	s.mu.Lock()
 	stopped := s.stopped
@@ -232,13 +247,22 @@ func (s *Server) admit(src netip.Addr) (release func(), ok bool) {
 	if stopped {
 		return nil, false
 	}
+	if s.rate != nil {
+		s.rateMu.Lock()
+		ok := s.rate.Allow(src)
+		s.rateMu.Unlock()
+		if !ok {
+			s.ctr.refusedRate.Add(1)
+			return nil, false
+		}
+	}
 	release, err := s.admitted.Admit(src)
 	return release, err == nil
 }
 
 // serve sniffs a new connection, completes its handshake and serves it
 // until it closes.
-func (s *Server) serve(nc net.Conn, l *listener, remote netip.AddrPort, release func()) {
+func (s *Server) serve(nc net.Conn, l *listener, remote netip.AddrPort, accepted time.Time, release func()) {
 	defer s.wg.Done()
 	defer release()
 	_ = nc.SetDeadline(time.Now().Add(s.limits.HandshakeTimeout))
@@ -249,7 +273,7 @@ func (s *Server) serve(nc net.Conn, l *listener, remote netip.AddrPort, release 
 	}
 	_ = o.Conn.SetDeadline(time.Time{})
 	local := nc.LocalAddr().(*net.TCPAddr).AddrPort()
-	c := newConn(s, o, remote, netip.AddrPortFrom(local.Addr().Unmap(), local.Port()))
+	c := newConn(s, o, remote, netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), accepted)
 	if !s.conns.Add(c) {
 		_ = c.Close()
 		return
@@ -259,7 +283,6 @@ func (s *Server) serve(nc net.Conn, l *listener, remote netip.AddrPort, release 
 		_ = c.Close()
 		return
 	}
-	go c.writeLoop()
 	c.readLoop(o.Prefix)
 	_ = c.Close()
 	s.handler.Closed(c)

@@ -91,11 +91,18 @@ func (h *recorder) Closed(*Conn) { close(h.closed) }
 
 // serve starts a Server on loopback with the sniffers and returns a
 // connected client.
-func serve(t *testing.T, h *recorder, sniffers ...Sniffer) (*Server, net.Conn) {
+func serve(t *testing.T, h Handler, sniffers ...Sniffer) (*Server, net.Conn) {
+	t.Helper()
+	s := start(t, h, Limits{HandshakeTimeout: 5 * time.Second}, sniffers...)
+	return s, dialTCP(t, s)
+}
+
+// start starts a Server on loopback with the limits and sniffers.
+func start(t *testing.T, h Handler, lim Limits, sniffers ...Sniffer) *Server {
 	t.Helper()
 	s, err := Listen(Options{
 		Listeners: []Listener{{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Sniffers: sniffers}},
-		Limits:    Limits{HandshakeTimeout: 5 * time.Second},
+		Limits:    lim,
 		Handler:   h,
 	})
 	if err != nil {
@@ -103,13 +110,19 @@ func serve(t *testing.T, h *recorder, sniffers ...Sniffer) (*Server, net.Conn) {
 	}
 	s.Run()
 	t.Cleanup(s.Stop)
+	return s
+}
+
+// dialTCP connects to s.
+func dialTCP(t *testing.T, s *Server) net.Conn {
+	t.Helper()
 	c, err := net.DialTimeout("tcp", s.Addrs()[0].String(), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	return s, c
+	return c
 }
 
 func readN(t *testing.T, c net.Conn, n int) []byte {
