@@ -1,32 +1,14 @@
 package server
 
 import (
-	"errors"
-	"io"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/stunproto"
+	"github.com/avedge/avedge/internal/turntest"
 )
-
-// closedAt reads c until the server closes it and sends when; a read
-// that times out on the client's side sends the zero time.
-func closedAt(c net.Conn) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	go func() {
-		_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
-		_, err := io.Copy(io.Discard, c)
-		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-			ch <- time.Time{}
-			return
-		}
-		ch <- time.Now()
-	}()
-	return ch
-}
 
 // TestStreamLifetime: a connection without an allocation that sends a
 // ChannelData header for a channel that does not exist every 100 ms
@@ -40,23 +22,7 @@ func TestStreamLifetime(t *testing.T) {
 	})
 	began := time.Now()
 	c := se.dial(false)
-	closed := closedAt(c)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	limit := time.After(3 * time.Second)
-	var at time.Time
-	for at.IsZero() {
-		select {
-		case at = <-closed:
-			if at.IsZero() {
-				t.Fatal("read timed out on the client's side")
-			}
-		case <-tick.C:
-			_, _ = c.Write([]byte{0x40, 0x00, 0x00, 0x00})
-		case <-limit:
-			t.Fatalf("still served after 3s: %+v", se.srv.Stats().Stream)
-		}
-	}
+	at := turntest.KeepWriting(t, c, []byte{0x40, 0x00, 0x00, 0x00}, 100*time.Millisecond)
 	if lived := at.Sub(began); lived < life {
 		t.Fatalf("closed after %v, before its lifetime %v", lived, life)
 	}
@@ -86,7 +52,7 @@ func TestStreamLifetimeHeld(t *testing.T) {
 	freed := time.Now()
 	wantCode(t, c.do(stun.MethodRefresh, stunproto.Lifetime{}), 0)
 	select {
-	case at := <-closedAt(c.conn):
+	case at := <-turntest.ClosedAt(c.conn):
 		if at.IsZero() {
 			t.Fatal("not closed after the allocation ended")
 		}

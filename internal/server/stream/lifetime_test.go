@@ -10,6 +10,7 @@ import (
 
 	"github.com/avedge/avedge/internal/pki"
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/turntest"
 )
 
 // holder is a Handler that echoes frames; a frame "hold" makes its
@@ -62,24 +63,8 @@ func roundTrip(t *testing.T, c net.Conn, s string) {
 	}
 }
 
-// closedBy reads c until the server closes it and sends when that was;
-// a read that times out on the client's side is reported as the zero
-// time.
-func closedBy(c net.Conn) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	go func() {
-		_, err := io.Copy(io.Discard, c)
-		if isTimeout(err) {
-			ch <- time.Time{}
-			return
-		}
-		ch <- time.Now()
-	}()
-	return ch
-}
-
-// waitClosed waits until the server closed c (closed from closedBy), at
-// most 3 s, and returns when.
+// waitClosed waits until the server closed c (closed from
+// turntest.ClosedAt), at most 3 s, and returns when.
 func waitClosed(t *testing.T, closed <-chan time.Time, what string) time.Time {
 	t.Helper()
 	select {
@@ -102,23 +87,7 @@ func TestLifetimeNotExtendedByFrames(t *testing.T) {
 	s := start(t, newHolder(), Limits{UnheldLifetime: life, IdleTimeout: 200 * time.Millisecond}, claimAll)
 	began := time.Now()
 	c := dialTCP(t, s)
-	closed := closedBy(c)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	limit := time.After(3 * time.Second)
-	var at time.Time
-	for at.IsZero() {
-		select {
-		case at = <-closed:
-			if at.IsZero() {
-				t.Fatal("read timed out on the client's side")
-			}
-		case <-tick.C:
-			_, _ = c.Write(frame("ping"))
-		case <-limit:
-			t.Fatalf("a connection sending every 100 ms is still open after 3s: %+v", s.Stats())
-		}
-	}
+	at := turntest.KeepWriting(t, c, frame("ping"), 100*time.Millisecond)
 	if lived := at.Sub(began); lived < life {
 		t.Fatalf("closed after %v, before its lifetime %v", lived, life)
 	}
@@ -156,7 +125,7 @@ func TestLifetimeHeld(t *testing.T) {
 			freed := time.Now()
 			sc.Hold(false)
 			roundTrip(t, c, "ping")
-			at := waitClosed(t, closedBy(c), "after the allocation ended")
+			at := waitClosed(t, turntest.ClosedAt(c), "after the allocation ended")
 			if lived := at.Sub(freed); lived < life {
 				t.Fatalf("closed %v after the allocation ended, before a lifetime (%v)", lived, life)
 			}
