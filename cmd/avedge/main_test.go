@@ -36,7 +36,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestHelpForEveryCommand(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"creds", "issue", "--help"}, {"creds", "request", "--help"}, {"pki", "dev", "--help"}, {"version", "--help"}, {"bench", "--help"}, {"probe", "--help"}, {"drain", "--help"}, {"firewall", "--help"}, {"sessions", "--help"}, {"sessions", "list", "--help"}, {"sessions", "revoke", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"creds", "issue", "--help"}, {"creds", "request", "--help"}, {"pki", "dev", "--help"}, {"version", "--help"}, {"bench", "--help"}, {"probe", "--help"}, {"drain", "--help"}, {"firewall", "--help"}, {"sessions", "--help"}, {"sessions", "list", "--help"}, {"sessions", "revoke", "--help"}, {"config", "--help"}, {"config", "check", "--help"}} {
 		out, _, err := run(t, context.Background(), args...)
 		if err != nil || !strings.Contains(out, "Usage:") {
 			t.Errorf("%v: %v, output %q", args, err, out)

@@ -24,6 +24,6 @@ credential service for a credential with "avedge creds request --identity alice"
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCmd(), newCredsCmd(), newPKICmd(), newVersionCmd(), newBenchCmd(), newProbeCmd(), newDrainCmd(), newSessionsCmd(time.Now), newFirewallCmd())
+	root.AddCommand(newServeCmd(), newCredsCmd(), newPKICmd(), newVersionCmd(), newBenchCmd(), newProbeCmd(), newDrainCmd(), newSessionsCmd(time.Now), newFirewallCmd(), newConfigCmd())
 	return root
 }
