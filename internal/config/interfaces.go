@@ -262,11 +262,17 @@ func quoteAddrs(addrs []netip.Addr) string {
 }
 
 // RelayAdvertised returns the address that stands for the IPv4 relay
-// address in XOR-RELAYED-ADDRESS: interfaces.external.advertised, or the
-// zero Addr when there is none (the relay address itself is advertised).
+// address in XOR-RELAYED-ADDRESS: relay.advertised or
+// interfaces.external.advertised (at most one is set), or the zero Addr
+// when there is none (the relay address itself is advertised).
 func (c *Config) RelayAdvertised() netip.Addr {
-	if c.Interfaces == nil {
-		return netip.Addr{}
+	if c.Relay.Advertised.IsValid() || c.Interfaces == nil {
+		return c.Relay.Advertised
 	}
 	return c.Interfaces.External.Advertised
 }
+
+// RelayAdvertisedV6 returns the address that stands for the IPv6 relay
+// address in XOR-RELAYED-ADDRESS: relay.advertised_v6, or the zero Addr
+// when it is not set (the IPv6 relay address itself is advertised).
+func (c *Config) RelayAdvertisedV6() netip.Addr { return c.Relay.AdvertisedV6 }

@@ -7,14 +7,18 @@ import (
 	"testing"
 )
 
+// TestRelayAdvertised: the advertised addresses come from relay.advertised
+// and relay.advertised_v6, or interfaces.external.advertised for IPv4.
 func TestRelayAdvertised(t *testing.T) {
 	tests := []struct {
-		file string
-		want netip.Addr
+		file        string
+		want, want6 netip.Addr
 	}{
-		{"interfaces.yaml", netip.MustParseAddr("203.0.113.10")},
-		{"interfaces_external_only.yaml", netip.Addr{}},
-		{"minimal.yaml", netip.Addr{}},
+		{"interfaces.yaml", netip.MustParseAddr("203.0.113.10"), netip.Addr{}},
+		{"interfaces_external_only.yaml", netip.Addr{}, netip.Addr{}},
+		{"minimal.yaml", netip.Addr{}, netip.Addr{}},
+		{"relay_advertised.yaml", netip.MustParseAddr("203.0.113.10"), netip.MustParseAddr("2001:db8::10")},
+		{"relay_advertised_private.yaml", netip.MustParseAddr("100.64.7.8"), netip.Addr{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -29,6 +33,9 @@ func TestRelayAdvertised(t *testing.T) {
 			}
 			if got := c.RelayAdvertised(); got != tt.want {
 				t.Errorf("RelayAdvertised() = %v, want %v", got, tt.want)
+			}
+			if got := c.RelayAdvertisedV6(); got != tt.want6 {
+				t.Errorf("RelayAdvertisedV6() = %v, want %v", got, tt.want6)
 			}
 		})
 	}

@@ -17,6 +17,17 @@ type Relay struct {
 	// REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY (dual
 	// allocations). Unset, only IPv4 relayed addresses are offered.
 	AddressV6 netip.Addr `json:"address_v6,omitzero"`
+	// Advertised, if set, is the public IPv4 address of a 1:1 NAT in front
+	// of Address: XOR-RELAYED-ADDRESS carries it, with the relay port,
+	// instead of Address, to which relay sockets still bind. It is the key
+	// for a host without an interfaces section (a one-NIC cloud VM);
+	// interfaces.external.advertised says the same, and only one may be
+	// set.
+	Advertised netip.Addr `json:"advertised,omitzero"`
+	// AdvertisedV6, if set, is the address that stands for AddressV6 in
+	// XOR-RELAYED-ADDRESS: the outside address of a 1:1 IPv6 translation
+	// (NPTv6) in front of it. It needs AddressV6.
+	AdvertisedV6 netip.Addr `json:"advertised_v6,omitzero"`
 	// PortMin and PortMax bound the relay ports, inclusive; the key
 	// "ports" sets both.
 	PortMin int `json:"port_min" key:"ports"`
@@ -42,6 +53,8 @@ func (p *parser) relay(e entry, dst *Relay) error {
 	_, err := p.mapping(e, []field{
 		{"address", func(e entry) error { return p.relayAddress(e, &dst.Address) }},
 		{"address_v6", func(e entry) error { return p.relayAddressV6(e, &dst.AddressV6) }},
+		{"advertised", func(e entry) error { return p.relayAdvertised(e, &dst.Advertised, false) }},
+		{"advertised_v6", func(e entry) error { return p.relayAdvertised(e, &dst.AdvertisedV6, true) }},
 		{"ports", func(e entry) error { return p.portRange(e, dst) }},
 	})
 	return err
@@ -68,6 +81,31 @@ func (p *parser) relayAddr(e entry, dst *netip.Addr, v6 bool, other string) erro
 	}
 	if a.IsLoopback() {
 		p.warn(e.path, "%s is a loopback address: only this host can reach relayed addresses", a)
+	}
+	*dst = a
+	return nil
+}
+
+// relayAdvertised decodes relay.advertised, or relay.advertised_v6 when
+// v6: a concrete unicast address of the family (see unicastAddr) that
+// peers beyond a 1:1 NAT send to, so neither loopback nor link-local. An
+// address outside public address space draws a warning, not an error: a
+// NAT may map into another private network (a peered VPC, a carrier's
+// 100.64.0.0/10) whose peers do reach it.
+func (p *parser) relayAdvertised(e entry, dst *netip.Addr, v6 bool) error {
+	other := "an IPv6 advertised address goes in relay.advertised_v6"
+	if v6 {
+		other = "the IPv4 advertised address goes in relay.advertised"
+	}
+	a, err := p.unicastAddr(e, v6, other, "the public address of a 1:1 NAT")
+	if err != nil {
+		return err
+	}
+	switch {
+	case a.IsLoopback() || a.IsLinkLocalUnicast():
+		return p.fail(e, "%s: must not be loopback or link-local: it is the address that peers beyond the NAT send to", a)
+	case !isPublic(a):
+		p.warn(e.path, "%s is not a public address: only peers that route to it, not the internet at large, can reach relayed addresses", a)
 	}
 	*dst = a
 	return nil
@@ -148,9 +186,10 @@ func decimal(s string) (int, bool) {
 	return n, err == nil
 }
 
-// finishRelay requires the relay address and keeps listeners that share a
+// finishRelay requires the relay address, keeps listeners that share a
 // relay address (or that bind the unspecified address of its family) off the
-// relay port range.
+// relay port range, and checks the advertised addresses
+// (finishRelayAdvertised).
 func (p *parser) finishRelay() error {
 	r := p.cfg.Relay
 	if !r.Address.IsValid() {
@@ -164,6 +203,31 @@ func (p *parser) finishRelay() error {
 		path := fmt.Sprintf("listeners[%d]", i)
 		return p.failAt(p.where(path+".address", path), path+".address",
 			"port %d lies in relay.ports %d-%d on the relay address", port, r.PortMin, r.PortMax)
+	}
+	return p.finishRelayAdvertised()
+}
+
+// finishRelayAdvertised checks relay.advertised and relay.advertised_v6
+// against the addresses they stand for (after finishInterfaces, which
+// defaults them): neither is the relay address itself, an IPv6 one needs
+// relay.address_v6, and relay.advertised is not set together with
+// interfaces.external.advertised, which says the same thing.
+func (p *parser) finishRelayAdvertised() error {
+	r := p.cfg.Relay
+	switch ifs := p.cfg.Interfaces; {
+	case r.Advertised.IsValid() && ifs != nil && ifs.External.Advertised.IsValid():
+		return p.failAt(p.where("relay.advertised"), "relay.advertised",
+			"set together with interfaces.external.advertised, which says the same thing: keep one of them")
+	case r.Advertised.IsValid() && r.Advertised == r.Address:
+		return p.failAt(p.where("relay.advertised"), "relay.advertised",
+			"%s is relay.address itself: advertised is for the public address of a 1:1 NAT; leave it out", r.Advertised)
+	case !r.AdvertisedV6.IsValid():
+	case !r.AddressV6.IsValid():
+		return p.failAt(p.where("relay.advertised_v6"), "relay.advertised_v6",
+			"%s: there is no IPv6 relay address for it to stand for (set relay.address_v6)", r.AdvertisedV6)
+	case r.AdvertisedV6 == r.AddressV6:
+		return p.failAt(p.where("relay.advertised_v6"), "relay.advertised_v6",
+			"%s is relay.address_v6 itself: advertised_v6 is for the outside address of a 1:1 IPv6 translation; leave it out", r.AdvertisedV6)
 	}
 	return nil
 }

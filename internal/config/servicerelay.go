@@ -96,10 +96,8 @@ func (p *parser) serviceRelay(e entry) (ServiceRelay, error) {
 // ports that no listener serves, about internet relays derived from
 // addresses that are not public, and about intranet relays taken from the
 // internet ones. Without interfaces the internet relays are all listeners
-// (as reached through advertise_host or the relay address) and the
-// intranet relays copy them. With interfaces the internet relays are the
-// external interface's listeners (through advertise_host, else
-// interfaces.external.advertised for IPv4) and the intranet relays the
+// (named as listenerRelays says) and the intranet relays copy them. With interfaces the internet relays are the
+// external interface's listeners and the intranet relays the
 // internal interface's listeners, or the internet ones when it has none.
 func (p *parser) finishServiceRelays(cs *CredentialService) error {
 	r := &cs.Relays
@@ -166,11 +164,12 @@ func (p *parser) finishServiceRelays(cs *CredentialService) error {
 // listenerRelays returns the internet relays derived from the listeners:
 // one relay per host, with the first UDP port, the first plain TCP port and
 // the first TLS port (a "tls" listener before a "tcp" one with TLS) served
-// on it. Without interfaces every listener counts, named by advertise_host,
-// else by its address (the relay address for an unspecified one). With
-// interfaces the external interface's listeners count, named by
-// advertise_host, else by interfaces.external.advertised (IPv4 listeners)
-// or their address.
+// on it. Without interfaces every listener counts; with interfaces the
+// external interface's listeners do. Each is named by advertise_host, else,
+// when it binds the relay address (or, without interfaces, an unspecified
+// one) and that has an advertised address (Config.RelayAdvertised,
+// RelayAdvertisedV6), by the advertised address, else by its address (the
+// relay address for an unspecified one).
 func listenerRelays(c *Config) []ServiceRelay {
 	internet, _ := sideRelays(c)
 	return internet
@@ -207,8 +206,10 @@ func addListenerRelay(c *Config, l Listener, proto string, internet, intranet []
 	case ifs != nil && ifs.Internal.Has(ip):
 		dst, host = &intranet, ip.WithZone("").String()
 	case host != "":
-	case ifs != nil && ip.Is4() && ifs.External.Advertised.IsValid():
-		host = ifs.External.Advertised.String()
+	case (ip == c.Relay.Address || ip.IsUnspecified()) && c.RelayAdvertised().IsValid():
+		host = c.RelayAdvertised().String()
+	case ip == c.Relay.AddressV6 && c.RelayAdvertisedV6().IsValid():
+		host = c.RelayAdvertisedV6().String()
 	case ip.IsUnspecified():
 		host = c.Relay.Address.Unmap().WithZone("").String()
 	default:

@@ -51,6 +51,17 @@ func TestServiceRelaysFromInterfaces(t *testing.T) {
 			wantIntranet: []ServiceRelay{{Host: "10.0.0.5", UDPPort: 3478}},
 		},
 		{
+			name:       "relay.advertised_v6 names the external IPv6 listeners",
+			advertised: ", advertised: 203.0.113.10",
+			extra:      "relay:\n  advertised_v6: \"2001:db8:1::10\"\n",
+			listeners: `  - {protocol: udp, address: 192.0.2.10:3478}
+  - {protocol: udp, address: "[2001:db8::10]:3478"}
+  - {protocol: udp, address: "[fd00::5]:3478"}
+`,
+			wantInternet: []ServiceRelay{{Host: "203.0.113.10", UDPPort: 3478}, {Host: "2001:db8:1::10", UDPPort: 3478}},
+			wantIntranet: []ServiceRelay{{Host: "fd00::5", UDPPort: 3478}},
+		},
+		{
 			name:       "advertise_host names the external listeners",
 			advertised: ", advertised: 203.0.113.10",
 			extra:      "advertise_host: turn.example.com\n",

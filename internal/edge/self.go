@@ -18,13 +18,13 @@ const selfRefresh = 10 * time.Second
 
 // selfAddrs returns the edge's own addresses, which no allocation may
 // reach but on a relay port (server.Options.Self): the relay addresses
-// (IPv4, IPv6, advertised), the interfaces' addresses, every listener's,
-// the admin endpoints' and the credential service's, and every address of
-// the host (localAddrs): a service bound to a wildcard answers on all of
+// (IPv4, IPv6, and the advertised ones of both families), the interfaces'
+// addresses, every listener's, the admin endpoints' and the credential
+// service's, and every address of the host (localAddrs): a service bound to a wildcard answers on all of
 // them, whatever the edge's own listeners bind. Sorted, without
 // duplicates.
 func selfAddrs(cfg *config.Config, localAddrs func() ([]net.Addr, error)) ([]netip.Addr, error) {
-	addrs := []netip.Addr{cfg.Relay.Address, cfg.Relay.AddressV6, cfg.RelayAdvertised()}
+	addrs := []netip.Addr{cfg.Relay.Address, cfg.Relay.AddressV6, cfg.RelayAdvertised(), cfg.RelayAdvertisedV6()}
 	if i := cfg.Interfaces; i != nil {
 		addrs = append(addrs, i.Internal.Address, i.Internal.AddressV6, i.External.Address, i.External.AddressV6)
 	}

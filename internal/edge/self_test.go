@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/avedge/avedge/internal/clock"
 )
 
 // ipNets returns the interface addresses of cidrs, as net.InterfaceAddrs
@@ -85,5 +87,27 @@ func TestWatchSelf(t *testing.T) {
 	<-calls
 	if lines := log.with("the host's addresses changed", "198.51.100.7"); len(lines) != 1 {
 		t.Fatalf("logged %q, want one line naming the new address", log.all())
+	}
+}
+
+// TestRelayAdvertisedWiring: relay.advertised and relay.advertised_v6 reach
+// the relay's options, and count among the edge's own addresses.
+func TestRelayAdvertisedWiring(t *testing.T) {
+	cfg := loopbackDevelopment(t)
+	cfg.Relay.Advertised = netip.MustParseAddr("203.0.113.10")
+	cfg.Relay.AdvertisedV6 = netip.MustParseAddr("2001:db8::10")
+	// No revocation store: only an authentication, which this test makes
+	// none of, consults it.
+	opts, err := relayOptions(cfg, keyringOf(t, cfg), nil, slog.New(slog.DiscardHandler), clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.RelayAdvertised != cfg.Relay.Advertised || opts.RelayAdvertisedV6 != cfg.Relay.AdvertisedV6 {
+		t.Errorf("options advertise %v and %v, want %v and %v", opts.RelayAdvertised, opts.RelayAdvertisedV6, cfg.Relay.Advertised, cfg.Relay.AdvertisedV6)
+	}
+	for _, a := range []netip.Addr{cfg.Relay.Advertised, cfg.Relay.AdvertisedV6} {
+		if !slices.Contains(opts.Self, a) {
+			t.Errorf("Self %v lacks the advertised address %v", opts.Self, a)
+		}
 	}
 }

@@ -106,10 +106,10 @@ func (w *worker) overLimit(l *listener, from netip.AddrPort, signed bool) bool {
 }
 
 // advertise returns the address peers reach the relayed address addr at:
-// behind a 1:1 NAT, the NAT's public address (Options.RelayAdvertised)
-// with addr's port, for IPv4.
+// behind a 1:1 NAT, the NAT's address of addr's family
+// (Options.RelayAdvertised, RelayAdvertisedV6) with addr's port.
 func (e *shared) advertise(addr netip.AddrPort) netip.AddrPort {
-	if a := e.advertised; a.IsValid() && addr.Addr().Is4() {
+	if a := e.advertised[familyOf(addr.Addr())]; a.IsValid() {
 		return netip.AddrPortFrom(a, addr.Port())
 	}
 	return addr

@@ -68,6 +68,11 @@ type Options struct {
 	// REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY. The zero Addr
 	// offers IPv4 only: such requests get 440.
 	RelayAddrV6 netip.Addr
+	// RelayAdvertisedV6, if valid, is the outside IPv6 address of a 1:1
+	// translation (NPTv6) in front of RelayAddrV6: XOR-RELAYED-ADDRESS
+	// carries it, with the relay port, instead of RelayAddrV6, to which
+	// relay sockets still bind.
+	RelayAdvertisedV6 netip.Addr
 	// PortMin and PortMax bound the relay port range, used on each relay
 	// address.
 	PortMin, PortMax int
@@ -170,7 +175,7 @@ type shared struct {
 	policy       atomic.Pointer[policy.PeerPolicy] // swapped by SetPolicy
 	families     [families]relayFamily             // relay address and port pool per family
 	reservations *allocation.Reservations
-	advertised   netip.Addr                  // Options.RelayAdvertised
+	advertised   [families]netip.Addr        // Options.RelayAdvertised and RelayAdvertisedV6, by family
 	quota        *allocation.Quota           // counts; no limits of its own
 	quotaLimits  atomic.Pointer[quotaLimits] // swapped by SetQuotas
 	owners       *reservationOwners          // whose quota each reserved port counts against
@@ -240,6 +245,9 @@ func New(opts Options) (*Server, error) {
 	if v6 := opts.RelayAddrV6; v6.IsValid() && (!v6.Is6() || v6.Is4In6() || v6.IsUnspecified() || v6.Zone() != "") {
 		return nil, fmt.Errorf("server: IPv6 relay address %v: not a concrete IPv6 address", v6)
 	}
+	if a := opts.RelayAdvertisedV6; a.IsValid() && (!a.Is6() || a.Is4In6() || a.IsUnspecified() || a.Zone() != "") {
+		return nil, fmt.Errorf("server: advertised IPv6 relay address %v: not a concrete IPv6 address", a)
+	}
 	buffers, err := opts.Buffers.withDefaults()
 	if err != nil {
 		return nil, err
@@ -275,7 +283,7 @@ func New(opts Options) (*Server, error) {
 	env.capacity.limit = opts.Capacity
 	env.policy.Store(opts.Policy)
 	env.quotaLimits.Store(&quotaLimits{perUser: opts.AllocationsPerUser, total: opts.AllocationsTotal, ports: opts.PortsPerUser})
-	env.advertised = opts.RelayAdvertised
+	env.advertised = [families]netip.Addr{famV4: opts.RelayAdvertised, famV6: opts.RelayAdvertisedV6}
 	ports := 0
 	for fam, addr := range [families]netip.Addr{famV4: opts.RelayAddr, famV6: opts.RelayAddrV6} {
 		if !addr.IsValid() {
