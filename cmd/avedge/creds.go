@@ -95,11 +95,19 @@ func turnURIs(cfg *config.Config) []string {
 	add := func(l config.Listener, scheme, transport string) {
 		host := cfg.AdvertiseHost
 		if host == "" {
-			ip := l.Address.Addr()
+			ip := l.Address.Addr().Unmap()
 			if ip.IsUnspecified() {
 				ip = cfg.Relay.Address
 			}
-			host = ip.Unmap().WithZone("").String()
+			// Behind a 1:1 NAT, clients reach the relay address at the
+			// advertised one, as the credential service names it.
+			switch {
+			case ip == cfg.Relay.Address && cfg.RelayAdvertised().IsValid():
+				ip = cfg.RelayAdvertised()
+			case ip == cfg.Relay.AddressV6 && cfg.RelayAdvertisedV6().IsValid():
+				ip = cfg.RelayAdvertisedV6()
+			}
+			host = ip.WithZone("").String()
 		}
 		u := scheme + ":" + net.JoinHostPort(host, strconv.Itoa(int(l.Address.Port()))) + "?transport=" + transport
 		if !seen[u] {
