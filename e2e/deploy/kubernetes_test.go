@@ -256,6 +256,34 @@ func TestConfigMapConfiguration(t *testing.T) {
 	}
 }
 
+// TestConfigMapIsSample checks that configs/kubernetes.yaml, the sample
+// configuration of docs/topologies.md, is the ConfigMap's avedge.yaml byte
+// for byte, below a header of comments.
+func TestConfigMapIsSample(t *testing.T) {
+	m := loadManifests(t)
+	cm, ok := m.configMaps["avedge-config"]
+	if !ok {
+		t.Fatal("no ConfigMap avedge-config")
+	}
+	inMap := cm.Data["avedge.yaml"]
+	data, err := os.ReadFile(filepath.Join(deployDir, "..", "configs", "kubernetes.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// loadManifests splits the documents at "\n---\n", which takes the
+	// newline of the block scalar's last line: compare without it.
+	sample := strings.TrimSuffix(string(data), "\n")
+	header, found := strings.CutSuffix(sample, strings.TrimSuffix(inMap, "\n"))
+	if inMap == "" || !found {
+		t.Fatalf("configs/kubernetes.yaml does not end with the ConfigMap's avedge.yaml:\n%s", inMap)
+	}
+	for line := range strings.Lines(header) {
+		if !strings.HasPrefix(line, "#") {
+			t.Errorf("configs/kubernetes.yaml: %q before the ConfigMap's configuration is not a comment", line)
+		}
+	}
+}
+
 // mountVolumes writes, under root, the files each volume mount of c
 // shows: the ConfigMap's keys and, for Secrets, test values (a 64-character
 // hex string for pool secrets, a development PKI's PEM files for
