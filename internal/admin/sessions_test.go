@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -81,27 +80,17 @@ func startControl(t *testing.T, c sessions.Controller) (*Server, string, *logBuf
 
 // send sends one request with testToken and a body of the content type
 // ct (none when empty) and returns the status, headers and body.
-func send(t *testing.T, method, url, ct, body string) (int, http.Header, string) {
+func send(t *testing.T, method, rawURL, ct, body string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	u, err := url.Parse(rawURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+testToken)
+	h := bearer(testToken)
 	if ct != "" {
-		req.Header.Set("Content-Type", ct)
+		h["Content-Type"] = []string{ct}
 	}
-	c := &http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, string(b)
+	return raw{method: method, path: u.RequestURI(), headers: h, body: body}.send(t, netip.MustParseAddrPort(u.Host))
 }
 
 // wantJSON checks that an answer is JSON, not to be cached, with status
