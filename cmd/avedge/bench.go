@@ -8,13 +8,13 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/avedge/avedge/internal/bench"
+	"github.com/avedge/avedge/internal/config"
 )
 
 // benchWarmup is the unmeasured time before the window.
@@ -113,30 +113,17 @@ dev.secret file can be given as is. --password, too, shows in ps.`,
 	return cmd
 }
 
-// maxBenchSecretLen bounds a --secret-file, as the configuration bounds
-// its secret files: anything larger is the wrong file.
-const maxBenchSecretLen = 4096
-
-// readBenchSecret returns the content of the secret file at path without
-// one trailing newline, as the configuration reads secret_file.
+// readBenchSecret returns the secret of --secret-file, read as the
+// configuration reads a secret_file.
 func readBenchSecret(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxBenchSecretLen+1))
+	b, _, err := config.ReadSecretFile(path)
 	switch {
 	case err != nil:
 		return "", err
-	case len(b) > maxBenchSecretLen:
-		return "", fmt.Errorf("%s is larger than %d bytes; is it the right file?", path, maxBenchSecretLen)
-	}
-	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	if s == "" {
+	case len(b) == 0:
 		return "", fmt.Errorf("%s is empty", path)
 	}
-	return s, nil
+	return string(b), nil
 }
 
 // printBench writes the human summary of res.

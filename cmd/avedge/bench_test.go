@@ -74,7 +74,7 @@ func TestBenchErrors(t *testing.T) {
 		{[]string{"bench"}, "accepts 1 arg"},
 		{[]string{"bench", "flood", "--raw", "--max-loss", "100"}, "max loss must be 0..1"},
 		{[]string{"bench", "audio", "--secret", "s", "--secret-file", "f"}, "give --secret or --secret-file, not both"},
-		{[]string{"bench", "audio", "--secret-file", "/nonexistent/secret"}, "--secret-file: open /nonexistent/secret"},
+		{[]string{"bench", "audio", "--secret-file", "/nonexistent/secret"}, "--secret-file: cannot read \"/nonexistent/secret\""},
 	} {
 		_, _, err := run(t, context.Background(), tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -33,7 +33,7 @@ const maxExpiryDigits = 19
 // (ErrBadIdentity); the secret must be non-empty and the expiry not before
 // 1970 (ErrBadSecret, ErrBadUsername).
 func Issue(secret Secret, identity string, expiry time.Time) (username, password string, err error) {
-	if err := validateIdentity(identity); err != nil {
+	if err := ValidateIdentity(identity); err != nil {
 		return "", "", err
 	}
 	if len(secret.Value) == 0 {
@@ -81,14 +81,22 @@ func ParseUsername(username string) (expiry time.Time, identity string, err erro
 	return time.Unix(secs, 0), identity, nil
 }
 
-// validateIdentity checks an identity for Issue.
-func validateIdentity(id string) error {
-	if id == "" || len(id) > maxIdentityLen || !utf8.ValidString(id) {
-		return ErrBadIdentity
+// ValidateIdentity checks an identity, for Issue and for whatever names
+// one (revocations): non-empty, at most 128 bytes, valid UTF-8 and
+// printable. The error matches ErrBadIdentity and says which rule failed,
+// without repeating the identity.
+func ValidateIdentity(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: empty", ErrBadIdentity)
+	case len(id) > maxIdentityLen:
+		return fmt.Errorf("%w: longer than %d bytes", ErrBadIdentity, maxIdentityLen)
+	case !utf8.ValidString(id):
+		return fmt.Errorf("%w: not UTF-8", ErrBadIdentity)
 	}
 	for _, r := range id {
 		if !unicode.IsPrint(r) {
-			return ErrBadIdentity
+			return fmt.Errorf("%w: a character that is not printable", ErrBadIdentity)
 		}
 	}
 	return nil

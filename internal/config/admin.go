@@ -96,7 +96,7 @@ func (p *parser) adminTokenFile(e entry, a *Admin) error {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(p.dir, path)
 	}
-	v, mode, err := readSecretFile(path)
+	v, mode, err := ReadSecretFile(path)
 	if err != nil {
 		return p.fail(e, "%s", err)
 	}
@@ -115,7 +115,7 @@ func (p *parser) adminTokenFile(e entry, a *Admin) error {
 // at least 16 printable ASCII characters without spaces. Its errors never
 // hold the token.
 func ReadAdminToken(path string) ([]byte, error) {
-	v, _, err := readSecretFile(path)
+	v, _, err := ReadSecretFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: admin token: %w", err)
 	}

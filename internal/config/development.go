@@ -131,7 +131,7 @@ func readDevFile(path, what string) ([]byte, error) {
 		return nil, &Error{File: path, Msg: fmt.Sprintf(
 			"%s is accessible to other users (mode %04o); run: chmod 600 %s", what, perm, path)}
 	}
-	v, _, err := readSecretFile(path)
+	v, _, err := ReadSecretFile(path)
 	if err != nil {
 		return nil, &Error{File: path, Msg: what + ": " + err.Error()}
 	}

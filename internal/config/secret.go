@@ -135,7 +135,7 @@ func (p *parser) secretFile(e entry) ([]byte, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(p.dir, path)
 	}
-	v, mode, err := readSecretFile(path)
+	v, mode, err := ReadSecretFile(path)
 	if err != nil {
 		return nil, p.fail(e, "%s", err)
 	}
@@ -145,10 +145,9 @@ func (p *parser) secretFile(e entry) ([]byte, error) {
 	return v, p.checkSecret(e, fmt.Sprintf("%q: ", path), v)
 }
 
-// readSecretFile returns the content of the secret file at path without one
-// trailing newline, and its mode. Its errors say what is wrong without
-// repeating the path.
-func readSecretFile(path string) ([]byte, fs.FileMode, error) {
+// ReadSecretFile returns the content of the secret file at path (a regular
+// file, at most 4 KiB) without one trailing newline, and its mode.
+func ReadSecretFile(path string) ([]byte, fs.FileMode, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cannot read %q: %w", path, unwrapPath(err))

@@ -225,6 +225,9 @@ func (s *Store) Revoke(identity string, until time.Time) (sessions.Revocation, e
 // Revoke does; sessions.ErrNotFound if none names identity,
 // sessions.ErrUnavailable if the file cannot be written.
 func (s *Store) Lift(identity string) error {
+	if err := validIdentity(identity); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refreshBeforeWrite()
