@@ -271,30 +271,6 @@ func TestGetDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestCountersAdd adds to an allocation's Counters the way the server
-// publishes a session's traffic (server/counters.go, session.publish):
-// through the atomics directly.
-func TestCountersAdd(t *testing.T) {
-	a := &Allocation{}
-	c := &a.Counters
-	c.ToPeerPackets.Add(1)
-	c.ToPeerBytes.Add(100)
-	c.ToPeerPackets.Add(1)
-	c.ToPeerBytes.Add(50)
-	c.ToClientPackets.Add(1)
-	c.ToClientBytes.Add(1200)
-	got := [4]uint64{c.ToPeerPackets.Load(), c.ToPeerBytes.Load(), c.ToClientPackets.Load(), c.ToClientBytes.Load()}
-	if want := [4]uint64{2, 150, 1, 1200}; got != want {
-		t.Fatalf("counters = %v, want %v", got, want)
-	}
-	if n := testing.AllocsPerRun(100, func() {
-		c.ToPeerPackets.Add(1)
-		c.ToPeerBytes.Add(1)
-	}); n != 0 {
-		t.Errorf("adding to Counters allocates %v times, want 0", n)
-	}
-}
-
 // TestMemoryPerAllocation measures heap bytes per allocation in a table,
 // each with one permission and one channel binding.
 func TestMemoryPerAllocation(t *testing.T) {

@@ -208,3 +208,34 @@ func TestMSStreamStrictFromTheStart(t *testing.T) {
 		t.Fatalf("record %+v, want the allocation expired with its credential", rec)
 	}
 }
+
+// TestMaxAgeNotRenewedOnTheTuple: once an allocation reached its maximum
+// age, its expired credential makes no new allocation on the same 5-tuple,
+// whether or not the tick has reaped the old one yet.
+func TestMaxAgeNotRenewedOnTheTuple(t *testing.T) {
+	e := newTestEdge(t, func(o *Options) { o.MaxAllocationAge = 5 * time.Minute })
+	c := e.newClient(e.credential("alice", time.Minute))
+	c.allocate()
+	e.clk.Advance(5 * time.Minute)
+	wantCode(t, c.do(stun.MethodAllocate, stunproto.RequestedTransport{Protocol: stunproto.ProtoUDP}), stun.CodeUnauthorized)
+}
+
+// TestMSMaxAllocationAge: an [MS-TURN] allocation over UDP refreshes with
+// its expired credential up to its maximum age, ends there ("max age"),
+// and the expired credential then makes no new one on its 5-tuple (436).
+func TestMSMaxAllocationAge(t *testing.T) {
+	e := newTestEdge(t, func(o *Options) { o.MaxAllocationAge = 12 * time.Minute })
+	c := e.newMSClient(e.credential("alice", time.Minute))
+	c.allocate()
+	e.clk.Advance(9 * time.Minute)
+	r := c.roundTrip(c.allocateMsg(newTxID()))
+	c.wantSuccess(r, msturn.AllocateResponse)
+	if lt, _ := r.Uint32(msturn.AttrLifetime); lt != 180 {
+		t.Fatalf("LIFETIME %d at 9 minutes, want the 180 s left of the maximum age", lt)
+	}
+	e.clk.Advance(3 * time.Minute)
+	if rec := e.waitEnded(); rec.Relayed != c.relayed || rec.Reason != "max age" {
+		t.Fatalf("record %+v, want the allocation ended at its maximum age", rec)
+	}
+	msWantError(t, c.roundTrip(c.allocateMsg(newTxID())), msturn.AllocateError, msturn.CodeUnknownUsername)
+}

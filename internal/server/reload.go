@@ -32,8 +32,8 @@ func (s *Server) SetPolicy(p *policy.PeerPolicy) error {
 	}
 	s.env.policy.Store(p)
 	for _, wl := range s.workers {
-		if err := wl.dp.Do(func() { wl.w.cutDenied(p) }); err != nil {
-			s.env.log.Warn("peer connections of a denied peer not cut on a worker", "err", err)
+		if !doOn(wl.dp, func() { wl.w.cutDenied(p) }, s.env.tcp.ctx.Done()) {
+			s.env.log.Warn("peer connections of a denied peer not cut: the worker stopped")
 		}
 	}
 	return nil

@@ -177,10 +177,13 @@ func (w *worker) dispatch(r *request) {
 	}
 }
 
-// heldUsername is the username of the RFC TURN allocation r's 5-tuple
-// holds, whose expiry does not bar r (auth.Authenticate), or "".
+// heldUsername is the username of the live RFC TURN allocation r's
+// 5-tuple holds, whose expiry does not bar r (auth.Authenticate), or "".
+// An allocation past its lifetime (not reaped yet) holds nothing: an
+// Allocate on its 5-tuple with the expired credential would otherwise
+// start a new allocation beyond the maximum age.
 func (w *worker) heldUsername(r *request) string {
-	if r.s == nil || r.s.ms != nil {
+	if r.s == nil || r.s.ms != nil || r.s.alloc.Expired(r.now) {
 		return ""
 	}
 	return r.s.alloc.Username

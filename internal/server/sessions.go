@@ -23,8 +23,11 @@ func (s *Server) Sessions(ctx context.Context, f sessions.Filter) ([]sessions.Se
 		now := w.env.clock.Now()
 		w.table.Range(func(a *allocation.Allocation) bool {
 			sess := a.Relay.(*session)
-			if sess.alloc.Expired(now) && !w.ms.KeepAlive(sess, now) {
-				return true // ends on the next tick
+			// Past its lifetime it ends on the next tick, unless it
+			// lives with its connection ([MS-TURN] over TCP: the tick
+			// re-arms it); listing changes nothing.
+			if sess.alloc.Expired(now) && (sess.ms == nil || sess.client.conn == nil) {
+				return true
 			}
 			info := w.describe(sess, now)
 			if f.Match(&info) {
@@ -72,17 +75,22 @@ func (s *Server) EndIdentity(ctx context.Context, identity string, reason stats.
 	err := s.onWorkers(ctx, func(i int, w *worker) {
 		ended[i] = w.endWhere(func(sess *session) bool { return sess.owner == identity }, reason)
 	})
-	return sum(ended), err
+	if err != nil {
+		return 0, err
+	}
+	return sum(ended), nil
 }
 
 // onWorkers runs fn on every worker's goroutine, with the worker's index,
-// and waits until all have run it or ctx ends. fn may write only to what
-// belongs to its index: after an error it may still run.
+// and waits until all have run it or ctx ends; a worker whose queue is
+// full is asked again (doOn). fn may write only to what belongs to its
+// index, and after an error it may still run: the caller must not read
+// what it writes then.
 func (s *Server) onWorkers(ctx context.Context, fn func(i int, w *worker)) error {
 	done := make(chan struct{}, len(s.workers))
 	for i, wl := range s.workers {
-		if err := wl.dp.Do(func() { fn(i, wl.w); done <- struct{}{} }); err != nil {
-			return fmt.Errorf("%w: worker %d: %w", sessions.ErrUnavailable, i, err)
+		if !doOn(wl.dp, func() { fn(i, wl.w); done <- struct{}{} }, ctx.Done()) {
+			return fmt.Errorf("%w: worker %d stopped or %v", sessions.ErrUnavailable, i, context.Cause(ctx))
 		}
 	}
 	for range s.workers {

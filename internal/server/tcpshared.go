@@ -22,12 +22,16 @@ type tcpShared struct {
 	wg sync.WaitGroup
 }
 
+// newTCPShared returns the shared state of RFC 6062 relays whose
+// allocations hold at most perAlloc peer connections (0: the default);
+// one user may hold two allocations' worth of pending ones, so that a few
+// identities cannot keep MaxPending for everyone.
 func newTCPShared(perAlloc int) *tcpShared {
 	if perAlloc <= 0 {
 		perAlloc = tcprelay.DefaultPerAllocation
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &tcpShared{perAlloc: perAlloc, pending: tcprelay.NewRegistry(tcprelay.MaxPending, tcprelay.MaxPendingPerUser), ctx: ctx, cancel: cancel}
+	return &tcpShared{perAlloc: perAlloc, pending: tcprelay.NewRegistry(tcprelay.MaxPending, 2*perAlloc), ctx: ctx, cancel: cancel}
 }
 
 // stop ends the connection attempts and waits for the accept and connect

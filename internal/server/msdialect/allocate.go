@@ -113,9 +113,16 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 		return nil, res, false
 	}
 	u, rlm, n := string(username), string(realm), string(nonce)
+	// An allocation past its lifetime (and not kept alive by its
+	// connection) is gone, and holds no username whose expiry is waived:
+	// at its maximum age the expired credential makes no new one.
+	if s = q.s; s != nil && s.Alloc().Expired(q.now) {
+		h.KeepAlive(s, q.now) // one over TCP lives on
+	}
+	s = h.core.UnlessExpired(s, q.now)
 	held := ""
-	if q.s != nil && q.s.MS() != nil {
-		held = q.s.Alloc().Username
+	if s != nil && s.MS() != nil {
+		held = s.Alloc().Username
 	}
 	res, err := authn.AuthenticateWith(u, rlm, n, q.from, held, func(pw string) []byte {
 		key := msturn.Key(u, rlm, pw)
@@ -127,10 +134,6 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 		}
 		return key
 	})
-	if s = q.s; s != nil && s.Alloc().Expired(q.now) {
-		h.KeepAlive(s, q.now) // one over TCP lives on
-	}
-	s = h.core.UnlessExpired(s, q.now)
 	// A refresh carries the nonce of the allocation's 401 for the
 	// allocation's whole life: clients of the dialect never ask for a
 	// new one. It authenticated with the allocation's key on its 5-tuple.

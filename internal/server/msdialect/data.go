@@ -86,8 +86,9 @@ func (h *Handler) setActiveAnswer(q *request, s Session) []byte {
 
 // authenticated finds the allocation of the dialect on q's 5-tuple for a
 // Send or Set Active Destination and checks that the request comes from
-// its owner: the USERNAME of the allocation (when present), its key's
-// integrity and a credential that has not expired. It counts a drop and
+// its owner: the USERNAME of the allocation (when present) and its key's
+// integrity (the allocation never outlives its keepUntil, so the
+// credential's expiry needs no check of its own). It counts a drop and
 // returns nil otherwise.
 func (h *Handler) authenticated(q *request) Session {
 	s := q.s
@@ -160,10 +161,7 @@ func (h *Handler) KeepAlive(s Session, now time.Time) bool {
 	if ms == nil || !s.Stream() {
 		return false
 	}
-	d := h.core.MaxLifetime()
-	if !ms.keepUntil.IsZero() {
-		d = min(d, ms.keepUntil.Sub(now))
-	}
+	d := min(h.core.MaxLifetime(), ms.keepUntil.Sub(now))
 	if d <= 0 {
 		return false
 	}

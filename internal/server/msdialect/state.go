@@ -54,9 +54,8 @@ type State struct {
 	// permission, which expires).
 	dests []netip.AddrPort
 	// keepUntil is the latest the allocation may live (Core.KeepUntil):
-	// Send and Set Active Destination are refused after it, refreshes do
-	// not reach beyond it, and an allocation over TCP lives while its
-	// connection is open, but not beyond it (KeepAlive).
+	// no lifetime granted reaches beyond it, and an allocation over TCP
+	// lives while its connection is open, but not beyond it (KeepAlive).
 	keepUntil time.Time
 }
 

@@ -19,10 +19,6 @@ const (
 	// MaxPending bounds the peer data connections of the whole server
 	// that wait for their ConnectionBind.
 	MaxPending = 4096
-	// MaxPendingPerUser bounds those of one user: two allocations' worth
-	// of peer connections, so that a few identities cannot hold
-	// MaxPending for everyone.
-	MaxPendingPerUser = 2 * DefaultPerAllocation
 	// copyBuffer is the buffer of each direction of a data connection:
 	// what the relay holds at most per direction, so a side that does not
 	// read stalls the other through the TCP window.
