@@ -142,11 +142,13 @@ func newSessionsRevokeCmd(connect connectFunc, now func() time.Time) *cobra.Comm
 	cmd := &cobra.Command{
 		Use:   "revoke IDENTITY [--until T]",
 		Short: "Revoke an identity and end its live sessions (POST /revocations)",
-		Long: `Revoke IDENTITY: its live sessions end at once, the credentials issued to it
-so far stay refused until they expire, and new ones are refused until T
-(an RFC 3339 time such as 2030-01-02T15:04:05Z, or a duration from now such
-as 2h), or without --until until "avedge sessions lift" lifts the
-revocation.`,
+		Long: `Revoke IDENTITY: its live sessions end at once, and its credentials are
+refused until T (an RFC 3339 time such as 2030-01-02T15:04:05Z, or a
+duration from now such as 2h), or without --until until "avedge sessions
+lift" lifts the revocation. Whatever T says, a credential that may have been
+issued before the revocation — one expiring within auth.max_credential_lifetime
+(8h by default) of it — stays refused until its own expiry, so new short
+credentials are accepted only once that window has passed too.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			end, err := parseUntil(until, now())

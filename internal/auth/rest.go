@@ -82,22 +82,31 @@ func ParseUsername(username string) (expiry time.Time, identity string, err erro
 }
 
 // ValidateIdentity checks an identity, for Issue and for whatever names
-// one (revocations): non-empty, at most 128 bytes, valid UTF-8 and
-// printable. The error matches ErrBadIdentity and says which rule failed,
-// without repeating the identity.
+// one (revocations): see IdentityProblem. The error matches
+// ErrBadIdentity and says which rule failed, without repeating the
+// identity.
 func ValidateIdentity(id string) error {
+	if p := IdentityProblem(id); p != "" {
+		return fmt.Errorf("%w: %s", ErrBadIdentity, p)
+	}
+	return nil
+}
+
+// IdentityProblem returns which rule of identities id breaks, or "": an
+// identity is non-empty, at most 128 bytes, valid UTF-8 and printable.
+func IdentityProblem(id string) string {
 	switch {
 	case id == "":
-		return fmt.Errorf("%w: empty", ErrBadIdentity)
+		return "empty"
 	case len(id) > maxIdentityLen:
-		return fmt.Errorf("%w: longer than %d bytes", ErrBadIdentity, maxIdentityLen)
+		return fmt.Sprintf("longer than %d bytes", maxIdentityLen)
 	case !utf8.ValidString(id):
-		return fmt.Errorf("%w: not UTF-8", ErrBadIdentity)
+		return "not UTF-8"
 	}
 	for _, r := range id {
 		if !unicode.IsPrint(r) {
-			return fmt.Errorf("%w: a character that is not printable", ErrBadIdentity)
+			return "a character that is not printable"
 		}
 	}
-	return nil
+	return ""
 }

@@ -40,6 +40,9 @@ type Edge struct {
 	// follows the revocations file while the edge runs.
 	control     *sessionControl
 	revokedPoll time.Duration
+	// self are the edge's own addresses the relay was built with
+	// (server.Options.Self), which watchSelf keeps up to date.
+	self []netip.Addr
 
 	// mu serialises Apply.
 	mu   sync.Mutex
@@ -81,8 +84,9 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 		e.Close()
 		return nil, err
 	}
-	e.control = &sessionControl{relay: e.relay, store: revoked, window: revocationWindow(cfg), clk: clk, log: log}
+	e.control = &sessionControl{relay: e.relay, store: revoked, clk: clk, log: log}
 	e.revokedPoll = cfg.Auth.RevocationsPoll
+	e.self = opts.Self
 	warnEphemeral(log, cfg.Relay.PortMin, cfg.Relay.PortMax, os.ReadFile)
 	for _, a := range e.relay.Addrs() {
 		log.Info("listening", "protocol", "udp", "address", a.String())
@@ -146,7 +150,7 @@ func (e *Edge) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer func() { watching <- struct{}{} }()
-		e.watchSelf(ctx, e.live.started, selfRefresh, net.InterfaceAddrs)
+		e.watchSelf(ctx, e.live.started, e.self, selfRefresh, net.InterfaceAddrs, e.relay.SetSelf)
 	}()
 	defer func() { <-watching; <-watching }()
 	e.admin.SetReady(true)

@@ -57,11 +57,12 @@ func selfAddrs(cfg *config.Config, localAddrs func() ([]net.Addr, error)) ([]net
 }
 
 // watchSelf looks for addresses the host gained or lost every interval
-// until ctx ends, and hands the relay its new own addresses when they
-// changed (a floating IP, an IPv6 privacy address), so that an address
-// added after the start is no way into the host either.
-func (e *Edge) watchSelf(ctx context.Context, cfg *config.Config, every time.Duration, localAddrs func() ([]net.Addr, error)) {
-	last, _ := selfAddrs(cfg, localAddrs)
+// until ctx ends, and hands set the edge's new own addresses when they
+// differ from the last it was given (first, the relay's at Build): a
+// floating IP or an IPv6 privacy address added after the start is no way
+// into the host either.
+func (e *Edge) watchSelf(ctx context.Context, cfg *config.Config, last []netip.Addr, every time.Duration,
+	localAddrs func() ([]net.Addr, error), set func([]netip.Addr)) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -78,8 +79,8 @@ func (e *Edge) watchSelf(ctx context.Context, cfg *config.Config, every time.Dur
 		if slices.Equal(now, last) {
 			continue
 		}
-		e.relay.SetSelf(now)
 		e.log.Info("the host's addresses changed: peers on them are refused", "addresses", now)
+		set(now)
 		last = now
 	}
 }

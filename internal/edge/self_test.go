@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/avedge/avedge/internal/clock"
 )
 
 // ipNets returns the interface addresses of cidrs, as net.InterfaceAddrs
@@ -46,7 +44,8 @@ func TestSelfAddrs(t *testing.T) {
 }
 
 // TestWatchSelf: an address the host gains while the edge runs becomes
-// one of the edge's own (logged), without a restart.
+// one of the edge's own: the relay is handed the new list (logged), once,
+// and nothing while the addresses stay the same.
 func TestWatchSelf(t *testing.T) {
 	cfg := loopbackDevelopment(t)
 	var log logged
@@ -59,55 +58,40 @@ func TestWatchSelf(t *testing.T) {
 		mu    sync.Mutex
 		addrs = ipNets(t, "127.0.0.1/8")
 	)
-	calls := make(chan struct{}, 1)
 	local := func() ([]net.Addr, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		select {
-		case calls <- struct{}{}:
-		default:
-		}
 		return slices.Clone(addrs), nil
 	}
+	start, err := selfAddrs(cfg, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := make(chan []netip.Addr, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		e.watchSelf(ctx, cfg, time.Millisecond, local)
+		e.watchSelf(ctx, cfg, start, time.Millisecond, local, func(a []netip.Addr) { sets <- a })
 	}()
 	defer func() { cancel(); <-done }()
-	<-calls
 	mu.Lock()
 	addrs = ipNets(t, "127.0.0.1/8", "198.51.100.7/24")
 	mu.Unlock()
-	// Two more reads: the first sees the new address, the second comes
-	// after the first's round logged it.
-	<-calls
-	<-calls
-	<-calls
-	if lines := log.with("the host's addresses changed", "198.51.100.7"); len(lines) != 1 {
-		t.Fatalf("logged %q, want one line naming the new address", log.all())
-	}
-}
-
-// TestRelayAdvertisedWiring: relay.advertised and relay.advertised_v6 reach
-// the relay's options, and count among the edge's own addresses.
-func TestRelayAdvertisedWiring(t *testing.T) {
-	cfg := loopbackDevelopment(t)
-	cfg.Relay.Advertised = netip.MustParseAddr("203.0.113.10")
-	cfg.Relay.AdvertisedV6 = netip.MustParseAddr("2001:db8::10")
-	// No revocation store: only an authentication, which this test makes
-	// none of, consults it.
-	opts, err := relayOptions(cfg, keyringOf(t, cfg), nil, slog.New(slog.DiscardHandler), clock.Real{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.RelayAdvertised != cfg.Relay.Advertised || opts.RelayAdvertisedV6 != cfg.Relay.AdvertisedV6 {
-		t.Errorf("options advertise %v and %v, want %v and %v", opts.RelayAdvertised, opts.RelayAdvertisedV6, cfg.Relay.Advertised, cfg.Relay.AdvertisedV6)
-	}
-	for _, a := range []netip.Addr{cfg.Relay.Advertised, cfg.Relay.AdvertisedV6} {
-		if !slices.Contains(opts.Self, a) {
-			t.Errorf("Self %v lacks the advertised address %v", opts.Self, a)
+	select {
+	case got := <-sets:
+		if !slices.Contains(got, netip.MustParseAddr("198.51.100.7")) || !slices.Contains(got, netip.MustParseAddr("127.0.0.1")) {
+			t.Fatalf("relay handed %v, want the new address beside the old", got)
 		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the relay was not handed the new addresses")
+	}
+	if lines := log.with("the host's addresses changed", "198.51.100.7"); len(lines) != 1 {
+		t.Errorf("logged %q, want one line naming the new address", log.all())
+	}
+	select {
+	case got := <-sets:
+		t.Fatalf("handed %v again though nothing changed", got)
+	case <-time.After(50 * time.Millisecond):
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/revocation"
@@ -55,12 +54,8 @@ func openRevocations(cfg *config.Config, log *slog.Logger, clk clock.Clock) (*re
 type sessionControl struct {
 	relay *server.Server
 	store *revocation.Store
-	// window is how long after a revocation a credential issued before
-	// it may still be presented: the maximum credential lifetime and
-	// clock skew.
-	window time.Duration
-	clk    clock.Clock
-	log    *slog.Logger
+	clk   clock.Clock
+	log   *slog.Logger
 }
 
 // List implements sessions.Controller.
@@ -92,14 +87,7 @@ func (c *sessionControl) Revoke(ctx context.Context, identity string, until time
 // Revocations implements sessions.Controller: those that still refuse a
 // credential.
 func (c *sessionControl) Revocations() []sessions.Revocation {
-	now := c.clk.Now()
-	var out []sessions.Revocation
-	for _, r := range c.store.Current().List() {
-		if r.Until.IsZero() || now.Before(r.Until) || now.Before(r.At.Add(c.window)) {
-			out = append(out, r)
-		}
-	}
-	return out
+	return c.store.Current().InForce(c.clk.Now())
 }
 
 // Lift implements sessions.Controller.
@@ -117,19 +105,30 @@ func (c *sessionControl) Lift(identity string) error {
 func (c *sessionControl) watchRevocations(ctx context.Context, every time.Duration) {
 	c.store.Watch(ctx, every, func(added []sessions.Revocation) {
 		for _, r := range added {
-			ectx, cancel := context.WithTimeout(ctx, watchEndTimeout)
-			n, err := c.relay.EndIdentity(ectx, r.Identity, stats.EndRevoked)
-			cancel()
-			if err != nil {
-				c.log.Warn("ending the sessions of a revoked identity", "identity", r.Identity, "err", err)
-				continue
-			}
-			c.log.Info("identity revoked in the revocations file", "identity", r.Identity, "sessions_ended", n)
+			c.endRevoked(ctx, r.Identity, every)
 		}
 	})
 }
 
-// revocationWindow is sessionControl.window for cfg.
-func revocationWindow(cfg *config.Config) time.Duration {
-	return cfg.Auth.MaxCredentialLifetime + auth.MaxClockSkew
+// endRevoked ends the live sessions of identity, revoked elsewhere, and
+// tries again every interval until it could or ctx ends: the file reports
+// a revocation once, and the relay's workers may be busy or stopping.
+func (c *sessionControl) endRevoked(ctx context.Context, identity string, every time.Duration) {
+	for {
+		ectx, cancel := context.WithTimeout(ctx, watchEndTimeout)
+		n, err := c.relay.EndIdentity(ectx, identity, stats.EndRevoked)
+		cancel()
+		if err == nil {
+			c.log.Info("identity revoked in the revocations file", "identity", identity, "sessions_ended", n)
+			return
+		}
+		c.log.Warn("ending the sessions of a revoked identity; trying again", "identity", identity, "err", err)
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 }

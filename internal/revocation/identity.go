@@ -7,11 +7,11 @@ import (
 	"github.com/avedge/avedge/internal/sessions"
 )
 
-// validIdentity applies auth.ValidateIdentity, the rules of the identities
-// that credentials name; the error matches sessions.ErrBadIdentity.
+// validIdentity applies the rules of the identities that credentials name
+// (auth.IdentityProblem); the error matches sessions.ErrBadIdentity.
 func validIdentity(id string) error {
-	if err := auth.ValidateIdentity(id); err != nil {
-		return fmt.Errorf("%w: %w", sessions.ErrBadIdentity, err)
+	if p := auth.IdentityProblem(id); p != "" {
+		return fmt.Errorf("%w: %s", sessions.ErrBadIdentity, p)
 	}
 	return nil
 }

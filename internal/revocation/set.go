@@ -67,6 +67,18 @@ func (s *Set) live(r sessions.Revocation, now time.Time) bool {
 	return r.Until.IsZero() || now.Before(r.Until) || now.Before(r.At.Add(s.window))
 }
 
+// InForce returns the revocations of the set that can still refuse a
+// credential at now or later, sorted by identity.
+func (s *Set) InForce(now time.Time) []sessions.Revocation {
+	var out []sessions.Revocation
+	for _, r := range s.List() {
+		if s.live(r, now) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Len returns the number of revocations in the set.
 func (s *Set) Len() int {
 	if s == nil {

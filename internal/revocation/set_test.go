@@ -1,6 +1,7 @@
 package revocation
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -117,6 +118,35 @@ func wantRevocations(t *testing.T, got, want []sessions.Revocation) {
 		g, w := got[i], want[i]
 		if g.Identity != w.Identity || !g.At.Equal(w.At) || !g.Until.Equal(w.Until) {
 			t.Fatalf("revocation %d = %+v, want %+v (all: %v)", i, g, w, got)
+		}
+	}
+}
+
+// TestInForce: a revocation is in force until both its until and the
+// window of credentials issued before it have passed.
+func TestInForce(t *testing.T) {
+	set := NewSet(time.Hour,
+		sessions.Revocation{Identity: "forever", At: t0},
+		sessions.Revocation{Identity: "until-late", At: t0, Until: t0.Add(3 * time.Hour)},
+		sessions.Revocation{Identity: "until-early", At: t0, Until: t0.Add(time.Minute)},
+	)
+	names := func(rs []sessions.Revocation) (out []string) {
+		for _, r := range rs {
+			out = append(out, r.Identity)
+		}
+		return out
+	}
+	window := time.Hour + auth.MaxClockSkew
+	for _, tc := range []struct {
+		at   time.Time
+		want []string
+	}{
+		{t0.Add(window - time.Second), []string{"forever", "until-early", "until-late"}},
+		{t0.Add(window), []string{"forever", "until-late"}},
+		{t0.Add(3 * time.Hour), []string{"forever"}},
+	} {
+		if got := names(set.InForce(tc.at)); !slices.Equal(got, tc.want) {
+			t.Errorf("InForce(%v after) = %q, want %q", tc.at.Sub(t0), got, tc.want)
 		}
 	}
 }

@@ -63,8 +63,8 @@ func (c *Controller) End(_ context.Context, id string) error {
 	return nil
 }
 
-// Revoke implements sessions.Controller: an identity auth.ValidateIdentity
-// refuses is sessions.ErrBadIdentity, an until before now
+// Revoke implements sessions.Controller: an identity auth.IdentityProblem
+// finds wrong is sessions.ErrBadIdentity, an until before now
 // sessions.ErrBadRequest.
 func (c *Controller) Revoke(_ context.Context, identity string, until time.Time) (sessions.Revocation, int, error) {
 	c.mu.Lock()
@@ -72,8 +72,8 @@ func (c *Controller) Revoke(_ context.Context, identity string, until time.Time)
 	switch {
 	case c.Err != nil:
 		return sessions.Revocation{}, 0, c.Err
-	case auth.ValidateIdentity(identity) != nil:
-		return sessions.Revocation{}, 0, fmt.Errorf("%w: %w", sessions.ErrBadIdentity, auth.ValidateIdentity(identity))
+	case auth.IdentityProblem(identity) != "":
+		return sessions.Revocation{}, 0, fmt.Errorf("%w: %s", sessions.ErrBadIdentity, auth.IdentityProblem(identity))
 	case !until.IsZero() && until.Before(time.Now()):
 		return sessions.Revocation{}, 0, fmt.Errorf("%w: until %v is past", sessions.ErrBadRequest, until)
 	}
