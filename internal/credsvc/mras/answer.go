@@ -90,7 +90,10 @@ func (s *Service) serveMRAS(req *sipRequest, state *tls.ConnectionState, peer st
 			fmt.Sprintf("%d credentialsRequests, more than the client's rate limit burst of %d", len(creds), h.Burst()))
 	}
 	if extra := len(creds) - 1; extra > 0 {
-		if ok, wait := h.AllowN(client, extra); !ok {
+		if ok, _ := h.AllowN(client, extra); !ok {
+			// Retry-After covers the whole retry: its first token and
+			// the extra ones (nothing is taken by asking for all).
+			_, wait := h.AllowN(client, len(creds))
 			return s.refuseMRAS(req, peer, client, credsvc.OutcomeRateLimited, rateLimited(doc, wait),
 				fmt.Sprintf("rate limit exceeded by %d credentialsRequests", len(creds)))
 		}

@@ -414,11 +414,17 @@ func TestMRASTooFewTokensForAll(t *testing.T) {
 		t.Fatalf("status %q", r.statusLine)
 	}
 	wantCopied(t, r, "2 SERVICE")
-	if got := r.one(t, "Retry-After"); got != "1" {
-		t.Errorf("Retry-After %q, want 1", got)
+	// Retry-After covers the retry's own first token too: three at 2/s.
+	if got := r.one(t, "Retry-After"); got != "2" {
+		t.Errorf("Retry-After %q, want 2", got)
 	}
 	if doc := decodeMRAS(t, r.body); doc.ReasonPhrase != "Server Busy" || doc.RequestID != "7" || len(doc.Credentials) != 0 {
 		t.Errorf("document %+v", doc)
+	}
+	// Retrying exactly when told succeeds.
+	s.Clock.Advance(2 * time.Second)
+	if r := c.roundTrip(manyCredentials(3, 2)); r.statusLine != "SIP/2.0 200 OK" || len(decodeMRAS(t, r.body).Credentials) != 3 {
+		t.Fatalf("the retry at Retry-After: %s %s", r.statusLine, r.body)
 	}
 	s.Clock.Advance(time.Hour) // a full bucket: 4 tokens
 	r = c.roundTrip(manyCredentials(5, 3))
@@ -434,7 +440,7 @@ func TestMRASTooFewTokensForAll(t *testing.T) {
 	}
 	st := s.Server.Stats()
 	if st.Count(credsvc.EndpointMRAS, credsvc.OutcomeRateLimited) != 1 || st.Count(credsvc.EndpointMRAS, credsvc.OutcomeBadRequest) != 1 ||
-		st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 2 {
+		st.Count(credsvc.EndpointMRAS, credsvc.OutcomeIssued) != 3 {
 		t.Errorf("stats %+v", st)
 	}
 	s.Log.Wait(t, "request refused", "rate limit exceeded by 3 credentialsRequests")

@@ -64,9 +64,11 @@ func PseudoTLS(sn *stream.Sniff) (stream.Opening, stream.Verdict) {
 		return stream.Opening{}, stream.Pass
 	}
 	nc := sn.Conn()
+	// Whatever an earlier sniffer peeked beyond head is part of the
+	// ClientHello too (Peeked: at most 16 bytes, fewer than it holds).
 	var hello [msturn.ClientHelloSize]byte
-	copy(hello[:], head)
-	if _, err := io.ReadFull(nc, hello[len(head):]); err != nil || !msturn.IsClientHello(hello[:]) {
+	n := copy(hello[:], sn.Peeked())
+	if _, err := io.ReadFull(nc, hello[n:]); err != nil || !msturn.IsClientHello(hello[:]) {
 		return stream.Opening{}, stream.Fail
 	}
 	var random, session [32]byte
