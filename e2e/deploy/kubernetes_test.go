@@ -246,6 +246,10 @@ func TestConfigMapConfiguration(t *testing.T) {
 		t.Errorf("the admin port %d is declared as a host port", cfg.Admin.Listen.Port())
 	}
 	for _, probe := range []*corev1.Probe{c.ReadinessProbe, c.LivenessProbe, c.StartupProbe} {
+		if probe == nil || probe.HTTPGet == nil {
+			t.Errorf("a probe of the container is missing or not an HTTP GET: %+v", probe)
+			continue
+		}
 		if probe.HTTPGet.Port.IntValue() != int(cfg.Admin.Listen.Port()) || probe.HTTPGet.Host != cfg.Admin.Listen.Addr().String() {
 			t.Errorf("probe %s:%s is not admin.listen %v", probe.HTTPGet.Host, probe.HTTPGet.Port.String(), cfg.Admin.Listen)
 		}

@@ -181,7 +181,9 @@ func TestPoolRevocation(t *testing.T) {
 			return slices.ContainsFunc(evs, func(e event) bool { return e.Event == "ended" || e.Event == "gone" })
 		})
 		for _, e := range s.log.all() {
-			if e.Event == "gone" || (e.Event == "ended" && (e.Error != "" || e.Received == 0)) {
+			// Most of what it sent came back: its relaying never stopped
+			// (a Refresh that succeeds after a stall would not show it).
+			if e.Event == "gone" || (e.Event == "ended" && (e.Error != "" || e.Received < e.Sent*9/10)) {
 				t.Errorf("%s's session on node %d: %+v", kept, s.node, e)
 			}
 		}

@@ -147,6 +147,9 @@ func run(args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("poolclient: %w", err)
 	}
+	if o.rate <= 0 {
+		return fmt.Errorf("%w: -rate must be positive", errUsage)
+	}
 	switch args[0] {
 	case "echo":
 		return echo(*listen, *timeout, *echoTCP)
