@@ -1,6 +1,10 @@
 package policy
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"net/netip"
+	"slices"
+)
 
 // maxEmbedded bounds how many IPv4 addresses embeddedV4 can extract from one
 // IPv6 address: four NAT64 local-use interpretations plus one ISATAP
@@ -63,4 +67,25 @@ func embeddedV4(a *[16]byte, out *[maxEmbedded]uint32) int {
 		n++
 	}
 	return n
+}
+
+// CarriesAny reports whether the IPv6 address a carries, in one of the
+// forms a host or translator could deliver to (see embeddedV4), one of the
+// IPv4 addresses v4. It allocates nothing.
+func CarriesAny(a netip.Addr, v4 []netip.Addr) bool {
+	a = a.Unmap()
+	if !a.Is6() || len(v4) == 0 {
+		return false
+	}
+	b := a.As16()
+	var out [maxEmbedded]uint32
+	n := embeddedV4(&b, &out)
+	for _, e := range out[:n] {
+		var x [4]byte
+		binary.BigEndian.PutUint32(x[:], e)
+		if slices.Contains(v4, netip.AddrFrom4(x)) {
+			return true
+		}
+	}
+	return false
 }

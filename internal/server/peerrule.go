@@ -1,6 +1,10 @@
 package server
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/avedge/avedge/internal/policy"
+)
 
 // PortRange is an inclusive range of ports.
 type PortRange struct{ Min, Max uint16 }
@@ -33,7 +37,12 @@ func newPeerRule(self []netip.Addr, relayMin, relayMax int, ports []PortRange) *
 // through their relayed addresses, and nothing else of the edge's host is
 // reachable through it.
 func (r *peerRule) selfRefused(peer netip.AddrPort) bool {
-	if len(r.self) == 0 || !containsAddr(r.self, peer.Addr().Unmap()) {
+	if len(r.self) == 0 {
+		return false
+	}
+	// An IPv6 form that carries one of the edge's IPv4 addresses (NAT64,
+	// 6to4, Teredo, ...) reaches it through a translator on the way.
+	if a := peer.Addr().Unmap(); !containsAddr(r.self, a) && !policy.CarriesAny(a, r.self) {
 		return false
 	}
 	p := peer.Port()
