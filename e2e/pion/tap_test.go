@@ -7,12 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/avedge/avedge/internal/stunproto"
 	"github.com/pion/stun/v3"
 )
-
-// isChannelData reports whether b starts like a ChannelData message (first
-// two bits 01, RFC 8656 §12).
-func isChannelData(b []byte) bool { return len(b) >= 4 && b[0]&0xC0 == 0x40 }
 
 // udpTap is a client's UDP socket that counts the ChannelData datagrams it
 // sends and receives.
@@ -23,7 +20,7 @@ type udpTap struct {
 
 // WriteTo sends b, counting it when it is ChannelData.
 func (c *udpTap) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if isChannelData(b) {
+	if stunproto.IsChannelData(b) {
 		c.sentChannelData.Add(1)
 	}
 	return c.PacketConn.WriteTo(b, addr)
@@ -32,7 +29,7 @@ func (c *udpTap) WriteTo(b []byte, addr net.Addr) (int, error) {
 // ReadFrom receives a datagram, counting it when it is ChannelData.
 func (c *udpTap) ReadFrom(b []byte) (int, net.Addr, error) {
 	n, addr, err := c.PacketConn.ReadFrom(b)
-	if err == nil && isChannelData(b[:n]) {
+	if err == nil && stunproto.IsChannelData(b[:n]) {
 		c.receivedChannelData.Add(1)
 	}
 	return n, addr, err
@@ -99,8 +96,8 @@ func parseFrames(t *testing.T, dir string, b []byte) []frame {
 	var fs []frame
 	for len(b) >= 4 {
 		length := int(binary.BigEndian.Uint16(b[2:4]))
-		f := frame{channelData: isChannelData(b), length: length}
-		size := 4 + (length+3)&^3
+		f := frame{channelData: stunproto.IsChannelData(b), length: length}
+		size := 4 + length + stunproto.ChannelDataPadding(length)
 		if !f.channelData {
 			if b[0]&0xC0 != 0 || length%4 != 0 || len(b) >= 20 && !stun.IsMessage(b) {
 				t.Fatalf("%s stream out of step after %d messages: % x", dir, len(fs), b[:min(len(b), 20)])
