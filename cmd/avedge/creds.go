@@ -87,27 +87,20 @@ func issueCredential(cfg *config.Config, user string, ttl time.Duration, now tim
 
 // turnURIs lists the RFC 7065 URIs of the configured listeners: UDP, then
 // plain TCP, then TLS (a "tcp" listener with a certificate serves both),
-// the order in which clients should prefer them. An unspecified listener
-// address is named by advertise_host, else by the relay address.
+// the order in which clients should prefer them. A listener is named by
+// advertise_host, else by the address clients reach it at
+// (config.Config.ClientAddr); one that no client reaches is left out.
 func turnURIs(cfg *config.Config) []string {
 	uris := make([]string, 0, len(cfg.Listeners))
 	seen := make(map[string]bool)
 	add := func(l config.Listener, scheme, transport string) {
 		host := cfg.AdvertiseHost
 		if host == "" {
-			ip := l.Address.Addr().Unmap()
-			if ip.IsUnspecified() {
-				ip = cfg.Relay.Address
+			ip, ok := cfg.ClientAddr(l.Address.Addr())
+			if !ok {
+				return
 			}
-			// Behind a 1:1 NAT, clients reach the relay address at the
-			// advertised one, as the credential service names it.
-			switch {
-			case ip == cfg.Relay.Address && cfg.RelayAdvertised().IsValid():
-				ip = cfg.RelayAdvertised()
-			case ip == cfg.Relay.AddressV6 && cfg.RelayAdvertisedV6().IsValid():
-				ip = cfg.RelayAdvertisedV6()
-			}
-			host = ip.WithZone("").String()
+			host = ip.String()
 		}
 		u := scheme + ":" + net.JoinHostPort(host, strconv.Itoa(int(l.Address.Port()))) + "?transport=" + transport
 		if !seen[u] {

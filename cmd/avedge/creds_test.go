@@ -36,3 +36,26 @@ func TestTurnURIsAdvertised(t *testing.T) {
 		t.Errorf("with advertise_host: %q", got)
 	}
 }
+
+// TestTurnURIsIPv6Only: on an IPv6-only edge, creds issue names a [::]
+// listener by the IPv6 relay address (advertised, behind a translator) and
+// leaves out a 0.0.0.0 one, which no client reaches.
+func TestTurnURIsIPv6Only(t *testing.T) {
+	cfg := &config.Config{
+		Relay: config.Relay{AddressV6: netip.MustParseAddr("2001:db8::5")},
+		Listeners: []config.Listener{
+			{Protocol: "udp", Address: netip.MustParseAddrPort("0.0.0.0:3478")},
+			{Protocol: "udp", Address: netip.MustParseAddrPort("[::]:3478")},
+			{Protocol: "tcp", Address: netip.MustParseAddrPort("0.0.0.0:443")},
+		},
+	}
+	want := []string{"turn:[2001:db8::5]:3478?transport=udp"}
+	if got := turnURIs(cfg); !slices.Equal(got, want) {
+		t.Errorf("turnURIs = %q, want %q", got, want)
+	}
+	cfg.Relay.AdvertisedV6 = netip.MustParseAddr("2001:db8:1::5")
+	want = []string{"turn:[2001:db8:1::5]:3478?transport=udp"}
+	if got := turnURIs(cfg); !slices.Equal(got, want) {
+		t.Errorf("with advertised_v6: turnURIs = %q, want %q", got, want)
+	}
+}

@@ -121,9 +121,9 @@ func reloadableKeys() string {
 
 // logStart logs what the edge relays and how to get a credential for it.
 func logStart(log *slog.Logger, cfg *config.Config, configPath string) {
-	relayAddrs := []string{cfg.Relay.Address.String()}
-	if cfg.Relay.AddressV6.IsValid() {
-		relayAddrs = append(relayAddrs, cfg.Relay.AddressV6.String())
+	var relayAddrs []string
+	for _, a := range cfg.Relay.Addrs() {
+		relayAddrs = append(relayAddrs, a.String())
 	}
 	log.Info("relaying", "addresses", relayAddrs,
 		"ports", fmt.Sprintf("%d-%d", cfg.Relay.PortMin, cfg.Relay.PortMax),

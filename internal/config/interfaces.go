@@ -27,8 +27,9 @@ type Interface struct {
 	// iptables -i), so that packets for its addresses arriving on another
 	// interface are not accepted.
 	Name string `json:"name,omitempty"`
-	// Address is the interface's IPv4 address.
-	Address netip.Addr `json:"address"`
+	// Address is the interface's IPv4 address; unset on the IPv6-only
+	// side of an IPv6-only edge.
+	Address netip.Addr `json:"address,omitzero"`
 	// AddressV6, if set, is the interface's IPv6 address.
 	AddressV6 netip.Addr `json:"address_v6,omitzero"`
 	// Advertised, set on the external interface only, is the public IPv4
@@ -45,13 +46,7 @@ func (i Interface) Has(a netip.Addr) bool {
 }
 
 // Addrs returns i's own addresses, IPv4 first (not the advertised one).
-func (i Interface) Addrs() []netip.Addr {
-	out := []netip.Addr{i.Address}
-	if i.AddressV6.IsValid() {
-		out = append(out, i.AddressV6)
-	}
-	return out
-}
+func (i Interface) Addrs() []netip.Addr { return validAddrs(i.Address, i.AddressV6) }
 
 // interfaces decodes the interfaces section: both sides are required.
 func (p *parser) interfaces(e entry, dst **Interfaces) error {
@@ -87,7 +82,16 @@ func (p *parser) iface(e entry, dst *Interface, external bool) error {
 	if err != nil {
 		return err
 	}
-	return p.require(e, seen, "address")
+	_, v4 := seen["address"]
+	_, v6 := seen["address_v6"]
+	switch {
+	case !v4 && !v6:
+		return p.failAt(e.at, child(e.path, "address"), "required (address_v6 alone on an IPv6-only host)")
+	case !v4 && dst.Advertised.IsValid():
+		return p.failAt(p.where(child(e.path, "advertised")), child(e.path, "advertised"),
+			"%s: there is no IPv4 address (address) for it to stand for", dst.Advertised)
+	}
+	return nil
 }
 
 // maxIfaceName is the longest Linux interface name: IFNAMSIZ (16) less the
@@ -207,7 +211,7 @@ func (p *parser) finishInterfaces() error {
 	}
 	if cs := p.cfg.CredentialService; cs != nil {
 		if _, set := p.at["credential_service.listen"]; !set {
-			cs.Listen = netip.AddrPortFrom(in.Address, DefaultServicePort)
+			cs.Listen = netip.AddrPortFrom(in.Addrs()[0], DefaultServicePort)
 		} else if !in.Has(cs.Listen.Addr()) {
 			return p.failAt(p.where("credential_service.listen"), "credential_service.listen",
 				"%s: the credential service is for trusted servers on the internal network: bind the internal address (%s)", cs.Listen, quoteAddrs(in.Addrs()))

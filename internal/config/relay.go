@@ -10,8 +10,9 @@ import (
 // Relay is where relayed transport addresses live.
 type Relay struct {
 	// Address is the IPv4 address relay sockets bind to and that clients
-	// and peers see in XOR-RELAYED-ADDRESS.
-	Address netip.Addr `json:"address"`
+	// and peers see in XOR-RELAYED-ADDRESS. An IPv6-only edge leaves it
+	// out and sets AddressV6 alone.
+	Address netip.Addr `json:"address,omitzero"`
 	// AddressV6, if set, is the IPv6 address of IPv6 relayed transport
 	// addresses (RFC 8656, RFC 6156), which clients ask for with
 	// REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY (dual
@@ -44,6 +45,21 @@ const (
 
 // defaultRelay returns the relay defaults: no address, ports 50000-59999.
 func defaultRelay() Relay { return Relay{PortMin: defaultPortMin, PortMax: defaultPortMax} }
+
+// Addrs returns the relay addresses, IPv4 first: one or both of Address
+// and AddressV6.
+func (r Relay) Addrs() []netip.Addr { return validAddrs(r.Address, r.AddressV6) }
+
+// validAddrs returns the valid ones of addrs, in order.
+func validAddrs(addrs ...netip.Addr) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range addrs {
+		if a.IsValid() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // Ports returns the number of relay ports on each relay address.
 func (r Relay) Ports() int { return r.PortMax - r.PortMin + 1 }
@@ -186,14 +202,17 @@ func decimal(s string) (int, bool) {
 	return n, err == nil
 }
 
-// finishRelay requires the relay address, keeps listeners that share a
+// finishRelay requires a relay address (IPv4, IPv6 or both), keeps listeners that share a
 // relay address (or that bind the unspecified address of its family) off the
 // relay port range, and checks the advertised addresses
 // (finishRelayAdvertised).
 func (p *parser) finishRelay() error {
 	r := p.cfg.Relay
-	if !r.Address.IsValid() {
-		return p.failAt(p.where("relay"), "relay.address", "required")
+	if !r.Address.IsValid() && !r.AddressV6.IsValid() {
+		return p.failAt(p.where("relay"), "relay.address", "required (or relay.address_v6 alone for an IPv6-only edge)")
+	}
+	if !r.Address.IsValid() && p.cfg.MSTurn.Enabled {
+		p.warn("ms_turn.enabled", "an IPv6-only edge refuses [MS-TURN] clients that ask for IPv4 relayed addresses (all before MS-TURN version 4) with 440")
 	}
 	for i, l := range p.cfg.Listeners {
 		a, port := l.Address.Addr(), int(l.Address.Port())
@@ -218,6 +237,9 @@ func (p *parser) finishRelayAdvertised() error {
 	case r.Advertised.IsValid() && ifs != nil && ifs.External.Advertised.IsValid():
 		return p.failAt(p.where("relay.advertised"), "relay.advertised",
 			"set together with interfaces.external.advertised, which says the same thing: keep one of them")
+	case r.Advertised.IsValid() && !r.Address.IsValid():
+		return p.failAt(p.where("relay.advertised"), "relay.advertised",
+			"%s: there is no IPv4 relay address for it to stand for (set relay.address)", r.Advertised)
 	case r.Advertised.IsValid() && r.Advertised == r.Address:
 		return p.failAt(p.where("relay.advertised"), "relay.advertised",
 			"%s is relay.address itself: advertised is for the public address of a 1:1 NAT; leave it out", r.Advertised)

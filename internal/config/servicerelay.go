@@ -165,11 +165,8 @@ func (p *parser) finishServiceRelays(cs *CredentialService) error {
 // one relay per host, with the first UDP port, the first plain TCP port and
 // the first TLS port (a "tls" listener before a "tcp" one with TLS) served
 // on it. Without interfaces every listener counts; with interfaces the
-// external interface's listeners do. Each is named by advertise_host, else,
-// when it binds the relay address (or, without interfaces, an unspecified
-// one) and that has an advertised address (Config.RelayAdvertised,
-// RelayAdvertisedV6), by the advertised address, else by its address (the
-// relay address for an unspecified one).
+// external interface's listeners do. Each is named by advertise_host, else
+// by the address clients reach it at (Config.ClientAddr).
 func listenerRelays(c *Config) []ServiceRelay {
 	internet, _ := sideRelays(c)
 	return internet
@@ -198,7 +195,8 @@ func sideRelays(c *Config) (internet, intranet []ServiceRelay) {
 
 // addListenerRelay sets the port of protocol proto ("udp", "tcp" or "tls")
 // of listener l, unless set already, on the relay of l's host in the list
-// l belongs to, adding the relay if needed; it returns both lists.
+// l belongs to, adding the relay if needed (none for a listener no client
+// reaches, see Config.ClientAddr); it returns both lists.
 func addListenerRelay(c *Config, l Listener, proto string, internet, intranet []ServiceRelay) ([]ServiceRelay, []ServiceRelay) {
 	ip := l.Address.Addr().Unmap()
 	dst, host := &internet, c.AdvertiseHost
@@ -206,14 +204,12 @@ func addListenerRelay(c *Config, l Listener, proto string, internet, intranet []
 	case ifs != nil && ifs.Internal.Has(ip):
 		dst, host = &intranet, ip.WithZone("").String()
 	case host != "":
-	case (ip == c.Relay.Address || ip.IsUnspecified()) && c.RelayAdvertised().IsValid():
-		host = c.RelayAdvertised().String()
-	case ip == c.Relay.AddressV6 && c.RelayAdvertisedV6().IsValid():
-		host = c.RelayAdvertisedV6().String()
-	case ip.IsUnspecified():
-		host = c.Relay.Address.Unmap().WithZone("").String()
 	default:
-		host = ip.WithZone("").String()
+		a, ok := c.ClientAddr(ip)
+		if !ok {
+			return internet, intranet
+		}
+		host = a.String()
 	}
 	i := slices.IndexFunc(*dst, func(r ServiceRelay) bool { return r.Host == host })
 	if i < 0 {

@@ -120,7 +120,7 @@ func Rules(c *config.Config) []Rule {
 		a := l.Address.Addr().Unmap()
 		add(Inbound, interfaceOf(c, a, External), proto, a, single(l.Address.Port()), Ports{}, purpose)
 	}
-	relays := relayAddrs(c)
+	relays := c.Relay.Addrs()
 	ports := Ports{Min: uint16(c.Relay.PortMin), Max: uint16(c.Relay.PortMax)}
 	for _, a := range relays {
 		iface := interfaceOf(c, a, External)
@@ -173,15 +173,6 @@ func (r Rule) Label() string {
 
 // single returns the range of one port.
 func single(port uint16) Ports { return Ports{Min: port, Max: port} }
-
-// relayAddrs returns the relay addresses, IPv4 first.
-func relayAddrs(c *config.Config) []netip.Addr {
-	out := []netip.Addr{c.Relay.Address}
-	if c.Relay.AddressV6.IsValid() {
-		out = append(out, c.Relay.AddressV6)
-	}
-	return out
-}
 
 // interfaceOf names the interface of local address a. With interfaces
 // configured, a is internal or external (validation guarantees one of

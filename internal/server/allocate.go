@@ -171,7 +171,9 @@ func (w *worker) planAllocation(m *stun.Message, stream bool) (allocPlan, stun.E
 		return plan, stun.CodeBadRequest
 	}
 	// Step 7: REQUESTED-ADDRESS-FAMILY (RFC 6156 §4.2): a family the server
-	// does not offer → 440; without it, IPv4.
+	// does not offer → 440; without it, IPv4 (IPv6 on an IPv6-only edge,
+	// see defaultFamily).
+	plan.primary = defaultFamily(&w.env.families)
 	if requested {
 		var code stun.ErrorCode
 		if plan.primary, code = w.requestedFamily(m); code != 0 {
@@ -216,7 +218,7 @@ func (w *worker) planAllocation(m *stun.Message, stream bool) (allocPlan, stun.E
 // refused with 400 as well; REQUESTED-ADDRESS-FAMILY picks the family
 // (440 when it is not offered).
 func (w *worker) planTCP(m *stun.Message, stream bool) (allocPlan, stun.ErrorCode) {
-	plan := allocPlan{tcp: true}
+	plan := allocPlan{tcp: true, primary: defaultFamily(&w.env.families)}
 	if !stream || m.Contains(stun.AttrDontFragment) || m.Contains(stun.AttrEvenPort) ||
 		m.Contains(stun.AttrReservationToken) || m.Contains(stunproto.AttrAdditionalAddressFamily) {
 		return plan, stun.CodeBadRequest

@@ -46,3 +46,16 @@ type relayFamily struct {
 // offered reports whether the server hands out relayed addresses of the
 // family.
 func (f *relayFamily) offered() bool { return f.pool != nil }
+
+// defaultFamily returns the family of the relayed address of an Allocate
+// without REQUESTED-ADDRESS-FAMILY: IPv4, or IPv6 on an edge that offers
+// only IPv6. RFC 8656 §7.2 step 7 answers 440 there instead, which would
+// leave every client that does not send the attribute (most do not)
+// without a relay on an IPv6-only edge; coturn's
+// allocation-default-address-family=ipv6 makes the same choice.
+func defaultFamily(fams *[families]relayFamily) int {
+	if !fams[famV4].offered() && fams[famV6].offered() {
+		return famV6
+	}
+	return famV4
+}

@@ -57,7 +57,8 @@ type Options struct {
 	// ::1 on a host without IPv6) instead of failing, and likewise stops
 	// offering IPv6 relayed addresses when RelayAddrV6 cannot be bound.
 	SkipUnavailable bool
-	// RelayAddr is the IPv4 address relay sockets bind to and advertise.
+	// RelayAddr is the IPv4 address relay sockets bind to and advertise;
+	// unset on an IPv6-only edge (RelayAddrV6 set alone).
 	RelayAddr netip.Addr
 	// RelayAdvertised, if valid, is the public IPv4 address of a 1:1 NAT in
 	// front of RelayAddr: XOR-RELAYED-ADDRESS carries it, with the relay
@@ -236,8 +237,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Auth == nil || opts.Policy == nil {
 		return nil, errors.New("server: Auth and Policy are required")
 	}
-	if !opts.RelayAddr.Is4() {
-		return nil, fmt.Errorf("server: relay address %v: not an IPv4 address", opts.RelayAddr)
+	switch a := opts.RelayAddr; {
+	case !a.IsValid() && !opts.RelayAddrV6.IsValid():
+		return nil, errors.New("server: no relay address: RelayAddr, RelayAddrV6 or both are required")
+	case a.IsValid() && (!a.Is4() || a.IsUnspecified()):
+		return nil, fmt.Errorf("server: relay address %v: not a concrete IPv4 address", a)
 	}
 	if a := opts.RelayAdvertised; a.IsValid() && (!a.Is4() || a.IsUnspecified()) {
 		return nil, fmt.Errorf("server: advertised relay address %v: not a concrete IPv4 address", a)
@@ -304,6 +308,9 @@ func New(opts Options) (*Server, error) {
 		}
 		env.families[fam] = relayFamily{addr: addr, pool: pool}
 		ports += pool.Size()
+	}
+	if ports == 0 {
+		return nil, errors.New("server: no relay address available on this host")
 	}
 	// Each reservation holds a port, so the ports bound the table.
 	env.reservations = allocation.NewReservations(ports, allocation.ReservationHold, nil)

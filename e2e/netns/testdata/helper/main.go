@@ -50,6 +50,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/transport/v4/stdnet"
 	"github.com/pion/turn/v4"
 )
 
@@ -133,7 +134,7 @@ type unpermittedResult struct {
 // relay runs both phases described in the package comment; stdin ends the
 // second one.
 func relay(rc relayConfig, stdin io.Reader) error {
-	peer, err := net.ResolveUDPAddr("udp4", rc.peer)
+	peer, err := net.ResolveUDPAddr("udp", rc.peer)
 	if err != nil {
 		return fmt.Errorf("helper: %w", err)
 	}
@@ -210,7 +211,7 @@ func meet(rc relayConfig, stdin *bufio.Reader) error {
 	if err != nil {
 		return fmt.Errorf("helper: reading the other relayed address: %w", err)
 	}
-	other, err := net.ResolveUDPAddr("udp4", strings.TrimSpace(line))
+	other, err := net.ResolveUDPAddr("udp", strings.TrimSpace(line))
 	if err != nil {
 		return fmt.Errorf("helper: %w", err)
 	}
@@ -249,15 +250,25 @@ func meet(rc relayConfig, stdin *bufio.Reader) error {
 	return printJSON(map[string]int{"sent": rc.count, "received": received})
 }
 
-// newTURNClient opens a UDP socket and a listening TURN client on it.
+// newTURNClient opens a UDP socket of the server's family and a listening
+// TURN client on it.
 func newTURNClient(rc relayConfig) (*turn.Client, error) {
-	conn, err := net.ListenPacket("udp4", "0.0.0.0:0")
+	network := "udp4"
+	if host, _, err := net.SplitHostPort(rc.server); err == nil && strings.Contains(host, ":") {
+		network = "udp6"
+	}
+	conn, err := net.ListenPacket(network, ":0")
 	if err != nil {
+		return nil, fmt.Errorf("helper: %w", err)
+	}
+	std, err := stdnet.NewNet()
+	if err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("helper: %w", err)
 	}
 	tc, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: rc.server, TURNServerAddr: rc.server, Conn: conn,
-		Username: rc.user, Password: rc.password, Realm: rc.realm,
+		Username: rc.user, Password: rc.password, Realm: rc.realm, Net: anyFamily{std},
 	})
 	if err != nil {
 		conn.Close()
@@ -269,6 +280,17 @@ func newTURNClient(rc relayConfig) (*turn.Client, error) {
 		return nil, fmt.Errorf("helper: %w", err)
 	}
 	return tc, nil
+}
+
+// anyFamily is the standard network, except that it resolves UDP
+// addresses of either family when asked for IPv4 ones: pion/turn's client
+// resolves its server addresses as "udp4", which would keep it off an
+// IPv6-only edge.
+type anyFamily struct{ *stdnet.Net }
+
+// ResolveUDPAddr resolves address in either family.
+func (n anyFamily) ResolveUDPAddr(_, address string) (*net.UDPAddr, error) {
+	return n.Net.ResolveUDPAddr("udp", address)
 }
 
 // pingPeer sends count distinct datagrams to peer through relayed and
@@ -321,7 +343,7 @@ func get(url string, timeout time.Duration) error {
 // prints how many it echoed. It prints {"listening":true} first, once the
 // socket is bound, and stops at the deadline.
 func echo(listen string, count int, timeout time.Duration) error {
-	conn, err := net.ListenPacket("udp4", listen)
+	conn, err := net.ListenPacket("udp", listen)
 	if err != nil {
 		return fmt.Errorf("helper: %w", err)
 	}
@@ -349,7 +371,7 @@ func echo(listen string, count int, timeout time.Duration) error {
 
 // send sends count datagrams to to and prints how many it sent.
 func send(to string, count int) error {
-	conn, err := net.Dial("udp4", to)
+	conn, err := net.Dial("udp", to)
 	if err != nil {
 		return fmt.Errorf("helper: %w", err)
 	}
