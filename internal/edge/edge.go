@@ -107,14 +107,27 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 		log.Info("credential service listening", "address", "https://"+e.svc.server.Addr().String(),
 			"trusted_clients", cfg.CredentialService.TrustedClients)
 	}
+	e.live = reloader{started: cfg, applied: cfg, keyring: keyring, svc: e.svc,
+		certs: listenerCerts(opts), certFiles: listenerCertFiles(cfg), relay: e.relay, log: log, clock: clk}
+	m.Certificates = listenerCertificates{e}
 	if e.admin, err = startAdmin(cfg.Admin, m, e.relay.Drain, e.control, log); err != nil {
 		e.admin = &adminEndpoints{}
 		e.Close()
 		return nil, err
 	}
-	e.live = reloader{started: cfg, applied: cfg, keyring: keyring, svc: e.svc,
-		certs: listenerCerts(opts), relay: e.relay, log: log, clock: clk}
 	return e, nil
+}
+
+// listenerCertFiles returns the certificate files of cfg's TLS listeners,
+// by address.
+func listenerCertFiles(cfg *config.Config) map[netip.AddrPort]config.ListenerTLS {
+	files := make(map[netip.AddrPort]config.ListenerTLS)
+	for _, l := range cfg.Listeners {
+		if l.TLS != nil {
+			files[l.Address] = *l.TLS
+		}
+	}
+	return files
 }
 
 // listenerCerts returns the certificate stores of the TLS listeners of
@@ -143,16 +156,16 @@ func (e *Edge) Run(ctx context.Context) error {
 		running++
 		go func() { errc <- e.svc.server.Run(ctx) }()
 	}
-	watching := make(chan struct{}, 2)
-	go func() {
-		defer func() { watching <- struct{}{} }()
-		e.control.watchRevocations(ctx, e.revokedPoll)
-	}()
-	go func() {
-		defer func() { watching <- struct{}{} }()
-		e.watchSelf(ctx, e.live.started, e.self, selfRefresh, net.InterfaceAddrs, e.relay.SetSelf)
-	}()
-	defer func() { <-watching; <-watching }()
+	watchers := []func(){
+		func() { e.control.watchRevocations(ctx, e.revokedPoll) },
+		func() { e.watchSelf(ctx, e.live.started, e.self, selfRefresh, net.InterfaceAddrs, e.relay.SetSelf) },
+		func() { e.watchCerts(ctx, certPoll) },
+	}
+	var watching sync.WaitGroup
+	for _, w := range watchers {
+		watching.Go(w)
+	}
+	defer watching.Wait()
 	e.admin.SetReady(true)
 	notReady := context.AfterFunc(ctx, func() { e.admin.SetReady(false) })
 	defer notReady()

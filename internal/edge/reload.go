@@ -47,6 +47,9 @@ type reloader struct {
 	svc *credentialService
 	// certs are the certificates of the TLS listeners, by address.
 	certs map[netip.AddrPort]*server.CertStore
+	// certFiles are the files of those certificates in force, by address:
+	// what watchCerts follows.
+	certFiles map[netip.AddrPort]config.ListenerTLS
 	// relay takes the new relay settings; nil leaves them alone.
 	relay relaySettings
 	log   *slog.Logger
@@ -189,6 +192,7 @@ func (r *reloader) apply(p reloadPlan, next *config.Config) error {
 		// A UDP listener may share the address of a TLS one.
 		if cert, ok := p.certs[l.Address]; ok && l.TLS != nil {
 			r.certs[l.Address].Set(cert)
+			r.certFiles[l.Address] = *l.TLS
 			r.log.Info("reloaded a TLS listener's certificate", "address", l.Address, "cert_file", l.TLS.CertFile)
 		}
 	}

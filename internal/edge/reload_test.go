@@ -42,7 +42,7 @@ func TestReloadAllOrNothing(t *testing.T) {
 		Auth:      config.Auth{Secrets: []config.Secret{{ID: old.ID, Value: old.Value}}},
 	}
 	r := &reloader{started: running, applied: running, keyring: keyring, certs: map[netip.AddrPort]*server.CertStore{addr: store},
-		log: slog.New(slog.DiscardHandler), clock: clock.Real{}}
+		certFiles: listenerCertFiles(running), log: slog.New(slog.DiscardHandler), clock: clock.Real{}}
 	newSecret := config.Secret{ID: "new", Value: []byte("new-secret-0123456789")}
 	tests := []struct {
 		name string

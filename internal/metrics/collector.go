@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -31,6 +32,22 @@ type RecordsSource interface {
 	WriteErrors() uint64
 }
 
+// Certificate is the certificate a TLS listener serves.
+type Certificate struct {
+	// Listener is the listener's address.
+	Listener string
+	// NotAfter is when the certificate expires.
+	NotAfter time.Time
+}
+
+// CertificateSource is where the TLS listeners' certificates are read at
+// scrape time.
+type CertificateSource interface {
+	// Certificates returns the certificate of each TLS listener that
+	// holds one.
+	Certificates() []Certificate
+}
+
 // Options configure a Collector.
 type Options struct {
 	// Server is the relay whose counters are exported; required.
@@ -42,6 +59,9 @@ type Options struct {
 	// avedge_records_dropped_total and avedge_records_write_errors_total
 	// are absent.
 	Records RecordsSource
+	// Certificates, if set, are the TLS listeners' certificates; without
+	// it avedge_tls_certificate_not_after_seconds is absent.
+	Certificates CertificateSource
 	// Version is the value of avedge_build_info's version label.
 	Version string
 }
@@ -52,6 +72,7 @@ type Collector struct {
 	src     Source
 	creds   CredentialSource
 	records RecordsSource
+	certs   CertificateSource
 	version string
 }
 
@@ -62,7 +83,8 @@ func NewCollector(opts Options) (*Collector, error) {
 	if opts.Server == nil {
 		return nil, fmt.Errorf("%w: no server", ErrBadOptions)
 	}
-	return &Collector{src: opts.Server, creds: opts.Credentials, records: opts.Records, version: opts.Version}, nil
+	return &Collector{src: opts.Server, creds: opts.Credentials, records: opts.Records, certs: opts.Certificates,
+		version: opts.Version}, nil
 }
 
 // Describe implements prometheus.Collector: it sends the description of
@@ -171,5 +193,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if c.records != nil {
 		emit(recordsDropped, u(c.records.Dropped()))
 		emit(recordsWriteErrors, u(c.records.WriteErrors()))
+	}
+	if c.certs != nil {
+		for _, cert := range c.certs.Certificates() {
+			emit(certNotAfter, float64(cert.NotAfter.Unix()), cert.Listener)
+		}
 	}
 }

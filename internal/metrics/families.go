@@ -91,6 +91,10 @@ var (
 	// Session records (records.Writer.WriteErrors).
 	recordsWriteErrors = counter("avedge_records_write_errors_total",
 		"Failed writes of session records to their output (the records buffered at the time are lost).")
+
+	// TLS listeners' certificates (edge), when there are TLS listeners.
+	certNotAfter = gauge("avedge_tls_certificate_not_after_seconds",
+		"When the certificate a TLS listener serves expires, in seconds since the Unix epoch, by listener address.", "listener")
 )
 
 // families lists every declared metric, in exposition order.
@@ -103,4 +107,5 @@ var families = []*family{
 	streamOpen, streamAccepted, streamRefused, streamFailed,
 	tcpPeerConnections, tcpConnectFailures, tcpRefused, tcpBound, tcpDataOpen, tcpBytes,
 	credentialRequests, recordsDropped, recordsWriteErrors,
+	certNotAfter,
 }
