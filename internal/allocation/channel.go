@@ -8,9 +8,15 @@ import (
 
 // Channel numbers a client may bind, RFC 8656 §12: "0x4000 through 0x4FFF:
 // These values are the allowed channel numbers (4096 possible values)."
+// RFC 5766 §11 allowed 0x4000 through 0x7FFF (MaxLegacyChannel), which
+// older stacks (coturn's turnutils_uclient among them) still pick from;
+// RFC 8656 narrowed it for clients that multiplex DTLS-SRTP on the same
+// socket (RFC 7983), which the edge's client sockets never do, so the
+// wider range is bound unless Config.StrictChannelNumbers.
 const (
-	MinChannel uint16 = 0x4000
-	MaxChannel uint16 = 0x4FFF
+	MinChannel       uint16 = 0x4000
+	MaxChannel       uint16 = 0x4FFF
+	MaxLegacyChannel uint16 = 0x7FFF
 )
 
 // channelQuarantine is how long an expired binding keeps its number and peer
@@ -36,7 +42,8 @@ func (c *channel) reserved(t int64) bool {
 // for Config.ChannelLifetime from now, and installs or refreshes the
 // permission for the peer's IP address, as a ChannelBind request does
 // (RFC 8656 §12.2). It returns
-//   - ErrBadChannelNumber if num is not in 0x4000-0x4FFF;
+//   - ErrBadChannelNumber if num is not in 0x4000-0x7FFF, or not in
+//     0x4000-0x4FFF with Config.StrictChannelNumbers;
 //   - ErrBadPeer if peer has no valid IP address;
 //   - ErrChannelInUse if num is bound to another peer, or was within the last
 //     five minutes;
@@ -47,14 +54,18 @@ func (c *channel) reserved(t int64) bool {
 //
 // On error nothing changes.
 func (a *Allocation) BindChannel(num uint16, peer netip.AddrPort, now time.Time) error {
-	if num < MinChannel || num > MaxChannel {
+	cfg := a.config()
+	maxNum := MaxLegacyChannel
+	if cfg.StrictChannelNumbers {
+		maxNum = MaxChannel
+	}
+	if num < MinChannel || num > maxNum {
 		return ErrBadChannelNumber
 	}
 	if !peer.Addr().IsValid() {
 		return ErrBadPeer
 	}
 	peer = netip.AddrPortFrom(canonAddr(peer.Addr()), peer.Port())
-	cfg := a.config()
 	t := now.UnixNano()
 	exp := now.Add(cfg.ChannelLifetime).UnixNano()
 	slot := -1

@@ -28,7 +28,8 @@ func TestBindChannelRules(t *testing.T) {
 		{"range low edge", []chanStep{{0, 0x4000, p1, nil}}},
 		{"range high edge", []chanStep{{0, 0x4FFF, p1, nil}}},
 		{"below range", []chanStep{{0, 0x3FFF, p1, ErrBadChannelNumber}}},
-		{"above range", []chanStep{{0, 0x5000, p1, ErrBadChannelNumber}}},
+		{"RFC 5766 range", []chanStep{{0, 0x5000, p1, nil}, {0, 0x7FFF, p2, nil}}},
+		{"above RFC 5766 range", []chanStep{{0, 0x8000, p1, ErrBadChannelNumber}}},
 		{"zero", []chanStep{{0, 0, p1, ErrBadChannelNumber}}},
 		{"invalid peer", []chanStep{{0, 0x4000, "", ErrBadPeer}}},
 		{"same pair rebinds", []chanStep{{0, 0x4000, p1, nil}, {time.Minute, 0x4000, p1, nil}}},
@@ -59,6 +60,23 @@ func TestBindChannelRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBindChannelStrict: with StrictChannelNumbers only RFC 8656's
+// 0x4000-0x4FFF are bound.
+func TestBindChannelStrict(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.StrictChannelNumbers = true
+	a := &Allocation{cfg: &cfg}
+	now := newClock().Now()
+	for _, tc := range []struct {
+		num  uint16
+		want error
+	}{{0x4FFF, nil}, {0x5000, ErrBadChannelNumber}, {0x7FFF, ErrBadChannelNumber}, {0x4000, nil}} {
+		if err := a.BindChannel(tc.num, netip.AddrPortFrom(netip.AddrFrom4([4]byte{8, 8, 8, 8}), tc.num), now); !errors.Is(err, tc.want) {
+			t.Errorf("strict BindChannel(%#x) = %v, want %v", tc.num, err, tc.want)
+		}
 	}
 }
 

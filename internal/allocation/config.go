@@ -20,6 +20,9 @@ type Config struct {
 	// MaxChannels caps channel bindings per allocation, counting bindings
 	// in their 5-minute post-expiry quarantine.
 	MaxChannels int
+	// StrictChannelNumbers binds RFC 8656's channel numbers only,
+	// 0x4000-0x4FFF; otherwise RFC 5766's 0x4000-0x7FFF as well.
+	StrictChannelNumbers bool
 }
 
 // DefaultConfig returns the RFC 8656 lifetimes and caps of 64 permissions

@@ -31,7 +31,7 @@ func TestConfigLifetime(t *testing.T) {
 }
 
 func TestDefaultConfig(t *testing.T) {
-	want := Config{600 * time.Second, 3600 * time.Second, 300 * time.Second, 600 * time.Second, 64, 64}
+	want := Config{600 * time.Second, 3600 * time.Second, 300 * time.Second, 600 * time.Second, 64, 64, false}
 	if got := DefaultConfig(); got != want {
 		t.Fatalf("DefaultConfig() = %+v, want %+v", got, want)
 	}
@@ -44,9 +44,9 @@ func TestNewTableFillsZeroConfig(t *testing.T) {
 		want Config
 	}{
 		{"zero config", Config{}, DefaultConfig()},
-		{"negative fields", Config{-1, -1, -1, -1, -1, -1}, DefaultConfig()},
-		{"explicit kept", Config{time.Minute, time.Hour, 2 * time.Minute, 3 * time.Minute, 2, 3},
-			Config{time.Minute, time.Hour, 2 * time.Minute, 3 * time.Minute, 2, 3}},
+		{"negative fields", Config{-1, -1, -1, -1, -1, -1, false}, DefaultConfig()},
+		{"explicit kept", Config{time.Minute, time.Hour, 2 * time.Minute, 3 * time.Minute, 2, 3, true},
+			Config{time.Minute, time.Hour, 2 * time.Minute, 3 * time.Minute, 2, 3, true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,7 +28,8 @@ var (
 	// ErrCapacity means the server holds as many allocations as allowed
 	// (508 Insufficient Capacity).
 	ErrCapacity = errors.New("allocation: server capacity reached")
-	// ErrBadChannelNumber means a channel number is outside 0x4000-0x4FFF
+	// ErrBadChannelNumber means a channel number is outside 0x4000-0x7FFF
+	// (0x4000-0x4FFF with Config.StrictChannelNumbers)
 	// (RFC 8656 §12.2: 400 Bad Request).
 	ErrBadChannelNumber = errors.New("allocation: channel number out of range")
 	// ErrChannelInUse means the channel number is bound, or was bound less

@@ -60,6 +60,8 @@ type Config struct {
 	Pool Pool `json:"pool"`
 	// MSTurn serves Lync and Skype for Business clients and front ends.
 	MSTurn MSTurn `json:"ms_turn"`
+	// Turn holds switches of the TURN protocol.
+	Turn Turn `json:"turn"`
 
 	warnings []string
 }

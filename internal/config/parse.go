@@ -200,6 +200,7 @@ func (p *parser) top() error {
 		{"drain", func(e entry) error { return p.drain(e, &c.Drain) }},
 		{"pool", func(e entry) error { return p.pool(e, &c.Pool) }},
 		{"ms_turn", func(e entry) error { return p.msTurn(e, &c.MSTurn) }},
+		{"turn", func(e entry) error { return p.turn(e, &c.Turn) }},
 	})
 	return err
 }

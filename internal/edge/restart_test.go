@@ -42,6 +42,7 @@ var changes = map[string]func(c *config.Config){
 		c.Pool.AlternateServers = []netip.AddrPort{netip.MustParseAddrPort("192.0.2.1:3478")}
 	},
 	"ms_turn.enabled":             func(c *config.Config) { c.MSTurn.Enabled = false },
+	"turn.strict_channel_numbers": func(c *config.Config) { c.Turn.StrictChannelNumbers = true },
 	"limits.tcp_connection_rate":  func(c *config.Config) { c.Limits.TCPConnectionRate = 1 },
 	"limits.tcp_connection_burst": func(c *config.Config) { c.Limits.TCPConnectionBurst = 1 },
 

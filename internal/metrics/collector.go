@@ -125,6 +125,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for c, n := range st.Refusals {
 		emit(refusals, u(n), stats.RefusalCause(c).String())
 	}
+	for r, n := range st.ChannelBinds {
+		emit(channelBinds, u(n), stats.ChannelRange(r).String())
+	}
 	emit(relayPorts, u(st.Ports.InUse), "in_use")
 	emit(relayPorts, u(st.Ports.Reserved), "reserved")
 	emit(relayPorts, u(st.Ports.Quarantined), "quarantined")

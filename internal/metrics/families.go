@@ -24,6 +24,8 @@ var (
 		"Authentication results of TURN requests, by result; rate-limited requests are dropped packets instead.", "result")
 	refusals = counter("avedge_refusals_total",
 		"Requests refused for a policy or resource reason, by cause.", "cause")
+	channelBinds = counter("avedge_channel_binds_total",
+		"ChannelBind requests granted, by the range of the channel number (rfc8656: 0x4000-0x4FFF; rfc5766: 0x5000-0x7FFF, which only RFC 5766 clients bind).", "range")
 	relayPorts = gauge("avedge_relay_ports",
 		"Relay ports taken from the pools, by state (in_use: relayed addresses; reserved: held for a RESERVATION-TOKEN; quarantined: held by another program).", "state")
 	relayPortsCapacity = gauge("avedge_relay_ports_capacity",
@@ -100,7 +102,7 @@ var (
 // families lists every declared metric, in exposition order.
 var families = []*family{
 	buildInfo,
-	allocations, allocationsCreated, allocationsEnded, authResults, refusals, relayPorts, relayPortsCapacity,
+	allocations, allocationsCreated, allocationsEnded, authResults, refusals, channelBinds, relayPorts, relayPortsCapacity,
 	relayedPackets, relayedBytes, stunRequests, droppedPackets,
 	socketPackets, socketBytes, socketBatches, socketErrors, socketDrops,
 	gsoSends, gsoSegments, gsoFallbacks, batchDelays,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -15,9 +16,10 @@ import (
 
 // TestCoturnClient relays through the edge with coturn's test client
 // (turnutils_uclient from Debian's coturn package), a TURN implementation
-// that shares no code with avedge or pion. It sends Send indications (-s):
-// its channel numbers come from RFC 5766's wider range, which RFC 8656 no
-// longer allows. The cases cover RTP/RTCP port pairs (EVEN-PORT with the R
+// that shares no code with avedge or pion, with channels (its numbers come
+// from RFC 5766's wider range, 0x4000-0x7FFF, which the edge binds unless
+// turn.strict_channel_numbers) over UDP, TCP and TLS, and with Send
+// indications (-s). The cases cover RTP/RTCP port pairs (EVEN-PORT with the R
 // bit for RTP, RESERVATION-TOKEN for RTCP, which goes to the peer's next
 // port), DONT-FRAGMENT (-g), IPv6 relayed addresses (-x), and TURN over TCP
 // (-t) and TLS (-t -S) on one sniffed port. Its dual
@@ -40,12 +42,15 @@ func TestCoturnClient(t *testing.T) {
 		pairs  bool // allocations come in RTP/RTCP pairs of relayed ports
 		stream bool // the client reaches the edge over TCP or TLS
 	}{
-		{"no RTCP", []string{"-c"}, "127.0.0.1", false, false, false},
-		{"RTP/RTCP pairs", nil, "127.0.0.1", false, true, false},
-		{"DONT-FRAGMENT", []string{"-c", "-g"}, "127.0.0.1", false, false, false},
-		{"IPv6 relay", []string{"-c", "-x"}, "::1", true, false, false},
-		{"over TCP", []string{"-c", "-t"}, "127.0.0.1", false, false, true},
-		{"over TLS", []string{"-c", "-t", "-S"}, "127.0.0.1", false, false, true},
+		{"channels", []string{"-c"}, "127.0.0.1", false, false, false},
+		{"channels over TCP", []string{"-c", "-t"}, "127.0.0.1", false, false, true},
+		{"channels over TLS", []string{"-c", "-t", "-S"}, "127.0.0.1", false, false, true},
+		{"Send indications", []string{"-s", "-c"}, "127.0.0.1", false, false, false},
+		{"RTP/RTCP pairs", []string{"-s"}, "127.0.0.1", false, true, false},
+		{"DONT-FRAGMENT", []string{"-s", "-c", "-g"}, "127.0.0.1", false, false, false},
+		{"IPv6 relay", []string{"-s", "-c", "-x"}, "::1", true, false, false},
+		{"Send indications over TCP", []string{"-s", "-c", "-t"}, "127.0.0.1", false, false, true},
+		{"Send indications over TLS", []string{"-s", "-c", "-t", "-S"}, "127.0.0.1", false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each case has its own edge and ports
@@ -100,8 +105,7 @@ func coturnRun(t *testing.T, e *testEdge, uclient string, port uint16, peerIP st
 	const clients, messages = 2, 50
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	args := append([]string{"-s"}, flags...)
-	args = append(args, "-u", u, "-w", p,
+	args := append(slices.Clone(flags), "-u", u, "-w", p,
 		"-p", strconv.Itoa(int(port)),
 		"-e", peerIP, "-r", strconv.Itoa(int(echo.addr().Port())),
 		"-n", strconv.Itoa(messages), "-m", strconv.Itoa(clients), "-l", "170", "-z", "5",
@@ -120,8 +124,11 @@ func coturnRun(t *testing.T, e *testEdge, uclient string, port uint16, peerIP st
 		t.Fatalf("turnutils_uclient sent %d, want %d\n%s", sent, clients*messages, out)
 	}
 	// Each message went client → peer and back through the relay, and the
-	// edge dropped nothing.
+	// edge dropped nothing; without -s, over channels every client bound.
 	st := e.srv.Stats()
+	if binds := st.ChannelBinds[stats.ChannelRFC8656] + st.ChannelBinds[stats.ChannelRFC5766]; !slices.Contains(flags, "-s") && binds < clients {
+		t.Fatalf("edge granted %d ChannelBinds, want one per client at least (%d)", binds, clients)
+	}
 	if st.ToPeerPackets < uint64(sent) || st.ToClientPackets < uint64(sent) {
 		t.Fatalf("edge relayed %d to peers and %d to clients, want at least %d each", st.ToPeerPackets, st.ToClientPackets, sent)
 	}

@@ -24,7 +24,9 @@ type counters struct {
 	ended       [stats.NumEndReasons]atomic.Uint64
 	auth        [stats.NumAuthResults]atomic.Uint64
 	refusals    [stats.NumRefusalCauses]atomic.Uint64
-	_           [64]byte // keep the next worker's counters off this cache line
+	// channelBinds counts ChannelBind requests granted, by range.
+	channelBinds [stats.NumChannelRanges]atomic.Uint64
+	_            [64]byte // keep the next worker's counters off this cache line
 }
 
 // tally is what a worker counted since it last published: plain fields
@@ -130,6 +132,9 @@ func addCounters(s *stats.Stats, c *counters) {
 	}
 	for r := range c.refusals {
 		s.Refusals[r] += c.refusals[r].Load()
+	}
+	for r := range c.channelBinds {
+		s.ChannelBinds[r] += c.channelBinds[r].Load()
 	}
 	for i := range s.Drops {
 		s.Drops[i] += c.drops[i].Load()

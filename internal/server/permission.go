@@ -94,6 +94,7 @@ func (w *worker) channelBind(r *request) {
 	err := s.alloc.BindChannel(uint16(num), addr, r.now)
 	switch {
 	case err == nil:
+		w.c.channelBinds[stats.RangeOf(uint16(num))].Add(1)
 		w.succeed(r)
 	case errors.Is(err, allocation.ErrTooManyChannels):
 		w.refuse(r, stats.RefusedChannelsLimit)

@@ -6,16 +6,19 @@ package stunproto
 // over TCP and TLS the padding is mandatory.
 //
 // RFC 8656 §12 splits the first-two-bits-01 space into the allowed channel
-// numbers 0x4000-0x4FFF and a reserved range 0x5000 and up. This package
-// treats every packet whose first byte is 0x40-0x7F as ChannelData (it is
-// never STUN, so IsChannelData and Classify say so), and ParseChannelData
-// rejects the reserved numbers 0x5000-0x7FFF with ErrInvalidChannel: the
-// server drops such packets, as it drops ChannelData for unbound channels.
+// numbers 0x4000-0x4FFF and a reserved range 0x5000 and up, which RFC 5766
+// §11 allowed (0x4000-0x7FFF, MaxLegacyChannel). This package treats every
+// packet whose first byte is 0x40-0x7F as ChannelData (it is never STUN, so
+// IsChannelData and Classify say so) and parses any of those numbers: which
+// numbers a client may bind is the allocation's rule, and the server drops
+// ChannelData for channels that are not bound.
 const (
 	// MinChannel is the lowest valid channel number.
 	MinChannel = 0x4000
-	// MaxChannel is the highest valid channel number.
+	// MaxChannel is the highest channel number RFC 8656 allows.
 	MaxChannel = 0x4FFF
+	// MaxLegacyChannel is the highest channel number RFC 5766 allowed.
+	MaxLegacyChannel = 0x7FFF
 	// ChannelDataHeaderSize is the size of the ChannelData header.
 	ChannelDataHeaderSize = 4
 )
@@ -35,14 +38,14 @@ func IsChannelData(b []byte) bool {
 // is a sub-slice of b. Up to 3 bytes of padding may follow the payload; more
 // trailing bytes, or a length field beyond the datagram, are
 // ErrChannelDataLength. b shorter than the header is ErrShortChannelData and
-// a number outside MinChannel..MaxChannel is ErrInvalidChannel. It does not
+// a number outside MinChannel..MaxLegacyChannel is ErrInvalidChannel. It does not
 // allocate.
 func ParseChannelData(b []byte) (num uint16, payload []byte, err error) {
 	if len(b) < ChannelDataHeaderSize {
 		return 0, nil, ErrShortChannelData
 	}
 	num = be.Uint16(b[0:2])
-	if num < MinChannel || num > MaxChannel {
+	if num < MinChannel || num > MaxLegacyChannel {
 		return 0, nil, ErrInvalidChannel
 	}
 	n := int(be.Uint16(b[2:4]))

@@ -22,8 +22,8 @@ func TestParseChannelData(t *testing.T) {
 		{"nil", nil, 0, nil, ErrShortChannelData},
 		{"length beyond datagram", []byte{0x40, 0x00, 0x00, 0x05, 'a', 'b'}, 0, nil, ErrChannelDataLength},
 		{"too much trailing", []byte{0x40, 0x00, 0x00, 0x00, 0, 0, 0, 0}, 0, nil, ErrChannelDataLength},
-		{"reserved 0x5000", []byte{0x50, 0x00, 0x00, 0x00}, 0, nil, ErrInvalidChannel},
-		{"reserved 0x7FFF", []byte{0x7F, 0xFF, 0x00, 0x00}, 0, nil, ErrInvalidChannel},
+		{"RFC 5766 0x5000", []byte{0x50, 0x00, 0x00, 0x01, 'y'}, 0x5000, []byte("y"), nil},
+		{"RFC 5766 0x7FFF", []byte{0x7F, 0xFF, 0x00, 0x00}, 0x7FFF, []byte{}, nil},
 		{"stun range", []byte{0x00, 0x01, 0x00, 0x00}, 0, nil, ErrInvalidChannel},
 		{"high bits", []byte{0xC0, 0x00, 0x00, 0x00}, 0, nil, ErrInvalidChannel},
 	}

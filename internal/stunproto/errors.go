@@ -26,8 +26,8 @@ var (
 	// datagram: it claims more bytes than there are, or more than 3 bytes of
 	// padding follow the data.
 	ErrChannelDataLength = errors.New("stunproto: ChannelData length does not match datagram")
-	// ErrInvalidChannel means a channel number lies outside 0x4000-0x4FFF.
-	ErrInvalidChannel = errors.New("stunproto: channel number outside 0x4000-0x4FFF")
+	// ErrInvalidChannel means a channel number lies outside 0x4000-0x7FFF.
+	ErrInvalidChannel = errors.New("stunproto: channel number outside 0x4000-0x7FFF")
 	// ErrShortBuffer means a buffer lacks the headroom or tailroom an in-place
 	// builder needs.
 	ErrShortBuffer = errors.New("stunproto: buffer lacks headroom or tailroom")

@@ -81,7 +81,7 @@ func FuzzChannelData(f *testing.F) {
 		if kind != KindChannelData || !IsChannelData(b) {
 			t.Fatalf("parsed as ChannelData but Classify = %v", kind)
 		}
-		if num < MinChannel || num > MaxChannel || num != be.Uint16(b[0:2]) {
+		if num < MinChannel || num > MaxLegacyChannel || num != be.Uint16(b[0:2]) {
 			t.Fatalf("number %#x does not match header %x", num, b[:2])
 		}
 		if len(payload) != int(be.Uint16(b[2:4])) {

@@ -22,6 +22,9 @@ type Stats struct {
 	Auth [NumAuthResults]uint64
 	// Refusals counts requests refused by RefusalCause.
 	Refusals [NumRefusalCauses]uint64
+	// ChannelBinds counts ChannelBind requests granted, by the
+	// ChannelRange of their number.
+	ChannelBinds [NumChannelRanges]uint64
 	// Ports is the use of the relay port pools.
 	Ports PortStats
 	// Drops counts silently discarded packets by reason.
