@@ -24,8 +24,9 @@ import (
 //     otherwise both must be present, PASSWORD-ALGORITHMS must equal what we
 //     offer and PASSWORD-ALGORITHM must be one of its entries, else
 //     ErrBadRequest (bid-down). Without the cookie the key is MD5.
-//  4. REALM must be ours; the USERNAME must be a static user (else
-//     ErrUnknownUser) or an ephemeral username (else ErrUnknownUser and
+//  4. REALM must be ours; the USERNAME must be a static user, a user of
+//     the users file (Options.Users; one known by HA1 has only the MD5 key)
+//     or an ephemeral username (else ErrUnknownUser and
 //     ErrBadUsername) whose expiry has not passed (ErrExpired) and lies at
 //     most MaxCredentialLifetime plus MaxClockSkew ahead (ErrTooFarAhead);
 //     and its identity must not be revoked (ErrRevoked). The expiry is
@@ -74,9 +75,9 @@ func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort, hel
 		return Result{}, err
 	}
 
-	res, err := a.AuthenticateWith(username.String(), realm.String(), nonce.String(), client, held, func(pw string) []byte {
-		key := Key(alg, username.String(), a.realm, pw)
-		if checkIntegrity(m, key, hasMI256) != nil {
+	res, err := a.AuthenticateWith(username.String(), realm.String(), nonce.String(), client, held, func(c Credential) []byte {
+		key := c.LongTermKey(alg, username.String(), a.realm)
+		if key == nil || checkIntegrity(m, key, hasMI256) != nil {
 			return nil
 		}
 		return key
@@ -88,20 +89,21 @@ func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort, hel
 // AuthenticateWith applies steps 4 to 6 of Authenticate to a request of a
 // dialect whose message integrity the caller checks (the [MS-TURN]
 // dialect): the realm must be ours and the username known, unexpired (or
-// held, as for Authenticate) and not revoked; verify is called with each candidate password and returns the key that
+// held, as for Authenticate) and not revoked; verify is called with each
+// candidate credential (a password, or a users file's HA1 key) and returns the key that
 // verified the request's integrity, or nil; the nonce is checked last. The
 // key verify returned is the Result's Key, and SHA256 is false: the
 // caller knows which MAC its dialect used.
-func (a *Authenticator) AuthenticateWith(username, realm, nonce string, client netip.AddrPort, held string, verify func(password string) []byte) (Result, error) {
+func (a *Authenticator) AuthenticateWith(username, realm, nonce string, client netip.AddrPort, held string, verify func(Credential) []byte) (Result, error) {
 	if realm != a.realm {
 		return Result{}, fmt.Errorf("%w: realm is not ours", ErrUnauthenticated)
 	}
-	res, passwords, err := a.lookup(username, held)
+	res, creds, err := a.lookup(username, held)
 	if err != nil {
 		return Result{}, err
 	}
-	for _, pw := range passwords {
-		if key := verify(pw); key != nil {
+	for _, c := range creds {
+		if key := verify(c); key != nil {
 			res.Key = key
 			break
 		}
@@ -148,14 +150,18 @@ const MaxClockSkew = 60 * time.Second
 
 // lookup validates username, which may be past its expiry if it is held
 // (see Authenticate), and returns the partial Result and the candidate
-// passwords.
-func (a *Authenticator) lookup(username, held string) (Result, []string, error) {
+// credentials.
+func (a *Authenticator) lookup(username, held string) (Result, []Credential, error) {
 	now := a.clk.Now()
-	if pw, ok := a.static[username]; ok {
+	c, ok := Credential{Password: a.static[username]}, a.static[username] != ""
+	if !ok && a.users != nil {
+		c, ok = a.users.Get(username)
+	}
+	if ok {
 		if a.revoked != nil && a.revoked(username, time.Time{}, now) {
 			return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrRevoked)
 		}
-		return Result{Username: username, Identity: username}, []string{pw}, nil
+		return Result{Username: username, Identity: username}, []Credential{c}, nil
 	}
 	if a.keyring == nil {
 		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrUnknownUser)
@@ -175,11 +181,11 @@ func (a *Authenticator) lookup(username, held string) (Result, []string, error) 
 		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrRevoked)
 	}
 	secrets := a.keyring.load()
-	passwords := make([]string, len(secrets))
+	creds := make([]Credential, len(secrets))
 	for i := range secrets {
-		passwords[i] = secrets[i].password(username)
+		creds[i] = Credential{Password: secrets[i].password(username)}
 	}
-	return Result{Username: username, Identity: identity, Expires: expiry, PastExpiry: past}, passwords, nil
+	return Result{Username: username, Identity: identity, Expires: expiry, PastExpiry: past}, creds, nil
 }
 
 // checkIntegrity verifies m's MESSAGE-INTEGRITY-SHA256 (sha) or

@@ -25,6 +25,10 @@ type Options struct {
 	// StaticUsers maps usernames to passwords, for development only. It is
 	// copied. A static user shadows an ephemeral username of the same text.
 	StaticUsers map[string]string
+	// Users, if set, are the long-term users of a users file, checked
+	// after the static users and before ephemeral usernames; the table
+	// may be replaced while requests are checked.
+	Users *Users
 	// MaxCredentialLifetime bounds how far ahead an ephemeral credential's
 	// expiry may lie; 0 means DefaultMaxCredentialLifetime.
 	MaxCredentialLifetime time.Duration
@@ -53,6 +57,7 @@ type Authenticator struct {
 	realm       string
 	keyring     *Keyring
 	static      map[string]string
+	users       *Users
 	maxLifetime time.Duration
 	nonces      *Nonces
 	clk         clock.Clock
@@ -62,8 +67,8 @@ type Authenticator struct {
 }
 
 // NewAuthenticator validates opts and returns an Authenticator. It needs a
-// realm, a Nonces and at least one credential source (Keyring or
-// StaticUsers, whose usernames and passwords must be non-empty); otherwise
+// realm, a Nonces and at least one credential source (Keyring,
+// StaticUsers, whose usernames and passwords must be non-empty, or Users); otherwise
 // it returns ErrBadOptions.
 func NewAuthenticator(opts Options) (*Authenticator, error) {
 	switch {
@@ -71,8 +76,8 @@ func NewAuthenticator(opts Options) (*Authenticator, error) {
 		return nil, fmt.Errorf("%w: empty realm", ErrBadOptions)
 	case opts.Nonces == nil:
 		return nil, fmt.Errorf("%w: no nonces", ErrBadOptions)
-	case opts.Keyring == nil && len(opts.StaticUsers) == 0:
-		return nil, fmt.Errorf("%w: neither keyring nor static users", ErrBadOptions)
+	case opts.Keyring == nil && len(opts.StaticUsers) == 0 && opts.Users == nil:
+		return nil, fmt.Errorf("%w: neither keyring nor users", ErrBadOptions)
 	case opts.MaxCredentialLifetime < 0:
 		return nil, fmt.Errorf("%w: negative maximum credential lifetime", ErrBadOptions)
 	}
@@ -85,6 +90,7 @@ func NewAuthenticator(opts Options) (*Authenticator, error) {
 		realm:       opts.Realm,
 		keyring:     opts.Keyring,
 		static:      maps.Clone(opts.StaticUsers),
+		users:       opts.Users,
 		maxLifetime: opts.MaxCredentialLifetime,
 		nonces:      opts.Nonces,
 		clk:         opts.Clock,

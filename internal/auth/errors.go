@@ -39,6 +39,9 @@ var (
 	ErrBadIdentity = errors.New("auth: invalid identity")
 	// ErrBadSecret means a secret has an empty ID or value, or repeats an ID.
 	ErrBadSecret = errors.New("auth: invalid secret")
+	// ErrBadUsersFile means a users file cannot be read as one
+	// (ParseUsersFile).
+	ErrBadUsersFile = errors.New("auth: bad users file")
 	// ErrBadOptions means Options for NewAuthenticator are incomplete.
 	ErrBadOptions = errors.New("auth: invalid options")
 )

@@ -21,6 +21,12 @@ type Auth struct {
 	MaxCredentialLifetime time.Duration
 	// StaticUsers are fixed long-term credentials, for development only.
 	StaticUsers []StaticUser
+	// UsersFile names the users file: long-term users for devices that
+	// cannot fetch credentials (SIP phones, IoT), one
+	// "username:realm:key" a line, the key coturn's HA1 or a password
+	// (auth.ParseUsersFile). The edge follows its changes while it runs.
+	// Empty: none.
+	UsersFile string
 	// StrictExpiry checks a credential's expiry on every request, so a
 	// call ends when the credential its allocation was made with
 	// expires. Off, requests on an allocation that use the username that
@@ -74,6 +80,7 @@ func (a Auth) MarshalJSON() ([]byte, error) {
 		NonceLifetime         string       `json:"nonce_lifetime"`
 		MaxCredentialLifetime string       `json:"max_credential_lifetime"`
 		StaticUsers           []StaticUser `json:"static_users"`
+		UsersFile             string       `json:"users_file"`
 		StrictExpiry          bool         `json:"strict_expiry"`
 		MaxAllocationAge      string       `json:"max_allocation_age"`
 		RevocationsFile       string       `json:"revocations_file"`
@@ -84,6 +91,7 @@ func (a Auth) MarshalJSON() ([]byte, error) {
 		NonceLifetime:         formatDuration(a.NonceLifetime),
 		MaxCredentialLifetime: formatDuration(a.MaxCredentialLifetime),
 		StaticUsers:           a.StaticUsers,
+		UsersFile:             a.UsersFile,
 		StrictExpiry:          a.StrictExpiry,
 		MaxAllocationAge:      formatDuration(a.MaxAllocationAge),
 		RevocationsFile:       a.RevocationsFile,
@@ -134,6 +142,7 @@ func (p *parser) auth(e entry, dst *Auth) error {
 			return err
 		}},
 		{"static_users", func(e entry) error { return p.staticUsers(e, &dst.StaticUsers) }},
+		{"users_file", func(e entry) error { return p.usersFile(e, &dst.UsersFile) }},
 		{"strict_expiry", func(e entry) error {
 			v, err := p.boolean(e)
 			dst.StrictExpiry = v
@@ -158,9 +167,12 @@ func (p *parser) auth(e entry, dst *Auth) error {
 // given.
 func (p *parser) finishAuth() error {
 	a := &p.cfg.Auth
-	if len(a.Secrets) == 0 && len(a.StaticUsers) == 0 {
+	if len(a.Secrets) == 0 && len(a.StaticUsers) == 0 && a.UsersFile == "" {
 		return p.failAt(p.where("auth.secrets", "auth"), "auth.secrets",
-			"at least one secret (or, for development, one static user) is required")
+			"at least one secret, or a users file (auth.users_file), is required (or, for development, one static user)")
+	}
+	if err := p.checkUsersFile(); err != nil {
+		return err
 	}
 	if len(a.NonceKey) > 0 {
 		return nil

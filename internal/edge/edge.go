@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/metrics"
@@ -43,6 +44,9 @@ type Edge struct {
 	// self are the edge's own addresses the relay was built with
 	// (server.Options.Self), which watchSelf keeps up to date.
 	self []netip.Addr
+	// usersWatch keeps the users of the users file up to date
+	// (watchUsers); nil without one.
+	usersWatch *usersWatch
 
 	// mu serialises Apply.
 	mu   sync.Mutex
@@ -69,7 +73,14 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := relayOptions(cfg, keyring, revoked, log, clk)
+	if e.usersWatch, err = loadUsers(cfg.Auth.UsersFile, cfg.Realm, log); err != nil {
+		return nil, err
+	}
+	var users *auth.Users
+	if e.usersWatch != nil {
+		users = e.usersWatch.users
+	}
+	opts, err := relayOptions(cfg, keyring, users, revoked, log, clk)
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +171,7 @@ func (e *Edge) Run(ctx context.Context) error {
 		func() { e.control.watchRevocations(ctx, e.revokedPoll) },
 		func() { e.watchSelf(ctx, e.live.started, e.self, selfRefresh, net.InterfaceAddrs, e.relay.SetSelf) },
 		func() { e.watchCerts(ctx, certPoll) },
+		func() { e.watchUsers(ctx, usersPoll) },
 	}
 	var watching sync.WaitGroup
 	for _, w := range watchers {

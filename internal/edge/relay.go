@@ -19,10 +19,11 @@ import (
 
 // relayOptions turns a validated configuration into the relay's options:
 // it builds the nonce minter, the authenticator (checking credentials
-// against keyring, nil with static users only) and the peer policy, loads
+// against keyring, nil without secrets, and users, nil without a users
+// file) and the peer policy, loads
 // the certificates of TLS listeners, and turns the bandwidth quotas into
 // the buckets' caps (a burst of one second's worth).
-func relayOptions(cfg *config.Config, keyring *auth.Keyring, revoked *revocation.Store, log *slog.Logger, clk clock.Clock) (server.Options, error) {
+func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, revoked *revocation.Store, log *slog.Logger, clk clock.Clock) (server.Options, error) {
 	static := make(map[string]string, len(cfg.Auth.StaticUsers))
 	for _, u := range cfg.Auth.StaticUsers {
 		static[u.Username] = u.Password
@@ -31,6 +32,7 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, revoked *revocation
 		Realm:                 cfg.Realm,
 		Keyring:               keyring,
 		StaticUsers:           static,
+		Users:                 users,
 		MaxCredentialLifetime: cfg.Auth.MaxCredentialLifetime,
 		Nonces:                auth.NewNonces(cfg.Auth.NonceKey, cfg.Auth.NonceLifetime, clk),
 		Clock:                 clk,

@@ -7,6 +7,7 @@ import (
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/stunproto"
 )
 
 // allocate implements [MS-TURN] §3.3.5.1, the Allocate request, which
@@ -124,12 +125,16 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 	if s != nil && s.MS() != nil {
 		held = s.Alloc().Username
 	}
-	res, err := authn.AuthenticateWith(u, rlm, n, q.from, held, func(pw string) []byte {
-		key := msturn.Key(u, rlm, pw)
-		if sha {
-			key = msturn.KeySHA256(u, rlm, pw, n)
+	res, err := authn.AuthenticateWith(u, rlm, n, q.from, held, func(c auth.Credential) []byte {
+		// The MD5 key is RFC 8489's (a users file's HA1 serves); the
+		// SHA-256 one needs the password.
+		key := c.LongTermKey(stunproto.AlgMD5, u, rlm)
+		if sha && c.Password != "" {
+			key = msturn.KeySHA256(u, rlm, c.Password, n)
+		} else if sha {
+			key = nil
 		}
-		if msturn.NewIntegrity(key).Check(m) != nil {
+		if key == nil || msturn.NewIntegrity(key).Check(m) != nil {
 			return nil
 		}
 		return key
