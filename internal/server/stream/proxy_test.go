@@ -79,7 +79,7 @@ func headerV2(src, dst netip.AddrPort) []byte {
 var (
 	trustLoopback1 = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	proxyDst       = netip.MustParseAddrPort("198.51.100.1:443")
-	abcFrame          = []byte{3, 'a', 'b', 'c'}
+	abcFrame       = []byte{3, 'a', 'b', 'c'}
 )
 
 // echoes writes a frame after what and wants it echoed: the connection is
