@@ -25,6 +25,14 @@ type Listener struct {
 	// reached the edge through a load balancer's virtual address go on
 	// with the edge's own address. Invalid: a normal listener.
 	RedirectTo netip.AddrPort `json:"redirect_to,omitzero"`
+	// ProxyProtocol, on a "tcp" or "tls" listener, puts it behind
+	// proxies that open each connection with a PROXY protocol header
+	// naming the client: ProxyProtocolV1, ProxyProtocolV2 or
+	// ProxyProtocolOptional; "" for none. See docs/proxy-protocol.md.
+	ProxyProtocol string `json:"proxy_protocol,omitempty"`
+	// TrustedProxies are the addresses of those proxies, required with
+	// ProxyProtocol: a connection from elsewhere is closed at once.
+	TrustedProxies []netip.Prefix `json:"trusted_proxies,omitempty"`
 }
 
 // ListenerTLS is the certificate of a TLS listener, reloaded on SIGHUP.
@@ -105,6 +113,8 @@ func (p *parser) listener(e entry) (Listener, error) {
 			l.RedirectTo = ap
 			return err
 		}},
+		{"proxy_protocol", func(e entry) error { return p.proxyProtocol(e, &l.ProxyProtocol) }},
+		{"trusted_proxies", func(e entry) error { return p.prefixes(e, &l.TrustedProxies) }},
 	})
 	if err != nil {
 		return Listener{}, err
@@ -119,6 +129,9 @@ func (p *parser) listener(e entry) (Listener, error) {
 		return Listener{}, p.fail(e, "protocol tls needs tls: {cert_file, key_file}")
 	case l.RedirectTo.IsValid() && l.Protocol != "udp":
 		return Listener{}, p.fail(seen["redirect_to"], "only a udp listener redirects")
+	}
+	if err := p.checkProxyProtocol(e, seen, l); err != nil {
+		return Listener{}, err
 	}
 	return l, nil
 }

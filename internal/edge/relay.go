@@ -70,7 +70,7 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 			listeners = append(listeners, l.Address)
 			continue
 		}
-		sl := server.StreamListener{Addr: l.Address, Plain: l.Plain()}
+		sl := server.StreamListener{Addr: l.Address, Plain: l.Plain(), Proxy: streamProxy(l)}
 		if l.TLS != nil {
 			if sl.Certs, err = loadListenerCerts(l); err != nil {
 				return server.Options{}, err
@@ -187,4 +187,14 @@ func loadListenerCerts(l config.Listener) (*server.CertStore, error) {
 		return nil, fmt.Errorf("listener %s %v: %w", l.Protocol, l.Address, err)
 	}
 	return store, nil
+}
+
+// streamProxy is the PROXY protocol setting of the stream listener l.
+func streamProxy(l config.Listener) stream.Proxy {
+	modes := map[string]stream.ProxyMode{
+		config.ProxyProtocolV1:       stream.ProxyV1,
+		config.ProxyProtocolV2:       stream.ProxyV2,
+		config.ProxyProtocolOptional: stream.ProxyOptional,
+	}
+	return stream.Proxy{Mode: modes[l.ProxyProtocol], Trusted: l.TrustedProxies}
 }

@@ -171,6 +171,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	emit(streamFailed, u(ss.IdleTimeouts), "idle_timeout")
 	emit(streamFailed, u(ss.LifetimeExpired), "lifetime_expired")
 	emit(streamFailed, u(ss.WriteTimeouts), "write_timeout")
+	emit(streamProxyRefused, u(ss.ProxyUntrusted), "untrusted")
+	emit(streamProxyRefused, u(ss.ProxyBadHeader), "bad_header")
+	emit(streamProxyRefused, u(ss.ProxyPending), "pending_limit")
 
 	ts := st.TCP
 	emit(tcpPeerConnections, u(ts.Connects), "connect")

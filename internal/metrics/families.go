@@ -68,6 +68,8 @@ var (
 		"TCP and TLS client connections closed at once for a connection limit (total, per_source or rate).", "limit")
 	streamFailed = counter("avedge_stream_connections_failed_total",
 		"TCP and TLS client connections closed by the server, by reason.", "reason")
+	streamProxyRefused = counter("avedge_stream_proxy_refused_total",
+		"Connections to PROXY protocol listeners closed before admission, by reason (untrusted, bad_header, pending_limit).", "reason")
 
 	// RFC 6062 TCP relays (stats.Stats.TCP).
 	tcpPeerConnections = counter("avedge_tcp_relay_peer_connections_total",
@@ -106,7 +108,7 @@ var families = []*family{
 	relayedPackets, relayedBytes, stunRequests, droppedPackets,
 	socketPackets, socketBytes, socketBatches, socketErrors, socketDrops,
 	gsoSends, gsoSegments, gsoFallbacks, batchDelays,
-	streamOpen, streamAccepted, streamRefused, streamFailed,
+	streamOpen, streamAccepted, streamRefused, streamFailed, streamProxyRefused,
 	tcpPeerConnections, tcpConnectFailures, tcpRefused, tcpBound, tcpDataOpen, tcpBytes,
 	credentialRequests, recordsDropped, recordsWriteErrors,
 	certNotAfter,

@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/netip"
+
+	"github.com/avedge/avedge/internal/server/stream"
 )
 
 // StreamListener is a TCP address where clients reach the relay with TURN
@@ -16,4 +18,9 @@ type StreamListener struct {
 	// Certs, if set, accepts TURN over TLS (1.2 or later) with the
 	// certificate it holds, which may be replaced while serving.
 	Certs *CertStore
+	// Proxy, if set, puts the listener behind proxies that open each
+	// connection with a PROXY protocol header: the client's address it
+	// names is the one the relay sees (XOR-MAPPED-ADDRESS, nonce
+	// binding, limits, records, logs).
+	Proxy stream.Proxy
 }

@@ -95,6 +95,13 @@ type StreamStats struct {
 	// without an allocation; WriteTimeouts clients that did not take
 	// their bytes.
 	FrameTooLarge, FrameTimeouts, IdleTimeouts, LifetimeExpired, WriteTimeouts uint64
+	// On listeners behind proxies (the PROXY protocol): ProxyUntrusted
+	// counts connections closed at once for coming from outside the
+	// trusted proxies; ProxyBadHeader those from a trusted proxy closed
+	// for want of a valid header in time (or of the version required);
+	// ProxyPending those closed at once because their proxy had too many
+	// connections awaiting their header.
+	ProxyUntrusted, ProxyBadHeader, ProxyPending uint64
 }
 
 // TCPRelayStats counts the connections of RFC 6062 TCP relays.

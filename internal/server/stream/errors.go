@@ -16,4 +16,7 @@ var (
 	ErrClosed = errors.New("stream: client connection closed")
 	// ErrNoProtocol means a listener was given no sniffer.
 	ErrNoProtocol = errors.New("stream: listener without protocols")
+	// ErrNoTrustedProxy means a listener was given a PROXY protocol mode
+	// without the addresses of the proxies to trust.
+	ErrNoTrustedProxy = errors.New("stream: PROXY protocol without trusted proxies")
 )

@@ -47,6 +47,10 @@ type Listener struct {
 	// Sniffers tell the protocols apart; a connection none claims is
 	// closed and counted as not TURN.
 	Sniffers []Sniffer
+	// Proxy, if set, makes the connections come from proxies that send
+	// a PROXY protocol header first, naming the client: the limits, and
+	// Conn.Remote, take the client's address from it.
+	Proxy Proxy
 }
 
 // Options configure a Server.
@@ -76,6 +80,7 @@ type Server struct {
 	// new connections per source; the accept goroutines share it under
 	// rateMu.
 	admitted *netx.Limiter
+	pending  *netx.Limiter // the connections of proxies awaiting their header
 	conns    netx.Tracker
 	ctr      counters
 	rateMu   sync.Mutex
@@ -92,6 +97,7 @@ type listener struct {
 	ln       net.Listener
 	addr     netip.AddrPort
 	sniffers []Sniffer
+	proxy    Proxy
 }
 
 // counters count the lives of connections; any goroutine writes them.
@@ -100,6 +106,8 @@ type counters struct {
 	frameTimeouts, idleTimeouts             atomic.Uint64
 	lifetimeExpired, writeTimeouts          atomic.Uint64
 	refusedRate                             atomic.Uint64
+	proxyUntrusted, proxyBadHeader          atomic.Uint64
+	proxyPending                            atomic.Uint64
 }
 
 // Listen binds the listeners of opts. Nothing is served before Run.
@@ -113,6 +121,9 @@ func Listen(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("stream: %w", err)
 	}
 	s.admitted = admitted
+	if s.pending, err = netx.NewLimiter(s.limits.Connections, proxyPendingPerSource); err != nil {
+		return nil, fmt.Errorf("stream: %w", err)
+	}
 	if s.limits.ConnectionRate >= 0 {
 		lim := policy.SourceLimit{Rate: s.limits.ConnectionRate, Burst: s.limits.ConnectionBurst}
 		if s.rate, err = policy.NewSourceLimiter(lim, connectionRateSources, nil); err != nil {
@@ -123,6 +134,10 @@ func Listen(opts Options) (*Server, error) {
 		if len(l.Sniffers) == 0 {
 			s.closeListeners()
 			return nil, fmt.Errorf("stream: listen tcp %v: %w", l.Addr, ErrNoProtocol)
+		}
+		if l.Proxy.Mode != ProxyNone && len(l.Proxy.Trusted) == 0 {
+			s.closeListeners()
+			return nil, fmt.Errorf("stream: listen tcp %v: %w", l.Addr, ErrNoTrustedProxy)
 		}
 		network := "tcp4"
 		if l.Addr.Addr().Is6() && !l.Addr.Addr().Is4In6() {
@@ -137,7 +152,7 @@ func Listen(opts Options) (*Server, error) {
 			s.closeListeners()
 			return nil, fmt.Errorf("stream: listen tcp %v: %w", l.Addr, err)
 		}
-		bl := &listener{ln: ln, addr: ln.Addr().(*net.TCPAddr).AddrPort(), sniffers: l.Sniffers}
+		bl := &listener{ln: ln, addr: ln.Addr().(*net.TCPAddr).AddrPort(), sniffers: l.Sniffers, proxy: l.Proxy}
 		s.listeners = append(s.listeners, bl)
 		s.addrs = append(s.addrs, bl.addr)
 	}
@@ -202,6 +217,9 @@ func (s *Server) Stats() stats.StreamStats {
 		IdleTimeouts:     s.ctr.idleTimeouts.Load(),
 		LifetimeExpired:  s.ctr.lifetimeExpired.Load(),
 		WriteTimeouts:    s.ctr.writeTimeouts.Load(),
+		ProxyUntrusted:   s.ctr.proxyUntrusted.Load(),
+		ProxyBadHeader:   s.ctr.proxyBadHeader.Load(),
+		ProxyPending:     s.ctr.proxyPending.Load(),
 	}
 }
 
@@ -227,14 +245,64 @@ func (s *Server) accept(l *listener) {
 		accepted := time.Now()
 		remote := nc.RemoteAddr().(*net.TCPAddr).AddrPort()
 		remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+		if l.proxy.Mode != ProxyNone {
+			s.acceptProxied(nc, l, remote, accepted)
+			continue
+		}
 		release, ok := s.admit(remote.Addr())
 		if !ok {
 			_ = nc.Close()
 			continue
 		}
 		s.wg.Add(1)
-		go s.serve(nc, l, remote, accepted, release)
+		go func() {
+			defer s.wg.Done()
+			s.serve(nc, l, remote, accepted, release, nil)
+		}()
 	}
+}
+
+// acceptProxied takes a connection to a listener behind proxies: from an
+// untrusted address it is closed at once; from a trusted one it waits for
+// its header in its own goroutine, within the proxy's bound of header
+// waits, and is admitted as the client the header names.
+func (s *Server) acceptProxied(nc net.Conn, l *listener, remote netip.AddrPort, accepted time.Time) {
+	if !l.proxy.trusts(remote.Addr()) {
+		s.ctr.proxyUntrusted.Add(1)
+		s.log.Debug("connection refused: not from a trusted proxy", "address", l.addr, "remote", remote)
+		_ = nc.Close()
+		return
+	}
+	s.mu.Lock()
+	stopped := s.stopped
+	s.mu.Unlock()
+	done, err := s.pending.Admit(remote.Addr())
+	if stopped || err != nil {
+		if err != nil {
+			s.ctr.proxyPending.Add(1)
+		}
+		_ = nc.Close()
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = nc.SetDeadline(accepted.Add(s.limits.HandshakeTimeout))
+		client, prefix, err := readProxy(nc, l.proxy.Mode, remote)
+		done()
+		if err != nil {
+			s.ctr.proxyBadHeader.Add(1)
+			s.log.Debug("connection refused: no valid PROXY protocol header", "address", l.addr, "remote", remote, "err", err)
+			_ = nc.Close()
+			return
+		}
+		release, ok := s.admit(client.Addr())
+		if !ok {
+			_ = nc.Close()
+			return
+		}
+		s.serve(nc, l, client, accepted, release, prefix)
+	}()
 }
 
 // admit counts a new connection from src against the rate and the limits;
@@ -260,13 +328,13 @@ func (s *Server) admit(src netip.Addr) (release func(), ok bool) {
 	return release, err == nil
 }
 
-// serve sniffs a new connection, completes its handshake and serves it
-// until it closes.
-func (s *Server) serve(nc net.Conn, l *listener, remote netip.AddrPort, accepted time.Time, release func()) {
-	defer s.wg.Done()
+// serve sniffs a new connection from the client at remote, completes its
+// handshake and serves it until it closes. prefix holds the first bytes
+// of the client's stream when reading a PROXY protocol header took them.
+func (s *Server) serve(nc net.Conn, l *listener, remote netip.AddrPort, accepted time.Time, release func(), prefix []byte) {
 	defer release()
-	_ = nc.SetDeadline(time.Now().Add(s.limits.HandshakeTimeout))
-	o, ok := s.sniff(nc, l)
+	_ = nc.SetDeadline(accepted.Add(s.limits.HandshakeTimeout))
+	o, ok := s.sniff(nc, l, prefix)
 	if !ok {
 		_ = nc.Close()
 		return
@@ -288,10 +356,12 @@ func (s *Server) serve(nc net.Conn, l *listener, remote netip.AddrPort, accepted
 	s.handler.Closed(c)
 }
 
-// sniff tries the sniffers of l on nc in order; false means none claimed
-// it, or the one that did failed its handshake (both counted).
-func (s *Server) sniff(nc net.Conn, l *listener) (Opening, bool) {
+// sniff tries the sniffers of l on nc, whose first bytes prefix has read
+// already, in order; false means none claimed it, or the one that did
+// failed its handshake (both counted).
+func (s *Server) sniff(nc net.Conn, l *listener, prefix []byte) (Opening, bool) {
 	sn := &Sniff{conn: nc}
+	sn.n = copy(sn.buf[:], prefix)
 	for _, sniffer := range l.sniffers {
 		switch o, v := sniffer(sn); v {
 		case Claim:
