@@ -16,4 +16,7 @@ type StreamListener struct {
 	// Certs, if set, accepts TURN over TLS (1.2 or later) with the
 	// certificate it holds, which may be replaced while serving.
 	Certs *CertStore
+	// TLS is the listener's TLS policy (ALPN, oldest version, ACME
+	// TLS-ALPN-01), with Certs.
+	TLS TLSPolicy
 }
