@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/avedge/avedge/internal/acme"
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/metrics"
@@ -43,6 +44,9 @@ type Edge struct {
 	// self are the edge's own addresses the relay was built with
 	// (server.Options.Self), which watchSelf keeps up to date.
 	self []netip.Addr
+	// acme are the ACME managers of the listeners with tls.acme, which
+	// run with the edge and survive reloads.
+	acme []*acme.Manager
 
 	// mu serialises Apply.
 	mu   sync.Mutex
@@ -69,11 +73,13 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := relayOptions(cfg, keyring, revoked, log, clk)
+	opts, managers, err := relayOptions(cfg, keyring, revoked, log, clk)
 	if err != nil {
 		return nil, err
 	}
+	e.acme = managers
 	if e.recs, err = openRecords(cfg.Records, log); err != nil {
+		e.Close()
 		return nil, err
 	}
 	if e.recs != nil {
@@ -153,6 +159,11 @@ func (e *Edge) Run(ctx context.Context) error {
 		e.watchSelf(ctx, e.live.started, e.self, selfRefresh, net.InterfaceAddrs, e.relay.SetSelf)
 	}()
 	defer func() { <-watching; <-watching }()
+	var certifying sync.WaitGroup
+	for _, m := range e.acme {
+		certifying.Go(func() { m.Run(ctx) })
+	}
+	defer certifying.Wait()
 	e.admin.SetReady(true)
 	notReady := context.AfterFunc(ctx, func() { e.admin.SetReady(false) })
 	defer notReady()
@@ -182,6 +193,9 @@ func (e *Edge) Drain() {
 // (the allocations ended last included) and stops the admin endpoints. It
 // waits for all of them.
 func (e *Edge) Close() {
+	for _, m := range e.acme {
+		m.Close()
+	}
 	if e.relay != nil {
 		e.relay.Close()
 	}
