@@ -36,8 +36,12 @@ func (m *Manager) obtain(ctx context.Context) (tls.Certificate, error) {
 			return tls.Certificate{}, err
 		}
 	}
-	if order, err = m.client.WaitOrder(ctx, order.URI); err != nil {
+	ready, err := m.client.WaitOrder(ctx, order.URI)
+	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("acme: order: %w", err)
+	}
+	if ready.URI == "" { // only the creation's answer has a Location
+		ready.URI = order.URI
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -48,7 +52,7 @@ func (m *Manager) obtain(ctx context.Context) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("acme: CSR: %w", err)
 	}
-	der, _, err := m.client.CreateOrderCert(ctx, order.FinalizeURL, csr, true)
+	der, _, err := m.client.CreateCertFromOrder(ctx, ready, csr, true)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("acme: finalize: %w", err)
 	}
