@@ -17,7 +17,8 @@ type Listener struct {
 	// Address is the local address to bind, such as 0.0.0.0:3478 or
 	// [::]:3478.
 	Address netip.AddrPort `json:"address"`
-	// TLS is the certificate of a "tcp" or "tls" listener; nil for none.
+	// TLS is the certificate and TLS policy of a "tcp" or "tls" listener;
+	// nil for none.
 	TLS *ListenerTLS `json:"tls,omitempty"`
 	// RedirectTo, on a "udp" listener, makes it a front listener: it
 	// answers authenticated Allocates with 300 Try Alternate naming this
@@ -35,13 +36,26 @@ type Listener struct {
 	TrustedProxies []netip.Prefix `json:"trusted_proxies,omitempty"`
 }
 
-// ListenerTLS is the certificate of a TLS listener, reloaded on SIGHUP.
+// ListenerTLS is the certificate of a TLS listener — files reloaded on
+// SIGHUP, or obtained and renewed by ACME — and its TLS policy.
 type ListenerTLS struct {
 	// CertFile and KeyFile hold the certificate (chain) and its private
-	// key, PEM-encoded.
+	// key, PEM-encoded; both empty with ACME.
 	CertFile string `json:"cert_file"`
 	KeyFile  string `json:"key_file"`
+	// MinVersion is the oldest TLS version accepted, "1.2" or "1.3"; empty
+	// is "1.2".
+	MinVersion string `json:"min_version,omitempty"`
+	// ACME, if set, obtains the certificate from an ACME CA instead of
+	// CertFile and KeyFile.
+	ACME *ACME `json:"acme,omitempty"`
 }
+
+// TLS versions of tls.min_version.
+const (
+	TLS12 = "1.2"
+	TLS13 = "1.3"
+)
 
 // Stream reports whether l listens on TCP (protocol "tcp" or "tls").
 func (l Listener) Stream() bool { return l.Protocol != "udp" }
@@ -126,7 +140,7 @@ func (p *parser) listener(e entry) (Listener, error) {
 	case l.Protocol == "udp" && l.TLS != nil:
 		return Listener{}, p.fail(seen["tls"], "a udp listener takes no tls (use protocol tcp or tls)")
 	case l.Protocol == "tls" && l.TLS == nil:
-		return Listener{}, p.fail(e, "protocol tls needs tls: {cert_file, key_file}")
+		return Listener{}, p.fail(e, "protocol tls needs tls: {cert_file, key_file} or tls: {acme: {domains: [...]}}")
 	case l.RedirectTo.IsValid() && l.Protocol != "udp":
 		return Listener{}, p.fail(seen["redirect_to"], "only a udp listener redirects")
 	}
@@ -137,7 +151,8 @@ func (p *parser) listener(e entry) (Listener, error) {
 }
 
 // listenerTLS decodes a listener's tls section: a server certificate and
-// its key, which must load and match.
+// its key, which must load and match, or an acme section instead; and the
+// oldest TLS version accepted.
 func (p *parser) listenerTLS(e entry) (*ListenerTLS, error) {
 	t := new(ListenerTLS)
 	seen, err := p.mapping(e, []field{
@@ -151,9 +166,18 @@ func (p *parser) listenerTLS(e entry) (*ListenerTLS, error) {
 			return nil
 		}},
 		{"key_file", func(e entry) error { return p.keyFile(e, &t.KeyFile) }},
-	})
+		{"min_version", func(e entry) error { return p.tlsVersion(e, &t.MinVersion) }},
+		{"acme", func(e entry) error {
+			a, err := p.acme(e)
+			t.ACME = a
+			return err
+		}},
+	}, [2]string{"acme", "cert_file"}, [2]string{"acme", "key_file"})
 	if err != nil {
 		return nil, err
+	}
+	if t.ACME != nil {
+		return t, nil
 	}
 	if err := p.require(e, seen, "cert_file", "key_file"); err != nil {
 		return nil, err
@@ -164,6 +188,20 @@ func (p *parser) listenerTLS(e entry) (*ListenerTLS, error) {
 	return t, nil
 }
 
+// tlsVersion decodes a TLS version, "1.2" or "1.3", quoted or not.
+func (p *parser) tlsVersion(e entry, dst *string) error {
+	v, err := p.scalar(e, `"1.2" or "1.3"`)
+	if err != nil {
+		return err
+	}
+	switch t := v.ShortTag(); {
+	case (t == "!!str" || t == "!!float") && (v.Value == TLS12 || v.Value == TLS13):
+		*dst = v.Value
+		return nil
+	}
+	return p.fail(e, "%q: must be \"1.2\" or \"1.3\"", v.Value)
+}
+
 // finishListeners requires at least one listener, and that a front
 // listener's redirect_to names another UDP listener of this edge that is
 // not a front listener itself: its address, or an address on the port of
@@ -172,6 +210,9 @@ func (p *parser) finishListeners() error {
 	ls := p.cfg.Listeners
 	if len(ls) == 0 {
 		return p.failAt(p.where("listeners"), "listeners", "at least one listener is required")
+	}
+	if err := p.finishACMEListeners(); err != nil {
+		return err
 	}
 	for i, l := range ls {
 		if !l.RedirectTo.IsValid() {

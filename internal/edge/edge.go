@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/avedge/avedge/internal/acme"
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
@@ -47,6 +48,9 @@ type Edge struct {
 	// usersWatch keeps the users of the users file up to date
 	// (watchUsers); nil without one.
 	usersWatch *usersWatch
+	// acme are the ACME managers of the listeners with tls.acme, which
+	// run with the edge and survive reloads.
+	acme []*acme.Manager
 
 	// mu serialises Apply.
 	mu   sync.Mutex
@@ -80,11 +84,13 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	if e.usersWatch != nil {
 		users = e.usersWatch.users
 	}
-	opts, err := relayOptions(cfg, keyring, users, revoked, log, clk)
+	opts, managers, err := relayOptions(cfg, keyring, users, revoked, log, clk)
 	if err != nil {
 		return nil, err
 	}
+	e.acme = managers
 	if e.recs, err = openRecords(cfg.Records, log); err != nil {
+		e.Close()
 		return nil, err
 	}
 	if e.recs != nil {
@@ -129,12 +135,12 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	return e, nil
 }
 
-// listenerCertFiles returns the certificate files of cfg's TLS listeners,
-// by address.
+// listenerCertFiles returns the certificate files of cfg's TLS listeners
+// that have them (not those with ACME), by address.
 func listenerCertFiles(cfg *config.Config) map[netip.AddrPort]config.ListenerTLS {
 	files := make(map[netip.AddrPort]config.ListenerTLS)
 	for _, l := range cfg.Listeners {
-		if l.TLS != nil {
+		if l.TLS != nil && l.TLS.ACME == nil {
 			files[l.Address] = *l.TLS
 		}
 	}
@@ -173,6 +179,9 @@ func (e *Edge) Run(ctx context.Context) error {
 		func() { e.watchCerts(ctx, certPoll) },
 		func() { e.watchUsers(ctx, usersPoll) },
 	}
+	for _, m := range e.acme {
+		watchers = append(watchers, func() { m.Run(ctx) })
+	}
 	var watching sync.WaitGroup
 	for _, w := range watchers {
 		watching.Go(w)
@@ -207,6 +216,9 @@ func (e *Edge) Drain() {
 // (the allocations ended last included) and stops the admin endpoints. It
 // waits for all of them.
 func (e *Edge) Close() {
+	for _, m := range e.acme {
+		m.Close()
+	}
 	if e.relay != nil {
 		e.relay.Close()
 	}

@@ -1,16 +1,20 @@
 package edge
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"time"
 
+	"github.com/avedge/avedge/internal/acme"
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/pki"
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/revocation"
 	"github.com/avedge/avedge/internal/server"
@@ -23,7 +27,18 @@ import (
 // file) and the peer policy, loads
 // the certificates of TLS listeners, and turns the bandwidth quotas into
 // the buckets' caps (a burst of one second's worth).
-func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, revoked *revocation.Store, log *slog.Logger, clk clock.Clock) (server.Options, error) {
+//
+// The ACME managers of the listeners with tls.acme are returned too, to
+// run with the edge; on error, those made are closed.
+func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, revoked *revocation.Store, log *slog.Logger, clk clock.Clock) (_ server.Options, managers []*acme.Manager, err error) {
+	defer func() {
+		if err != nil {
+			for _, m := range managers {
+				m.Close()
+			}
+			managers = nil
+		}
+	}()
 	static := make(map[string]string, len(cfg.Auth.StaticUsers))
 	for _, u := range cfg.Auth.StaticUsers {
 		static[u.Username] = u.Password
@@ -42,19 +57,19 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 		},
 	})
 	if err != nil {
-		return server.Options{}, fmt.Errorf("auth: %w", err)
+		return server.Options{}, nil, fmt.Errorf("auth: %w", err)
 	}
 	self, err := selfAddrs(cfg, net.InterfaceAddrs)
 	if err != nil {
-		return server.Options{}, err
+		return server.Options{}, nil, err
 	}
 	perAlloc, err := policy.NewBandwidth(cfg.Quotas.BandwidthPerAllocation, 0)
 	if err != nil {
-		return server.Options{}, fmt.Errorf("quotas.bandwidth_per_allocation: %w", err)
+		return server.Options{}, nil, fmt.Errorf("quotas.bandwidth_per_allocation: %w", err)
 	}
 	perUser, err := policy.NewBandwidth(cfg.Quotas.BandwidthPerUser, 0)
 	if err != nil {
-		return server.Options{}, fmt.Errorf("quotas.bandwidth_per_user: %w", err)
+		return server.Options{}, nil, fmt.Errorf("quotas.bandwidth_per_user: %w", err)
 	}
 	var (
 		listeners []netip.AddrPort
@@ -72,8 +87,12 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 		}
 		sl := server.StreamListener{Addr: l.Address, Plain: l.Plain(), Proxy: streamProxy(l)}
 		if l.TLS != nil {
-			if sl.Certs, err = loadListenerCerts(l); err != nil {
-				return server.Options{}, err
+			var m *acme.Manager
+			if sl.Certs, sl.TLS, m, err = listenerTLS(l, log); err != nil {
+				return server.Options{}, managers, err
+			}
+			if m != nil {
+				managers = append(managers, m)
 			}
 		}
 		streams = append(streams, sl)
@@ -130,7 +149,7 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 		PoolAlternates:   cfg.Pool.AlternateServers,
 		DrainTimeout:     cfg.Drain.Timeout,
 		MSTURN:           cfg.MSTurn.Enabled,
-	}, nil
+	}, managers, nil
 }
 
 // newKeyring returns the keyring of the shared secrets of a, or nil when
@@ -180,7 +199,45 @@ func quotas(q config.Quotas) server.Quotas {
 	return server.Quotas{AllocationsPerUser: q.AllocationsPerUser, AllocationsTotal: q.AllocationsTotal, PortsPerUser: q.PortsPerUser}
 }
 
-// loadListenerCerts loads the certificate of the TLS listener l.
+// listenerTLS returns the certificate store and TLS policy of the TLS
+// listener l: its certificate files loaded, or with tls.acme an empty
+// store, filled by the ACME manager returned (a stored certificate at
+// once, see acme.New), whose TLS-ALPN-01 challenges the policy answers.
+func listenerTLS(l config.Listener, log *slog.Logger) (*server.CertStore, server.TLSPolicy, *acme.Manager, error) {
+	pol := server.TLSPolicy{MinVersion: tls.VersionTLS12}
+	if l.TLS.MinVersion == config.TLS13 {
+		pol.MinVersion = tls.VersionTLS13
+	}
+	a := l.TLS.ACME
+	if a == nil {
+		store, err := loadListenerCerts(l)
+		return store, pol, nil, err
+	}
+	opts := acme.Options{Domains: a.Domains, Email: a.Email, Directory: a.Directory, HTTPListen: a.HTTPListen,
+		Logger: log.With("listener", l.Address.String())}
+	if a.CARoots != "" {
+		roots, err := pki.LoadPool(a.CARoots)
+		if err != nil {
+			return nil, pol, nil, fmt.Errorf("listener %s %v: tls.acme.ca_roots: %w", l.Protocol, l.Address, err)
+		}
+		opts.Roots = roots
+	}
+	state, err := config.DefaultStateDir()
+	if err != nil {
+		return nil, pol, nil, fmt.Errorf("listener %s %v: tls.acme: %w", l.Protocol, l.Address, err)
+	}
+	opts.Dir = filepath.Join(state, "acme")
+	store := new(server.CertStore)
+	opts.OnCertificate = store.Set
+	m, err := acme.New(opts)
+	if err != nil {
+		return nil, pol, nil, fmt.Errorf("listener %s %v: %w", l.Protocol, l.Address, err)
+	}
+	pol.ACMEChallenge = m.ChallengeCertificate
+	return store, pol, m, nil
+}
+
+// loadListenerCerts loads the certificate files of the TLS listener l.
 func loadListenerCerts(l config.Listener) (*server.CertStore, error) {
 	store, err := server.LoadCertStore(l.TLS.CertFile, l.TLS.KeyFile)
 	if err != nil {

@@ -119,8 +119,8 @@ func (r *reloader) prepare(next *config.Config) (reloadPlan, error) {
 	}
 	p.certs = make(map[netip.AddrPort]tls.Certificate)
 	for _, l := range next.Listeners {
-		if l.TLS == nil || r.certs[l.Address] == nil {
-			continue
+		if l.TLS == nil || l.TLS.ACME != nil || r.certs[l.Address] == nil || startedWithACME(r.started, l.Address) {
+			continue // an ACME manager keeps such a listener's certificate
 		}
 		store, err := loadListenerCerts(l)
 		if err != nil {
@@ -246,4 +246,12 @@ func (r *reloader) applyRelay(p reloadPlan, next *config.Config) {
 			"ports_per_user", p.quotas.PortsPerUser)
 	}
 	r.applied = &cur
+}
+
+// startedWithACME reports whether the TLS listener at addr of cfg gets its
+// certificate from ACME.
+func startedWithACME(cfg *config.Config, addr netip.AddrPort) bool {
+	return slices.ContainsFunc(cfg.Listeners, func(l config.Listener) bool {
+		return l.Address == addr && l.TLS != nil && l.TLS.ACME != nil
+	})
 }

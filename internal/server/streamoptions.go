@@ -23,4 +23,7 @@ type StreamListener struct {
 	// names is the one the relay sees (XOR-MAPPED-ADDRESS, nonce
 	// binding, limits, records, logs).
 	Proxy stream.Proxy
+	// TLS is the listener's TLS policy (ALPN, oldest version, ACME
+	// TLS-ALPN-01), with Certs.
+	TLS TLSPolicy
 }

@@ -45,7 +45,7 @@ func (s *Server) listenStream(opts Options) error {
 			sniffers = append(sniffers, msdialect.PseudoTLS)
 		}
 		if sl.Certs != nil {
-			sniffers = append(sniffers, stream.TLS(tlsConfig(sl.Certs), rfcStream))
+			sniffers = append(sniffers, stream.TLS(tlsConfig(sl.Certs, sl.TLS), rfcStream))
 		}
 		if s.env.msTurn && sl.Plain {
 			sniffers = append(sniffers, msdialect.Framed)

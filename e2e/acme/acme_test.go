@@ -1,0 +1,260 @@
+package acme
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/logging"
+	"github.com/pion/turn/v4"
+
+	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/edge"
+)
+
+// Test constants.
+const (
+	domain   = "turn.example.com"
+	user     = "alice"
+	password = "acme-test-password"
+	// ioTimeout bounds every read of the tests.
+	ioTimeout = 5 * time.Second
+	// certTimeout bounds the wait for an issuance or a renewal.
+	certTimeout = 30 * time.Second
+)
+
+// startEdge runs an edge with one TLS listener on tlsPort whose
+// certificate comes from p by ACME (with HTTP-01 on httpListen when set),
+// relaying on ports, its state in a new directory which it returns.
+func startEdge(t *testing.T, p *pebble, tlsPort int, httpListen, ports string) string {
+	t.Helper()
+	state := t.TempDir()
+	t.Setenv("STATE_DIRECTORY", state)
+	extra := ""
+	if httpListen != "" {
+		extra = "\n        http_listen: " + httpListen
+	}
+	yaml := fmt.Sprintf(`realm: avedge.test
+listeners:
+  - protocol: tls
+    address: 127.0.0.1:%d
+    tls:
+      acme:
+        domains: [%s]
+        email: ops@example.com
+        directory: %s
+        ca_roots: %s%s
+relay:
+  address: 127.0.0.1
+  ports: "%s"
+auth:
+  static_users:
+    - {username: %s, password: %s}
+peers:
+  allow: [127.0.0.0/8]
+`, tlsPort, domain, p.Directory, p.CARoots, extra, ports, user, password)
+	path := filepath.Join(t.TempDir(), "avedge.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &testWriter{t: t, name: "edge"}
+	e, err := edge.Build(cfg, edge.Deps{Logger: slog.New(slog.NewTextHandler(w, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("edge: %v", err)
+		}
+		e.Close()
+		w.stop()
+	})
+	return state
+}
+
+// handshake connects to addr as a TURN client offering ALPN stun.turn and
+// trusting only Pebble's root, and returns the connection.
+func handshake(p *pebble, addr string) (*tls.Conn, error) {
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: ioTimeout},
+		Config: &tls.Config{RootCAs: p.Root, ServerName: domain, NextProtos: []string{"stun.turn"}, MinVersion: tls.VersionTLS12}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return c.(*tls.Conn), nil
+}
+
+// waitCert waits until the edge at addr serves a certificate, verified
+// to Pebble's root, whose serial differs from not (nil: any), and returns
+// its serial.
+func waitCert(t *testing.T, p *pebble, addr string, not *big.Int) *big.Int {
+	t.Helper()
+	deadline := time.Now().Add(certTimeout)
+	var last error
+	for time.Now().Before(deadline) {
+		c, err := handshake(p, addr)
+		if err == nil {
+			st := c.ConnectionState()
+			c.Close()
+			if st.NegotiatedProtocol != "stun.turn" {
+				t.Fatalf("negotiated %q, want stun.turn", st.NegotiatedProtocol)
+			}
+			serial := st.PeerCertificates[0].SerialNumber
+			if not == nil || serial.Cmp(not) != 0 {
+				return serial
+			}
+			last = fmt.Errorf("still serial %x", serial)
+		} else {
+			last = err
+		}
+		time.Sleep(100 * time.Millisecond) // polling what the edge serves: it signals nothing else
+	}
+	t.Fatalf("no new certificate from %s within %v: %v", addr, certTimeout, last)
+	return nil
+}
+
+// turnClient is pion/turn's client over a TLS connection to addr that
+// trusts Pebble's root, allocated.
+func turnClient(t *testing.T, p *pebble, addr string) net.PacketConn {
+	t.Helper()
+	c, err := handshake(p, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelError
+	tc, err := turn.NewClient(&turn.ClientConfig{STUNServerAddr: addr, TURNServerAddr: addr, Conn: turn.NewSTUNConn(c),
+		Username: user, Password: password, Realm: "avedge.test", LoggerFactory: lf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+	if err := tc.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	relay, err := tc.Allocate()
+	if err != nil {
+		t.Fatalf("Allocate over TLS: %v", err)
+	}
+	t.Cleanup(func() { relay.Close() })
+	return relay
+}
+
+// newUDPEcho is a UDP peer on 127.0.0.2 (the edge refuses its own
+// address, 127.0.0.1, as a peer) that echoes every datagram.
+func newUDPEcho(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			_, _ = c.WriteToUDPAddrPort(buf[:n], from)
+		}
+	}()
+	return c
+}
+
+// echoRound sends msg through relay to echo and checks that it comes back.
+func echoRound(t *testing.T, relay net.PacketConn, echo *net.UDPConn, msg []byte) {
+	t.Helper()
+	if _, err := relay.WriteTo(msg, echo.LocalAddr()); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	buf := make([]byte, 1500)
+	_ = relay.SetReadDeadline(time.Now().Add(ioTimeout))
+	n, from, err := relay.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if !bytes.Equal(buf[:n], msg) || from.String() != echo.LocalAddr().String() {
+		t.Fatalf("got %q from %v, want %q from %v", buf[:n], from, msg, echo.LocalAddr())
+	}
+}
+
+// wantStored checks the certificate file and the account key in the
+// state directory, under the CA's host: mode 0600, in directories 0700.
+func wantStored(t *testing.T, state, directory string) {
+	t.Helper()
+	u, err := url.Parse(directory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(state, "acme", strings.ReplaceAll(u.Host, ":", "_"))
+	for path, want := range map[string]os.FileMode{
+		filepath.Join(state, "acme"): 0o700, sub: 0o700,
+		filepath.Join(sub, "account.key"): 0o600, filepath.Join(sub, domain+".pem"): 0o600,
+	} {
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if info.Mode().Perm() != want {
+			t.Errorf("%s: mode %04o, want %04o", path, info.Mode().Perm(), want)
+		}
+	}
+}
+
+// TestTLSALPN01Renewal: the edge obtains its certificate by TLS-ALPN-01
+// on its TLS listener alone (Pebble's HTTP-01 port has no listener),
+// serves it to clients offering stun.turn, and pion/turn allocates and
+// relays over TLS; Pebble's 15 s lifetime makes the edge renew after
+// about 10 s, and the served certificate changes while that allocation
+// keeps relaying.
+func TestTLSALPN01Renewal(t *testing.T) {
+	tlsPort := freePort(t)
+	p := startPebble(t, tlsPort, freePort(t), 15*time.Second)
+	state := startEdge(t, p, tlsPort, "", "38000-38063")
+	addr := fmt.Sprintf("127.0.0.1:%d", tlsPort)
+
+	first := waitCert(t, p, addr, nil)
+	wantStored(t, state, p.Directory)
+	echo := newUDPEcho(t)
+	relay := turnClient(t, p, addr)
+	echoRound(t, relay, echo, []byte("before renewal"))
+
+	second := waitCert(t, p, addr, first)
+	t.Logf("renewed: serial %x, then %x", first, second)
+	echoRound(t, relay, echo, []byte("after renewal, same allocation"))
+}
+
+// TestHTTP01: with http_listen the edge answers HTTP-01 there (Pebble's
+// TLS-ALPN-01 port has no listener, so only HTTP-01 can pass) and serves
+// the certificate on its TLS listener.
+func TestHTTP01(t *testing.T) {
+	tlsPort, httpPort := freePort(t), freePort(t)
+	p := startPebble(t, freePort(t), httpPort, time.Hour)
+	state := startEdge(t, p, tlsPort, fmt.Sprintf("127.0.0.1:%d", httpPort), "38064-38127")
+	addr := fmt.Sprintf("127.0.0.1:%d", tlsPort)
+	waitCert(t, p, addr, nil)
+	wantStored(t, state, p.Directory)
+	relay := turnClient(t, p, addr)
+	echoRound(t, relay, newUDPEcho(t), []byte("over an HTTP-01 certificate"))
+}
