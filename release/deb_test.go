@@ -153,6 +153,13 @@ func TestDebInstallPurge(t *testing.T) {
 			t.Errorf("not installed: %v", err)
 		}
 	}
+	// The installed unit verifies, its ExecStart naming the installed
+	// binary.
+	if sa, err := exec.LookPath("systemd-analyze"); err == nil {
+		if out, err := tryCommand(t, sa, "verify", "--man=no", pkgUnit); err != nil || strings.TrimSpace(out) != "" {
+			t.Errorf("systemd-analyze verify %s: %v\n%s", pkgUnit, err, out)
+		}
+	}
 	// Nothing enabled the unit: no link in the target's wants, and
 	// systemctl (offline, without a running systemd) says disabled.
 	wants := "/etc/systemd/system/multi-user.target.wants/avedge.service"
