@@ -3,12 +3,14 @@ package deploy
 import (
 	"context"
 	"maps"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/common/util"
@@ -18,6 +20,9 @@ import (
 	"helm.sh/helm/v4/pkg/engine"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/avedge/avedge/internal/revocation"
+	"github.com/avedge/avedge/internal/sessions"
 )
 
 // chartDir is the avedge Helm chart.
@@ -116,15 +121,17 @@ func documentedSecretKeys(t *testing.T) map[string][]string {
 		t.Fatal(err)
 	}
 	keys := map[string][]string{}
-	cmd := regexp.MustCompile(`kubectl -n avedge create secret (?:generic|tls) (\S+)((?:[^\n]|\\\n)*)`)
+	cmd := regexp.MustCompile(`kubectl -n avedge create secret (?:generic|tls) (\S+)((?:\\\n|[^\n])*)`)
 	key := regexp.MustCompile(`--from-(?:literal|file)=([^=\s]+)|--(cert|key)=`)
 	for _, c := range cmd.FindAllStringSubmatch(string(doc), -1) {
 		for _, k := range key.FindAllStringSubmatch(c[2], -1) {
-			switch {
-			case k[1] != "":
+			switch k[2] {
+			case "":
 				keys[c[1]] = append(keys[c[1]], k[1])
+			case "cert":
+				keys[c[1]] = append(keys[c[1]], "tls.crt")
 			default:
-				keys[c[1]] = append(keys[c[1]], "tls."+k[2][:3])
+				keys[c[1]] = append(keys[c[1]], "tls.key")
 			}
 		}
 	}
@@ -139,27 +146,29 @@ type chartCase struct {
 	name    string
 	release string
 	values  map[string]any
-	kinds   []string // the kinds of the rendered documents, in order
+	nodeIP  netip.Addr // the node's address, NODE_IP
+	kinds   []string   // the kinds of the rendered documents, in order
 }
 
 // chartCases are the renderings the tests check: the defaults; the NAT
-// example (advertised: auto); and a release that creates its Secrets from
-// values, advertises one static address, exposes /metrics on the node
-// and turns the PodMonitor on.
+// example (advertised: auto); and a release on a node with a private
+// address that creates its Secrets from values, advertises one static
+// address (a NAT's), exposes /metrics on the node's address (which the
+// parser allows only for a private one) and turns the PodMonitor on.
 func chartCases(t *testing.T) []chartCase {
 	t.Helper()
 	pem := func(k string) string { return "CHANGE-ME-" + k }
 	return []chartCase{
 		{
-			name: "defaults", release: "avedge", values: nil,
-			kinds: []string{"ConfigMap", "ConfigMap", "DaemonSet", "ServiceAccount"},
+			name: "defaults", release: "avedge", values: nil, nodeIP: netip.MustParseAddr("198.51.100.7"),
+			kinds: []string{"ConfigMap", "DaemonSet", "ConfigMap", "ServiceAccount"},
 		},
 		{
-			name: "nat", release: "avedge", values: chartValues(t, "values-nat.yaml"),
-			kinds: []string{"ConfigMap", "ConfigMap", "DaemonSet", "ServiceAccount"},
+			name: "nat", release: "avedge", values: chartValues(t, "values-nat.yaml"), nodeIP: netip.MustParseAddr("10.0.0.7"),
+			kinds: []string{"ConfigMap", "DaemonSet", "ConfigMap", "ServiceAccount"},
 		},
 		{
-			name: "secrets-static-metrics", release: "edge",
+			name: "secrets-static-metrics", release: "edge", nodeIP: netip.MustParseAddr("10.0.0.7"),
 			values: map[string]any{
 				"secrets": map[string]any{
 					"create": true,
@@ -190,7 +199,7 @@ func chartCases(t *testing.T) []chartCase {
 					map[string]any{"identity": "mallory", "at": "2026-12-07T10:00:00Z"},
 				}},
 			},
-			kinds: []string{"ConfigMap", "ConfigMap", "DaemonSet", "PodMonitor", "Secret", "Secret", "Secret", "ServiceAccount"},
+			kinds: []string{"ConfigMap", "DaemonSet", "PodMonitor", "ConfigMap", "Secret", "Secret", "Secret", "ServiceAccount"},
 		},
 	}
 }
@@ -208,7 +217,7 @@ func TestChartRenders(t *testing.T) {
 			checkDaemonSetShape(t, m)
 			checkNonRoot(t, m)
 			createSecrets(t, m)
-			pc, err := parsePodConfig(t, m)
+			pc, err := parsePodConfig(t, m, tc.nodeIP)
 			if err != nil {
 				skipUnknownAutoDetection(t, tc.values, err)
 				t.Fatalf("the rendered avedge.yaml: %v", err)
@@ -283,19 +292,20 @@ func checkStaticMetricsCase(t *testing.T, m manifests, pc podConfig) {
 	if cfg.Limits.UnauthenticatedBurst != 40 {
 		t.Errorf("limits.unauthenticated_burst = %d, want the 40 of config.extra", cfg.Limits.UnauthenticatedBurst)
 	}
-	cm, ok := m.configMaps["edge-avedge-revocations"]
-	if !ok {
-		t.Fatal("no ConfigMap edge-avedge-revocations")
+	if _, ok := m.configMaps["edge-avedge-revocations"]; !ok {
+		t.Error("no ConfigMap edge-avedge-revocations")
 	}
-	var file struct {
-		Version     int `json:"version"`
-		Revocations []struct {
-			Identity string `json:"identity"`
-		} `json:"revocations"`
+	store, err := revocation.New(revocation.Options{Path: cfg.Auth.RevocationsFile})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := yaml.UnmarshalStrict([]byte(cm.Data["revocations.json"]), &file); err != nil ||
-		file.Version != 1 || len(file.Revocations) != 1 || file.Revocations[0].Identity != "mallory" {
-		t.Errorf("revocations.json = %q (%v), want version 1 revoking mallory", cm.Data["revocations.json"], err)
+	if err := store.Load(); err != nil {
+		t.Fatalf("the revocations ConfigMap: %v", err)
+	}
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	want := []sessions.Revocation{{Identity: "mallory", At: at}}
+	if got := store.Current().List(); !slices.Equal(got, want) {
+		t.Errorf("revocations = %+v, want %+v from revocations.list", got, want)
 	}
 }
 
@@ -323,6 +333,29 @@ func TestChartRefusesBadValues(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("values %v: err = %v, want one saying %q", tc.values, err, tc.want)
 		}
+	}
+}
+
+// TestChartRollsOnConfigChange checks the pods' checksum/config
+// annotation: a changed configuration changes it, so that helm upgrade
+// rolls the edges onto it, and a changed revocation list does not, since
+// the edges re-read that file themselves.
+func TestChartRollsOnConfigChange(t *testing.T) {
+	checksum := func(vals map[string]any) string {
+		m := decodeManifests(t, renderChart(t, "avedge", vals))
+		sum := m.daemonSet.Spec.Template.Annotations["checksum/config"]
+		if sum == "" {
+			t.Fatal("no checksum/config annotation on the pod template")
+		}
+		return sum
+	}
+	base := checksum(nil)
+	if checksum(map[string]any{"config": map[string]any{"realm": "turn.example.org"}}) == base {
+		t.Error("a changed config.realm leaves checksum/config as it was: helm upgrade would not roll the edges")
+	}
+	revoked := map[string]any{"revocations": map[string]any{"list": []any{map[string]any{"identity": "mallory", "at": "2026-12-07T10:00:00Z"}}}}
+	if checksum(revoked) != base {
+		t.Error("a revocation changes checksum/config: helm upgrade would restart every edge for it")
 	}
 }
 

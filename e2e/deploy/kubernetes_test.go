@@ -178,7 +178,7 @@ func checkDaemonSetShape(t *testing.T, m manifests) {
 // the admin listener is on the node's loopback.
 func TestConfigMapConfiguration(t *testing.T) {
 	m := loadManifests(t)
-	pc, err := parsePodConfig(t, m)
+	pc, err := parsePodConfig(t, m, netip.MustParseAddr("198.51.100.7"))
 	if err != nil {
 		t.Fatalf("the ConfigMap's configuration: %v", err)
 	}
@@ -202,11 +202,11 @@ type podConfig struct {
 // parsePodConfig parses the configuration that the DaemonSet's container
 // reads: at the path its args name, with the files of the mounted
 // ConfigMaps and Secrets (test values in place of the CHANGE-ME
-// placeholders) and NODE_IP set. The error is the parser's.
-func parsePodConfig(t *testing.T, m manifests) (podConfig, error) {
+// placeholders) and NODE_IP set to nodeIP. The error is the parser's.
+func parsePodConfig(t *testing.T, m manifests, nodeIP netip.Addr) (podConfig, error) {
 	t.Helper()
 	c := m.container(t)
-	pc := podConfig{root: t.TempDir(), nodeIP: netip.MustParseAddr("198.51.100.7")}
+	pc := podConfig{root: t.TempDir(), nodeIP: nodeIP}
 	pc.mounted = mountVolumes(t, m, c, pc.root)
 
 	cfgPath := argAfter(t, c.Args, "--config")
