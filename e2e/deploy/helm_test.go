@@ -157,7 +157,7 @@ type chartCase struct {
 // parser allows only for a private one) and turns the PodMonitor on.
 func chartCases(t *testing.T) []chartCase {
 	t.Helper()
-	pem := func(k string) string { return "CHANGE-ME-" + k }
+	placeholder := func(k string) string { return "CHANGE-ME-" + k }
 	return []chartCase{
 		{
 			name: "defaults", release: "avedge", values: nil, nodeIP: netip.MustParseAddr("198.51.100.7"),
@@ -173,12 +173,12 @@ func chartCases(t *testing.T) []chartCase {
 				"secrets": map[string]any{
 					"create": true,
 					"pool": map[string]any{"data": map[string]any{
-						"secret-1": pem("secret-1"), "secret-2": pem("secret-2"),
-						"nonce-key": pem("nonce-key"), "admin-token": pem("admin-token"),
+						"secret-1": placeholder("secret-1"), "secret-2": placeholder("secret-2"),
+						"nonce-key": placeholder("nonce-key"), "admin-token": placeholder("admin-token"),
 					}},
-					"tls": map[string]any{"data": map[string]any{"tls.crt": pem("tls.crt"), "tls.key": pem("tls.key")}},
+					"tls": map[string]any{"data": map[string]any{"tls.crt": placeholder("tls.crt"), "tls.key": placeholder("tls.key")}},
 					"credentialService": map[string]any{"data": map[string]any{
-						"tls.crt": pem("tls.crt"), "tls.key": pem("tls.key"), "clients-ca.crt": pem("clients-ca.crt"),
+						"tls.crt": placeholder("tls.crt"), "tls.key": placeholder("tls.key"), "clients-ca.crt": placeholder("clients-ca.crt"),
 					}},
 				},
 				"podMonitor": map[string]any{"enabled": true},
