@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,11 +22,13 @@ import (
 	"github.com/avedge/avedge/internal/revocation"
 )
 
-// manifests are the objects of deploy/kubernetes/avedge.yaml, by kind and name.
+// manifests are the objects of deploy/kubernetes/avedge.yaml, or of a
+// rendering of the Helm chart, by kind and name.
 type manifests struct {
 	daemonSet  *appsv1.DaemonSet
 	configMaps map[string]*corev1.ConfigMap
 	secrets    map[string]*corev1.Secret
+	podMonitor *monitoringv1.PodMonitor
 	kinds      []string
 }
 
@@ -37,8 +40,15 @@ func loadManifests(t *testing.T) manifests {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return decodeManifests(t, bytes.Split(data, []byte("\n---\n")))
+}
+
+// decodeManifests decodes each document strictly (an unknown or duplicate
+// field is an error) into its API type; there must be one DaemonSet.
+func decodeManifests(t *testing.T, docs [][]byte) manifests {
+	t.Helper()
 	m := manifests{configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}}
-	for i, doc := range bytes.Split(data, []byte("\n---\n")) {
+	for i, doc := range docs {
 		var meta metav1.TypeMeta
 		if err := yaml.Unmarshal(doc, &meta); err != nil {
 			t.Fatalf("document %d: %v", i, err)
@@ -55,6 +65,8 @@ func loadManifests(t *testing.T) manifests {
 			obj = &corev1.Secret{}
 		case "apps/v1 DaemonSet":
 			obj = &appsv1.DaemonSet{}
+		case "monitoring.coreos.com/v1 PodMonitor":
+			obj = &monitoringv1.PodMonitor{}
 		default:
 			t.Fatalf("document %d: unexpected %q %q", i, meta.APIVersion, meta.Kind)
 		}
@@ -67,6 +79,8 @@ func loadManifests(t *testing.T) manifests {
 			m.configMaps[o.Name] = o
 		case *corev1.Secret:
 			m.secrets[o.Name] = o
+		case *monitoringv1.PodMonitor:
+			m.podMonitor = o
 		case *appsv1.DaemonSet:
 			if m.daemonSet != nil {
 				t.Fatal("two DaemonSets")
@@ -106,7 +120,15 @@ func (m manifests) container(t *testing.T) corev1.Container {
 }
 
 func TestDaemonSetShape(t *testing.T) {
-	m := loadManifests(t)
+	checkDaemonSetShape(t, loadManifests(t))
+}
+
+// checkDaemonSetShape checks what every DaemonSet of avedge needs: host
+// networking, one node at a time on updates, the probes' paths, the drain
+// in preStop, no capability but NET_BIND_SERVICE, no service account
+// token, and NODE_IP from status.hostIP.
+func checkDaemonSetShape(t *testing.T, m manifests) {
+	t.Helper()
 	pod := m.daemonSet.Spec.Template.Spec
 	c := m.container(t)
 	if !pod.HostNetwork || pod.DNSPolicy != corev1.DNSClusterFirstWithHostNet {
@@ -125,8 +147,9 @@ func TestDaemonSetShape(t *testing.T) {
 		{"livenessProbe", c.LivenessProbe, "/healthz"},
 		{"startupProbe", c.StartupProbe, "/healthz"},
 	} {
-		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Host != "127.0.0.1" {
-			t.Errorf("%s = %+v, want GET %s on the node's loopback", p.name, p.probe, p.path)
+		// TestConfigMapConfiguration checks their host and port.
+		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path {
+			t.Errorf("%s = %+v, want GET %s", p.name, p.probe, p.path)
 		}
 	}
 	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Exec == nil ||
@@ -150,39 +173,76 @@ func TestDaemonSetShape(t *testing.T) {
 }
 
 // TestConfigMapConfiguration parses the configuration of the ConfigMap as
-// the DaemonSet's container would see it: at the path its args name, with
-// the files of the mounted Secrets (test values in place of the CHANGE-ME
-// placeholders) and NODE_IP set. It then checks that the pod's ports,
-// probes and grace period agree with it.
+// the DaemonSet's container would see it (see parsePodConfig) and checks
+// that the pod's ports, probes and grace period agree with it, and that
+// the admin listener is on the node's loopback.
 func TestConfigMapConfiguration(t *testing.T) {
 	m := loadManifests(t)
+	pc, err := parsePodConfig(t, m, netip.MustParseAddr("198.51.100.7"))
+	if err != nil {
+		t.Fatalf("the ConfigMap's configuration: %v", err)
+	}
+	pc.check(t, m)
+	// The probes' paths and /metrics answer without authentication: only
+	// on the node's loopback, where the kubelet's probes reach them.
+	if !pc.cfg.Admin.Listen.Addr().IsLoopback() {
+		t.Errorf("admin.listen %v is not on the loopback", pc.cfg.Admin.Listen)
+	}
+}
+
+// podConfig is the configuration that a DaemonSet's container runs, with
+// the files of its volumes written under root.
+type podConfig struct {
+	cfg     *config.Config
+	root    string
+	mounted map[string]bool // the container paths of the volumes' files
+	nodeIP  netip.Addr      // NODE_IP
+}
+
+// parsePodConfig parses the configuration that the DaemonSet's container
+// reads: at the path its args name, with the files of the mounted
+// ConfigMaps and Secrets (test values in place of the CHANGE-ME
+// placeholders) and NODE_IP set to nodeIP. The error is the parser's.
+func parsePodConfig(t *testing.T, m manifests, nodeIP netip.Addr) (podConfig, error) {
+	t.Helper()
 	c := m.container(t)
-	root := t.TempDir()
-	mounted := mountVolumes(t, m, c, root)
+	pc := podConfig{root: t.TempDir(), nodeIP: nodeIP}
+	pc.mounted = mountVolumes(t, m, c, pc.root)
 
 	cfgPath := argAfter(t, c.Args, "--config")
-	if !mounted[cfgPath] {
+	if !pc.mounted[cfgPath] {
 		t.Fatalf("--config %s is not a file of a mounted volume", cfgPath)
+	}
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Exec == nil {
+		t.Fatalf("no preStop command: %+v", c.Lifecycle)
 	}
 	if pre := c.Lifecycle.PreStop.Exec.Command; argAfter(t, pre, "--config") != cfgPath {
 		t.Errorf("preStop %v drains another configuration than %s", pre, cfgPath)
 	}
-	data, err := os.ReadFile(filepath.Join(root, cfgPath))
+	data, err := os.ReadFile(filepath.Join(pc.root, cfgPath))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Absolute paths in the configuration resolve under root, as in the container.
-	data = bytes.ReplaceAll(data, []byte(" /etc/avedge/"), []byte(" "+filepath.Join(root, "etc/avedge")+"/"))
-	nodeIP := netip.MustParseAddr("198.51.100.7")
-	cfg, err := config.ParseEnv(cfgPath, filepath.Dir(filepath.Join(root, cfgPath)), data, func(name string) (string, bool) {
+	data = bytes.ReplaceAll(data, []byte(" /etc/avedge/"), []byte(" "+filepath.Join(pc.root, "etc/avedge")+"/"))
+	pc.cfg, err = config.ParseEnv(cfgPath, filepath.Dir(filepath.Join(pc.root, cfgPath)), data, func(name string) (string, bool) {
 		if name == "NODE_IP" {
-			return nodeIP.String(), true
+			return pc.nodeIP.String(), true
 		}
 		return "", false
 	})
-	if err != nil {
-		t.Fatalf("the ConfigMap's configuration: %v", err)
-	}
+	return pc, err
+}
+
+// check checks that the pod agrees with its configuration: the relay on
+// the node's address with its ports reserved, the revocations and admin
+// token files mounted, every listener's port declared, the probes on
+// admin.listen (the loopback, or the node's address, which is the pod's),
+// and a grace period longer than drain.timeout.
+func (pc podConfig) check(t *testing.T, m manifests) {
+	t.Helper()
+	cfg, root, mounted, nodeIP := pc.cfg, pc.root, pc.mounted, pc.nodeIP
+	c := m.container(t)
 	if cfg.Relay.Address != nodeIP {
 		t.Errorf("relay.address = %v, want the node's %v", cfg.Relay.Address, nodeIP)
 	}
@@ -237,11 +297,6 @@ func TestConfigMapConfiguration(t *testing.T) {
 	if !mounted[strings.TrimPrefix(cfg.Admin.TokenFile, root)] || len(cfg.Admin.Token) == 0 {
 		t.Errorf("admin.token_file %s is not a file of a mounted volume", cfg.Admin.TokenFile)
 	}
-	// The probes' paths and /metrics answer without authentication: only
-	// on the node's loopback, where the kubelet's probes reach them.
-	if !cfg.Admin.Listen.Addr().IsLoopback() {
-		t.Errorf("admin.listen %v is not on the loopback", cfg.Admin.Listen)
-	}
 	if _, ok := ports[fmt.Sprintf("TCP/%d", cfg.Admin.Listen.Port())]; ok {
 		t.Errorf("the admin port %d is declared as a host port", cfg.Admin.Listen.Port())
 	}
@@ -250,7 +305,13 @@ func TestConfigMapConfiguration(t *testing.T) {
 			t.Errorf("a probe of the container is missing or not an HTTP GET: %+v", probe)
 			continue
 		}
-		if probe.HTTPGet.Port.IntValue() != int(cfg.Admin.Listen.Port()) || probe.HTTPGet.Host != cfg.Admin.Listen.Addr().String() {
+		// Without a host the kubelet probes the pod's address: with host
+		// networking, the node's.
+		host := probe.HTTPGet.Host
+		if host == "" {
+			host = nodeIP.String()
+		}
+		if probe.HTTPGet.Port.IntValue() != int(cfg.Admin.Listen.Port()) || host != cfg.Admin.Listen.Addr().String() {
 			t.Errorf("probe %s:%s is not admin.listen %v", probe.HTTPGet.Host, probe.HTTPGet.Port.String(), cfg.Admin.Listen)
 		}
 	}
