@@ -50,7 +50,7 @@ func FuzzParse(f *testing.F) {
 		switch {
 		case c.Realm == "" || len(c.Listeners) == 0:
 			t.Fatalf("no realm or listeners: %s", c)
-		case !c.Relay.Address.Is4() || c.Relay.PortMin < minRelayPort || c.Relay.PortMin > c.Relay.PortMax:
+		case !c.Relay.Address.Is4() && !c.Relay.Auto.Address || c.Relay.PortMin < minRelayPort || c.Relay.PortMin > c.Relay.PortMax:
 			t.Fatalf("bad relay: %+v", c.Relay)
 		case len(c.Auth.Secrets) == 0 && len(c.Auth.StaticUsers) == 0:
 			t.Fatalf("no credentials")

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Relay is where relayed transport addresses live.
@@ -32,6 +33,16 @@ type Relay struct {
 	// "ports" sets both.
 	PortMin int `json:"port_min" key:"ports"`
 	PortMax int `json:"port_max" key:"ports"`
+	// Auto says which of the addresses above the file sets to "auto":
+	// they are detected when the edge starts (see Config.WithDetected) and
+	// are unset until then.
+	Auto RelayAuto `json:"-" key:"-"`
+	// DetectWith are the STUN servers ("host:port") that find the public
+	// address for advertised: auto; empty asks the cloud's metadata
+	// service instead.
+	DetectWith []string `json:"detect_with,omitempty"`
+	// DetectTimeout bounds the whole detection at start.
+	DetectTimeout time.Duration `json:"detect_timeout"`
 }
 
 const (
@@ -42,8 +53,11 @@ const (
 	minRelayPort = 1024
 )
 
-// defaultRelay returns the relay defaults: no address, ports 50000-59999.
-func defaultRelay() Relay { return Relay{PortMin: defaultPortMin, PortMax: defaultPortMax} }
+// defaultRelay returns the relay defaults: no address, ports 50000-59999,
+// detection bounded by defaultDetectTimeout.
+func defaultRelay() Relay {
+	return Relay{PortMin: defaultPortMin, PortMax: defaultPortMax, DetectTimeout: defaultDetectTimeout}
+}
 
 // Ports returns the number of relay ports on each relay address.
 func (r Relay) Ports() int { return r.PortMax - r.PortMin + 1 }
@@ -51,11 +65,13 @@ func (r Relay) Ports() int { return r.PortMax - r.PortMin + 1 }
 // relay decodes the relay section.
 func (p *parser) relay(e entry, dst *Relay) error {
 	_, err := p.mapping(e, []field{
-		{"address", func(e entry) error { return p.relayAddress(e, &dst.Address) }},
-		{"address_v6", func(e entry) error { return p.relayAddressV6(e, &dst.AddressV6) }},
-		{"advertised", func(e entry) error { return p.relayAdvertised(e, &dst.Advertised, false) }},
-		{"advertised_v6", func(e entry) error { return p.relayAdvertised(e, &dst.AdvertisedV6, true) }},
+		{"address", p.orAuto(&dst.Auto.Address, func(e entry) error { return p.relayAddress(e, &dst.Address) })},
+		{"address_v6", p.orAuto(&dst.Auto.AddressV6, func(e entry) error { return p.relayAddressV6(e, &dst.AddressV6) })},
+		{"advertised", p.orAuto(&dst.Auto.Advertised, func(e entry) error { return p.relayAdvertised(e, &dst.Advertised, false) })},
+		{"advertised_v6", p.noAuto(func(e entry) error { return p.relayAdvertised(e, &dst.AdvertisedV6, true) })},
 		{"ports", func(e entry) error { return p.portRange(e, dst) }},
+		{"detect_with", func(e entry) error { return p.detectWith(e, &dst.DetectWith) }},
+		{"detect_timeout", func(e entry) error { return p.detectTimeout(e, &dst.DetectTimeout) }},
 	})
 	return err
 }
@@ -191,8 +207,11 @@ func decimal(s string) (int, bool) {
 // relay port range, and checks the advertised addresses
 // (finishRelayAdvertised).
 func (p *parser) finishRelay() error {
+	if err := p.finishRelayAuto(); err != nil {
+		return err
+	}
 	r := p.cfg.Relay
-	if !r.Address.IsValid() {
+	if !r.Address.IsValid() && !r.Auto.Address {
 		return p.failAt(p.where("relay"), "relay.address", "required")
 	}
 	for i, l := range p.cfg.Listeners {
@@ -222,7 +241,7 @@ func (p *parser) finishRelayAdvertised() error {
 		return p.failAt(p.where("relay.advertised"), "relay.advertised",
 			"%s is relay.address itself: advertised is for the public address of a 1:1 NAT; leave it out", r.Advertised)
 	case !r.AdvertisedV6.IsValid():
-	case !r.AddressV6.IsValid():
+	case !r.AddressV6.IsValid() && !r.Auto.AddressV6:
 		return p.failAt(p.where("relay.advertised_v6"), "relay.advertised_v6",
 			"%s: there is no IPv6 relay address for it to stand for (set relay.address_v6)", r.AdvertisedV6)
 	case r.AdvertisedV6 == r.AddressV6:
