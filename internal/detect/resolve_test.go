@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/servertest"
 )
 
 // parse parses a one-NIC configuration with the relay section relay.
@@ -39,8 +40,8 @@ func fakeHost() ([]netip.Addr, error) {
 
 func TestResolveSTUN(t *testing.T) {
 	public := netip.MustParseAddrPort("203.0.113.5:40000")
-	nat := newResponder(t, public, 0, false)
-	cfg := parse(t, "  address: 127.0.0.1\n  advertised: auto\n  detect_with: [\""+nat.addr.String()+"\"]\n")
+	nat := servertest.NewSTUN(t, public, 0)
+	cfg := parse(t, "  address: 127.0.0.1\n  advertised: auto\n  detect_with: [\""+nat.Addr.String()+"\"]\n")
 	var logs bytes.Buffer
 	got, d, err := Resolve(context.Background(), cfg, Deps{Logger: slog.New(slog.NewTextHandler(&logs, nil)), InterfaceAddrs: fakeHost})
 	if err != nil {
@@ -55,15 +56,15 @@ func TestResolveSTUN(t *testing.T) {
 	if !cfg.Relay.Auto.Advertised || cfg.Relay.Advertised.IsValid() {
 		t.Errorf("Resolve changed its argument: %+v", cfg.Relay)
 	}
-	want := `msg="detected relay.advertised" address=203.0.113.5 relay_address=127.0.0.1 source="stun ` + nat.addr.String() + `"`
+	want := `msg="detected relay.advertised" address=203.0.113.5 relay_address=127.0.0.1 source="stun ` + nat.Addr.String() + `"`
 	if !strings.Contains(logs.String(), want) {
 		t.Errorf("logs lack %s:\n%s", want, logs.String())
 	}
 }
 
 func TestResolveNoNAT(t *testing.T) {
-	plain := newResponder(t, netip.AddrPort{}, 0, false)
-	cfg := parse(t, "  address: 127.0.0.1\n  advertised: auto\n  detect_with: [\""+plain.addr.String()+"\"]\n")
+	plain := servertest.NewSTUN(t, netip.AddrPort{}, 0)
+	cfg := parse(t, "  address: 127.0.0.1\n  advertised: auto\n  detect_with: [\""+plain.Addr.String()+"\"]\n")
 	var logs bytes.Buffer
 	got, d, err := Resolve(context.Background(), cfg, Deps{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
@@ -102,7 +103,7 @@ func TestResolveMetadata(t *testing.T) {
 }
 
 func TestResolveFails(t *testing.T) {
-	silent := newResponder(t, netip.AddrPort{}, 0, true)
+	silent := servertest.NewSTUN(t, netip.AddrPort{}, -1)
 	empty := httptest.NewServer(fakeGCP("")) // 200 with no address
 	defer empty.Close()
 	tests := []struct {
@@ -111,7 +112,7 @@ func TestResolveFails(t *testing.T) {
 		want  error
 		parts []string
 	}{
-		{"silent STUN server", "  address: 127.0.0.1\n  advertised: auto\n  detect_timeout: 500ms\n  detect_with: [\"" + silent.addr.String() + "\"]\n",
+		{"silent STUN server", "  address: 127.0.0.1\n  advertised: auto\n  detect_timeout: 500ms\n  detect_with: [\"" + silent.Addr.String() + "\"]\n",
 			ErrPublicAddress, []string{"relay.advertised: auto", "no answer", "set relay.advertised to this host's public address, or list STUN servers in relay.detect_with"}},
 		{"no metadata", "  address: 127.0.0.1\n  advertised: auto\n",
 			ErrMetadata, []string{"set relay.advertised", "gcp metadata"}},
