@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 
@@ -54,5 +55,40 @@ func TestFirewallAuto(t *testing.T) {
 	got, err := runFirewall(t, "--config", autoConfig(t, "  advertised: auto\n"))
 	if err != nil || got != plain {
 		t.Errorf("firewall of relay.advertised auto: %v\n%s\nwant the rules without it:\n%s", err, got, plain)
+	}
+}
+
+// TestSampleCloudVMAuto: the commented auto variant of
+// configs/cloud-vm-nat.yaml, put in place of the written addresses, checks
+// and says auto for both.
+func TestSampleCloudVMAuto(t *testing.T) {
+	path := install(t, topologies[0], t.TempDir(), true, strings.Repeat("5e", 32))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, written := range []string{"  address: 10.0.0.5", "  advertised: 203.0.113.10"} {
+		i := strings.Index(text, written)
+		if i < 0 {
+			t.Fatalf("the sample lacks %q", written)
+		}
+		text = text[:i] + "  # " + text[i+2:]
+	}
+	for _, auto := range []string{"address: auto", "advertised: auto", "detect_with: "} {
+		if !strings.Contains(text, "  #   "+auto) {
+			t.Fatalf("the sample lacks the commented %q", auto)
+		}
+		text = strings.Replace(text, "  #   "+auto, "  "+auto, 1)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := run(t, context.Background(), "config", "check", "--config", path)
+	if err != nil {
+		t.Fatalf("config check of the auto variant: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "  address: auto\n") || !strings.Contains(out, "  advertised: auto\n") {
+		t.Errorf("effective configuration lacks the auto keys:\n%s", out)
 	}
 }
