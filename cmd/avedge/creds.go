@@ -36,7 +36,9 @@ func newCredsCmd() *cobra.Command {
 		Short: "Print a short-lived credential for the edge as JSON",
 		Long: `Print a credential in the TURN REST API shape:
 username "<unix-expiry>:<NAME>", password base64(HMAC-SHA1(secret, username)),
-signed with the newest configured secret (the development secret without --config).`,
+signed with the newest configured secret (the development secret without --config).
+Without advertise_host, the URIs of listeners named by a relay address set
+to "auto" are left out: serve detects it only when it starts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(configPath)
@@ -88,7 +90,9 @@ func issueCredential(cfg *config.Config, user string, ttl time.Duration, now tim
 // turnURIs lists the RFC 7065 URIs of the configured listeners: UDP, then
 // plain TCP, then TLS (a "tcp" listener with a certificate serves both),
 // the order in which clients should prefer them. An unspecified listener
-// address is named by advertise_host, else by the relay address.
+// address is named by advertise_host, else by the relay address. Without
+// advertise_host, a listener whose name is a relay address set to "auto"
+// (detected only when serve starts) is left out.
 func turnURIs(cfg *config.Config) []string {
 	uris := make([]string, 0, len(cfg.Listeners))
 	seen := make(map[string]bool)
@@ -98,6 +102,10 @@ func turnURIs(cfg *config.Config) []string {
 			ip := l.Address.Addr().Unmap()
 			if ip.IsUnspecified() {
 				ip = cfg.Relay.Address
+			}
+			if !ip.IsValid() || ip == cfg.Relay.Address && cfg.Relay.Auto.Advertised {
+				// Named by an address serve detects at start: unknown here.
+				return
 			}
 			// Behind a 1:1 NAT, clients reach the relay address at the
 			// advertised one, as the credential service names it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,5 +91,22 @@ func TestSampleCloudVMAuto(t *testing.T) {
 	}
 	if !strings.Contains(out, "  address: auto\n") || !strings.Contains(out, "  advertised: auto\n") {
 		t.Errorf("effective configuration lacks the auto keys:\n%s", out)
+	}
+}
+
+// TestCredsIssueAuto: without advertise_host, creds issue leaves out the
+// URIs of listeners named by an auto relay address, and keeps the others.
+func TestCredsIssueAuto(t *testing.T) {
+	path := autoConfig(t, "  advertised: auto\n")
+	rewrite(t, path, "listeners:\n", "listeners:\n  - {protocol: udp, address: 0.0.0.0:3479}\n  - {protocol: udp, address: 127.0.0.2:3478}\n")
+	c := credsIssue(t, path)
+	if want := []string{"turn:127.0.0.2:3478?transport=udp"}; !slices.Equal(c.URIs, want) {
+		t.Errorf("uris %q, want %q", c.URIs, want)
+	}
+	rewrite(t, path, "  address: 127.0.0.1\n", "  address: auto\n")
+	// The wildcard listener is named by the relay address, unknown; the
+	// others by their own.
+	if c := credsIssue(t, path); !slices.Equal(c.URIs, []string{"turn:127.0.0.2:3478?transport=udp", "turn:127.0.0.1:3478?transport=udp"}) {
+		t.Errorf("with relay.address auto: uris %q", c.URIs)
 	}
 }
