@@ -52,7 +52,7 @@ func STUN(ctx context.Context, local netip.Addr, servers []string) (addr netip.A
 	var lc net.ListenConfig
 	pc, err := lc.ListenPacket(ctx, "udp", netip.AddrPortFrom(local, 0).String())
 	if err != nil {
-		return netip.Addr{}, "", fmt.Errorf("%w: bind %s: %v", ErrSTUN, local, err)
+		return netip.Addr{}, "", fmt.Errorf("%w: bind %s: %w", ErrSTUN, local, err)
 	}
 	defer pc.Close()
 	conn := pc.(*net.UDPConn)
@@ -79,19 +79,22 @@ func resolveServers(ctx context.Context, local netip.Addr, servers []string) ([]
 	for _, s := range servers {
 		host, port, err := net.SplitHostPort(s)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %q: %v", ErrSTUN, s, err)
+			return nil, fmt.Errorf("%w: %q: %w", ErrSTUN, s, err)
 		}
 		p, err := strconv.ParseUint(port, 10, 16)
 		if err != nil || p == 0 {
 			return nil, fmt.Errorf("%w: %q: bad port", ErrSTUN, s)
 		}
 		ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
-		if err != nil || len(ips) == 0 {
-			return nil, fmt.Errorf("%w: %s: no %s address: %v", ErrSTUN, s, network, err)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrSTUN, s, err)
+		}
+		if len(ips) == 0 {
+			return nil, fmt.Errorf("%w: %s: no %s address", ErrSTUN, s, network)
 		}
 		req, err := stun.Build(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrSTUN, err)
+			return nil, fmt.Errorf("%w: %w", ErrSTUN, err)
 		}
 		out = append(out, &target{name: s, addr: netip.AddrPortFrom(ips[0].Unmap(), uint16(p)), req: req})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,13 @@ func TestSTUN(t *testing.T) {
 	got, source, err := STUN(ctxFor(t, 2*time.Second), loopback, []string{nat.Addr.String()})
 	if err != nil || got != public.Addr() || source != "stun "+nat.Addr.String() {
 		t.Fatalf("STUN = %v, %q, %v; want %v from stun %s", got, source, err, public.Addr(), nat.Addr)
+	}
+
+	// A name resolves to an address of the relay address's family (here
+	// from /etc/hosts).
+	byName := "localhost:" + strconv.Itoa(int(nat.Addr.Port()))
+	if got, source, err := STUN(ctxFor(t, 2*time.Second), loopback, []string{byName}); err != nil || got != public.Addr() || source != "stun "+byName {
+		t.Errorf("STUN(%s) = %v, %q, %v; want %v", byName, got, source, err, public.Addr())
 	}
 
 	// Without a NAT the server sees the relay address itself.
