@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -56,7 +57,10 @@ Not checked, because they need the real host or write to it: that the
 listener, relay, credential service and admin addresses can be bound (an
 address not on this host, or a port in use, fails only when serve binds it);
 whether the relay ports overlap the host's ephemeral port range (serve warns);
-opening records.output and auth.revocations_file, which serve creates.`,
+opening records.output and auth.revocations_file, which serve creates; the
+relay addresses set to "auto", which serve detects when it starts: they are
+printed as "auto" (and a "note:" line on stderr names them), and nothing is
+bound or sent to find them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			render, ok := configFormats[format]
@@ -77,7 +81,14 @@ opening records.output and auth.revocations_file, which serve creates.`,
 			if _, err := cmd.OutOrStdout().Write(out); err != nil {
 				return err
 			}
-			return writeWarnings(cmd.ErrOrStderr(), cfg.Warnings())
+			if err := writeWarnings(cmd.ErrOrStderr(), cfg.Warnings()); err != nil {
+				return err
+			}
+			if keys := cfg.Relay.Auto.Keys(); len(keys) > 0 {
+				_, err = fmt.Fprintf(cmd.ErrOrStderr(), "note: %s: auto: detected when serve starts (config check binds and sends nothing)\n",
+					strings.Join(keys, ", "))
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&file, "config", "", "configuration file (required)")

@@ -36,7 +36,9 @@ func newCredsCmd() *cobra.Command {
 		Short: "Print a short-lived credential for the edge as JSON",
 		Long: `Print a credential in the TURN REST API shape:
 username "<unix-expiry>:<NAME>", password base64(HMAC-SHA1(secret, username)),
-signed with the newest configured secret (the development secret without --config).`,
+signed with the newest configured secret (the development secret without --config).
+Without advertise_host, the URIs of listeners named by a relay address set
+to "auto" are left out: serve detects it only when it starts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(configPath)
@@ -89,7 +91,8 @@ func issueCredential(cfg *config.Config, user string, ttl time.Duration, now tim
 // plain TCP, then TLS (a "tcp" listener with a certificate serves both),
 // the order in which clients should prefer them. A listener is named by
 // advertise_host, else by the address clients reach it at
-// (config.Config.ClientAddr); one that no client reaches is left out.
+// (config.Config.ClientAddr); one that no client reaches, or that is named
+// by an "auto" address (detected only when serve starts), is left out.
 func turnURIs(cfg *config.Config) []string {
 	uris := make([]string, 0, len(cfg.Listeners))
 	seen := make(map[string]bool)

@@ -38,7 +38,13 @@ external interface is not accepted.
   --format ip6tables  IPv6 rules for ip6tables-restore (filter table)
 
 The rulesets drop what they do not accept: add management access (such as
-ssh) where they say so before loading them. See docs/firewall.md.`,
+ssh) where they say so before loading them. See docs/firewall.md.
+
+The rules name the relay address, so relay.address (or relay.address_v6) set
+to "auto" is an error here: write the address that serve detects (its start
+log says "detected relay.address"). relay.advertised: auto needs nothing: a
+1:1 NAT has translated the public address before the host's firewall sees a
+packet.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			render, ok := firewallFormats[format]
@@ -51,6 +57,14 @@ ssh) where they say so before loading them. See docs/firewall.md.`,
 			cfg, err := config.Load(file)
 			if err != nil {
 				return err
+			}
+			if a := cfg.Relay.Auto; a.Address || a.AddressV6 {
+				key := "relay.address"
+				if !a.Address {
+					key = "relay.address_v6"
+				}
+				return fmt.Errorf("%s: %s: auto: the firewall rules need the concrete relay address, which serve detects only when it starts: write it (serve logs it as \"detected %s\")",
+					file, key, key)
 			}
 			_, err = io.WriteString(cmd.OutOrStdout(), render(cfg))
 			return err

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/edge"
 )
 
@@ -113,7 +114,7 @@ func TestReloadReopensRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	reload(e, path, slog.New(slog.NewTextHandler(&logs, nil)))
+	reload(e, path, config.Detected{}, slog.New(slog.NewTextHandler(&logs, nil)))
 	if !strings.Contains(logs.String(), "reload failed") {
 		t.Errorf("a configuration that does not load: logged %q, want a failed reload", logs.String())
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/detect"
 	"github.com/avedge/avedge/internal/edge"
 )
 
@@ -33,6 +34,10 @@ $XDG_STATE_HOME/avedge/dev.secret (or ~/.local/state/avedge/dev.secret),
 the credential service on https://127.0.0.1:5062 with certificates created in
 the pki directory next to it, and the admin endpoints on http://127.0.0.1:9478
 with the admin token created next to it too, in admin.token.
+
+relay.address, relay.address_v6 and relay.advertised set to "auto" are
+detected once, before anything binds (docs/configuration.md); a reload keeps
+the addresses detected then.
 
 SIGHUP re-reads the configuration (or the development secret) and applies,
 all or nothing, the changes of these keys (and of the keys under them):
@@ -89,12 +94,17 @@ unit does (RestartForceExitStatus=75). Other failures exit with 1.`, reloadableK
 			if tuneGC() {
 				log.Debug("garbage collector target set", "gogc", edgeGOGC)
 			}
+			// The auto relay addresses, detected once: a reload keeps them.
+			cfg, detected, err := detect.Resolve(cmd.Context(), cfg, detect.Deps{Logger: log})
+			if err != nil {
+				return err
+			}
 			e, err := edge.Build(cfg, edge.Deps{Logger: log, Version: buildVersion()})
 			if err != nil {
 				return err
 			}
 			logStart(log, cfg, configPath)
-			err = serveUntilDone(cmd.Context(), e, func() { reload(e, configPath, log) }, hup, term, log)
+			err = serveUntilDone(cmd.Context(), e, func() { reload(e, configPath, detected, log) }, hup, term, log)
 			e.Close()
 			if errors.Is(err, errDrainRequested) {
 				log.Info("stopped: drained on request of the admin endpoint; exit status 75 asks the service manager to start the edge again")

@@ -34,6 +34,20 @@
 //     (peers.ports), and two allocations of the edge still relay to each
 //     other.
 //
+// The detection tests (issue #18) run a one-NIC edge with relay.address
+// and relay.advertised set to auto in a "vm" namespace:
+//
+//   - behind a "cloud" router namespace doing nftables 1:1 NAT
+//     (203.0.113.10 <-> 10.0.0.5) to an "internet" namespace, where the
+//     helper runs a STUN server: the edge logs the detected public address
+//     with "stun 203.0.113.2:3478" as its source, hands it out in
+//     XOR-RELAYED-ADDRESS, and a client on the internet side relays
+//     datagrams to a peer there and gets the echoes back, through the NAT;
+//   - with the helper serving AWS's IMDSv2 on 169.254.169.254 in the
+//     "cloud" namespace and no STUN servers: the edge takes the address
+//     it gives after the token exchange, logs "aws metadata" as its
+//     source, and hands it out in XOR-RELAYED-ADDRESS.
+//
 // The namespace test needs root and iproute2 (and nft for the firewall
 // part); without them it skips, or fails when the CI environment variable
 // is "true". Namespaces are named avedge-netns-PID-RANDOM-ROLE and removed

@@ -50,10 +50,11 @@ func FuzzParse(f *testing.F) {
 		switch {
 		case c.Realm == "" || len(c.Listeners) == 0:
 			t.Fatalf("no realm or listeners: %s", c)
-		case len(c.Relay.Addrs()) == 0 || (c.Relay.Address.IsValid() && !c.Relay.Address.Is4()) ||
-			(c.Relay.AddressV6.IsValid() && !c.Relay.AddressV6.Is6()) || c.Relay.PortMin < minRelayPort || c.Relay.PortMin > c.Relay.PortMax:
+		case len(c.Relay.Addrs()) == 0 && !c.Relay.Auto.Address && !c.Relay.Auto.AddressV6,
+			c.Relay.Address.IsValid() && !c.Relay.Address.Is4(), c.Relay.AddressV6.IsValid() && !c.Relay.AddressV6.Is6(),
+			c.Relay.PortMin < minRelayPort || c.Relay.PortMin > c.Relay.PortMax:
 			t.Fatalf("bad relay: %+v", c.Relay)
-		case len(c.Auth.Secrets) == 0 && len(c.Auth.StaticUsers) == 0:
+		case len(c.Auth.Secrets) == 0 && len(c.Auth.StaticUsers) == 0 && c.Auth.UsersFile == "":
 			t.Fatalf("no credentials")
 		case len(c.Auth.NonceKey) < minSecretLen:
 			t.Fatalf("nonce key of %d bytes", len(c.Auth.NonceKey))

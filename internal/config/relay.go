@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Relay is where relayed transport addresses live.
@@ -33,6 +34,16 @@ type Relay struct {
 	// "ports" sets both.
 	PortMin int `json:"port_min" key:"ports"`
 	PortMax int `json:"port_max" key:"ports"`
+	// Auto says which of the addresses above the file sets to "auto":
+	// they are detected when the edge starts (see Config.WithDetected) and
+	// are unset until then.
+	Auto RelayAuto `json:"-" key:"-"`
+	// DetectWith are the STUN servers ("host:port") that find the public
+	// address for advertised: auto; empty asks the cloud's metadata
+	// service instead.
+	DetectWith []string `json:"detect_with,omitempty"`
+	// DetectTimeout bounds the whole detection at start.
+	DetectTimeout time.Duration `json:"detect_timeout"`
 }
 
 const (
@@ -43,8 +54,11 @@ const (
 	minRelayPort = 1024
 )
 
-// defaultRelay returns the relay defaults: no address, ports 50000-59999.
-func defaultRelay() Relay { return Relay{PortMin: defaultPortMin, PortMax: defaultPortMax} }
+// defaultRelay returns the relay defaults: no address, ports 50000-59999,
+// detection bounded by defaultDetectTimeout.
+func defaultRelay() Relay {
+	return Relay{PortMin: defaultPortMin, PortMax: defaultPortMax, DetectTimeout: defaultDetectTimeout}
+}
 
 // Addrs returns the relay addresses, IPv4 first: one or both of Address
 // and AddressV6.
@@ -67,11 +81,13 @@ func (r Relay) Ports() int { return r.PortMax - r.PortMin + 1 }
 // relay decodes the relay section.
 func (p *parser) relay(e entry, dst *Relay) error {
 	_, err := p.mapping(e, []field{
-		{"address", func(e entry) error { return p.relayAddress(e, &dst.Address) }},
-		{"address_v6", func(e entry) error { return p.relayAddressV6(e, &dst.AddressV6) }},
-		{"advertised", func(e entry) error { return p.relayAdvertised(e, &dst.Advertised, false) }},
-		{"advertised_v6", func(e entry) error { return p.relayAdvertised(e, &dst.AdvertisedV6, true) }},
+		{"address", p.orAuto(&dst.Auto.Address, func(e entry) error { return p.relayAddress(e, &dst.Address) })},
+		{"address_v6", p.orAuto(&dst.Auto.AddressV6, func(e entry) error { return p.relayAddressV6(e, &dst.AddressV6) })},
+		{"advertised", p.orAuto(&dst.Auto.Advertised, func(e entry) error { return p.relayAdvertised(e, &dst.Advertised, false) })},
+		{"advertised_v6", p.noAuto(func(e entry) error { return p.relayAdvertised(e, &dst.AdvertisedV6, true) })},
 		{"ports", func(e entry) error { return p.portRange(e, dst) }},
+		{"detect_with", func(e entry) error { return p.detectWith(e, &dst.DetectWith) }},
+		{"detect_timeout", func(e entry) error { return p.detectTimeout(e, &dst.DetectTimeout) }},
 	})
 	return err
 }
@@ -207,11 +223,15 @@ func decimal(s string) (int, bool) {
 // relay port range, and checks the advertised addresses
 // (finishRelayAdvertised).
 func (p *parser) finishRelay() error {
+	if err := p.finishRelayAuto(); err != nil {
+		return err
+	}
 	r := p.cfg.Relay
-	if !r.Address.IsValid() && !r.AddressV6.IsValid() {
+	hasV4, hasV6 := r.Address.IsValid() || r.Auto.Address, r.AddressV6.IsValid() || r.Auto.AddressV6
+	if !hasV4 && !hasV6 {
 		return p.failAt(p.where("relay"), "relay.address", "required (or relay.address_v6 alone for an IPv6-only edge)")
 	}
-	if !r.Address.IsValid() && p.cfg.MSTurn.Enabled {
+	if !hasV4 && p.cfg.MSTurn.Enabled {
 		p.warn("ms_turn.enabled", "an IPv6-only edge refuses [MS-TURN] clients that ask for IPv4 relayed addresses (all before MS-TURN version 4) with 440")
 	}
 	for i, l := range p.cfg.Listeners {
@@ -237,14 +257,14 @@ func (p *parser) finishRelayAdvertised() error {
 	case r.Advertised.IsValid() && ifs != nil && ifs.External.Advertised.IsValid():
 		return p.failAt(p.where("relay.advertised"), "relay.advertised",
 			"set together with interfaces.external.advertised, which says the same thing: keep one of them")
-	case r.Advertised.IsValid() && !r.Address.IsValid():
+	case r.Advertised.IsValid() && !r.Address.IsValid() && !r.Auto.Address:
 		return p.failAt(p.where("relay.advertised"), "relay.advertised",
 			"%s: there is no IPv4 relay address for it to stand for (set relay.address)", r.Advertised)
 	case r.Advertised.IsValid() && r.Advertised == r.Address:
 		return p.failAt(p.where("relay.advertised"), "relay.advertised",
 			"%s is relay.address itself: advertised is for the public address of a 1:1 NAT; leave it out", r.Advertised)
 	case !r.AdvertisedV6.IsValid():
-	case !r.AddressV6.IsValid():
+	case !r.AddressV6.IsValid() && !r.Auto.AddressV6:
 		return p.failAt(p.where("relay.advertised_v6"), "relay.advertised_v6",
 			"%s: there is no IPv6 relay address for it to stand for (set relay.address_v6)", r.AdvertisedV6)
 	case r.AdvertisedV6 == r.AddressV6:

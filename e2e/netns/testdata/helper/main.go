@@ -16,6 +16,8 @@
 //	helper echo -listen ADDR -count N -timeout D
 //	helper serve -listen ADDR[,ADDR...] -timeout D
 //	helper send -to ADDR -count N
+//	helper stun -listen ADDR -timeout D
+//	helper imds -listen ADDR -ip IP -timeout D
 //
 // relay allocates a relayed address, creates a permission for -peer, sends
 // -count datagrams to it through the relay and counts the echoes that come
@@ -33,7 +35,9 @@
 // turn allocates and then runs the TURN commands of stdin (see turnMode);
 // serve runs a UDP echo and an HTTP server on each address and counts what
 // reaches them (see serve); echo answers up to -count datagrams on
-// -listen; send sends -count datagrams to -to (see their functions).
+// -listen; send sends -count datagrams to -to; stun answers STUN Binding
+// requests on -listen; imds serves AWS's IMDSv2 metadata on -listen with
+// -ip as the public address (see their functions).
 package main
 
 import (
@@ -56,7 +60,7 @@ import (
 
 var (
 	// errUsage reports a missing or unknown mode.
-	errUsage = errors.New("helper: usage: helper relay|meet|turn|get|dial|echo|serve|send [flags]")
+	errUsage = errors.New("helper: usage: helper relay|meet|turn|get|dial|echo|serve|send|stun|imds [flags]")
 	// errStatus reports a non-200 answer to get.
 	errStatus = errors.New("helper: unexpected HTTP status")
 )
@@ -85,6 +89,7 @@ func run(args []string) error {
 	to := fs.String("to", "", "address to dial (TCP) or send to (UDP)")
 	listen := fs.String("listen", "", "UDP address to echo on (serve: UDP and TCP addresses, comma-separated)")
 	transport := fs.String("transport", "udp", "TURN transport of the turn mode: udp, or tcp for an RFC 6062 allocation")
+	publicIP := fs.String("ip", "", "public address the imds mode answers")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("helper: %w", err)
@@ -107,6 +112,10 @@ func run(args []string) error {
 		return serve(*listen, *timeout, os.Stdin)
 	case "send":
 		return send(*to, rc.count)
+	case "stun":
+		return stunServe(*listen, *timeout)
+	case "imds":
+		return imdsServe(*listen, *publicIP, *timeout)
 	}
 	return errUsage
 }
