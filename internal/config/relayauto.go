@@ -163,7 +163,7 @@ func (p *parser) finishRelayAuto() error {
 // and detect_timeout only when something is detected.
 func (r Relay) MarshalJSON() ([]byte, error) {
 	out := struct {
-		Address       autoAddr   `json:"address"`
+		Address       autoAddr   `json:"address,omitzero"`
 		AddressV6     autoAddr   `json:"address_v6,omitzero"`
 		Advertised    autoAddr   `json:"advertised,omitzero"`
 		AdvertisedV6  netip.Addr `json:"advertised_v6,omitzero"`
