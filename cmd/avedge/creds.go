@@ -112,7 +112,7 @@ func turnURIs(cfg *config.Config) []string {
 		}
 	}
 	for _, l := range cfg.Listeners {
-		if l.Protocol == "udp" {
+		if l.Protocol == "udp" && !l.STUNOnly {
 			add(l, "turn", "udp")
 		}
 	}

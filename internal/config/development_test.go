@@ -89,7 +89,7 @@ func TestDevelopmentDefaults(t *testing.T) {
 		return a.Protocol == b.Protocol && a.Address == b.Address && (a.TLS == nil) == (b.TLS == nil) && (a.TLS == nil || *a.TLS == *b.TLS)
 	}):
 		t.Errorf("Listeners = %v, want %v", c.Listeners, wantListeners)
-	case !reflect.DeepEqual(c.Relay, Relay{Address: netip.MustParseAddr("127.0.0.1"), AddressV6: netip.MustParseAddr("::1"), PortMin: 50000, PortMax: 59999, DetectTimeout: defaultDetectTimeout}):
+	case !reflect.DeepEqual(c.Relay, Relay{Address: netip.MustParseAddr("127.0.0.1"), AddressV6: netip.MustParseAddr("::1"), PortMin: 50000, PortMax: 59999, DetectTimeout: defaultDetectTimeout, TCP: true}):
 		t.Errorf("Relay = %+v", c.Relay)
 	case !c.Peers.DefaultDeny || !slices.Equal(c.Peers.Allow, wantAllow) || len(c.Peers.Deny) != 0:
 		t.Errorf("Peers = %+v", c.Peers)

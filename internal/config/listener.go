@@ -34,6 +34,10 @@ type Listener struct {
 	// TrustedProxies are the addresses of those proxies, required with
 	// ProxyProtocol: a connection from elsewhere is closed at once.
 	TrustedProxies []netip.Prefix `json:"trusted_proxies,omitempty"`
+	// STUNOnly, on a "udp" listener (the key "turn: false"), answers STUN
+	// Binding requests only: TURN requests get 400, as any method a STUN
+	// server does not know (coturn's stun-only, per listener).
+	STUNOnly bool `json:"stun_only,omitzero" key:"turn"`
 }
 
 // ListenerTLS is the certificate of a TLS listener — files reloaded on
@@ -128,6 +132,11 @@ func (p *parser) listener(e entry) (Listener, error) {
 			return err
 		}},
 		{"proxy_protocol", func(e entry) error { return p.proxyProtocol(e, &l.ProxyProtocol) }},
+		{"turn", func(e entry) error {
+			b, err := p.boolean(e)
+			l.STUNOnly = !b
+			return err
+		}},
 		{"trusted_proxies", func(e entry) error { return p.prefixes(e, &l.TrustedProxies) }},
 	})
 	if err != nil {
@@ -143,6 +152,10 @@ func (p *parser) listener(e entry) (Listener, error) {
 		return Listener{}, p.fail(e, "protocol tls needs tls: {cert_file, key_file} or tls: {acme: {domains: [...]}}")
 	case l.RedirectTo.IsValid() && l.Protocol != "udp":
 		return Listener{}, p.fail(seen["redirect_to"], "only a udp listener redirects")
+	case l.STUNOnly && l.Protocol != "udp":
+		return Listener{}, p.fail(seen["turn"], "turn: false (STUN only) is for udp listeners")
+	case l.STUNOnly && l.RedirectTo.IsValid():
+		return Listener{}, p.fail(seen["turn"], "a STUN-only listener (turn: false) takes no Allocates to redirect")
 	}
 	if err := p.checkProxyProtocol(e, seen, l); err != nil {
 		return Listener{}, err
@@ -221,7 +234,7 @@ func (p *parser) finishListeners() error {
 		to := l.RedirectTo
 		if !slices.ContainsFunc(ls, func(o Listener) bool {
 			a := o.Address.Addr()
-			return o.Protocol == "udp" && !o.RedirectTo.IsValid() && o.Address.Port() == to.Port() &&
+			return o.Protocol == "udp" && !o.RedirectTo.IsValid() && !o.STUNOnly && o.Address.Port() == to.Port() &&
 				(a == to.Addr() || (a.IsUnspecified() && a.Is4() == to.Addr().Is4()))
 		}) {
 			key := fmt.Sprintf("listeners[%d].redirect_to", i)

@@ -44,6 +44,10 @@ type Relay struct {
 	DetectWith []string `json:"detect_with,omitempty"`
 	// DetectTimeout bounds the whole detection at start.
 	DetectTimeout time.Duration `json:"detect_timeout"`
+	// TCP offers TCP relayed addresses (RFC 6062) to clients on TCP and
+	// TLS; false answers their Allocates with 442, as coturn's
+	// no-tcp-relay does.
+	TCP bool `json:"tcp"`
 }
 
 const (
@@ -55,9 +59,9 @@ const (
 )
 
 // defaultRelay returns the relay defaults: no address, ports 50000-59999,
-// detection bounded by defaultDetectTimeout.
+// detection bounded by defaultDetectTimeout, TCP relays offered.
 func defaultRelay() Relay {
-	return Relay{PortMin: defaultPortMin, PortMax: defaultPortMax, DetectTimeout: defaultDetectTimeout}
+	return Relay{PortMin: defaultPortMin, PortMax: defaultPortMax, DetectTimeout: defaultDetectTimeout, TCP: true}
 }
 
 // Addrs returns the relay addresses, IPv4 first: one or both of Address
@@ -88,6 +92,11 @@ func (p *parser) relay(e entry, dst *Relay) error {
 		{"ports", func(e entry) error { return p.portRange(e, dst) }},
 		{"detect_with", func(e entry) error { return p.detectWith(e, &dst.DetectWith) }},
 		{"detect_timeout", func(e entry) error { return p.detectTimeout(e, &dst.DetectTimeout) }},
+		{"tcp", func(e entry) error {
+			b, err := p.boolean(e)
+			dst.TCP = b
+			return err
+		}},
 	})
 	return err
 }

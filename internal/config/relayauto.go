@@ -171,6 +171,7 @@ func (r Relay) MarshalJSON() ([]byte, error) {
 		PortMax       int        `json:"port_max"`
 		DetectWith    []string   `json:"detect_with,omitempty"`
 		DetectTimeout string     `json:"detect_timeout,omitempty"`
+		TCP           bool       `json:"tcp"`
 	}{
 		Address:      autoAddr{r.Address, r.Auto.Address},
 		AddressV6:    autoAddr{r.AddressV6, r.Auto.AddressV6},
@@ -179,6 +180,7 @@ func (r Relay) MarshalJSON() ([]byte, error) {
 		PortMin:      r.PortMin,
 		PortMax:      r.PortMax,
 		DetectWith:   r.DetectWith,
+		TCP:          r.TCP,
 	}
 	if r.Auto.Any() || len(r.DetectWith) > 0 {
 		out.DetectTimeout = formatDuration(r.DetectTimeout)

@@ -183,7 +183,9 @@ func internalRelays(c *Config) []ServiceRelay {
 // sideRelays returns the relays of listenerRelays and internalRelays.
 func sideRelays(c *Config) (internet, intranet []ServiceRelay) {
 	for _, l := range c.Listeners {
-		internet, intranet = addListenerRelay(c, l, l.Protocol, internet, intranet)
+		if !l.STUNOnly {
+			internet, intranet = addListenerRelay(c, l, l.Protocol, internet, intranet)
+		}
 	}
 	for _, l := range c.Listeners {
 		if l.Protocol == "tcp" && l.TLS != nil {

@@ -73,12 +73,17 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 	}
 	var (
 		listeners []netip.AddrPort
+		stunOnly  []netip.AddrPort
 		fronts    []server.FrontListener
 		streams   []server.StreamListener
 	)
 	for _, l := range cfg.Listeners {
-		if l.RedirectTo.IsValid() {
+		switch {
+		case l.RedirectTo.IsValid():
 			fronts = append(fronts, server.FrontListener{Addr: l.Address, RedirectTo: l.RedirectTo})
+			continue
+		case l.STUNOnly:
+			stunOnly = append(stunOnly, l.Address)
 			continue
 		}
 		if !l.Stream() {
@@ -102,6 +107,7 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 		Software:        cfg.Software,
 		Listeners:       listeners,
 		FrontListeners:  fronts,
+		STUNListeners:   stunOnly,
 		StreamListeners: streams,
 
 		TCPConnectionsPerAllocation: cfg.Quotas.TCPConnectionsPerAllocation,
@@ -113,6 +119,7 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 			ConnectionBurst:      cfg.Limits.TCPConnectionBurst,
 		},
 		SkipUnavailable:   cfg.Development,
+		NoTCPRelays:       !cfg.Relay.TCP,
 		RelayAddr:         cfg.Relay.Address,
 		RelayAddrV6:       cfg.Relay.AddressV6,
 		RelayAdvertised:   cfg.RelayAdvertised(),

@@ -136,6 +136,10 @@ func (w *worker) planAllocation(m *stun.Message, stream bool) (allocPlan, stun.E
 	switch transport.Protocol {
 	case stunproto.ProtoUDP:
 	case stunproto.ProtoTCP:
+		if w.env.noTCPRelays {
+			// TCP relays turned off: as if not supported (442).
+			return plan, stun.CodeUnsupportedTransProto
+		}
 		return w.planTCP(m, stream)
 	default:
 		return plan, stun.CodeUnsupportedTransProto

@@ -36,6 +36,7 @@ type FrontListener struct {
 // listener when redirect is valid.
 type udpListen struct {
 	addr, redirect netip.AddrPort
+	stunOnly       bool // Options.STUNListeners
 }
 
 // drainAlternates returns the siblings of a drain: opts.AlternateServers,

@@ -137,6 +137,11 @@ func (w *worker) dispatch(r *request) {
 		return
 	case stun.MethodAllocate, stun.MethodRefresh, stun.MethodCreatePermission, stun.MethodChannelBind,
 		stun.MethodConnect, stun.MethodConnectionBind:
+		if !r.l.stunOnly {
+			break
+		}
+		// A STUN-only listener knows Binding alone.
+		fallthrough
 	default:
 		// RFC 8489 §6.3.1: a request for a method the server does not
 		// know gets 400.

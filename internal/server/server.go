@@ -87,6 +87,13 @@ type Options struct {
 	// edge's host, while two allocations of the edge still reach each
 	// other. The edge fills it in; empty refuses no address.
 	Self []netip.Addr
+	// STUNListeners are UDP client listeners that answer STUN Binding
+	// requests only: TURN requests get 400 (a method this STUN server
+	// does not know, RFC 8489 §6.3.1).
+	STUNListeners []netip.AddrPort
+	// NoTCPRelays refuses Allocates for TCP relayed addresses (RFC 6062)
+	// with 442 Unsupported Transport Protocol.
+	NoTCPRelays bool
 	// PeerPorts are the ports of the peers that ChannelBind, Send, RFC
 	// 6062 Connect and the [MS-TURN] Send and Set Active Destination
 	// reach; empty allows every port but 0, which is always refused.
@@ -172,6 +179,7 @@ type Options struct {
 // that every worker uses.
 type shared struct {
 	software     stun.Setter
+	noTCPRelays  bool // Options.NoTCPRelays
 	auth         *auth.Authenticator
 	policy       atomic.Pointer[policy.PeerPolicy] // swapped by SetPolicy
 	families     [families]relayFamily             // relay address and port pool per family
@@ -265,18 +273,19 @@ func New(opts Options) (*Server, error) {
 		clk = clock.Real{}
 	}
 	env := &shared{
-		auth:   opts.Auth,
-		quota:  allocation.NewQuota(0, 0),
-		owners: newReservationOwners(),
-		drain:  newDrainState(drainAlternates(opts), opts.DrainTimeout),
-		pool:   newAlternates(opts.PoolAlternates),
-		alloc:  opts.Allocation.WithDefaults(),
-		maxAge: cmp.Or(opts.MaxAllocationAge, DefaultMaxAllocationAge),
-		clock:  clk,
-		log:    log,
-		onEnd:  opts.OnAllocationEnd,
-		msTurn: opts.MSTURN,
-		tcp:    newTCPShared(opts.TCPConnectionsPerAllocation),
+		auth:        opts.Auth,
+		quota:       allocation.NewQuota(0, 0),
+		owners:      newReservationOwners(),
+		drain:       newDrainState(drainAlternates(opts), opts.DrainTimeout),
+		pool:        newAlternates(opts.PoolAlternates),
+		alloc:       opts.Allocation.WithDefaults(),
+		maxAge:      cmp.Or(opts.MaxAllocationAge, DefaultMaxAllocationAge),
+		clock:       clk,
+		log:         log,
+		onEnd:       opts.OnAllocationEnd,
+		msTurn:      opts.MSTURN,
+		noTCPRelays: opts.NoTCPRelays,
+		tcp:         newTCPShared(opts.TCPConnectionsPerAllocation),
 	}
 	env.sessionIDs.Store(randomUint64())
 	env.peers.Store(newPeerRule(opts.Self, opts.PortMin, opts.PortMax, opts.PeerPorts))
@@ -350,6 +359,9 @@ func New(opts Options) (*Server, error) {
 	for _, f := range opts.FrontListeners {
 		udp = append(udp, udpListen{addr: f.Addr, redirect: f.RedirectTo})
 	}
+	for _, a := range opts.STUNListeners {
+		udp = append(udp, udpListen{addr: a, stunOnly: true})
+	}
 	if err := s.listen(udp, opts.SkipUnavailable); err != nil {
 		s.release()
 		return nil, err
@@ -402,7 +414,7 @@ func (s *Server) listen(ls []udpListen, skipUnavailable bool) error {
 				return fmt.Errorf("server: listen udp %v: %w", addr, err)
 			}
 			bound = c.LocalAddr()
-			c.Owner = &listener{sock: c, addr: bound, redirect: ul.redirect}
+			c.Owner = &listener{sock: c, addr: bound, redirect: ul.redirect, stunOnly: ul.stunOnly}
 			if err := wl.dp.Add(c); err != nil {
 				c.Close()
 				return fmt.Errorf("server: listen udp %v: %w", addr, err)

@@ -246,6 +246,17 @@ func TestTCPRelayAllocate(t *testing.T) {
 	}
 }
 
+// TestTCPRelaysOff: with NoTCPRelays an Allocate for a TCP relayed address
+// gets 442 (relay.tcp: false), and one for a UDP relayed address over the
+// same TCP connection still succeeds.
+func TestTCPRelaysOff(t *testing.T) {
+	se := newStreamEdge(t, func(o *Options) { o.NoTCPRelays = true })
+	u, p := se.credential("alice", time.Hour)
+	c := se.newStreamClient(u, p)
+	wantCode(t, c.do(stun.MethodAllocate, tcpTransport), stun.CodeUnsupportedTransProto)
+	wantCode(t, c.do(stun.MethodAllocate, udpTransport), 0)
+}
+
 // TestTCPRelayIPv6: a TCP relayed address on ::1, and a Connect through it.
 func TestTCPRelayIPv6(t *testing.T) {
 	requireIPv6(t)

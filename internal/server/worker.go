@@ -43,6 +43,8 @@ type listener struct {
 	// redirect is where a front listener sends Allocates; invalid for
 	// others.
 	redirect netip.AddrPort
+	// stunOnly: the listener answers Binding requests only.
+	stunOnly bool
 }
 
 // proto is the transport protocol of the listener's 5-tuples.
@@ -214,10 +216,11 @@ func (w *worker) handleClient(l *listener, from netip.AddrPort, buf []byte, off,
 }
 
 // msClaims reports whether a datagram b that reached the UDP listener l is
-// a message of [MS-TURN], when the dialect is served (stream connections
-// choose their dialect when they open).
+// a message of [MS-TURN], when the dialect is served there (stream
+// connections choose their dialect when they open; a STUN-only listener
+// serves none: its MS-TURN datagrams are dropped as malformed).
 func (w *worker) msClaims(l *listener, b []byte) bool {
-	return w.env.msTurn && l.conn == nil && msturn.Is(b)
+	return w.env.msTurn && l.conn == nil && !l.stunOnly && msturn.Is(b)
 }
 
 // fromClient handles a datagram from a client of RFC TURN, whose 5-tuple
