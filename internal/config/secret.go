@@ -148,6 +148,18 @@ func (p *parser) secretFile(e entry) ([]byte, error) {
 // ReadSecretFile returns the content of the secret file at path (a regular
 // file, at most 4 KiB) without one trailing newline, and its mode.
 func ReadSecretFile(path string) ([]byte, fs.FileMode, error) {
+	b, mode, err := readRegularFile(path, maxSecretFileLen)
+	if err != nil {
+		return nil, 0, err
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	return b, mode, nil
+}
+
+// readRegularFile returns the content of the regular file at path, at most
+// limit bytes (a larger file is an error), and its mode.
+func readRegularFile(path string, limit int) ([]byte, fs.FileMode, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cannot read %q: %w", path, unwrapPath(err))
@@ -160,15 +172,13 @@ func ReadSecretFile(path string) ([]byte, fs.FileMode, error) {
 	if !info.Mode().IsRegular() {
 		return nil, 0, fmt.Errorf("%q is not a regular file", path)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, maxSecretFileLen+1))
+	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	if err != nil {
 		return nil, 0, fmt.Errorf("cannot read %q: %w", path, unwrapPath(err))
 	}
-	if len(b) > maxSecretFileLen {
-		return nil, 0, fmt.Errorf("%q is larger than %d bytes; is it the right file?", path, maxSecretFileLen)
+	if len(b) > limit {
+		return nil, 0, fmt.Errorf("%q is larger than %d bytes; is it the right file?", path, limit)
 	}
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	b = bytes.TrimSuffix(b, []byte("\r"))
 	return b, info.Mode(), nil
 }
 

@@ -1,10 +1,7 @@
 package config
 
 import (
-	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/avedge/avedge/internal/auth"
@@ -51,25 +48,13 @@ func (p *parser) checkUsersFile() error {
 // auth.ParseUsersFile) and returns its users and the file's mode. Its
 // errors name the file and line, never a key.
 func ReadUsersFile(path, realm string) (map[string]auth.Credential, fs.FileMode, error) {
-	f, err := os.Open(path)
+	b, mode, err := readRegularFile(path, auth.MaxUsersFileSize)
 	if err != nil {
-		return nil, 0, fmt.Errorf("cannot read %q: %w", path, unwrapPath(err))
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, 0, fmt.Errorf("cannot read %q: %w", path, unwrapPath(err))
-	}
-	if !info.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("%q is not a regular file", path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, auth.MaxUsersFileSize+1))
-	if err != nil {
-		return nil, 0, fmt.Errorf("cannot read %q: %w", path, unwrapPath(err))
+		return nil, 0, err
 	}
 	users, err := auth.ParseUsersFile(path, b, realm)
 	if err != nil {
 		return nil, 0, err
 	}
-	return users, info.Mode(), nil
+	return users, mode, nil
 }

@@ -49,6 +49,23 @@ func (c *testCA) pair(notAfter time.Time) (certPEM, keyPEM []byte) {
 	return pki.EncodeCertificate(kp.Cert), key
 }
 
+// watched writes a certificate valid until notAfter and its key to a new
+// directory and returns their files, a store loaded from them and the
+// watch targets of a listener at addr serving that store.
+func (c *testCA) watched(notAfter time.Time, addr string) (config.ListenerTLS, *server.CertStore, map[netip.AddrPort]certTarget) {
+	c.t.Helper()
+	dir := c.t.TempDir()
+	files := config.ListenerTLS{CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key")}
+	cert, key := c.pair(notAfter)
+	replace(c.t, files.CertFile, cert)
+	replace(c.t, files.KeyFile, key)
+	store, err := server.LoadCertStore(files.CertFile, files.KeyFile)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return files, store, map[netip.AddrPort]certTarget{netip.MustParseAddrPort(addr): {files: files, store: store}}
+}
+
 // replace writes b to path as a renewal tool does: a new file renamed over
 // the old one.
 func replace(t *testing.T, path string, b []byte) {
@@ -88,23 +105,14 @@ func serialOf(t *testing.T, certPEM, keyPEM []byte) string {
 // completed renewal is then served.
 func TestCertWatchFollowsFiles(t *testing.T) {
 	ca := newTestCA(t)
-	dir := t.TempDir()
-	files := config.ListenerTLS{CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key")}
 	far := time.Now().Add(90 * 24 * time.Hour)
-	c1, k1 := ca.pair(far)
-	replace(t, files.CertFile, c1)
-	replace(t, files.KeyFile, k1)
-	store, err := server.LoadCertStore(files.CertFile, files.KeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := netip.MustParseAddrPort("127.0.0.1:5349")
-	targets := map[netip.AddrPort]certTarget{addr: {files: files, store: store}}
+	files, store, targets := ca.watched(far, "127.0.0.1:5349")
+	first := serial(t, store)
 	var log logged
 	w := newCertWatch(slog.New(&log))
 	w.poll(targets, time.Now())
-	if got, want := serial(t, store), serialOf(t, c1, k1); got != want {
-		t.Fatalf("serving %s after the first poll, want the loaded %s", got, want)
+	if got := serial(t, store); got != first {
+		t.Fatalf("serving %s after the first poll, want the loaded %s", got, first)
 	}
 	if lines := log.with("changed on disk"); len(lines) != 0 {
 		t.Errorf("the first poll of unchanged files logged %q", lines)
@@ -145,17 +153,8 @@ func TestCertWatchFollowsFiles(t *testing.T) {
 // and a renewed certificate none.
 func TestCertWatchWarnsBeforeExpiry(t *testing.T) {
 	ca := newTestCA(t)
-	dir := t.TempDir()
-	files := config.ListenerTLS{CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key")}
 	now := time.Now()
-	c, k := ca.pair(now.Add(10 * 24 * time.Hour))
-	replace(t, files.CertFile, c)
-	replace(t, files.KeyFile, k)
-	store, err := server.LoadCertStore(files.CertFile, files.KeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets := map[netip.AddrPort]certTarget{netip.MustParseAddrPort("127.0.0.1:443"): {files: files, store: store}}
+	files, _, targets := ca.watched(now.Add(10*24*time.Hour), "127.0.0.1:443")
 	var log logged
 	w := newCertWatch(slog.New(&log))
 	for range 3 {
@@ -182,16 +181,8 @@ func TestCertWatchWarnsBeforeExpiry(t *testing.T) {
 // certificate and draw one warning until they can be read again.
 func TestCertWatchUnreadable(t *testing.T) {
 	ca := newTestCA(t)
-	dir := t.TempDir()
-	files := config.ListenerTLS{CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key")}
-	c, k := ca.pair(time.Now().Add(90 * 24 * time.Hour))
-	replace(t, files.CertFile, c)
-	replace(t, files.KeyFile, k)
-	store, err := server.LoadCertStore(files.CertFile, files.KeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets := map[netip.AddrPort]certTarget{netip.MustParseAddrPort("127.0.0.1:443"): {files: files, store: store}}
+	files, store, targets := ca.watched(time.Now().Add(90*24*time.Hour), "127.0.0.1:443")
+	before := serial(t, store)
 	var log logged
 	w := newCertWatch(slog.New(&log))
 	if err := os.Remove(files.KeyFile); err != nil {
@@ -202,8 +193,8 @@ func TestCertWatchUnreadable(t *testing.T) {
 	if lines := log.with("cannot read"); len(lines) != 1 {
 		t.Errorf("two polls without the key file: %q, want one warning", log.all())
 	}
-	if got, want := serial(t, store), serialOf(t, c, k); got != want {
-		t.Errorf("serving %s without the key file, want the current %s", got, want)
+	if got := serial(t, store); got != before {
+		t.Errorf("serving %s without the key file, want the current %s", got, before)
 	}
 }
 
