@@ -97,20 +97,7 @@ func (p *parser) acme(e entry) (*ACME, error) {
 // acmeDomains decodes tls.acme.domains: DNS names, no wildcards (they need
 // DNS-01, which avedge does not answer), no duplicates, at least one.
 func (p *parser) acmeDomains(e entry, dst *[]string) error {
-	items, err := p.list(e)
-	if err != nil {
-		return err
-	}
-	if len(items) == 0 {
-		return p.fail(e, "at least one domain is required")
-	}
-	seen := make(map[string]int, len(items))
-	for i, item := range items {
-		s, err := p.str(item)
-		if err != nil {
-			return err
-		}
-		name := strings.ToLower(s)
+	return p.dnsNames(e, dst, "at least one domain is required", func(item entry, s, name string) error {
 		switch {
 		case strings.Contains(s, "*"):
 			return p.fail(item, "%q: wildcard names need the DNS-01 challenge, which avedge does not answer; list each name", s)
@@ -120,13 +107,8 @@ func (p *parser) acmeDomains(e entry, dst *[]string) error {
 		if _, err := netip.ParseAddr(name); err == nil {
 			return p.fail(item, "%q: an IP address, not a DNS name", s)
 		}
-		if j, dup := seen[name]; dup {
-			return p.fail(item, "%q: duplicate of %s[%d]", s, e.path, j)
-		}
-		seen[name] = i
-		*dst = append(*dst, name)
-	}
-	return nil
+		return nil
+	})
 }
 
 // finishACMEListeners refuses two listeners whose tls.acme.http_listen

@@ -220,12 +220,27 @@ func pkiReason(err error) string { return strings.TrimPrefix(err.Error(), "pki: 
 // trustedClients decodes the list of trusted client DNS names: exact names
 // (compared without regard to case), no wildcards, no duplicates.
 func (p *parser) trustedClients(e entry, dst *[]string) error {
+	return p.dnsNames(e, dst, "at least one client name is required", func(item entry, s, name string) error {
+		switch {
+		case strings.Contains(s, "*"):
+			return p.fail(item, "%q: wildcards are not supported; list each client name", s)
+		case !isHostName(name):
+			return p.fail(item, "%q: not a DNS name", s)
+		}
+		return nil
+	})
+}
+
+// dnsNames decodes a list of DNS names into dst, lower-cased: at least one
+// (else the error empty), each passing check (given the item, its text and
+// the lower-cased name), no duplicates.
+func (p *parser) dnsNames(e entry, dst *[]string, empty string, check func(item entry, s, name string) error) error {
 	items, err := p.list(e)
 	if err != nil {
 		return err
 	}
 	if len(items) == 0 {
-		return p.fail(e, "at least one client name is required")
+		return p.fail(e, "%s", empty)
 	}
 	seen := make(map[string]int, len(items))
 	for i, item := range items {
@@ -234,11 +249,8 @@ func (p *parser) trustedClients(e entry, dst *[]string) error {
 			return err
 		}
 		name := strings.ToLower(s)
-		switch {
-		case strings.Contains(s, "*"):
-			return p.fail(item, "%q: wildcards are not supported; list each client name", s)
-		case !isHostName(name):
-			return p.fail(item, "%q: not a DNS name", s)
+		if err := check(item, s, name); err != nil {
+			return err
 		}
 		if j, dup := seen[name]; dup {
 			return p.fail(item, "%q: duplicate of %s[%d]", s, e.path, j)

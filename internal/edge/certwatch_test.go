@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"context"
 	"crypto/tls"
 	"log/slog"
 	"net/netip"
@@ -213,15 +212,7 @@ func TestRenewalUnderLiveEdge(t *testing.T) {
 	replace(t, files.KeyFile, k1)
 	cfg := loopbackDevelopment(t)
 	cfg.Listeners[1].TLS = &files
-	e, err := Build(cfg, Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	e := runEdge(t, cfg, nil)
 
 	tlsAddr := e.relay.StreamAddrs()[0]
 	dial := func() *tls.Conn {

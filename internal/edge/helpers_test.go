@@ -81,3 +81,22 @@ func keyringOf(t *testing.T, c *config.Config) *auth.Keyring {
 	}
 	return k
 }
+
+// runEdge builds the edge of cfg with log (nil discards) and runs it until
+// the test ends, when it is stopped and closed.
+func runEdge(t *testing.T, cfg *config.Config, log *slog.Logger) *Edge {
+	t.Helper()
+	e, err := Build(cfg, Deps{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		e.Close()
+	})
+	return e
+}

@@ -53,15 +53,8 @@ func TestUsersFile(t *testing.T) {
 	replace(t, path, []byte("# SIP phones\nphone7:"+cfg.Realm+":"+key+"\nphone8:"+cfg.Realm+":other\n"))
 	cfg.Auth.UsersFile = path
 	var log logged
-	e, err := Build(cfg, Deps{Logger: slog.New(&log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	e := runEdge(t, cfg, slog.New(&log))
+	ctx := context.Background()
 
 	client := turntest.DialUDP(t, e.relay.Addrs()[0], "phone7", "dial-tone")
 	if _, code := client.Allocate(); code != 0 {
