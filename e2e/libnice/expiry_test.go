@@ -12,8 +12,10 @@ import (
 
 const (
 	// credentialTTL is the lifetime of the expiry test's credentials: the
-	// username holds whole seconds, so they expire 1 to 2 s after issue.
-	credentialTTL = 2 * time.Second
+	// username holds whole seconds, so they expire 5 to 6 s after issue,
+	// long enough for both agents to allocate on a loaded machine (the
+	// whole suite runs packages in parallel; 2 s was seen too short).
+	credentialTTL = 6 * time.Second
 	// allocationLifetime is the expiry test's allocation lifetime. libnice
 	// refreshes an allocation of a lifetime up to 120 s every half of it,
 	// on a timer of whole seconds that may fire up to a second late: here
@@ -23,11 +25,11 @@ const (
 	// ended an allocation that was not refreshed.
 	lifetimeMargin = 500 * time.Millisecond
 	// expiryMessages is the number of messages each agent sends in the
-	// expiry test, one every 2 ms or more: at least 7 s of media, from
-	// when both agents are READY (0.5 to 2.5 s after the credential was
-	// issued) past the credential's expiry plus a whole allocation
-	// lifetime (at most 6.5 s after the issue).
-	expiryMessages = 3500
+	// expiry test, one every 2 ms or more: at least 12 s of media, from
+	// when both agents are READY (before the credential expires) past the
+	// credential's expiry plus a whole allocation lifetime (at most 10.5 s
+	// after the issue).
+	expiryMessages = 6000
 	// minAfterLifetime is the fewest packets the agents must relay to each
 	// other once the credential's expiry plus a lifetime has passed: a
 	// second of messages is 1000.
@@ -35,8 +37,8 @@ const (
 )
 
 // TestPastExpiry: over TURN over UDP, TCP and pseudo-TLS, two libnice
-// agents allocate with a credential that expires 1 to 2 s later and
-// exchange messages for at least 7 s, past the credential's expiry and
+// agents allocate with a credential that expires 5 to 6 s later and
+// exchange messages for at least 12 s, past the credential's expiry and
 // allocationLifetime more. Both allocations are live then, none has
 // expired, the edge dropped nothing the agents sent for the credential's
 // expiry, and messages keep crossing the allocations until every message

@@ -19,8 +19,9 @@ const (
 	// messages is the number of messages each agent sends.
 	messages = 50
 	// deadline bounds the program's run before it releases the agents
-	// (typically 0.5-2.5 s); it then takes at most 5 s to close them.
-	deadline = 15 * time.Second
+	// (typically 0.5-2.5 s, and the expiry test's 12 s of messages after
+	// that); it then takes at most 5 s to close them.
+	deadline = 25 * time.Second
 	// runTimeout bounds the program as a whole: it is killed after it.
 	runTimeout = deadline + 15*time.Second
 )
