@@ -25,62 +25,32 @@ if (!profileDir) {
 }
 
 // Preferences puppeteer writes into the profile's user.js, over its own
-// defaults and the remote agent's recommended preferences (which already
-// turn off updates, telemetry, captive portal detection and the like).
+// defaults. Found with Firefox ESR 153 (about:webrtc's logs, MOZ_LOG=nicer:5,
+// and in a network namespace whose only interface is lo):
+// - Firefox gathers no candidate on lo unless
+//   media.peerconnection.ice.loopback is set.
+// - A page with neither a capture running nor a camera or microphone
+//   permission gathers only on the interface of the default route (it
+//   connects a UDP socket to 8.8.8.8 to find it): on a host whose only
+//   interface is lo there is none, gathering fails and ICE never starts.
+//   permissions.default.microphone = 1 (allow) grants the permission to
+//   every page, so Firefox gathers on every interface, lo too; elsewhere
+//   each connection then gathers a relay candidate per interface.
 const prefs = {
-  // WebRTC on loopback. Without media.peerconnection.ice.loopback Firefox
-  // gathers no candidate on lo, and on a host whose only interface is lo
-  // (a CI sandbox, a network namespace) ICE never gets a relay candidate.
   'media.peerconnection.ice.loopback': true,
-  // Without a getUserMedia permission, Firefox gathers only on the
-  // interface of the default route; on lo alone there is none.
-  'media.peerconnection.ice.default_address_only': false,
-  'network.dns.disableIPv6': true,
-  // Nothing may phone home: this machine's network is closed, and anything
-  // that tries just fails, late. The remote agent's recommended
-  // preferences cover most of it; these close the rest that was seen in
-  // the test runs (the Nimbus experiment loader and the remote settings
-  // it syncs) or that a later Firefox might turn on.
-  'app.update.enabled': false,
-  'app.update.auto': false,
-  'app.normandy.enabled': false,
-  'messaging-system.rsexperimentloader.enabled': false,
-  'nimbus.rsexperimentloader.enabled': false,
-  'services.settings.server': 'http://127.0.0.1:9/v1',
-  'browser.shell.checkDefaultBrowser': false,
-  'browser.aboutwelcome.enabled': false,
-  'browser.discovery.enabled': false,
-  'browser.newtabpage.activity-stream.feeds.section.topstories': false,
-  'browser.newtabpage.activity-stream.feeds.snippets': false,
-  'browser.ping-centre.telemetry': false,
-  'browser.region.network.url': '',
-  'browser.region.update.enabled': false,
-  'browser.safebrowsing.provider.mozilla.updateURL': '',
-  'browser.search.geoip.url': '',
-  'browser.backup.enabled': false,
-  'browser.backup.scheduled.enabled': false,
-  'datareporting.healthreport.uploadEnabled': false,
-  'datareporting.policy.dataSubmissionEnabled': false,
-  'datareporting.usage.uploadEnabled': false,
-  'toolkit.telemetry.enabled': false,
-  'toolkit.telemetry.unified': false,
-  'toolkit.telemetry.archive.enabled': false,
-  'toolkit.telemetry.server': '',
-  'extensions.getAddons.cache.enabled': false,
-  'extensions.systemAddon.update.enabled': false,
-  'extensions.update.enabled': false,
-  'network.captive-portal-service.enabled': false,
-  'network.connectivity-service.enabled': false,
-  'network.dns.disablePrefetch': true,
-  'network.predictor.enabled': false,
-  'network.prefetch-next': false,
-  'network.trr.mode': 5,
-  'media.gmp-manager.updateEnabled': false,
-  'media.gmp-gmpopenh264.enabled': false,
-  'security.OCSP.enabled': 0,
-  'security.remote_settings.crlite_filters.enabled': false,
-  'security.remote_settings.intermediates.enabled': false,
+  'permissions.default.microphone': 1,
 };
+
+// Nothing may phone home: this machine's network is closed, and what tries
+// fails late. The remote agent applies its recommended preferences (no
+// updates, telemetry, captive portal or connectivity checks, safe browsing,
+// add-on updates; services.settings.server pointed at a dummy), but a
+// release build ignores that remote settings server unless
+// MOZ_REMOTE_SETTINGS_DEVTOOLS is set: without it Firefox looked up
+// firefox.settings.services.mozilla.com some 30 times a run. With it, an
+// strace of the test shows no name looked up and no connection but to
+// loopback.
+const env = { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: '1' };
 
 let browser;
 try {
@@ -89,6 +59,7 @@ try {
     protocol: 'webDriverBiDi',
     executablePath: process.env.FIREFOX || '/usr/bin/firefox-esr',
     headless: true,
+    env,
     userDataDir: profileDir,
     extraPrefsFirefox: prefs,
     timeout: 40000,

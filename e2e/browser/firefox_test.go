@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/avedge/avedge/internal/edgetest"
@@ -57,6 +58,12 @@ func TestFirefoxRelay(t *testing.T) {
 			relay := r.edge.RelayAddr().String()
 			for name, p := range map[string]*candidatePair{"pc1": res.Selected, "pc2": res.SelectedPC2} {
 				checkRelayPair(t, name+" selected pair", p, relay, r.ports.Min, r.ports.Max, tr)
+				if len(res.UsedPairs[name]) == 0 {
+					t.Errorf("%s: no candidate pair carried bytes", name)
+				}
+				for j := range res.UsedPairs[name] {
+					checkRelayPair(t, fmt.Sprintf("%s pair %d", name, j), &res.UsedPairs[name][j], relay, r.ports.Min, r.ports.Max, tr)
+				}
 			}
 			if d := res.Data; d == nil || d.Sent == 0 || d.ReceivedBy1 != d.Sent || d.ReceivedBy2 != d.Sent {
 				t.Errorf("data channel messages: %+v, want all received each way", d)
