@@ -9,9 +9,9 @@ import (
 )
 
 // firefoxEdges hands out the relay ports of the Firefox test's edges,
-// 38000-38191, one block of 64 per transport: 35000-35999 are taken by the
+// 38000-38255, one block of 64 per page: 35000-35999 are taken by the
 // Chromium tests' blocks.
-var firefoxEdges = edgetest.PortBlocks{Base: 38000, Size: 64, Count: 3}
+var firefoxEdges = edgetest.PortBlocks{Base: 38000, Size: 64, Count: 4}
 
 // firefoxTransports maps the transports of the page to the edge's client
 // transports.
@@ -23,46 +23,59 @@ var firefoxTransports = map[string]stats.Transport{
 
 // TestFirefoxRelay connects two RTCPeerConnections in headless Firefox ESR
 // through the edge, relay only, over each transport, and exchanges
-// data-channel messages both ways. Each transport has its own edge, so that
-// the edge's counters tell what that transport's connections did; one
-// Firefox runs the three pages one after the other.
+// data-channel messages both ways; over TLS to an edge whose CA the profile
+// does not trust, it checks that Firefox refuses the handshake. Each page
+// has its own edge, so that the edge's counters tell what that page's
+// connections did; one Firefox runs the pages one after the other.
 func TestFirefoxRelay(t *testing.T) {
 	requireFirefox(t)
-	type run struct {
-		edge   *edgetest.Edge
-		ports  edgetest.RelayRange
-		before stats.Stats
+	type page struct {
+		name, transport string
+		trusted         bool
+		edge            *edgetest.Edge
+		ports           edgetest.RelayRange
+		before          stats.Stats
 	}
-	runs := make([]run, len(transports))
-	pages := make([]string, len(transports))
-	edges := make([]*edgetest.Edge, len(transports))
-	for i, tr := range transports {
-		e, ports := firefoxEdges.Start(t, false)
-		runs[i] = run{edge: e, ports: ports}
-		edges[i] = e
-		pages[i] = pageURL(startApp(t, e), tr, nil)
+	var pages []*page
+	for _, tr := range transports {
+		pages = append(pages, &page{name: tr, transport: tr, trusted: true})
 	}
-	profile := firefoxProfile(t, edges...)
-	for i := range runs {
-		runs[i].before = runs[i].edge.Stats()
+	pages = append(pages, &page{name: "untrusted-certificate/tls", transport: "tls"})
+	var (
+		urls    []string
+		trusted []*edgetest.Edge
+	)
+	for _, p := range pages {
+		p.edge, p.ports = firefoxEdges.Start(t, false)
+		urls = append(urls, pageURL(startApp(t, p.edge), p.transport, nil))
+		if p.trusted {
+			trusted = append(trusted, p.edge)
+		}
 	}
-	results := runFirefox(t, profile, "data", pages...)
-	for i, tr := range transports {
-		t.Run(tr, func(t *testing.T) {
-			r, res := runs[i], results[i]
-			after := r.edge.Stats()
+	profile := firefoxProfile(t, trusted...)
+	for _, p := range pages {
+		p.before = p.edge.Stats()
+	}
+	results := runFirefox(t, profile, "data", urls...)
+	for i, p := range pages {
+		t.Run(p.name, func(t *testing.T) {
+			res, after := results[i], p.edge.Stats()
+			if !p.trusted {
+				checkUntrusted(t, res, delta(p.before, after))
+				return
+			}
 			if !res.OK {
 				t.Fatalf("page failed: %s (iceConnectionState %v, ICE errors %+v, states %q)",
 					res.Error, res.ICEConnectionState, res.ICEErrors, res.ICEStates)
 			}
-			relay := r.edge.RelayAddr().String()
-			for name, p := range map[string]*candidatePair{"pc1": res.Selected, "pc2": res.SelectedPC2} {
-				checkRelayPair(t, name+" selected pair", p, relay, r.ports.Min, r.ports.Max, tr)
+			relay := p.edge.RelayAddr().String()
+			for name, pair := range map[string]*candidatePair{"pc1": res.Selected, "pc2": res.SelectedPC2} {
+				checkRelayPair(t, name+" selected pair", pair, relay, p.ports.Min, p.ports.Max, p.transport)
 				if len(res.UsedPairs[name]) == 0 {
 					t.Errorf("%s: no candidate pair carried bytes", name)
 				}
 				for j := range res.UsedPairs[name] {
-					checkRelayPair(t, fmt.Sprintf("%s pair %d", name, j), &res.UsedPairs[name][j], relay, r.ports.Min, r.ports.Max, tr)
+					checkRelayPair(t, fmt.Sprintf("%s pair %d", name, j), &res.UsedPairs[name][j], relay, p.ports.Min, p.ports.Max, p.transport)
 				}
 			}
 			if d := res.Data; d == nil || d.Sent == 0 || d.ReceivedBy1 != d.Sent || d.ReceivedBy2 != d.Sent {
@@ -72,9 +85,27 @@ func TestFirefoxRelay(t *testing.T) {
 			// "transport"): what the transports carried is the sum over
 			// their candidate pairs.
 			res.TransportBytes = map[string]byteCount{"pc1": pairBytes(res.UsedPairs["pc1"]), "pc2": pairBytes(res.UsedPairs["pc2"])}
-			checkRelayed(t, r.before, after, res)
-			checkAllocatedOver(t, r.before, after, firefoxTransports[tr])
+			checkRelayed(t, p.before, after, res)
+			checkAllocatedOver(t, p.before, after, firefoxTransports[p.transport])
 		})
+	}
+}
+
+// checkUntrusted checks that a page whose relay's certificate Firefox does
+// not trust gathered no relay candidate, and that the edge saw failed
+// handshakes, no request and relayed nothing (d: the edge's counters'
+// growth).
+func checkUntrusted(t *testing.T, res pageResult, d stats.Stats) {
+	t.Helper()
+	if res.OK {
+		t.Fatal("page connected: want no relay candidate")
+	}
+	noRelayCandidate(t, res)
+	if d.Stream.HandshakeFailed == 0 || d.Requests != 0 {
+		t.Errorf("edge: %d failed TLS handshakes, %d requests: want Firefox to refuse the handshake", d.Stream.HandshakeFailed, d.Requests)
+	}
+	if d.ToPeerPackets != 0 || d.ToClientPackets != 0 {
+		t.Errorf("edge relayed %d packets to peers, %d to clients: want none", d.ToPeerPackets, d.ToClientPackets)
 	}
 }
 
