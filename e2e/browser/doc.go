@@ -18,4 +18,11 @@
 // The tests need /usr/bin/chromium and node_modules/playwright-core
 // (scripts/install-test-deps installs both); without them they skip, or fail
 // when the CI environment variable is "true".
+//
+// TestFirefoxRelay does the same with data-channel messages in headless
+// Firefox ESR (Debian's firefox-esr, driven by puppeteer-core over WebDriver
+// BiDi from firefox.mjs), one Firefox for its pages, each with its own edge
+// (relay ports 38000-38255): the profile trusts the edges' CAs in its NSS
+// database (certutil) and lets Firefox gather on loopback. It needs
+// /usr/bin/firefox-esr, certutil and node_modules/puppeteer-core.
 package browser

@@ -7,7 +7,8 @@ type Options struct {
 	// RelayPortMin is the first relay port; the edge uses
 	// RelayPortMin..RelayPortMin+RelayPorts-1. Required: each test package
 	// picks its own range (e2e/webrtc: 34000-34999, e2e/browser:
-	// 35000-35999, e2e/libnice: 36000-36959, e2e/pion: 37000-37999).
+	// 35000-35999 and, for Firefox, 38000-38255, e2e/libnice: 36000-36959,
+	// e2e/pion: 37000-37999).
 	RelayPortMin int
 	// RelayPorts is the size of the relay port range (default 64).
 	RelayPorts int
