@@ -86,6 +86,10 @@ type pool struct {
 	lb     *balancer
 	// full is the node with room for two allocations only, or -1.
 	full int
+	// holds are sessions, one on each node, that keep a draining node up
+	// until rollingDrain has sent a client to it directly: the calls the
+	// node holds may all end before then.
+	holds []*liveSession
 }
 
 func TestPool(t *testing.T) {
@@ -102,6 +106,9 @@ func TestPool(t *testing.T) {
 	p.lb = startBalancer(t, n, p.helper)
 	p.lb.waitHealthy(t, []int{0, 1, 2})
 
+	for i := range nodeAddrs {
+		p.holds = append(p.holds, p.startSession(fmt.Sprintf("hold-%d", i), i, "udp"))
+	}
 	calls := n.Start("client", p.helper, "calls", "-server", fmt.Sprintf("%s:%d", vip, turnPort),
 		"-peer", fmt.Sprintf("%s:%d", peer, echoPort), "-secret", secret, "-realm", realm,
 		"-slots", fmt.Sprint(slots), "-call", callLength.String(), "-rate", "50", "-stall", "1s")
@@ -153,7 +160,8 @@ func TestPool(t *testing.T) {
 // exited: "avedge drain --wait" returns when the node's last allocation
 // has ended. Meanwhile the health check takes the node out of the load
 // balancer, and an Allocate sent to the node directly is redirected to a
-// sibling. The node exits with status 75, which asks its service manager
+// sibling; only then does the node's hold session end, so that the node
+// is still up to answer it. The node exits with status 75, which asks its service manager
 // to start it again; then the node starts again and rejoins.
 func (p *pool) rollingDrain(i int) {
 	t := p.t
@@ -181,6 +189,7 @@ func (p *pool) rollingDrain(i int) {
 		node(evs[0].Relayed) != node(evs[0].Server) {
 		t.Fatalf("an Allocate at draining node %d: %+v, want a redirect to a sibling, relayed there", i, evs)
 	}
+	p.holds[i].proc.WriteLine("end")
 	if line := drain.Line(callLength + eventLimit); line != "exited" {
 		t.Fatalf("drain --wait of node %d: %q", i, line)
 	}
