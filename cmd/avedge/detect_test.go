@@ -110,3 +110,22 @@ func TestCredsIssueAuto(t *testing.T) {
 		t.Errorf("with relay.address auto: uris %q", c.URIs)
 	}
 }
+
+// rewrite replaces from with to in the file at path ("" leaves it as it
+// is).
+func rewrite(t *testing.T, path, from, to string) {
+	t.Helper()
+	if from == "" {
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), from) {
+		t.Fatalf("%s lacks %q", path, from)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), from, to, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

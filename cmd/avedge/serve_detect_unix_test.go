@@ -72,25 +72,6 @@ func TestServeDetectsAdvertised(t *testing.T) {
 	}
 }
 
-// rewrite replaces from with to in the file at path ("" leaves it as it
-// is).
-func rewrite(t *testing.T, path, from, to string) {
-	t.Helper()
-	if from == "" {
-		return
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), from) {
-		t.Fatalf("%s lacks %q", path, from)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(b), from, to, 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // until returns the log lines up to the first one containing part,
 // included.
 func (s *served) until(part string) []string {
