@@ -65,29 +65,6 @@ admin:
   token_file: admin.token
 `
 
-// haproxyConfig routes a TLS port by SNI: turn.test to the edge with the
-// PROXY protocol v2, anything else to the web application, TLS passing
-// through untouched.
-const haproxyConfig = `global
-  log stderr format raw local0 info
-defaults
-  mode tcp
-  log global
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend tls443
-  bind 127.0.0.1:%d
-  tcp-request inspect-delay 5s
-  tcp-request content accept if { req.ssl_hello_type 1 }
-  use_backend avedge if { req.ssl_sni -i turn.test }
-  default_backend web
-backend avedge
-  server edge 127.0.0.1:%d send-proxy-v2
-backend web
-  server web 127.0.0.1:%d
-`
-
 // setup is an edge behind HAProxy with a web application beside it.
 type setup struct {
 	dir                string
@@ -129,7 +106,11 @@ func newSetup(t *testing.T) *setup {
 	web := s.startWeb(t)
 	edge := proc.Start(t, "serving", env, s.avedge, "serve", "--config", filepath.Join(s.dir, "edge.yaml"))
 	edge.WaitReady(t, 30*time.Second)
-	haproxy.Start(t, haproxyBin, fmt.Sprintf(haproxyConfig, s.front.Port(), s.edge.Port(), web.Port()), s.front.String())
+	// turn.test goes to the edge with the PROXY protocol v2, anything
+	// else to the web application.
+	haproxy.Start(t, haproxyBin, haproxy.SNIConfig(s.front.String(),
+		haproxy.Backend{Name: "avedge", SNI: turnName, Server: s.edge.String(), ProxyV2: true},
+		haproxy.Backend{Name: "web", Server: web.String()}), s.front.String())
 	return s
 }
 
