@@ -3,7 +3,7 @@ package acme
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -18,6 +18,8 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/turn/v4"
 
+	"github.com/avedge/avedge/e2e/internal/loopback"
+	"github.com/avedge/avedge/e2e/internal/pebble"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/edge"
 )
@@ -36,7 +38,7 @@ const (
 // startEdge runs an edge with one TLS listener on tlsPort whose
 // certificate comes from p by ACME (with HTTP-01 on httpListen when set),
 // relaying on ports, its state in a new directory which it returns.
-func startEdge(t *testing.T, p *pebble, tlsPort int, httpListen, ports string) string {
+func startEdge(t *testing.T, p *pebble.CA, tlsPort int, httpListen, ports string) string {
 	t.Helper()
 	state := t.TempDir()
 	t.Setenv("STATE_DIRECTORY", state)
@@ -90,52 +92,30 @@ peers:
 	return state
 }
 
-// handshake connects to addr as a TURN client offering ALPN stun.turn and
-// trusting only Pebble's root, and returns the connection.
-func handshake(p *pebble, addr string) (*tls.Conn, error) {
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: ioTimeout},
-		Config: &tls.Config{RootCAs: p.Root, ServerName: domain, NextProtos: []string{"stun.turn"}, MinVersion: tls.VersionTLS12}}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	return c.(*tls.Conn), nil
-}
+// turnALPN is the ALPN protocol of TURN over TLS.
+var turnALPN = []string{"stun.turn"}
 
 // waitCert waits until the edge at addr serves a certificate, verified
 // to Pebble's root, whose serial differs from not (nil: any), and returns
 // its serial.
-func waitCert(t *testing.T, p *pebble, addr string, not *big.Int) *big.Int {
+func waitCert(t *testing.T, p *pebble.CA, addr string, not *big.Int) *big.Int {
 	t.Helper()
-	deadline := time.Now().Add(certTimeout)
-	var last error
-	for time.Now().Before(deadline) {
-		c, err := handshake(p, addr)
-		if err == nil {
-			st := c.ConnectionState()
-			c.Close()
-			if st.NegotiatedProtocol != "stun.turn" {
-				t.Fatalf("negotiated %q, want stun.turn", st.NegotiatedProtocol)
-			}
-			serial := st.PeerCertificates[0].SerialNumber
-			if not == nil || serial.Cmp(not) != 0 {
-				return serial
-			}
-			last = fmt.Errorf("still serial %x", serial)
-		} else {
-			last = err
-		}
-		time.Sleep(100 * time.Millisecond) // polling what the edge serves: it signals nothing else
+	st := p.WaitServed(t, addr, domain, turnALPN, func(c *x509.Certificate) bool {
+		return not == nil || c.SerialNumber.Cmp(not) != 0
+	}, certTimeout)
+	if st.NegotiatedProtocol != "stun.turn" {
+		t.Fatalf("negotiated %q, want stun.turn", st.NegotiatedProtocol)
 	}
-	t.Fatalf("no new certificate from %s within %v: %v", addr, certTimeout, last)
-	return nil
+	return st.PeerCertificates[0].SerialNumber
 }
 
 // turnClient is pion/turn's client over a TLS connection to addr that
 // trusts Pebble's root, allocated.
-func turnClient(t *testing.T, p *pebble, addr string) net.PacketConn {
+func turnClient(t *testing.T, p *pebble.CA, addr string) net.PacketConn {
 	t.Helper()
-	c, err := handshake(p, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	defer cancel()
+	c, err := p.Dial(ctx, addr, domain, turnALPN...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,8 +209,8 @@ func wantStored(t *testing.T, state, directory string) {
 // about 10 s, and the served certificate changes while that allocation
 // keeps relaying.
 func TestTLSALPN01Renewal(t *testing.T) {
-	tlsPort := freePort(t)
-	p := startPebble(t, tlsPort, freePort(t), 15*time.Second)
+	tlsPort := loopback.FreePort(t)
+	p := pebble.Start(t, pebble.Options{TLSPort: tlsPort, HTTPPort: loopback.FreePort(t), Validity: 15 * time.Second})
 	state := startEdge(t, p, tlsPort, "", "38000-38063")
 	addr := fmt.Sprintf("127.0.0.1:%d", tlsPort)
 
@@ -249,8 +229,8 @@ func TestTLSALPN01Renewal(t *testing.T) {
 // TLS-ALPN-01 port has no listener, so only HTTP-01 can pass) and serves
 // the certificate on its TLS listener.
 func TestHTTP01(t *testing.T) {
-	tlsPort, httpPort := freePort(t), freePort(t)
-	p := startPebble(t, freePort(t), httpPort, time.Hour)
+	tlsPort, httpPort := loopback.FreePort(t), loopback.FreePort(t)
+	p := pebble.Start(t, pebble.Options{TLSPort: loopback.FreePort(t), HTTPPort: httpPort, Validity: time.Hour})
 	state := startEdge(t, p, tlsPort, fmt.Sprintf("127.0.0.1:%d", httpPort), "38064-38127")
 	addr := fmt.Sprintf("127.0.0.1:%d", tlsPort)
 	waitCert(t, p, addr, nil)

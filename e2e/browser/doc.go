@@ -15,6 +15,15 @@
 // certificate. driver.mjs launches Chromium and prints the page's result as
 // one JSON line.
 //
+// Two tests run the shipped avedge binary instead, with a static user and
+// a page application that hands out that user (serveICE), and call over
+// turns: only: TestChromiumACME to an edge whose TLS listener got its
+// certificate from Pebble (e2e/internal/pebble) by TLS-ALPN-01, and
+// TestChromiumHAProxy through HAProxy (e2e/internal/haproxy) routing by
+// SNI and sending the PROXY protocol v2, whose session records must name
+// the browser's address. Chromium resolves their turns: names to 127.0.0.1
+// (--host-resolver-rules); their relay ports are 39700-39827.
+//
 // The tests need /usr/bin/chromium and node_modules/playwright-core
 // (scripts/install-test-deps installs both); without them they skip, or fail
 // when the CI environment variable is "true".

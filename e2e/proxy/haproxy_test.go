@@ -23,6 +23,10 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/turn/v4"
 
+	"github.com/avedge/avedge/e2e/internal/haproxy"
+	"github.com/avedge/avedge/e2e/internal/loopback"
+	"github.com/avedge/avedge/e2e/internal/proc"
+	"github.com/avedge/avedge/e2e/internal/recordfile"
 	"github.com/avedge/avedge/e2e/internal/shipped"
 )
 
@@ -61,57 +65,6 @@ admin:
   token_file: admin.token
 `
 
-// haproxyConfig routes a TLS port by SNI: turn.test to the edge with the
-// PROXY protocol v2, anything else to the web application, TLS passing
-// through untouched.
-const haproxyConfig = `global
-  log stderr format raw local0 info
-defaults
-  mode tcp
-  log global
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend tls443
-  bind 127.0.0.1:%d
-  tcp-request inspect-delay 5s
-  tcp-request content accept if { req.ssl_hello_type 1 }
-  use_backend avedge if { req.ssl_sni -i turn.test }
-  default_backend web
-backend avedge
-  server edge 127.0.0.1:%d send-proxy-v2
-backend web
-  server web 127.0.0.1:%d
-`
-
-// freePort returns a TCP port free on 127.0.0.1 a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// haproxyPath returns haproxy's path, or skips (fails with CI=true).
-func haproxyPath(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("haproxy")
-	if err == nil {
-		return p
-	}
-	if p, err := exec.LookPath("/usr/sbin/haproxy"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("haproxy is not installed (scripts/install-test-deps installs it)")
-	}
-	t.Skip("haproxy is not installed (scripts/install-test-deps installs it)")
-	return ""
-}
-
 // setup is an edge behind HAProxy with a web application beside it.
 type setup struct {
 	dir                string
@@ -124,12 +77,12 @@ type setup struct {
 // application, the edge and HAProxy.
 func newSetup(t *testing.T) *setup {
 	t.Helper()
-	haproxy := haproxyPath(t)
+	haproxyBin := haproxy.Path(t)
 	s := &setup{dir: t.TempDir(), avedge: shipped.Build(t, "cmd/avedge")}
 	lo := netip.MustParseAddr("127.0.0.1")
-	s.front = netip.AddrPortFrom(lo, uint16(freePort(t)))
-	s.edge = netip.AddrPortFrom(lo, uint16(freePort(t)))
-	s.admin = netip.AddrPortFrom(lo, uint16(freePort(t)))
+	s.front = netip.AddrPortFrom(lo, uint16(loopback.FreePort(t)))
+	s.edge = netip.AddrPortFrom(lo, uint16(loopback.FreePort(t)))
+	s.admin = netip.AddrPortFrom(lo, uint16(loopback.FreePort(t)))
 	env := append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -151,12 +104,13 @@ func newSetup(t *testing.T) *setup {
 	s.write(t, "edge.yaml", fmt.Sprintf(edgeConfig, s.edge.Port(), s.admin.Port()))
 
 	web := s.startWeb(t)
-	s.write(t, "haproxy.cfg", fmt.Sprintf(haproxyConfig, s.front.Port(), s.edge.Port(), web.Port()))
-
-	edge := start(t, "serving", env, s.avedge, "serve", "--config", filepath.Join(s.dir, "edge.yaml"))
-	edge.waitReady(t, 30*time.Second)
-	start(t, "", env, haproxy, "-db", "-f", filepath.Join(s.dir, "haproxy.cfg"))
-	s.waitListening(t, s.front)
+	edge := proc.Start(t, "serving", env, s.avedge, "serve", "--config", filepath.Join(s.dir, "edge.yaml"))
+	edge.WaitReady(t, 30*time.Second)
+	// turn.test goes to the edge with the PROXY protocol v2, anything
+	// else to the web application.
+	haproxy.Start(t, haproxyBin, haproxy.SNIConfig(s.front.String(),
+		haproxy.Backend{Name: "avedge", SNI: turnName, Server: s.edge.String(), ProxyV2: true},
+		haproxy.Backend{Name: "web", Server: web.String()}), s.front.String())
 	return s
 }
 
@@ -170,7 +124,7 @@ func (s *setup) write(t *testing.T, name, content string) {
 
 // startWeb starts the web application: HTTPS on loopback with the
 // certificate for web.test. Its handshake errors are dropped: HAProxy
-// sends it the probe connections of waitListening, which say nothing.
+// sends it the probe connections of haproxy.Start, which say nothing.
 func (s *setup) startWeb(t *testing.T) netip.AddrPort {
 	t.Helper()
 	cert, err := tls.LoadX509KeyPair(filepath.Join(s.dir, "pki", "service.crt"), filepath.Join(s.dir, "pki", "service.key"))
@@ -187,24 +141,6 @@ func (s *setup) startWeb(t *testing.T) netip.AddrPort {
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return l.Addr().(*net.TCPAddr).AddrPort()
-}
-
-// waitListening waits until a connection to addr succeeds (HAProxy says
-// nothing when it is up).
-func (s *setup) waitListening(t *testing.T, addr netip.AddrPort) {
-	t.Helper()
-	deadline := time.Now().Add(ioTimeout)
-	for {
-		c, err := net.DialTimeout("tcp", addr.String(), time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %v: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // dialFront opens TLS to HAProxy's port as name from the loopback address
@@ -347,7 +283,7 @@ func TestHAProxySNI(t *testing.T) {
 		_ = relay.Close()
 		tc.Close()
 		conn.Close()
-		rec := s.waitRecord(t)
+		rec := recordfile.WaitEnd(t, filepath.Join(s.dir, "records.jsonl"), func(l []recordfile.Line) bool { return len(l) > 0 }, ioTimeout)[0]
 		if rec.Client != client.String() {
 			t.Fatalf("record client %q, want %v", rec.Client, client)
 		}
@@ -391,32 +327,6 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "")
-}
-
-// record is the part of a session record the tests read.
-type record struct {
-	Kind   string `json:"kind"`
-	Client string `json:"client"`
-}
-
-// waitRecord waits for the first end record in records.jsonl; the edge
-// appends it when the allocation ends, a moment after the client leaves.
-func (s *setup) waitRecord(t *testing.T) record {
-	t.Helper()
-	deadline := time.Now().Add(ioTimeout)
-	for {
-		b, _ := os.ReadFile(filepath.Join(s.dir, "records.jsonl"))
-		for line := range strings.Lines(string(b)) {
-			var r record
-			if json.Unmarshal([]byte(line), &r) == nil && r.Kind == "end" {
-				return r
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no end record after %v: %q", ioTimeout, b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // udpEcho starts a UDP echo peer on ip and returns its address.

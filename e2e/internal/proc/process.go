@@ -1,4 +1,4 @@
-package proxy
+package proc
 
 import (
 	"bufio"
@@ -11,20 +11,21 @@ import (
 	"time"
 )
 
-// process is a child process whose output is kept for the test's log.
-type process struct {
+// Process is a child process whose output is kept for the test's log.
+type Process struct {
 	cmd  *exec.Cmd
 	mu   sync.Mutex
 	out  strings.Builder
 	seen chan struct{} // closed when a line holds the awaited text
 }
 
-// start starts name with args, killed when the test ends; ready, if not
-// empty, is the text of an output line that tells the process is serving.
-func start(t *testing.T, ready string, env []string, name string, args ...string) *process {
+// Start starts name with args and the environment env (nil: this
+// process's), killed when the test ends; ready, if not empty, is the text
+// of an output line that tells the process is serving.
+func Start(t testing.TB, ready string, env []string, name string, args ...string) *Process {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &process{cmd: exec.CommandContext(ctx, name, args...), seen: make(chan struct{})}
+	p := &Process{cmd: exec.CommandContext(ctx, name, args...), seen: make(chan struct{})}
 	p.cmd.Env = env
 	r, w := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = w, w
@@ -52,25 +53,25 @@ func start(t *testing.T, ready string, env []string, name string, args ...string
 		_ = w.Close()
 		<-done
 		if t.Failed() {
-			t.Logf("%s output:\n%s", name, p.output())
+			t.Logf("%s output:\n%s", name, p.Output())
 		}
 	})
 	return p
 }
 
-// output returns what the process wrote so far.
-func (p *process) output() string {
+// Output returns what the process wrote so far.
+func (p *Process) Output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.out.String()
 }
 
-// waitReady waits for the ready line.
-func (p *process) waitReady(t *testing.T, limit time.Duration) {
+// WaitReady waits for the ready line, failing the test after limit.
+func (p *Process) WaitReady(t testing.TB, limit time.Duration) {
 	t.Helper()
 	select {
 	case <-p.seen:
 	case <-time.After(limit):
-		t.Fatalf("%s not ready after %v:\n%s", p.cmd.Path, limit, p.output())
+		t.Fatalf("%s not ready after %v:\n%s", p.cmd.Path, limit, p.Output())
 	}
 }
