@@ -125,7 +125,7 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 	if s != nil && s.MS() != nil {
 		held = s.Alloc().Username
 	}
-	res, err := authn.AuthenticateWith(u, rlm, n, q.from, held, func(c auth.Credential) []byte {
+	res, err := authn.AuthenticateWith(q.l.Transport(), u, rlm, n, q.from, held, func(c auth.Credential) []byte {
 		// The MD5 key is RFC 8489's (a users file's HA1 serves); the
 		// SHA-256 one needs the password.
 		key := c.LongTermKey(stunproto.AlgMD5, u, rlm)

@@ -17,6 +17,9 @@ type Listener interface {
 	Addr() netip.AddrPort
 	// Stream reports whether it is a TCP connection (framed messages).
 	Stream() bool
+	// Transport names the client's transport ("udp", "tcp",
+	// "pseudo-tls", ...) for an external credential lookup.
+	Transport() string
 }
 
 // Session is an allocation of the core, as the dialect sees it.
