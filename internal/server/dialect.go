@@ -298,3 +298,8 @@ func (c msCore) IndicationID(id *[12]byte) {
 
 // Log implements msdialect.Core.
 func (c msCore) Log() *slog.Logger { return c.w.env.log }
+
+// Await implements msdialect.Core (see worker.waitFor).
+func (c msCore) Await(l msdialect.Listener, from netip.AddrPort, raw []byte, done <-chan struct{}) bool {
+	return c.w.waitFor(l.(*listener), from, raw, done, c.w.retryMS)
+}

@@ -146,6 +146,12 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 		s != nil && s.MS() != nil && n == s.MS().nonce && res.Username == s.Alloc().Username {
 		err = nil
 	}
+	// An external lookup of the username under way: no answer yet, the
+	// request runs again when it ends.
+	var pending *auth.Pending
+	if errors.As(err, &pending) && h.core.Await(q.l, q.from, q.m.Raw, pending.Done) {
+		return nil, res, false
+	}
 	if err != nil {
 		if h.overLimit(q) {
 			return nil, res, false
