@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -34,6 +35,12 @@ import (
 //     5-tuple holds (pass "" when it holds none): an allocation outlives
 //     its credential, as browsers keep one username for an allocation's
 //     whole life (see Options.StrictExpiry, which waives nothing).
+//     A username that is none of these goes to the Options.Hook, if any,
+//     once the nonce has been verified (so that a spoofed or replayed
+//     request makes no external lookup; a bad one fails as in step 6):
+//     the Hook's refusal matches ErrUnknownUser; a lookup under way
+//     returns a *Pending (ErrPending, no ErrUnauthenticated), for the
+//     caller to authenticate the request again when its Done is closed.
 //  5. Message integrity, MESSAGE-INTEGRITY-SHA256 when present (even
 //     alongside MESSAGE-INTEGRITY) and MESSAGE-INTEGRITY otherwise, with the
 //     key of each candidate password (one per active secret) in constant
@@ -48,6 +55,12 @@ import (
 // used concurrently (MESSAGE-INTEGRITY checking rewrites its length field
 // temporarily).
 func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort, held string) (Result, error) {
+	return a.AuthenticateOn("", m, client, held)
+}
+
+// AuthenticateOn is Authenticate for a request that arrived over
+// transport ("udp", "tcp", "tls", ...), which the Hook is told.
+func (a *Authenticator) AuthenticateOn(transport string, m *stun.Message, client netip.AddrPort, held string) (Result, error) {
 	hasMI := m.Contains(stun.AttrMessageIntegrity)
 	hasMI256 := m.Contains(stun.AttrMessageIntegritySHA256)
 	if !hasMI && !hasMI256 {
@@ -75,7 +88,7 @@ func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort, hel
 		return Result{}, err
 	}
 
-	res, err := a.AuthenticateWith(username.String(), realm.String(), nonce.String(), client, held, func(c Credential) []byte {
+	res, err := a.AuthenticateWith(transport, username.String(), realm.String(), nonce.String(), client, held, func(c Credential) []byte {
 		key := c.LongTermKey(alg, username.String(), a.realm)
 		if key == nil || checkIntegrity(m, key, hasMI256) != nil {
 			return nil
@@ -93,12 +106,16 @@ func (a *Authenticator) Authenticate(m *stun.Message, client netip.AddrPort, hel
 // candidate credential (a password, or a users file's HA1 key) and returns the key that
 // verified the request's integrity, or nil; the nonce is checked last. The
 // key verify returned is the Result's Key, and SHA256 is false: the
-// caller knows which MAC its dialect used.
-func (a *Authenticator) AuthenticateWith(username, realm, nonce string, client netip.AddrPort, held string, verify func(Credential) []byte) (Result, error) {
+// caller knows which MAC its dialect used. transport is the client's
+// transport, for the Hook (see AuthenticateOn).
+func (a *Authenticator) AuthenticateWith(transport, username, realm, nonce string, client netip.AddrPort, held string, verify func(Credential) []byte) (Result, error) {
 	if realm != a.realm {
 		return Result{}, fmt.Errorf("%w: realm is not ours", ErrUnauthenticated)
 	}
 	res, creds, err := a.lookup(username, held)
+	if err != nil && a.hook != nil && errors.Is(err, ErrUnknownUser) {
+		res, creds, err = a.ask(HookQuery{Username: username, Realm: realm, Client: client, Transport: transport}, nonce)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -186,6 +203,25 @@ func (a *Authenticator) lookup(username, held string) (Result, []Credential, err
 		creds[i] = Credential{Password: secrets[i].password(username)}
 	}
 	return Result{Username: username, Identity: identity, Expires: expiry, PastExpiry: past}, creds, nil
+}
+
+// ask asks the Hook about a username no local source knows, once nonce
+// is verified for the client: a request from a spoofed source, or one
+// replayed from another address, makes no external lookup.
+func (a *Authenticator) ask(q HookQuery, nonce string) (Result, []Credential, error) {
+	if err := a.nonces.Verify(nonce, q.Client); err != nil {
+		return Result{}, nil, err
+	}
+	c, err := a.hook.Credential(q)
+	switch {
+	case errors.Is(err, ErrPending):
+		return Result{}, nil, err
+	case err != nil:
+		return Result{}, nil, fmt.Errorf("%w: %w: %w", ErrUnauthenticated, ErrUnknownUser, err)
+	case a.revoked != nil && a.revoked(q.Username, time.Time{}, a.clk.Now()):
+		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrRevoked)
+	}
+	return Result{Username: q.Username, Identity: q.Username}, []Credential{c}, nil
 }
 
 // checkIntegrity verifies m's MESSAGE-INTEGRITY-SHA256 (sha) or

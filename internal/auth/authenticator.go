@@ -48,6 +48,11 @@ type Options struct {
 	// requests fail with ErrRevoked. It is called for every authenticated
 	// request and must be cheap and safe for concurrent use.
 	Revoked func(identity string, expiry, now time.Time) bool
+	// Hook, if set, is asked about the usernames no other source knows
+	// (unknown, or not of the ephemeral form), once the request's nonce
+	// has been verified (see Authenticate); its users are checked for
+	// revocation as static users are.
+	Hook Hook
 }
 
 // Authenticator checks requests with the STUN long-term credential mechanism
@@ -64,19 +69,20 @@ type Authenticator struct {
 	algorithms  stunproto.PasswordAlgorithms
 	strict      bool
 	revoked     func(identity string, expiry, now time.Time) bool
+	hook        Hook
 }
 
 // NewAuthenticator validates opts and returns an Authenticator. It needs a
 // realm, a Nonces and at least one credential source (Keyring,
-// StaticUsers, whose usernames and passwords must be non-empty, or Users); otherwise
-// it returns ErrBadOptions.
+// StaticUsers, whose usernames and passwords must be non-empty, Users or
+// Hook); otherwise it returns ErrBadOptions.
 func NewAuthenticator(opts Options) (*Authenticator, error) {
 	switch {
 	case opts.Realm == "":
 		return nil, fmt.Errorf("%w: empty realm", ErrBadOptions)
 	case opts.Nonces == nil:
 		return nil, fmt.Errorf("%w: no nonces", ErrBadOptions)
-	case opts.Keyring == nil && len(opts.StaticUsers) == 0 && opts.Users == nil:
+	case opts.Keyring == nil && len(opts.StaticUsers) == 0 && opts.Users == nil && opts.Hook == nil:
 		return nil, fmt.Errorf("%w: neither keyring nor users", ErrBadOptions)
 	case opts.MaxCredentialLifetime < 0:
 		return nil, fmt.Errorf("%w: negative maximum credential lifetime", ErrBadOptions)
@@ -96,6 +102,7 @@ func NewAuthenticator(opts Options) (*Authenticator, error) {
 		clk:         opts.Clock,
 		strict:      opts.StrictExpiry,
 		revoked:     opts.Revoked,
+		hook:        opts.Hook,
 		// Offered in order of preference (RFC 8489 §14.11).
 		algorithms: stunproto.PasswordAlgorithms{{Algorithm: stunproto.AlgSHA256}, {Algorithm: stunproto.AlgMD5}},
 	}

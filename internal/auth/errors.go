@@ -44,4 +44,8 @@ var (
 	ErrBadUsersFile = errors.New("auth: bad users file")
 	// ErrBadOptions means Options for NewAuthenticator are incomplete.
 	ErrBadOptions = errors.New("auth: invalid options")
+	// ErrPending means an external Hook is looking the username up: the
+	// request is neither accepted nor refused yet (see Pending). It does
+	// not match ErrUnauthenticated.
+	ErrPending = errors.New("auth: credential lookup pending")
 )

@@ -43,6 +43,9 @@ type Auth struct {
 	// RevocationsPoll is how often the revocations file is checked for
 	// changes.
 	RevocationsPoll time.Duration
+	// Webhook, if set, is asked for the credentials of usernames no
+	// other source knows.
+	Webhook *Webhook
 }
 
 const (
@@ -85,6 +88,7 @@ func (a Auth) MarshalJSON() ([]byte, error) {
 		MaxAllocationAge      string       `json:"max_allocation_age"`
 		RevocationsFile       string       `json:"revocations_file"`
 		RevocationsPoll       string       `json:"revocations_poll"`
+		Webhook               *Webhook     `json:"webhook"`
 	}{
 		Secrets:               a.Secrets,
 		NonceKey:              redact(a.NonceKey),
@@ -96,6 +100,7 @@ func (a Auth) MarshalJSON() ([]byte, error) {
 		MaxAllocationAge:      formatDuration(a.MaxAllocationAge),
 		RevocationsFile:       a.RevocationsFile,
 		RevocationsPoll:       formatDuration(a.RevocationsPoll),
+		Webhook:               a.Webhook,
 	})
 }
 
@@ -159,6 +164,7 @@ func (p *parser) auth(e entry, dst *Auth) error {
 			dst.RevocationsPoll = d
 			return err
 		}},
+		{"webhook", func(e entry) error { return p.webhook(e, &dst.Webhook) }},
 	}, [2]string{"nonce_key", "nonce_key_file"})
 	return err
 }
@@ -167,9 +173,9 @@ func (p *parser) auth(e entry, dst *Auth) error {
 // given.
 func (p *parser) finishAuth() error {
 	a := &p.cfg.Auth
-	if len(a.Secrets) == 0 && len(a.StaticUsers) == 0 && a.UsersFile == "" {
+	if len(a.Secrets) == 0 && len(a.StaticUsers) == 0 && a.UsersFile == "" && a.Webhook == nil {
 		return p.failAt(p.where("auth.secrets", "auth"), "auth.secrets",
-			"at least one secret, or a users file (auth.users_file), is required (or, for development, one static user)")
+			"at least one secret, a users file (auth.users_file) or a webhook (auth.webhook) is required (or, for development, one static user)")
 	}
 	if err := p.checkUsersFile(); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/avedge/avedge/internal/acme"
 	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/authhook"
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/metrics"
@@ -51,6 +52,8 @@ type Edge struct {
 	// acme are the ACME managers of the listeners with tls.acme, which
 	// run with the edge and survive reloads.
 	acme []*acme.Manager
+	// hook asks the auth webhook; nil without one.
+	hook *authhook.Client
 
 	// mu serialises Apply.
 	mu   sync.Mutex
@@ -84,8 +87,16 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	if e.usersWatch != nil {
 		users = e.usersWatch.users
 	}
-	opts, managers, err := relayOptions(cfg, keyring, users, revoked, log, clk)
+	if e.hook, err = newWebhook(cfg.Auth.Webhook, log, clk); err != nil {
+		return nil, err
+	}
+	var hook auth.Hook // nil, not a nil *authhook.Client, without a webhook
+	if e.hook != nil {
+		hook = e.hook
+	}
+	opts, managers, err := relayOptions(cfg, keyring, users, hook, revoked, log, clk)
 	if err != nil {
+		e.Close()
 		return nil, err
 	}
 	e.acme = managers
@@ -114,6 +125,9 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	m := metrics.Options{Server: e.relay, Version: deps.Version}
 	if e.recs != nil {
 		m.Records = e.recs
+	}
+	if e.hook != nil {
+		m.AuthWebhook = e.hook
 	}
 	if cfg.CredentialService != nil {
 		if e.svc, err = newCredentialService(cfg, keyring, log, clk.Now()); err != nil {
@@ -221,6 +235,9 @@ func (e *Edge) Close() {
 	}
 	if e.relay != nil {
 		e.relay.Close()
+	}
+	if e.hook != nil {
+		e.hook.Close()
 	}
 	if e.svc != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)

@@ -23,14 +23,14 @@ import (
 
 // relayOptions turns a validated configuration into the relay's options:
 // it builds the nonce minter, the authenticator (checking credentials
-// against keyring, nil without secrets, and users, nil without a users
-// file) and the peer policy, loads
+// against keyring, nil without secrets, users, nil without a users
+// file, then hook, nil without a webhook) and the peer policy, loads
 // the certificates of TLS listeners, and turns the bandwidth quotas into
 // the buckets' caps (a burst of one second's worth).
 //
 // The ACME managers of the listeners with tls.acme are returned too, to
 // run with the edge; on error, those made are closed.
-func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, revoked *revocation.Store, log *slog.Logger, clk clock.Clock) (_ server.Options, managers []*acme.Manager, err error) {
+func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, hook auth.Hook, revoked *revocation.Store, log *slog.Logger, clk clock.Clock) (_ server.Options, managers []*acme.Manager, err error) {
 	defer func() {
 		if err != nil {
 			for _, m := range managers {
@@ -55,6 +55,7 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 		Revoked: func(identity string, expiry, now time.Time) bool {
 			return revoked.Current().Refuses(identity, expiry, now)
 		},
+		Hook: hook,
 	})
 	if err != nil {
 		return server.Options{}, nil, fmt.Errorf("auth: %w", err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avedge/avedge/internal/authhook"
 	"github.com/avedge/avedge/internal/credsvc"
 	"github.com/avedge/avedge/internal/server/stats"
 )
@@ -30,6 +31,13 @@ type RecordsSource interface {
 	Dropped() uint64
 	// WriteErrors returns the number of failed writes to the output.
 	WriteErrors() uint64
+}
+
+// AuthWebhookSource is the auth webhook whose lookups are exported;
+// *authhook.Client is one.
+type AuthWebhookSource interface {
+	// Stats returns the lookups' outcomes and latencies.
+	Stats() authhook.Stats
 }
 
 // Certificate is the certificate a TLS listener serves.
@@ -62,6 +70,10 @@ type Options struct {
 	// Certificates, if set, are the TLS listeners' certificates; without
 	// it avedge_tls_certificate_not_after_seconds is absent.
 	Certificates CertificateSource
+	// AuthWebhook, if set, is the auth webhook; without it
+	// avedge_auth_webhook_requests_total and
+	// avedge_auth_webhook_duration_seconds are absent.
+	AuthWebhook AuthWebhookSource
 	// Version is the value of avedge_build_info's version label.
 	Version string
 }
@@ -73,6 +85,7 @@ type Collector struct {
 	creds   CredentialSource
 	records RecordsSource
 	certs   CertificateSource
+	hook    AuthWebhookSource
 	version string
 }
 
@@ -84,7 +97,7 @@ func NewCollector(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("%w: no server", ErrBadOptions)
 	}
 	return &Collector{src: opts.Server, creds: opts.Credentials, records: opts.Records, certs: opts.Certificates,
-		version: opts.Version}, nil
+		hook: opts.AuthWebhook, version: opts.Version}, nil
 }
 
 // Describe implements prometheus.Collector: it sends the description of
@@ -199,6 +212,18 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if c.records != nil {
 		emit(recordsDropped, u(c.records.Dropped()))
 		emit(recordsWriteErrors, u(c.records.WriteErrors()))
+	}
+	if c.hook != nil {
+		hs := c.hook.Stats()
+		for o, n := range hs.Outcomes {
+			emit(webhookRequests, u(n), authhook.Outcome(o).String())
+		}
+		lat := hs.Latency
+		m, err := prometheus.NewConstHistogram(webhookLatency.desc, lat.Count, lat.Sum, lat.Buckets)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(webhookLatency.desc, err)
+		}
+		ch <- m
 	}
 	if c.certs != nil {
 		for _, cert := range c.certs.Certificates() {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/avedge/avedge/internal/authhook"
 	"github.com/avedge/avedge/internal/credsvc"
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/server/stats"
@@ -41,6 +42,21 @@ func (f fakeCredentials) Stats() credsvc.Stats { return f.st }
 
 // fakeRecords reports a fixed number of dropped records, and one more
 // failed write.
+// fakeWebhook reports distinct outcome counts and a latency histogram.
+type fakeWebhook struct{}
+
+func (fakeWebhook) Stats() authhook.Stats {
+	var st authhook.Stats
+	for o := range st.Outcomes {
+		st.Outcomes[o] = uint64(1300 + o)
+	}
+	st.Latency = authhook.Histogram{Count: 7, Sum: 2.5, Buckets: map[float64]uint64{}}
+	for i, b := range authhook.LatencyBuckets {
+		st.Latency.Buckets[b] = uint64(min(i, 7))
+	}
+	return st
+}
+
 type fakeRecords uint64
 
 func (f fakeRecords) Dropped() uint64     { return uint64(f) }
@@ -103,7 +119,7 @@ func distinctStats() stats.Stats {
 // exposition its promhttp handler serves.
 func scrape(t *testing.T, src Source) string {
 	t.Helper()
-	return scrapeOptions(t, Options{Server: src, Credentials: distinctCredentials(), Records: fakeRecords(1201)})
+	return scrapeOptions(t, Options{Server: src, Credentials: distinctCredentials(), Records: fakeRecords(1201), AuthWebhook: fakeWebhook{}})
 }
 
 // scrapeOptions is scrape with the Collector's options.
@@ -295,6 +311,9 @@ func TestOptionalSources(t *testing.T) {
 			}
 			if got := strings.Contains(text, "\navedge_records_dropped_total "); got != tc.records {
 				t.Errorf("records dropped exported: %v, want %v", got, tc.records)
+			}
+			if strings.Contains(text, "avedge_auth_webhook_") {
+				t.Error("auth webhook metrics exported without a webhook")
 			}
 		})
 	}

@@ -79,10 +79,13 @@ func TestDashboard(t *testing.T) {
 		for _, n := range names {
 			f, ok := declared[n]
 			if !ok {
+				f, ok = histogramSeries(declared, n)
+			}
+			if !ok {
 				t.Errorf("%s: %q names %s, which the collector does not declare", where, expr, n)
 				continue
 			}
-			used[n] = true
+			used[f.name] = true
 			labels = append(labels, f.labels...)
 		}
 		labels = append(labels, targetLabels...)
@@ -94,8 +97,11 @@ func TestDashboard(t *testing.T) {
 			}
 		}
 		for _, m := range selector.FindAllStringSubmatch(expr, -1) {
-			f := declared[m[1]]
-			if f == nil {
+			f, ok := declared[m[1]]
+			if !ok {
+				f, ok = histogramSeries(declared, m[1])
+			}
+			if !ok {
 				continue // reported above
 			}
 			for _, lm := range matcherLabel.FindAllStringSubmatch(m[2], -1) {
@@ -110,4 +116,21 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("%s is not on the dashboard", f.name)
 		}
 	}
+}
+
+// histogramSeries returns the histogram family whose series name is (its
+// _bucket series, with the le label, its _sum or its _count).
+func histogramSeries(declared map[string]*family, name string) (*family, bool) {
+	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+		base, ok := strings.CutSuffix(name, suffix)
+		if f := declared[base]; ok && f != nil && f.histogram {
+			if suffix == "_bucket" {
+				g := *f
+				g.labels = append(slices.Clone(f.labels), "le")
+				return &g, true
+			}
+			return f, true
+		}
+	}
+	return nil, false
 }

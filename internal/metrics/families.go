@@ -96,6 +96,12 @@ var (
 	recordsWriteErrors = counter("avedge_records_write_errors_total",
 		"Failed writes of session records to their output (the records buffered at the time are lost).")
 
+	// Auth webhook (authhook.Client.Stats), when auth.webhook is set.
+	webhookRequests = counter("avedge_auth_webhook_requests_total",
+		"Answers about usernames no local source knows, by outcome: allowed, refused (403/404), timeout and error (refused: fail closed) are lookups of the webhook; cached_allowed and cached_refused answers from its cache (a request that waited for a lookup is answered from it too); overloaded refusals without asking, too many lookups being under way.", "outcome")
+	webhookLatency = histogram("avedge_auth_webhook_duration_seconds",
+		"How long the auth webhook's lookups took, timeouts and failures included.")
+
 	// TLS listeners' certificates (edge), when there are TLS listeners.
 	certNotAfter = gauge("avedge_tls_certificate_not_after_seconds",
 		"When the certificate a TLS listener serves expires, in seconds since the Unix epoch, by listener address.", "listener")
@@ -111,5 +117,6 @@ var families = []*family{
 	streamOpen, streamAccepted, streamRefused, streamFailed, streamProxyRefused,
 	tcpPeerConnections, tcpConnectFailures, tcpRefused, tcpBound, tcpDataOpen, tcpBytes,
 	credentialRequests, recordsDropped, recordsWriteErrors,
+	webhookRequests, webhookLatency,
 	certNotAfter,
 }

@@ -8,6 +8,9 @@ type family struct {
 	labels []string
 	kind   prometheus.ValueType
 	desc   *prometheus.Desc
+	// histogram: its series are name_bucket (with le), name_sum and
+	// name_count.
+	histogram bool
 }
 
 // newFamily declares the metric name with its help text and label names.
@@ -28,4 +31,12 @@ func counter(name, help string, labels ...string) *family {
 // gauge declares a gauge.
 func gauge(name, help string, labels ...string) *family {
 	return newFamily(name, help, prometheus.GaugeValue, labels...)
+}
+
+// histogram declares a histogram (exported from bucket counts kept by its
+// source: prometheus.NewConstHistogram); its kind is unused.
+func histogram(name, help string, labels ...string) *family {
+	f := newFamily(name, help, prometheus.UntypedValue, labels...)
+	f.histogram = true
+	return f
 }

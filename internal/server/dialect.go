@@ -121,6 +121,15 @@ func (l *listener) Addr() netip.AddrPort { return l.addr }
 // Stream implements msdialect.Listener: l is a TCP connection.
 func (l *listener) Stream() bool { return l.conn != nil }
 
+// Transport implements msdialect.Listener: the client's transport, as
+// the allocation metrics name it ("udp", "tcp", "tls", "pseudo-tls").
+func (l *listener) Transport() string {
+	if l.conn == nil {
+		return stats.TransportUDP.String()
+	}
+	return l.conn.c.Transport().String()
+}
+
 // msCore is the core as the dialect's handlers see it (msdialect.Core):
 // one per worker, on its goroutine.
 type msCore struct{ w *worker }
@@ -289,3 +298,8 @@ func (c msCore) IndicationID(id *[12]byte) {
 
 // Log implements msdialect.Core.
 func (c msCore) Log() *slog.Logger { return c.w.env.log }
+
+// Await implements msdialect.Core (see worker.waitFor).
+func (c msCore) Await(l msdialect.Listener, from netip.AddrPort, raw []byte, done <-chan struct{}) bool {
+	return c.w.waitFor(l.(*listener), from, raw, done, c.w.retryMS)
+}

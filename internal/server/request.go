@@ -37,8 +37,12 @@ type request struct {
 	// RFC TURN requests cannot use.
 	s    *session
 	held bool
-	// deferred: the handler answers later (Connect, RFC 6062 §5.2).
+	// deferred: the handler answers later (Connect, RFC 6062 §5.2, or
+	// a request waiting for an external credential lookup).
 	deferred bool
+	// waiting: the request waits for a credential lookup and runs
+	// again (see worker.await); it is counted then.
+	waiting bool
 	// limited: the answer would be a 401 or 438 over the source's limit;
 	// the request is dropped unanswered.
 	limited bool
@@ -70,6 +74,9 @@ func (w *worker) handleRequest(l *listener, from netip.AddrPort, m *stun.Message
 	w.dispatch(r)
 	if r.limited {
 		w.p.drop(stats.DropRateLimited)
+		return
+	}
+	if r.waiting {
 		return
 	}
 	w.p.requests++
@@ -197,14 +204,22 @@ func (w *worker) heldUsername(r *request) string {
 // authenticate runs the long-term credential checks of RFC 8489 §9.2.4,
 // waiving the expiry of held. On failure it writes the error response (401
 // or 438 with a fresh challenge, or 400) and returns false, unless the
-// source is over its limit (overLimit).
+// source is over its limit (overLimit). A request whose username an
+// external hook is looking up is deferred (worker.await): it runs again
+// when the answer is in, and the worker serves other packets meanwhile.
 func (w *worker) authenticate(r *request, held string) bool {
-	res, err := w.env.auth.Authenticate(r.m, r.ft.Client, held)
+	res, err := w.env.auth.AuthenticateOn(r.l.Transport(), r.m, r.ft.Client, held)
 	if err == nil {
 		w.c.auth[authOK(res)].Add(1)
 		r.auth = &res
 		ignoreAfterIntegrity(r.m)
 		return true
+	}
+	if errors.Is(err, auth.ErrPending) {
+		var pending *auth.Pending
+		if errors.As(err, &pending) && w.await(r, pending.Done) {
+			return false
+		}
 	}
 	// A 438 to a request whose integrity verified is no amplification: the
 	// nonce's MAC proves its client saw an answer at this address. It is

@@ -200,6 +200,7 @@ type shared struct {
 	interim      time.Duration // Options.InterimRecords; 0 with no OnInterim
 	onInterim    func(stats.Record)
 	tcp          *tcpShared // RFC 6062 TCP relays
+	waits        *authWaits // requests waiting for an external credential lookup
 	bw           bandwidth  // bandwidth caps and per-user buckets
 	capacity     capacity   // total bandwidth beyond which Allocate gets 508
 	msTurn       bool       // the [MS-TURN] dialect is served (Options.MSTURN)
@@ -286,6 +287,7 @@ func New(opts Options) (*Server, error) {
 		msTurn:      opts.MSTURN,
 		noTCPRelays: opts.NoTCPRelays,
 		tcp:         newTCPShared(opts.TCPConnectionsPerAllocation),
+		waits:       newAuthWaits(),
 	}
 	env.sessionIDs.Store(randomUint64())
 	env.peers.Store(newPeerRule(opts.Self, opts.PortMin, opts.PortMax, opts.PeerPorts))
@@ -529,6 +531,7 @@ func (s *Server) release() {
 			}
 		}
 		s.env.tcp.stop()
+		s.env.waits.stop()
 	})
 }
 

@@ -140,6 +140,7 @@ type worker struct {
 
 	req, resp     *stun.Message
 	request       request // the request being handled (see handleRequest)
+	retrying      bool    // a request that waited for a credential lookup runs again (retry)
 	unknown       []stun.AttrType
 	peers         []netip.AddrPort
 	ips           []netip.Addr

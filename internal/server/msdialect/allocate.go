@@ -125,7 +125,7 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 	if s != nil && s.MS() != nil {
 		held = s.Alloc().Username
 	}
-	res, err := authn.AuthenticateWith(u, rlm, n, q.from, held, func(c auth.Credential) []byte {
+	res, err := authn.AuthenticateWith(q.l.Transport(), u, rlm, n, q.from, held, func(c auth.Credential) []byte {
 		// The MD5 key is RFC 8489's (a users file's HA1 serves); the
 		// SHA-256 one needs the password.
 		key := c.LongTermKey(stunproto.AlgMD5, u, rlm)
@@ -145,6 +145,12 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 	if (errors.Is(err, auth.ErrStaleNonce) || errors.Is(err, auth.ErrBadNonce)) &&
 		s != nil && s.MS() != nil && n == s.MS().nonce && res.Username == s.Alloc().Username {
 		err = nil
+	}
+	// An external lookup of the username under way: no answer yet, the
+	// request runs again when it ends.
+	var pending *auth.Pending
+	if errors.As(err, &pending) && h.core.Await(q.l, q.from, q.m.Raw, pending.Done) {
+		return nil, res, false
 	}
 	if err != nil {
 		if h.overLimit(q) {

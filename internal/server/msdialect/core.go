@@ -17,6 +17,9 @@ type Listener interface {
 	Addr() netip.AddrPort
 	// Stream reports whether it is a TCP connection (framed messages).
 	Stream() bool
+	// Transport names the client's transport ("udp", "tcp",
+	// "pseudo-tls", ...) for an external credential lookup.
+	Transport() string
 }
 
 // Session is an allocation of the core, as the dialect sees it.
@@ -114,4 +117,9 @@ type Core interface {
 	IndicationID(id *[12]byte)
 	// Log is the relay's logger.
 	Log() *slog.Logger
+	// Await handles the message raw from (from, l) again once done is
+	// closed (an external credential lookup ended: auth.Pending),
+	// without blocking the worker meanwhile; false when it cannot (the
+	// request is then refused as the lookup would be).
+	Await(l Listener, from netip.AddrPort, raw []byte, done <-chan struct{}) bool
 }
