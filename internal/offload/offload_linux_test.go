@@ -250,3 +250,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestOpenRejects: interfaces the program cannot run on fail Open with
+// ErrInterface.
+func TestOpenRejects(t *testing.T) {
+	n := netnstest.New(t, "avedge-offload")
+	n.Add("edge")
+	for _, names := range [][]string{{"lo"}, {"nonexistent0"}} {
+		var err error
+		inNS(t, n.Name("edge"), func() {
+			var l *Loader
+			l, err = Open(Options{Interfaces: names})
+			if err == nil {
+				l.Close()
+			}
+		})
+		if errors.Is(err, ErrUnsupported) {
+			t.Skipf("the kernel cannot run the offload: %v", err)
+		}
+		if !errors.Is(err, ErrInterface) {
+			t.Errorf("Open(%q) = %v, want ErrInterface", names, err)
+		}
+	}
+}
