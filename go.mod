@@ -3,6 +3,7 @@ module github.com/avedge/avedge
 go 1.26.0
 
 require (
+	github.com/cilium/ebpf v0.22.0
 	github.com/pion/stun/v3 v3.1.7
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/cobra v1.10.2

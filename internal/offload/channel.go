@@ -1,0 +1,67 @@
+package offload
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Channel is a channel binding as the offload sees it: ChannelData from
+// Client to Listener on channel Number goes from Relayed to Peer, and
+// Peer's datagrams to Relayed go back to Client from Listener on Number.
+type Channel struct {
+	// Client is the client's transport address (the source of its
+	// ChannelData) and Listener the edge's address it sends to.
+	Client, Listener netip.AddrPort
+	// Number is the channel number, 0x4000 through 0x4FFF.
+	Number uint16
+	// Relayed is the allocation's relayed transport address and Peer the
+	// peer's transport address.
+	Relayed, Peer netip.AddrPort
+	// Lifetime is how long from Install the permission for Peer lasts; the
+	// kernel drops the channel's packets after it (Install again to
+	// extend). Zero or negative installs an entry that has already expired.
+	Lifetime time.Duration
+}
+
+// check returns an error wrapping ErrChannel unless c can be offloaded.
+func (c Channel) check() error {
+	if c.Number < 0x4000 || c.Number > 0x4FFF {
+		return fmt.Errorf("%w: channel number %#04x", ErrChannel, c.Number)
+	}
+	for _, a := range []netip.AddrPort{c.Client, c.Listener, c.Relayed, c.Peer} {
+		if !a.IsValid() || !a.Addr().Unmap().Is4() {
+			return fmt.Errorf("%w: %v is not an IPv4 transport address (IPv6 is not offloaded yet)", ErrChannel, a)
+		}
+	}
+	return nil
+}
+
+// Flow counts what was relayed in one direction: datagrams and bytes of
+// application data (without the 4-byte ChannelData header).
+type Flow struct {
+	// Packets and Bytes are the datagrams and their application bytes.
+	Packets, Bytes uint64
+}
+
+// Counters is what the kernel relayed for one Channel since its Install.
+type Counters struct {
+	// ToPeer counts client to peer, ToClient peer to client.
+	ToPeer, ToClient Flow
+}
+
+// Stats is what the program did with the packets that matched an entry,
+// summed over CPUs, since Open.
+type Stats struct {
+	// ToPeer and ToClient count relayed packets.
+	ToPeer, ToClient uint64
+	// Expired counts packets dropped on an entry whose permission expired.
+	Expired uint64
+	// PassPartial counts packets left to user space because their
+	// checksum was left to the NIC (CHECKSUM_PARTIAL), PassNoChecksum
+	// those without a UDP checksum, PassMTU those the ChannelData header
+	// would have made too big for the egress interface.
+	PassPartial, PassNoChecksum, PassMTU uint64
+	// Errors counts packets dropped because a helper failed mid-rewrite.
+	Errors uint64
+}

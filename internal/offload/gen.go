@@ -1,0 +1,3 @@
+package offload
+
+//go:generate bash ../../scripts/gen-bpf
