@@ -1,7 +1,6 @@
 package acme
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -139,45 +138,6 @@ func turnClient(t *testing.T, p *pebble.CA, addr string) net.PacketConn {
 	return relay
 }
 
-// newUDPEcho is a UDP peer on 127.0.0.2 (the edge refuses its own
-// address, 127.0.0.1, as a peer) that echoes every datagram.
-func newUDPEcho(t *testing.T) *net.UDPConn {
-	t.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := c.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			_, _ = c.WriteToUDPAddrPort(buf[:n], from)
-		}
-	}()
-	return c
-}
-
-// echoRound sends msg through relay to echo and checks that it comes back.
-func echoRound(t *testing.T, relay net.PacketConn, echo *net.UDPConn, msg []byte) {
-	t.Helper()
-	if _, err := relay.WriteTo(msg, echo.LocalAddr()); err != nil {
-		t.Fatalf("write: %v", err)
-	}
-	buf := make([]byte, 1500)
-	_ = relay.SetReadDeadline(time.Now().Add(ioTimeout))
-	n, from, err := relay.ReadFrom(buf)
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	if !bytes.Equal(buf[:n], msg) || from.String() != echo.LocalAddr().String() {
-		t.Fatalf("got %q from %v, want %q from %v", buf[:n], from, msg, echo.LocalAddr())
-	}
-}
-
 // wantStored checks the certificate file and the account key in the
 // state directory, under the CA's host: mode 0600, in directories 0700.
 func wantStored(t *testing.T, state, directory string) {
@@ -216,13 +176,13 @@ func TestTLSALPN01Renewal(t *testing.T) {
 
 	first := waitCert(t, p, addr, nil)
 	wantStored(t, state, p.Directory)
-	echo := newUDPEcho(t)
+	echo := loopback.UDPEcho(t, "127.0.0.2")
 	relay := turnClient(t, p, addr)
-	echoRound(t, relay, echo, []byte("before renewal"))
+	loopback.EchoRound(t, relay, echo, []byte("before renewal"), ioTimeout)
 
 	second := waitCert(t, p, addr, first)
 	t.Logf("renewed: serial %x, then %x", first, second)
-	echoRound(t, relay, echo, []byte("after renewal, same allocation"))
+	loopback.EchoRound(t, relay, echo, []byte("after renewal, same allocation"), ioTimeout)
 }
 
 // TestHTTP01: with http_listen the edge answers HTTP-01 there (Pebble's
@@ -236,5 +196,5 @@ func TestHTTP01(t *testing.T) {
 	waitCert(t, p, addr, nil)
 	wantStored(t, state, p.Directory)
 	relay := turnClient(t, p, addr)
-	echoRound(t, relay, newUDPEcho(t), []byte("over an HTTP-01 certificate"))
+	loopback.EchoRound(t, relay, loopback.UDPEcho(t, "127.0.0.2"), []byte("over an HTTP-01 certificate"), ioTimeout)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pion/stun/v3"
 	"github.com/pion/turn/v4"
 
+	"github.com/avedge/avedge/e2e/internal/loopback"
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/edgetest"
 	"github.com/avedge/avedge/internal/server/stats"
@@ -123,8 +124,8 @@ func TestPionPastExpiry(t *testing.T) {
 			if err != nil {
 				t.Fatalf("allocate: %v", err)
 			}
-			echo := newUDPEcho(t)
-			echoRound(t, relay, echo, []byte("before the expiry"))
+			echo := loopback.UDPEcho(t, "127.0.0.1")
+			loopback.EchoRound(t, relay, echo, []byte("before the expiry"), ioTimeout)
 
 			waitPast(expiry.Add(allocationLifetime + lifetimeMargin))
 			st := e.Stats()
@@ -133,7 +134,7 @@ func TestPionPastExpiry(t *testing.T) {
 					n, st.Allocations, st.Ended(stats.EndExpired))
 			}
 			t.Logf("%d requests past the expiry, %d ok before", st.Authenticated(stats.AuthPastExpiry), st.Authenticated(stats.AuthOK))
-			echoRound(t, relay, echo, []byte("a lifetime past the expiry"))
+			loopback.EchoRound(t, relay, echo, []byte("a lifetime past the expiry"), ioTimeout)
 			if err := c.CreatePermission(echo.LocalAddr()); err != nil {
 				t.Fatalf("CreatePermission past the expiry: %v", err)
 			}
@@ -150,7 +151,7 @@ func TestPionPastExpiry(t *testing.T) {
 			if st.Allocations != 1 {
 				t.Fatalf("%d live allocations after the refused Allocate, want 1", st.Allocations)
 			}
-			echoRound(t, relay, echo, []byte("after the refused allocate"))
+			loopback.EchoRound(t, relay, echo, []byte("after the refused allocate"), ioTimeout)
 		})
 	}
 }
@@ -161,7 +162,7 @@ func TestPionPastExpiry(t *testing.T) {
 // until the edge has answered.
 func bindPastExpiry(t *testing.T, relay net.PacketConn, tap channelDataTap) {
 	t.Helper()
-	echo := newUDPEcho(t)
+	echo := loopback.UDPEcho(t, "127.0.0.1")
 	sent0, received0 := tap.channelData(t)
 	const maxRounds = 1000
 	for rounds := 0; ; rounds++ {
@@ -173,6 +174,6 @@ func bindPastExpiry(t *testing.T, relay net.PacketConn, tap channelDataTap) {
 			t.Fatalf("after %d rounds to a new peer, %d ChannelData messages sent and %d received; want both",
 				rounds, sent-sent0, received-received0)
 		}
-		echoRound(t, relay, echo, []byte(fmt.Sprintf("new peer %d", rounds)))
+		loopback.EchoRound(t, relay, echo, []byte(fmt.Sprintf("new peer %d", rounds)), ioTimeout)
 	}
 }

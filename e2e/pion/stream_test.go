@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/turn/v4"
 
+	"github.com/avedge/avedge/e2e/internal/loopback"
 	"github.com/avedge/avedge/internal/server/stats"
 )
 
@@ -26,7 +27,7 @@ func TestPionStream(t *testing.T) {
 			if err != nil {
 				t.Fatalf("allocate: %v", err)
 			}
-			echo := newUDPEcho(t)
+			echo := loopback.UDPEcho(t, "127.0.0.1")
 			// At least minRounds, and on until ChannelData of each length
 			// crossed the connection both ways.
 			const minRounds, maxRounds = 40, 1000
@@ -40,7 +41,7 @@ func TestPionStream(t *testing.T) {
 					t.Fatalf("after %d rounds, ChannelData of %d lengths sent and %d received; want all 4 both ways", rounds,
 						channelDataLengths(sent), channelDataLengths(received))
 				}
-				echoRound(t, relay, echo, bytes.Repeat([]byte{byte('a' + rounds%26)}, 5+rounds%4))
+				loopback.EchoRound(t, relay, echo, bytes.Repeat([]byte{byte('a' + rounds%26)}, 5+rounds%4), ioTimeout)
 				rounds++
 			}
 			e.WaitStats(t, func(st stats.Stats) bool {

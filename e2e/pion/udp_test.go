@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/avedge/avedge/e2e/internal/loopback"
 	"github.com/avedge/avedge/internal/server/stats"
 )
 
@@ -35,7 +36,7 @@ func TestPionUDP(t *testing.T) {
 		t.Fatalf("relayed address %v outside %v:%d-%d", relayed, e.RelayAddr(), ports.Min, ports.Max)
 	}
 
-	echo := newUDPEcho(t)
+	echo := loopback.UDPEcho(t, "127.0.0.1")
 	// At least minRounds, and on until the channel carried ChannelData
 	// both ways.
 	const minRounds, maxRounds = 50, 1000
@@ -45,7 +46,7 @@ func TestPionUDP(t *testing.T) {
 			t.Fatalf("after %d rounds, %d ChannelData datagrams sent and %d received; want both", rounds,
 				tap.sentChannelData.Load(), tap.receivedChannelData.Load())
 		}
-		echoRound(t, relay, echo, []byte(fmt.Sprintf("packet %d", rounds)))
+		loopback.EchoRound(t, relay, echo, []byte(fmt.Sprintf("packet %d", rounds)), ioTimeout)
 		rounds++
 	}
 	e.WaitStats(t, func(st stats.Stats) bool {
@@ -66,7 +67,7 @@ func TestPionPeerDenied(t *testing.T) {
 	if err != nil {
 		t.Fatalf("allocate: %v", err)
 	}
-	_, err = relay.WriteTo([]byte("hello"), newUDPEcho(t).LocalAddr())
+	_, err = relay.WriteTo([]byte("hello"), loopback.UDPEcho(t, "127.0.0.1").LocalAddr())
 	if err == nil || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("write to a loopback peer that the policy denies: %v, want a 403 error", err)
 	}

@@ -253,7 +253,7 @@ func TestHAProxySNI(t *testing.T) {
 		if err != nil {
 			t.Fatalf("allocate: %v", err)
 		}
-		echo := udpEcho(t, "127.0.0.2")
+		echo := loopback.UDPEcho(t, "127.0.0.2").LocalAddr().(*net.UDPAddr).AddrPort()
 		for i := range 5 {
 			msg := []byte(fmt.Sprintf("round %d", i))
 			if _, err := relay.WriteTo(msg, net.UDPAddrFromAddrPort(echo)); err != nil {
@@ -327,25 +327,4 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "")
-}
-
-// udpEcho starts a UDP echo peer on ip and returns its address.
-func udpEcho(t *testing.T, ip string) netip.AddrPort {
-	t.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	go func() {
-		b := make([]byte, 1500)
-		for {
-			n, from, err := c.ReadFromUDPAddrPort(b)
-			if err != nil {
-				return
-			}
-			_, _ = c.WriteToUDPAddrPort(b[:n], from)
-		}
-	}()
-	return c.LocalAddr().(*net.UDPAddr).AddrPort()
 }

@@ -1,4 +1,4 @@
-package pion
+package loopback
 
 import (
 	"bytes"
@@ -7,11 +7,13 @@ import (
 	"time"
 )
 
-// newUDPEcho is a UDP peer on 127.0.0.1 that sends every datagram back to
-// where it came from, until the test ends.
-func newUDPEcho(t *testing.T) *net.UDPConn {
+// UDPEcho is a UDP peer on ip (a loopback address: the edges of the tests
+// refuse their own address as a peer, so it is usually not 127.0.0.1's
+// edge's) that sends every datagram back to where it came from, until the
+// test ends.
+func UDPEcho(t testing.TB, ip string) *net.UDPConn {
 	t.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,15 +31,15 @@ func newUDPEcho(t *testing.T) *net.UDPConn {
 	return c
 }
 
-// echoRound sends msg through relay to the echo peer and checks that it
-// comes back from the peer.
-func echoRound(t *testing.T, relay net.PacketConn, echo *net.UDPConn, msg []byte) {
+// EchoRound sends msg through relay (a TURN client's relayed connection) to
+// echo and checks that it comes back from echo within timeout.
+func EchoRound(t testing.TB, relay net.PacketConn, echo *net.UDPConn, msg []byte, timeout time.Duration) {
 	t.Helper()
 	if _, err := relay.WriteTo(msg, echo.LocalAddr()); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 	buf := make([]byte, 1500)
-	_ = relay.SetReadDeadline(time.Now().Add(ioTimeout))
+	_ = relay.SetReadDeadline(time.Now().Add(timeout))
 	n, from, err := relay.ReadFrom(buf)
 	if err != nil {
 		t.Fatalf("read: %v", err)
