@@ -37,10 +37,17 @@ func requireBrowser(t *testing.T) {
 	if _, err := os.Stat(playwrightPackage); err != nil {
 		missing = append(missing, "e2e/browser/"+playwrightPackage)
 	}
+	needAll(t, "browser tests", missing)
+}
+
+// needAll skips the test (fails it when CI is "true") when missing names
+// what the tests of what lack.
+func needAll(t *testing.T, what string, missing []string) {
+	t.Helper()
 	if len(missing) == 0 {
 		return
 	}
-	msg := "browser tests need " + strings.Join(missing, ", ") + ": run scripts/install-test-deps"
+	msg := what + " need " + strings.Join(missing, ", ") + ": run scripts/install-test-deps"
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}

@@ -47,14 +47,7 @@ func requireFirefox(t *testing.T) {
 	if _, err := os.Stat(puppeteerPackage); err != nil {
 		missing = append(missing, "e2e/browser/"+puppeteerPackage)
 	}
-	if len(missing) == 0 {
-		return
-	}
-	msg := "Firefox tests need " + strings.Join(missing, ", ") + ": run scripts/install-test-deps"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	needAll(t, "Firefox tests", missing)
 }
 
 // firefoxProfile makes a fresh Firefox profile directory whose certificate
