@@ -11,9 +11,11 @@ import (
 
 const (
 	// relayPortBase is the first relay port of this package
-	// (35000-35999); each edge takes a block of relayPortBlock ports.
+	// (35000-35999); each edge takes a block of relayPortBlock ports, so
+	// that the 16 blocks below end within the range (35000-35991; with 64
+	// they ran into e2e/libnice's 36000-36959).
 	relayPortBase  = 35000
-	relayPortBlock = 64
+	relayPortBlock = 62
 	// minMediaPackets is what the page waits for on each kind of media
 	// (MIN_MEDIA_PACKETS in page.js).
 	minMediaPackets = 20

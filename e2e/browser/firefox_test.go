@@ -9,9 +9,9 @@ import (
 )
 
 // firefoxEdges hands out the relay ports of the Firefox test's edges,
-// 38000-38255, one block of 64 per page: 35000-35999 are taken by the
-// Chromium tests' blocks.
-var firefoxEdges = edgetest.PortBlocks{Base: 38000, Size: 64, Count: 4}
+// 39000-39255, one block of 64 per page (35000-35999 are the Chromium
+// tests' blocks, 38000-38999 e2e/acme's).
+var firefoxEdges = edgetest.PortBlocks{Base: 39000, Size: 64, Count: 4}
 
 // firefoxTransports maps the transports of the page to the edge's client
 // transports.

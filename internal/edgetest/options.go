@@ -7,8 +7,9 @@ type Options struct {
 	// RelayPortMin is the first relay port; the edge uses
 	// RelayPortMin..RelayPortMin+RelayPorts-1. Required: each test package
 	// picks its own range (e2e/webrtc: 34000-34999, e2e/browser:
-	// 35000-35999 and, for Firefox, 38000-38255, e2e/libnice: 36000-36959,
-	// e2e/pion: 37000-37999).
+	// 35000-35999, for Firefox 39000-39255 and for its shipped-binary
+	// edges 39700-39827, e2e/libnice: 36000-36959, e2e/pion: 37000-37999,
+	// e2e/acme: 38000-38999, e2e/proxy: 39600-39663).
 	RelayPortMin int
 	// RelayPorts is the size of the relay port range (default 64).
 	RelayPorts int
