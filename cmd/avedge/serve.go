@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -131,13 +132,23 @@ func reloadableKeys() string {
 
 // logStart logs what the edge relays and how to get a credential for it.
 func logStart(log *slog.Logger, cfg *config.Config, configPath string) {
-	var relayAddrs []string
+	var relayAddrs, advertised []string
 	for _, a := range cfg.Relay.Addrs() {
 		relayAddrs = append(relayAddrs, a.String())
 	}
-	log.Info("relaying", "addresses", relayAddrs,
+	for _, a := range []netip.Addr{cfg.RelayAdvertised(), cfg.RelayAdvertisedV6()} {
+		if a.IsValid() {
+			advertised = append(advertised, a.String())
+		}
+	}
+	attrs := []any{"addresses", relayAddrs}
+	if len(advertised) > 0 {
+		// Behind a 1:1 NAT: what clients and peers are told.
+		attrs = append(attrs, "advertised", advertised)
+	}
+	log.Info("relaying", append(attrs,
 		"ports", fmt.Sprintf("%d-%d", cfg.Relay.PortMin, cfg.Relay.PortMax),
-		"realm", cfg.Realm, "data_path", datapath.DefaultPath, "version", versionString())
+		"realm", cfg.Realm, "data_path", datapath.DefaultPath, "version", versionString())...)
 	switch {
 	case cfg.Development:
 		dir, _ := config.DefaultStateDir()

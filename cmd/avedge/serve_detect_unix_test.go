@@ -15,7 +15,7 @@ import (
 
 // TestServeDetectsAdvertised serves a configuration with relay.advertised:
 // auto and a STUN server beyond a (pretended) 1:1 NAT: the edge logs the
-// detected address with its source and hands it out in
+// detected address with its source (and in its "relaying" line) and hands it out in
 // XOR-RELAYED-ADDRESS; a reload of the same file, or of one that writes the
 // detected address, detects nothing again, keeps the allocation and logs no
 // change that needs a restart.
@@ -27,7 +27,7 @@ func TestServeDetectsAdvertised(t *testing.T) {
 	auto := "  ports: 31200-31299\n  advertised: auto\n  detect_with: [\"" + stun.Addr.String() + "\"]\n"
 	rewrite(t, path, "  ports: 31200-31299\n", auto)
 	s := serve(t, path, "detected relay.advertised", "address=203.0.113.5", `source="stun `+stun.Addr.String()+`"`)
-	s.wait("relaying")
+	s.wait("relaying", "advertised=[203.0.113.5]")
 
 	c := credsIssue(t, path)
 	tc := turnClient(t, port, c.Username, c.Password, c.Realm)
