@@ -110,6 +110,8 @@ dev.secret file can be given as is. --password, too, shows in ps.`,
 	f.IntVar(&cfg.FrameSize, "frame-size", 30000, "video: bytes per frame")
 	f.IntVar(&packetSize, "packet-size", 1200, "video: payload bytes per packet")
 	f.IntVar(&parallel, "parallel", 16, "churn: parallel allocate/refresh loops")
+	f.StringVar((*string)(&cfg.Arrivals), "arrivals", string(bench.ArrivalsSpread),
+		"paced calls: spread (each call once a period, at evenly spread phases) or poisson (independent exponential intervals)")
 	return cmd
 }
 

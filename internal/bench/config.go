@@ -74,9 +74,26 @@ type Config struct {
 	// FrameInterval.
 	FrameInterval time.Duration
 	FrameSize     int
+	// Arrivals is when paced calls (audio, video, flood with a Rate)
+	// send: ArrivalsSpread (the default, "") or ArrivalsPoisson.
+	Arrivals Arrivals
 	// Progress, if set, receives one line per second.
 	Progress io.Writer
 }
+
+// Arrivals is the timing of paced calls' packets.
+type Arrivals string
+
+// The arrival timings.
+const (
+	// ArrivalsSpread sends every call once a period, the calls at evenly
+	// spread phases of it (in slots of a millisecond).
+	ArrivalsSpread Arrivals = "spread"
+	// ArrivalsPoisson sends each call's bursts at independent exponential
+	// intervals whose mean is the period (a Poisson process per call), so
+	// that no schedule lines packets up for the server to batch.
+	ArrivalsPoisson Arrivals = "poisson"
+)
 
 // validate checks c.
 func (c *Config) validate() error {
@@ -103,6 +120,11 @@ func (c *Config) validate() error {
 	}
 	if c.Mode == ModeChurn {
 		return nil
+	}
+	switch c.Arrivals {
+	case "", ArrivalsSpread, ArrivalsPoisson:
+	default:
+		return bad("unknown arrivals %q (spread, poisson)", c.Arrivals)
 	}
 	if c.Size < payloadHeader || c.Size > maxSize {
 		return bad("size must be %d..%d bytes", payloadHeader, maxSize)

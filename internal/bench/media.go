@@ -57,6 +57,10 @@ func (r *run) sendGroup(calls []*call, sh shape) {
 		}
 		return
 	}
+	if r.cfg.Arrivals == ArrivalsPoisson {
+		r.sendPoisson(calls, sh, ms)
+		return
+	}
 	slots := min(len(calls), max(1, int(sh.period/time.Millisecond)))
 	slotDur := sh.period / time.Duration(slots)
 	start := r.now()

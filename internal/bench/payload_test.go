@@ -27,6 +27,7 @@ func TestConfigValidate(t *testing.T) {
 		mod  func(*Config)
 	}{
 		{"unknown mode", func(c *Config) { c.Mode = "bogus" }},
+		{"unknown arrivals", func(c *Config) { c.Arrivals = "bursty" }},
 		{"no credentials", func(c *Config) { c.Secret = "" }},
 		{"churn raw", func(c *Config) { c.Mode, c.Raw = ModeChurn, true }},
 		{"zero duration", func(c *Config) { c.Duration = 0 }},

@@ -40,6 +40,7 @@ func TestRunMedia(t *testing.T) {
 		mod  func(*Config)
 	}{
 		{"audio", func(c *Config) {}},
+		{"audio Poisson arrivals", func(c *Config) { c.Arrivals = ArrivalsPoisson }},
 		{"audio static user", func(c *Config) { c.Secret, c.User, c.Password = "", testUser, testPass }},
 		{"video", func(c *Config) { c.Mode, c.Calls, c.Size = ModeVideo, 3, 1200 }},
 		{"flood paced", func(c *Config) { c.Mode, c.Calls, c.Rate = ModeFlood, 2, 2000 }},
@@ -94,6 +95,22 @@ func TestRunAudioRate(t *testing.T) {
 	}
 	// 10 calls at 50 pps for 1 s: 500 packets, give or take a slot.
 	if want := uint64(cfg.Calls * cfg.PPS); *res.Sent < want*9/10 || *res.Sent > want*11/10 {
+		t.Errorf("sent %d, want about %d", *res.Sent, want)
+	}
+}
+
+// TestRunAudioPoisson: with Poisson arrivals the calls send at the
+// configured mean rate (a Poisson count of mean 500 over 1 s falls within
+// 20 % of it with overwhelming probability: 4.5 standard deviations).
+func TestRunAudioPoisson(t *testing.T) {
+	srv := startEdge(t)
+	cfg := shortConfig(ModeAudio, srv)
+	cfg.Arrivals = ArrivalsPoisson
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := uint64(cfg.Calls * cfg.PPS); *res.Sent < want*8/10 || *res.Sent > want*12/10 {
 		t.Errorf("sent %d, want about %d", *res.Sent, want)
 	}
 }
