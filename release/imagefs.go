@@ -32,11 +32,32 @@ type imageEntry struct {
 	typ      byte
 	content  []byte
 	linkname string
+	// pax are the entry's PAX records (extended attributes).
+	pax map[string]string
 }
 
+// netBindServiceXattr is the extended attribute security.capability of a
+// file with the capability cap_net_bind_service=+ep (what "setcap
+// cap_net_bind_service=+ep" writes): struct vfs_cap_data, revision 2,
+// little-endian: magic_etc VFS_CAP_REVISION_2|VFS_CAP_FLAGS_EFFECTIVE,
+// then permitted and inheritable of the low and high 32 capabilities;
+// CAP_NET_BIND_SERVICE is 10. It lets the non-root user of the image bind
+// TCP 443 when the container is given NET_BIND_SERVICE (Kubernetes
+// capabilities.add, docker --cap-add), even with no_new_privs, since the
+// runtime puts the capability in the permitted set before exec; without
+// it, a non-root process loses every capability at exec.
+var netBindServiceXattr = string([]byte{
+	0x01, 0x00, 0x00, 0x02, // magic_etc
+	0x00, 0x04, 0x00, 0x00, // data[0].permitted: 1<<10
+	0x00, 0x00, 0x00, 0x00, // data[0].inheritable
+	0x00, 0x00, 0x00, 0x00, // data[1].permitted
+	0x00, 0x00, 0x00, 0x00, // data[1].inheritable
+})
+
 // imageLayerTar returns the uncompressed layer of the image for the given
-// static binary: the binary at /usr/bin/avedge (and /avedge pointing to
-// it, the path deploy/kubernetes names), the configuration, passwd and
+// static binary: the binary at /usr/bin/avedge with the file capability
+// cap_net_bind_service=+ep (and /avedge pointing to it, the path
+// deploy/kubernetes names), the configuration, passwd and
 // group files with root and the user avedge (65532), and the state
 // directory owned by that user. No shell, no libraries, no CA
 // certificates: the edge verifies no server certificate against system
@@ -69,7 +90,8 @@ func imageLayerTar(binary, configSample string, date time.Time) ([]byte, error) 
 		file("etc/passwd", 0o644, []byte(passwd)),
 		dir("usr", 0o755, 0),
 		dir("usr/bin", 0o755, 0),
-		file("usr/bin/avedge", 0o755, bin),
+		{name: "usr/bin/avedge", mode: 0o755, typ: tar.TypeReg, content: bin,
+			pax: map[string]string{"SCHILY.xattr.security.capability": netBindServiceXattr}},
 		dir("var", 0o755, 0),
 		dir("var/lib", 0o755, 0),
 		dir(filepath.Join("var/lib", imageUser), 0o750, imageUID),
@@ -79,7 +101,7 @@ func imageLayerTar(binary, configSample string, date time.Time) ([]byte, error) 
 	for _, e := range entries {
 		hdr := &tar.Header{
 			Typeflag: e.typ, Name: e.name, Linkname: e.linkname, Mode: e.mode, Size: int64(len(e.content)),
-			Uid: e.uid, Gid: e.uid, ModTime: date, Format: tar.FormatPAX,
+			Uid: e.uid, Gid: e.uid, ModTime: date, Format: tar.FormatPAX, PAXRecords: e.pax,
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return nil, fmt.Errorf("image layer: %w", err)
