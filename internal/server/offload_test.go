@@ -238,3 +238,27 @@ func TestOffloadNotInstalled(t *testing.T) {
 		t.Errorf("installs %+v, want none", installs)
 	}
 }
+
+// TestOffloadRebind: once a channel has expired (removed from the kernel)
+// and its quarantine has passed, binding its number to another peer
+// installs the new peer.
+func TestOffloadRebind(t *testing.T) {
+	f := newFakeOffload()
+	e := newOffloadEdge(t, f, nil)
+	c := e.newClient(e.credential("alice", time.Hour))
+	c.allocate()
+	wantCode(t, c.do(stun.MethodRefresh, stunproto.Lifetime{Duration: time.Hour}), 0)
+	first, second := newPeer(t, "127.0.0.1"), newPeer(t, "127.0.0.1")
+	c.bound(first)
+	e.clk.Advance(5*time.Minute + time.Second) // the permission ends
+	if got := f.waitRemoved(t); got.Peer != first.addr() {
+		t.Fatalf("removed %+v, want the channel to %v", got, first.addr())
+	}
+	e.clk.Advance(11 * time.Minute) // the binding and its quarantine end
+	c.bound(second)
+	installs, removes := f.calls()
+	if len(installs) != 2 || installs[1].Peer != second.addr() || installs[1].Number != 0x4000 || len(removes) != 1 {
+		t.Errorf("installs %+v, removes %+v; want the channel to %v installed after the removal of the first",
+			installs, removes, second.addr())
+	}
+}
