@@ -48,6 +48,15 @@
 //     it gives after the token exchange, logs "aws metadata" as its
 //     source, and hands it out in XOR-RELAYED-ADDRESS.
 //
+// The offload test (issue #21) runs an edge with datapath.offload: tc
+// (testdata/offload.yaml), with transmit checksum offload off on the
+// client's and the peer's veths (the helper's nocsum mode) so that their
+// datagrams arrive complete, as from a real wire: a client's ChannelData
+// to an echo peer and the echoes all arrive while the edge's sockets
+// receive none of them, the relayed-packet metrics count them (read back
+// from the kernel), and the session record written when the edge stops
+// holds exactly what was sent.
+//
 // The namespace test needs root and iproute2 (and nft for the firewall
 // part); without them it skips, or fails when the CI environment variable
 // is "true". Namespaces are named avedge-netns-PID-RANDOM-ROLE and removed

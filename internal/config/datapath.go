@@ -3,6 +3,8 @@ package config
 import (
 	"encoding/json"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // DataPath tunes the packet workers.
@@ -13,7 +15,26 @@ type DataPath struct {
 	// system calls per packet at moderate load (interrupt moderation, in
 	// user space). It adds at most this much latency; 0 never waits.
 	BatchDelay time.Duration
+	// Offload is the kernel fast path for channel data (docs/offload.md):
+	// OffloadOff, OffloadAuto or OffloadTC.
+	Offload string
 }
+
+// The values of datapath.offload.
+const (
+	// OffloadOff relays every packet in user space.
+	OffloadOff = "off"
+	// OffloadAuto uses the eBPF offload where the kernel, the privileges
+	// and the interfaces allow, and the user-space path otherwise.
+	OffloadAuto = "auto"
+	// OffloadTC requires the eBPF offload at TC ingress: the edge does not
+	// start without it.
+	OffloadTC = "tc"
+)
+
+// offloadModes are the values datapath.offload accepts ("xdp" is refused
+// with its own message).
+var offloadModes = []string{OffloadOff, OffloadAuto, OffloadTC}
 
 const (
 	// defaultBatchDelay is batch_delay's default: under 500 audio calls on
@@ -23,16 +44,22 @@ const (
 	// maxBatchDelay bounds batch_delay (datapath.MaxBatchDelay; config
 	// does not import the data path).
 	maxBatchDelay = time.Millisecond
+	// defaultOffload is offload's default: off until the benchmarks of
+	// issue #21 show what it gains (docs/offload.md).
+	defaultOffload = OffloadOff
 )
 
 // defaultDataPath returns the data path defaults.
-func defaultDataPath() DataPath { return DataPath{BatchDelay: defaultBatchDelay} }
+func defaultDataPath() DataPath {
+	return DataPath{BatchDelay: defaultBatchDelay, Offload: defaultOffload}
+}
 
 // MarshalJSON writes d with batch_delay as a duration string.
 func (d DataPath) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		BatchDelay string `json:"batch_delay"`
-	}{formatDuration(d.BatchDelay)})
+		Offload    string `json:"offload"`
+	}{formatDuration(d.BatchDelay), d.Offload})
 }
 
 // dataPath decodes the datapath section.
@@ -42,6 +69,12 @@ func (p *parser) dataPath(e entry, dst *DataPath) error {
 			d, err := p.duration(e, 0, maxBatchDelay)
 			dst.BatchDelay = d
 			return err
+		}},
+		{"offload", func(e entry) error {
+			if v := resolve(e.val); v.Kind == yaml.ScalarNode && v.Value == "xdp" {
+				return p.fail(e, "\"xdp\": not supported yet (the offload runs at TC ingress); use \"tc\" or \"auto\"")
+			}
+			return p.oneOf(e, offloadModes, &dst.Offload)
 		}},
 	})
 	return err

@@ -15,6 +15,7 @@ import (
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/metrics"
+	"github.com/avedge/avedge/internal/offload"
 	"github.com/avedge/avedge/internal/records"
 	"github.com/avedge/avedge/internal/server"
 )
@@ -54,6 +55,9 @@ type Edge struct {
 	acme []*acme.Manager
 	// hook asks the auth webhook; nil without one.
 	hook *authhook.Client
+	// offload is the eBPF offload the relay drives (datapath.offload);
+	// nil when off.
+	offload *offload.Loader
 
 	// mu serialises Apply.
 	mu   sync.Mutex
@@ -100,6 +104,13 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 		return nil, err
 	}
 	e.acme = managers
+	if e.offload, err = openOffload(cfg.DataPath.Offload, opts, log); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if e.offload != nil {
+		opts.Offload = e.offload
+	}
 	if e.recs, err = openRecords(cfg.Records, log); err != nil {
 		e.Close()
 		return nil, err
@@ -235,6 +246,13 @@ func (e *Edge) Close() {
 	}
 	if e.relay != nil {
 		e.relay.Close()
+	}
+	if e.offload != nil {
+		// After the relay: its end of every allocation read the
+		// counters back.
+		if err := e.offload.Close(); err != nil {
+			e.log.Warn("closing the offload", "err", err)
+		}
 	}
 	if e.hook != nil {
 		e.hook.Close()

@@ -141,8 +141,10 @@ func (l *Loader) Close() error {
 }
 
 // Install adds c, or replaces the channel with c's client, listener and
-// number (a refresh, or a rebinding to another peer, whose old return
-// entry it removes), effective from the next packet; its counters start at
+// number, effective from the next packet. A refresh (the same peer) keeps
+// the channel's counters, but for the packets the kernel counts between
+// their read and the replacement, a few microseconds; a rebinding to
+// another peer removes the old return entry and starts the counters at
 // zero. Errors wrap ErrChannel, ErrRoute or ErrClosed.
 func (l *Loader) Install(c Channel) error {
 	if err := c.check(); err != nil {
@@ -163,13 +165,6 @@ func (l *Loader) Install(c Channel) error {
 	}
 	expires := expiry(c.Lifetime)
 	ck, pk := clientKey(c), peerKey(c)
-	var old offloadToPeerValue
-	if l.objs.ToPeer.Lookup(&ck, &old) == nil {
-		oldPeer := peerKey(Channel{Relayed: addrPort(old.RelayedAddr, old.RelayedPort), Peer: addrPort(old.PeerAddr, old.PeerPort)})
-		if oldPeer != pk {
-			l.deletePeer(oldPeer, ck)
-		}
-	}
 	tp := offloadToPeerValue{
 		RelayedAddr: c.Relayed.Addr().As16(), PeerAddr: c.Peer.Addr().As16(),
 		RelayedPort: c.Relayed.Port(), PeerPort: c.Peer.Port(),
@@ -179,6 +174,15 @@ func (l *Loader) Install(c Channel) error {
 		ClientAddr: ck.ClientAddr, ListenerAddr: ck.ListenerAddr,
 		ClientPort: ck.ClientPort, ListenerPort: ck.ListenerPort,
 		Channel: c.Number, Ifindex: toClientIf, ExpiresNs: expires,
+	}
+	var old offloadToPeerValue
+	if l.objs.ToPeer.Lookup(&ck, &old) == nil {
+		oldPeer := peerKey(Channel{Relayed: addrPort(old.RelayedAddr, old.RelayedPort), Peer: addrPort(old.PeerAddr, old.PeerPort)})
+		if oldPeer != pk {
+			l.deletePeer(oldPeer, ck)
+		} else {
+			l.keepCounters(pk, old, &tp, &tc)
+		}
 	}
 	// The return direction first, so that a peer's answer to the first
 	// relayed packet finds its way.
@@ -190,6 +194,16 @@ func (l *Loader) Install(c Channel) error {
 		return fmt.Errorf("offload: installing %v->%v channel %#04x: %w", c.Client, c.Listener, c.Number, err)
 	}
 	return nil
+}
+
+// keepCounters carries the counters of a refreshed channel, old and the
+// return entry pk, over to its new values tp and tc.
+func (l *Loader) keepCounters(pk offloadPeerKey, old offloadToPeerValue, tp *offloadToPeerValue, tc *offloadToClientValue) {
+	tp.Packets, tp.Bytes = old.Packets, old.Bytes
+	var oc offloadToClientValue
+	if l.objs.ToClient.Lookup(&pk, &oc) == nil {
+		tc.Packets, tc.Bytes = oc.Packets, oc.Bytes
+	}
 }
 
 // deletePeer removes the return entry pk if it still leads to the client

@@ -8,6 +8,9 @@ import (
 	"runtime"
 )
 
+// errNoLoader is what the methods of the Loader no Open returns fail with.
+var errNoLoader = fmt.Errorf("%w: %s", ErrUnsupported, runtime.GOOS)
+
 // Options configure Open; see the Linux build.
 type Options struct {
 	// Interfaces, MaxEntries and Logger are ignored: Open fails.
@@ -21,5 +24,20 @@ type Loader struct{}
 
 // Open fails with ErrUnsupported: the offload runs on Linux only.
 func Open(Options) (*Loader, error) {
-	return nil, fmt.Errorf("%w: %s", ErrUnsupported, runtime.GOOS)
+	return nil, errNoLoader
 }
+
+// Install fails with ErrUnsupported.
+func (*Loader) Install(Channel) error { return errNoLoader }
+
+// Remove fails with ErrUnsupported.
+func (*Loader) Remove(Channel) error { return errNoLoader }
+
+// Counters fails with ErrUnsupported.
+func (*Loader) Counters(Channel) (Counters, error) { return Counters{}, errNoLoader }
+
+// Stats fails with ErrUnsupported.
+func (*Loader) Stats() (Stats, error) { return Stats{}, errNoLoader }
+
+// Close does nothing.
+func (*Loader) Close() error { return nil }

@@ -273,3 +273,22 @@ func TestOpenRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshKeepsCounters: installing a channel again for the same peer
+// (a refresh of its permission) keeps what it counted.
+func TestRefreshKeepsCounters(t *testing.T) {
+	top := newTopology(t)
+	ch := bound(0x4005, peerAddr, time.Minute)
+	top.install(t, ch)
+	top.client.send(t, clientAddr, listener, 0, channelData(ch.Number, []byte("before")))
+	receive(t, top.peerConn)
+	top.peer.send(t, peerAddr, relayed, 0, []byte("back"))
+	receive(t, top.clientConn)
+	top.install(t, bound(0x4005, peerAddr, 2*time.Minute))
+	top.client.send(t, clientAddr, listener, 0, channelData(ch.Number, []byte("after")))
+	receive(t, top.peerConn)
+	want := Counters{ToPeer: Flow{Packets: 2, Bytes: 11}, ToClient: Flow{Packets: 1, Bytes: 4}}
+	if got, err := top.loader.Counters(ch); err != nil || got != want {
+		t.Errorf("Counters after a refresh = %+v, %v; want %+v", got, err, want)
+	}
+}

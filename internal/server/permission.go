@@ -66,6 +66,7 @@ func (w *worker) createPermission(r *request) {
 		w.refuse(r, stats.RefusedPermissionsLimit)
 		return
 	}
+	w.offloadRefresh(s, r.now)
 	w.succeed(r)
 }
 
@@ -95,6 +96,7 @@ func (w *worker) channelBind(r *request) {
 	switch {
 	case err == nil:
 		w.c.channelBinds[stats.RangeOf(uint16(num))].Add(1)
+		w.offloadBind(s, uint16(num), addr, r.now)
 		w.succeed(r)
 	case errors.Is(err, allocation.ErrTooManyChannels):
 		w.refuse(r, stats.RefusedChannelsLimit)

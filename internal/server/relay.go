@@ -120,6 +120,7 @@ func (w *worker) closeRelay(s *session, fam int) {
 	if rl.sock == nil {
 		return
 	}
+	w.offloadRelayClosed(s, rl.addr)
 	if t, ok := rl.sock.(*tcpRelay); ok {
 		_ = t.Close()
 		s.tcp = nil

@@ -32,7 +32,7 @@ func (s *Server) SetPolicy(p *policy.PeerPolicy) error {
 	}
 	s.env.policy.Store(p)
 	for _, wl := range s.workers {
-		if !doOn(wl.dp, func() { wl.w.cutDenied(p) }, s.env.tcp.ctx.Done()) {
+		if !doOn(wl.dp, func() { wl.w.cutDenied(p); wl.w.offloadDenied(p) }, s.env.tcp.ctx.Done()) {
 			s.env.log.Warn("peer connections of a denied peer not cut: the worker stopped")
 		}
 	}

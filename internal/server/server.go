@@ -173,6 +173,9 @@ type Options struct {
 	// (Insufficient Capacity) while live ones continue. It is measured
 	// over about a second on the workers' ticks; 0 sets no limit.
 	Capacity uint64
+	// Offload, if set, relays the channel data of UDP clients in the
+	// kernel (see Offload); nil relays everything in user space.
+	Offload Offload
 }
 
 // shared is the read-only environment and the few concurrency-safe pieces
@@ -204,6 +207,7 @@ type shared struct {
 	bw           bandwidth  // bandwidth caps and per-user buckets
 	capacity     capacity   // total bandwidth beyond which Allocate gets 508
 	msTurn       bool       // the [MS-TURN] dialect is served (Options.MSTURN)
+	offload      Offload    // Options.Offload; nil: none
 }
 
 // release hands the port of a relayed address back to its family's pool.
@@ -288,6 +292,7 @@ func New(opts Options) (*Server, error) {
 		noTCPRelays: opts.NoTCPRelays,
 		tcp:         newTCPShared(opts.TCPConnectionsPerAllocation),
 		waits:       newAuthWaits(),
+		offload:     opts.Offload,
 	}
 	env.sessionIDs.Store(randomUint64())
 	env.peers.Store(newPeerRule(opts.Self, opts.PortMin, opts.PortMax, opts.PeerPorts))
@@ -564,6 +569,7 @@ func (w *worker) Tick(now time.Time) {
 	w.expireReservations(now)
 	w.endQuarantines(now)
 	w.expireTCP(now)
+	w.offloadTick(now)
 	w.reportInterim(now)
 	w.env.capacity.sample(int64(now.Sub(w.env.bw.epoch)))
 }

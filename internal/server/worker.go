@@ -147,6 +147,7 @@ type worker struct {
 	expired       []netip.AddrPort     // scratch for expireReservations
 	expiredConns  []*tcprelay.PeerConn // scratch for expireTCP
 	indicationSeq uint64
+	off           offloads // channels in the kernel (Options.Offload)
 	// ms handles the [MS-TURN] dialect for this worker (see dialect.go).
 	ms *msdialect.Handler
 	// nextAlternate takes the siblings of a redirect in turn.

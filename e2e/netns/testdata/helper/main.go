@@ -18,6 +18,7 @@
 //	helper send -to ADDR -count N
 //	helper stun -listen ADDR -timeout D
 //	helper imds -listen ADDR -ip IP -timeout D
+//	helper nocsum -dev NAME
 //
 // relay allocates a relayed address, creates a permission for -peer, sends
 // -count datagrams to it through the relay and counts the echoes that come
@@ -37,7 +38,8 @@
 // reaches them (see serve); echo answers up to -count datagrams on
 // -listen; send sends -count datagrams to -to; stun answers STUN Binding
 // requests on -listen; imds serves AWS's IMDSv2 metadata on -listen with
-// -ip as the public address (see their functions).
+// -ip as the public address; nocsum turns the transmit checksum offload
+// of interface -dev off (see their functions).
 package main
 
 import (
@@ -60,7 +62,7 @@ import (
 
 var (
 	// errUsage reports a missing or unknown mode.
-	errUsage = errors.New("helper: usage: helper relay|meet|turn|get|dial|echo|serve|send|stun|imds [flags]")
+	errUsage = errors.New("helper: usage: helper relay|meet|turn|get|dial|echo|serve|send|stun|imds|nocsum [flags]")
 	// errStatus reports a non-200 answer to get.
 	errStatus = errors.New("helper: unexpected HTTP status")
 )
@@ -90,6 +92,7 @@ func run(args []string) error {
 	listen := fs.String("listen", "", "UDP address to echo on (serve: UDP and TCP addresses, comma-separated)")
 	transport := fs.String("transport", "udp", "TURN transport of the turn mode: udp, or tcp for an RFC 6062 allocation")
 	publicIP := fs.String("ip", "", "public address the imds mode answers")
+	dev := fs.String("dev", "", "interface whose transmit checksum offload nocsum turns off")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("helper: %w", err)
@@ -116,6 +119,8 @@ func run(args []string) error {
 		return stunServe(*listen, *timeout)
 	case "imds":
 		return imdsServe(*listen, *publicIP, *timeout)
+	case "nocsum":
+		return noTxChecksum(*dev)
 	}
 	return errUsage
 }
