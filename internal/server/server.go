@@ -173,6 +173,9 @@ type Options struct {
 	// (Insufficient Capacity) while live ones continue. It is measured
 	// over about a second on the workers' ticks; 0 sets no limit.
 	Capacity uint64
+	// Tenants are the quotas and listeners of the tenants of Auth beside
+	// the default one (see Tenant).
+	Tenants []Tenant
 }
 
 // shared is the read-only environment and the few concurrency-safe pieces
@@ -204,6 +207,7 @@ type shared struct {
 	bw           bandwidth  // bandwidth caps and per-user buckets
 	capacity     capacity   // total bandwidth beyond which Allocate gets 508
 	msTurn       bool       // the [MS-TURN] dialect is served (Options.MSTURN)
+	tenants      *tenantTable
 }
 
 // release hands the port of a relayed address back to its family's pool.
@@ -298,6 +302,9 @@ func New(opts Options) (*Server, error) {
 	env.capacity.limit = opts.Capacity
 	env.policy.Store(opts.Policy)
 	env.quotaLimits.Store(&quotaLimits{perUser: opts.AllocationsPerUser, total: opts.AllocationsTotal, ports: opts.PortsPerUser})
+	if env.tenants, err = newTenantTable(opts.Auth, opts.Tenants, *env.quotaLimits.Load()); err != nil {
+		return nil, err
+	}
 	env.advertised = [families]netip.Addr{famV4: opts.RelayAdvertised, famV6: opts.RelayAdvertisedV6}
 	ports := 0
 	for fam, addr := range [families]netip.Addr{famV4: opts.RelayAddr, famV6: opts.RelayAddrV6} {
@@ -356,13 +363,13 @@ func New(opts Options) (*Server, error) {
 	}
 	udp := make([]udpListen, 0, len(opts.Listeners)+len(opts.FrontListeners))
 	for _, a := range opts.Listeners {
-		udp = append(udp, udpListen{addr: a})
+		udp = append(udp, udpListen{addr: a, auth: listenerAuth(&opts, a)})
 	}
 	for _, f := range opts.FrontListeners {
-		udp = append(udp, udpListen{addr: f.Addr, redirect: f.RedirectTo})
+		udp = append(udp, udpListen{addr: f.Addr, redirect: f.RedirectTo, auth: listenerAuth(&opts, f.Addr)})
 	}
 	for _, a := range opts.STUNListeners {
-		udp = append(udp, udpListen{addr: a, stunOnly: true})
+		udp = append(udp, udpListen{addr: a, stunOnly: true, auth: listenerAuth(&opts, a)})
 	}
 	if err := s.listen(udp, opts.SkipUnavailable); err != nil {
 		s.release()
@@ -416,7 +423,7 @@ func (s *Server) listen(ls []udpListen, skipUnavailable bool) error {
 				return fmt.Errorf("server: listen udp %v: %w", addr, err)
 			}
 			bound = c.LocalAddr()
-			c.Owner = &listener{sock: c, addr: bound, redirect: ul.redirect, stunOnly: ul.stunOnly}
+			c.Owner = &listener{sock: c, addr: bound, redirect: ul.redirect, stunOnly: ul.stunOnly, auth: ul.auth}
 			if err := wl.dp.Add(c); err != nil {
 				c.Close()
 				return fmt.Errorf("server: listen udp %v: %w", addr, err)

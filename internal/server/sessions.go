@@ -73,7 +73,7 @@ func (s *Server) EndSession(ctx context.Context, id string) error {
 func (s *Server) EndIdentity(ctx context.Context, identity string, reason stats.EndReason) (int, error) {
 	ended := make([]int, len(s.workers))
 	err := s.onWorkers(ctx, func(i int, w *worker) {
-		ended[i] = w.endWhere(func(sess *session) bool { return sess.owner == identity }, reason)
+		ended[i] = w.endWhere(func(sess *session) bool { return ownerIdentity(sess.owner) == identity }, reason)
 	})
 	if err != nil {
 		return 0, err
@@ -132,7 +132,7 @@ func (w *worker) describe(s *session, now time.Time) sessions.Session {
 	info := sessions.Session{
 		ID:              formatSessionID(s.id),
 		User:            a.Username,
-		Identity:        s.owner,
+		Identity:        ownerIdentity(s.owner),
 		Dialect:         k.Dialect().String(),
 		Transport:       k.Transport().String(),
 		RelayProtocol:   k.Relay().String(),

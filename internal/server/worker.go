@@ -8,6 +8,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/policy"
@@ -45,6 +46,9 @@ type listener struct {
 	redirect netip.AddrPort
 	// stunOnly: the listener answers Binding requests only.
 	stunOnly bool
+	// auth checks the requests that reach the listener: Options.Auth, or
+	// the Bound view of the tenant the listener is bound to.
+	auth *auth.Authenticator
 }
 
 // proto is the transport protocol of the listener's 5-tuples.
