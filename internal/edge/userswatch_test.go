@@ -100,7 +100,7 @@ func TestUsersWatch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "users.txt")
 	replace(t, path, []byte("a:r:pa\nb:r:pb\nc:r:pc\n"))
 	var log logged
-	w, err := loadUsers(path, "r", slog.New(&log))
+	w, err := loadUsers("auth.users_file", path, "r", slog.New(&log))
 	if err != nil {
 		t.Fatal(err)
 	}
