@@ -544,7 +544,10 @@ func (s *Server) release() {
 
 // Stats sums the counters of all workers.
 func (s *Server) Stats() stats.Stats {
-	var st stats.Stats
+	st := stats.Stats{Tenants: make([]stats.TenantStats, len(s.env.tenants.names))}
+	for i, name := range s.env.tenants.names {
+		st.Tenants[i].Name = name
+	}
 	for _, wl := range s.workers {
 		addCounters(&st, &wl.w.c)
 		st.DataPath = st.DataPath.Add(wl.dp.Stats())

@@ -197,6 +197,19 @@ func TestTenantQuotas(t *testing.T) {
 	if n := st.Refused(stats.RefusedUserQuota); n != 2 {
 		t.Errorf("%d refusals for the per-user quota, want 2", n)
 	}
+	udp4 := stats.KindOf(stats.DialectRFC, stats.TransportUDP, stats.RelayUDP, stats.FamilyIPv4)
+	want := map[string]int64{auth.DefaultTenant: 4, "b": 2, "c": 2}
+	if len(st.Tenants) != len(want) {
+		t.Fatalf("stats of %d tenants, want %d", len(st.Tenants), len(want))
+	}
+	for _, ts := range st.Tenants {
+		if got := ts.AllocationsByKind[udp4]; got != want[ts.Name] {
+			t.Errorf("tenant %q: %d live allocations, want %d", ts.Name, got, want[ts.Name])
+		}
+		if got := ts.AllocationsCreated[udp4]; got != uint64(want[ts.Name]) {
+			t.Errorf("tenant %q: %d allocations created, want %d", ts.Name, got, want[ts.Name])
+		}
+	}
 }
 
 // TestTenantRecords: records name the tenant of the allocation.
@@ -219,6 +232,11 @@ func TestTenantRecords(t *testing.T) {
 		wantCode(t, c.do(stun.MethodRefresh, stunproto.Lifetime{}), 0)
 		if r := e.waitEnded(); r.Tenant != tc.tenant || r.Identity != "alice" {
 			t.Errorf("record of %s: tenant %q, identity %q; want %q, alice", tc.realm, r.Tenant, r.Identity, tc.tenant)
+		}
+	}
+	for _, ts := range e.srv.Stats().Tenants {
+		if n := ts.AllocationsEnded[stats.EndRefreshZero]; n != 1 {
+			t.Errorf("tenant %q: %d allocations ended by a refresh, want 1", ts.Name, n)
 		}
 	}
 }

@@ -179,6 +179,7 @@ func newWorker(env *shared, opener relayOpener) *worker {
 		peers:   make([]netip.AddrPort, 0, 8),
 		dirty:   make([]*session, 0, dirtySessions),
 	}
+	w.c.tenants = make([]tenantCounters, len(env.tenants.names))
 	w.ms = msdialect.NewHandler(msCore{w})
 	return w
 }
