@@ -111,7 +111,10 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 		streams = append(streams, sl)
 	}
 	q := quotas(cfg.Quotas)
-	tenantOpts := serverTenants(cfg, streams, streamOf)
+	tenantOpts, err := serverTenants(cfg, streams, streamOf)
+	if err != nil {
+		return server.Options{}, managers, err
+	}
 	return server.Options{
 		Software:        cfg.Software,
 		Listeners:       listeners,

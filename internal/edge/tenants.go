@@ -8,6 +8,7 @@ import (
 	"github.com/avedge/avedge/internal/authhook"
 	"github.com/avedge/avedge/internal/clock"
 	"github.com/avedge/avedge/internal/config"
+	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server"
 )
 
@@ -66,17 +67,25 @@ func (ts *tenantSources) close() {
 	}
 }
 
-// serverTenants returns the relay's view of cfg.Tenants: their quotas
-// and UDP listeners; streams, the stream listeners built from
-// cfg.Listeners in order, get the tenant of theirs (indexes maps a
-// listener's index in cfg.Listeners to its place in streams, or -1).
-func serverTenants(cfg *config.Config, streams []server.StreamListener, indexes []int) []server.Tenant {
+// serverTenants returns the relay's view of cfg.Tenants: their quotas,
+// bandwidth caps (a burst of one second's worth) and UDP listeners;
+// streams, the stream listeners built from cfg.Listeners in order, get
+// the tenant of theirs (indexes maps a listener's index in cfg.Listeners
+// to its place in streams, or -1).
+func serverTenants(cfg *config.Config, streams []server.StreamListener, indexes []int) ([]server.Tenant, error) {
 	out := make([]server.Tenant, len(cfg.Tenants))
 	for i, t := range cfg.Tenants {
 		q := t.Quotas
 		out[i] = server.Tenant{Name: t.Name, Quotas: server.Quotas{
 			AllocationsPerUser: q.AllocationsPerUser, AllocationsTotal: q.AllocationsTotal, PortsPerUser: q.PortsPerUser,
 		}}
+		var err error
+		if out[i].BandwidthPerAllocation, err = policy.NewBandwidth(q.BandwidthPerAllocation, 0); err != nil {
+			return nil, fmt.Errorf("tenants[%d].quotas.bandwidth_per_allocation: %w", i, err)
+		}
+		if out[i].BandwidthPerUser, err = policy.NewBandwidth(q.BandwidthPerUser, 0); err != nil {
+			return nil, fmt.Errorf("tenants[%d].quotas.bandwidth_per_user: %w", i, err)
+		}
 		for _, l := range t.Listeners {
 			if j := indexes[l]; j >= 0 {
 				streams[j].Tenant = t.Name
@@ -85,5 +94,5 @@ func serverTenants(cfg *config.Config, streams []server.StreamListener, indexes 
 			out[i].UDPListeners = append(out[i].UDPListeners, cfg.Listeners[l].Address)
 		}
 	}
-	return out
+	return out, nil
 }

@@ -115,6 +115,7 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 	if env.tenants, err = newTenantTable(authn, nil, *env.quotaLimits.Load()); err != nil {
 		tb.Fatal(err)
 	}
+	env.bw.set([]bwCaps{{}}, clk.Now())
 	w := newWorker(env, &fakeRelays{})
 	lsock := &fakeSocket{addr: netip.MustParseAddrPort("127.0.0.1:3478")}
 	l := &listener{sock: lsock, addr: lsock.addr, auth: env.auth}

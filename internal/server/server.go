@@ -298,13 +298,13 @@ func New(opts Options) (*Server, error) {
 	if opts.OnInterim != nil && opts.InterimRecords > 0 {
 		env.interim, env.onInterim = opts.InterimRecords, opts.OnInterim
 	}
-	env.bw.set(opts.BandwidthPerAllocation, opts.BandwidthPerUser, clk.Now())
 	env.capacity.limit = opts.Capacity
 	env.policy.Store(opts.Policy)
 	env.quotaLimits.Store(&quotaLimits{perUser: opts.AllocationsPerUser, total: opts.AllocationsTotal, ports: opts.PortsPerUser})
 	if env.tenants, err = newTenantTable(opts.Auth, opts.Tenants, *env.quotaLimits.Load()); err != nil {
 		return nil, err
 	}
+	env.bw.set(tenantCaps(&opts, env.tenants.names), clk.Now())
 	env.advertised = [families]netip.Addr{famV4: opts.RelayAdvertised, famV6: opts.RelayAdvertisedV6}
 	ports := 0
 	for fam, addr := range [families]netip.Addr{famV4: opts.RelayAddr, famV6: opts.RelayAddrV6} {

@@ -143,7 +143,7 @@ func (w *worker) describe(s *session, now time.Time) sessions.Session {
 		ToPeerBytes:     a.Counters.ToPeerBytes.Load() + s.pend.toPeerBytes,
 		ToClientPackets: a.Counters.ToClientPackets.Load() + s.pend.toClientPackets,
 		ToClientBytes:   a.Counters.ToClientBytes.Load() + s.pend.toClientBytes,
-		BandwidthCap:    w.env.bw.perAlloc.Rate(),
+		BandwidthCap:    w.env.bw.caps[ownerTenant(s.owner)].perAlloc.Rate(),
 		Relayed:         []netip.AddrPort{},
 		Peers:           []sessions.Peer{},
 	}

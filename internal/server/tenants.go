@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/policy"
 )
 
 // ErrUnknownTenant is returned by New for a Tenant or a StreamListener
@@ -31,6 +32,10 @@ type Tenant struct {
 	// the Options' AllocationsTotal still bounds every tenant's together.
 	// 0 sets no limit.
 	Quotas Quotas
+	// BandwidthPerAllocation and BandwidthPerUser cap the tenant's
+	// allocations and users as the Options' own cap the default tenant's;
+	// the zero values are off.
+	BandwidthPerAllocation, BandwidthPerUser policy.Bandwidth
 }
 
 // tenantTable is the per-tenant state of a server, indexed as
@@ -64,6 +69,22 @@ func newTenantTable(authn *auth.Authenticator, ts []Tenant, def quotaLimits) (*t
 		t.limits[i] = quotaLimits{perUser: q.AllocationsPerUser, total: q.AllocationsTotal, ports: q.PortsPerUser}
 	}
 	return t, nil
+}
+
+// tenantCaps returns the bandwidth caps of each of the tenants called
+// names: the Options' own for the default tenant and a tenant opts lacks,
+// the Tenant's otherwise.
+func tenantCaps(opts *Options, names []string) []bwCaps {
+	caps := make([]bwCaps, len(names))
+	for i := range caps {
+		caps[i] = bwCaps{perAlloc: opts.BandwidthPerAllocation, perUser: opts.BandwidthPerUser}
+	}
+	for _, t := range opts.Tenants {
+		if i := slices.Index(names, t.Name); i > 0 {
+			caps[i] = bwCaps{perAlloc: t.BandwidthPerAllocation, perUser: t.BandwidthPerUser}
+		}
+	}
+	return caps
 }
 
 // quotaOwner names whom an allocation counts against: the tenant's index

@@ -31,7 +31,8 @@ var (
 // tenantEdge is a test edge with the tenants b and c beside the default
 // one: b, of realm realmB, is bound to a second listener on 127.0.0.2 and
 // allows one allocation per user and two in all; c, of realm realmC, two
-// per user; the default tenant twelve.
+// per user, each allocation capped at capRate; the default tenant twelve,
+// uncapped.
 type tenantEdge struct {
 	*testEdge
 	addrB netip.AddrPort // b's listener
@@ -62,7 +63,7 @@ func newTenantEdge(t *testing.T) *tenantEdge {
 		o.Listeners = append(o.Listeners, listenerB)
 		o.Tenants = []Tenant{
 			{Name: "b", UDPListeners: []netip.AddrPort{listenerB}, Quotas: Quotas{AllocationsPerUser: 1, AllocationsTotal: 2, PortsPerUser: 2}},
-			{Name: "c", Quotas: Quotas{AllocationsPerUser: 2, PortsPerUser: 4}},
+			{Name: "c", Quotas: Quotas{AllocationsPerUser: 2, PortsPerUser: 4}, BandwidthPerAllocation: mustBandwidth(t, capRate)},
 		}
 	})
 	return &tenantEdge{testEdge: e, addrB: e.srv.Addrs()[1]}
@@ -238,5 +239,36 @@ func TestTenantRecords(t *testing.T) {
 		if n := ts.AllocationsEnded[stats.EndRefreshZero]; n != 1 {
 			t.Errorf("tenant %q: %d allocations ended by a refresh, want 1", ts.Name, n)
 		}
+	}
+}
+
+// TestTenantBandwidth: a tenant's bandwidth cap holds its allocations to
+// the burst, while the default tenant's, uncapped, relay everything (a
+// few packets more than the burst, few enough for the peer's socket
+// buffer).
+func TestTenantBandwidth(t *testing.T) {
+	const sent = capBurst + 15
+	e := newTenantEdge(t)
+	for _, tc := range []struct {
+		secret auth.Secret
+		realm  string
+		want   int
+	}{
+		{secretC, realmC, capBurst},
+		{e.secret, testRealm, sent},
+	} {
+		c := e.tenantClient(tc.secret, "alice", e.addr)
+		challengeRealm(t, c)
+		c.realm = tc.realm
+		wantCode(t, c.do(stun.MethodAllocate, udpTransport), 0)
+		p := newPeer(t, "127.0.0.1")
+		c.bound(p)
+		c.sendChannel(sent)
+		if got := p.count(); got != tc.want {
+			t.Errorf("realm %s: the peer got %d packets, want %d", tc.realm, got, tc.want)
+		}
+	}
+	if n := e.srv.Stats().Dropped(stats.DropBandwidth); n != sent-capBurst {
+		t.Errorf("%d bandwidth drops, want %d", n, sent-capBurst)
 	}
 }
