@@ -102,10 +102,10 @@ func (w *worker) admit(owner string, plan allocPlan, now time.Time, open func() 
 		w.releaseQuota(owner, ports)
 		if errors.Is(err, allocation.ErrNoReservation) {
 			// The client's mistake, not the server's capacity.
-			w.env.log.Debug("allocate: reservation token not valid", "owner", owner)
+			w.env.log.Debug("allocate: reservation token not valid", "identity", ownerIdentity(owner), "tenant", w.env.tenants.names[ownerTenant(owner)])
 			return nil, stats.RefusedReservation
 		}
-		w.env.log.Warn("allocate: no relayed address", "owner", owner, "err", err)
+		w.env.log.Warn("allocate: no relayed address", "identity", ownerIdentity(owner), "tenant", w.env.tenants.names[ownerTenant(owner)], "err", err)
 		return nil, stats.RefusedNoRelayPort
 	}
 	// The ports counted beyond those the allocation and its reservation
