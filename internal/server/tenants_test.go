@@ -272,3 +272,24 @@ func TestTenantBandwidth(t *testing.T) {
 		t.Errorf("%d bandwidth drops, want %d", n, sent-capBurst)
 	}
 }
+
+// TestTenantMSTURN: an [MS-TURN] client on a listener bound to a tenant
+// is challenged with the tenant's realm and allocates with its
+// credential.
+func TestTenantMSTURN(t *testing.T) {
+	e := newTenantEdge(t)
+	u, p, err := auth.Issue(secretB, "alice", e.clk.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.newMSClient(u, p)
+	c.server = e.addrB
+	c.allocate()
+	if c.realm != realmB {
+		t.Errorf("[MS-TURN] REALM on b's listener = %q, want %q", c.realm, realmB)
+	}
+	ms := stats.KindOf(stats.DialectMSTURN, stats.TransportUDP, stats.RelayUDP, stats.FamilyIPv4)
+	if ts := e.srv.Stats().Tenants[1]; ts.Name != "b" || ts.AllocationsByKind[ms] != 1 {
+		t.Errorf("tenant %q: %d live [MS-TURN] allocations, want b and 1", ts.Name, ts.AllocationsByKind[ms])
+	}
+}
