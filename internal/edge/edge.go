@@ -83,7 +83,7 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.usersWatch, err = loadUsers("auth.users_file", cfg.Auth.UsersFile, cfg.Realm, log); err != nil {
+	if e.usersWatch, err = loadUsers("auth.users_file", auth.DefaultTenant, cfg.Auth.UsersFile, cfg.Realm, log); err != nil {
 		return nil, err
 	}
 	var users *auth.Users

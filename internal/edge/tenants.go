@@ -39,7 +39,7 @@ func newTenantSources(cfg *config.Config, log *slog.Logger, clk clock.Clock) (_ 
 				return nil, fmt.Errorf("%s: %w", key, err)
 			}
 		}
-		w, err := loadUsers(key+".users_file", t.UsersFile, t.Realm, log)
+		w, err := loadUsers(key+".users_file", t.Name, t.UsersFile, t.Realm, log)
 		if err != nil {
 			return nil, err
 		}

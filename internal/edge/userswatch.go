@@ -17,10 +17,10 @@ import (
 // (watchUsers): an edit is in force within this long.
 const usersPoll = 2 * time.Second
 
-// loadUsers reads the users file at path, the configuration's key, for
-// realm into a new table and returns the watch that keeps it up to date
-// (its users are the table's); it returns nil for no file.
-func loadUsers(key, path, realm string, log *slog.Logger) (*usersWatch, error) {
+// loadUsers reads the users file at path, the configuration's key, of
+// tenant for realm into a new table and returns the watch that keeps it
+// up to date (its users are the table's); it returns nil for no file.
+func loadUsers(key, tenant, path, realm string, log *slog.Logger) (*usersWatch, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -32,7 +32,7 @@ func loadUsers(key, path, realm string, log *slog.Logger) (*usersWatch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	w := &usersWatch{path: path, realm: realm, users: new(auth.Users), log: log, current: table}
+	w := &usersWatch{path: path, tenant: tenant, realm: realm, users: new(auth.Users), log: log, current: table}
 	if after, err := os.Stat(path); err == nil && sameFile(before, after) {
 		w.seen = before // else read again at the first poll
 	}
@@ -48,10 +48,11 @@ func loadUsers(key, path, realm string, log *slog.Logger) (*usersWatch, error) {
 // seconds; a file that does not parse keeps the current table and is
 // logged once. A file changed while read is read again at the next poll.
 type usersWatch struct {
-	path, realm string
-	users       *auth.Users
-	log         *slog.Logger
-	// end ends the sessions of an identity; it returns how many.
+	path, tenant, realm string
+	users               *auth.Users
+	log                 *slog.Logger
+	// end ends the sessions of an identity of the tenant; it returns
+	// how many.
 	end func(ctx context.Context, identity string) (int, error)
 
 	seen    os.FileInfo
@@ -129,7 +130,7 @@ func (e *Edge) watchUsers(ctx context.Context, interval time.Duration) {
 	}
 	for _, w := range watches {
 		w.end = func(ctx context.Context, identity string) (int, error) {
-			return e.relay.EndIdentity(ctx, identity, stats.EndRevoked)
+			return e.relay.EndTenantIdentity(ctx, w.tenant, identity, stats.EndRevoked)
 		}
 	}
 	t := time.NewTicker(interval)

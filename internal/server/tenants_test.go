@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"testing"
@@ -291,5 +292,33 @@ func TestTenantMSTURN(t *testing.T) {
 	ms := stats.KindOf(stats.DialectMSTURN, stats.TransportUDP, stats.RelayUDP, stats.FamilyIPv4)
 	if ts := e.srv.Stats().Tenants[1]; ts.Name != "b" || ts.AllocationsByKind[ms] != 1 {
 		t.Errorf("tenant %q: %d live [MS-TURN] allocations, want b and 1", ts.Name, ts.AllocationsByKind[ms])
+	}
+}
+
+// TestEndTenantIdentity: ending an identity of one tenant leaves the same
+// identity of the other tenants alone; EndIdentity ends it in all.
+func TestEndTenantIdentity(t *testing.T) {
+	e := newTenantEdge(t)
+	for _, tc := range []struct {
+		secret auth.Secret
+		realm  string
+	}{{secretC, realmC}, {e.secret, testRealm}} {
+		c := e.tenantClient(tc.secret, "alice", e.addr)
+		challengeRealm(t, c)
+		c.realm = tc.realm
+		wantCode(t, c.do(stun.MethodAllocate, udpTransport), 0)
+	}
+	ctx := t.Context()
+	if n, err := e.srv.EndTenantIdentity(ctx, "c", "alice", stats.EndRevoked); n != 1 || err != nil {
+		t.Fatalf("EndTenantIdentity(c, alice) = %d, %v; want 1", n, err)
+	}
+	if r := e.waitEnded(); r.Tenant != "c" || r.Reason != stats.EndRevoked.String() {
+		t.Errorf("record of tenant %q, reason %q; want c, revoked", r.Tenant, r.Reason)
+	}
+	if _, err := e.srv.EndTenantIdentity(ctx, "nobody", "alice", stats.EndRevoked); !errors.Is(err, ErrUnknownTenant) {
+		t.Errorf("unknown tenant: err %v, want ErrUnknownTenant", err)
+	}
+	if n, err := e.srv.EndIdentity(ctx, "alice", stats.EndRevoked); n != 1 || err != nil {
+		t.Errorf("EndIdentity(alice) = %d, %v; want the default tenant's 1", n, err)
 	}
 }
