@@ -304,6 +304,9 @@ func New(opts Options) (*Server, error) {
 	if env.tenants, err = newTenantTable(opts.Auth, opts.Tenants, *env.quotaLimits.Load()); err != nil {
 		return nil, err
 	}
+	if err := checkTenantListeners(&opts); err != nil {
+		return nil, err
+	}
 	env.bw.set(tenantCaps(&opts, env.tenants.names), clk.Now())
 	env.advertised = [families]netip.Addr{famV4: opts.RelayAdvertised, famV6: opts.RelayAdvertisedV6}
 	ports := 0

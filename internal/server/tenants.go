@@ -11,9 +11,14 @@ import (
 	"github.com/avedge/avedge/internal/policy"
 )
 
-// ErrUnknownTenant is returned by New for a Tenant or a StreamListener
-// that names a tenant Options.Auth does not hold.
-var ErrUnknownTenant = errors.New("server: unknown tenant")
+var (
+	// ErrUnknownTenant is returned by New for a Tenant or a
+	// StreamListener that names a tenant Options.Auth does not hold.
+	ErrUnknownTenant = errors.New("server: unknown tenant")
+	// ErrTenantListener is returned by New for a Tenant.UDPListeners
+	// address that is no UDP listener's, or another tenant's too.
+	ErrTenantListener = errors.New("server: bad tenant listener")
+)
 
 // Tenant is what the server applies to one tenant of Options.Auth (see
 // auth.TenantOptions) beside the default one, whose quotas are the
@@ -53,14 +58,22 @@ type tenantTable struct {
 
 // newTenantTable returns the table of authn's tenants with the quotas
 // of ts; a tenant of authn that ts lacks has the default tenant's per-user
-// quotas (def) and no total of its own.
+// quotas (def) and no total of its own. A UDP listener may be bound to
+// one tenant only.
 func newTenantTable(authn *auth.Authenticator, ts []Tenant, def quotaLimits) (*tenantTable, error) {
 	names := authn.Tenants()
 	t := &tenantTable{names: names, allocations: make([]atomic.Int64, len(names)), limits: make([]quotaLimits, len(names))}
 	for i := range t.limits {
 		t.limits[i] = quotaLimits{perUser: def.perUser, ports: def.ports}
 	}
+	bound := map[netip.AddrPort]string{}
 	for _, tn := range ts {
+		for _, a := range tn.UDPListeners {
+			if other, dup := bound[a]; dup {
+				return nil, fmt.Errorf("%w: %v is bound to %q and %q", ErrTenantListener, a, other, tn.Name)
+			}
+			bound[a] = tn.Name
+		}
 		i := slices.Index(names, tn.Name)
 		if i <= 0 {
 			return nil, fmt.Errorf("%w: %q (not a tenant of Auth beside the default one)", ErrUnknownTenant, tn.Name)
@@ -115,6 +128,23 @@ func ownerIdentity(owner string) string {
 		return ""
 	}
 	return owner[1:]
+}
+
+// checkTenantListeners makes sure that every address of a
+// Tenant.UDPListeners is that of a UDP listener of opts.
+func checkTenantListeners(opts *Options) error {
+	udp := slices.Concat(opts.Listeners, opts.STUNListeners)
+	for _, f := range opts.FrontListeners {
+		udp = append(udp, f.Addr)
+	}
+	for _, t := range opts.Tenants {
+		for _, a := range t.UDPListeners {
+			if !slices.Contains(udp, a) {
+				return fmt.Errorf("%w: %v of tenant %q is no UDP listener's address", ErrTenantListener, a, t.Name)
+			}
+		}
+	}
+	return nil
 }
 
 // listenerAuth returns the Authenticator of the UDP listener configured

@@ -322,3 +322,38 @@ func TestEndTenantIdentity(t *testing.T) {
 		t.Errorf("EndIdentity(alice) = %d, %v; want the default tenant's 1", n, err)
 	}
 }
+
+// TestTenantOptions: New refuses tenants that Auth lacks and tenant
+// listeners that are no listener's or bound twice.
+func TestTenantOptions(t *testing.T) {
+	kb, err := auth.NewKeyring([]auth.Secret{secretB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withB := func(o *auth.Options) { o.Tenants = []auth.TenantOptions{{Name: "b", Realm: realmB, Keyring: kb}} }
+	other := netip.MustParseAddrPort("127.0.0.3:3478")
+	for _, tc := range []struct {
+		name    string
+		tenants []Tenant
+		streams []StreamListener
+		want    error
+	}{
+		{"unknown tenant", []Tenant{{Name: "x"}}, nil, ErrUnknownTenant},
+		{"the default tenant", []Tenant{{Name: auth.DefaultTenant}}, nil, ErrUnknownTenant},
+		{"no such listener", []Tenant{{Name: "b", UDPListeners: []netip.AddrPort{other}}}, nil, ErrTenantListener},
+		{"bound twice", []Tenant{{Name: "b", UDPListeners: []netip.AddrPort{other}}, {Name: "b", UDPListeners: []netip.AddrPort{other}}}, nil, ErrTenantListener},
+		{"unknown stream tenant", nil, []StreamListener{{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Plain: true, Tenant: "x"}}, ErrUnknownTenant},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newStoppedEdgeAuth(t, withB, nil)
+			opts := e.opts
+			opts.Tenants, opts.StreamListeners = tc.tenants, tc.streams
+			if s, err := New(opts); !errors.Is(err, tc.want) {
+				if s != nil {
+					s.Close()
+				}
+				t.Errorf("New: err %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
