@@ -152,6 +152,7 @@ func (w *worker) describe(s *session, now time.Time) sessions.Session {
 		ID:              formatSessionID(s.id),
 		User:            a.Username,
 		Identity:        ownerIdentity(s.owner),
+		Tenant:          w.env.tenants.names[ownerTenant(s.owner)],
 		Dialect:         k.Dialect().String(),
 		Transport:       k.Transport().String(),
 		RelayProtocol:   k.Relay().String(),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/server/stats"
+	"github.com/avedge/avedge/internal/sessions"
 	"github.com/avedge/avedge/internal/stunproto"
 )
 
@@ -309,6 +311,12 @@ func TestEndTenantIdentity(t *testing.T) {
 		wantCode(t, c.do(stun.MethodAllocate, udpTransport), 0)
 	}
 	ctx := t.Context()
+	list, err := e.srv.Sessions(ctx, sessions.Filter{Identity: "alice"})
+	if err != nil || len(list) != 2 || list[0].Tenant == list[1].Tenant ||
+		!slices.ContainsFunc(list, func(s sessions.Session) bool { return s.Tenant == "c" }) ||
+		!slices.ContainsFunc(list, func(s sessions.Session) bool { return s.Tenant == auth.DefaultTenant }) {
+		t.Fatalf("sessions of alice: %+v, %v; want one of c and one of the default tenant", list, err)
+	}
 	if n, err := e.srv.EndTenantIdentity(ctx, "c", "alice", stats.EndRevoked); n != 1 || err != nil {
 		t.Fatalf("EndTenantIdentity(c, alice) = %d, %v; want 1", n, err)
 	}
