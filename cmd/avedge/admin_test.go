@@ -151,7 +151,7 @@ func TestAdminMetrics(t *testing.T) {
 		series string
 		min    float64
 	}{
-		{`avedge_allocations{dialect="rfc",family="ipv4",relay="udp",transport="udp"}`, 1},
+		{`avedge_allocations{dialect="rfc",family="ipv4",relay="udp",tenant="default",transport="udp"}`, 1},
 		{`avedge_stun_requests_total`, 2}, // Allocate twice: the 401 challenge, then the answer
 		{`avedge_relayed_packets_total{direction="to_peer"}`, 1},
 		{`avedge_relayed_bytes_total{direction="to_peer"}`, float64(len(helloPeer))},

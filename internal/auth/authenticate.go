@@ -25,7 +25,8 @@ import (
 //     otherwise both must be present, PASSWORD-ALGORITHMS must equal what we
 //     offer and PASSWORD-ALGORITHM must be one of its entries, else
 //     ErrBadRequest (bid-down). Without the cookie the key is MD5.
-//  4. REALM must be ours; the USERNAME must be a static user, a user of
+//  4. REALM must be that of a tenant this Authenticator accepts (see
+//     Bound), whose credentials alone are checked below; the USERNAME must be a static user, a user of
 //     the users file (Options.Users; one known by HA1 has only the MD5 key)
 //     or an ephemeral username (else ErrUnknownUser and
 //     ErrBadUsername) whose expiry has not passed (ErrExpired) and lies at
@@ -89,7 +90,7 @@ func (a *Authenticator) AuthenticateOn(transport string, m *stun.Message, client
 	}
 
 	res, err := a.AuthenticateWith(transport, username.String(), realm.String(), nonce.String(), client, held, func(c Credential) []byte {
-		key := c.LongTermKey(alg, username.String(), a.realm)
+		key := c.LongTermKey(alg, username.String(), realm.String())
 		if key == nil || checkIntegrity(m, key, hasMI256) != nil {
 			return nil
 		}
@@ -109,16 +110,18 @@ func (a *Authenticator) AuthenticateOn(transport string, m *stun.Message, client
 // caller knows which MAC its dialect used. transport is the client's
 // transport, for the Hook (see AuthenticateOn).
 func (a *Authenticator) AuthenticateWith(transport, username, realm, nonce string, client netip.AddrPort, held string, verify func(Credential) []byte) (Result, error) {
-	if realm != a.realm {
+	t := a.accept[realm]
+	if t == nil {
 		return Result{}, fmt.Errorf("%w: realm is not ours", ErrUnauthenticated)
 	}
-	res, creds, err := a.lookup(username, held)
-	if err != nil && a.hook != nil && errors.Is(err, ErrUnknownUser) {
-		res, creds, err = a.ask(HookQuery{Username: username, Realm: realm, Client: client, Transport: transport}, nonce)
+	res, creds, err := a.lookup(t, username, held)
+	if err != nil && t.hook != nil && errors.Is(err, ErrUnknownUser) {
+		res, creds, err = a.ask(t, HookQuery{Username: username, Realm: realm, Client: client, Transport: transport}, nonce)
 	}
 	if err != nil {
 		return Result{}, err
 	}
+	res.Tenant, res.TenantIndex = t.name, t.index
 	for _, c := range creds {
 		if key := verify(c); key != nil {
 			res.Key = key
@@ -165,14 +168,14 @@ func (a *Authenticator) passwordAlgorithm(m *stun.Message, nonce string) (uint16
 // accepted. The credential's own expiry is never extended.
 const MaxClockSkew = 60 * time.Second
 
-// lookup validates username, which may be past its expiry if it is held
-// (see Authenticate), and returns the partial Result and the candidate
-// credentials.
-func (a *Authenticator) lookup(username, held string) (Result, []Credential, error) {
+// lookup validates username of tenant t, which may be past its expiry if
+// it is held (see Authenticate), and returns the partial Result and the
+// candidate credentials.
+func (a *Authenticator) lookup(t *tenant, username, held string) (Result, []Credential, error) {
 	now := a.clk.Now()
-	c, ok := Credential{Password: a.static[username]}, a.static[username] != ""
-	if !ok && a.users != nil {
-		c, ok = a.users.Get(username)
+	c, ok := Credential{Password: t.static[username]}, t.static[username] != ""
+	if !ok && t.users != nil {
+		c, ok = t.users.Get(username)
 	}
 	if ok {
 		if a.revoked != nil && a.revoked(username, time.Time{}, now) {
@@ -180,7 +183,7 @@ func (a *Authenticator) lookup(username, held string) (Result, []Credential, err
 		}
 		return Result{Username: username, Identity: username}, []Credential{c}, nil
 	}
-	if a.keyring == nil {
+	if t.keyring == nil {
 		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrUnknownUser)
 	}
 	expiry, identity, err := ParseUsername(username)
@@ -197,7 +200,7 @@ func (a *Authenticator) lookup(username, held string) (Result, []Credential, err
 	if a.revoked != nil && a.revoked(identity, expiry, now) {
 		return Result{}, nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrRevoked)
 	}
-	secrets := a.keyring.load()
+	secrets := t.keyring.load()
 	creds := make([]Credential, len(secrets))
 	for i := range secrets {
 		creds[i] = Credential{Password: secrets[i].password(username)}
@@ -205,14 +208,14 @@ func (a *Authenticator) lookup(username, held string) (Result, []Credential, err
 	return Result{Username: username, Identity: identity, Expires: expiry, PastExpiry: past}, creds, nil
 }
 
-// ask asks the Hook about a username no local source knows, once nonce
-// is verified for the client: a request from a spoofed source, or one
-// replayed from another address, makes no external lookup.
-func (a *Authenticator) ask(q HookQuery, nonce string) (Result, []Credential, error) {
+// ask asks the Hook of tenant t about a username no local source knows,
+// once nonce is verified for the client: a request from a spoofed source,
+// or one replayed from another address, makes no external lookup.
+func (a *Authenticator) ask(t *tenant, q HookQuery, nonce string) (Result, []Credential, error) {
 	if err := a.nonces.Verify(nonce, q.Client); err != nil {
 		return Result{}, nil, err
 	}
-	c, err := a.hook.Credential(q)
+	c, err := t.hook.Credential(q)
 	switch {
 	case errors.Is(err, ErrPending):
 		return Result{}, nil, err

@@ -1,8 +1,8 @@
 package auth
 
 import (
+	"cmp"
 	"fmt"
-	"maps"
 	"net/netip"
 	"time"
 
@@ -53,58 +53,78 @@ type Options struct {
 	// has been verified (see Authenticate); its users are checked for
 	// revocation as static users are.
 	Hook Hook
+	// Tenant names the tenant that Realm, Keyring, StaticUsers, Users and
+	// Hook make up; empty means DefaultTenant.
+	Tenant string
+	// Tenants are further tenants, each with its own realm and
+	// credentials (see Tenants); the nonces, lifetimes, expiry rules and
+	// revocations are shared.
+	Tenants []TenantOptions
 }
 
 // Authenticator checks requests with the STUN long-term credential mechanism
-// (RFC 8489 §9.2). It is immutable after construction (the Keyring may be
+// (RFC 8489 §9.2). It is immutable after construction (the Keyrings may be
 // updated) and safe for concurrent use.
+//
+// It holds a table of tenants (see TenantOptions): its challenges carry the
+// realm of one of them (the default tenant's, or that of the tenant a
+// Bound view serves), and a request is checked against the credentials of
+// the tenant whose realm it names, among those it accepts.
 type Authenticator struct {
-	realm       string
-	keyring     *Keyring
-	static      map[string]string
-	users       *Users
+	tenants     []*tenant
+	challenge   *tenant            // whose realm 401s and 438s carry
+	accept      map[string]*tenant // the tenants accepted, by realm
 	maxLifetime time.Duration
 	nonces      *Nonces
 	clk         clock.Clock
 	algorithms  stunproto.PasswordAlgorithms
 	strict      bool
 	revoked     func(identity string, expiry, now time.Time) bool
-	hook        Hook
 }
 
 // NewAuthenticator validates opts and returns an Authenticator. It needs a
-// realm, a Nonces and at least one credential source (Keyring,
-// StaticUsers, whose usernames and passwords must be non-empty, Users or
-// Hook); otherwise it returns ErrBadOptions.
+// Nonces and, for the default tenant and each of Tenants, a realm and at
+// least one credential source (Keyring, StaticUsers, whose usernames and
+// passwords must be non-empty, Users or Hook); tenant names and realms
+// must be unique, and there may be at most MaxTenants tenants in all.
+// Otherwise it returns ErrBadOptions.
 func NewAuthenticator(opts Options) (*Authenticator, error) {
 	switch {
-	case opts.Realm == "":
-		return nil, fmt.Errorf("%w: empty realm", ErrBadOptions)
 	case opts.Nonces == nil:
 		return nil, fmt.Errorf("%w: no nonces", ErrBadOptions)
-	case opts.Keyring == nil && len(opts.StaticUsers) == 0 && opts.Users == nil && opts.Hook == nil:
-		return nil, fmt.Errorf("%w: neither keyring nor users", ErrBadOptions)
 	case opts.MaxCredentialLifetime < 0:
 		return nil, fmt.Errorf("%w: negative maximum credential lifetime", ErrBadOptions)
+	case len(opts.Tenants) >= MaxTenants:
+		return nil, fmt.Errorf("%w: more than %d tenants", ErrBadOptions, MaxTenants)
 	}
 	for u, p := range opts.StaticUsers {
 		if u == "" || p == "" {
 			return nil, fmt.Errorf("%w: static user with empty name or password", ErrBadOptions)
 		}
 	}
+	def := TenantOptions{
+		Name: cmp.Or(opts.Tenant, DefaultTenant), Realm: opts.Realm, Keyring: opts.Keyring, Users: opts.Users, Hook: opts.Hook,
+	}
+	tenants, err := newTenants(append([]TenantOptions{def}, opts.Tenants...), opts.StaticUsers)
+	if err != nil {
+		return nil, err
+	}
 	a := &Authenticator{
-		realm:       opts.Realm,
-		keyring:     opts.Keyring,
-		static:      maps.Clone(opts.StaticUsers),
-		users:       opts.Users,
+		tenants:     tenants,
+		challenge:   tenants[0],
+		accept:      make(map[string]*tenant, len(tenants)),
 		maxLifetime: opts.MaxCredentialLifetime,
 		nonces:      opts.Nonces,
 		clk:         opts.Clock,
 		strict:      opts.StrictExpiry,
 		revoked:     opts.Revoked,
-		hook:        opts.Hook,
 		// Offered in order of preference (RFC 8489 §14.11).
 		algorithms: stunproto.PasswordAlgorithms{{Algorithm: stunproto.AlgSHA256}, {Algorithm: stunproto.AlgMD5}},
+	}
+	for _, t := range tenants {
+		if !t.bound {
+			a.accept[t.realm] = t
+		}
 	}
 	if a.maxLifetime == 0 {
 		a.maxLifetime = DefaultMaxCredentialLifetime
@@ -120,7 +140,7 @@ func NewAuthenticator(opts Options) (*Authenticator, error) {
 func (a *Authenticator) StrictExpiry() bool { return a.strict }
 
 // Realm returns the realm the Authenticator challenges with.
-func (a *Authenticator) Realm() string { return a.realm }
+func (a *Authenticator) Realm() string { return a.challenge.realm }
 
 // Nonce returns a fresh nonce for client, for the challenges of a
 // dialect that builds its own (see AuthenticateWith).
@@ -131,7 +151,7 @@ func (a *Authenticator) Nonce(client netip.AddrPort) string { return a.nonces.Is
 // (RFC 8489 §9.2.4).
 func (a *Authenticator) Challenge(client netip.AddrPort) []stun.Setter {
 	return []stun.Setter{
-		stun.NewRealm(a.realm),
+		stun.NewRealm(a.challenge.realm),
 		stun.NewNonce(a.Nonce(client)),
 		append(stunproto.PasswordAlgorithms(nil), a.algorithms...),
 	}

@@ -26,6 +26,11 @@ type Result struct {
 	// PastExpiry reports that the credential had expired, and the request
 	// passed as one on the allocation its username holds.
 	PastExpiry bool
+	// Tenant names the tenant whose realm and credentials the request
+	// matched, and TenantIndex is its place in Authenticator.Tenants (0:
+	// the default tenant).
+	Tenant      string
+	TenantIndex int
 }
 
 // Sign adds to m the kind of message integrity the request used, keyed with

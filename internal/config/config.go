@@ -62,6 +62,8 @@ type Config struct {
 	MSTurn MSTurn `json:"ms_turn"`
 	// Turn holds switches of the TURN protocol.
 	Turn Turn `json:"turn"`
+	// Tenants are the tenants beside the default one (see Tenant).
+	Tenants []Tenant `json:"tenants,omitempty"`
 
 	warnings []string
 }

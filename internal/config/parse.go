@@ -89,6 +89,8 @@ type parser struct {
 	// inline lists the keys holding a secret or a password written in
 	// the configuration itself.
 	inline []string
+	// tenantEntries are the entries of the tenants, for finishTenants.
+	tenantEntries []tenantParse
 }
 
 // warn records a warning about key.
@@ -201,6 +203,7 @@ func (p *parser) top() error {
 		{"pool", func(e entry) error { return p.pool(e, &c.Pool) }},
 		{"ms_turn", func(e entry) error { return p.msTurn(e, &c.MSTurn) }},
 		{"turn", func(e entry) error { return p.turn(e, &c.Turn) }},
+		{"tenants", func(e entry) error { return p.tenants(e, &c.Tenants) }},
 	})
 	return err
 }
@@ -219,6 +222,7 @@ func (p *parser) finish() error {
 		p.finishAuth,
 		p.finishLifetimes,
 		p.finishQuotas,
+		p.finishTenants,
 		p.finishCredentialService,
 		p.finishAlternates,
 	} {

@@ -55,7 +55,7 @@ func (p *parser) secrets(e entry, dst *[]Secret) error {
 			return err
 		}
 		if j, dup := ids[s.ID]; dup {
-			return p.failAt(p.where(item.path+".id"), item.path+".id", "%q: duplicate secret id (see auth.secrets[%d])", s.ID, j)
+			return p.failAt(p.where(item.path+".id"), item.path+".id", "%q: duplicate secret id (see %s[%d])", s.ID, e.path, j)
 		}
 		ids[s.ID] = i
 		*dst = append(*dst, s)

@@ -30,16 +30,21 @@ func (p *parser) usersFile(e entry, dst *string) error {
 // starts; a file every user may read draws a warning, since its keys
 // (HA1 or passwords) let anyone authenticate as its users.
 func (p *parser) checkUsersFile() error {
-	path := p.cfg.Auth.UsersFile
+	return p.checkUsersFileOf("auth.users_file", p.cfg.Auth.UsersFile, p.cfg.Realm)
+}
+
+// checkUsersFileOf is checkUsersFile for the users file at path of key,
+// whose lines name realm; an empty path is none.
+func (p *parser) checkUsersFileOf(key, path, realm string) error {
 	if path == "" {
 		return nil
 	}
-	_, mode, err := ReadUsersFile(path, p.cfg.Realm)
+	_, mode, err := ReadUsersFile(path, realm)
 	if err != nil {
-		return p.failAt(p.where("auth.users_file"), "auth.users_file", "%s", err)
+		return p.failAt(p.where(key), key, "%s", err)
 	}
 	if mode.Perm()&0o007 != 0 {
-		p.warn("auth.users_file", "%q is accessible to all users (mode %04o); its keys are passwords: run chmod 640 %s", path, mode.Perm(), path)
+		p.warn(key, "%q is accessible to all users (mode %04o); its keys are passwords: run chmod 640 %s", path, mode.Perm(), path)
 	}
 	return nil
 }

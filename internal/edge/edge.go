@@ -58,6 +58,9 @@ type Edge struct {
 	// offload is the eBPF offload the relay drives (datapath.offload);
 	// nil when off.
 	offload *offload.Loader
+	// tenants are the credential sources of the tenants beside the
+	// default one (their users files are watched with watchUsers).
+	tenants *tenantSources
 
 	// mu serialises Apply.
 	mu   sync.Mutex
@@ -84,7 +87,7 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.usersWatch, err = loadUsers(cfg.Auth.UsersFile, cfg.Realm, log); err != nil {
+	if e.usersWatch, err = loadUsers("auth.users_file", auth.DefaultTenant, cfg.Auth.UsersFile, cfg.Realm, log); err != nil {
 		return nil, err
 	}
 	var users *auth.Users
@@ -98,7 +101,11 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	if e.hook != nil {
 		hook = e.hook
 	}
-	opts, managers, err := relayOptions(cfg, keyring, users, hook, revoked, log, clk)
+	if e.tenants, err = newTenantSources(cfg, log, clk); err != nil {
+		e.Close()
+		return nil, err
+	}
+	opts, managers, err := relayOptions(cfg, keyring, users, hook, e.tenants.opts, revoked, log, clk)
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -256,6 +263,9 @@ func (e *Edge) Close() {
 	}
 	if e.hook != nil {
 		e.hook.Close()
+	}
+	if e.tenants != nil {
+		e.tenants.close()
 	}
 	if e.svc != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)

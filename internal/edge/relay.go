@@ -24,13 +24,14 @@ import (
 // relayOptions turns a validated configuration into the relay's options:
 // it builds the nonce minter, the authenticator (checking credentials
 // against keyring, nil without secrets, users, nil without a users
-// file, then hook, nil without a webhook) and the peer policy, loads
+// file, then hook, nil without a webhook, and those of tenants in their
+// realms) and the peer policy, loads
 // the certificates of TLS listeners, and turns the bandwidth quotas into
 // the buckets' caps (a burst of one second's worth).
 //
 // The ACME managers of the listeners with tls.acme are returned too, to
 // run with the edge; on error, those made are closed.
-func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, hook auth.Hook, revoked *revocation.Store, log *slog.Logger, clk clock.Clock) (_ server.Options, managers []*acme.Manager, err error) {
+func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, hook auth.Hook, tenants []auth.TenantOptions, revoked *revocation.Store, log *slog.Logger, clk clock.Clock) (_ server.Options, managers []*acme.Manager, err error) {
 	defer func() {
 		if err != nil {
 			for _, m := range managers {
@@ -55,7 +56,8 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 		Revoked: func(identity string, expiry, now time.Time) bool {
 			return revoked.Current().Refuses(identity, expiry, now)
 		},
-		Hook: hook,
+		Hook:    hook,
+		Tenants: tenants,
 	})
 	if err != nil {
 		return server.Options{}, nil, fmt.Errorf("auth: %w", err)
@@ -77,8 +79,12 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 		stunOnly  []netip.AddrPort
 		fronts    []server.FrontListener
 		streams   []server.StreamListener
+		// streamOf maps the index of a listener to its place in
+		// streams, -1 for a UDP one.
+		streamOf = make([]int, len(cfg.Listeners))
 	)
-	for _, l := range cfg.Listeners {
+	for i, l := range cfg.Listeners {
+		streamOf[i] = -1
 		switch {
 		case l.RedirectTo.IsValid():
 			fronts = append(fronts, server.FrontListener{Addr: l.Address, RedirectTo: l.RedirectTo})
@@ -101,9 +107,14 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 				managers = append(managers, m)
 			}
 		}
+		streamOf[i] = len(streams)
 		streams = append(streams, sl)
 	}
 	q := quotas(cfg.Quotas)
+	tenantOpts, err := serverTenants(cfg, streams, streamOf)
+	if err != nil {
+		return server.Options{}, managers, err
+	}
 	return server.Options{
 		Software:        cfg.Software,
 		Listeners:       listeners,
@@ -146,6 +157,7 @@ func relayOptions(cfg *config.Config, keyring *auth.Keyring, users *auth.Users, 
 		BandwidthPerAllocation: perAlloc,
 		BandwidthPerUser:       perUser,
 		Capacity:               cfg.Quotas.Capacity,
+		Tenants:                tenantOpts,
 
 		Auth:             authn,
 		Policy:           peerPolicy(cfg.Peers),

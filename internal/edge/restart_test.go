@@ -45,6 +45,9 @@ var changes = map[string]func(c *config.Config){
 	"turn.strict_channel_numbers": func(c *config.Config) { c.Turn.StrictChannelNumbers = true },
 	"limits.tcp_connection_rate":  func(c *config.Config) { c.Limits.TCPConnectionRate = 1 },
 	"limits.tcp_connection_burst": func(c *config.Config) { c.Limits.TCPConnectionBurst = 1 },
+	"tenants": func(c *config.Config) {
+		c.Tenants = []config.Tenant{{Name: "b", Realm: "b.example.com", Secrets: []config.Secret{{ID: "b", Value: []byte("0123456789abcdef")}}}}
+	},
 
 	// Reloadable: every declared key.
 	"listeners[].tls.cert_file": func(c *config.Config) { c.Listeners[2].TLS.CertFile = "/elsewhere.crt" },

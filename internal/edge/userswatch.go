@@ -17,22 +17,22 @@ import (
 // (watchUsers): an edit is in force within this long.
 const usersPoll = 2 * time.Second
 
-// loadUsers reads the users file at path for realm into a new table and
-// returns the watch that keeps it up to date (its users are the table's);
-// it returns nil for no file.
-func loadUsers(path, realm string, log *slog.Logger) (*usersWatch, error) {
+// loadUsers reads the users file at path, the configuration's key, of
+// tenant for realm into a new table and returns the watch that keeps it
+// up to date (its users are the table's); it returns nil for no file.
+func loadUsers(key, tenant, path, realm string, log *slog.Logger) (*usersWatch, error) {
 	if path == "" {
 		return nil, nil
 	}
 	before, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("auth.users_file: %w", err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	table, _, err := config.ReadUsersFile(path, realm)
 	if err != nil {
-		return nil, fmt.Errorf("auth.users_file: %w", err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	w := &usersWatch{path: path, realm: realm, users: new(auth.Users), log: log, current: table}
+	w := &usersWatch{path: path, tenant: tenant, realm: realm, users: new(auth.Users), log: log, current: table}
 	if after, err := os.Stat(path); err == nil && sameFile(before, after) {
 		w.seen = before // else read again at the first poll
 	}
@@ -48,10 +48,11 @@ func loadUsers(path, realm string, log *slog.Logger) (*usersWatch, error) {
 // seconds; a file that does not parse keeps the current table and is
 // logged once. A file changed while read is read again at the next poll.
 type usersWatch struct {
-	path, realm string
-	users       *auth.Users
-	log         *slog.Logger
-	// end ends the sessions of an identity; it returns how many.
+	path, tenant, realm string
+	users               *auth.Users
+	log                 *slog.Logger
+	// end ends the sessions of an identity of the tenant; it returns
+	// how many.
 	end func(ctx context.Context, identity string) (int, error)
 
 	seen    os.FileInfo
@@ -113,20 +114,31 @@ func changedUsers(old, new map[string]auth.Credential) []string {
 	return out
 }
 
-// watchUsers polls the users file every interval until ctx is done (see
-// usersWatch); without a users file it returns at once.
+// watchUsers polls the users files, the default tenant's and the other
+// tenants', every interval until ctx is done (see usersWatch); without a
+// users file it returns at once.
 func (e *Edge) watchUsers(ctx context.Context, interval time.Duration) {
-	w := e.usersWatch
-	if w == nil {
+	var watches []*usersWatch
+	if e.usersWatch != nil {
+		watches = append(watches, e.usersWatch)
+	}
+	if e.tenants != nil {
+		watches = append(watches, e.tenants.watches...)
+	}
+	if len(watches) == 0 {
 		return
 	}
-	w.end = func(ctx context.Context, identity string) (int, error) {
-		return e.relay.EndIdentity(ctx, identity, stats.EndRevoked)
+	for _, w := range watches {
+		w.end = func(ctx context.Context, identity string) (int, error) {
+			return e.relay.EndTenantIdentity(ctx, w.tenant, identity, stats.EndRevoked)
+		}
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		w.poll(ctx)
+		for _, w := range watches {
+			w.poll(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/sessions"
 	"github.com/avedge/avedge/internal/turntest"
 )
@@ -100,7 +101,7 @@ func TestUsersWatch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "users.txt")
 	replace(t, path, []byte("a:r:pa\nb:r:pb\nc:r:pc\n"))
 	var log logged
-	w, err := loadUsers(path, "r", slog.New(&log))
+	w, err := loadUsers("auth.users_file", auth.DefaultTenant, path, "r", slog.New(&log))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,14 +123,16 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 
 	emit(buildInfo, 1, c.version)
 
-	for k, n := range st.AllocationsByKind {
-		kind := stats.AllocationKind(k)
-		labels := []string{kind.Dialect().String(), kind.Transport().String(), kind.Relay().String(), kind.Family().String()}
-		emit(allocations, float64(n), labels...)
-		emit(allocationsCreated, u(st.AllocationsCreated[k]), labels...)
-	}
-	for r, n := range st.AllocationsEnded {
-		emit(allocationsEnded, u(n), stats.EndReason(r).String())
+	for _, ts := range st.Tenants {
+		for k, n := range ts.AllocationsByKind {
+			kind := stats.AllocationKind(k)
+			labels := []string{kind.Dialect().String(), kind.Transport().String(), kind.Relay().String(), kind.Family().String(), ts.Name}
+			emit(allocations, float64(n), labels...)
+			emit(allocationsCreated, u(ts.AllocationsCreated[k]), labels...)
+		}
+		for r, n := range ts.AllocationsEnded {
+			emit(allocationsEnded, u(n), stats.EndReason(r).String(), ts.Name)
+		}
 	}
 	for r, n := range st.Auth {
 		emit(authResults, u(n), stats.AuthResult(r).String())

@@ -96,13 +96,21 @@ func distinctStats() stats.Stats {
 	for r := range st.Drops {
 		st.Drops[r] = uint64(11 + r)
 	}
-	for k := range st.AllocationsByKind {
-		st.AllocationsByKind[k] = int64(600 + k)
-		st.Allocations += st.AllocationsByKind[k]
-		st.AllocationsCreated[k] = uint64(700 + k)
-	}
-	for r := range st.AllocationsEnded {
-		st.AllocationsEnded[r] = uint64(800 + r)
+	// Two tenants, whose counts differ by 10000; the totals are theirs.
+	st.Tenants = []stats.TenantStats{{Name: "default"}, {Name: "b"}}
+	for t := range st.Tenants {
+		ts := &st.Tenants[t]
+		for k := range ts.AllocationsByKind {
+			ts.AllocationsByKind[k] = int64(600 + 10000*t + k)
+			ts.AllocationsCreated[k] = uint64(700 + 10000*t + k)
+			st.AllocationsByKind[k] += ts.AllocationsByKind[k]
+			st.Allocations += ts.AllocationsByKind[k]
+			st.AllocationsCreated[k] += ts.AllocationsCreated[k]
+		}
+		for r := range ts.AllocationsEnded {
+			ts.AllocationsEnded[r] = uint64(800 + 10000*t + r)
+			st.AllocationsEnded[r] += ts.AllocationsEnded[r]
+		}
 	}
 	for r := range st.Auth {
 		st.Auth[r] = uint64(900 + r)
@@ -280,7 +288,7 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"\navedge_allocations{dialect=\"rfc\",family=\"ipv4\",relay=\"udp\",transport=\"udp\"} 600\n", "\ngo_goroutines ", "\nprocess_cpu_seconds_total "} {
+	for _, want := range []string{"\navedge_allocations{dialect=\"rfc\",family=\"ipv4\",relay=\"udp\",tenant=\"default\",transport=\"udp\"} 600\n", "\ngo_goroutines ", "\nprocess_cpu_seconds_total "} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("registry output lacks %q", want)
 		}
@@ -325,13 +333,15 @@ func TestEveryLabelValue(t *testing.T) {
 	text := scrape(t, &fakeSource{st: distinctStats()})
 	var st stats.Stats
 	var series []string
-	for k := range st.AllocationsByKind {
-		kind := stats.AllocationKind(k)
-		labels := `{dialect="` + kind.Dialect().String() + `",family="` + kind.Family().String() + `",relay="` + kind.Relay().String() + `",transport="` + kind.Transport().String() + `"}`
-		series = append(series, "avedge_allocations"+labels, "avedge_allocations_created_total"+labels)
-	}
-	for r := range st.AllocationsEnded {
-		series = append(series, `avedge_allocations_ended_total{reason="`+stats.EndReason(r).String()+`"}`)
+	for _, tenant := range []string{"b", "default"} {
+		for k := range st.AllocationsByKind {
+			kind := stats.AllocationKind(k)
+			labels := `{dialect="` + kind.Dialect().String() + `",family="` + kind.Family().String() + `",relay="` + kind.Relay().String() + `",tenant="` + tenant + `",transport="` + kind.Transport().String() + `"}`
+			series = append(series, "avedge_allocations"+labels, "avedge_allocations_created_total"+labels)
+		}
+		for r := range st.AllocationsEnded {
+			series = append(series, `avedge_allocations_ended_total{reason="`+stats.EndReason(r).String()+`",tenant="`+tenant+`"}`)
+		}
 	}
 	for r := range st.Auth {
 		series = append(series, `avedge_auth_results_total{result="`+stats.AuthResult(r).String()+`"}`)

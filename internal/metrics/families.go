@@ -15,11 +15,11 @@ var (
 
 	// Relay (stats.Stats).
 	allocations = gauge("avedge_allocations",
-		"Live allocations, by dialect (rfc, ms-turn), client transport (udp, tcp, tls, pseudo-tls), relayed transport (udp, or tcp for RFC 6062) and relayed address family (ipv4, ipv6, dual).", "dialect", "transport", "relay", "family")
+		"Live allocations, by dialect (rfc, ms-turn), client transport (udp, tcp, tls, pseudo-tls), relayed transport (udp, or tcp for RFC 6062), relayed address family (ipv4, ipv6, dual) and tenant (default, or a name of the tenants section).", "dialect", "transport", "relay", "family", "tenant")
 	allocationsCreated = counter("avedge_allocations_created_total",
-		"Allocations created, by dialect, client transport, relayed transport and relayed address family (as given, which for a dual request may be one family).", "dialect", "transport", "relay", "family")
+		"Allocations created, by dialect, client transport, relayed transport, relayed address family (as given, which for a dual request may be one family) and tenant.", "dialect", "transport", "relay", "family", "tenant")
 	allocationsEnded = counter("avedge_allocations_ended_total",
-		"Allocations ended, by the end reason of their session records.", "reason")
+		"Allocations ended, by the end reason of their session records and tenant.", "reason", "tenant")
 	authResults = counter("avedge_auth_results_total",
 		"Authentication results of TURN requests, by result; rate-limited requests are dropped packets instead.", "result")
 	refusals = counter("avedge_refusals_total",

@@ -13,7 +13,8 @@ import (
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // line is the JSON form of a record, one per line, in this field order.
-// It carries the username, never a password. Kind is "end" for an
+// It carries the username, never a password, and the tenant of the
+// credential (left out when the record names none). Kind is "end" for an
 // allocation that ended (end and end_reason say when and why) and
 // "interim" for one still live (end is when its totals were taken; no
 // end_reason).
@@ -21,6 +22,7 @@ type line struct {
 	Kind              string  `json:"kind"`
 	User              string  `json:"user"`
 	Identity          string  `json:"identity"`
+	Tenant            string  `json:"tenant,omitempty"`
 	Client            string  `json:"client"`
 	Relayed           string  `json:"relayed"`
 	AdditionalRelayed string  `json:"additional_relayed,omitempty"`
@@ -53,6 +55,7 @@ func lineOf(r *stats.Record) line {
 		Kind:              kind,
 		User:              r.Username,
 		Identity:          r.Identity,
+		Tenant:            r.Tenant,
 		Client:            addrString(r.Client),
 		Relayed:           addrString(r.Relayed),
 		AdditionalRelayed: addrString(r.Additional),

@@ -98,6 +98,8 @@ func TestLineGolden(t *testing.T) {
 	dual.Identity = `<bob "b">`
 	interim := udpRecord
 	interim.Interim, interim.Reason = true, ""
+	tenant := udpRecord
+	tenant.Tenant = "b"
 	for _, tc := range []struct {
 		name string
 		rec  stats.Record
@@ -108,6 +110,7 @@ func TestLineGolden(t *testing.T) {
 		{"dual", dual, `{"kind":"end","user":"1795000000:<bob \"b\">","identity":"<bob \"b\">","client":"198.51.100.7:40000","relayed":"203.0.113.10:50002","additional_relayed":"[2001:db8::10]:50003","dialect":"rfc","transport":"udp","relay_protocol":"udp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:47:45.373Z","duration_s":90.25,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180,"end_reason":"refresh 0"}`},
 		{"ms-turn over pseudo-tls", ms, `{"kind":"end","user":"1795000000:alice","identity":"alice","client":"198.51.100.7:40000","relayed":"203.0.113.10:50002","dialect":"ms-turn","transport":"pseudo-tls","relay_protocol":"udp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:47:45.373Z","duration_s":90.25,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180,"end_reason":"refresh 0"}`},
 		{"interim", interim, `{"kind":"interim","user":"1795000000:alice","identity":"alice","client":"198.51.100.7:40000","relayed":"203.0.113.10:50002","dialect":"rfc","transport":"udp","relay_protocol":"udp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:47:45.373Z","duration_s":90.25,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180}`},
+		{"tenant", tenant, `{"kind":"end","user":"1795000000:alice","identity":"alice","tenant":"b","client":"198.51.100.7:40000","relayed":"203.0.113.10:50002","dialect":"rfc","transport":"udp","relay_protocol":"udp","start":"2026-11-21T19:46:15.123Z","end":"2026-11-21T19:47:45.373Z","duration_s":90.25,"to_peer_packets":3,"to_peer_bytes":300,"to_client_packets":2,"to_client_bytes":180,"end_reason":"refresh 0"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out lockedBuffer

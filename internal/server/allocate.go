@@ -8,7 +8,6 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/allocation"
-	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
 )
@@ -100,13 +99,13 @@ func (w *worker) admit(owner string, plan allocPlan, now time.Time, open func() 
 	}
 	s, err := open()
 	if err != nil {
-		w.env.quota.Release(owner, ports)
+		w.releaseQuota(owner, ports)
 		if errors.Is(err, allocation.ErrNoReservation) {
 			// The client's mistake, not the server's capacity.
-			w.env.log.Debug("allocate: reservation token not valid", "owner", owner)
+			w.env.log.Debug("allocate: reservation token not valid", "identity", ownerIdentity(owner), "tenant", w.env.tenants.names[ownerTenant(owner)])
 			return nil, stats.RefusedReservation
 		}
-		w.env.log.Warn("allocate: no relayed address", "owner", owner, "err", err)
+		w.env.log.Warn("allocate: no relayed address", "identity", ownerIdentity(owner), "tenant", w.env.tenants.names[ownerTenant(owner)], "err", err)
 		return nil, stats.RefusedNoRelayPort
 	}
 	// The ports counted beyond those the allocation and its reservation
@@ -403,17 +402,6 @@ func (w *worker) reserveNext(s *session, fam int, r *request) error {
 	return nil
 }
 
-// quotaOwner names whom an allocation counts against: the identity of an
-// ephemeral credential (each issued credential has a new username, so
-// counting usernames would let one identity exceed its quota), else the
-// username.
-func quotaOwner(res *auth.Result) string {
-	if res.Identity != "" {
-		return res.Identity
-	}
-	return res.Username
-}
-
 // allocateSuccess writes the success response of RFC 8656 §7.2: the relayed
 // address or addresses (IPv4 first), the granted lifetime, the token of a
 // reserved port, the client's reflexive address and, for a dual allocation
@@ -474,7 +462,7 @@ func (w *worker) closeSession(s *session, reason stats.EndReason) {
 func (w *worker) endSession(s *session, reason stats.EndReason) {
 	ports := s.ports()
 	w.closeRelays(s)
-	w.env.quota.Release(s.owner, ports)
+	w.releaseQuota(s.owner, ports)
 	w.env.bw.release(s.owner, s.user)
 	s.user = nil
 	w.allocationEnded(s, reason)
@@ -497,7 +485,8 @@ func (w *worker) record(s *session, now time.Time) stats.Record {
 	s.publish()
 	return stats.Record{
 		Username:        s.alloc.Username,
-		Identity:        s.owner, // quotaOwner: the credential's identity
+		Identity:        ownerIdentity(s.owner), // the credential's identity
+		Tenant:          w.env.tenants.names[ownerTenant(s.owner)],
 		Client:          s.alloc.FiveTuple.Client,
 		Relayed:         s.alloc.Relayed,
 		Additional:      s.alloc.Additional,

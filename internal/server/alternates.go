@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/netip"
+
+	"github.com/avedge/avedge/internal/auth"
 )
 
 // alternates are sibling edges by address family (famV4, famV6), which
@@ -36,7 +38,8 @@ type FrontListener struct {
 // listener when redirect is valid.
 type udpListen struct {
 	addr, redirect netip.AddrPort
-	stunOnly       bool // Options.STUNListeners
+	stunOnly       bool                // Options.STUNListeners
+	auth           *auth.Authenticator // the listener's (listenerAuth)
 }
 
 // drainAlternates returns the siblings of a drain: opts.AlternateServers,

@@ -109,7 +109,7 @@ func TestExpiredReservationFreesPortQuota(t *testing.T) {
 	e.waitEnded()
 	e.clk.Advance(allocation.ReservationHold)
 	e.newClient(u, p).allocateAll(stunproto.EvenPort{ReservePort: true})
-	if got := e.srv.env.quota.Ports("alice"); got != 2 {
+	if got := e.srv.env.quota.Ports(defaultOwner("alice")); got != 2 {
 		t.Fatalf("alice holds %d ports, want 2", got)
 	}
 }

@@ -20,14 +20,16 @@ const (
 // bandwidth holds the bandwidth caps in force and the per-user buckets.
 // The caps are set once, by New (see set); the zero value caps nothing.
 type bandwidth struct {
-	perAlloc policy.Bandwidth
-	perUser  policy.Bandwidth
-	on       bool      // a cap is set: the fast path checks the buckets
-	epoch    time.Time // origin of the buckets' and capacity's nanoseconds
+	caps  []bwCaps  // by tenant (see tenantTable)
+	on    bool      // a cap is set: the fast path checks the buckets
+	epoch time.Time // origin of the buckets' and capacity's nanoseconds
 
 	mu    sync.Mutex
 	users map[string]*userBandwidth
 }
+
+// bwCaps are the bandwidth caps of one tenant's allocations and users.
+type bwCaps struct{ perAlloc, perUser policy.Bandwidth }
 
 // userBandwidth is the shared bucket pair of one user's allocations, which
 // may live on different workers.
@@ -36,20 +38,23 @@ type userBandwidth struct {
 	refs    int // allocations holding it, under bandwidth.mu
 }
 
-// set sets the caps, before the workers run; epoch is the time the
-// buckets count nanoseconds from.
-func (b *bandwidth) set(perAlloc, perUser policy.Bandwidth, epoch time.Time) {
-	b.perAlloc, b.perUser = perAlloc, perUser
-	b.on = !perAlloc.Off() || !perUser.Off()
+// set sets the caps of each tenant, before the workers run; epoch is
+// the time the buckets count nanoseconds from.
+func (b *bandwidth) set(caps []bwCaps, epoch time.Time) {
+	b.caps = caps
+	b.on = false
+	for _, c := range caps {
+		b.on = b.on || !c.perAlloc.Off() || !c.perUser.Off()
+	}
 	b.epoch = epoch
 	b.users = make(map[string]*userBandwidth)
 }
 
 // acquire returns the buckets of owner, shared with owner's other
-// allocations, or nil when no per-user cap is set. Each acquire is paired
-// with a release.
+// allocations, or nil when owner's tenant sets no per-user cap. Each
+// acquire is paired with a release.
 func (b *bandwidth) acquire(owner string) *userBandwidth {
-	if b.perUser.Off() {
+	if b.caps[ownerTenant(owner)].perUser.Off() {
 		return nil
 	}
 	b.mu.Lock()
@@ -77,7 +82,8 @@ func (b *bandwidth) release(owner string, u *userBandwidth) {
 }
 
 // allowBandwidth reports whether n payload bytes that s relays in
-// direction dir at now fit its allocation's and its user's caps, and
+// direction dir at now fit its allocation's and its user's caps (those of
+// its tenant), and
 // counts a drop on s when they do not. The time is the one the forwarder
 // already read for the expiry checks. Cost: nothing but a flag test with
 // no caps; a few integer operations on the allocation's own bucket (owned
@@ -91,8 +97,8 @@ func (w *worker) allowBandwidth(s *session, dir, n int, now time.Time) bool {
 	if !bw.on {
 		return true
 	}
-	t := int64(now.Sub(bw.epoch))
-	if s.bw[dir].Allow(&bw.perAlloc, n, t) && (s.user == nil || s.user.buckets[dir].Allow(&bw.perUser, n, t)) {
+	t, caps := int64(now.Sub(bw.epoch)), &bw.caps[ownerTenant(s.owner)]
+	if s.bw[dir].Allow(&caps.perAlloc, n, t) && (s.user == nil || s.user.buckets[dir].Allow(&caps.perUser, n, t)) {
 		return true
 	}
 	w.p.drop(stats.DropBandwidth)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
@@ -213,9 +214,9 @@ func TestCapacityRefusesAllocations(t *testing.T) {
 func TestBandwidthFastPathDoesNotAllocate(t *testing.T) {
 	f := newSocketFreeWorker(t)
 	bw := mustBandwidth(t, 1_000_000_000)
-	f.w.env.bw.set(bw, bw, f.clk.Now())
-	f.s.user = f.w.env.bw.acquire("bench")
-	defer f.w.env.bw.release("bench", f.s.user)
+	f.w.env.bw.set([]bwCaps{{bw, bw}}, f.clk.Now())
+	f.s.user = f.w.env.bw.acquire(defaultOwner("bench"))
+	defer f.w.env.bw.release(defaultOwner("bench"), f.s.user)
 	cd, off, n := packetBuf(channelData(0x4000, make([]byte, audioPayload)))
 	fromPeer, poff, pn := packetBuf(make([]byte, audioPayload))
 	relay := f.s.relays[famV4].sock.(*fakeSocket)
@@ -241,21 +242,22 @@ func TestBandwidthFastPathDoesNotAllocate(t *testing.T) {
 
 func TestUserBandwidthShared(t *testing.T) {
 	var b bandwidth
-	b.set(policy.Bandwidth{}, mustBandwidth(t, capRate), time.Unix(0, 0))
-	a1, a2, other := b.acquire("alice"), b.acquire("alice"), b.acquire("bob")
+	// The default tenant caps its users; tenant 1 caps its allocations
+	// only.
+	b.set([]bwCaps{{perUser: mustBandwidth(t, capRate)}, {perAlloc: mustBandwidth(t, capRate)}}, time.Unix(0, 0))
+	alice, bob := defaultOwner("alice"), defaultOwner("bob")
+	a1, a2, other := b.acquire(alice), b.acquire(alice), b.acquire(bob)
 	if a1 != a2 || a1 == other || a1 == nil {
 		t.Fatal("one user's allocations do not share their buckets, or users share theirs")
 	}
-	b.release("alice", a1)
-	b.release("alice", a2)
-	b.release("bob", other)
+	if b.acquire(quotaOwner(&auth.Result{Identity: "alice", TenantIndex: 1})) != nil {
+		t.Fatal("buckets for a user of a tenant without a per-user cap")
+	}
+	b.release(alice, a1)
+	b.release(alice, a2)
+	b.release(bob, other)
 	if len(b.users) != 0 {
 		t.Fatalf("%d users' buckets left after every release", len(b.users))
-	}
-	var off bandwidth
-	off.set(mustBandwidth(t, capRate), policy.Bandwidth{}, time.Unix(0, 0))
-	if off.acquire("alice") != nil {
-		t.Fatal("buckets for a user without a per-user cap")
 	}
 }
 
@@ -267,8 +269,8 @@ func BenchmarkChannelDataToPeerCapped(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.w.env.bw.set(bw, bw, f.clk.Now())
-	f.s.user = f.w.env.bw.acquire("bench")
+	f.w.env.bw.set([]bwCaps{{bw, bw}}, f.clk.Now())
+	f.s.user = f.w.env.bw.acquire(defaultOwner("bench"))
 	buf, off, n := packetBuf(channelData(0x4000, make([]byte, audioPayload)))
 	b.ReportAllocs()
 	b.SetBytes(audioPayload)

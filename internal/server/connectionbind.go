@@ -25,7 +25,7 @@ func (w *worker) authenticateBind(r *request) bool {
 	if id.GetFrom(r.m) == nil {
 		if ctl, username, ok := w.env.tcp.pending.Control(id, r.now); ok {
 			held = username
-			if res, err := w.env.auth.Authenticate(r.m, ctl, held); err == nil {
+			if res, err := r.l.auth.Authenticate(r.m, ctl, held); err == nil {
 				w.c.auth[authOK(res)].Add(1)
 				r.auth = &res
 				ignoreAfterIntegrity(r.m)

@@ -26,7 +26,18 @@ type counters struct {
 	refusals    [stats.NumRefusalCauses]atomic.Uint64
 	// channelBinds counts ChannelBind requests granted, by range.
 	channelBinds [stats.NumChannelRanges]atomic.Uint64
-	_            [64]byte // keep the next worker's counters off this cache line
+	// tenants splits allocations, created and ended by tenant (indexed
+	// as tenantTable), for the tenant label; its own allocation, made
+	// by newWorker.
+	tenants []tenantCounters
+	_       [64]byte // keep the next worker's counters off this cache line
+}
+
+// tenantCounters are one tenant's share of a worker's allocation counts.
+type tenantCounters struct {
+	allocations [stats.NumAllocationKinds]atomic.Int64
+	created     [stats.NumAllocationKinds]atomic.Uint64
+	ended       [stats.NumEndReasons]atomic.Uint64
 }
 
 // tally is what a worker counted since it last published: plain fields
@@ -139,6 +150,16 @@ func addCounters(s *stats.Stats, c *counters) {
 	for i := range s.Drops {
 		s.Drops[i] += c.drops[i].Load()
 	}
+	for t := range c.tenants {
+		ct, st := &c.tenants[t], &s.Tenants[t]
+		for k := range ct.allocations {
+			st.AllocationsByKind[k] += ct.allocations[k].Load()
+			st.AllocationsCreated[k] += ct.created[k].Load()
+		}
+		for r := range ct.ended {
+			st.AllocationsEnded[r] += ct.ended[r].Load()
+		}
+	}
 }
 
 // allocationCreated counts s as a new allocation of its kind.
@@ -147,6 +168,9 @@ func (w *worker) allocationCreated(s *session) {
 	s.counted = k
 	w.c.allocations[k].Add(1)
 	w.c.created[k].Add(1)
+	t := &w.c.tenants[ownerTenant(s.owner)]
+	t.allocations[k].Add(1)
+	t.created[k].Add(1)
 }
 
 // allocationChanged moves s to the kind it has now (a dual allocation that
@@ -155,6 +179,9 @@ func (w *worker) allocationChanged(s *session) {
 	if k := s.kind(); k != s.counted {
 		w.c.allocations[s.counted].Add(-1)
 		w.c.allocations[k].Add(1)
+		t := &w.c.tenants[ownerTenant(s.owner)]
+		t.allocations[s.counted].Add(-1)
+		t.allocations[k].Add(1)
 		s.counted = k
 	}
 }
@@ -163,4 +190,7 @@ func (w *worker) allocationChanged(s *session) {
 func (w *worker) allocationEnded(s *session, reason stats.EndReason) {
 	w.c.allocations[s.counted].Add(-1)
 	w.c.ended[reason].Add(1)
+	t := &w.c.tenants[ownerTenant(s.owner)]
+	t.allocations[s.counted].Add(-1)
+	t.ended[reason].Add(1)
 }

@@ -16,13 +16,13 @@ func TestEndRoundPublishes(t *testing.T) {
 	fromPeer, poff, pn := packetBuf(make([]byte, audioPayload))
 	f.w.handleClient(f.l, f.client, cd, off, n, 0)
 	f.w.handlePeer(f.s, f.peer, fromPeer, poff, pn, 0)
-	var st stats.Stats
+	st := stats.Stats{Tenants: make([]stats.TenantStats, 1)}
 	addCounters(&st, &f.w.c)
 	if st.ToPeerPackets != 0 || f.s.alloc.Counters.ToPeerPackets.Load() != 0 {
 		t.Fatal("counts published before EndRound")
 	}
 	f.w.EndRound()
-	st = stats.Stats{}
+	st = stats.Stats{Tenants: make([]stats.TenantStats, 1)}
 	addCounters(&st, &f.w.c)
 	c := &f.s.alloc.Counters
 	if st.ToPeerPackets != 1 || st.ToPeerBytes != audioPayload || st.ToClientPackets != 1 || st.ToClientBytes != audioPayload ||

@@ -38,7 +38,7 @@ func shaped(env *shared, w io.Writer, p *peerConn, dir int, done <-chan struct{}
 	if !bw.on {
 		return w
 	}
-	sh := &shaper{w: w, bw: bw, alloc: &p.relay.bw[dir], done: done}
+	sh := &shaper{w: w, bw: bw, caps: &bw.caps[ownerTenant(p.relay.s.owner)], alloc: &p.relay.bw[dir], done: done}
 	if u := p.relay.s.user; u != nil {
 		sh.user = &u.buckets[dir]
 	}
@@ -50,6 +50,7 @@ func shaped(env *shared, w io.Writer, p *peerConn, dir int, done <-chan struct{}
 type shaper struct {
 	w     io.Writer
 	bw    *bandwidth
+	caps  *bwCaps // the allocation's tenant's
 	alloc *policy.SharedBucket
 	user  *policy.SharedBucket // nil: no per-user cap
 	done  <-chan struct{}      // closed when the client connection ends
@@ -59,9 +60,9 @@ type shaper struct {
 // that ends meanwhile returns errClosedWhileShaping.
 func (s *shaper) Write(b []byte) (int, error) {
 	now := int64(time.Since(s.bw.epoch))
-	wait := s.alloc.Reserve(&s.bw.perAlloc, len(b), now)
+	wait := s.alloc.Reserve(&s.caps.perAlloc, len(b), now)
 	if s.user != nil {
-		wait = max(wait, s.user.Reserve(&s.bw.perUser, len(b), now))
+		wait = max(wait, s.user.Reserve(&s.caps.perUser, len(b), now))
 	}
 	if wait > 0 {
 		t := time.NewTimer(time.Duration(wait))

@@ -180,7 +180,7 @@ func (c msCore) Reply(l msdialect.Listener, to netip.AddrPort, b []byte) {
 }
 
 // Auth implements msdialect.Core.
-func (c msCore) Auth() *auth.Authenticator { return c.w.env.auth }
+func (c msCore) Auth(l msdialect.Listener) *auth.Authenticator { return l.(*listener).auth }
 
 // PeerAllowed implements msdialect.Core: the peer policy and the peer rule.
 func (c msCore) PeerAllowed(peer netip.AddrPort) bool {

@@ -112,9 +112,13 @@ func newSocketFreeWorker(tb testing.TB) *socketFreeWorker {
 	env.policy.Store(loopbackPolicy())
 	env.peers.Store(newPeerRule(nil, 0, 0, nil))
 	env.quotaLimits.Store(&quotaLimits{perUser: 12, total: 100})
+	if env.tenants, err = newTenantTable(authn, nil, *env.quotaLimits.Load()); err != nil {
+		tb.Fatal(err)
+	}
+	env.bw.set([]bwCaps{{}}, clk.Now())
 	w := newWorker(env, &fakeRelays{})
 	lsock := &fakeSocket{addr: netip.MustParseAddrPort("127.0.0.1:3478")}
-	l := &listener{sock: lsock, addr: lsock.addr}
+	l := &listener{sock: lsock, addr: lsock.addr, auth: env.auth}
 	f := &socketFreeWorker{
 		w: w, l: l, lsock: lsock, clk: clk,
 		client: netip.MustParseAddrPort("127.0.0.1:40000"),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/stunproto"
@@ -52,6 +53,7 @@ func TestRecordUDP(t *testing.T) {
 			want := stats.Record{
 				Username:        tc.user,
 				Identity:        tc.identity,
+				Tenant:          auth.DefaultTenant,
 				Client:          c.addr(),
 				Relayed:         relayed,
 				Dialect:         "rfc",

@@ -11,7 +11,9 @@ import (
 // ErrNilPolicy is returned by SetPolicy for a nil policy.
 var ErrNilPolicy = errors.New("server: nil peer policy")
 
-// quotaLimits are the allocation and port quotas in force (0: unlimited).
+// quotaLimits are the allocation and port quotas in force (0: unlimited):
+// the default tenant's per user, and the server's in total (see
+// tenantTable for the other tenants').
 type quotaLimits struct{ perUser, total, ports int }
 
 // errPortQuota means an Allocate would take its user beyond
@@ -120,32 +122,49 @@ func (w *worker) takeLimit() {
 }
 
 // acquireQuota counts one more allocation holding ports relay ports for
-// owner against the quotas in force (RFC 8656 §7.2 step 10):
+// owner against the quotas in force (RFC 8656 §7.2 step 10), those of
+// owner's tenant (see quotaOwner) and the server's:
 // allocation.ErrUserQuota over the per-user quota, checked first as the
 // more specific answer, then errPortQuota over the ports per user (plus
-// slack, see portsNeeded), then allocation.ErrCapacity over the total. The
-// counts live in env.quota and the limits are read at each call, so that
-// SetQuotas takes effect at once. Two workers racing for the last place
-// may both be refused, never both admitted.
+// slack, see portsNeeded), then allocation.ErrCapacity over the tenant's
+// total or the server's. The counts live in env.quota and env.tenants and
+// the limits are read at each call, so that SetQuotas takes effect at
+// once. Two workers racing for the last place may both be refused, never
+// both admitted.
 func (w *worker) acquireQuota(owner string, ports, slack int) error {
 	lim := w.env.quotaLimits.Load()
+	t := ownerTenant(owner)
+	own := lim
+	if t != 0 {
+		own = &w.env.tenants.limits[t]
+	}
 	q := w.env.quota
 	if err := q.Acquire(owner, ports); err != nil {
 		return err
 	}
+	n := w.env.tenants.allocations[t].Add(1)
 	var err error
 	switch {
-	case lim.perUser > 0 && q.User(owner) > lim.perUser:
+	case own.perUser > 0 && q.User(owner) > own.perUser:
 		err = allocation.ErrUserQuota
-	case lim.ports > 0 && q.Ports(owner) > lim.ports+slack:
+	case own.ports > 0 && q.Ports(owner) > own.ports+slack:
 		err = errPortQuota
+	case t != 0 && own.total > 0 && n > int64(own.total):
+		err = allocation.ErrCapacity
 	case lim.total > 0 && q.Total() > lim.total:
 		err = allocation.ErrCapacity
 	default:
 		return nil
 	}
-	q.Release(owner, ports)
+	w.releaseQuota(owner, ports)
 	return err
+}
+
+// releaseQuota gives back an allocation of owner holding ports relay
+// ports that acquireQuota counted.
+func (w *worker) releaseQuota(owner string, ports int) {
+	w.env.quota.Release(owner, ports)
+	w.env.tenants.allocations[ownerTenant(owner)].Add(-1)
 }
 
 // portsNeeded returns how many relay ports an Allocate of owner for plan

@@ -208,7 +208,7 @@ func (w *worker) heldUsername(r *request) string {
 // external hook is looking up is deferred (worker.await): it runs again
 // when the answer is in, and the worker serves other packets meanwhile.
 func (w *worker) authenticate(r *request, held string) bool {
-	res, err := w.env.auth.AuthenticateOn(r.l.Transport(), r.m, r.ft.Client, held)
+	res, err := r.l.auth.AuthenticateOn(r.l.Transport(), r.m, r.ft.Client, held)
 	if err == nil {
 		w.c.auth[authOK(res)].Add(1)
 		r.auth = &res
@@ -236,9 +236,9 @@ func (w *worker) authenticate(r *request, held string) bool {
 	case errors.Is(err, auth.ErrStaleNonce), errors.Is(err, auth.ErrBadNonce):
 		// A nonce minted for another client address (a replayed request)
 		// or an old one: a fresh nonce lets a genuine client retry.
-		w.fail(r, stun.CodeStaleNonce, w.env.auth.Challenge(r.ft.Client)...)
+		w.fail(r, stun.CodeStaleNonce, r.l.auth.Challenge(r.ft.Client)...)
 	default:
-		w.fail(r, stun.CodeUnauthorized, w.env.auth.Challenge(r.ft.Client)...)
+		w.fail(r, stun.CodeUnauthorized, r.l.auth.Challenge(r.ft.Client)...)
 	}
 	return false
 }

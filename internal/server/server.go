@@ -176,6 +176,9 @@ type Options struct {
 	// Offload, if set, relays the channel data of UDP clients in the
 	// kernel (see Offload); nil relays everything in user space.
 	Offload Offload
+	// Tenants are the quotas and listeners of the tenants of Auth beside
+	// the default one (see Tenant).
+	Tenants []Tenant
 }
 
 // shared is the read-only environment and the few concurrency-safe pieces
@@ -208,6 +211,7 @@ type shared struct {
 	capacity     capacity   // total bandwidth beyond which Allocate gets 508
 	msTurn       bool       // the [MS-TURN] dialect is served (Options.MSTURN)
 	offload      Offload    // Options.Offload; nil: none
+	tenants      *tenantTable
 }
 
 // release hands the port of a relayed address back to its family's pool.
@@ -299,10 +303,16 @@ func New(opts Options) (*Server, error) {
 	if opts.OnInterim != nil && opts.InterimRecords > 0 {
 		env.interim, env.onInterim = opts.InterimRecords, opts.OnInterim
 	}
-	env.bw.set(opts.BandwidthPerAllocation, opts.BandwidthPerUser, clk.Now())
 	env.capacity.limit = opts.Capacity
 	env.policy.Store(opts.Policy)
 	env.quotaLimits.Store(&quotaLimits{perUser: opts.AllocationsPerUser, total: opts.AllocationsTotal, ports: opts.PortsPerUser})
+	if env.tenants, err = newTenantTable(opts.Auth, opts.Tenants, *env.quotaLimits.Load()); err != nil {
+		return nil, err
+	}
+	if err := checkTenantListeners(&opts); err != nil {
+		return nil, err
+	}
+	env.bw.set(tenantCaps(&opts, env.tenants.names), clk.Now())
 	env.advertised = [families]netip.Addr{famV4: opts.RelayAdvertised, famV6: opts.RelayAdvertisedV6}
 	ports := 0
 	for fam, addr := range [families]netip.Addr{famV4: opts.RelayAddr, famV6: opts.RelayAddrV6} {
@@ -361,13 +371,13 @@ func New(opts Options) (*Server, error) {
 	}
 	udp := make([]udpListen, 0, len(opts.Listeners)+len(opts.FrontListeners))
 	for _, a := range opts.Listeners {
-		udp = append(udp, udpListen{addr: a})
+		udp = append(udp, udpListen{addr: a, auth: listenerAuth(&opts, a)})
 	}
 	for _, f := range opts.FrontListeners {
-		udp = append(udp, udpListen{addr: f.Addr, redirect: f.RedirectTo})
+		udp = append(udp, udpListen{addr: f.Addr, redirect: f.RedirectTo, auth: listenerAuth(&opts, f.Addr)})
 	}
 	for _, a := range opts.STUNListeners {
-		udp = append(udp, udpListen{addr: a, stunOnly: true})
+		udp = append(udp, udpListen{addr: a, stunOnly: true, auth: listenerAuth(&opts, a)})
 	}
 	if err := s.listen(udp, opts.SkipUnavailable); err != nil {
 		s.release()
@@ -421,7 +431,7 @@ func (s *Server) listen(ls []udpListen, skipUnavailable bool) error {
 				return fmt.Errorf("server: listen udp %v: %w", addr, err)
 			}
 			bound = c.LocalAddr()
-			c.Owner = &listener{sock: c, addr: bound, redirect: ul.redirect, stunOnly: ul.stunOnly}
+			c.Owner = &listener{sock: c, addr: bound, redirect: ul.redirect, stunOnly: ul.stunOnly, auth: ul.auth}
 			if err := wl.dp.Add(c); err != nil {
 				c.Close()
 				return fmt.Errorf("server: listen udp %v: %w", addr, err)
@@ -542,7 +552,10 @@ func (s *Server) release() {
 
 // Stats sums the counters of all workers.
 func (s *Server) Stats() stats.Stats {
-	var st stats.Stats
+	st := stats.Stats{Tenants: make([]stats.TenantStats, len(s.env.tenants.names))}
+	for i, name := range s.env.tenants.names {
+		st.Tenants[i].Name = name
+	}
 	for _, wl := range s.workers {
 		addCounters(&st, &wl.w.c)
 		st.DataPath = st.DataPath.Add(wl.dp.Stats())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/sessions"
 )
@@ -68,12 +69,30 @@ func (s *Server) EndSession(ctx context.Context, id string) error {
 }
 
 // EndIdentity ends every live allocation of identity (the identity its
-// credential names, or a static user's name) for reason, as EndSession
-// ends one, and returns how many it ended.
+// credential names, or a static user's name), in every tenant, for
+// reason, as EndSession ends one, and returns how many it ended.
 func (s *Server) EndIdentity(ctx context.Context, identity string, reason stats.EndReason) (int, error) {
+	return s.endWhere(ctx, func(sess *session) bool { return ownerIdentity(sess.owner) == identity }, reason)
+}
+
+// EndTenantIdentity is EndIdentity for the identity of one tenant, by
+// name (auth.DefaultTenant, or one of Options.Auth's tenants); an unknown
+// tenant is ErrUnknownTenant.
+func (s *Server) EndTenantIdentity(ctx context.Context, tenant, identity string, reason stats.EndReason) (int, error) {
+	t := slices.Index(s.env.tenants.names, tenant)
+	if t < 0 {
+		return 0, fmt.Errorf("%w: %q", ErrUnknownTenant, tenant)
+	}
+	owner := quotaOwner(&auth.Result{Identity: identity, TenantIndex: t})
+	return s.endWhere(ctx, func(sess *session) bool { return sess.owner == owner }, reason)
+}
+
+// endWhere ends, on every worker, the live allocations that match for
+// reason, and returns how many it ended.
+func (s *Server) endWhere(ctx context.Context, match func(*session) bool, reason stats.EndReason) (int, error) {
 	ended := make([]int, len(s.workers))
 	err := s.onWorkers(ctx, func(i int, w *worker) {
-		ended[i] = w.endWhere(func(sess *session) bool { return sess.owner == identity }, reason)
+		ended[i] = w.endWhere(match, reason)
 	})
 	if err != nil {
 		return 0, err
@@ -132,7 +151,8 @@ func (w *worker) describe(s *session, now time.Time) sessions.Session {
 	info := sessions.Session{
 		ID:              formatSessionID(s.id),
 		User:            a.Username,
-		Identity:        s.owner,
+		Identity:        ownerIdentity(s.owner),
+		Tenant:          w.env.tenants.names[ownerTenant(s.owner)],
 		Dialect:         k.Dialect().String(),
 		Transport:       k.Transport().String(),
 		RelayProtocol:   k.Relay().String(),
@@ -143,7 +163,7 @@ func (w *worker) describe(s *session, now time.Time) sessions.Session {
 		ToPeerBytes:     a.Counters.ToPeerBytes.Load() + s.pend.toPeerBytes,
 		ToClientPackets: a.Counters.ToClientPackets.Load() + s.pend.toClientPackets,
 		ToClientBytes:   a.Counters.ToClientBytes.Load() + s.pend.toClientBytes,
-		BandwidthCap:    w.env.bw.perAlloc.Rate(),
+		BandwidthCap:    w.env.bw.caps[ownerTenant(s.owner)].perAlloc.Rate(),
 		Relayed:         []netip.AddrPort{},
 		Peers:           []sessions.Peer{},
 	}

@@ -54,7 +54,7 @@ func TestAllocationKinds(t *testing.T) {
 	}
 	ports := func(want int) {
 		t.Helper()
-		if got := se.srv.env.quota.Ports("alice"); got != want {
+		if got := se.srv.env.quota.Ports(defaultOwner("alice")); got != want {
 			t.Fatalf("alice holds %d ports, want %d", got, want)
 		}
 	}
@@ -282,7 +282,7 @@ func TestPortsPerUser(t *testing.T) {
 	e := newTestEdge(t, func(o *Options) { o.PortsPerUser = 3 })
 	ports := func(user string, want int) {
 		t.Helper()
-		if got := e.srv.env.quota.Ports(user); got != want {
+		if got := e.srv.env.quota.Ports(defaultOwner(user)); got != want {
 			t.Fatalf("%s holds %d ports, want %d", user, got, want)
 		}
 	}

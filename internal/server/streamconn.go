@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/server/stream"
@@ -67,7 +68,7 @@ func (h streamHandler) Opened(sc *stream.Conn) error {
 	s := h.s
 	wl := s.workers[s.streamWorker(sc.Remote())]
 	c := &streamConn{c: sc, wl: wl, delivered: make(chan struct{}, 1)}
-	c.l = &listener{sock: c, addr: sc.Local(), conn: c}
+	c.l = &listener{sock: c, addr: sc.Local(), conn: c, auth: sc.Tag().(*auth.Authenticator)}
 	c.deliverFn = c.deliver
 	sc.Owner = c
 	return nil

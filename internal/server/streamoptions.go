@@ -26,4 +26,7 @@ type StreamListener struct {
 	// TLS is the listener's TLS policy (ALPN, oldest version, ACME
 	// TLS-ALPN-01), with Certs.
 	TLS TLSPolicy
+	// Tenant, if set, binds the listener to that tenant of Options.Auth
+	// (see Tenant.UDPListeners).
+	Tenant string
 }

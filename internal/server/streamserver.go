@@ -53,7 +53,11 @@ func (s *Server) listenStream(opts Options) error {
 		if sl.Plain {
 			sniffers = append(sniffers, plainTURN)
 		}
-		listeners = append(listeners, stream.Listener{Addr: sl.Addr, Sniffers: sniffers, Proxy: sl.Proxy})
+		authn, err := streamAuth(&opts, sl.Tenant)
+		if err != nil {
+			return err
+		}
+		listeners = append(listeners, stream.Listener{Addr: sl.Addr, Sniffers: sniffers, Proxy: sl.Proxy, Tag: authn})
 	}
 	srv, err := stream.Listen(stream.Options{Listeners: listeners, SkipUnavailable: opts.SkipUnavailable,
 		Limits: opts.Stream, Handler: streamHandler{s}, Log: s.env.log})

@@ -8,6 +8,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/allocation"
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/msturn"
 	"github.com/avedge/avedge/internal/policy"
@@ -45,6 +46,9 @@ type listener struct {
 	redirect netip.AddrPort
 	// stunOnly: the listener answers Binding requests only.
 	stunOnly bool
+	// auth checks the requests that reach the listener: Options.Auth, or
+	// the Bound view of the tenant the listener is bound to.
+	auth *auth.Authenticator
 }
 
 // proto is the transport protocol of the listener's 5-tuples.
@@ -176,6 +180,7 @@ func newWorker(env *shared, opener relayOpener) *worker {
 		peers:   make([]netip.AddrPort, 0, 8),
 		dirty:   make([]*session, 0, dirtySessions),
 	}
+	w.c.tenants = make([]tenantCounters, len(env.tenants.names))
 	w.ms = msdialect.NewHandler(msCore{w})
 	return w
 }

@@ -15,6 +15,9 @@ type Session struct {
 	// static user's name).
 	User     string `json:"user"`
 	Identity string `json:"identity"`
+	// Tenant names the tenant of the credential ("default" for the
+	// edge's own realm).
+	Tenant string `json:"tenant"`
 	// Dialect is "rfc" or "ms-turn"; Transport the client connection's
 	// protocol ("udp", "tcp", "tls", "pseudo-tls"); RelayProtocol the
 	// relayed address's ("udp", or "tcp" for RFC 6062).

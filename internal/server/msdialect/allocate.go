@@ -74,8 +74,9 @@ func (h *Handler) allocate(q *request) {
 func (h *Handler) challenge(q *request, code int, reason string, v uint32) {
 	b := h.begin(q, msturn.AllocateError)
 	b.AddErrorCode(code, reason)
-	b.AddString(msturn.AttrRealm, h.core.Auth().Realm())
-	b.AddString(msturn.AttrNonce, h.core.Auth().Nonce(q.from))
+	authn := h.core.Auth(q.l)
+	b.AddString(msturn.AttrRealm, authn.Realm())
+	b.AddString(msturn.AttrNonce, authn.Nonce(q.from))
 	b.AddUint32(msturn.AttrMSVersion, v)
 	h.answer(q, h.finish(q, nil))
 }
@@ -89,7 +90,7 @@ func (h *Handler) authenticate(q *request, v uint32) (s Session, res auth.Result
 	username, errU := m.Get(msturn.AttrUsername)
 	realm, errR := m.Get(msturn.AttrRealm)
 	nonce, errN := m.Get(msturn.AttrNonce)
-	authn := h.core.Auth()
+	authn := h.core.Auth(q.l)
 	switch {
 	case errU != nil:
 		h.refuseAuth(q, stats.AuthBadRequest, msturn.CodeMissingUsername, "Missing Username")

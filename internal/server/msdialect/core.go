@@ -71,9 +71,10 @@ type Core interface {
 	OverLimit(l Listener, from netip.AddrPort) bool
 	// Reply sends an answer to the client.
 	Reply(l Listener, to netip.AddrPort, b []byte)
-	// Auth is the relay's authenticator; PeerAllowed the peer policy and
-	// the rules on the edge's own addresses and peer ports.
-	Auth() *auth.Authenticator
+	// Auth is the authenticator of the requests that reach l (the
+	// relay's, or that of the tenant l is bound to); PeerAllowed the peer
+	// policy and the rules on the edge's own addresses and peer ports.
+	Auth(l Listener) *auth.Authenticator
 	PeerAllowed(peer netip.AddrPort) bool
 	// Lifetime is the lifetime granted for a request of d (present: the
 	// client asked), within the configured bounds; MaxLifetime the

@@ -16,6 +16,9 @@ type Record struct {
 	// Identity is whom the credential names: the identity part of an
 	// ephemeral username, or the username of a static user.
 	Identity string
+	// Tenant names the tenant of the credential ("default" for the
+	// edge's own realm; see auth.TenantOptions).
+	Tenant string
 	// Client and Relayed are the client's transport address and the
 	// relayed address the server gave it.
 	Client, Relayed netip.AddrPort

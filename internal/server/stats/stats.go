@@ -36,6 +36,20 @@ type Stats struct {
 	Stream StreamStats
 	// TCP counts the peer and data connections of RFC 6062 TCP relays.
 	TCP TCPRelayStats
+	// Tenants splits the allocation counts by tenant, the default
+	// tenant first.
+	Tenants []TenantStats
+}
+
+// TenantStats are one tenant's share of the allocation counts of Stats.
+type TenantStats struct {
+	// Name names the tenant.
+	Name string
+	// AllocationsByKind, AllocationsCreated and AllocationsEnded are as
+	// in Stats, for the tenant's allocations.
+	AllocationsByKind  [NumAllocationKinds]int64
+	AllocationsCreated [NumAllocationKinds]uint64
+	AllocationsEnded   [NumEndReasons]uint64
 }
 
 // Dropped returns the number of packets dropped for reason r.

@@ -37,6 +37,7 @@ type Conn struct {
 	nc            net.Conn
 	proto         Protocol
 	remote, local netip.AddrPort
+	tag           any // the Listener's Tag
 	// held: the connection holds an allocation; the reader then applies
 	// neither the idle timeout nor the lifetime. unheldSince is when it
 	// last began to hold none (its accept, or Hold(false)), in Unix
@@ -88,6 +89,9 @@ func (c *Conn) Remote() netip.AddrPort { return c.remote }
 
 // Local returns the server's address of the connection.
 func (c *Conn) Local() netip.AddrPort { return c.local }
+
+// Tag returns the Tag of the Listener that accepted the connection.
+func (c *Conn) Tag() any { return c.tag }
 
 // Transport returns how the client reached the relay.
 func (c *Conn) Transport() stats.Transport { return c.proto.Transport }

@@ -51,6 +51,9 @@ type Listener struct {
 	// a PROXY protocol header first, naming the client: the limits, and
 	// Conn.Remote, take the client's address from it.
 	Proxy Proxy
+	// Tag is the Handler's mark for the listener, which each of its
+	// connections carries (Conn.Tag).
+	Tag any
 }
 
 // Options configure a Server.
@@ -98,6 +101,7 @@ type listener struct {
 	addr     netip.AddrPort
 	sniffers []Sniffer
 	proxy    Proxy
+	tag      any
 }
 
 // counters count the lives of connections; any goroutine writes them.
@@ -152,7 +156,7 @@ func Listen(opts Options) (*Server, error) {
 			s.closeListeners()
 			return nil, fmt.Errorf("stream: listen tcp %v: %w", l.Addr, err)
 		}
-		bl := &listener{ln: ln, addr: ln.Addr().(*net.TCPAddr).AddrPort(), sniffers: l.Sniffers, proxy: l.Proxy}
+		bl := &listener{ln: ln, addr: ln.Addr().(*net.TCPAddr).AddrPort(), sniffers: l.Sniffers, proxy: l.Proxy, tag: l.Tag}
 		s.listeners = append(s.listeners, bl)
 		s.addrs = append(s.addrs, bl.addr)
 	}
@@ -342,6 +346,7 @@ func (s *Server) serve(nc net.Conn, l *listener, remote netip.AddrPort, accepted
 	_ = o.Conn.SetDeadline(time.Time{})
 	local := nc.LocalAddr().(*net.TCPAddr).AddrPort()
 	c := newConn(s, o, remote, netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), accepted)
+	c.tag = l.tag
 	if !s.conns.Add(c) {
 		_ = c.Close()
 		return
