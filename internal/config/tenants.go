@@ -28,12 +28,26 @@ type Tenant struct {
 	// Quotas bound the tenant's allocations; the keys left out take the
 	// values of the top-level quotas (see TenantQuotas).
 	Quotas TenantQuotas `json:"quotas"`
+	// Peers are the tenant's additions to the edge's peer policy.
+	Peers TenantPeers `json:"peers"`
 	// Listeners are the indexes in Config.Listeners of the listeners
 	// bound to the tenant: there the 401 carries the tenant's realm and
 	// only the tenant's credentials are accepted, and the tenant is served
 	// nowhere else. Empty: the tenant is served on the listeners bound to
 	// no tenant, to clients that name its realm.
 	Listeners []int `json:"listeners"`
+}
+
+// TenantPeers are a tenant's additions to the edge's peer policy
+// (Config.Peers), which go on applying to the tenant, reloads included.
+type TenantPeers struct {
+	// Allow are ranges the tenant's allocations relay to although the
+	// edge's policy refuses them (a customer's own network); the edge's
+	// own addresses and refused peer ports stay refused.
+	Allow []netip.Prefix `json:"allow"`
+	// Deny are ranges the tenant's allocations do not relay to, whatever
+	// the edge's policy and Allow say.
+	Deny []netip.Prefix `json:"deny"`
 }
 
 // TenantQuotas are the quotas of one tenant.
@@ -109,6 +123,13 @@ func (p *parser) tenant(e entry) (Tenant, error) {
 		{"users_file", func(e entry) error { return p.usersFile(e, &t.UsersFile) }},
 		{"webhook", func(e entry) error { return p.webhook(e, &t.Webhook) }},
 		{"quotas", func(e entry) error { return p.tenantQuotas(e, &t.Quotas) }},
+		{"peers", func(e entry) error {
+			_, err := p.mapping(e, []field{
+				{"allow", func(e entry) error { return p.prefixes(e, &t.Peers.Allow) }},
+				{"deny", func(e entry) error { return p.prefixes(e, &t.Peers.Deny) }},
+			})
+			return err
+		}},
 		{"listeners", func(e entry) error {
 			items, err := p.list(e)
 			tp.listeners = items

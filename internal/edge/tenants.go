@@ -78,7 +78,7 @@ func serverTenants(cfg *config.Config, streams []server.StreamListener, indexes 
 		q := t.Quotas
 		out[i] = server.Tenant{Name: t.Name, Quotas: server.Quotas{
 			AllocationsPerUser: q.AllocationsPerUser, AllocationsTotal: q.AllocationsTotal, PortsPerUser: q.PortsPerUser,
-		}}
+		}, PeerAllow: t.Peers.Allow, PeerDeny: t.Peers.Deny}
 		var err error
 		if out[i].BandwidthPerAllocation, err = policy.NewBandwidth(q.BandwidthPerAllocation, 0); err != nil {
 			return nil, fmt.Errorf("tenants[%d].quotas.bandwidth_per_allocation: %w", i, err)

@@ -182,9 +182,10 @@ func (c msCore) Reply(l msdialect.Listener, to netip.AddrPort, b []byte) {
 // Auth implements msdialect.Core.
 func (c msCore) Auth(l msdialect.Listener) *auth.Authenticator { return l.(*listener).auth }
 
-// PeerAllowed implements msdialect.Core: the peer policy and the peer rule.
-func (c msCore) PeerAllowed(peer netip.AddrPort) bool {
-	return c.w.env.policy.Load().Allowed(peer.Addr()) && !c.w.env.peers.Load().refused(peer)
+// PeerAllowed implements msdialect.Core: the peer policy (with the
+// additions of s's tenant) and the peer rule.
+func (c msCore) PeerAllowed(s msdialect.Session, peer netip.AddrPort) bool {
+	return c.w.env.tenants.peerAllowed(c.w.env.policy.Load(), s.(*session).owner, peer.Addr()) && !c.w.env.peers.Load().refused(peer)
 }
 
 // Lifetime implements msdialect.Core.

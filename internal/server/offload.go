@@ -161,7 +161,7 @@ func (w *worker) offloadRelayClosed(s *session, addr netip.AddrPort) {
 // policy, denies; their packets go back to user space, which decides.
 func (w *worker) offloadDenied(p *policy.PeerPolicy) {
 	for s := range w.off.by {
-		w.offloadDrop(s, func(e *offloaded) bool { return !p.Allowed(e.ch.Peer.Addr()) })
+		w.offloadDrop(s, func(e *offloaded) bool { return !w.env.tenants.peerAllowed(p, s.owner, e.ch.Peer.Addr()) })
 	}
 }
 

@@ -28,7 +28,7 @@ func (w *worker) checkPeer(r *request, s *session, peer netip.AddrPort, exact bo
 		return false
 	}
 	rule := w.env.peers.Load()
-	if !w.env.policy.Load().Allowed(ip) || rule.selfRefused(peer) || (exact && rule.portRefused(peer.Port())) {
+	if !w.env.tenants.peerAllowed(w.env.policy.Load(), s.owner, ip) || rule.selfRefused(peer) || (exact && rule.portRefused(peer.Port())) {
 		w.env.log.Debug("peer refused", "client", r.ft.Client, "peer", peer)
 		w.refuse(r, stats.RefusedPeerDenied)
 		return false

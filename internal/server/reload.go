@@ -46,12 +46,13 @@ func (s *Server) SetPolicy(p *policy.PeerPolicy) error {
 func (w *worker) cutDenied(p *policy.PeerPolicy) {
 	cut := 0
 	w.table.Range(func(a *allocation.Allocation) bool {
-		t := a.Relay.(*session).tcp
+		s := a.Relay.(*session)
+		t := s.tcp
 		if t == nil {
 			return true
 		}
 		for peer, pc := range t.conns {
-			if !p.Allowed(peer.Addr()) {
+			if !w.env.tenants.peerAllowed(p, s.owner, peer.Addr()) {
 				pc.Shutdown()
 				w.env.tcp.pending.Remove(pc.PeerConn)
 				delete(t.conns, peer)

@@ -41,6 +41,9 @@ type Tenant struct {
 	// allocations and users as the Options' own cap the default tenant's;
 	// the zero values are off.
 	BandwidthPerAllocation, BandwidthPerUser policy.Bandwidth
+	// PeerAllow and PeerDeny are the tenant's additions to the peer
+	// policy (see tenantTable.peerAllowed).
+	PeerAllow, PeerDeny []netip.Prefix
 }
 
 // tenantTable is the per-tenant state of a server, indexed as
@@ -54,6 +57,26 @@ type tenantTable struct {
 	// limits are the quotas of the tenants but the default one, whose
 	// quotas are shared.quotaLimits; limits[0] is unused.
 	limits []quotaLimits
+	// allow and deny are the tenants' additions to the peer policy (nil:
+	// none; the default tenant has none).
+	allow, deny []*policy.Ranges
+}
+
+// peerAllowed reports whether an allocation of owner (see quotaOwner) may
+// reach ip under base, the edge's peer policy in force: a range its tenant
+// denies is refused, a range its tenant allows is relayed to, and base
+// decides the rest. The edge's own addresses and peer ports are the peer
+// rule's, checked beside this.
+func (t *tenantTable) peerAllowed(base *policy.PeerPolicy, owner string, ip netip.Addr) bool {
+	if i := ownerTenant(owner); i > 0 && i < len(t.allow) {
+		switch {
+		case t.deny[i].Contains(ip):
+			return false
+		case t.allow[i].Contains(ip):
+			return true
+		}
+	}
+	return base.Allowed(ip)
 }
 
 // newTenantTable returns the table of authn's tenants with the quotas
@@ -62,7 +85,8 @@ type tenantTable struct {
 // one tenant only.
 func newTenantTable(authn *auth.Authenticator, ts []Tenant, def quotaLimits) (*tenantTable, error) {
 	names := authn.Tenants()
-	t := &tenantTable{names: names, allocations: make([]atomic.Int64, len(names)), limits: make([]quotaLimits, len(names))}
+	t := &tenantTable{names: names, allocations: make([]atomic.Int64, len(names)), limits: make([]quotaLimits, len(names)),
+		allow: make([]*policy.Ranges, len(names)), deny: make([]*policy.Ranges, len(names))}
 	for i := range t.limits {
 		t.limits[i] = quotaLimits{perUser: def.perUser, ports: def.ports}
 	}
@@ -80,6 +104,12 @@ func newTenantTable(authn *auth.Authenticator, ts []Tenant, def quotaLimits) (*t
 		}
 		q := tn.Quotas
 		t.limits[i] = quotaLimits{perUser: q.AllocationsPerUser, total: q.AllocationsTotal, ports: q.PortsPerUser}
+		if len(tn.PeerAllow) > 0 {
+			t.allow[i] = policy.NewRanges(tn.PeerAllow)
+		}
+		if len(tn.PeerDeny) > 0 {
+			t.deny[i] = policy.NewRanges(tn.PeerDeny)
+		}
 	}
 	return t, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pion/stun/v3"
 
 	"github.com/avedge/avedge/internal/auth"
+	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server/stats"
 	"github.com/avedge/avedge/internal/sessions"
 	"github.com/avedge/avedge/internal/stunproto"
@@ -364,4 +365,66 @@ func TestTenantOptions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTenantPeers: a tenant's peer additions apply to its allocations
+// only and outlast a reload of the edge's policy: b's allow list opens a
+// range the edge's policy refuses, b's deny list closes one it allows,
+// and the default tenant keeps the edge's policy.
+func TestTenantPeers(t *testing.T) {
+	if probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP("127.0.0.2")}); err != nil {
+		t.Skipf("skipping: this host cannot bind 127.0.0.2 (%v)", err)
+	} else {
+		probe.Close()
+	}
+	kb, err := auth.NewKeyring([]auth.Secret{secretB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listenerB := netip.MustParseAddrPort("127.0.0.2:0")
+	opened, closed := netip.MustParseAddrPort("127.0.0.4:5000"), netip.MustParseAddrPort("127.0.0.3:5000")
+	// The edge relays to 127.0.0.0/30 only (127.0.0.4 is default-denied
+	// loopback).
+	base := policy.NewPeerPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/30")}, nil, true)
+	e := newTestEdgeAuth(t, func(o *auth.Options) {
+		o.Tenants = []auth.TenantOptions{{Name: "b", Realm: realmB, Keyring: kb, Bound: true}}
+	}, func(o *Options) {
+		o.Policy = base
+		o.Listeners = append(o.Listeners, listenerB)
+		o.Tenants = []Tenant{{Name: "b", UDPListeners: []netip.AddrPort{listenerB},
+			PeerAllow: []netip.Prefix{netip.PrefixFrom(opened.Addr(), 32)},
+			PeerDeny:  []netip.Prefix{netip.PrefixFrom(closed.Addr(), 32)}}}
+	})
+	te := &tenantEdge{testEdge: e, addrB: e.srv.Addrs()[1]}
+	def := te.tenantClient(e.secret, "alice", e.addr)
+	def.allocate()
+	b := te.tenantClient(secretB, "bob", te.addrB)
+	b.realm = realmB
+	b.allocate()
+	check := func(when string) {
+		t.Helper()
+		for _, tc := range []struct {
+			c    *client
+			who  string
+			peer netip.AddrPort
+			want stun.ErrorCode
+		}{
+			{def, "default", opened, stun.CodeForbidden},
+			{def, "default", closed, 0},
+			{b, "b", opened, 0},
+			{b, "b", closed, stun.CodeForbidden},
+		} {
+			r := tc.c.do(stun.MethodCreatePermission, peerAttr(tc.peer))
+			if code := errorCode(r); code != tc.want {
+				t.Errorf("%s: tenant %s's CreatePermission for %v: %d, want %d", when, tc.who, tc.peer, code, tc.want)
+			}
+		}
+	}
+	check("at start")
+	// A reload of the edge's policy (a new one, the same ranges): b's
+	// additions still apply to b only.
+	if err := e.srv.SetPolicy(policy.NewPeerPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/30")}, nil, true)); err != nil {
+		t.Fatal(err)
+	}
+	check("after a reload")
 }

@@ -2,6 +2,7 @@ package msdialect
 
 import (
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/avedge/avedge/internal/auth"
@@ -230,7 +231,7 @@ func (h *Handler) refresh(q *request, s Session) []byte {
 	// Not beyond the credential's expiry (strict) or the allocation's
 	// maximum age: the expiry tick then ends it.
 	s.Alloc().Refresh(max(min(d, ms.keepUntil.Sub(q.now)), 0), q.now)
-	ms.recheck(h.core.PeerAllowed)
+	ms.recheck(func(peer netip.AddrPort) bool { return h.core.PeerAllowed(s, peer) })
 	return h.allocateSuccess(q, s)
 }
 

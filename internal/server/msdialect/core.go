@@ -73,9 +73,10 @@ type Core interface {
 	Reply(l Listener, to netip.AddrPort, b []byte)
 	// Auth is the authenticator of the requests that reach l (the
 	// relay's, or that of the tenant l is bound to); PeerAllowed the peer
-	// policy and the rules on the edge's own addresses and peer ports.
+	// policy (with the additions of s's tenant) and the rules on the
+	// edge's own addresses and peer ports.
 	Auth(l Listener) *auth.Authenticator
-	PeerAllowed(peer netip.AddrPort) bool
+	PeerAllowed(s Session, peer netip.AddrPort) bool
 	// Lifetime is the lifetime granted for a request of d (present: the
 	// client asked), within the configured bounds; MaxLifetime the
 	// longest.

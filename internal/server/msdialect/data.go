@@ -120,7 +120,7 @@ func (h *Handler) authenticated(q *request) Session {
 func (h *Handler) permit(s Session, peer netip.AddrPort, now time.Time) (cause stats.RefusalCause, ok bool) {
 	ms := s.MS()
 	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
-	if !s.HasRelay(peer.Addr()) || !h.core.PeerAllowed(peer) {
+	if !s.HasRelay(peer.Addr()) || !h.core.PeerAllowed(s, peer) {
 		return stats.RefusedPeerDenied, false
 	}
 	known := ms.permits(peer)
@@ -166,7 +166,7 @@ func (h *Handler) KeepAlive(s Session, now time.Time) bool {
 		return false
 	}
 	s.Alloc().Refresh(d, now)
-	ms.recheck(h.core.PeerAllowed)
+	ms.recheck(func(peer netip.AddrPort) bool { return h.core.PeerAllowed(s, peer) })
 	return h.core.InTable(s)
 }
 
