@@ -219,7 +219,6 @@ func TestChartRenders(t *testing.T) {
 			createSecrets(t, m)
 			pc, err := parsePodConfig(t, m, tc.nodeIP)
 			if err != nil {
-				skipUnknownAutoDetection(t, tc.values, err)
 				t.Fatalf("the rendered avedge.yaml: %v", err)
 			}
 			pc.check(t, m)
@@ -242,23 +241,6 @@ func checkNonRoot(t *testing.T, m manifests) {
 	psc := m.daemonSet.Spec.Template.Spec.SecurityContext
 	if psc == nil || psc.FSGroup == nil || sc.RunAsGroup == nil || *psc.FSGroup != *sc.RunAsGroup {
 		t.Errorf("pod securityContext = %+v: the mounted Secrets' group must be the container's group, or the edge cannot read them", psc)
-	}
-}
-
-// skipUnknownAutoDetection skips the test when values ask for
-// relay.advertised: auto and err is the parser's refusal of that key or of
-// relay.detect_with, which it does not know yet; any other error is left
-// to the caller.
-func skipUnknownAutoDetection(t *testing.T, values map[string]any, err error) {
-	t.Helper()
-	relay, _ := values["config"].(map[string]any)["relay"].(map[string]any)
-	if relay["advertised"] != "auto" {
-		return
-	}
-	msg := err.Error()
-	if strings.Contains(msg, `relay.advertised: "auto": not an IP address`) ||
-		strings.Contains(msg, "relay.detect_with") {
-		t.Skipf("the config parser does not know relay.advertised: auto (with relay.detect_with) yet: %v", err)
 	}
 }
 

@@ -43,7 +43,8 @@ func TestParseUsersFileErrors(t *testing.T) {
 	for _, tc := range []struct{ name, data, want string }{
 		{"no key", "alice:north.gov\n", "users.txt:1: not username:realm:key"},
 		{"empty user", "\n:north.gov:pw\n", "users.txt:2: empty username"},
-		{"other realm", "alice:south.gov:pw\n", `users.txt:1: realm "south.gov" is not the edge's realm "north.gov"`},
+		{"other realm", "alice:south.gov:pw\n", `users.txt:1: the realm field is not the edge's realm "north.gov"`},
+		{"password without realm", "alice:se:cret\n", `users.txt:1: the realm field is not`},
 		{"empty key", "alice:north.gov:\n", `users.txt:1: user "alice": empty key`},
 		{"short HA1", "alice:north.gov:0xbc80\n", `users.txt:1: user "alice": an HA1 key is 0x and 32 hexadecimal digits`},
 		{"duplicate", "alice:north.gov:a\nbob:north.gov:b\nalice:north.gov:c\n", `users.txt:3: user "alice" again (line 1)`},

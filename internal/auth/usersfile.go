@@ -52,7 +52,9 @@ func ParseUsersFile(name string, data []byte, realm string) (map[string]Credenti
 		case len(user) > maxUsernameLen || !utf8.ValidString(user) || strings.ContainsFunc(user, unicode.IsControl):
 			return nil, fail("username %q: not a USERNAME (UTF-8 without control characters, fewer than 509 bytes)", user)
 		case lineRealm != realm:
-			return nil, fail("realm %q is not the edge's realm %q: its key could never match", lineRealm, realm)
+			// Not quoted: in a line without its realm, this field is
+			// part of the password.
+			return nil, fail("the realm field is not the edge's realm %q: its key could never match (username:realm:key)", realm)
 		case key == "":
 			return nil, fail("user %q: empty key", user)
 		}

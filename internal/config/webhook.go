@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/avedge/avedge/internal/authhook"
@@ -133,7 +134,9 @@ func (p *parser) webhook(e entry, dst **Webhook) error {
 }
 
 // webhookURL decodes the service's URL: https, or http to a loopback
-// address; a host; no user:password (use token_file).
+// address; a host; no user:password (use token_file), query or fragment
+// (they would carry secrets into the effective configuration and logs).
+// Errors do not quote it.
 func (p *parser) webhookURL(e entry, dst *string) error {
 	s, err := p.str(e)
 	if err != nil {
@@ -142,15 +145,17 @@ func (p *parser) webhookURL(e entry, dst *string) error {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || u.Host == "" || u.Opaque != "":
-		return p.fail(e, "%q: not an absolute URL such as \"https://auth.internal.example.com/turn\"", s)
+		return p.fail(e, "not an absolute URL such as \"https://auth.internal.example.com/turn\"")
 	case u.User != nil:
 		return p.fail(e, "must not hold a user name or password: put a bearer token in token_file")
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "#"):
+		return p.fail(e, "must not hold a query or fragment (they could carry secrets): put a bearer token in token_file")
 	case u.Scheme == "https":
 	case u.Scheme == "http" && authhook.IsLoopback(u.Hostname()):
 	case u.Scheme == "http":
-		return p.fail(e, "%q: plain http is allowed to a loopback address only; use https", s)
+		return p.fail(e, "plain http is allowed to a loopback address only; use https")
 	default:
-		return p.fail(e, "%q: the scheme must be https", s)
+		return p.fail(e, "the scheme must be https")
 	}
 	*dst = s
 	return nil

@@ -6,12 +6,23 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // maxAuthWaits bounds the requests of a server waiting for an external
 // credential lookup (auth.Pending); beyond it a request whose username is
 // being looked up is refused (401), as the lookup would be.
 const maxAuthWaits = 4096
+
+// maxAuthWaitsPerSource bounds the waiting requests of one source
+// address, so that one client (retransmitting, or sending signed requests
+// for made-up usernames) cannot take every place of maxAuthWaits.
+const maxAuthWaitsPerSource = 8
+
+// maxAuthWait bounds one wait: a lookup is bounded by the hook's own
+// time-out (at most 10 s), so a Done that never comes is a broken hook,
+// whose request must not hold its place for ever.
+const maxAuthWait = 15 * time.Second
 
 // authWaits are the requests deferred for an external credential lookup:
 // each waits on a goroutine of its own (never the worker's) for the
@@ -22,12 +33,41 @@ type authWaits struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	n      atomic.Int64
+
+	mu       sync.Mutex
+	bySource map[netip.Addr]int // waiting requests per source address
+}
+
+// take reserves a place for a request from src, or reports false when the
+// server or src has none left.
+func (a *authWaits) take(src netip.Addr) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.bySource[src] >= maxAuthWaitsPerSource {
+		return false
+	}
+	if a.n.Add(1) > maxAuthWaits {
+		a.n.Add(-1)
+		return false
+	}
+	a.bySource[src]++
+	return true
+}
+
+// give returns the place of a request from src.
+func (a *authWaits) give(src netip.Addr) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.n.Add(-1)
+	if a.bySource[src]--; a.bySource[src] <= 0 {
+		delete(a.bySource, src)
+	}
 }
 
 // newAuthWaits returns the waits of a server that has not started.
 func newAuthWaits() *authWaits {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &authWaits{ctx: ctx, cancel: cancel}
+	return &authWaits{ctx: ctx, cancel: cancel, bySource: make(map[netip.Addr]int)}
 }
 
 // stop ends the waits (their requests go unanswered) and waits for their
@@ -52,15 +92,16 @@ func (w *worker) await(r *request, done <-chan struct{}) bool {
 // the server stops or l's stream connection closes first (an allocation
 // must not outlive it). It reports false, and waits for nothing, when
 // the message is itself such a rerun (the answer should have been
-// cached: the cache is full or its entry expired meanwhile) or
-// maxAuthWaits requests are waiting.
+// cached: the cache is full or its entry expired meanwhile), or
+// maxAuthWaits requests, or maxAuthWaitsPerSource of from's address, are
+// waiting. A wait longer than maxAuthWait ends unanswered.
 func (w *worker) waitFor(l *listener, from netip.AddrPort, raw []byte, done <-chan struct{}, run func(*listener, netip.AddrPort, []byte)) bool {
 	a := w.env.waits
 	if w.retrying {
 		return false
 	}
-	if a.n.Add(1) > maxAuthWaits {
-		a.n.Add(-1)
+	src := from.Addr()
+	if !a.take(src) {
 		return false
 	}
 	raw = slices.Clone(raw)
@@ -69,12 +110,16 @@ func (w *worker) waitFor(l *listener, from netip.AddrPort, raw []byte, done <-ch
 		closed = l.conn.c.Done()
 	}
 	a.wg.Go(func() {
-		defer a.n.Add(-1)
+		defer a.give(src)
+		timeout := time.NewTimer(maxAuthWait)
+		defer timeout.Stop()
 		select {
 		case <-done:
 		case <-closed:
 			return
 		case <-a.ctx.Done():
+			return
+		case <-timeout.C:
 			return
 		}
 		doOn(w.dp, func() {

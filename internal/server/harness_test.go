@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -189,12 +190,23 @@ func (e *testEdge) newClientFrom(ip, user, pass string) *client {
 	return &client{t: e.t, conn: conn, server: server, user: user, pass: pass}
 }
 
-// requireIPv6 skips the test when this host cannot bind ::1.
+// requireIPv6 skips the test when this host cannot bind ::1, and fails it
+// when the CI environment variable is "true": CI must run it.
 func requireIPv6(t *testing.T) {
 	t.Helper()
-	probe, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	requireBind(t, "udp6", net.IPv6loopback)
+}
+
+// requireBind skips the test when this host cannot bind a UDP socket of
+// network to ip (failing it instead when CI is "true").
+func requireBind(t *testing.T, network string, ip net.IP) {
+	t.Helper()
+	probe, err := net.ListenUDP(network, &net.UDPAddr{IP: ip})
 	if err != nil {
-		t.Skipf("skipping: this host has no IPv6 loopback (%v)", err)
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("this host cannot bind %v, which CI must: %v", ip, err)
+		}
+		t.Skipf("skipping: this host cannot bind %v (%v)", ip, err)
 	}
 	probe.Close()
 }

@@ -44,11 +44,7 @@ type tenantEdge struct {
 
 func newTenantEdge(t *testing.T) *tenantEdge {
 	t.Helper()
-	if probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP("127.0.0.2")}); err != nil {
-		t.Skipf("skipping: this host cannot bind 127.0.0.2 (%v)", err)
-	} else {
-		probe.Close()
-	}
+	requireBind(t, "udp4", net.ParseIP("127.0.0.2"))
 	kb, err := auth.NewKeyring([]auth.Secret{secretB})
 	if err != nil {
 		t.Fatal(err)
@@ -372,11 +368,7 @@ func TestTenantOptions(t *testing.T) {
 // range the edge's policy refuses, b's deny list closes one it allows,
 // and the default tenant keeps the edge's policy.
 func TestTenantPeers(t *testing.T) {
-	if probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP("127.0.0.2")}); err != nil {
-		t.Skipf("skipping: this host cannot bind 127.0.0.2 (%v)", err)
-	} else {
-		probe.Close()
-	}
+	requireBind(t, "udp4", net.ParseIP("127.0.0.2"))
 	kb, err := auth.NewKeyring([]auth.Secret{secretB})
 	if err != nil {
 		t.Fatal(err)

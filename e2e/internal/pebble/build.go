@@ -22,6 +22,15 @@ var built struct {
 	err  error
 }
 
+// RemoveBuilt removes the binaries build made in this process, if any:
+// call it from the TestMain of a package that starts Pebble, after its
+// tests ran, so that no run leaves them behind.
+func RemoveBuilt() {
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+}
+
 // build builds pebble and pebble-challtestsrv (tool dependencies of the
 // e2e module) and returns their directory and the module's.
 func build(t testing.TB) (bin, mod string) {
