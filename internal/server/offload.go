@@ -6,7 +6,6 @@ import (
 
 	"github.com/avedge/avedge/internal/allocation"
 	"github.com/avedge/avedge/internal/offload"
-	"github.com/avedge/avedge/internal/policy"
 )
 
 // Offload is the kernel fast path for channel data (internal/offload's
@@ -157,11 +156,12 @@ func (w *worker) offloadRelayClosed(s *session, addr netip.AddrPort) {
 	w.offloadDrop(s, func(e *offloaded) bool { return e.ch.Relayed == addr })
 }
 
-// offloadDenied takes away the channels whose peer p, a reloaded peer
-// policy, denies; their packets go back to user space, which decides.
-func (w *worker) offloadDenied(p *policy.PeerPolicy) {
+// offloadDenied takes away the channels whose peer denied reports (a
+// reloaded peer policy, or a new own address); their packets go back to
+// user space, which decides.
+func (w *worker) offloadDenied(denied peerDenied) {
 	for s := range w.off.by {
-		w.offloadDrop(s, func(e *offloaded) bool { return !w.env.tenants.peerAllowed(p, s.owner, e.ch.Peer.Addr()) })
+		w.offloadDrop(s, func(e *offloaded) bool { return denied(w, s, e.ch.Peer) })
 	}
 }
 

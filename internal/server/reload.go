@@ -33,17 +33,30 @@ func (s *Server) SetPolicy(p *policy.PeerPolicy) error {
 		return ErrNilPolicy
 	}
 	s.env.policy.Store(p)
-	for _, wl := range s.workers {
-		if !doOn(wl.dp, func() { wl.w.cutDenied(p); wl.w.offloadDenied(p) }, s.env.tcp.ctx.Done()) {
-			s.env.log.Warn("peer connections of a denied peer not cut: the worker stopped")
-		}
-	}
+	s.cutEverywhere(func(w *worker, sess *session, peer netip.AddrPort) bool {
+		return !w.env.tenants.peerAllowed(p, sess.owner, peer.Addr())
+	}, "the reloaded peer policy denies their peers")
 	return nil
 }
 
+// peerDenied reports whether the peer of an allocation of s may no longer
+// be reached.
+type peerDenied func(w *worker, s *session, peer netip.AddrPort) bool
+
+// cutEverywhere has every worker cut its RFC 6062 peer connections and
+// take away its offloaded channels whose peer denied reports (why says
+// why, in the log); it returns once each has, or has stopped.
+func (s *Server) cutEverywhere(denied peerDenied, why string) {
+	for _, wl := range s.workers {
+		if !doOn(wl.dp, func() { wl.w.cutDenied(denied, why); wl.w.offloadDenied(denied) }, s.env.tcp.ctx.Done()) {
+			s.env.log.Warn("peer connections of a denied peer not cut: the worker stopped")
+		}
+	}
+}
+
 // cutDenied closes the RFC 6062 peer connections of w's allocations whose
-// peer p denies.
-func (w *worker) cutDenied(p *policy.PeerPolicy) {
+// peer denied reports.
+func (w *worker) cutDenied(denied peerDenied, why string) {
 	cut := 0
 	w.table.Range(func(a *allocation.Allocation) bool {
 		s := a.Relay.(*session)
@@ -52,7 +65,7 @@ func (w *worker) cutDenied(p *policy.PeerPolicy) {
 			return true
 		}
 		for peer, pc := range t.conns {
-			if !w.env.tenants.peerAllowed(p, s.owner, peer.Addr()) {
+			if denied(w, s, peer) {
 				pc.Shutdown()
 				w.env.tcp.pending.Remove(pc.PeerConn)
 				delete(t.conns, peer)
@@ -62,15 +75,20 @@ func (w *worker) cutDenied(p *policy.PeerPolicy) {
 		return true
 	})
 	if cut > 0 {
-		w.env.log.Info("peer connections cut: the reloaded peer policy denies their peers", "count", cut)
+		w.env.log.Info("peer connections cut: "+why, "count", cut)
 	}
 }
 
 // SetSelf replaces the edge's own addresses (Options.Self), for addresses
 // the host gained or lost while it runs; the requests and Send indications
-// that follow are checked against them.
+// that follow are checked against them, and RFC 6062 peer connections and
+// offloaded channels to an address that became the edge's own (off the
+// relay ports) are cut at once, as SetPolicy cuts denied ones.
 func (s *Server) SetSelf(self []netip.Addr) {
-	s.env.peers.Store(s.env.peers.Load().withSelf(self))
+	rule := s.env.peers.Load().withSelf(self)
+	s.env.peers.Store(rule)
+	s.cutEverywhere(func(_ *worker, _ *session, peer netip.AddrPort) bool { return rule.selfRefused(peer) },
+		"the edge's own addresses now include their peers")
 }
 
 // Quotas are the allocation and relay port quotas that SetQuotas

@@ -508,3 +508,15 @@ func TestSetPolicyCutsPeerConnections(t *testing.T) {
 	turntest.WantClosed(t, data)
 	turntest.WantClosed(t, sink)
 }
+
+// TestSetSelfCutsPeerConnections: when the edge's own addresses grow to
+// include the peer of a bound RFC 6062 data connection (off the relay
+// ports), the connection is cut at once, as a policy reload cuts one.
+func TestSetSelfCutsPeerConnections(t *testing.T) {
+	se := newStreamEdge(t, nil)
+	data, sink := se.dataPair(t)
+	turntest.RelayBoth(t, sink, data, "before the edge gained the peer's address")
+	se.srv.SetSelf([]netip.Addr{netip.MustParseAddr("127.0.0.1")}) // the peer's address
+	turntest.WantClosed(t, data)
+	turntest.WantClosed(t, sink)
+}
