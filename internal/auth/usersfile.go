@@ -77,9 +77,18 @@ func parseKey(key string) (Credential, error) {
 	if !strings.HasPrefix(key, "0x") && !strings.HasPrefix(key, "0X") {
 		return Credential{Password: key}, nil
 	}
-	ha1, err := hex.DecodeString(key[2:])
-	if err != nil || len(ha1) != 16 {
+	ha1, ok := ParseHA1(key)
+	if !ok {
 		return Credential{}, fmt.Errorf("an HA1 key is 0x and 32 hexadecimal digits (turnadmin -k); a password may not start with 0x")
 	}
 	return Credential{HA1: ha1}, nil
+}
+
+// ParseHA1 reads an HA1 key (MD5(username:realm:password)): 32
+// hexadecimal digits, with or without "0x" in front, as turnadmin -k
+// prints it and coturn's user database stores it.
+func ParseHA1(s string) ([]byte, bool) {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	ha1, err := hex.DecodeString(s)
+	return ha1, err == nil && len(ha1) == 16
 }

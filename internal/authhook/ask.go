@@ -3,7 +3,6 @@ package authhook
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,9 +94,8 @@ func parseAnswer(b []byte) (auth.Credential, error) {
 	case a.Password != "":
 		return auth.Credential{Password: a.Password}, nil
 	case a.HA1 != "":
-		h := strings.TrimPrefix(strings.TrimPrefix(a.HA1, "0x"), "0X")
-		key, err := hex.DecodeString(h)
-		if err != nil || len(key) != 16 {
+		key, ok := auth.ParseHA1(a.HA1)
+		if !ok {
 			return auth.Credential{}, errors.New("answer's ha1 is not 32 hexadecimal digits")
 		}
 		return auth.Credential{HA1: key}, nil

@@ -76,6 +76,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	cache   map[string]entry
+	swept   time.Time // when store last dropped the expired entries
 	flights map[string]chan struct{}
 	closed  bool
 	stats   Stats
@@ -214,13 +215,23 @@ func (c *Client) lookup(q auth.HookQuery, done chan struct{}) {
 	close(done)
 }
 
-// store caches e for username. A full cache first drops its expired
-// entries, then, if still full, entries at random (Go's map order).
+// sweepEvery bounds how often a full cache is scanned for expired
+// entries: the scan holds c.mu, which every authentication takes, so a
+// flood of made-up usernames that keeps the cache full must not make each
+// lookup pay for it.
+const sweepEvery = time.Second
+
+// store caches e for username. A full cache drops its expired entries (at
+// most once every sweepEvery), then, if still full, entries at random
+// (Go's map order).
 func (c *Client) store(username string, e entry, now time.Time) {
 	if len(c.cache) >= c.maxCache {
-		for k, old := range c.cache {
-			if !now.Before(old.expires) {
-				delete(c.cache, k)
+		if now.Sub(c.swept) >= sweepEvery {
+			c.swept = now
+			for k, old := range c.cache {
+				if !now.Before(old.expires) {
+					delete(c.cache, k)
+				}
 			}
 		}
 		for k := range c.cache {
