@@ -94,7 +94,7 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	if e.usersWatch != nil {
 		users = e.usersWatch.users
 	}
-	if e.hook, err = newWebhook(cfg.Auth.Webhook, log, clk); err != nil {
+	if e.hook, err = newWebhook("auth.webhook", cfg.Auth.Webhook, log, clk); err != nil {
 		return nil, err
 	}
 	var hook auth.Hook // nil, not a nil *authhook.Client, without a webhook

@@ -47,9 +47,9 @@ func newTenantSources(cfg *config.Config, log *slog.Logger, clk clock.Clock) (_ 
 			o.Users = w.users
 			ts.watches = append(ts.watches, w)
 		}
-		h, err := newWebhook(t.Webhook, log, clk)
+		h, err := newWebhook(key+".webhook", t.Webhook, log, clk)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
+			return nil, err
 		}
 		if h != nil {
 			o.Hook = h

@@ -11,10 +11,11 @@ import (
 	"github.com/avedge/avedge/internal/pki"
 )
 
-// newWebhook returns the client of the auth webhook cfg configures, or
-// nil when there is none: the CA file's roots (else the system's), the
-// client certificate of mTLS and the bearer token.
-func newWebhook(cfg *config.Webhook, log *slog.Logger, clk clock.Clock) (*authhook.Client, error) {
+// newWebhook returns the client of the auth webhook cfg, at the
+// configuration key key ("auth.webhook", "tenants[1].webhook"), configures,
+// or nil when there is none: the CA file's roots (else the system's), the
+// client certificate of mTLS and the bearer token. Errors name the key.
+func newWebhook(key string, cfg *config.Webhook, log *slog.Logger, clk clock.Clock) (*authhook.Client, error) {
 	if cfg == nil {
 		return nil, nil
 	}
@@ -22,14 +23,14 @@ func newWebhook(cfg *config.Webhook, log *slog.Logger, clk clock.Clock) (*authho
 	if cfg.CAFile != "" {
 		pool, err := pki.LoadPool(cfg.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("auth.webhook.ca_file: %w", err)
+			return nil, fmt.Errorf("%s.ca_file: %w", key, err)
 		}
 		tc.RootCAs = pool
 	}
 	if cfg.CertFile != "" {
 		pair, err := pki.LoadKeyPair(cfg.CertFile, cfg.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("auth.webhook.cert_file: %w", err)
+			return nil, fmt.Errorf("%s.cert_file: %w", key, err)
 		}
 		tc.Certificates = []tls.Certificate{pair}
 	}
@@ -39,7 +40,7 @@ func newWebhook(cfg *config.Webhook, log *slog.Logger, clk clock.Clock) (*authho
 		Clock: clk, Logger: log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("auth.webhook: %w", err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	return c, nil
 }
