@@ -313,6 +313,7 @@ type turnAnswer struct {
 	Attempt  bool   `json:"attempt"`
 	From     string `json:"from"`
 	Data     string `json:"data"`
+	TOS      *int   `json:"tos"`
 	Status   string `json:"status"`
 	Body     string `json:"body"`
 	Error    string `json:"error"`

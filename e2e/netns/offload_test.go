@@ -2,8 +2,10 @@ package netns
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,26 +19,58 @@ import (
 // offloadPackets is how many datagrams the offload test relays each way.
 const offloadPackets = 200
 
-// TestOffloadedEdge runs an edge with datapath.offload: tc
-// (testdata/offload.yaml) between the client and the peer namespaces,
-// whose veths send complete checksums as real NICs' wires do. A client
+// offloadTOS is the TOS byte (IPv4) or Traffic Class (IPv6) the offload
+// test's client and peer send with: DSCP EF (46) and ECN ECT(0), which the
+// relay must carry over in both directions, in the kernel as in user space.
+const offloadTOS = 46<<2 | 0b10
+
+// The IPv6 addresses the offload test adds to the topology: the edge's
+// listener and relay addresses and the client and the peer beside them.
+const (
+	clientAddr6   = "fd99:1::2"
+	edgeInternal6 = "fd99:1::1"
+	edgeExternal6 = "fd99:2::1"
+	peerAddr6     = "fd99:2::2"
+)
+
+// TestOffloadedEdge runs an edge between the client and the peer
+// namespaces, whose veths send complete checksums as real NICs' wires do,
+// with datapath.offload: tc and with datapath.offload: off
+// (testdata/offload.yaml), over IPv4 and over IPv6. In each case a client
 // binds a channel to an echo on the peer and exchanges offloadPackets
-// datagrams each way over it: all arrive, the edge's sockets receive
-// hardly any datagram (the requests, not the media: the packets went
-// through the kernel path), the relayed-packet metrics count them all
-// (read back from the kernel), and the session record written when the
-// edge stops holds exactly what was sent.
+// datagrams each way over it, with a DSCP and ECN mark: all arrive with
+// their mark, the relayed-packet metrics count them all and the session
+// record written when the edge stops holds exactly what was sent. With the
+// offload, the edge's sockets receive hardly any datagram (the requests,
+// not the media: the packets went through the kernel path); without it,
+// every datagram crosses them.
 func TestOffloadedEdge(t *testing.T) {
-	n := newTopology(t)
 	avedge := shipped.Build(t, "cmd/avedge")
 	helper := netnstest.Build(t, "netns/testdata/helper")
+	for _, mode := range []string{"tc", "off"} {
+		for _, family := range []int{4, 6} {
+			t.Run(fmt.Sprintf("%s/ipv%d", mode, family), func(t *testing.T) {
+				testOffloadedEdge(t, avedge, helper, mode, family)
+			})
+		}
+	}
+}
+
+func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
+	n := newTopology(t)
 	// netnstest names each veth end after the namespace at the other end.
+	n.MustExec(nsEdge, "ip", "addr", "add", edgeInternal6+"/64", "dev", edgeInternalDev, "nodad")
+	n.MustExec(nsEdge, "ip", "addr", "add", edgeExternal6+"/64", "dev", edgeExternalDev, "nodad")
+	n.MustExec(nsClient, "ip", "addr", "add", clientAddr6+"/64", "dev", nsEdge, "nodad")
+	n.MustExec(nsPeer, "ip", "addr", "add", peerAddr6+"/64", "dev", nsEdge, "nodad")
+	n.Sysctl(nsEdge, "net.ipv6.conf.all.forwarding", "0")
 	for _, ns := range []string{nsClient, nsPeer} {
 		if out, err := n.Exec(ns, helper, "nocsum", "-dev", nsEdge); err != nil {
 			t.Fatalf("%s: nocsum: %v (%s)", ns, err, out)
 		}
 	}
 	path, dir := writeConfig(t, avedge, "offload.yaml")
+	setOffloadMode(t, path, mode)
 	out, err := n.Exec(nsEdge, avedge, "creds", "issue", "--config", path, "--user", "alice")
 	if err != nil {
 		t.Fatalf("creds issue: %v\n%s", err, out)
@@ -48,39 +82,61 @@ func TestOffloadedEdge(t *testing.T) {
 	edge := n.StartWith(nsEdge, netnstest.StartOptions{Env: []string{"XDG_STATE_HOME=" + t.TempDir()}, Limit: edgeLimit},
 		avedge, "serve", "--config", path)
 	edge.WaitStderr("serving", readyLimit)
-	if !strings.Contains(edge.Stderr(), "offload: attached") {
-		t.Fatalf("the edge did not log the offload's attachment:\n%s", edge.Stderr())
+	if attached := strings.Contains(edge.Stderr(), "offload: attached"); attached != (mode == "tc") {
+		t.Fatalf("offload %s: the edge logged the offload's attachment: %v:\n%s", mode, attached, edge.Stderr())
 	}
 
-	peerEcho := fmt.Sprintf("%s:%d", peerAddr, echoPort)
+	server, peerEcho := edgeInternal+":3478", fmt.Sprintf("%s:%d", peerAddr, echoPort)
+	if family == 6 {
+		server, peerEcho = "["+edgeInternal6+"]:3478", fmt.Sprintf("[%s]:%d", peerAddr6, echoPort)
+	}
 	echo := n.StartWith(nsPeer, netnstest.StartOptions{Limit: 60 * time.Second}, helper,
-		"echo", "-listen", peerEcho, "-count", fmt.Sprint(offloadPackets), "-timeout", "50s")
+		"echo", "-listen", peerEcho, "-count", fmt.Sprint(offloadPackets), "-tos", "0", "-timeout", "50s")
 	if got := echo.Line(lineLimit); got != `{"listening":true}` {
 		t.Fatalf("peer echo: %q, want listening", got)
 	}
-	c := startTURN(t, n, helper, "client", "udp", cred)
+	p := n.StartWith(nsClient, netnstest.StartOptions{Limit: 60 * time.Second}, helper, "turn",
+		"-server", server, "-family", fmt.Sprint(family), "-tos", fmt.Sprint(offloadTOS),
+		"-user", cred.Username, "-password", cred.Password, "-realm", cred.Realm, "-timeout", "3s")
+	var res struct {
+		Relayed string `json:"relayed"`
+	}
+	if line := p.Line(lineLimit); json.Unmarshal([]byte(line), &res) != nil {
+		t.Fatalf("client: %q, want its relayed address", line)
+	}
+	wantRelayed := map[int]string{4: edgeExternal, 6: edgeExternal6}[family]
+	if ap, err := netip.ParseAddrPort(res.Relayed); err != nil || ap.Addr() != netip.MustParseAddr(wantRelayed) {
+		t.Fatalf("relayed address %q, want one on %s", res.Relayed, wantRelayed)
+	}
+	c := &turnClient{t: t, p: p, name: "client", relayed: res.Relayed}
 	c.wantCode("bind "+peerEcho, 0)
+
 	rxBefore := counter(t, n, helper, "avedge_socket_packets_total", `direction="rx"`)
-	// 16 bytes: the helper pads ChannelData to 4 bytes, and padded
-	// ChannelData is left to user space.
+	// 16 bytes: the helper pads ChannelData to 4 bytes.
 	for i := range offloadPackets {
 		data := fmt.Sprintf("offloaded-%06d", i)
 		c.send("chan", peerEcho, data)
-		c.wantReceived(peerEcho, data)
+		a := c.do("recv")
+		if !a.Received || a.From != peerEcho || a.Data != data || a.TOS == nil || *a.TOS != offloadTOS {
+			t.Fatalf("datagram %d: received %+v, want %q from %s with TOS %#02x", i, a, data, peerEcho, offloadTOS)
+		}
 	}
 	rx := counter(t, n, helper, "avedge_socket_packets_total", `direction="rx"`) - rxBefore
-	if rx > offloadPackets/10 {
-		t.Errorf("the edge's sockets received %v datagrams while %d were relayed each way: not offloaded", rx, offloadPackets)
-	}
 	t.Logf("edge sockets received %v datagrams for %d relayed each way", rx, offloadPackets)
+	switch {
+	case mode == "tc" && rx > offloadPackets/10:
+		t.Errorf("the edge's sockets received %v datagrams while %d were relayed each way: not offloaded", rx, offloadPackets)
+	case mode == "off" && rx < 2*offloadPackets:
+		t.Errorf("the edge's sockets received %v datagrams, want at least %d (every datagram, both ways)", rx, 2*offloadPackets)
+	}
 	waitCounter(t, n, helper, "avedge_relayed_packets_total", `direction="to_peer"`, offloadPackets)
 	waitCounter(t, n, helper, "avedge_relayed_packets_total", `direction="to_client"`, offloadPackets)
-	if got, want := echo.Line(lineLimit), fmt.Sprintf(`{"echoed":%d}`, offloadPackets); got != want {
-		t.Errorf("peer echo: %s, want %s", got, want)
+	if got, want := echo.Line(lineLimit), fmt.Sprintf(`{"echoed":%d,"tos":[%d]}`, offloadPackets, offloadTOS); got != want {
+		t.Errorf("peer echo: %s, want %s (every datagram with its DSCP and ECN)", got, want)
 	}
 
-	// Stopping the edge ends the allocation: its record holds what the
-	// kernel relayed.
+	// Stopping the edge ends the allocation: its record holds what was
+	// relayed, in the kernel or not.
 	if err := edge.Stop(); err != nil {
 		t.Logf("edge stopped: %v", err)
 	}
@@ -89,6 +145,23 @@ func TestOffloadedEdge(t *testing.T) {
 	if rec.ToPeerPackets != offloadPackets || rec.ToClientPackets != offloadPackets ||
 		rec.ToPeerBytes != offloadPackets*size || rec.ToClientBytes != offloadPackets*size {
 		t.Errorf("record %+v, want %d packets of %d bytes each way", rec, offloadPackets, size)
+	}
+}
+
+// setOffloadMode sets datapath.offload in the configuration at path, which
+// testdata/offload.yaml sets to tc.
+func setOffloadMode(t *testing.T, path, mode string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const line = "\n  offload: tc\n"
+	if !bytes.Contains(b, []byte(line)) {
+		t.Fatalf("%s does not say %q", path, line)
+	}
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(line), []byte("\n  offload: "+mode+"\n"), 1), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 

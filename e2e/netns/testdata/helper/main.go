@@ -10,10 +10,10 @@
 //
 //	helper relay -server ADDR -user U -password P -realm R -peer ADDR -count N -timeout D
 //	helper meet -server ADDR -user U -password P -realm R -count N -timeout D
-//	helper turn -server ADDR -transport udp|tcp -user U -password P -realm R -timeout D
+//	helper turn -server ADDR -transport udp|tcp [-family 4|6] [-tos N] -user U -password P -realm R -timeout D
 //	helper get -url URL -timeout D
 //	helper dial -to ADDR -timeout D
-//	helper echo -listen ADDR -count N -timeout D
+//	helper echo -listen ADDR -count N [-tos 0] -timeout D
 //	helper serve -listen ADDR[,ADDR...] -timeout D
 //	helper send -to ADDR -count N
 //	helper stun -listen ADDR -timeout D
@@ -49,9 +49,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -93,6 +96,8 @@ func run(args []string) error {
 	transport := fs.String("transport", "udp", "TURN transport of the turn mode: udp, or tcp for an RFC 6062 allocation")
 	publicIP := fs.String("ip", "", "public address the imds mode answers")
 	dev := fs.String("dev", "", "interface whose transmit checksum offload nocsum turns off")
+	fs.IntVar(&rc.family, "family", 4, "turn: the address family (4 or 6) of the socket and the relayed address")
+	fs.IntVar(&rc.tos, "tos", -1, "turn: send with this TOS byte / Traffic Class and report it on received data; echo: report and reflect it (any value but -1)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("helper: %w", err)
@@ -110,7 +115,7 @@ func run(args []string) error {
 	case "dial":
 		return dial(*to, *timeout)
 	case "echo":
-		return echo(*listen, rc.count, *timeout)
+		return echo(*listen, rc.count, *timeout, rc.tos != -1)
 	case "serve":
 		return serve(*listen, *timeout, os.Stdin)
 	case "send":
@@ -130,6 +135,11 @@ type relayConfig struct {
 	server, user, password, realm, peer string
 	count                               int
 	timeout                             time.Duration
+	// family (4 or 6) is the address family of the turn mode's socket and
+	// relayed address; tos, when not -1, is the TOS byte (IPv4) or Traffic
+	// Class (IPv6) the turn mode sends with and reports on what it
+	// receives, and makes echo report and reflect it.
+	family, tos int
 }
 
 // permittedResult is the first line relay prints.
@@ -355,13 +365,21 @@ func get(url string, timeout time.Duration) error {
 
 // echo answers up to count datagrams on listen with their own bytes, then
 // prints how many it echoed. It prints {"listening":true} first, once the
-// socket is bound, and stops at the deadline.
-func echo(listen string, count int, timeout time.Duration) error {
+// socket is bound, and stops at the deadline. With reflect, each answer
+// leaves with the TOS byte or Traffic Class its datagram arrived with, and
+// the last line lists the values seen: {"echoed":N,"tos":[...]}.
+func echo(listen string, count int, timeout time.Duration, reflect bool) error {
 	conn, err := net.ListenPacket("udp", listen)
 	if err != nil {
 		return fmt.Errorf("helper: %w", err)
 	}
 	defer conn.Close()
+	var ts *tosSocket
+	if reflect {
+		if ts, err = newTOSSocket(conn.(*net.UDPConn)); err != nil {
+			return err
+		}
+	}
 	if err := printJSON(map[string]bool{"listening": true}); err != nil {
 		return err
 	}
@@ -370,8 +388,21 @@ func echo(listen string, count int, timeout time.Duration) error {
 	}
 	buf := make([]byte, 1500)
 	echoed := 0
+	seen := map[int]bool{}
 	for echoed < count {
-		n, from, err := conn.ReadFrom(buf)
+		var n int
+		var from net.Addr
+		if ts != nil {
+			var ap netip.AddrPort
+			var tos int
+			if n, ap, tos, err = ts.read(buf); err == nil {
+				seen[tos] = true
+				from = net.UDPAddrFromAddrPort(ap)
+				err = ts.set(max(tos, 0))
+			}
+		} else {
+			n, from, err = conn.ReadFrom(buf)
+		}
 		if err != nil {
 			break
 		}
@@ -380,7 +411,10 @@ func echo(listen string, count int, timeout time.Duration) error {
 		}
 		echoed++
 	}
-	return printJSON(map[string]int{"echoed": echoed})
+	if !reflect {
+		return printJSON(map[string]int{"echoed": echoed})
+	}
+	return printJSON(map[string]any{"echoed": echoed, "tos": slices.Sorted(maps.Keys(seen))})
 }
 
 // send sends count datagrams to to and prints how many it sent.

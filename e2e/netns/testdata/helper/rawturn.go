@@ -31,6 +31,7 @@ var (
 type relayedData struct {
 	from netip.AddrPort
 	data string
+	tos  int // the TOS byte or Traffic Class it arrived with (UDP with -tos), else -1
 }
 
 // rawClient is a TURN client over one connection (UDP, or TCP for an RFC
@@ -45,6 +46,8 @@ type rawClient struct {
 	user, password, realm string
 	nonce                 string
 	timeout               time.Duration // bounds each answer and each wait for data
+	tos                   *tosSocket    // reads the TOS byte of each datagram (UDP with -tos), or nil
+	frameTOS              int           // the TOS byte of the last frame read, or -1
 
 	pending  []relayedData
 	attempts []netip.AddrPort // peers of ConnectionAttempt indications
@@ -66,6 +69,16 @@ func newRawClient(conn net.Conn, user, password, realm string, timeout time.Dura
 func (c *rawClient) readFrame(deadline time.Time) ([]byte, error) {
 	if err := c.conn.SetReadDeadline(deadline); err != nil {
 		return nil, fmt.Errorf("helper: %w", err)
+	}
+	c.frameTOS = -1
+	if !c.stream && c.tos != nil {
+		b := make([]byte, maxDatagram)
+		n, _, tos, err := c.tos.read(b)
+		if err != nil {
+			return nil, err
+		}
+		c.frameTOS = tos
+		return b[:n], nil
 	}
 	if !c.stream {
 		b := make([]byte, maxDatagram)
@@ -105,7 +118,7 @@ func (c *rawClient) next(deadline time.Time) (*stun.Message, error) {
 		if err != nil {
 			return nil, fmt.Errorf("helper: %w", err)
 		}
-		c.pending = append(c.pending, relayedData{from: c.channels[num], data: string(payload)})
+		c.pending = append(c.pending, relayedData{from: c.channels[num], data: string(payload), tos: c.frameTOS})
 		return nil, nil
 	}
 	m := new(stun.Message)
@@ -122,7 +135,7 @@ func (c *rawClient) next(deadline time.Time) (*stun.Message, error) {
 		if err := data.GetFrom(m); err != nil {
 			return nil, fmt.Errorf("helper: Data indication: %w", err)
 		}
-		c.pending = append(c.pending, relayedData{from: peer.Addr, data: string(data)})
+		c.pending = append(c.pending, relayedData{from: peer.Addr, data: string(data), tos: c.frameTOS})
 	case m.Type == stun.NewType(stun.MethodConnectionAttempt, stun.ClassIndication):
 		if err := peer.GetFrom(m); err != nil {
 			return nil, fmt.Errorf("helper: ConnectionAttempt indication: %w", err)
@@ -201,9 +214,15 @@ func (c *rawClient) request(method stun.Method, attrs ...stun.Setter) (*stun.Mes
 }
 
 // allocate requests an allocation relaying protocol (stunproto.ProtoUDP
-// or ProtoTCP) and returns its relayed address.
-func (c *rawClient) allocate(protocol uint8) (netip.AddrPort, error) {
-	r, ec, err := c.request(stun.MethodAllocate, stunproto.RequestedTransport{Protocol: protocol})
+// or ProtoTCP) and returns its relayed address; with family
+// stunproto.FamilyIPv6 it asks for an IPv6 relayed address
+// (REQUESTED-ADDRESS-FAMILY), else for the server's default.
+func (c *rawClient) allocate(protocol, family uint8) (netip.AddrPort, error) {
+	attrs := []stun.Setter{stunproto.RequestedTransport{Protocol: protocol}}
+	if family == stunproto.FamilyIPv6 {
+		attrs = append(attrs, stunproto.RequestedAddressFamily(family))
+	}
+	r, ec, err := c.request(stun.MethodAllocate, attrs...)
 	if err != nil {
 		return netip.AddrPort{}, err
 	}

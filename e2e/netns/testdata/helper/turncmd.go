@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ var errCommand = errors.New("helper: bad turn command")
 //	send ADDR TEXT    Send indication           {"sent":true}
 //	chan ADDR TEXT    ChannelData (bound ADDR)  {"sent":true}
 //	recv              data relayed from a peer  {"received":true,"from":ADDR,"data":TEXT}, or {"received":false} after -timeout
+//	                                            (with -tos, also "tos":N, the TOS byte or Traffic Class it arrived with)
 //	attempt           a ConnectionAttempt       {"attempt":true,"from":ADDR}, or {"attempt":false} after -timeout
 //	connect ADDR      RFC 6062 Connect          {"code":N}; on success ConnectionBind and an HTTP GET through it: {"code":0,"status":S,"body":B} (or {"code":0,"error":E})
 //
@@ -40,19 +42,39 @@ func turnMode(rc relayConfig, transport string, stdin io.Reader) error {
 	var protocol uint8
 	switch transport {
 	case "udp":
-		network, protocol = "udp4", stunproto.ProtoUDP
+		network, protocol = "udp", stunproto.ProtoUDP
 	case "tcp":
-		network, protocol = "tcp4", stunproto.ProtoTCP
+		network, protocol = "tcp", stunproto.ProtoTCP
 	default:
 		return fmt.Errorf("%w: -transport %q", errUsage, transport)
 	}
-	conn, err := net.DialTimeout(network, rc.server, rc.timeout)
+	family := stunproto.FamilyIPv4
+	switch rc.family {
+	case 4:
+	case 6:
+		family = stunproto.FamilyIPv6
+	default:
+		return fmt.Errorf("%w: -family %d", errUsage, rc.family)
+	}
+	conn, err := net.DialTimeout(network+strconv.Itoa(rc.family), rc.server, rc.timeout)
 	if err != nil {
 		return fmt.Errorf("helper: %w", err)
 	}
 	defer conn.Close()
 	c := newRawClient(conn, rc.user, rc.password, rc.realm, rc.timeout)
-	relayed, err := c.allocate(protocol)
+	if rc.tos != -1 {
+		udp, ok := conn.(*net.UDPConn)
+		if !ok {
+			return fmt.Errorf("%w: -tos needs -transport udp", errUsage)
+		}
+		if c.tos, err = newTOSSocket(udp); err != nil {
+			return err
+		}
+		if err := c.tos.set(rc.tos); err != nil {
+			return err
+		}
+	}
+	relayed, err := c.allocate(protocol, family)
 	if err != nil {
 		return err
 	}
@@ -90,7 +112,11 @@ func (c *rawClient) run(args []string) (map[string]any, error) {
 		if err != nil || !ok {
 			return map[string]any{"received": false}, err
 		}
-		return map[string]any{"received": true, "from": d.from.String(), "data": d.data}, nil
+		answer := map[string]any{"received": true, "from": d.from.String(), "data": d.data}
+		if c.tos != nil {
+			answer["tos"] = d.tos
+		}
+		return answer, nil
 	case "attempt":
 		peer, ok, err := c.attempt()
 		if err != nil || !ok {
