@@ -57,6 +57,65 @@ func TestOffloadedEdge(t *testing.T) {
 }
 
 func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
+	n := newOffloadTopology(t, helper)
+	path, dir := writeConfig(t, avedge, "offload.yaml")
+	setOffloadMode(t, path, mode)
+	cred := issueCredential(t, n, avedge, path)
+	edge := startOffloadEdge(t, n, avedge, path, mode == "tc")
+
+	rx := exchange(t, n, helper, cred, family, offloadPackets)
+	t.Logf("edge sockets received %v datagrams for %d relayed each way", rx, offloadPackets)
+	switch {
+	case mode == "tc" && rx > offloadPackets/10:
+		t.Errorf("the edge's sockets received %v datagrams while %d were relayed each way: not offloaded", rx, offloadPackets)
+	case mode == "off" && rx < 2*offloadPackets:
+		t.Errorf("the edge's sockets received %v datagrams, want at least %d (every datagram, both ways)", rx, 2*offloadPackets)
+	}
+	waitCounter(t, n, helper, "avedge_relayed_packets_total", `direction="to_peer"`, offloadPackets)
+	waitCounter(t, n, helper, "avedge_relayed_packets_total", `direction="to_client"`, offloadPackets)
+
+	// Stopping the edge ends the allocation: its record holds what was
+	// relayed, in the kernel or not; and the program is detached.
+	if err := edge.Stop(); err != nil {
+		t.Logf("edge stopped: %v", err)
+	}
+	waitPrograms(t, n, helper, 0)
+	rec := onlyRecord(t, filepath.Join(dir, "sessions.jsonl"))
+	size := uint64(len("offloaded-000000"))
+	if rec.ToPeerPackets != offloadPackets || rec.ToClientPackets != offloadPackets ||
+		rec.ToPeerBytes != offloadPackets*size || rec.ToClientBytes != offloadPackets*size {
+		t.Errorf("record %+v, want %d packets of %d bytes each way", rec, offloadPackets, size)
+	}
+}
+
+// TestOffloadAfterCrash: an offloaded edge killed at once (SIGKILL, as a
+// crash or an OOM kill would) leaves no program attached to the
+// interfaces (the tcx links die with the process: nothing is pinned), and
+// an edge started again in its place attaches and relays in the kernel.
+func TestOffloadAfterCrash(t *testing.T) {
+	avedge := shipped.Build(t, "cmd/avedge")
+	helper := netnstest.Build(t, "netns/testdata/helper")
+	n := newOffloadTopology(t, helper)
+	path, _ := writeConfig(t, avedge, "offload.yaml")
+	cred := issueCredential(t, n, avedge, path)
+	const count = 20
+	for _, run := range []string{"first", "after the crash"} {
+		edge := startOffloadEdge(t, n, avedge, path, true)
+		waitPrograms(t, n, helper, 1)
+		if rx := exchange(t, n, helper, cred, 4, count); rx > count/2 {
+			t.Errorf("%s run: the edge's sockets received %v datagrams for %d relayed each way: not offloaded", run, rx, count)
+		}
+		if err := edge.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		waitPrograms(t, n, helper, 0)
+	}
+}
+
+// newOffloadTopology is newTopology with IPv6 addresses beside the IPv4
+// ones, and the client's and the peer's veths sending complete checksums.
+func newOffloadTopology(t *testing.T, helper string) *netnstest.Net {
+	t.Helper()
 	n := newTopology(t)
 	// netnstest names each veth end after the namespace at the other end.
 	n.MustExec(nsEdge, "ip", "addr", "add", edgeInternal6+"/64", "dev", edgeInternalDev, "nodad")
@@ -69,8 +128,13 @@ func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
 			t.Fatalf("%s: nocsum: %v (%s)", ns, err, out)
 		}
 	}
-	path, dir := writeConfig(t, avedge, "offload.yaml")
-	setOffloadMode(t, path, mode)
+	return n
+}
+
+// issueCredential issues a credential for alice with the configuration at
+// path.
+func issueCredential(t *testing.T, n *netnstest.Net, avedge, path string) credential {
+	t.Helper()
 	out, err := n.Exec(nsEdge, avedge, "creds", "issue", "--config", path, "--user", "alice")
 	if err != nil {
 		t.Fatalf("creds issue: %v\n%s", err, out)
@@ -79,19 +143,35 @@ func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
 	if err := json.Unmarshal(out, &cred); err != nil {
 		t.Fatalf("creds issue printed %q: %v", out, err)
 	}
+	return cred
+}
+
+// startOffloadEdge starts the edge with the configuration at path and
+// checks that it attached the offload, or did not.
+func startOffloadEdge(t *testing.T, n *netnstest.Net, avedge, path string, offloaded bool) *netnstest.Proc {
+	t.Helper()
 	edge := n.StartWith(nsEdge, netnstest.StartOptions{Env: []string{"XDG_STATE_HOME=" + t.TempDir()}, Limit: edgeLimit},
 		avedge, "serve", "--config", path)
 	edge.WaitStderr("serving", readyLimit)
-	if attached := strings.Contains(edge.Stderr(), "offload: attached"); attached != (mode == "tc") {
-		t.Fatalf("offload %s: the edge logged the offload's attachment: %v:\n%s", mode, attached, edge.Stderr())
+	if attached := strings.Contains(edge.Stderr(), "offload: attached"); attached != offloaded {
+		t.Fatalf("the edge logged the offload's attachment: %v, want %v:\n%s", attached, offloaded, edge.Stderr())
 	}
+	return edge
+}
 
+// exchange allocates over family (4 or 6), binds a channel to an echo on
+// the peer and relays count datagrams each way over it, each marked with
+// offloadTOS, failing the test unless every one comes back with its mark
+// and the echo saw only that mark. It returns how many datagrams the
+// edge's sockets received meanwhile.
+func exchange(t *testing.T, n *netnstest.Net, helper string, cred credential, family, count int) float64 {
+	t.Helper()
 	server, peerEcho := edgeInternal+":3478", fmt.Sprintf("%s:%d", peerAddr, echoPort)
 	if family == 6 {
 		server, peerEcho = "["+edgeInternal6+"]:3478", fmt.Sprintf("[%s]:%d", peerAddr6, echoPort)
 	}
 	echo := n.StartWith(nsPeer, netnstest.StartOptions{Limit: 60 * time.Second}, helper,
-		"echo", "-listen", peerEcho, "-count", fmt.Sprint(offloadPackets), "-tos", "0", "-timeout", "50s")
+		"echo", "-listen", peerEcho, "-count", fmt.Sprint(count), "-tos", "0", "-timeout", "50s")
 	if got := echo.Line(lineLimit); got != `{"listening":true}` {
 		t.Fatalf("peer echo: %q, want listening", got)
 	}
@@ -113,7 +193,7 @@ func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
 
 	rxBefore := counter(t, n, helper, "avedge_socket_packets_total", `direction="rx"`)
 	// 16 bytes: the helper pads ChannelData to 4 bytes.
-	for i := range offloadPackets {
+	for i := range count {
 		data := fmt.Sprintf("offloaded-%06d", i)
 		c.send("chan", peerEcho, data)
 		a := c.do("recv")
@@ -122,29 +202,40 @@ func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
 		}
 	}
 	rx := counter(t, n, helper, "avedge_socket_packets_total", `direction="rx"`) - rxBefore
-	t.Logf("edge sockets received %v datagrams for %d relayed each way", rx, offloadPackets)
-	switch {
-	case mode == "tc" && rx > offloadPackets/10:
-		t.Errorf("the edge's sockets received %v datagrams while %d were relayed each way: not offloaded", rx, offloadPackets)
-	case mode == "off" && rx < 2*offloadPackets:
-		t.Errorf("the edge's sockets received %v datagrams, want at least %d (every datagram, both ways)", rx, 2*offloadPackets)
-	}
-	waitCounter(t, n, helper, "avedge_relayed_packets_total", `direction="to_peer"`, offloadPackets)
-	waitCounter(t, n, helper, "avedge_relayed_packets_total", `direction="to_client"`, offloadPackets)
-	if got, want := echo.Line(lineLimit), fmt.Sprintf(`{"echoed":%d,"tos":[%d]}`, offloadPackets, offloadTOS); got != want {
+	if got, want := echo.Line(lineLimit), fmt.Sprintf(`{"echoed":%d,"tos":[%d]}`, count, offloadTOS); got != want {
 		t.Errorf("peer echo: %s, want %s (every datagram with its DSCP and ECN)", got, want)
 	}
+	return rx
+}
 
-	// Stopping the edge ends the allocation: its record holds what was
-	// relayed, in the kernel or not.
-	if err := edge.Stop(); err != nil {
-		t.Logf("edge stopped: %v", err)
-	}
-	rec := onlyRecord(t, filepath.Join(dir, "sessions.jsonl"))
-	size := uint64(len("offloaded-000000"))
-	if rec.ToPeerPackets != offloadPackets || rec.ToClientPackets != offloadPackets ||
-		rec.ToPeerBytes != offloadPackets*size || rec.ToClientBytes != offloadPackets*size {
-		t.Errorf("record %+v, want %d packets of %d bytes each way", rec, offloadPackets, size)
+// waitPrograms polls the number of eBPF programs at the tcx ingress of
+// both of the edge's interfaces until it is want on each, failing the test
+// after counterLimit (a link closed with its process is freed by the
+// kernel shortly after, not at once).
+func waitPrograms(t *testing.T, n *netnstest.Net, helper string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(counterLimit)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got := map[string]int{}
+		for _, dev := range []string{edgeInternalDev, edgeExternalDev} {
+			out, err := n.Exec(nsEdge, helper, "tcx", "-dev", dev)
+			var r struct {
+				Programs *int `json:"programs"`
+			}
+			if err != nil || json.Unmarshal(out, &r) != nil || r.Programs == nil {
+				t.Fatalf("tcx -dev %s: %v (%s)", dev, err, out)
+			}
+			got[dev] = *r.Programs
+		}
+		if got[edgeInternalDev] == want && got[edgeExternalDev] == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("programs at tcx ingress %v after %v, want %d on each", got, counterLimit, want)
+		}
+		<-tick.C
 	}
 }
 

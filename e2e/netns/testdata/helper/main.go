@@ -19,6 +19,7 @@
 //	helper stun -listen ADDR -timeout D
 //	helper imds -listen ADDR -ip IP -timeout D
 //	helper nocsum -dev NAME
+//	helper tcx -dev NAME
 //
 // relay allocates a relayed address, creates a permission for -peer, sends
 // -count datagrams to it through the relay and counts the echoes that come
@@ -39,7 +40,8 @@
 // -listen; send sends -count datagrams to -to; stun answers STUN Binding
 // requests on -listen; imds serves AWS's IMDSv2 metadata on -listen with
 // -ip as the public address; nocsum turns the transmit checksum offload
-// of interface -dev off (see their functions).
+// of interface -dev off; tcx prints how many eBPF programs are attached at
+// the tcx ingress of -dev (see their functions).
 package main
 
 import (
@@ -65,7 +67,7 @@ import (
 
 var (
 	// errUsage reports a missing or unknown mode.
-	errUsage = errors.New("helper: usage: helper relay|meet|turn|get|dial|echo|serve|send|stun|imds|nocsum [flags]")
+	errUsage = errors.New("helper: usage: helper relay|meet|turn|get|dial|echo|serve|send|stun|imds|nocsum|tcx [flags]")
 	// errStatus reports a non-200 answer to get.
 	errStatus = errors.New("helper: unexpected HTTP status")
 )
@@ -95,7 +97,7 @@ func run(args []string) error {
 	listen := fs.String("listen", "", "UDP address to echo on (serve: UDP and TCP addresses, comma-separated)")
 	transport := fs.String("transport", "udp", "TURN transport of the turn mode: udp, or tcp for an RFC 6062 allocation")
 	publicIP := fs.String("ip", "", "public address the imds mode answers")
-	dev := fs.String("dev", "", "interface whose transmit checksum offload nocsum turns off")
+	dev := fs.String("dev", "", "interface whose transmit checksum offload nocsum turns off, or whose tcx programs tcx counts")
 	fs.IntVar(&rc.family, "family", 4, "turn: the address family (4 or 6) of the socket and the relayed address")
 	fs.IntVar(&rc.tos, "tos", -1, "turn: send with this TOS byte / Traffic Class and report it on received data; echo: report and reflect it (any value but -1)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait")
@@ -126,6 +128,8 @@ func run(args []string) error {
 		return imdsServe(*listen, *publicIP, *timeout)
 	case "nocsum":
 		return noTxChecksum(*dev)
+	case "tcx":
+		return tcxPrograms(*dev)
 	}
 	return errUsage
 }
