@@ -73,6 +73,13 @@ func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
 	}
 	waitCounter(t, n, helper, "avedge_relayed_packets_total", `direction="to_peer"`, offloadPackets)
 	waitCounter(t, n, helper, "avedge_relayed_packets_total", `direction="to_client"`, offloadPackets)
+	if mode == "tc" {
+		for _, dir := range []string{"to_peer", "to_client"} {
+			if got := counter(t, n, helper, "avedge_offload_packets_total", `result="`+dir+`"`); got != offloadPackets {
+				t.Errorf("avedge_offload_packets_total{result=%q} = %v, want %d", dir, got, offloadPackets)
+			}
+		}
+	}
 
 	// Stopping the edge ends the allocation: its record holds what was
 	// relayed, in the kernel or not; and the program is detached.

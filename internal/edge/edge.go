@@ -147,6 +147,9 @@ func Build(cfg *config.Config, deps Deps) (*Edge, error) {
 	if e.hook != nil {
 		m.AuthWebhook = e.hook
 	}
+	if e.offload != nil {
+		m.Offload = e.offload
+	}
 	if cfg.CredentialService != nil {
 		if e.svc, err = newCredentialService(cfg, keyring, log, clk.Now()); err != nil {
 			e.Close()

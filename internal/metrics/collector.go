@@ -8,6 +8,7 @@ import (
 
 	"github.com/avedge/avedge/internal/authhook"
 	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/offload"
 	"github.com/avedge/avedge/internal/server/stats"
 )
 
@@ -38,6 +39,14 @@ type RecordsSource interface {
 type AuthWebhookSource interface {
 	// Stats returns the lookups' outcomes and latencies.
 	Stats() authhook.Stats
+}
+
+// OffloadSource is the eBPF offload whose work is exported;
+// *offload.Loader is one.
+type OffloadSource interface {
+	// Stats returns what the program did, summed over CPUs; an error
+	// (the offload is closed) leaves its metrics out of the scrape.
+	Stats() (offload.Stats, error)
 }
 
 // Certificate is the certificate a TLS listener serves.
@@ -74,6 +83,9 @@ type Options struct {
 	// avedge_auth_webhook_requests_total and
 	// avedge_auth_webhook_duration_seconds are absent.
 	AuthWebhook AuthWebhookSource
+	// Offload, if set, is the eBPF offload (datapath.offload); without it
+	// avedge_offload_packets_total is absent.
+	Offload OffloadSource
 	// Version is the value of avedge_build_info's version label.
 	Version string
 }
@@ -86,6 +98,7 @@ type Collector struct {
 	records RecordsSource
 	certs   CertificateSource
 	hook    AuthWebhookSource
+	offload OffloadSource
 	version string
 }
 
@@ -97,7 +110,7 @@ func NewCollector(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("%w: no server", ErrBadOptions)
 	}
 	return &Collector{src: opts.Server, creds: opts.Credentials, records: opts.Records, certs: opts.Certificates,
-		hook: opts.AuthWebhook, version: opts.Version}, nil
+		hook: opts.AuthWebhook, offload: opts.Offload, version: opts.Version}, nil
 }
 
 // Describe implements prometheus.Collector: it sends the description of
@@ -230,6 +243,19 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if c.certs != nil {
 		for _, cert := range c.certs.Certificates() {
 			emit(certNotAfter, float64(cert.NotAfter.Unix()), cert.Listener)
+		}
+	}
+	if c.offload != nil {
+		if os, err := c.offload.Stats(); err == nil {
+			for _, r := range []struct {
+				n      uint64
+				result string
+			}{
+				{os.ToPeer, "to_peer"}, {os.ToClient, "to_client"}, {os.Expired, "expired"}, {os.Errors, "error"},
+				{os.PassPartial, "pass_partial_checksum"}, {os.PassNoChecksum, "pass_no_checksum"}, {os.PassMTU, "pass_mtu"},
+			} {
+				emit(offloadPackets, u(r.n), r.result)
+			}
 		}
 	}
 }

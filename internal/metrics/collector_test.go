@@ -18,6 +18,7 @@ import (
 
 	"github.com/avedge/avedge/internal/authhook"
 	"github.com/avedge/avedge/internal/credsvc"
+	"github.com/avedge/avedge/internal/offload"
 	"github.com/avedge/avedge/internal/datapath"
 	"github.com/avedge/avedge/internal/server/stats"
 )
@@ -42,6 +43,14 @@ func (f fakeCredentials) Stats() credsvc.Stats { return f.st }
 
 // fakeRecords reports a fixed number of dropped records, and one more
 // failed write.
+// fakeOffload reports distinct counts of each result.
+type fakeOffload struct{}
+
+func (fakeOffload) Stats() (offload.Stats, error) {
+	return offload.Stats{ToPeer: 1401, ToClient: 1402, Expired: 1403, PassPartial: 1404, PassNoChecksum: 1405,
+		PassMTU: 1406, Errors: 1407}, nil
+}
+
 // fakeWebhook reports distinct outcome counts and a latency histogram.
 type fakeWebhook struct{}
 
@@ -127,7 +136,8 @@ func distinctStats() stats.Stats {
 // exposition its promhttp handler serves.
 func scrape(t *testing.T, src Source) string {
 	t.Helper()
-	return scrapeOptions(t, Options{Server: src, Credentials: distinctCredentials(), Records: fakeRecords(1201), AuthWebhook: fakeWebhook{}})
+	return scrapeOptions(t, Options{Server: src, Credentials: distinctCredentials(), Records: fakeRecords(1201), AuthWebhook: fakeWebhook{},
+		Offload: fakeOffload{}})
 }
 
 // scrapeOptions is scrape with the Collector's options.
