@@ -1,6 +1,7 @@
 package offload
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -277,3 +278,60 @@ func channelData(channel uint16, payload []byte) []byte {
 	copy(b[4:], payload)
 	return b
 }
+
+// capture reads the IP packets that arrive on an interface (an AF_PACKET
+// socket), to see a packet's bytes as they were on the wire, before the
+// receiving stack trims or checks them.
+type capture struct{ fd int }
+
+// newCapture opens a capture on interface name of the calling thread's
+// namespace.
+func newCapture(t testing.TB, name string) *capture {
+	t.Helper()
+	iface, err := net.InterfaceByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proto := int(htons(unix.ETH_P_ALL))
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: iface.Index}); err != nil {
+		t.Fatal(err)
+	}
+	tv := unix.Timeval{Sec: 5}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		t.Fatal(err)
+	}
+	return &capture{fd: fd}
+}
+
+// nextUDP returns the next IP packet (from its IP header to the end of
+// the frame) that carries UDP to port, waiting up to five seconds for each
+// packet.
+func (c *capture) nextUDP(t testing.TB, port uint16) []byte {
+	t.Helper()
+	buf := make([]byte, 65536)
+	for {
+		n, _, err := unix.Recvfrom(c.fd, buf, 0)
+		if err != nil {
+			t.Fatalf("capture: %v", err)
+		}
+		p := buf[:n]
+		udp := -1
+		switch {
+		case n >= 28 && p[0]>>4 == 4 && p[9] == unix.IPPROTO_UDP:
+			udp = int(p[0]&0xf) * 4
+		case n >= 48 && p[0]>>4 == 6 && p[6] == unix.IPPROTO_UDP:
+			udp = 40
+		}
+		if udp >= 0 && udp+8 <= n && binary.BigEndian.Uint16(p[udp+2:]) == port {
+			return bytes.Clone(p)
+		}
+	}
+}
+
+// htons is the network byte order of v, as AF_PACKET's protocol wants it.
+func htons(v uint16) uint16 { return v<<8 | v>>8 }

@@ -70,6 +70,8 @@ type topology struct {
 	// stand for the user-space path on the edge.
 	clientConn, peerConn, otherConn *net.UDPConn
 	edgeListener, edgeRelayed       *net.UDPConn
+	// peerWire sees the packets that reach the peer's interface.
+	peerWire *capture
 }
 
 func newTopology(t *testing.T, f family) *topology {
@@ -111,6 +113,7 @@ func newTopology(t *testing.T, f family) *topology {
 		top.peer = newRawSender(t)
 		top.peerConn = listenUDP(t, f.peer)
 		top.otherConn = listenUDP(t, f.other)
+		top.peerWire = newCapture(t, "edge")
 	})
 	return &top
 }
@@ -506,6 +509,58 @@ func TestRefreshKeepsCounters(t *testing.T) {
 		want := Counters{ToPeer: Flow{Packets: 2, Bytes: 11}, ToClient: Flow{Packets: 1, Bytes: 4}}
 		if got, err := top.loader.Counters(ch); err != nil || got != want {
 			t.Errorf("Counters after a refresh = %+v, %v; want %+v", got, err, want)
+		}
+	})
+}
+
+// ipHeaderLen is the length of f's IP header without options.
+func ipHeaderLen(f family) int {
+	if f.clientAddr.Addr().Is4() {
+		return 20
+	}
+	return 40
+}
+
+// TestPadded: ChannelData a client padded to a multiple of 4 bytes (RFC
+// 8656 §12.5) reaches the peer without the padding, whatever the padding
+// bytes hold (the peer's stack checks the fixed checksum); a length that
+// matches the datagram neither exactly nor so padded goes to user space.
+func TestPadded(t *testing.T) {
+	forFamilies(t, func(t *testing.T, f family) {
+		top := newTopology(t, f)
+		ch := top.bound(0x4020, f.peer, time.Minute)
+		top.install(t, ch)
+		var want Flow
+		for _, size := range []int{1, 2, 3, 5, 6, 7, 161, 1399} {
+			payload := bytes.Repeat([]byte{byte(size)}, size)
+			padded := channelData(ch.Number, payload)
+			for len(padded)%4 != 0 {
+				padded = append(padded, 0xA5+byte(len(padded)))
+			}
+			top.client.send(t, f.clientAddr, f.listener, 0x48, padded)
+			top.checkRelayed(t, receive(t, top.peerConn), payload, f.relayed, 0x48)
+			// The padding is gone from the wire too, not only
+			// from what the peer's stack delivers.
+			if wire := top.peerWire.nextUDP(t, f.peer.Port()); !bytes.HasSuffix(wire, payload) || len(wire) != ipHeaderLen(f)+8+size {
+				t.Fatalf("%d bytes on the peer's wire, want %d ending in the payload", len(wire), ipHeaderLen(f)+8+size)
+			}
+			want.Packets++
+			want.Bytes += uint64(size)
+		}
+		if got, err := top.loader.Counters(ch); err != nil || got.ToPeer != want {
+			t.Errorf("Counters = %+v, %v; want ToPeer %+v", got, err, want)
+		}
+		for _, bad := range [][]byte{
+			append(channelData(ch.Number, []byte("abcde")), 0, 0, 0, 0, 0, 0, 0), // padded to 16, not 12
+			channelData(ch.Number, []byte("abcdefgh"))[:10],                      // truncated
+		} {
+			top.client.send(t, f.clientAddr, f.listener, 0, bad)
+			if got := receive(t, top.edgeListener); !bytes.Equal(got.data, bad) {
+				t.Errorf("edge listener got % x, want % x", got.data, bad)
+			}
+		}
+		if st := top.stats(t); st.ToPeer != want.Packets || st.Errors != 0 {
+			t.Errorf("Stats = %+v", st)
 		}
 	})
 }

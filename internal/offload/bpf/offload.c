@@ -16,11 +16,11 @@
  * (TC_ACT_OK), where user space handles it as before: anything but IPv4 or
  * IPv6 with UDP right after the fixed header (IPv4 options, IPv6 extension
  * headers, fragments, jumbograms), GSO packets, STUN and indications,
- * channels with no entry, ChannelData with padding or a length that does
- * not match the datagram, datagrams without a UDP checksum, packets whose
- * checksum is left to the NIC (CHECKSUM_PARTIAL: see probe_csum), and
- * packets that would exceed the egress MTU once the 4-byte header is
- * added.
+ * channels with no entry, ChannelData whose length matches the datagram
+ * neither exactly nor with padding to 4 bytes, datagrams without a UDP
+ * checksum, packets whose checksum is left to the NIC (CHECKSUM_PARTIAL:
+ * see probe_csum), and packets that would exceed the egress MTU once the
+ * 4-byte header is added.
  *
  * Addresses in the maps are 16 bytes, IPv4 as IPv4-mapped IPv6
  * (::ffff:a.b.c.d); ports and channel numbers are in host byte order. An
@@ -314,20 +314,46 @@ static __always_inline int nat(struct __sk_buff *skb, const struct headers *h, i
 }
 
 /*
+ * unpad takes the padding of a padded ChannelData (RFC 8656 §12.5: over
+ * UDP a client may pad it to a multiple of 4 bytes) out of the UDP
+ * checksum: pad (1-3) bytes ending at UDP offset end, a multiple of 4, so
+ * that they lie in one 4-byte word aligned as the checksum's words are.
+ * The caller trims them off the packet afterwards.
+ */
+static __always_inline int unpad(struct __sk_buff *skb, int v6, __u32 end, __u32 pad)
+{
+	__u8 w[4];
+	__be32 word;
+
+	if (bpf_skb_load_bytes(skb, UDP_OFF(v6) + end - 4, w, 4))
+		return -1;
+	/* Keep only the padding: the last pad bytes of the word. */
+	w[0] = 0;
+	if (pad < 3)
+		w[1] = 0;
+	if (pad < 2)
+		w[2] = 0;
+	__builtin_memcpy(&word, w, 4);
+	return bpf_l4_csum_replace(skb, UDP_CSUM_OFF(v6), word, 0, BPF_F_MARK_MANGLED_0 | 4);
+}
+
+/*
  * to_peer_path relays a client's ChannelData to its peer: validate, look
  * up, check expiry, rewrite the addressing, then strip the 4-byte header
  * by moving the (rewritten) UDP header 4 bytes on and removing the 4 bytes
- * after the IP header.
+ * after the IP header, and trim any padding off the end.
  */
 static __always_inline int to_peer_path(struct __sk_buff *skb, const struct headers *h, int v6)
 {
 	__u16 ulen = bpf_ntohs(h->udp.len);
 	__u16 channel = ((__u16)h->cd[0] << 8) | h->cd[1];
 	__u16 length = ((__u16)h->cd[2] << 8) | h->cd[3];
+	__u16 data = ulen - sizeof(struct udphdr) - CD_HLEN; /* what follows the header */
 	struct client_key key = {};
 	struct to_peer_value *v;
 	struct rewrite r;
 	struct udphdr udp;
+	__u32 pad;
 	__be32 cd;
 
 	if (ulen < sizeof(struct udphdr) + CD_HLEN || channel < 0x4000 || channel > 0x7fff)
@@ -341,9 +367,12 @@ static __always_inline int to_peer_path(struct __sk_buff *skb, const struct head
 	v = bpf_map_lookup_elem(&to_peer, &key);
 	if (!v)
 		return NO_ENTRY;
-	/* Padded, truncated, or beyond CD_MAX_LEN: user space decides. */
-	if (length > CD_MAX_LEN || length != ulen - sizeof(struct udphdr) - CD_HLEN)
+	/* Exactly the length, or padded to a multiple of 4; anything else
+	 * (truncated, other padding) and lengths beyond CD_MAX_LEN: user
+	 * space decides. */
+	if (length > CD_MAX_LEN || (length != data && ((length + 3) & ~3) != data))
 		return TC_ACT_OK;
+	pad = data - length;
 	if (bpf_ktime_get_ns() >= v->expires_ns) {
 		count(STAT_EXPIRED);
 		return TC_ACT_SHOT;
@@ -364,11 +393,15 @@ static __always_inline int to_peer_path(struct __sk_buff *skb, const struct head
 	r.sport = bpf_htons(v->relayed_port);
 	r.dport = bpf_htons(v->peer_port);
 	r.ulen = sizeof(struct udphdr) + length;
+	if (pad && unpad(skb, v6, ulen, pad))
+		goto fail;
 	if (nat(skb, h, v6, &r))
 		goto fail;
 	if (bpf_skb_load_bytes(skb, UDP_OFF(v6), &udp, sizeof(udp)) ||
 	    bpf_skb_store_bytes(skb, UDP_OFF(v6) + CD_HLEN, &udp, sizeof(udp), BPF_F_RECOMPUTE_CSUM) ||
 	    bpf_skb_adjust_room(skb, -CD_HLEN, BPF_ADJ_ROOM_NET, 0))
+		goto fail;
+	if (pad && bpf_skb_change_tail(skb, UDP_OFF(v6) + r.ulen, 0))
 		goto fail;
 
 	__sync_fetch_and_add(&v->packets, 1);
