@@ -40,9 +40,10 @@
 
 char __license[] SEC("license") = "Dual BSD/GPL";
 
-/* The TTL (IPv4) and hop limit (IPv6) of the packets the program sends, as
- * user space's sockets would use them (net.ipv4.ip_default_ttl,
- * net.ipv6.conf.all.hop_limit): the loader sets them. */
+/* The TTL (IPv4) and hop limit (IPv6) of the packets the program sends:
+ * the namespace's net.ipv4.ip_default_ttl, as user space's sockets use,
+ * and net.ipv6.conf.all.hop_limit (not an interface's own hop_limit where
+ * one was set apart). The loader sets them. */
 volatile const __u8 ttl = 64;
 volatile const __u8 hop_limit = 64;
 
@@ -241,8 +242,8 @@ struct rewrite {
  *
  * What user space carries over is kept: for IPv4 the TOS byte (DSCP and
  * ECN), the identification and the DF bit; for IPv6 the Traffic Class
- * (DSCP and ECN). The TTL or hop limit is the one user space's sockets
- * would use. The IPv6 flow label is set to zero ("unlabelled", RFC 6437
+ * (DSCP and ECN). The TTL or hop limit is the loader's (see ttl and
+ * hop_limit). The IPv6 flow label is set to zero ("unlabelled", RFC 6437
  * §2): the edge is the source of the flow that leaves, not a router on the
  * one that came in, so keeping the sender's label would tie the two legs
  * of the relay together for anyone watching both (hiding the client's
