@@ -265,9 +265,10 @@ func TestChannelRange(t *testing.T) {
 
 // TestPassToUserSpace: on a bound channel, what the program must not
 // rewrite reaches the edge's stack unchanged: IPv6 with an extension header
-// in front of UDP, and a zero UDP checksum (valid over IPv4, so the edge's
+// in front of UDP, a zero UDP checksum (valid over IPv4, so the edge's
 // socket gets it; invalid over IPv6, so the edge's stack drops it and only
-// the program's counter shows it passed).
+// the program's counter shows it passed), and a peer's datagram too big
+// for the client's interface with the ChannelData header.
 func TestPassToUserSpace(t *testing.T) {
 	forFamilies(t, func(t *testing.T, f family) {
 		top := newTopology(t, f)
@@ -296,13 +297,20 @@ func TestPassToUserSpace(t *testing.T) {
 				t.Errorf("edge listener got %q, want %q", got.data, noSum)
 			}
 		}
+		// A peer datagram that fills the MTU (1500) cannot take the
+		// ChannelData header: the edge's socket gets it.
+		full := bytes.Repeat([]byte{0x5A}, 1500-ipHeaderLen(f)-8)
+		top.peer.send(t, f.peer, f.relayed, 0, full)
+		if got := receive(t, top.edgeRelayed); !bytes.Equal(got.data, full) {
+			t.Errorf("edge relayed socket got %d bytes, want the %d of a full datagram", len(got.data), len(full))
+		}
 		// Nothing reached the peer: the first datagram it gets is the
 		// next one relayed.
 		top.client.send(t, f.clientAddr, f.listener, 0, channelData(ch.Number, []byte("relayed")))
 		if got := receive(t, top.peerConn); string(got.data) != "relayed" {
 			t.Errorf("peer got %q, want %q", got.data, "relayed")
 		}
-		if st := top.stats(t); st.ToPeer != 1 || st.PassNoChecksum != 1 || st.Errors != 0 {
+		if st := top.stats(t); st.ToPeer != 1 || st.PassNoChecksum != 1 || st.PassMTU != 1 || st.Errors != 0 {
 			t.Errorf("Stats = %+v", st)
 		}
 	})
