@@ -13,7 +13,8 @@ type Channel struct {
 	// Client is the client's transport address (the source of its
 	// ChannelData) and Listener the edge's address it sends to.
 	Client, Listener netip.AddrPort
-	// Number is the channel number, 0x4000 through 0x4FFF.
+	// Number is the channel number, 0x4000 through 0x7FFF (RFC 8656's
+	// whole range).
 	Number uint16
 	// Relayed is the allocation's relayed transport address and Peer the
 	// peer's transport address.
@@ -24,14 +25,25 @@ type Channel struct {
 	Lifetime time.Duration
 }
 
-// check returns an error wrapping ErrChannel unless c can be offloaded.
+// check returns an error wrapping ErrChannel unless c can be offloaded:
+// a channel number in 0x4000-0x7FFF and four valid transport addresses of
+// one family (IPv4, also as IPv4-mapped IPv6, or IPv6 without a zone).
+// The program translates no family into the other, so an allocation whose
+// relayed address is not of the client's family stays in user space.
 func (c Channel) check() error {
-	if c.Number < 0x4000 || c.Number > 0x4FFF {
+	if c.Number < 0x4000 || c.Number > 0x7FFF {
 		return fmt.Errorf("%w: channel number %#04x", ErrChannel, c.Number)
 	}
 	for _, a := range []netip.AddrPort{c.Client, c.Listener, c.Relayed, c.Peer} {
-		if !a.IsValid() || !a.Addr().Unmap().Is4() {
-			return fmt.Errorf("%w: %v is not an IPv4 transport address (IPv6 is not offloaded yet)", ErrChannel, a)
+		if !a.IsValid() || a.Addr().Zone() != "" {
+			return fmt.Errorf("%w: %v is not a transport address without a zone", ErrChannel, a)
+		}
+	}
+	v4 := c.Client.Addr().Unmap().Is4()
+	for _, a := range []netip.AddrPort{c.Listener, c.Relayed, c.Peer} {
+		if a.Addr().Unmap().Is4() != v4 {
+			return fmt.Errorf("%w: %v and %v are of different families (no IPv4-IPv6 translation in the kernel: the allocation stays in user space)",
+				ErrChannel, c.Client, a)
 		}
 	}
 	return nil

@@ -2,7 +2,8 @@
 // eBPF program at TC ingress (tcx, Linux 6.6 or later) that relays the
 // ChannelData of UDP clients with a bound channel to their UDP peers, and
 // the peers' datagrams back as ChannelData, without the packets reaching
-// user space.
+// user space. It relays over IPv4 and over IPv6, each channel within one
+// family (no translation between them), on channel numbers 0x4000-0x7FFF.
 //
 // User space keeps all authority. Open loads the program (the object in
 // offload_bpfel.o, built from bpf/offload.c by scripts/gen-bpf and

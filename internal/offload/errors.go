@@ -15,8 +15,8 @@ var (
 	// to which the program could not be attached.
 	ErrInterface = errors.New("offload: interface")
 	// ErrChannel reports a Channel that cannot be offloaded: addresses of
-	// different families, IPv6 (not yet offloaded), or a channel number
-	// outside 0x4000-0x4FFF.
+	// different families, an invalid or zoned address, or a channel number
+	// outside 0x4000-0x7FFF.
 	ErrChannel = errors.New("offload: channel cannot be offloaded")
 	// ErrRoute reports that no route leads to a client or a peer.
 	ErrRoute = errors.New("offload: no route")

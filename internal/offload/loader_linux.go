@@ -68,8 +68,11 @@ func Open(opts Options) (*Loader, error) {
 	}
 	spec.Maps[offloadMapToPeer].MaxEntries = n
 	spec.Maps[offloadMapToClient].MaxEntries = n
-	if err := spec.Variables[offloadVarTtl].Set(defaultTTL()); err != nil {
+	if err := spec.Variables[offloadVarTtl].Set(hopsSysctl("net/ipv4/ip_default_ttl")); err != nil {
 		return nil, fmt.Errorf("%w: setting the TTL: %w", ErrLoad, err)
+	}
+	if err := spec.Variables[offloadVarHopLimit].Set(hopsSysctl("net/ipv6/conf/all/hop_limit")); err != nil {
+		return nil, fmt.Errorf("%w: setting the hop limit: %w", ErrLoad, err)
 	}
 	l := &Loader{log: log}
 	if err := spec.LoadAndAssign(&l.objs, nil); err != nil {
@@ -345,10 +348,11 @@ func expiry(lifetime time.Duration) uint64 {
 	return uint64(end)
 }
 
-// defaultTTL is the TTL of the namespace's sockets
-// (net.ipv4.ip_default_ttl), 64 when it cannot be read.
-func defaultTTL() uint8 {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_default_ttl")
+// hopsSysctl reads the sysctl of the namespace's sockets' TTL
+// (net/ipv4/ip_default_ttl) or hop limit (net/ipv6/conf/all/hop_limit),
+// 64 when it cannot be read.
+func hopsSysctl(name string) uint8 {
+	b, err := os.ReadFile("/proc/sys/" + name)
 	if err != nil {
 		return 64
 	}

@@ -79,6 +79,7 @@ const (
 	offloadMapToClient     = "to_client"
 	offloadMapToPeer       = "to_peer"
 	offloadProgChannelData = "channel_data"
+	offloadVarHopLimit     = "hop_limit"
 	offloadVarTtl          = "ttl"
 )
 
@@ -140,7 +141,8 @@ type offloadMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type offloadVariableSpecs struct {
-	Ttl *ebpf.VariableSpec `ebpf:"ttl"`
+	HopLimit *ebpf.VariableSpec `ebpf:"hop_limit"`
+	Ttl      *ebpf.VariableSpec `ebpf:"ttl"`
 }
 
 // offloadObjects contains all objects after they have been loaded into the kernel.
@@ -180,7 +182,8 @@ func (m *offloadMaps) Close() error {
 //
 // It can be passed to loadOffloadObjects or ebpf.CollectionSpec.LoadAndAssign.
 type offloadVariables struct {
-	Ttl *ebpf.Variable `ebpf:"ttl"`
+	HopLimit *ebpf.Variable `ebpf:"hop_limit"`
+	Ttl      *ebpf.Variable `ebpf:"ttl"`
 }
 
 // offloadPrograms contains all programs after they have been loaded into the kernel.

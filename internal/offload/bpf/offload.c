@@ -2,7 +2,7 @@
 /*
  * The channel-data fast path of avedge: a TC (tcx) ingress program that
  * relays TURN ChannelData between UDP clients and UDP peers without the
- * packets reaching user space.
+ * packets reaching user space, over IPv4 and IPv6.
  *
  * User space keeps all authority: it installs an entry per bound channel in
  * two hash maps (to_peer, keyed by what a client's ChannelData carries, and
@@ -13,21 +13,26 @@
  * permission: a packet on an expired entry is dropped and counted.
  *
  * Anything the program is not sure of goes to the stack unchanged
- * (TC_ACT_OK), where user space handles it as before: non-IPv4 (IPv6 is
- * a later slice), IP options, fragments, GSO packets, STUN and indications,
- * channels with no entry, ChannelData with padding or a length that does
- * not match the datagram, datagrams without a UDP checksum, packets whose
- * checksum is left to the NIC (CHECKSUM_PARTIAL: see probe_csum), and
- * packets that would exceed the egress MTU once the 4-byte header is added.
+ * (TC_ACT_OK), where user space handles it as before: anything but IPv4 or
+ * IPv6 with UDP right after the fixed header (IPv4 options, IPv6 extension
+ * headers, fragments, jumbograms), GSO packets, STUN and indications,
+ * channels with no entry, ChannelData whose length matches the datagram
+ * neither exactly nor with padding to 4 bytes, datagrams without a UDP
+ * checksum, packets whose checksum is left to the NIC (CHECKSUM_PARTIAL:
+ * see probe_csum), and packets that would exceed the egress MTU once the
+ * 4-byte header is added.
  *
  * Addresses in the maps are 16 bytes, IPv4 as IPv4-mapped IPv6
- * (::ffff:a.b.c.d), so that IPv6 needs no change of layout; ports and
- * channel numbers are in host byte order.
+ * (::ffff:a.b.c.d); ports and channel numbers are in host byte order. An
+ * entry's four addresses are of one family (user space translates no
+ * family into the other), so the family of the packet is the family of
+ * the packet that leaves.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
@@ -35,9 +40,12 @@
 
 char __license[] SEC("license") = "Dual BSD/GPL";
 
-/* The TTL of the packets the program sends, as user space's sockets would
- * (net.ipv4.ip_default_ttl): the loader sets it. */
+/* The TTL (IPv4) and hop limit (IPv6) of the packets the program sends:
+ * the namespace's net.ipv4.ip_default_ttl, as user space's sockets use,
+ * and net.ipv6.conf.all.hop_limit (not an interface's own hop_limit where
+ * one was set apart). The loader sets them. */
 volatile const __u8 ttl = 64;
+volatile const __u8 hop_limit = 64;
 
 /* A client's ChannelData as it arrives: its transport address, the
  * listener address it was sent to, and the channel number. */
@@ -125,17 +133,24 @@ struct {
 } stats SEC(".maps");
 
 /* Offsets from the start of the frame (an Ethernet header: the loader
- * attaches only to Ethernet interfaces) of an IPv4 header without options
- * and its UDP header. */
+ * attaches only to Ethernet interfaces) of the IP header and, behind an
+ * IPv4 header without options or the fixed IPv6 header, the UDP header.
+ * v6 is a constant wherever these are used, so each family's code is
+ * compiled with its own offsets. */
 #define IP_OFF (ETH_HLEN)
-#define IP_TOT_LEN_OFF (IP_OFF + offsetof(struct iphdr, tot_len))
-#define IP_TTL_OFF (IP_OFF + offsetof(struct iphdr, ttl))
-#define IP_CSUM_OFF (IP_OFF + offsetof(struct iphdr, check))
-#define IP_ADDRS_OFF (IP_OFF + offsetof(struct iphdr, saddr))
-#define UDP_OFF (IP_OFF + sizeof(struct iphdr))
-#define UDP_LEN_OFF (UDP_OFF + offsetof(struct udphdr, len))
-#define UDP_CSUM_OFF (UDP_OFF + offsetof(struct udphdr, check))
+#define IP4_TOT_LEN_OFF (IP_OFF + offsetof(struct iphdr, tot_len))
+#define IP4_TTL_OFF (IP_OFF + offsetof(struct iphdr, ttl))
+#define IP4_CSUM_OFF (IP_OFF + offsetof(struct iphdr, check))
+#define IP4_ADDRS_OFF (IP_OFF + offsetof(struct iphdr, saddr))
+#define IP6_PLEN_OFF (IP_OFF + offsetof(struct ipv6hdr, payload_len))
+#define IP6_HOP_OFF (IP_OFF + offsetof(struct ipv6hdr, hop_limit))
+#define IP6_ADDRS_OFF (IP_OFF + offsetof(struct ipv6hdr, saddr))
+#define UDP_OFF(v6) (IP_OFF + ((v6) ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)))
+#define UDP_LEN_OFF(v6) (UDP_OFF(v6) + offsetof(struct udphdr, len))
+#define UDP_CSUM_OFF(v6) (UDP_OFF(v6) + offsetof(struct udphdr, check))
 #define CD_HLEN 4 /* ChannelData header: channel number, length */
+/* The largest ChannelData length the program handles (see probe_csum). */
+#define CD_MAX_LEN 0x7fff
 
 /* What to_peer_path returns when no entry matches, so that the packet is
  * tried as a peer's datagram. */
@@ -143,7 +158,12 @@ struct {
 
 /* The headers of a candidate packet, copied out of it. */
 struct headers {
-	struct iphdr ip;
+	/* Source and destination address, as in the maps (IPv4 mapped). */
+	__u8 saddr[16], daddr[16];
+	union {
+		struct iphdr ip;	/* IPv4 */
+		struct ipv6hdr ip6;	/* IPv6 */
+	};
 	struct udphdr udp;
 	__u8 cd[CD_HLEN]; /* the first 4 bytes of the UDP payload */
 };
@@ -166,12 +186,13 @@ static __always_inline void v4mapped(__u8 out[16], __be32 a)
 	__builtin_memcpy(out + 12, &a, 4);
 }
 
-static __always_inline __be32 v4of(const __u8 in[16])
+/* is_v4mapped reports whether a is ::ffff:a.b.c.d. */
+static __always_inline int is_v4mapped(const __u8 a[16])
 {
-	__be32 a;
+	__u32 w[3];
 
-	__builtin_memcpy(&a, in + 12, 4);
-	return a;
+	__builtin_memcpy(w, a, 12);
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff);
 }
 
 /*
@@ -181,109 +202,178 @@ static __always_inline __be32 v4of(const __u8 in[16])
  * checksum, as through a veth or virtio) the kernel ignores changes that
  * are not in the pseudo-header, so the checksum field does not move; such a
  * packet cannot be offloaded, because moving the UDP header with
- * bpf_skb_adjust_room would leave the skb's checksum start behind it. cd is
- * never zero modulo 0xffff (the channel is 0x4000-0x4fff and the length
- * below 0xb000), so on any other packet the field changes.
+ * bpf_skb_adjust_room would leave the skb's checksum start behind it.
+ *
+ * On any other packet the field changes, because cd is never zero modulo
+ * 0xffff (the ones'-complement zeros 0x0000 and 0xffff): its words are the
+ * channel, 0x4000-0x7fff, and the length, which the callers bound to
+ * CD_MAX_LEN (0x7fff, longer datagrams go to user space), so their sum is
+ * 0x4000-0xfffe, without a carry to fold.
  */
-static __always_inline int probe_csum(struct __sk_buff *skb, __sum16 old, __be32 cd, int add)
+static __always_inline int probe_csum(struct __sk_buff *skb, int v6, __sum16 old, __be32 cd, int add)
 {
 	__sum16 now;
 	int err;
 
 	if (add)
-		err = bpf_l4_csum_replace(skb, UDP_CSUM_OFF, 0, cd, BPF_F_MARK_MANGLED_0 | 4);
+		err = bpf_l4_csum_replace(skb, UDP_CSUM_OFF(v6), 0, cd, BPF_F_MARK_MANGLED_0 | 4);
 	else
-		err = bpf_l4_csum_replace(skb, UDP_CSUM_OFF, cd, 0, BPF_F_MARK_MANGLED_0 | 4);
+		err = bpf_l4_csum_replace(skb, UDP_CSUM_OFF(v6), cd, 0, BPF_F_MARK_MANGLED_0 | 4);
 	if (err)
 		return err;
-	if (bpf_skb_load_bytes(skb, UDP_CSUM_OFF, &now, sizeof(now)))
+	if (bpf_skb_load_bytes(skb, UDP_CSUM_OFF(v6), &now, sizeof(now)))
 		return -1;
 	return now == old ? -1 : 0;
 }
 
 /* The new addressing of a relayed packet. */
 struct rewrite {
-	__be32 saddr, daddr;
+	__u8 saddr[16], daddr[16]; /* as in the maps (IPv4 mapped) */
 	__be16 sport, dport;
-	__be16 ulen;	 /* the new UDP length */
-	__be16 tot_len;	 /* the new IP total length */
+	__u16 ulen; /* the new UDP length */
 };
 
 /*
- * nat rewrites the IPv4 and UDP headers in place to r, fixing the IP
- * checksum and the UDP checksum incrementally (pseudo-header and header).
- * The TOS byte (DSCP and ECN), the identification and the DF bit are kept,
- * as user space carries them over; the TTL is the one user space would use.
+ * nat rewrites the IP and UDP headers in place to r, fixing the UDP
+ * checksum incrementally (pseudo-header and header) and, for IPv4, the IP
+ * checksum. The checksum difference of the addresses is taken over their
+ * 16-byte forms for both families: the ::ffff: prefix of IPv4-mapped
+ * addresses is common to old and new and cancels out.
+ *
+ * What user space carries over is kept: for IPv4 the TOS byte (DSCP and
+ * ECN), the identification and the DF bit; for IPv6 the Traffic Class
+ * (DSCP and ECN). The TTL or hop limit is the loader's (see ttl and
+ * hop_limit). The IPv6 flow label is set to zero ("unlabelled", RFC 6437
+ * §2): the edge is the source of the flow that leaves, not a router on the
+ * one that came in, so keeping the sender's label would tie the two legs
+ * of the relay together for anyone watching both (hiding the client's
+ * address from the peer is what a relay is for), and the label user space
+ * would get (net.ipv6.auto_flowlabels, a hash of the socket's flow) cannot
+ * be computed here without a field in the maps. Routers that hash on the
+ * label fall back to the addresses and ports for an unlabelled packet.
  */
-static __always_inline int nat(struct __sk_buff *skb, const struct headers *h, const struct rewrite *r)
+static __always_inline int nat(struct __sk_buff *skb, const struct headers *h, int v6, const struct rewrite *r)
 {
-	__be32 old_addrs[2] = {h->ip.saddr, h->ip.daddr};
-	__be32 new_addrs[2] = {r->saddr, r->daddr};
 	__be16 old_port_pair[2] = {h->udp.source, h->udp.dest};
 	__be16 new_port_pair[2] = {r->sport, r->dport};
+	__be16 ulen = bpf_htons(r->ulen);
 	__be32 old_ports, new_ports;
-	__u8 old_ttl_proto[2] = {h->ip.ttl, h->ip.protocol};
-	__u8 new_ttl_proto[2] = {ttl, h->ip.protocol};
-	__be16 old_tp, new_tp;
 	__s64 diff;
 
 	__builtin_memcpy(&old_ports, old_port_pair, 4);
 	__builtin_memcpy(&new_ports, new_port_pair, 4);
-	__builtin_memcpy(&old_tp, old_ttl_proto, 2);
-	__builtin_memcpy(&new_tp, new_ttl_proto, 2);
-	diff = bpf_csum_diff(old_addrs, sizeof(old_addrs), new_addrs, sizeof(new_addrs), 0);
+	/* saddr and daddr are adjacent in both: 32 bytes each. */
+	diff = bpf_csum_diff((__be32 *)h->saddr, 32, (__be32 *)r->saddr, 32, 0);
 	if (diff < 0)
 		return -1;
 
-	if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, 0, diff, 0) ||
-	    bpf_l3_csum_replace(skb, IP_CSUM_OFF, h->ip.tot_len, r->tot_len, 2) ||
-	    bpf_l3_csum_replace(skb, IP_CSUM_OFF, old_tp, new_tp, 2))
-		return -1;
-	if (bpf_l4_csum_replace(skb, UDP_CSUM_OFF, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0) ||
-	    bpf_l4_csum_replace(skb, UDP_CSUM_OFF, h->udp.len, r->ulen, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | 2) ||
-	    bpf_l4_csum_replace(skb, UDP_CSUM_OFF, h->udp.len, r->ulen, BPF_F_MARK_MANGLED_0 | 2) ||
-	    bpf_l4_csum_replace(skb, UDP_CSUM_OFF, old_ports, new_ports, BPF_F_MARK_MANGLED_0 | 4))
-		return -1;
+	if (v6) {
+		/* Version and Traffic Class kept, flow label zeroed. */
+		__be32 word0;
+		__be16 plen = ulen; /* no extension headers */
+		__u8 hops = hop_limit;
 
-	if (bpf_skb_store_bytes(skb, IP_ADDRS_OFF, new_addrs, sizeof(new_addrs), 0) ||
-	    bpf_skb_store_bytes(skb, IP_TOT_LEN_OFF, &r->tot_len, 2, 0) ||
-	    bpf_skb_store_bytes(skb, IP_TTL_OFF, &new_ttl_proto[0], 1, 0) ||
-	    bpf_skb_store_bytes(skb, UDP_OFF, &new_ports, 4, 0) ||
-	    bpf_skb_store_bytes(skb, UDP_LEN_OFF, &r->ulen, 2, 0))
+		__builtin_memcpy(&word0, &h->ip6, 4);
+		word0 &= bpf_htonl(0xfff00000);
+		if (bpf_skb_store_bytes(skb, IP_OFF, &word0, 4, 0) ||
+		    bpf_skb_store_bytes(skb, IP6_PLEN_OFF, &plen, 2, 0) ||
+		    bpf_skb_store_bytes(skb, IP6_HOP_OFF, &hops, 1, 0) ||
+		    bpf_skb_store_bytes(skb, IP6_ADDRS_OFF, r->saddr, 32, 0))
+			return -1;
+	} else {
+		__be16 tot_len = bpf_htons(sizeof(struct iphdr) + r->ulen);
+		__u8 old_ttl_proto[2] = {h->ip.ttl, h->ip.protocol};
+		__u8 new_ttl_proto[2] = {ttl, h->ip.protocol};
+		__be32 addrs[2];
+		__be16 old_tp, new_tp;
+
+		__builtin_memcpy(&old_tp, old_ttl_proto, 2);
+		__builtin_memcpy(&new_tp, new_ttl_proto, 2);
+		__builtin_memcpy(&addrs[0], r->saddr + 12, 4);
+		__builtin_memcpy(&addrs[1], r->daddr + 12, 4);
+		if (bpf_l3_csum_replace(skb, IP4_CSUM_OFF, 0, diff, 0) ||
+		    bpf_l3_csum_replace(skb, IP4_CSUM_OFF, h->ip.tot_len, tot_len, 2) ||
+		    bpf_l3_csum_replace(skb, IP4_CSUM_OFF, old_tp, new_tp, 2))
+			return -1;
+		if (bpf_skb_store_bytes(skb, IP4_ADDRS_OFF, addrs, sizeof(addrs), 0) ||
+		    bpf_skb_store_bytes(skb, IP4_TOT_LEN_OFF, &tot_len, 2, 0) ||
+		    bpf_skb_store_bytes(skb, IP4_TTL_OFF, &new_ttl_proto[0], 1, 0))
+			return -1;
+	}
+
+	/* The UDP length is in both the pseudo-header (for IPv6 as 32 bits,
+	 * whose upper half stays 0) and the UDP header. */
+	if (bpf_l4_csum_replace(skb, UDP_CSUM_OFF(v6), 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0) ||
+	    bpf_l4_csum_replace(skb, UDP_CSUM_OFF(v6), h->udp.len, ulen, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | 2) ||
+	    bpf_l4_csum_replace(skb, UDP_CSUM_OFF(v6), h->udp.len, ulen, BPF_F_MARK_MANGLED_0 | 2) ||
+	    bpf_l4_csum_replace(skb, UDP_CSUM_OFF(v6), old_ports, new_ports, BPF_F_MARK_MANGLED_0 | 4))
+		return -1;
+	if (bpf_skb_store_bytes(skb, UDP_OFF(v6), &new_ports, 4, 0) ||
+	    bpf_skb_store_bytes(skb, UDP_LEN_OFF(v6), &ulen, 2, 0))
 		return -1;
 	return 0;
+}
+
+/*
+ * unpad takes the padding of a padded ChannelData (RFC 8656 §12.5: over
+ * UDP a client may pad it to a multiple of 4 bytes) out of the UDP
+ * checksum: pad (1-3) bytes ending at UDP offset end, a multiple of 4, so
+ * that they lie in one 4-byte word aligned as the checksum's words are.
+ * The caller trims them off the packet afterwards.
+ */
+static __always_inline int unpad(struct __sk_buff *skb, int v6, __u32 end, __u32 pad)
+{
+	__u8 w[4];
+	__be32 word;
+
+	if (bpf_skb_load_bytes(skb, UDP_OFF(v6) + end - 4, w, 4))
+		return -1;
+	/* Keep only the padding: the last pad bytes of the word. */
+	w[0] = 0;
+	if (pad < 3)
+		w[1] = 0;
+	if (pad < 2)
+		w[2] = 0;
+	__builtin_memcpy(&word, w, 4);
+	return bpf_l4_csum_replace(skb, UDP_CSUM_OFF(v6), word, 0, BPF_F_MARK_MANGLED_0 | 4);
 }
 
 /*
  * to_peer_path relays a client's ChannelData to its peer: validate, look
  * up, check expiry, rewrite the addressing, then strip the 4-byte header
  * by moving the (rewritten) UDP header 4 bytes on and removing the 4 bytes
- * after the IP header.
+ * after the IP header, and trim any padding off the end.
  */
-static __always_inline int to_peer_path(struct __sk_buff *skb, const struct headers *h)
+static __always_inline int to_peer_path(struct __sk_buff *skb, const struct headers *h, int v6)
 {
 	__u16 ulen = bpf_ntohs(h->udp.len);
 	__u16 channel = ((__u16)h->cd[0] << 8) | h->cd[1];
 	__u16 length = ((__u16)h->cd[2] << 8) | h->cd[3];
+	__u16 data = ulen - sizeof(struct udphdr) - CD_HLEN; /* what follows the header */
 	struct client_key key = {};
 	struct to_peer_value *v;
 	struct rewrite r;
 	struct udphdr udp;
+	__u32 pad;
 	__be32 cd;
 
-	if (ulen < sizeof(struct udphdr) + CD_HLEN || channel < 0x4000 || channel > 0x4fff)
+	if (ulen < sizeof(struct udphdr) + CD_HLEN || channel < 0x4000 || channel > 0x7fff)
 		return NO_ENTRY;
 
-	v4mapped(key.client_addr, h->ip.saddr);
-	v4mapped(key.listener_addr, h->ip.daddr);
+	__builtin_memcpy(key.client_addr, h->saddr, 16);
+	__builtin_memcpy(key.listener_addr, h->daddr, 16);
 	key.client_port = bpf_ntohs(h->udp.source);
 	key.listener_port = bpf_ntohs(h->udp.dest);
 	key.channel = channel;
 	v = bpf_map_lookup_elem(&to_peer, &key);
 	if (!v)
 		return NO_ENTRY;
-	if (length != ulen - sizeof(struct udphdr) - CD_HLEN)
-		return TC_ACT_OK; /* padded or truncated: user space decides */
+	/* Exactly the length, or padded to a multiple of 4; anything else
+	 * (truncated, other padding) and lengths beyond CD_MAX_LEN: user
+	 * space decides. */
+	if (length > CD_MAX_LEN || (length != data && ((length + 3) & ~3) != data))
+		return TC_ACT_OK;
+	pad = data - length;
 	if (bpf_ktime_get_ns() >= v->expires_ns) {
 		count(STAT_EXPIRED);
 		return TC_ACT_SHOT;
@@ -293,23 +383,26 @@ static __always_inline int to_peer_path(struct __sk_buff *skb, const struct head
 		return TC_ACT_OK;
 	}
 	__builtin_memcpy(&cd, h->cd, CD_HLEN);
-	if (probe_csum(skb, h->udp.check, cd, 0)) {
+	if (probe_csum(skb, v6, h->udp.check, cd, 0)) {
 		count(STAT_PASS_PARTIAL);
 		return TC_ACT_OK;
 	}
 
 	/* From here on the packet is changed: a failure drops it. */
-	r.saddr = v4of(v->relayed_addr);
-	r.daddr = v4of(v->peer_addr);
+	__builtin_memcpy(r.saddr, v->relayed_addr, 16);
+	__builtin_memcpy(r.daddr, v->peer_addr, 16);
 	r.sport = bpf_htons(v->relayed_port);
 	r.dport = bpf_htons(v->peer_port);
-	r.ulen = bpf_htons(ulen - CD_HLEN);
-	r.tot_len = bpf_htons(bpf_ntohs(h->ip.tot_len) - CD_HLEN);
-	if (nat(skb, h, &r))
+	r.ulen = sizeof(struct udphdr) + length;
+	if (pad && unpad(skb, v6, ulen, pad))
 		goto fail;
-	if (bpf_skb_load_bytes(skb, UDP_OFF, &udp, sizeof(udp)) ||
-	    bpf_skb_store_bytes(skb, UDP_OFF + CD_HLEN, &udp, sizeof(udp), BPF_F_RECOMPUTE_CSUM) ||
+	if (nat(skb, h, v6, &r))
+		goto fail;
+	if (bpf_skb_load_bytes(skb, UDP_OFF(v6), &udp, sizeof(udp)) ||
+	    bpf_skb_store_bytes(skb, UDP_OFF(v6) + CD_HLEN, &udp, sizeof(udp), BPF_F_RECOMPUTE_CSUM) ||
 	    bpf_skb_adjust_room(skb, -CD_HLEN, BPF_ADJ_ROOM_NET, 0))
+		goto fail;
+	if (pad && bpf_skb_change_tail(skb, UDP_OFF(v6) + r.ulen, 0))
 		goto fail;
 
 	__sync_fetch_and_add(&v->packets, 1);
@@ -327,7 +420,7 @@ fail:
  * ChannelData header by opening 4 bytes after the IP header, moving the
  * UDP header there and writing the ChannelData header behind it.
  */
-static __always_inline int to_client_path(struct __sk_buff *skb, const struct headers *h)
+static __always_inline int to_client_path(struct __sk_buff *skb, const struct headers *h, int v6)
 {
 	__u16 ulen = bpf_ntohs(h->udp.len);
 	__u16 length = ulen - sizeof(struct udphdr);
@@ -339,10 +432,11 @@ static __always_inline int to_client_path(struct __sk_buff *skb, const struct he
 	__u8 cd[CD_HLEN];
 	__be32 cdw;
 
-	if (ulen > 0xffff - CD_HLEN - sizeof(struct iphdr) || length > 0xafff)
+	/* Bounded for probe_csum; it also keeps the lengths in 16 bits. */
+	if (ulen < sizeof(struct udphdr) || length > CD_MAX_LEN)
 		return TC_ACT_OK;
-	v4mapped(key.peer_addr, h->ip.saddr);
-	v4mapped(key.relayed_addr, h->ip.daddr);
+	__builtin_memcpy(key.peer_addr, h->saddr, 16);
+	__builtin_memcpy(key.relayed_addr, h->daddr, 16);
 	key.peer_port = bpf_ntohs(h->udp.source);
 	key.relayed_port = bpf_ntohs(h->udp.dest);
 	v = bpf_map_lookup_elem(&to_client, &key);
@@ -365,24 +459,23 @@ static __always_inline int to_client_path(struct __sk_buff *skb, const struct he
 	cd[2] = length >> 8;
 	cd[3] = length & 0xff;
 	__builtin_memcpy(&cdw, cd, CD_HLEN);
-	if (probe_csum(skb, h->udp.check, cdw, 1)) {
+	if (probe_csum(skb, v6, h->udp.check, cdw, 1)) {
 		count(STAT_PASS_PARTIAL);
 		return TC_ACT_OK;
 	}
 
 	/* From here on the packet is changed: a failure drops it. */
-	r.saddr = v4of(v->listener_addr);
-	r.daddr = v4of(v->client_addr);
+	__builtin_memcpy(r.saddr, v->listener_addr, 16);
+	__builtin_memcpy(r.daddr, v->client_addr, 16);
 	r.sport = bpf_htons(v->listener_port);
 	r.dport = bpf_htons(v->client_port);
-	r.ulen = bpf_htons(ulen + CD_HLEN);
-	r.tot_len = bpf_htons(bpf_ntohs(h->ip.tot_len) + CD_HLEN);
-	if (nat(skb, h, &r))
+	r.ulen = ulen + CD_HLEN;
+	if (nat(skb, h, v6, &r))
 		goto fail;
-	if (bpf_skb_load_bytes(skb, UDP_OFF, &udp, sizeof(udp)) ||
+	if (bpf_skb_load_bytes(skb, UDP_OFF(v6), &udp, sizeof(udp)) ||
 	    bpf_skb_adjust_room(skb, CD_HLEN, BPF_ADJ_ROOM_NET, 0) ||
-	    bpf_skb_store_bytes(skb, UDP_OFF, &udp, sizeof(udp), BPF_F_RECOMPUTE_CSUM) ||
-	    bpf_skb_store_bytes(skb, UDP_OFF + sizeof(udp), cd, CD_HLEN, BPF_F_RECOMPUTE_CSUM))
+	    bpf_skb_store_bytes(skb, UDP_OFF(v6), &udp, sizeof(udp), BPF_F_RECOMPUTE_CSUM) ||
+	    bpf_skb_store_bytes(skb, UDP_OFF(v6) + sizeof(udp), cd, CD_HLEN, BPF_F_RECOMPUTE_CSUM))
 		goto fail;
 
 	__sync_fetch_and_add(&v->packets, 1);
@@ -394,29 +487,68 @@ fail:
 	return TC_ACT_SHOT;
 }
 
-SEC("tc")
-int channel_data(struct __sk_buff *skb)
+/*
+ * parse copies the IP and UDP headers of an IPv4 (v6 0) or IPv6 packet into
+ * h and reports whether the program may look further: UDP right after the
+ * fixed header, no fragment, and a UDP length that is the rest of the IP
+ * packet (so no IPv6 jumbogram, whose payload length is 0).
+ */
+static __always_inline int parse(struct __sk_buff *skb, struct headers *h, int v6)
+{
+	if (v6) {
+		if (bpf_skb_load_bytes(skb, IP_OFF, &h->ip6, sizeof(h->ip6)) ||
+		    bpf_skb_load_bytes(skb, UDP_OFF(1), &h->udp, sizeof(h->udp)))
+			return 0;
+		if (h->ip6.version != 6 || h->ip6.nexthdr != IPPROTO_UDP ||
+		    h->ip6.payload_len != h->udp.len)
+			return 0;
+		__builtin_memcpy(h->saddr, &h->ip6.saddr, 16);
+		__builtin_memcpy(h->daddr, &h->ip6.daddr, 16);
+		/* An IPv4-mapped destination would find IPv4 entries:
+		 * no such packet is ours. */
+		return !is_v4mapped(h->daddr);
+	}
+	if (bpf_skb_load_bytes(skb, IP_OFF, &h->ip, sizeof(h->ip)) ||
+	    bpf_skb_load_bytes(skb, UDP_OFF(0), &h->udp, sizeof(h->udp)))
+		return 0;
+	if (h->ip.version != 4 || h->ip.ihl != 5 || h->ip.protocol != IPPROTO_UDP ||
+	    (h->ip.frag_off & bpf_htons(0x3fff)) != 0 || /* MF or an offset */
+	    bpf_ntohs(h->ip.tot_len) != sizeof(h->ip) + bpf_ntohs(h->udp.len))
+		return 0;
+	v4mapped(h->saddr, h->ip.saddr);
+	v4mapped(h->daddr, h->ip.daddr);
+	return 1;
+}
+
+/* relay handles a packet of one family (v6 a constant). */
+static __always_inline int relay(struct __sk_buff *skb, int v6)
 {
 	struct headers h;
 
-	if (skb->protocol != bpf_htons(ETH_P_IP) || skb->gso_segs > 1 || skb->gso_size)
+	if (!parse(skb, &h, v6))
 		return TC_ACT_OK;
-	if (bpf_skb_load_bytes(skb, IP_OFF, &h, sizeof(h.ip) + sizeof(h.udp)))
-		return TC_ACT_OK;
-	if (h.ip.version != 4 || h.ip.ihl != 5 || h.ip.protocol != IPPROTO_UDP ||
-	    (h.ip.frag_off & bpf_htons(0x3fff)) != 0 || /* MF or an offset */
-	    bpf_ntohs(h.ip.tot_len) != sizeof(h.ip) + bpf_ntohs(h.udp.len))
-		return TC_ACT_OK;
-
-	/* A datagram with a ChannelData-looking start may be either a
-	 * client's ChannelData or a peer's data: the addresses tell. */
+	/* A datagram with a ChannelData-looking start (a first byte of
+	 * 0x40-0x7f) may be either a client's ChannelData or a peer's data:
+	 * the addresses tell. */
 	if (bpf_ntohs(h.udp.len) >= sizeof(h.udp) + CD_HLEN &&
-	    !bpf_skb_load_bytes(skb, UDP_OFF + sizeof(h.udp), h.cd, CD_HLEN) &&
-	    (h.cd[0] & 0xf0) == 0x40) {
-		int verdict = to_peer_path(skb, &h);
+	    !bpf_skb_load_bytes(skb, UDP_OFF(v6) + sizeof(h.udp), h.cd, CD_HLEN) &&
+	    (h.cd[0] & 0xc0) == 0x40) {
+		int verdict = to_peer_path(skb, &h, v6);
 
 		if (verdict != NO_ENTRY)
 			return verdict;
 	}
-	return to_client_path(skb, &h);
+	return to_client_path(skb, &h, v6);
+}
+
+SEC("tc")
+int channel_data(struct __sk_buff *skb)
+{
+	if (skb->gso_segs > 1 || skb->gso_size)
+		return TC_ACT_OK;
+	if (skb->protocol == bpf_htons(ETH_P_IP))
+		return relay(skb, 0);
+	if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		return relay(skb, 1);
+	return TC_ACT_OK;
 }
