@@ -62,6 +62,7 @@ func forFamilies(t *testing.T, test func(t *testing.T, f family)) {
 // topology is the three namespaces with the program attached on the edge.
 type topology struct {
 	f      family
+	edgeNS string // the edge namespace's name
 	loader *Loader
 	// client and peer send hand-built packets from their namespace.
 	client, peer *rawSender
@@ -84,7 +85,7 @@ func newTopology(t *testing.T, f family) *topology {
 	n.Link("edge", "peer", f.edgePeerNet, f.peerNet)
 	n.Sysctl("edge", "net.ipv4.ip_default_ttl", strconv.Itoa(edgeTTL))
 	n.Sysctl("edge", "net.ipv6.conf.all.hop_limit", strconv.Itoa(edgeHopLimit))
-	top := topology{f: f}
+	top := topology{f: f, edgeNS: n.Name("edge")}
 	var err error
 	inNS(t, n.Name("edge"), func() {
 		top.loader, err = Open(Options{Interfaces: []string{"client", "peer"}, MaxEntries: 1024})
@@ -159,6 +160,46 @@ func (top *topology) checkRelayed(t *testing.T, got datagram, payload []byte, fr
 	if from.Addr().Is6() && (!got.flowSeen || got.flow != 0) {
 		t.Fatalf("flow label %#x (reported: %v), want 0 (reported, as the Traffic Class is not 0)", got.flow, got.flowSeen)
 	}
+}
+
+// TestNextProgram: a packet the program leaves alone goes on to the next
+// program at the hook (TCX_NEXT), not straight to the stack: with a
+// second Loader attached after the first, as another edge on the same host
+// would be, a channel only the second holds is relayed in the kernel by
+// the second, both ways.
+func TestNextProgram(t *testing.T) {
+	forFamilies(t, func(t *testing.T, f family) {
+		top := newTopology(t, f)
+		var second *Loader
+		var err error
+		inNS(t, top.edgeNS, func() {
+			second, err = Open(Options{Interfaces: []string{"client", "peer"}, MaxEntries: 16})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := second.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		ch := top.bound(0x4001, f.peer, time.Minute)
+		if err := second.Install(ch); err != nil {
+			t.Fatal(err)
+		}
+		const tos = 0xB9 // not 0, so that an IPv6 receiver reports the flow label
+		top.client.send(t, f.clientAddr, f.listener, tos, channelData(ch.Number, []byte("to the peer")))
+		top.checkRelayed(t, receive(t, top.peerConn), []byte("to the peer"), f.relayed, tos)
+		top.peer.send(t, f.peer, f.relayed, tos, []byte("to the client"))
+		top.checkRelayed(t, receive(t, top.clientConn), channelData(ch.Number, []byte("to the client")), f.listener, tos)
+		st, err := second.Stats()
+		if err != nil || st.ToPeer != 1 || st.ToClient != 1 {
+			t.Errorf("second program's stats %+v, %v; want 1 relayed each way", st, err)
+		}
+		if st := top.stats(t); st.ToPeer != 0 || st.ToClient != 0 {
+			t.Errorf("first program's stats %+v, want nothing relayed", st)
+		}
+	})
 }
 
 // TestRelay relays both ways through the kernel, with the TOS byte or

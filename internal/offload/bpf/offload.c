@@ -12,8 +12,9 @@
  * (bpf_ktime_get_ns), so that a removal user space missed cannot extend a
  * permission: a packet on an expired entry is dropped and counted.
  *
- * Anything the program is not sure of goes to the stack unchanged
- * (TC_ACT_OK), where user space handles it as before: anything but IPv4 or
+ * Anything the program is not sure of goes on unchanged (PASS: to the
+ * next program at the hook, then the stack), where user space handles it
+ * as before: anything but IPv4 or
  * IPv6 with UDP right after the fixed header (IPv4 options, IPv6 extension
  * headers, fragments, jumbograms), GSO packets, STUN and indications,
  * channels with no entry, ChannelData whose length matches the datagram
@@ -37,6 +38,18 @@
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+
+/* TCX_NEXT is Linux 6.6's (the tcx hook's); Debian 12's uapi headers
+ * predate it. */
+#ifndef TCX_NEXT
+#define TCX_NEXT (-1)
+#endif
+
+/* PASS is the verdict on a packet the program leaves alone: TCX_NEXT, not
+ * TC_ACT_OK (TCX_PASS), so that the programs attached after this one at
+ * the interface's tcx ingress (another edge's on the same host, a CNI's)
+ * still see it before the stack does; TC_ACT_OK would end the chain. */
+#define PASS TCX_NEXT
 
 char __license[] SEC("license") = "Dual BSD/GPL";
 
@@ -372,7 +385,7 @@ static __always_inline int to_peer_path(struct __sk_buff *skb, const struct head
 	 * (truncated, other padding) and lengths beyond CD_MAX_LEN: user
 	 * space decides. */
 	if (length > CD_MAX_LEN || (length != data && ((length + 3) & ~3) != data))
-		return TC_ACT_OK;
+		return PASS;
 	pad = data - length;
 	if (bpf_ktime_get_ns() >= v->expires_ns) {
 		count(STAT_EXPIRED);
@@ -380,12 +393,12 @@ static __always_inline int to_peer_path(struct __sk_buff *skb, const struct head
 	}
 	if (h->udp.check == 0) {
 		count(STAT_PASS_NO_CSUM);
-		return TC_ACT_OK;
+		return PASS;
 	}
 	__builtin_memcpy(&cd, h->cd, CD_HLEN);
 	if (probe_csum(skb, v6, h->udp.check, cd, 0)) {
 		count(STAT_PASS_PARTIAL);
-		return TC_ACT_OK;
+		return PASS;
 	}
 
 	/* From here on the packet is changed: a failure drops it. */
@@ -434,25 +447,25 @@ static __always_inline int to_client_path(struct __sk_buff *skb, const struct he
 
 	/* Bounded for probe_csum; it also keeps the lengths in 16 bits. */
 	if (ulen < sizeof(struct udphdr) || length > CD_MAX_LEN)
-		return TC_ACT_OK;
+		return PASS;
 	__builtin_memcpy(key.peer_addr, h->saddr, 16);
 	__builtin_memcpy(key.relayed_addr, h->daddr, 16);
 	key.peer_port = bpf_ntohs(h->udp.source);
 	key.relayed_port = bpf_ntohs(h->udp.dest);
 	v = bpf_map_lookup_elem(&to_client, &key);
 	if (!v)
-		return TC_ACT_OK;
+		return PASS;
 	if (bpf_ktime_get_ns() >= v->expires_ns) {
 		count(STAT_EXPIRED);
 		return TC_ACT_SHOT;
 	}
 	if (bpf_check_mtu(skb, v->ifindex, &mtu_len, CD_HLEN, 0) != BPF_MTU_CHK_RET_SUCCESS) {
 		count(STAT_PASS_MTU);
-		return TC_ACT_OK;
+		return PASS;
 	}
 	if (h->udp.check == 0) {
 		count(STAT_PASS_NO_CSUM);
-		return TC_ACT_OK;
+		return PASS;
 	}
 	cd[0] = v->channel >> 8;
 	cd[1] = v->channel & 0xff;
@@ -461,7 +474,7 @@ static __always_inline int to_client_path(struct __sk_buff *skb, const struct he
 	__builtin_memcpy(&cdw, cd, CD_HLEN);
 	if (probe_csum(skb, v6, h->udp.check, cdw, 1)) {
 		count(STAT_PASS_PARTIAL);
-		return TC_ACT_OK;
+		return PASS;
 	}
 
 	/* From here on the packet is changed: a failure drops it. */
@@ -526,7 +539,7 @@ static __always_inline int relay(struct __sk_buff *skb, int v6)
 	struct headers h;
 
 	if (!parse(skb, &h, v6))
-		return TC_ACT_OK;
+		return PASS;
 	/* A datagram with a ChannelData-looking start (a first byte of
 	 * 0x40-0x7f) may be either a client's ChannelData or a peer's data:
 	 * the addresses tell. */
@@ -545,10 +558,10 @@ SEC("tc")
 int channel_data(struct __sk_buff *skb)
 {
 	if (skb->gso_segs > 1 || skb->gso_size)
-		return TC_ACT_OK;
+		return PASS;
 	if (skb->protocol == bpf_htons(ETH_P_IP))
 		return relay(skb, 0);
 	if (skb->protocol == bpf_htons(ETH_P_IPV6))
 		return relay(skb, 1);
-	return TC_ACT_OK;
+	return PASS;
 }
