@@ -516,3 +516,65 @@ func TestFlowSince(t *testing.T) {
 		}
 	}
 }
+
+// benchSnapshot is a snapshot whose Seq a benchmark moves on.
+type benchSnapshot struct {
+	seq      *uint64
+	counters map[offloadKey]offload.Counters
+}
+
+func (s *benchSnapshot) Seq() uint64 { return *s.seq }
+
+func (s *benchSnapshot) Counters(c offload.Channel) (offload.Counters, bool) {
+	n, ok := s.counters[offloadKey{c.Client, c.Number}]
+	return n, ok
+}
+
+// benchOffload is an Offload whose only use is its Snapshot.
+type benchOffload struct {
+	fakeOffload
+	snap *benchSnapshot
+}
+
+func (b *benchOffload) Snapshot() offload.Snapshot { return b.snap }
+
+// BenchmarkOffloadTick ticks a worker with 16 384 offloaded channels (8192
+// sessions of two) none of which is due: "idle" with no new snapshot (the
+// three ticks out of four between snapshots), "snapshot" with a new one
+// each tick, whose counters are read for every channel.
+func BenchmarkOffloadTick(b *testing.B) {
+	sw := newSocketFreeWorker(b)
+	w := sw.w
+	now := sw.clk.Now()
+	var seq uint64 = 2
+	off := &benchOffload{snap: &benchSnapshot{seq: &seq, counters: make(map[offloadKey]offload.Counters)}}
+	w.env.offload = off
+	w.off.by = make(map[*session][]offloaded)
+	for i := range 8192 {
+		s := &session{}
+		for j := range 2 {
+			ch := offload.Channel{
+				Client: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(1024+i)), Number: 0x4000 + uint16(j),
+			}
+			off.snap.counters[offloadKey{ch.Client, ch.Number}] = offload.Counters{ToPeer: offload.Flow{Packets: 1, Bytes: 100}}
+			w.off.by[s] = append(w.off.by[s], offloaded{ch: ch, end: now.Add(5 * time.Minute)})
+		}
+		if i == 0 {
+			w.off.due = now.Add(5 * time.Minute)
+		}
+	}
+	w.offloadTick(now) // counts the packets once
+	b.Run("idle", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			w.offloadTick(now)
+		}
+	})
+	b.Run("snapshot", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			seq++
+			w.offloadTick(now)
+		}
+	})
+}
