@@ -66,18 +66,27 @@ func newSnapshotReader() *snapshotReader {
 }
 
 // snapshots publishes a snapshot now and then every every, until stop is
-// closed; it closes done when it returns.
+// closed; it closes done when it returns. A failing read keeps the last
+// snapshot and is logged once as a warning until a read succeeds.
 func (l *Loader) snapshots(every time.Duration, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	r := newSnapshotReader()
 	t := time.NewTicker(every)
 	defer t.Stop()
+	failing := false
 	for {
 		prev := l.snap.Load()
 		s, err := r.read(&l.objs, prev.seq+1, len(prev.toPeer))
-		if err != nil {
-			l.log.Warn("offload: reading the counters", "err", err)
-		} else {
+		switch {
+		case err != nil && !failing:
+			l.log.Warn("offload: reading the counters failed: they stay as last read until a read succeeds", "err", err)
+		case err != nil:
+			l.log.Debug("offload: reading the counters", "err", err)
+		case failing:
+			l.log.Info("offload: reading the counters again")
+		}
+		failing = err != nil
+		if err == nil {
 			l.snap.Store(s)
 		}
 		select {
