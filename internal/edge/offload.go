@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/avedge/avedge/internal/config"
 	"github.com/avedge/avedge/internal/offload"
@@ -19,10 +20,10 @@ import (
 var ErrOffload = errors.New("datapath.offload: tc")
 
 // openOffload opens the eBPF offload as mode (datapath.offload) asks, on
-// the interfaces that carry the IPv4 UDP listener and relay addresses of
-// opts. It returns nil when mode is off, and with auto when the offload
-// cannot run here (it logs why; the relay runs in user space); with tc
-// that is an error wrapping ErrOffload.
+// the interfaces that carry the UDP listener and relay addresses of opts
+// (see offloadAddrs). It returns nil when mode is off, and with auto when
+// the offload cannot run here (it logs why; the relay runs in user space);
+// with tc that is an error wrapping ErrOffload.
 func openOffload(mode string, opts server.Options, log *slog.Logger) (*offload.Loader, error) {
 	if mode != config.OffloadAuto && mode != config.OffloadTC {
 		return nil, nil
@@ -40,26 +41,58 @@ func openOffload(mode string, opts server.Options, log *slog.Logger) (*offload.L
 }
 
 // openLoader opens the loader on the interfaces (listed by ifaces) that
-// hold the concrete IPv4 UDP listener addresses and the IPv4 relay
-// address of opts.
+// hold the addresses offloadAddrs returns for opts.
 func openLoader(opts server.Options, ifaces func() ([]net.Interface, error), log *slog.Logger) (*offload.Loader, error) {
-	if !opts.RelayAddr.IsValid() {
-		return nil, errors.New("no IPv4 relay address (IPv6 is not offloaded yet)")
+	addrs, err := offloadAddrs(opts)
+	if err != nil {
+		return nil, err
 	}
-	var listeners []netip.Addr
-	for _, a := range opts.Listeners {
-		if ip := a.Addr().Unmap(); ip.Is4() && !ip.IsUnspecified() {
-			listeners = append(listeners, ip)
-		}
-	}
-	if len(listeners) == 0 {
-		return nil, errors.New("no UDP listener on a concrete IPv4 address (the program must know the address clients send to)")
-	}
-	names, err := interfacesOf(append(listeners, opts.RelayAddr), ifaces)
+	names, err := interfacesOf(addrs, ifaces)
 	if err != nil {
 		return nil, err
 	}
 	return offload.Open(offload.Options{Interfaces: names, Logger: log})
+}
+
+// offloadAddrs returns the addresses whose interfaces the program must
+// run on: for each family (IPv4, IPv6) of a relay address of opts, the
+// UDP listeners bound to a concrete address of that family and the relay
+// address, when there is such a listener. The relay offloads only
+// channels whose client, listener and peer share a family (mixed families
+// stay in user space), and the program must know the address a client
+// sends to, so a family with only wildcard listeners, or with no relay
+// address, needs no interface; an error says why when no family is left.
+func offloadAddrs(opts server.Options) ([]netip.Addr, error) {
+	var addrs []netip.Addr
+	var families []string
+	for _, relay := range []netip.Addr{opts.RelayAddr, opts.RelayAddrV6} {
+		if !relay.IsValid() {
+			continue
+		}
+		relay = relay.Unmap()
+		if relay.Is4() {
+			families = append(families, "IPv4")
+		} else {
+			families = append(families, "IPv6")
+		}
+		var listeners []netip.Addr
+		for _, a := range opts.Listeners {
+			if ip := a.Addr().Unmap(); ip.Is4() == relay.Is4() && !ip.IsUnspecified() && !slices.Contains(listeners, ip) {
+				listeners = append(listeners, ip)
+			}
+		}
+		if len(listeners) > 0 {
+			addrs = append(append(addrs, listeners...), relay)
+		}
+	}
+	switch {
+	case len(families) == 0:
+		return nil, errors.New("no relay address")
+	case len(addrs) == 0:
+		return nil, fmt.Errorf("no UDP listener on a concrete %s address (the program must know the address clients send to)",
+			strings.Join(families, " or "))
+	}
+	return addrs, nil
 }
 
 // interfacesOf returns the names of the interfaces that hold addrs, each

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -62,5 +63,62 @@ func TestInterfacesOf(t *testing.T) {
 	}
 	if _, err := interfacesOf([]netip.Addr{netip.MustParseAddr("192.0.2.77")}, net.Interfaces); err == nil {
 		t.Error("interfacesOf(192.0.2.77) found an interface")
+	}
+}
+
+// TestOffloadAddrs: the program runs where the concrete listener
+// addresses and the relay address of each family that has both are; an
+// IPv6-only edge offloads; a family with only wildcard listeners, or with
+// no relay address, adds nothing; nothing left is an error saying why.
+func TestOffloadAddrs(t *testing.T) {
+	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
+	l4, l6 := netip.AddrPortFrom(v4, 3478), netip.AddrPortFrom(v6, 3478)
+	any4, any6 := netip.MustParseAddrPort("0.0.0.0:3478"), netip.MustParseAddrPort("[::]:3478")
+	relay4, relay6 := netip.MustParseAddr("192.0.2.9"), netip.MustParseAddr("2001:db8::9")
+	for _, tc := range []struct {
+		name      string
+		listeners []netip.AddrPort
+		relay4    netip.Addr
+		relay6    netip.Addr
+		want      []netip.Addr
+		err       string
+	}{
+		{"IPv4", []netip.AddrPort{l4, l6}, relay4, netip.Addr{}, []netip.Addr{v4, relay4}, ""},
+		{"IPv6 only", []netip.AddrPort{l6}, netip.Addr{}, relay6, []netip.Addr{v6, relay6}, ""},
+		{"dual", []netip.AddrPort{l4, l6, l4}, relay4, relay6, []netip.Addr{v4, relay4, v6, relay6}, ""},
+		{"IPv4 wildcard", []netip.AddrPort{any4, l6}, relay4, relay6, []netip.Addr{v6, relay6}, ""},
+		{"no IPv6 listener", []netip.AddrPort{l4, any6}, relay4, relay6, []netip.Addr{v4, relay4}, ""},
+		{"wildcards", []netip.AddrPort{any4, any6}, relay4, relay6, nil, "no UDP listener on a concrete IPv4 or IPv6 address"},
+		{"mixed only", []netip.AddrPort{l6}, relay4, netip.Addr{}, nil, "no UDP listener on a concrete IPv4 address"},
+		{"no relay", []netip.AddrPort{l4}, netip.Addr{}, netip.Addr{}, nil, "no relay address"},
+	} {
+		opts := server.Options{Listeners: tc.listeners, RelayAddr: tc.relay4, RelayAddrV6: tc.relay6}
+		got, err := offloadAddrs(opts)
+		if !slices.Equal(got, tc.want) || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: %v, %v; want %v, %q", tc.name, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// TestOpenOffloadIPv6Only: an IPv6-only edge on loopback gets as far as
+// the interface (lo, not Ethernet), where an IPv4-only offload stopped at
+// the missing IPv4 relay address.
+func TestOpenOffloadIPv6Only(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the loopback interface holds ::1 on Linux")
+	}
+	if _, err := interfacesOf([]netip.Addr{netip.MustParseAddr("::1")}, net.Interfaces); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("lo must hold ::1 in CI: %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	opts := server.Options{
+		Listeners:   []netip.AddrPort{netip.MustParseAddrPort("[::1]:3478")},
+		RelayAddrV6: netip.MustParseAddr("::1"),
+	}
+	_, err := openOffload(config.OffloadTC, opts, slog.New(slog.DiscardHandler))
+	if !errors.Is(err, ErrOffload) || strings.Contains(err.Error(), "relay address") || strings.Contains(err.Error(), "no interface") {
+		t.Errorf("tc on an IPv6-only loopback edge: %v; want the interface's or the kernel's refusal", err)
 	}
 }

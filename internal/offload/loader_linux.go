@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -30,6 +31,9 @@ type Options struct {
 	// MaxEntries is the number of channels the maps hold (each direction);
 	// zero means DefaultMaxEntries.
 	MaxEntries uint32
+	// SnapshotEvery is how often the counters of every channel are read
+	// into a new Snapshot; zero means DefaultSnapshotEvery.
+	SnapshotEvery time.Duration
 	// Logger receives what Open and Close did; nil discards it.
 	Logger *slog.Logger
 }
@@ -44,6 +48,11 @@ type Loader struct {
 	links  []link.Link
 	routes *router
 	closed bool
+
+	// snap is the latest Snapshot; stopSnap, closed by Close, stops its
+	// reader, which closes snapDone (nil both until Open started it).
+	snap               atomic.Pointer[snapshot]
+	stopSnap, snapDone chan struct{}
 }
 
 // Open loads the program, attaches it to the ingress of every interface of
@@ -95,6 +104,13 @@ func Open(opts Options) (*Loader, error) {
 			return nil, err
 		}
 	}
+	every := opts.SnapshotEvery
+	if every <= 0 {
+		every = DefaultSnapshotEvery
+	}
+	l.snap.Store(&snapshot{})
+	l.stopSnap, l.snapDone = make(chan struct{}), make(chan struct{})
+	go l.snapshots(every, l.stopSnap, l.snapDone)
 	return l, nil
 }
 
@@ -131,6 +147,10 @@ func (l *Loader) Close() error {
 		return nil
 	}
 	l.closed = true
+	if l.stopSnap != nil {
+		close(l.stopSnap)
+		<-l.snapDone
+	}
 	var errs []error
 	for _, lk := range l.links {
 		errs = append(errs, lk.Close())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"time"
 )
 
 // errNoLoader is what the methods of the Loader no Open returns fail with.
@@ -13,10 +14,12 @@ var errNoLoader = fmt.Errorf("%w: %s", ErrUnsupported, runtime.GOOS)
 
 // Options configure Open; see the Linux build.
 type Options struct {
-	// Interfaces, MaxEntries and Logger are ignored: Open fails.
-	Interfaces []string
-	MaxEntries uint32
-	Logger     *slog.Logger
+	// Interfaces, MaxEntries, SnapshotEvery and Logger are ignored: Open
+	// fails.
+	Interfaces    []string
+	MaxEntries    uint32
+	SnapshotEvery time.Duration
+	Logger        *slog.Logger
 }
 
 // Loader is the Linux build's loader; none exists on this system.
@@ -41,3 +44,15 @@ func (*Loader) Stats() (Stats, error) { return Stats{}, errNoLoader }
 
 // Close does nothing.
 func (*Loader) Close() error { return nil }
+
+// Snapshot returns an empty snapshot.
+func (*Loader) Snapshot() Snapshot { return noSnapshot{} }
+
+// noSnapshot is the snapshot of a system without the offload: empty.
+type noSnapshot struct{}
+
+// Seq returns 0: no snapshot was read.
+func (noSnapshot) Seq() uint64 { return 0 }
+
+// Counters reports that no channel is installed.
+func (noSnapshot) Counters(Channel) (Counters, bool) { return Counters{}, false }

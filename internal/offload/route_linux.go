@@ -5,16 +5,79 @@ import (
 	"fmt"
 	"net/netip"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
+// Bounds of the router's lookups and of its cache.
+const (
+	// routeTimeout bounds the wait for the kernel's answer. The kernel
+	// answers RTM_GETROUTE within the sendto (rtnetlink runs in the
+	// sender's context), so the answer is queued before the receive
+	// starts: the timeout only ends the wait for one that was lost (a full
+	// receive buffer), and a worker installing a channel never waits long.
+	routeTimeout = 50 * time.Millisecond
+	// routeTTL is how long an answer is reused. The interface is written
+	// into a channel's entries when it is installed and stays there until
+	// the channel is installed again (a refresh, every few minutes), so a
+	// route change already reaches installed channels late; reusing an
+	// answer for 10 s more costs little beside that, and saves the lookups
+	// of a CreatePermission or ChannelBind burst (a call's channels share
+	// their client's address and often their peers').
+	routeTTL = 10 * time.Second
+	// routeCacheSize bounds the cache: destinations beyond it replace
+	// cached ones.
+	routeCacheSize = 4096
+)
+
 // router asks the kernel's routing table (RTM_GETROUTE on a netlink
 // socket opened in the Loader's network namespace) which interface a
-// destination is reached through, the interface the program redirects to.
+// destination is reached through, the interface the program redirects to,
+// and caches the answers for routeTTL.
 type router struct {
-	fd  int
-	seq uint32
+	fd    int
+	seq   uint32
+	cache routeCache
+}
+
+// routeCache holds the interfaces of recently looked-up destinations, at
+// most max of them, each for ttl.
+type routeCache struct {
+	ttl time.Duration
+	max int
+	m   map[netip.Addr]route
+}
+
+// route is a cached answer: the interface and when it was looked up.
+type route struct {
+	ifindex uint32
+	at      time.Time
+}
+
+// get returns the interface cached for dst if it was looked up less than
+// ttl before now.
+func (c *routeCache) get(dst netip.Addr, now time.Time) (uint32, bool) {
+	r, ok := c.m[dst]
+	if !ok || now.Sub(r.at) >= c.ttl {
+		return 0, false
+	}
+	return r.ifindex, true
+}
+
+// put caches ifindex for dst, looked up at now; when the cache is full,
+// another destination (any: Go's map order) makes room.
+func (c *routeCache) put(dst netip.Addr, ifindex uint32, now time.Time) {
+	if c.m == nil {
+		c.m = make(map[netip.Addr]route)
+	}
+	if _, ok := c.m[dst]; !ok && len(c.m) >= c.max {
+		for old := range c.m {
+			delete(c.m, old)
+			break
+		}
+	}
+	c.m[dst] = route{ifindex: ifindex, at: now}
 }
 
 // newRouter opens the netlink socket in the calling thread's namespace.
@@ -27,20 +90,35 @@ func newRouter() (*router, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("offload: netlink bind: %w", err)
 	}
-	tv := unix.Timeval{Sec: 2}
+	tv := unix.NsecToTimeval(routeTimeout.Nanoseconds())
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("offload: netlink timeout: %w", err)
 	}
-	return &router{fd: fd}, nil
+	return &router{fd: fd, cache: routeCache{ttl: routeTTL, max: routeCacheSize}}, nil
 }
 
 func (r *router) close() error { return unix.Close(r.fd) }
 
-// ifindex returns the index of the interface the route to dst leaves by.
-// The caller serialises calls.
+// ifindex returns the index of the interface the route to dst leaves by,
+// as cached if it was looked up less than routeTTL ago. The caller
+// serialises calls.
 func (r *router) ifindex(dst netip.Addr) (uint32, error) {
 	dst = dst.Unmap()
+	now := time.Now()
+	if i, ok := r.cache.get(dst, now); ok {
+		return i, nil
+	}
+	i, err := r.lookup(dst)
+	if err != nil {
+		return 0, err
+	}
+	r.cache.put(dst, i, now)
+	return i, nil
+}
+
+// lookup asks the kernel for the interface of the route to dst.
+func (r *router) lookup(dst netip.Addr) (uint32, error) {
 	family, bits := unix.AF_INET, 32
 	if dst.Is6() {
 		family, bits = unix.AF_INET6, 128

@@ -21,20 +21,22 @@ type Offload interface {
 	// Remove takes a channel away.
 	Remove(offload.Channel) error
 	// Counters returns what the kernel relayed for a channel since it was
-	// installed.
+	// installed, exactly (read when a channel is removed).
 	Counters(offload.Channel) (offload.Counters, error)
+	// Snapshot returns the latest snapshot of every channel's counters
+	// (offload.Snapshot), which the workers read, with no system call,
+	// on the first tick that finds a new one.
+	Snapshot() offload.Snapshot
 }
-
-// offloadReadEvery is how often a worker reads the counters of its
-// offloaded channels back (two map lookups per channel): the metrics, the
-// capacity limit and the sessions listing lag the kernel by at most this
-// much; the record of an allocation that ends is exact (read at the end).
-const offloadReadEvery = time.Second
 
 // offloads are the channels a worker has in the kernel, by session.
 type offloads struct {
-	by       map[*session][]offloaded
-	nextRead time.Time
+	by map[*session][]offloaded
+	// due is when the first of them ends, or earlier: the tick looks for
+	// ended channels only from then (zero: none in the kernel).
+	due time.Time
+	// seq is the Seq of the snapshot whose counters the worker read last.
+	seq uint64
 }
 
 // offloaded is one channel in the kernel and what of its counters the
@@ -42,33 +44,55 @@ type offloads struct {
 type offloaded struct {
 	ch   offload.Channel
 	seen offload.Counters
+	// end is when the channel's binding or its peer's permission ends,
+	// whichever is first, as of its last install: the tick removes it
+	// then. Every request that extends either installs it again.
+	end time.Time
+	// after is the Seq of the snapshot current when the channel was
+	// installed first: snapshots from after+2 on hold its counters (and
+	// not those of an entry it replaced).
+	after uint64
 }
 
 // offloadable reports whether the channel of s to peer may be relayed in
 // the kernel: a UDP client in RFC TURN, a listener bound to a concrete
-// IPv4 address (the program must know the address the client sends to),
-// an IPv4 client, relayed address and peer, no bandwidth cap (the program
-// does not shape), and a peer that is not another allocation of the edge
-// (they reach each other in user space).
+// address (the program must know the address the client sends to), the
+// client, the listener, the peer and so the relayed address all of one
+// family (IPv4 or IPv6: mixed families stay in user space), no IPv6
+// link-local address (the route to it depends on a zone the program does
+// not know), no bandwidth cap (the program does not shape), and a peer
+// that is not another allocation of the edge (they reach each other in
+// user space).
 func (w *worker) offloadable(s *session, peer netip.AddrPort) bool {
 	ft := s.alloc.FiveTuple
+	fam := familyOf(peer.Addr())
 	return w.env.offload != nil && ft.Proto == allocation.UDP && s.ms == nil && s.tcp == nil && !w.env.bw.on &&
-		ft.Client.Addr().Is4() && ft.Server.Addr().Is4() && !ft.Server.Addr().IsUnspecified() &&
-		peer.Addr().Is4() && s.relays[famV4].sock != nil && !w.hairpin(peer)
+		familyOf(ft.Client.Addr()) == fam && familyOf(ft.Server.Addr()) == fam &&
+		offloadAddr(ft.Client.Addr()) && offloadAddr(ft.Server.Addr()) && offloadAddr(peer.Addr()) &&
+		s.relays[fam].sock != nil && !w.hairpin(peer)
+}
+
+// offloadAddr reports whether the program can match and route a: a
+// concrete address without a zone, and not IPv6 link-local.
+func offloadAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	return !a.IsUnspecified() && a.Zone() == "" && (a.Is4() || !a.IsLinkLocalUnicast())
 }
 
 // hairpin reports whether peer is a relayed address of the edge: a relay
-// port on its relay address or on one of its own addresses.
+// port on its relay address of peer's family or on one of its own
+// addresses.
 func (w *worker) hairpin(peer netip.AddrPort) bool {
 	rule := w.env.peers.Load()
 	a, p := peer.Addr(), peer.Port()
-	return (a == w.env.families[famV4].addr || containsAddr(rule.self, a)) && p >= rule.relayMin && p <= rule.relayMax
+	return (a == w.env.families[familyOf(a)].addr || containsAddr(rule.self, a)) && p >= rule.relayMin && p <= rule.relayMax
 }
 
-// offloadLifetime is how long from now the channel num of s to peer may
-// relay: until its binding or its peer's permission ends, whichever comes
-// first; 0 or less when either has ended.
-func offloadLifetime(s *session, num uint16, peer netip.AddrPort, now time.Time) time.Duration {
+// offloadEnd is when the channel num of s to peer stops relaying: when
+// its binding or its peer's permission ends, whichever comes first; the
+// zero time when either has ended at now. It walks the allocation's
+// channels and permissions: called on installs only, never by the tick.
+func offloadEnd(s *session, num uint16, peer netip.AddrPort, now time.Time) time.Time {
 	var end time.Time
 	s.alloc.Channels(now, func(n uint16, p netip.AddrPort, expires time.Time) {
 		if n == num && p == peer {
@@ -76,7 +100,7 @@ func offloadLifetime(s *session, num uint16, peer netip.AddrPort, now time.Time)
 		}
 	})
 	if end.IsZero() {
-		return 0
+		return end
 	}
 	var perm time.Time
 	s.alloc.Permissions(now, func(ip netip.Addr, expires time.Time) {
@@ -87,65 +111,79 @@ func offloadLifetime(s *session, num uint16, peer netip.AddrPort, now time.Time)
 	if perm.Before(end) {
 		end = perm
 	}
-	return end.Sub(now)
+	return end
 }
 
 // offloadBind installs or refreshes, after a successful ChannelBind at
 // now, the channel num of s to peer when it may be offloaded, first taking
-// away a channel of s that held num or peer before (a rebinding).
+// away a channel of s that held num or peer before (a rebinding). The
+// ChannelBind refreshed the permission of peer's IP address too: the
+// other channels to that address are installed again.
 func (w *worker) offloadBind(s *session, num uint16, peer netip.AddrPort, now time.Time) {
 	if w.env.offload == nil {
 		return
 	}
-	entries := w.off.by[s]
-	for i := 0; i < len(entries); {
-		if e := &entries[i]; e.ch.Number != num && e.ch.Peer != peer || e.ch.Number == num && e.ch.Peer == peer {
-			i++
-			continue
-		}
-		w.offloadRemove(s, &entries[i])
-		entries = append(entries[:i], entries[i+1:]...)
-	}
-	w.setOffloaded(s, entries)
-	if !w.offloadable(s, peer) {
+	w.offloadDrop(s, func(e *offloaded) bool { return (e.ch.Number == num) != (e.ch.Peer == peer) })
+	found := false
+	w.offloadReinstall(s, now, func(e *offloaded) bool {
+		found = found || e.ch.Number == num
+		return e.ch.Peer.Addr() == peer.Addr()
+	})
+	if found || !w.offloadable(s, peer) {
 		return
 	}
-	ch := offload.Channel{
+	fam := familyOf(peer.Addr())
+	e := offloaded{ch: offload.Channel{
 		Client: s.alloc.FiveTuple.Client, Listener: s.alloc.FiveTuple.Server, Number: num,
-		Relayed: s.relays[famV4].addr, Peer: peer,
-	}
-	for i := range entries {
-		if entries[i].ch.Number == num {
-			w.offloadInstall(s, &entries[i], now)
-			return
-		}
-	}
-	e := offloaded{ch: ch}
+		Relayed: s.relays[fam].addr, Peer: peer,
+	}}
 	if w.offloadInstall(s, &e, now) {
-		w.setOffloaded(s, append(entries, e))
+		e.after = w.env.offload.Snapshot().Seq()
+		if w.off.by == nil {
+			w.off.by = make(map[*session][]offloaded)
+		}
+		w.off.by[s] = append(w.off.by[s], e)
 	}
 }
 
-// offloadInstall installs e, with the lifetime its binding and permission
-// have at now, and reports whether it is in the kernel.
+// offloadInstall installs e until the end its binding and permission have
+// at now, recording that end, and reports whether it is in the kernel.
 func (w *worker) offloadInstall(s *session, e *offloaded, now time.Time) bool {
-	e.ch.Lifetime = offloadLifetime(s, e.ch.Number, e.ch.Peer, now)
+	e.end = offloadEnd(s, e.ch.Number, e.ch.Peer, now)
+	e.ch.Lifetime = e.end.Sub(now)
+	if e.ch.Lifetime <= 0 {
+		return false
+	}
 	if err := w.env.offload.Install(e.ch); err != nil {
 		w.env.log.Debug("channel left to user space: offload refused it", "client", e.ch.Client,
 			"channel", e.ch.Number, "peer", e.ch.Peer, "err", err)
 		return false
 	}
+	if w.off.due.IsZero() || e.end.Before(w.off.due) {
+		w.off.due = e.end
+	}
 	return true
 }
 
-// offloadRefresh installs the channels of s again after its permissions
-// were refreshed at now (CreatePermission), so that the kernel enforces
-// their new expiry.
-func (w *worker) offloadRefresh(s *session, now time.Time) {
-	entries := w.off.by[s]
-	for i := range entries {
-		w.offloadInstall(s, &entries[i], now)
-	}
+// offloadPermitted installs again, after a CreatePermission at now for
+// ips, the channels of s to those addresses, so that the kernel enforces
+// their permissions' new expiry; the others keep theirs.
+func (w *worker) offloadPermitted(s *session, ips []netip.Addr, now time.Time) {
+	w.offloadReinstall(s, now, func(e *offloaded) bool {
+		for _, ip := range ips {
+			if ip.Unmap() == e.ch.Peer.Addr() {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// offloadReinstall installs again, at now, the channels of s that match;
+// one the kernel refuses this time leaves it (its counters read first) for
+// user space, rather than relay until its old expiry and drop after it.
+func (w *worker) offloadReinstall(s *session, now time.Time, match func(*offloaded) bool) {
+	w.offloadDrop(s, func(e *offloaded) bool { return match(e) && !w.offloadInstall(s, e, now) })
 }
 
 // offloadRelayClosed takes away the channels of s relayed from addr,
@@ -166,24 +204,39 @@ func (w *worker) offloadDenied(denied peerDenied) {
 }
 
 // offloadTick takes away, at now, the channels whose binding or
-// permission has ended (the kernel already drops their packets) and,
-// every offloadReadEvery, reads every channel's counters back.
+// permission has ended (the kernel already drops their packets), looking
+// only once the first of them is due, and reads every channel's counters
+// from the offload's snapshot when it is a new one.
 func (w *worker) offloadTick(now time.Time) {
-	read := !now.Before(w.off.nextRead)
-	if read {
-		w.off.nextRead = now.Add(offloadReadEvery)
+	if w.env.offload == nil {
+		return
 	}
+	snap := w.env.offload.Snapshot()
+	fresh := snap.Seq() != w.off.seq
+	due := !w.off.due.IsZero() && !now.Before(w.off.due)
+	if !fresh && !due {
+		return
+	}
+	w.off.seq = snap.Seq()
+	var next time.Time
 	for s := range w.off.by {
-		w.offloadDrop(s, func(e *offloaded) bool {
-			return offloadLifetime(s, e.ch.Number, e.ch.Peer, now) <= 0
-		})
-		if read {
-			for i, e := range w.off.by[s] {
-				w.offloadRead(s, &e)
-				w.off.by[s][i] = e
+		if due {
+			w.offloadDrop(s, func(e *offloaded) bool { return !now.Before(e.end) })
+		}
+		entries := w.off.by[s]
+		for i := range entries {
+			e := &entries[i]
+			if fresh && snap.Seq() >= e.after+2 {
+				if c, ok := snap.Counters(e.ch); ok {
+					w.offloadCount(s, e, c)
+				}
+			}
+			if next.IsZero() || e.end.Before(next) {
+				next = e.end
 			}
 		}
 	}
+	w.off.due = next
 }
 
 // offloadDrop removes the channels of s that match, reading their
@@ -201,25 +254,24 @@ func (w *worker) offloadDrop(s *session, match func(*offloaded) bool) {
 	w.setOffloaded(s, kept)
 }
 
-// offloadRemove reads the counters of e into s and takes e out of the
-// kernel.
+// offloadRemove reads the counters of e into s, exactly, and takes e out
+// of the kernel.
 func (w *worker) offloadRemove(s *session, e *offloaded) {
-	w.offloadRead(s, e)
+	if c, err := w.env.offload.Counters(e.ch); err == nil {
+		w.offloadCount(s, e, c)
+	}
 	if err := w.env.offload.Remove(e.ch); err != nil {
 		w.env.log.Debug("offloaded channel not removed", "client", e.ch.Client, "channel", e.ch.Number, "err", err)
 	}
 }
 
-// offloadRead adds what the kernel relayed for e since the last read to
-// the counts of s and of the worker, published at the end of the round.
-func (w *worker) offloadRead(s *session, e *offloaded) {
-	c, err := w.env.offload.Counters(e.ch)
-	if err != nil {
-		return
-	}
-	up := flowSince(c.ToPeer, e.seen.ToPeer)
-	down := flowSince(c.ToClient, e.seen.ToClient)
-	e.seen = c
+// offloadCount adds what the kernel relayed for e, c, beyond what was
+// counted before, to the counts of s and of the worker, published at the
+// end of the round.
+func (w *worker) offloadCount(s *session, e *offloaded, c offload.Counters) {
+	var up, down offload.Flow
+	up, e.seen.ToPeer = flowSince(c.ToPeer, e.seen.ToPeer)
+	down, e.seen.ToClient = flowSince(c.ToClient, e.seen.ToClient)
 	if up.Packets == 0 && down.Packets == 0 {
 		return
 	}
@@ -234,13 +286,16 @@ func (w *worker) offloadRead(s *session, e *offloaded) {
 	w.touch(s)
 }
 
-// flowSince is what flow counted beyond seen: all of it when it counts
-// less (its entry was installed anew).
-func flowSince(flow, seen offload.Flow) offload.Flow {
+// flowSince returns what flow counted beyond seen, and what is seen then.
+// A flow below seen (a refresh's replacement of the entry lost what the
+// kernel counted between the loader's read and its write, a few
+// microseconds) counts nothing until it passes seen again, so that nothing
+// is counted twice.
+func flowSince(flow, seen offload.Flow) (offload.Flow, offload.Flow) {
 	if flow.Packets < seen.Packets || flow.Bytes < seen.Bytes {
-		return flow
+		return offload.Flow{}, seen
 	}
-	return offload.Flow{Packets: flow.Packets - seen.Packets, Bytes: flow.Bytes - seen.Bytes}
+	return offload.Flow{Packets: flow.Packets - seen.Packets, Bytes: flow.Bytes - seen.Bytes}, flow
 }
 
 // setOffloaded records the channels of s in the kernel, forgetting s

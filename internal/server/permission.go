@@ -66,7 +66,7 @@ func (w *worker) createPermission(r *request) {
 		w.refuse(r, stats.RefusedPermissionsLimit)
 		return
 	}
-	w.offloadRefresh(s, r.now)
+	w.offloadPermitted(s, w.ips, r.now)
 	w.succeed(r)
 }
 

@@ -1,0 +1,61 @@
+package offload
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// TestRouteCache: an answer is reused until its TTL, and the cache never
+// holds more than its bound, keeping the newest answer.
+func TestRouteCache(t *testing.T) {
+	c := routeCache{ttl: 10 * time.Second, max: 4}
+	t0 := time.Now()
+	a := netip.MustParseAddr("192.0.2.1")
+	if _, ok := c.get(a, t0); ok {
+		t.Fatal("an empty cache answered")
+	}
+	c.put(a, 7, t0)
+	if i, ok := c.get(a, t0.Add(10*time.Second-time.Nanosecond)); !ok || i != 7 {
+		t.Errorf("before the TTL: %d, %v; want 7, true", i, ok)
+	}
+	if _, ok := c.get(a, t0.Add(10*time.Second)); ok {
+		t.Error("answered at the TTL")
+	}
+	c.put(a, 8, t0.Add(10*time.Second))
+	if i, ok := c.get(a, t0.Add(10*time.Second)); !ok || i != 8 {
+		t.Errorf("looked up again: %d, %v; want 8, true", i, ok)
+	}
+	for i := range 10 {
+		b := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
+		c.put(b, uint32(i), t0)
+		if len(c.m) > 4 {
+			t.Fatalf("%d entries, bound 4", len(c.m))
+		}
+		if got, ok := c.get(b, t0); !ok || got != uint32(i) {
+			t.Fatalf("the newest answer for %v: %d, %v", b, got, ok)
+		}
+	}
+}
+
+// TestRouterLookup asks for the route to 127.0.0.1 (lo, in this
+// namespace as in any) twice, the second time as an IPv4-mapped address:
+// the second answer is the cached one.
+func TestRouterLookup(t *testing.T) {
+	r, err := newRouter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	lo := netip.MustParseAddr("127.0.0.1")
+	first, err := r.ifindex(lo)
+	if err != nil || first == 0 {
+		t.Fatalf("ifindex(127.0.0.1) = %d, %v", first, err)
+	}
+	if _, ok := r.cache.get(lo, time.Now()); !ok {
+		t.Error("the answer was not cached")
+	}
+	if second, err := r.ifindex(netip.MustParseAddr("::ffff:127.0.0.1")); err != nil || second != first {
+		t.Errorf("ifindex(::ffff:127.0.0.1) = %d, %v; want %d", second, err, first)
+	}
+}
