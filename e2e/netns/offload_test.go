@@ -36,7 +36,8 @@ const (
 // TestOffloadedEdge runs an edge between the client and the peer
 // namespaces, whose veths send complete checksums as real NICs' wires do,
 // with datapath.offload: tc and with datapath.offload: off
-// (testdata/offload.yaml), over IPv4 and over IPv6. In each case a client
+// (testdata/offload.yaml), over IPv4 and over IPv6, and offloaded with
+// wildcard listeners (0.0.0.0 and [::]) too. In each case a client
 // binds a channel to an echo on the peer and exchanges offloadPackets
 // datagrams each way over it, with a DSCP and ECN mark: all arrive with
 // their mark, the relayed-packet metrics count them all and the session
@@ -50,16 +51,27 @@ func TestOffloadedEdge(t *testing.T) {
 	for _, mode := range []string{"tc", "off"} {
 		for _, family := range []int{4, 6} {
 			t.Run(fmt.Sprintf("%s/ipv%d", mode, family), func(t *testing.T) {
-				testOffloadedEdge(t, avedge, helper, mode, family)
+				testOffloadedEdge(t, avedge, helper, mode, family, false)
 			})
 		}
 	}
+	// Wildcard listeners: the channels are installed with the address the
+	// kernel answers the client from, on every Ethernet interface.
+	for _, family := range []int{4, 6} {
+		t.Run(fmt.Sprintf("tc/ipv%d/wildcard", family), func(t *testing.T) {
+			testOffloadedEdge(t, avedge, helper, "tc", family, true)
+		})
+	}
 }
 
-func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
+func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int, wildcard bool) {
 	n := newOffloadTopology(t, helper)
 	path, dir := writeConfig(t, avedge, "offload.yaml")
 	setOffloadMode(t, path, mode)
+	if wildcard {
+		replaceInFile(t, path, "address: 10.99.1.1:3478", "address: 0.0.0.0:3478")
+		replaceInFile(t, path, `address: "[fd99:1::1]:3478"`, `address: "[::]:3478"`)
+	}
 	cred := issueCredential(t, n, avedge, path)
 	edge := startOffloadEdge(t, n, avedge, path, mode == "tc")
 
@@ -250,15 +262,21 @@ func waitPrograms(t *testing.T, n *netnstest.Net, helper string, want int) {
 // testdata/offload.yaml sets to tc.
 func setOffloadMode(t *testing.T, path, mode string) {
 	t.Helper()
+	replaceInFile(t, path, "\n  offload: tc\n", "\n  offload: "+mode+"\n")
+}
+
+// replaceInFile replaces the first old in the file at path with new,
+// failing the test when the file does not hold old.
+func replaceInFile(t *testing.T, path, old, new string) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const line = "\n  offload: tc\n"
-	if !bytes.Contains(b, []byte(line)) {
-		t.Fatalf("%s does not say %q", path, line)
+	if !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("%s does not say %q", path, old)
 	}
-	if err := os.WriteFile(path, bytes.Replace(b, []byte(line), []byte("\n  offload: "+mode+"\n"), 1), 0o600); err != nil {
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(old), []byte(new), 1), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
