@@ -32,6 +32,9 @@ func newBenchCmd() *cobra.Command {
 		Long: `Run a real TURN client load against a server over UDP and report relayed
 packets/s each way, loss and round-trip latency (p50/p99/p999), the server's
 CPU time per relayed packet and memory (with --pid), or allocations/s (churn).
+The whole machine's CPU time (/proc/stat, all cores, softirq included) and
+this bench's own, per relayed packet, show what work the kernel did outside
+the server's process and how much of the machine the load generator took.
 
   audio   --calls N allocations, each sending --pps packets/s of --size bytes
           over a channel to the built-in echo peer
@@ -161,6 +164,23 @@ func printBench(w io.Writer, res bench.Result) {
 		fmt.Fprintf(w, "  server CPU         %.3f s", *res.ServerCPUS)
 		if res.ServerCPUUSPerPacket != nil {
 			fmt.Fprintf(w, ", %.3f us per relayed packet", *res.ServerCPUUSPerPacket)
+		}
+		fmt.Fprintln(w)
+	}
+	if res.MachineCPUS != nil {
+		fmt.Fprintf(w, "  machine CPU        %.3f s", *res.MachineCPUS)
+		if res.MachineBusy != nil {
+			fmt.Fprintf(w, " (%.0f%% of all cores)", *res.MachineBusy*100)
+		}
+		if res.MachineCPUUSPerPacket != nil {
+			fmt.Fprintf(w, ", %.3f us per relayed packet", *res.MachineCPUUSPerPacket)
+		}
+		fmt.Fprintln(w)
+	}
+	if res.GeneratorCPUS != nil {
+		fmt.Fprintf(w, "  this bench's CPU   %.3f s", *res.GeneratorCPUS)
+		if res.GeneratorCPUUSPerPacket != nil {
+			fmt.Fprintf(w, ", %.3f us per relayed packet", *res.GeneratorCPUUSPerPacket)
 		}
 		fmt.Fprintln(w)
 	}
