@@ -130,6 +130,17 @@ func writeTargets(b *strings.Builder, res *Results) {
 	}
 	b.WriteString("\n")
 	for _, arr := range arrivalNames {
+		load := audioLoad + "-" + arr
+		for _, server := range res.Servers {
+			loss, ok := median(res, load, server, pct)
+			if !ok || loss <= 0.001 {
+				continue
+			}
+			fmt.Fprintf(b, "In audio, %s, %s lost %.2f%% of the packets (median): it relayed fewer than were sent, "+
+				"and its CPU per relayed packet is that of an overloaded path.\n", arr, server, 100*loss)
+		}
+	}
+	for _, arr := range arrivalNames {
 		load := maxrateLoad + "-" + arr
 		busy, ok1 := median(res, load, offloaded, func(r Record) *float64 { return r.Result.MachineBusy })
 		share, ok2 := median(res, load, offloaded, generatorShare)
