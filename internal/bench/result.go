@@ -37,6 +37,13 @@ type Result struct {
 	// GeneratorCPUUSPerPacket is GeneratorCPUS per relayed packet, both
 	// ways.
 	GeneratorCPUUSPerPacket *float64 `json:"generator_cpu_us_per_packet"`
+	// SoftirqdCPUS is the CPU time of the kernel's ksoftirqd threads over
+	// the measuring window (ReadSoftirqd).
+	SoftirqdCPUS *float64 `json:"softirqd_cpu_s"`
+	// AccountedCPUUSPerPacket is the server's, the generator's and the
+	// ksoftirqd threads' CPU time per relayed packet: the relaying's cost
+	// without the rest of a shared machine (null without the server's).
+	AccountedCPUUSPerPacket *float64 `json:"accounted_cpu_us_per_packet"`
 	// ServerRSSBytes is the server's VmRSS at the end.
 	ServerRSSBytes *uint64 `json:"server_rss_bytes"`
 	// AllocationsPerS is churn's completed Allocate+Refresh cycles per second.

@@ -218,6 +218,9 @@ func (r *run) media(ctx context.Context) (Result, error) {
 		res.ServerCPUUSPerPacket = perPacket(res.ServerCPUS)
 		res.MachineCPUUSPerPacket = perPacket(res.MachineCPUS)
 		res.GeneratorCPUUSPerPacket = perPacket(res.GeneratorCPUS)
+		if res.ServerCPUS != nil && res.GeneratorCPUS != nil && res.SoftirqdCPUS != nil {
+			res.AccountedCPUUSPerPacket = perPacket(ptr(*res.ServerCPUS + *res.GeneratorCPUS + *res.SoftirqdCPUS))
+		}
 	}
 	if r.cfg.Mode == ModeFlood && r.cfg.Rate > 0 {
 		res.RatePerCall = ptr(float64(r.cfg.Rate))
@@ -318,7 +321,8 @@ func (r *run) teardown(calls []*call) {
 }
 
 // measure waits for the window, sampling the server process, the whole
-// machine's CPU time and this process's at its start and end, and returns
+// machine's CPU time, this process's and the ksoftirqd threads' at its
+// start and end, and returns
 // the partial result. It halts the run when ctx ends.
 func (r *run) measure(ctx context.Context) (Result, error) {
 	res := Result{Mode: string(r.cfg.Mode), Server: r.cfg.Server, DurationS: r.cfg.Duration.Seconds()}
@@ -353,15 +357,22 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 	if err := cmp.Or(before.selfErr, after.selfErr); err != nil {
 		r.errs.add("generator stats", err)
 	}
+	if before.softirqdErr == nil && after.softirqdErr == nil {
+		res.SoftirqdCPUS = ptr((after.softirqd - before.softirqd).Seconds())
+	}
+	if err := cmp.Or(before.softirqdErr, after.softirqdErr); err != nil {
+		r.errs.add("softirqd stats", err)
+	}
 	return res, nil
 }
 
 // cpuSample is one reading of the server process (with Config.PID), the
-// whole machine and this process.
+// whole machine, this process and the ksoftirqd threads.
 type cpuSample struct {
-	server, self                   ProcSample
-	machine                        MachineCPU
-	serverErr, machineErr, selfErr error
+	server, self                                ProcSample
+	machine                                     MachineCPU
+	softirqd                                    time.Duration
+	serverErr, machineErr, selfErr, softirqdErr error
 }
 
 // sample reads the CPU counters that measure compares.
@@ -372,6 +383,7 @@ func (r *run) sample() cpuSample {
 	}
 	s.machine, s.machineErr = ReadMachineCPU()
 	s.self, s.selfErr = ReadProc(os.Getpid())
+	s.softirqd, s.softirqdErr = ReadSoftirqd()
 	return s
 }
 

@@ -13,6 +13,7 @@ import (
 var contractKeys = []string{"mode", "server", "duration_s", "calls", "sent", "received", "loss",
 	"pps_to_peer", "pps_to_client", "latency_us", "server_cpu_s", "server_cpu_us_per_packet",
 	"machine_cpu_s", "machine_busy", "machine_cpu_us_per_packet", "generator_cpu_s", "generator_cpu_us_per_packet",
+	"softirqd_cpu_s", "accounted_cpu_us_per_packet",
 	"server_rss_bytes", "allocations_per_s", "rate_per_call", "max_loss", "errors"}
 
 func checkJSON(t *testing.T, res Result) map[string]any {
@@ -156,13 +157,13 @@ func TestRunCancelled(t *testing.T) {
 	}
 }
 
-// checkMachineStats checks the whole-machine and generator CPU figures of
-// a media run: present, the busy share within 0..1, and the per-packet
+// checkMachineStats checks the whole-machine, generator and accounted CPU
+// figures of a media run: present, the busy share within 0..1, and the per-packet
 // figures the seconds divided by the relayed packets.
 func checkMachineStats(t *testing.T, res Result) {
 	t.Helper()
 	if res.MachineCPUS == nil || res.MachineBusy == nil || res.MachineCPUUSPerPacket == nil ||
-		res.GeneratorCPUS == nil || res.GeneratorCPUUSPerPacket == nil {
+		res.GeneratorCPUS == nil || res.GeneratorCPUUSPerPacket == nil || res.SoftirqdCPUS == nil || res.AccountedCPUUSPerPacket == nil {
 		t.Fatalf("machine or generator stats missing: %+v", res)
 	}
 	if b := *res.MachineBusy; b < 0 || b > 1 {
@@ -172,6 +173,7 @@ func checkMachineStats(t *testing.T, res Result) {
 	for _, f := range []struct{ s, us float64 }{
 		{*res.MachineCPUS, *res.MachineCPUUSPerPacket},
 		{*res.GeneratorCPUS, *res.GeneratorCPUUSPerPacket},
+		{*res.ServerCPUS + *res.GeneratorCPUS + *res.SoftirqdCPUS, *res.AccountedCPUUSPerPacket},
 	} {
 		if want := f.s * 1e6 / relayed; math.Abs(f.us-want) > 1e-6*max(1, want) {
 			t.Errorf("%v µs per packet, want %v (%v s over %v packets)", f.us, want, f.s, relayed)
