@@ -26,7 +26,10 @@ type Record struct {
 	// namespace's sockets sent during the run (/proc/net/snmp).
 	EdgeUDPIn  *float64 `json:"edge_udp_in"`
 	LoadUDPOut *float64 `json:"load_udp_out"`
-	Result     Result   `json:"result"`
+	// BackgroundBusy is e2e/bench/netns's share (%) of all cores' time
+	// that the machine was busy over 2 s before the server started.
+	BackgroundBusy *float64 `json:"background_busy_pct"`
+	Result         Result   `json:"result"`
 }
 
 // Result is the JSON object `avedge bench --json` prints (absent = nil).
@@ -48,9 +51,12 @@ type Result struct {
 	// cores, softirq included) per relayed packet; MachineBusy the share
 	// of all cores' time that was busy; GeneratorCPUPerPacket the load
 	// generator's own CPU time per relayed packet.
-	MachineCPUPerPacket   *float64           `json:"machine_cpu_us_per_packet"`
-	MachineBusy           *float64           `json:"machine_busy"`
-	GeneratorCPUPerPacket *float64           `json:"generator_cpu_us_per_packet"`
+	MachineCPUPerPacket   *float64 `json:"machine_cpu_us_per_packet"`
+	MachineBusy           *float64 `json:"machine_busy"`
+	GeneratorCPUPerPacket *float64 `json:"generator_cpu_us_per_packet"`
+	// AccountedCPUPerPacket is the server's, the generator's and the
+	// kernel's ksoftirqd threads' CPU time per relayed packet.
+	AccountedCPUPerPacket *float64           `json:"accounted_cpu_us_per_packet"`
 	RSS                   *float64           `json:"server_rss_bytes"`
 	AllocationsPerS       *float64           `json:"allocations_per_s"`
 	RatePerCall           *float64           `json:"rate_per_call"`
