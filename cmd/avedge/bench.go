@@ -32,6 +32,12 @@ func newBenchCmd() *cobra.Command {
 		Long: `Run a real TURN client load against a server over UDP and report relayed
 packets/s each way, loss and round-trip latency (p50/p99/p999), the server's
 CPU time per relayed packet and memory (with --pid), or allocations/s (churn).
+The whole machine's CPU time (/proc/stat, all cores, softirq included) and
+this bench's own, per relayed packet, show what work the kernel did outside
+the server's process and how much of the machine the load generator took;
+with --pid, the server's, this bench's and the kernel's ksoftirqd threads'
+CPU time per relayed packet leaves out the other processes of a shared
+machine.
 
   audio   --calls N allocations, each sending --pps packets/s of --size bytes
           over a channel to the built-in echo peer
@@ -163,6 +169,26 @@ func printBench(w io.Writer, res bench.Result) {
 			fmt.Fprintf(w, ", %.3f us per relayed packet", *res.ServerCPUUSPerPacket)
 		}
 		fmt.Fprintln(w)
+	}
+	if res.MachineCPUS != nil {
+		fmt.Fprintf(w, "  machine CPU        %.3f s", *res.MachineCPUS)
+		if res.MachineBusy != nil {
+			fmt.Fprintf(w, " (%.0f%% of all cores)", *res.MachineBusy*100)
+		}
+		if res.MachineCPUUSPerPacket != nil {
+			fmt.Fprintf(w, ", %.3f us per relayed packet", *res.MachineCPUUSPerPacket)
+		}
+		fmt.Fprintln(w)
+	}
+	if res.GeneratorCPUS != nil {
+		fmt.Fprintf(w, "  this bench's CPU   %.3f s", *res.GeneratorCPUS)
+		if res.GeneratorCPUUSPerPacket != nil {
+			fmt.Fprintf(w, ", %.3f us per relayed packet", *res.GeneratorCPUUSPerPacket)
+		}
+		fmt.Fprintln(w)
+	}
+	if res.AccountedCPUUSPerPacket != nil {
+		fmt.Fprintf(w, "  server+bench+ksoftirqd CPU %.3f us per relayed packet\n", *res.AccountedCPUUSPerPacket)
 	}
 	if res.ServerRSSBytes != nil {
 		fmt.Fprintf(w, "  server RSS         %.1f MiB\n", float64(*res.ServerRSSBytes)/(1<<20))

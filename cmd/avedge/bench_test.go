@@ -101,3 +101,22 @@ func TestPrintBenchSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintBenchMachine: the summary shows the whole machine's CPU time,
+// its share of all cores, the bench's own and the accounted CPU time, per
+// relayed packet.
+func TestPrintBenchMachine(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	var b strings.Builder
+	printBench(&b, bench.Result{Mode: "audio", MachineCPUS: f(12.5), MachineBusy: f(0.625), MachineCPUUSPerPacket: f(25),
+		GeneratorCPUS: f(4), GeneratorCPUUSPerPacket: f(8), AccountedCPUUSPerPacket: f(11.5)})
+	for _, want := range []string{
+		"machine CPU        12.500 s (62% of all cores), 25.000 us per relayed packet\n",
+		"this bench's CPU   4.000 s, 8.000 us per relayed packet\n",
+		"server+bench+ksoftirqd CPU 11.500 us per relayed packet\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary\n%s\nlacks %q", b.String(), want)
+		}
+	}
+}

@@ -20,6 +20,30 @@ type Result struct {
 	ServerCPUS *float64 `json:"server_cpu_s"`
 	// ServerCPUUSPerPacket is ServerCPUS per relayed packet, both ways.
 	ServerCPUUSPerPacket *float64 `json:"server_cpu_us_per_packet"`
+	// MachineCPUS is the whole machine's busy CPU time over the measuring
+	// window, all cores, softirq included (MachineCPU.Busy): the fair
+	// figure when part of the relaying is done by the kernel outside the
+	// server's process.
+	MachineCPUS *float64 `json:"machine_cpu_s"`
+	// MachineBusy is MachineCPUS as a share (0 to 1) of all cores' time
+	// over the window: near 1, the machine was saturated.
+	MachineBusy *float64 `json:"machine_busy"`
+	// MachineCPUUSPerPacket is MachineCPUS per relayed packet, both ways.
+	// It includes the load generator's own work.
+	MachineCPUUSPerPacket *float64 `json:"machine_cpu_us_per_packet"`
+	// GeneratorCPUS is the CPU time of this process (the clients and the
+	// echo peer) over the measuring window.
+	GeneratorCPUS *float64 `json:"generator_cpu_s"`
+	// GeneratorCPUUSPerPacket is GeneratorCPUS per relayed packet, both
+	// ways.
+	GeneratorCPUUSPerPacket *float64 `json:"generator_cpu_us_per_packet"`
+	// SoftirqdCPUS is the CPU time of the kernel's ksoftirqd threads over
+	// the measuring window (ReadSoftirqd).
+	SoftirqdCPUS *float64 `json:"softirqd_cpu_s"`
+	// AccountedCPUUSPerPacket is the server's, the generator's and the
+	// ksoftirqd threads' CPU time per relayed packet: the relaying's cost
+	// without the rest of a shared machine (null without the server's).
+	AccountedCPUUSPerPacket *float64 `json:"accounted_cpu_us_per_packet"`
 	// ServerRSSBytes is the server's VmRSS at the end.
 	ServerRSSBytes *uint64 `json:"server_rss_bytes"`
 	// AllocationsPerS is churn's completed Allocate+Refresh cycles per second.

@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -206,8 +208,19 @@ func (r *run) media(ctx context.Context) (Result, error) {
 		us := func(q float64) float64 { return float64(r.hist.Quantile(q)) / 1e3 }
 		res.LatencyUS = &Latency{P50: us(0.5), P99: us(0.99), P999: us(0.999)}
 	}
-	if res.ServerCPUS != nil && toPeer+recv > 0 {
-		res.ServerCPUUSPerPacket = ptr(*res.ServerCPUS * 1e6 / float64(toPeer+recv))
+	if relayed := float64(toPeer + recv); relayed > 0 {
+		perPacket := func(s *float64) *float64 {
+			if s == nil {
+				return nil
+			}
+			return ptr(*s * 1e6 / relayed)
+		}
+		res.ServerCPUUSPerPacket = perPacket(res.ServerCPUS)
+		res.MachineCPUUSPerPacket = perPacket(res.MachineCPUS)
+		res.GeneratorCPUUSPerPacket = perPacket(res.GeneratorCPUS)
+		if res.ServerCPUS != nil && res.GeneratorCPUS != nil && res.SoftirqdCPUS != nil {
+			res.AccountedCPUUSPerPacket = perPacket(ptr(*res.ServerCPUS + *res.GeneratorCPUS + *res.SoftirqdCPUS))
+		}
 	}
 	if r.cfg.Mode == ModeFlood && r.cfg.Rate > 0 {
 		res.RatePerCall = ptr(float64(r.cfg.Rate))
@@ -307,33 +320,71 @@ func (r *run) teardown(calls []*call) {
 	wg.Wait()
 }
 
-// measure waits for the window, sampling the server process at its start
-// and end, and returns the partial result. It halts the run when ctx ends.
+// measure waits for the window, sampling the server process, the whole
+// machine's CPU time, this process's and the ksoftirqd threads' at its
+// start and end, and returns
+// the partial result. It halts the run when ctx ends.
 func (r *run) measure(ctx context.Context) (Result, error) {
 	res := Result{Mode: string(r.cfg.Mode), Server: r.cfg.Server, DurationS: r.cfg.Duration.Seconds()}
 	if err := r.sleepUntil(ctx, r.winStart.Load()); err != nil {
 		return res, err
 	}
-	var before ProcSample
-	var procErr error
-	if r.cfg.PID > 0 {
-		before, procErr = ReadProc(r.cfg.PID)
-	}
+	before := r.sample()
 	if err := r.sleepUntil(ctx, r.winEnd.Load()); err != nil {
 		return res, err
 	}
-	if r.cfg.PID > 0 && procErr == nil {
-		var after ProcSample
-		after, procErr = ReadProc(r.cfg.PID)
-		if procErr == nil {
-			res.ServerCPUS = ptr((after.CPU - before.CPU).Seconds())
-			res.ServerRSSBytes = ptr(after.RSS)
+	after := r.sample()
+	if before.serverErr == nil && after.serverErr == nil && r.cfg.PID > 0 {
+		res.ServerCPUS = ptr((after.server.CPU - before.server.CPU).Seconds())
+		res.ServerRSSBytes = ptr(after.server.RSS)
+	}
+	if err := cmp.Or(before.serverErr, after.serverErr); err != nil {
+		r.errs.add("server stats", err)
+	}
+	if before.machineErr == nil && after.machineErr == nil {
+		busy := after.machine.Busy - before.machine.Busy
+		res.MachineCPUS = ptr(busy.Seconds())
+		if total := after.machine.Total - before.machine.Total; total > 0 {
+			res.MachineBusy = ptr(busy.Seconds() / total.Seconds())
 		}
 	}
-	if procErr != nil {
-		r.errs.add("server stats", procErr)
+	if err := cmp.Or(before.machineErr, after.machineErr); err != nil {
+		r.errs.add("machine stats", err)
+	}
+	if before.selfErr == nil && after.selfErr == nil {
+		res.GeneratorCPUS = ptr((after.self.CPU - before.self.CPU).Seconds())
+	}
+	if err := cmp.Or(before.selfErr, after.selfErr); err != nil {
+		r.errs.add("generator stats", err)
+	}
+	if before.softirqdErr == nil && after.softirqdErr == nil {
+		res.SoftirqdCPUS = ptr((after.softirqd - before.softirqd).Seconds())
+	}
+	if err := cmp.Or(before.softirqdErr, after.softirqdErr); err != nil {
+		r.errs.add("softirqd stats", err)
 	}
 	return res, nil
+}
+
+// cpuSample is one reading of the server process (with Config.PID), the
+// whole machine, this process and the ksoftirqd threads.
+type cpuSample struct {
+	server, self                                ProcSample
+	machine                                     MachineCPU
+	softirqd                                    time.Duration
+	serverErr, machineErr, selfErr, softirqdErr error
+}
+
+// sample reads the CPU counters that measure compares.
+func (r *run) sample() cpuSample {
+	var s cpuSample
+	if r.cfg.PID > 0 {
+		s.server, s.serverErr = ReadProc(r.cfg.PID)
+	}
+	s.machine, s.machineErr = ReadMachineCPU()
+	s.self, s.selfErr = ReadProc(os.Getpid())
+	s.softirqd, s.softirqdErr = ReadSoftirqd()
+	return s
 }
 
 // sleepUntil sleeps until r.now() reaches t, or halts the run and returns

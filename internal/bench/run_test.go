@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"testing"
 )
@@ -11,6 +12,8 @@ import (
 // contractKeys are the keys of the bench contract's JSON result.
 var contractKeys = []string{"mode", "server", "duration_s", "calls", "sent", "received", "loss",
 	"pps_to_peer", "pps_to_client", "latency_us", "server_cpu_s", "server_cpu_us_per_packet",
+	"machine_cpu_s", "machine_busy", "machine_cpu_us_per_packet", "generator_cpu_s", "generator_cpu_us_per_packet",
+	"softirqd_cpu_s", "accounted_cpu_us_per_packet",
 	"server_rss_bytes", "allocations_per_s", "rate_per_call", "max_loss", "errors"}
 
 func checkJSON(t *testing.T, res Result) map[string]any {
@@ -79,6 +82,7 @@ func TestRunMedia(t *testing.T) {
 			if res.ServerCPUS == nil || res.ServerCPUUSPerPacket == nil || res.ServerRSSBytes == nil || *res.ServerRSSBytes == 0 {
 				t.Errorf("server stats missing: %+v", res)
 			}
+			checkMachineStats(t, res)
 			if res.AllocationsPerS != nil {
 				t.Errorf("allocations_per_s = %v outside churn", *res.AllocationsPerS)
 			}
@@ -150,5 +154,29 @@ func TestRunCancelled(t *testing.T) {
 	_, err := Run(ctx, shortConfig(ModeAudio, srv))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+}
+
+// checkMachineStats checks the whole-machine, generator and accounted CPU
+// figures of a media run: present, the busy share within 0..1, and the per-packet
+// figures the seconds divided by the relayed packets.
+func checkMachineStats(t *testing.T, res Result) {
+	t.Helper()
+	if res.MachineCPUS == nil || res.MachineBusy == nil || res.MachineCPUUSPerPacket == nil ||
+		res.GeneratorCPUS == nil || res.GeneratorCPUUSPerPacket == nil || res.SoftirqdCPUS == nil || res.AccountedCPUUSPerPacket == nil {
+		t.Fatalf("machine or generator stats missing: %+v", res)
+	}
+	if b := *res.MachineBusy; b < 0 || b > 1 {
+		t.Errorf("machine busy share %v, want 0..1", b)
+	}
+	relayed := (*res.PPSToPeer + *res.PPSToClient) * res.DurationS
+	for _, f := range []struct{ s, us float64 }{
+		{*res.MachineCPUS, *res.MachineCPUUSPerPacket},
+		{*res.GeneratorCPUS, *res.GeneratorCPUUSPerPacket},
+		{*res.ServerCPUS + *res.GeneratorCPUS + *res.SoftirqdCPUS, *res.AccountedCPUUSPerPacket},
+	} {
+		if want := f.s * 1e6 / relayed; math.Abs(f.us-want) > 1e-6*max(1, want) {
+			t.Errorf("%v µs per packet, want %v (%v s over %v packets)", f.us, want, f.s, relayed)
+		}
 	}
 }

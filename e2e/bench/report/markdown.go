@@ -96,9 +96,15 @@ func renderMarkdown(res *Results, machine Machine, png string) string {
 			title = load
 		}
 		fmt.Fprintf(&b, "### %s\n\n", title)
-		writeTable(&b, res, load)
+		writeTable(&b, res, load, columnsFor(load))
 		b.WriteString("\n")
 	}
+	writeCommands(&b, res)
+	return b.String()
+}
+
+// writeCommands lists the distinct commands of the runs, in order.
+func writeCommands(b *strings.Builder, res *Results) {
 	b.WriteString("### Commands\n\n```\n")
 	var seen []string
 	for _, load := range res.Loads {
@@ -112,12 +118,10 @@ func renderMarkdown(res *Results, machine Machine, png string) string {
 		}
 	}
 	b.WriteString("```\n")
-	return b.String()
 }
 
-// writeTable writes one load's table: a row per server.
-func writeTable(b *strings.Builder, res *Results, load string) {
-	cols := columnsFor(load)
+// writeTable writes one load's table: a row per server, a cell per column.
+func writeTable(b *strings.Builder, res *Results, load string, cols []column) {
 	head := []string{"server", "rounds"}
 	for _, c := range cols {
 		head = append(head, c.title)

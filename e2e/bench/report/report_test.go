@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -53,6 +54,7 @@ func TestReadResultsErrors(t *testing.T) {
 }
 
 func TestSplice(t *testing.T) {
+	beginMarker, endMarker := markers(sectionCompare)
 	tests := []struct{ name, page, want string }{
 		{"empty", "", beginMarker + "\nS\n" + endMarker + "\n"},
 		{"before first section", "# T\n\nintro\n\n## Micro\nx\n",
@@ -62,7 +64,7 @@ func TestSplice(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := string(splice([]byte(tt.page), "S\n")); got != tt.want {
+			if got := string(splice([]byte(tt.page), "S\n", sectionCompare)); got != tt.want {
 				t.Fatalf("got\n%q\nwant\n%q", got, tt.want)
 			}
 		})
@@ -100,7 +102,7 @@ func TestRunWritesPageAndPlot(t *testing.T) {
 			t.Errorf("page lacks %q:\n%s", want, s)
 		}
 	}
-	if n := strings.Count(s, beginMarker); n != 1 {
+	if n := strings.Count(s, "<!-- e2e/bench/compare:begin -->"); n != 1 {
 		t.Errorf("%d generated sections, want 1", n)
 	}
 	pf, err := os.Open(img)
@@ -122,5 +124,74 @@ func TestCompact(t *testing.T) {
 		if got := compact(v); got != want {
 			t.Errorf("compact(%v) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestNetnsSection renders testdata/netns.jsonl, the records of
+// e2e/bench/netns, into the netns section and compares it with
+// testdata/netns.golden.md (go test -update rewrites it; check the diff):
+// the targets met (audio spread 0.25× coturn, maxrate spread 3.33×) and
+// not (audio Poisson 0.50×), a target without coturn's figure, the
+// generator's share and the datagrams that reached the edge's sockets.
+func TestNetnsSection(t *testing.T) {
+	in, err := os.Open("testdata/netns.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	res, err := readResults(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := renderNetns(res, Machine{CPU: "Test CPU", Kernel: "Linux 6.18", Go: "go1.26", CPUs: 2, Date: "2026-12-07"})
+	const golden = "testdata/netns.golden.md"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("netns section differs from %s (go test -update to accept):\n%s", golden, got)
+	}
+}
+
+// TestNetnsSplice: the netns section goes after the compare section, and a
+// second run replaces it, leaving the compare section alone.
+func TestNetnsSplice(t *testing.T) {
+	page := "# T\n\n<!-- e2e/bench/compare:begin -->\nC\n<!-- e2e/bench/compare:end -->\n\n## Micro\n"
+	want := "# T\n\n<!-- e2e/bench/compare:begin -->\nC\n<!-- e2e/bench/compare:end -->\n\n" +
+		"<!-- e2e/bench/netns:begin -->\nN2\n<!-- e2e/bench/netns:end -->\n\n## Micro\n"
+	got := splice(splice([]byte(page), "N1\n", sectionNetns), "N2\n", sectionNetns)
+	if string(got) != want {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestRunNetnsWritesNoPlot: --section netns writes its section into the
+// page and no plot; an unknown section is refused.
+func TestRunNetnsWritesNoPlot(t *testing.T) {
+	dir := t.TempDir()
+	doc, img := filepath.Join(dir, "b.md"), filepath.Join(dir, "b.png")
+	if err := run([]string{"--section", "netns", "--in", "testdata/netns.jsonl", "--doc", doc, "--png", img}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(page), "<!-- e2e/bench/netns:begin -->\n## The eBPF offload in network namespaces") {
+		t.Errorf("page:\n%s", page)
+	}
+	if _, err := os.Stat(img); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("plot written with --section netns: %v", err)
+	}
+	if err := run([]string{"--section", "loopback", "--in", "testdata/netns.jsonl", "--doc", doc}, &bytes.Buffer{}); !errors.Is(err, ErrUsage) {
+		t.Errorf("--section loopback: err = %v, want ErrUsage", err)
 	}
 }

@@ -21,7 +21,15 @@ type Record struct {
 	Command string `json:"command"`
 	// BaselineRSS is the server's VmRSS before the run (idle loads only).
 	BaselineRSS *float64 `json:"baseline_rss_bytes"`
-	Result      Result   `json:"result"`
+	// EdgeUDPIn and LoadUDPOut are e2e/bench/netns's counts of the
+	// datagrams the edge namespace's sockets received and the load
+	// namespace's sockets sent during the run (/proc/net/snmp).
+	EdgeUDPIn  *float64 `json:"edge_udp_in"`
+	LoadUDPOut *float64 `json:"load_udp_out"`
+	// BackgroundBusy is e2e/bench/netns's share (%) of all cores' time
+	// that the machine was busy over 2 s before the server started.
+	BackgroundBusy *float64 `json:"background_busy_pct"`
+	Result         Result   `json:"result"`
 }
 
 // Result is the JSON object `avedge bench --json` prints (absent = nil).
@@ -30,19 +38,29 @@ type Record struct {
 // version of the load generator, and every figure is a float here because
 // the report only takes medians and ratios of them.
 type Result struct {
-	Mode            string             `json:"mode"`
-	Calls           *float64           `json:"calls"`
-	Sent            *float64           `json:"sent"`
-	Received        *float64           `json:"received"`
-	Loss            *float64           `json:"loss"`
-	PPSToPeer       *float64           `json:"pps_to_peer"`
-	PPSToClient     *float64           `json:"pps_to_client"`
-	Latency         Latency            `json:"latency_us"`
-	CPUPerPacket    *float64           `json:"server_cpu_us_per_packet"`
-	RSS             *float64           `json:"server_rss_bytes"`
-	AllocationsPerS *float64           `json:"allocations_per_s"`
-	RatePerCall     *float64           `json:"rate_per_call"`
-	Errors          map[string]float64 `json:"errors"`
+	Mode         string   `json:"mode"`
+	Calls        *float64 `json:"calls"`
+	Sent         *float64 `json:"sent"`
+	Received     *float64 `json:"received"`
+	Loss         *float64 `json:"loss"`
+	PPSToPeer    *float64 `json:"pps_to_peer"`
+	PPSToClient  *float64 `json:"pps_to_client"`
+	Latency      Latency  `json:"latency_us"`
+	CPUPerPacket *float64 `json:"server_cpu_us_per_packet"`
+	// MachineCPUPerPacket is the whole machine's busy CPU time (all
+	// cores, softirq included) per relayed packet; MachineBusy the share
+	// of all cores' time that was busy; GeneratorCPUPerPacket the load
+	// generator's own CPU time per relayed packet.
+	MachineCPUPerPacket   *float64 `json:"machine_cpu_us_per_packet"`
+	MachineBusy           *float64 `json:"machine_busy"`
+	GeneratorCPUPerPacket *float64 `json:"generator_cpu_us_per_packet"`
+	// AccountedCPUPerPacket is the server's, the generator's and the
+	// kernel's ksoftirqd threads' CPU time per relayed packet.
+	AccountedCPUPerPacket *float64           `json:"accounted_cpu_us_per_packet"`
+	RSS                   *float64           `json:"server_rss_bytes"`
+	AllocationsPerS       *float64           `json:"allocations_per_s"`
+	RatePerCall           *float64           `json:"rate_per_call"`
+	Errors                map[string]float64 `json:"errors"`
 }
 
 // Latency holds round-trip percentiles in microseconds.
