@@ -794,7 +794,7 @@ static __always_inline int xdp_write(struct xdp_md *ctx, const struct headers *h
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 
-	if (data + UDP_OFF(v6) + sizeof(struct udphdr) + CD_HLEN > end)
+	if (data + UDP_OFF(v6) + sizeof(struct udphdr) + (cd ? CD_HLEN : 0) > end)
 		return -1;
 	__builtin_memcpy(eth->h_dest, hop->dst, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, hop->src, ETH_ALEN);
