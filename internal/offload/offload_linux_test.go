@@ -661,3 +661,80 @@ func TestPadded(t *testing.T) {
 		}
 	})
 }
+
+// TestXDPUnknownNextHop: at XDP, a channel whose next hops the edge's
+// kernel has not resolved yet is left to user space (counted), both ways;
+// once the edge's own sends have resolved them, the loader's refresh
+// learns them and the program relays.
+func TestXDPUnknownNextHop(t *testing.T) {
+	forFamilies(t, []Hook{HookXDP}, func(t *testing.T, f family) {
+		top := newTopology(t, f)
+		top.net.MustExec("edge", "ip", "neigh", "flush", "all")
+		ch := top.bound(0x4030, f.peer, time.Minute)
+		top.install(t, ch)
+		up := channelData(ch.Number, []byte("unknown peer MAC"))
+		top.client.send(t, f.clientAddr, f.listener, 0, up)
+		if got := receive(t, top.edgeListener); !bytes.Equal(got.data, up) {
+			t.Fatalf("edge listener got %q, want %q", got.data, up)
+		}
+		top.peer.send(t, f.peer, f.relayed, 0, []byte("unknown client MAC"))
+		if got := receive(t, top.edgeRelayed); string(got.data) != "unknown client MAC" {
+			t.Fatalf("edge relayed socket got %q", got.data)
+		}
+		if st := top.stats(t); st.PassNoNeighbour != 2 || st.ToPeer != 0 || st.ToClient != 0 {
+			t.Fatalf("Stats = %+v, want 2 left to user space for want of a next hop", st)
+		}
+
+		// User space relays them, which resolves the neighbours.
+		top.learnNeighbours(t)
+		relayedOnce(t, "the client's ChannelData", func() {
+			top.client.send(t, f.clientAddr, f.listener, 0x2E, channelData(ch.Number, []byte("learnt")))
+		}, top.peerConn, []byte("learnt"))
+		relayedOnce(t, "the peer's datagram", func() {
+			top.peer.send(t, f.peer, f.relayed, 0x2E, []byte("learnt too"))
+		}, top.clientConn, channelData(ch.Number, []byte("learnt too")))
+		if st := top.stats(t); st.ToPeer != 1 || st.ToClient != 1 || st.Errors != 0 {
+			t.Errorf("Stats = %+v, want 1 relayed each way", st)
+		}
+	})
+}
+
+// relayedOnce sends (by send) until conn receives want, for up to five
+// seconds: the loader's refresh, which has no signal to wait for, learns
+// a next hop within a period (50 ms here); what is sent before goes to
+// the edge's sockets.
+func relayedOnce(t *testing.T, what string, send func(), conn *net.UDPConn, want []byte) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		send()
+		if got, err := tryReceive(conn, 100*time.Millisecond); err == nil {
+			if !bytes.Equal(got.data, want) {
+				t.Fatalf("%s: got %q, want %q", what, got.data, want)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s: not relayed within five seconds", what)
+}
+
+// TestOpenRejectsGenericXDP: at XDP, an interface whose driver has no
+// native XDP (a bridge) fails Open with ErrUnsupported naming it: the
+// loader never falls back to generic XDP.
+func TestOpenRejectsGenericXDP(t *testing.T) {
+	n := netnstest.New(t, "avedge-offload")
+	n.Add("edge")
+	n.MustExec("edge", "ip", "link", "add", "br0", "type", "bridge")
+	n.MustExec("edge", "ip", "link", "set", "br0", "up")
+	var err error
+	inNS(t, n.Name("edge"), func() {
+		var l *Loader
+		l, err = Open(Options{Interfaces: []string{"br0"}, Hook: HookXDP})
+		if err == nil {
+			l.Close()
+		}
+	})
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `"br0"`) {
+		t.Errorf("Open at XDP on a bridge = %v, want ErrUnsupported naming br0", err)
+	}
+}
