@@ -55,9 +55,11 @@ type Loader struct {
 	closed bool
 
 	// snap is the latest Snapshot; stopSnap, closed by Close, stops its
-	// reader, which closes snapDone (nil both until Open started it).
+	// reader, which closes snapDone (nil both until Open started it), and
+	// the watch of hops, which closes hopsDone (nil without hops).
 	snap               atomic.Pointer[snapshot]
 	stopSnap, snapDone chan struct{}
+	hopsDone           chan struct{}
 }
 
 // Open loads the program, attaches it at opts.Hook to every interface of
@@ -126,6 +128,10 @@ func Open(opts Options) (*Loader, error) {
 	l.snap.Store(&snapshot{})
 	l.stopSnap, l.snapDone = make(chan struct{}), make(chan struct{})
 	go l.snapshots(every, l.stopSnap, l.snapDone)
+	if l.hops != nil {
+		l.hopsDone = make(chan struct{})
+		go l.hops.watch(l.stopSnap, l.hopsDone)
+	}
 	return l, nil
 }
 
@@ -189,6 +195,9 @@ func (l *Loader) Close() error {
 	if l.stopSnap != nil {
 		close(l.stopSnap)
 		<-l.snapDone
+		if l.hopsDone != nil {
+			<-l.hopsDone
+		}
 	}
 	var errs []error
 	for _, lk := range l.links {

@@ -27,17 +27,24 @@ const usableNUD = unix.NUD_REACHABLE | unix.NUD_STALE | unix.NUD_DELAY | unix.NU
 // refreshes every tracked destination from one neighbour dump each
 // period and forgets those no entry uses any more. A destination whose
 // neighbour is not known has no map entry: its packets go to user space,
-// whose send resolves the neighbour, and the next refresh after that
-// finds it. It uses a netlink socket of its own, opened in the Loader's
-// namespace; its methods are safe for concurrent use.
+// whose send resolves the neighbour; the kernel's notification of the
+// new neighbour (RTNLGRP_NEIGH, read by watch) then brings it into the
+// map at once, and the periodic refresh makes up for a lost
+// notification. It uses netlink sockets of its own, opened in the
+// Loader's namespace; its methods are safe for concurrent use.
 type nextHops struct {
 	m *ebpf.Map
+	// events receives the kernel's neighbour notifications (read by
+	// watch only).
+	events int
 
 	mu    sync.Mutex
 	fd    int
 	seq   uint32
 	epoch uint64
 	dests map[offloadHopKey]*hopDest
+	// byVia indexes dests by next hop, for the notifications.
+	byVia map[neighKey]map[offloadHopKey]bool
 }
 
 // hopDest is a tracked destination: its next hop's address, the epoch of
@@ -49,25 +56,120 @@ type hopDest struct {
 	set   bool
 }
 
-// newNextHops opens the netlink socket in the calling thread's namespace.
+// watchTimeout bounds each wait of watch for a notification, and so how
+// long it takes to notice that it must stop.
+const watchTimeout = 100 * time.Millisecond
+
+// newNextHops opens the netlink sockets in the calling thread's
+// namespace: one for requests, one subscribed to neighbour notifications.
 func newNextHops(m *ebpf.Map) (*nextHops, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	fd, err := netlinkSocket(0, routeTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("offload: netlink socket: %w", err)
+		return nil, err
 	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	events, err := netlinkSocket(unix.RTMGRP_NEIGH, watchTimeout)
+	if err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("offload: netlink bind: %w", err)
+		return nil, err
 	}
-	tv := unix.NsecToTimeval(routeTimeout.Nanoseconds())
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("offload: netlink timeout: %w", err)
-	}
-	return &nextHops{m: m, fd: fd, dests: make(map[offloadHopKey]*hopDest)}, nil
+	return &nextHops{m: m, fd: fd, events: events, dests: make(map[offloadHopKey]*hopDest), byVia: make(map[neighKey]map[offloadHopKey]bool)}, nil
 }
 
-func (h *nextHops) close() error { return unix.Close(h.fd) }
+// netlinkSocket opens a NETLINK_ROUTE socket joined to groups, whose
+// receives time out after timeout.
+func netlinkSocket(groups uint32, timeout time.Duration) (int, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return -1, fmt.Errorf("offload: netlink socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("offload: netlink bind: %w", err)
+	}
+	tv := unix.NsecToTimeval(timeout.Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("offload: netlink timeout: %w", err)
+	}
+	return fd, nil
+}
+
+// close closes the sockets; watch must have returned.
+func (h *nextHops) close() error {
+	return errors.Join(unix.Close(h.fd), unix.Close(h.events))
+}
+
+// watch applies the kernel's neighbour notifications to the tracked
+// destinations until stop is closed; it closes done when it returns. A
+// lost notification (a full socket buffer: ENOBUFS) is made up for by
+// the next refresh.
+func (h *nextHops) watch(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	buf := make([]byte, 32768)
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		n, _, err := unix.Recvfrom(h.events, buf, 0)
+		if err != nil {
+			continue // the timeout, to look at stop; or ENOBUFS
+		}
+		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, m := range msgs {
+			k, mac, ok := parseNeigh(m)
+			if !ok {
+				continue
+			}
+			if m.Header.Type == unix.RTM_DELNEIGH {
+				mac = nil
+			}
+			h.neighbourChanged(k, mac)
+		}
+	}
+}
+
+// neighbourChanged sets the next hop of the destinations behind neighbour
+// k to mac, or removes them from the map when mac is nil.
+func (h *nextHops) neighbourChanged(k neighKey, mac []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	keys := h.byVia[k]
+	if len(keys) == 0 {
+		return
+	}
+	var src []byte
+	if mac != nil {
+		var err error
+		if src, err = h.linkAddr(k.ifindex); err != nil {
+			return // the refresh will try again
+		}
+	}
+	for key := range keys {
+		_ = h.set(key, h.dests[key], src, mac) // the refresh will try again
+	}
+}
+
+// index adds key, whose next hop is via, to byVia, or removes it (add
+// false).
+func (h *nextHops) index(via neighKey, key offloadHopKey, add bool) {
+	keys := h.byVia[via]
+	switch {
+	case add && keys == nil:
+		h.byVia[via] = map[offloadHopKey]bool{key: true}
+	case add:
+		keys[key] = true
+	default:
+		delete(keys, key)
+		if len(keys) == 0 {
+			delete(h.byVia, via)
+		}
+	}
+}
 
 // hopKey is the next_hops key of dst out of ifindex.
 func hopKey(ifindex uint32, dst netip.Addr) offloadHopKey {
@@ -89,8 +191,11 @@ func (h *nextHops) track(ifindex uint32, dst netip.Addr) error {
 	if d == nil {
 		d = &hopDest{}
 		h.dests[key] = d
+	} else {
+		h.index(neighKey{ifindex, d.via}, key, false)
 	}
 	d.via, d.epoch = via, h.epoch
+	h.index(neighKey{ifindex, via}, key, true)
 	mac, err := h.neighbour(ifindex, via)
 	if err != nil {
 		return err
@@ -155,6 +260,7 @@ func (h *nextHops) refresh(live map[offloadHopKey]bool, epoch uint64) error {
 		if !live[key] && d.epoch < epoch {
 			errs = append(errs, h.set(key, d, nil, nil))
 			delete(h.dests, key)
+			h.index(neighKey{key.Ifindex, d.via}, key, false)
 			continue
 		}
 		mac := neigh[neighKey{key.Ifindex, d.via}]
@@ -188,7 +294,7 @@ func (h *nextHops) neighbours() (map[neighKey][]byte, error) {
 	}
 	out := make(map[neighKey][]byte)
 	for _, m := range msgs {
-		if k, mac, ok := parseNeigh(m); ok {
+		if k, mac, ok := parseNeigh(m); ok && mac != nil {
 			out[k] = mac
 		}
 	}
@@ -221,10 +327,11 @@ func (h *nextHops) neighbour(ifindex uint32, addr netip.Addr) ([]byte, error) {
 	return nil, nil
 }
 
-// parseNeigh reads an RTM_NEWNEIGH message: its interface and address,
-// and its link-layer address if its state is usable.
+// parseNeigh reads an RTM_NEWNEIGH or RTM_DELNEIGH message: its interface
+// and address, and its link-layer address if its state is usable (nil
+// otherwise).
 func parseNeigh(m syscall.NetlinkMessage) (neighKey, []byte, bool) {
-	if m.Header.Type != unix.RTM_NEWNEIGH || len(m.Data) < unix.SizeofNdMsg {
+	if (m.Header.Type != unix.RTM_NEWNEIGH && m.Header.Type != unix.RTM_DELNEIGH) || len(m.Data) < unix.SizeofNdMsg {
 		return neighKey{}, nil, false
 	}
 	ne := binary.NativeEndian
@@ -239,8 +346,11 @@ func parseNeigh(m syscall.NetlinkMessage) (neighKey, []byte, bool) {
 			mac = val
 		}
 	}
-	if state&usableNUD == 0 || len(mac) != 6 || !k.addr.IsValid() {
+	if !k.addr.IsValid() {
 		return neighKey{}, nil, false
+	}
+	if state&usableNUD == 0 || len(mac) != 6 {
+		mac = nil
 	}
 	return k, mac, true
 }

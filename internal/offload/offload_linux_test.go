@@ -664,8 +664,8 @@ func TestPadded(t *testing.T) {
 
 // TestXDPUnknownNextHop: at XDP, a channel whose next hops the edge's
 // kernel has not resolved yet is left to user space (counted), both ways;
-// once the edge's own sends have resolved them, the loader's refresh
-// learns them and the program relays.
+// once the edge's own sends have resolved them, the loader learns them and
+// the program relays.
 func TestXDPUnknownNextHop(t *testing.T) {
 	forFamilies(t, []Hook{HookXDP}, func(t *testing.T, f family) {
 		top := newTopology(t, f)
@@ -700,9 +700,9 @@ func TestXDPUnknownNextHop(t *testing.T) {
 }
 
 // relayedOnce sends (by send) until conn receives want, for up to five
-// seconds: the loader's refresh, which has no signal to wait for, learns
-// a next hop within a period (50 ms here); what is sent before goes to
-// the edge's sockets.
+// seconds: the loader learns a next hop from the kernel's notification
+// (or, failing that, its next refresh, 50 ms here), which the test has
+// no signal of; what is sent before goes to the edge's sockets.
 func relayedOnce(t *testing.T, what string, send func(), conn *net.UDPConn, want []byte) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
