@@ -133,3 +133,48 @@ func TestSysusersDeclaresTheUser(t *testing.T) {
 		t.Errorf("avedge.sysusers does not create user avedge:\n%s", data)
 	}
 }
+
+// TestSystemdOffloadDropIn: deploy/systemd/offload.conf, beside the unit
+// as in /etc/systemd/system/avedge.service.d/, verifies cleanly and gives
+// the service what the eBPF offload needs, as systemd-analyze security
+// reads the merged unit: CAP_BPF, CAP_NET_ADMIN and bpf(2), which the unit
+// alone withholds; the exposure score stays within maxExposure.
+func TestSystemdOffloadDropIn(t *testing.T) {
+	sa := systemdAnalyze(t)
+	unit := unitCopy(t)
+	granted := []string{
+		"✗ CapabilityBoundingSet=~CAP_BPF", "✗ CapabilityBoundingSet=~CAP_NET_ADMIN", "(e.g. bpf is allowed)",
+	}
+	out, err := run(t, sa, "security", "--offline=yes", unit)
+	if err != nil {
+		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
+	}
+	for _, g := range granted {
+		if strings.Contains(out, g) {
+			t.Errorf("the unit alone grants what the drop-in is for: %q in\n%s", g, out)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(deployDir, "systemd", "offload.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropIns := filepath.Join(filepath.Dir(unit), "avedge.service.d")
+	if err := os.Mkdir(dropIns, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dropIns, "offload.conf"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, sa, "verify", "--man=no", unit); err != nil || strings.TrimSpace(out) != "" {
+		t.Fatalf("systemd-analyze verify with the drop-in: %v\n%s", err, out)
+	}
+	out, err = run(t, sa, "security", "--offline=yes", "--threshold="+maxExposure, unit)
+	if err != nil {
+		t.Fatalf("systemd-analyze security with the drop-in: %v (exposure above %s tenths)\n%s", err, maxExposure, out)
+	}
+	for _, g := range granted {
+		if !strings.Contains(out, g) {
+			t.Errorf("with the drop-in, systemd-analyze security does not say %q:\n%s", g, out)
+		}
+	}
+}

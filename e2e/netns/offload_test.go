@@ -36,7 +36,8 @@ const (
 // TestOffloadedEdge runs an edge between the client and the peer
 // namespaces, whose veths send complete checksums as real NICs' wires do,
 // with datapath.offload: tc, xdp and off (testdata/offload.yaml), over
-// IPv4 and over IPv6. In each case a client
+// IPv4 and over IPv6, and offloaded with wildcard listeners (0.0.0.0 and
+// [::]) too. In each case a client
 // binds a channel to an echo on the peer and exchanges offloadPackets
 // datagrams each way over it, with a DSCP and ECN mark: all arrive with
 // their mark, the relayed-packet metrics count them all and the session
@@ -55,13 +56,22 @@ func TestOffloadedEdge(t *testing.T) {
 	for _, mode := range []string{"tc", "xdp", "off"} {
 		for _, family := range []int{4, 6} {
 			t.Run(fmt.Sprintf("%s/ipv%d", mode, family), func(t *testing.T) {
-				testOffloadedEdge(t, avedge, helper, mode, family)
+				testOffloadedEdge(t, avedge, helper, mode, family, false)
+			})
+		}
+	}
+	// Wildcard listeners: the channels are installed with the address the
+	// kernel answers the client from, on every Ethernet interface.
+	for _, mode := range []string{"tc", "xdp"} {
+		for _, family := range []int{4, 6} {
+			t.Run(fmt.Sprintf("%s/ipv%d/wildcard", mode, family), func(t *testing.T) {
+				testOffloadedEdge(t, avedge, helper, mode, family, true)
 			})
 		}
 	}
 }
 
-func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
+func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int, wildcard bool) {
 	n := newOffloadTopology(t, helper)
 	offloaded := mode != "off"
 	if mode == "xdp" {
@@ -70,10 +80,14 @@ func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
 	}
 	path, dir := writeConfig(t, avedge, "offload.yaml")
 	setOffloadMode(t, path, mode)
+	if wildcard {
+		replaceInFile(t, path, "address: 10.99.1.1:3478", "address: 0.0.0.0:3478")
+		replaceInFile(t, path, `address: "[fd99:1::1]:3478"`, `address: "[::]:3478"`)
+	}
 	cred := issueCredential(t, n, avedge, path)
 	edge := startOffloadEdge(t, n, avedge, path, offloaded)
 	if offloaded {
-		waitPrograms(t, n, helper, mode, 1)
+		waitProgramsAt(t, n, helper, mode, 1)
 	}
 
 	rx := exchange(t, n, helper, cred, family, offloadPackets)
@@ -99,7 +113,7 @@ func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int) {
 	if err := edge.Stop(); err != nil {
 		t.Logf("edge stopped: %v", err)
 	}
-	waitPrograms(t, n, helper, mode, 0)
+	waitProgramsAt(t, n, helper, mode, 0)
 	rec := onlyRecord(t, filepath.Join(dir, "sessions.jsonl"))
 	size := uint64(len("offloaded-000000"))
 	if rec.ToPeerPackets != offloadPackets || rec.ToClientPackets != offloadPackets ||
@@ -121,14 +135,14 @@ func TestOffloadAfterCrash(t *testing.T) {
 	const count = 20
 	for _, run := range []string{"first", "after the crash"} {
 		edge := startOffloadEdge(t, n, avedge, path, true)
-		waitPrograms(t, n, helper, "tc", 1)
+		waitPrograms(t, n, helper, 1)
 		if rx := exchange(t, n, helper, cred, 4, count); rx > count/2 {
 			t.Errorf("%s run: the edge's sockets received %v datagrams for %d relayed each way: not offloaded", run, rx, count)
 		}
 		if err := edge.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		waitPrograms(t, n, helper, "tc", 0)
+		waitPrograms(t, n, helper, 0)
 	}
 }
 
@@ -255,12 +269,18 @@ func exchange(t *testing.T, n *netnstest.Net, helper string, cred credential, fa
 	return rx
 }
 
-// waitPrograms polls the number of eBPF programs at the hook of mode (at
-// tcx ingress for tc and off, XDP for xdp) of both of the edge's
-// interfaces until it is want on each, failing the test after
-// counterLimit (a link closed with its process is freed by the kernel
-// shortly after, not at once).
-func waitPrograms(t *testing.T, n *netnstest.Net, helper, mode string, want int) {
+// waitPrograms polls the number of eBPF programs at the tcx ingress of
+// both of the edge's interfaces until it is want on each, failing the test
+// after counterLimit (a link closed with its process is freed by the
+// kernel shortly after, not at once).
+func waitPrograms(t *testing.T, n *netnstest.Net, helper string, want int) {
+	t.Helper()
+	waitProgramsAt(t, n, helper, "tc", want)
+}
+
+// waitProgramsAt is waitPrograms at the hook of mode: tcx ingress for tc
+// and off, XDP for xdp.
+func waitProgramsAt(t *testing.T, n *netnstest.Net, helper, mode string, want int) {
 	t.Helper()
 	deadline := time.Now().Add(counterLimit)
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -306,15 +326,21 @@ func xdpPrograms(t *testing.T, n *netnstest.Net, dev string) int {
 // testdata/offload.yaml sets to tc.
 func setOffloadMode(t *testing.T, path, mode string) {
 	t.Helper()
+	replaceInFile(t, path, "\n  offload: tc\n", "\n  offload: "+mode+"\n")
+}
+
+// replaceInFile replaces the first old in the file at path with new,
+// failing the test when the file does not hold old.
+func replaceInFile(t *testing.T, path, old, new string) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const line = "\n  offload: tc\n"
-	if !bytes.Contains(b, []byte(line)) {
-		t.Fatalf("%s does not say %q", path, line)
+	if !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("%s does not say %q", path, old)
 	}
-	if err := os.WriteFile(path, bytes.Replace(b, []byte(line), []byte("\n  offload: "+mode+"\n"), 1), 0o600); err != nil {
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(old), []byte(new), 1), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -50,9 +50,9 @@ func openOffload(mode string, opts server.Options, log *slog.Logger) (*offload.L
 }
 
 // openLoader opens the loader at hook on the interfaces (listed by
-// ifaces) that hold the addresses offloadAddrs returns for opts.
+// ifaces) that offloadAddrs names for opts.
 func openLoader(opts server.Options, hook offload.Hook, ifaces func() ([]net.Interface, error), log *slog.Logger) (*offload.Loader, error) {
-	addrs, err := offloadAddrs(opts)
+	addrs, wild, err := offloadAddrs(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -60,48 +60,120 @@ func openLoader(opts server.Options, hook offload.Hook, ifaces func() ([]net.Int
 	if err != nil {
 		return nil, err
 	}
+	more, err := interfacesWith(wild, ifaces)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range more {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
 	return offload.Open(offload.Options{Interfaces: names, Hook: hook, Logger: log})
 }
 
-// offloadAddrs returns the addresses whose interfaces the program must
-// run on: for each family (IPv4, IPv6) of a relay address of opts, the
-// UDP listeners bound to a concrete address of that family and the relay
-// address, when there is such a listener. The relay offloads only
-// channels whose client, listener and peer share a family (mixed families
-// stay in user space), and the program must know the address a client
-// sends to, so a family with only wildcard listeners, or with no relay
-// address, needs no interface; an error says why when no family is left.
-func offloadAddrs(opts server.Options) ([]netip.Addr, error) {
-	var addrs []netip.Addr
+// offloadAddrs returns where the program must run, for each family (IPv4,
+// IPv6) of a relay address of opts that has a UDP listener: addrs, the
+// interfaces holding the family's concrete listener addresses and its
+// relay address; and wild, the families (as 0.0.0.0 or ::) with a
+// wildcard listener, whose clients may arrive by any interface with an
+// address of the family. The relay offloads only channels whose client,
+// listener and peer share a family (mixed families stay in user space),
+// so a family without a relay address or without a listener needs no
+// interface; an error says why when no family is left.
+func offloadAddrs(opts server.Options) (addrs, wild []netip.Addr, err error) {
 	var families []string
 	for _, relay := range []netip.Addr{opts.RelayAddr, opts.RelayAddrV6} {
 		if !relay.IsValid() {
 			continue
 		}
 		relay = relay.Unmap()
+		unspecified := netip.IPv4Unspecified()
 		if relay.Is4() {
 			families = append(families, "IPv4")
 		} else {
 			families = append(families, "IPv6")
+			unspecified = netip.IPv6Unspecified()
 		}
 		var listeners []netip.Addr
+		wildcard := false
 		for _, a := range opts.Listeners {
-			if ip := a.Addr().Unmap(); ip.Is4() == relay.Is4() && !ip.IsUnspecified() && !slices.Contains(listeners, ip) {
+			switch ip := a.Addr().Unmap(); {
+			case ip.Is4() != relay.Is4():
+			case ip.IsUnspecified():
+				wildcard = true
+			case !slices.Contains(listeners, ip):
 				listeners = append(listeners, ip)
 			}
 		}
-		if len(listeners) > 0 {
+		if len(listeners) > 0 || wildcard {
 			addrs = append(append(addrs, listeners...), relay)
+		}
+		if wildcard {
+			wild = append(wild, unspecified)
 		}
 	}
 	switch {
 	case len(families) == 0:
-		return nil, errors.New("no relay address")
+		return nil, nil, errors.New("no relay address")
 	case len(addrs) == 0:
-		return nil, fmt.Errorf("no UDP listener on a concrete %s address (the program must know the address clients send to)",
+		return nil, nil, fmt.Errorf("no UDP listener on an %s address (the relay address's family)",
 			strings.Join(families, " or "))
 	}
-	return addrs, nil
+	return addrs, wild, nil
+}
+
+// interfacesWith returns the names of the interfaces (listed by ifaces)
+// a wildcard listener of each family of wild may take clients by: those
+// that are up, Ethernet (the program parses Ethernet frames) and hold a
+// unicast address of the family that is neither loopback nor link-local.
+// A family no such interface serves is an error.
+func interfacesWith(wild []netip.Addr, ifaces func() ([]net.Interface, error)) ([]string, error) {
+	if len(wild) == 0 {
+		return nil, nil
+	}
+	list, err := ifaces()
+	if err != nil {
+		return nil, fmt.Errorf("listing interfaces: %w", err)
+	}
+	var names []string
+	for _, family := range wild {
+		found := false
+		for _, iface := range list {
+			if iface.Flags&net.FlagUp == 0 || iface.Flags&net.FlagLoopback != 0 || len(iface.HardwareAddr) != 6 ||
+				!holdsFamily(iface, family.Is4()) {
+				continue
+			}
+			found = true
+			if !slices.Contains(names, iface.Name) {
+				names = append(names, iface.Name)
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("no Ethernet interface with an address for the wildcard listener %v", family)
+		}
+	}
+	return names, nil
+}
+
+// holdsFamily reports whether iface holds a unicast address of the family
+// (IPv4 when v4) that is neither loopback nor link-local.
+func holdsFamily(iface net.Interface, v4 bool) bool {
+	addrs, err := iface.Addrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range addrs {
+		n, ok := ia.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if ip = ip.Unmap(); ok && ip.Is4() == v4 && ip.IsGlobalUnicast() && !ip.IsLinkLocalUnicast() {
+			return true
+		}
+	}
+	return false
 }
 
 // interfacesOf returns the names of the interfaces that hold addrs, each

@@ -45,11 +45,11 @@ func TestOpenOffloadModes(t *testing.T) {
 			t.Errorf("%s on loopback: %v, want ErrOffload naming the mode", mode, err)
 		}
 	}
-	wildcard := loopbackRelay
-	wildcard.Listeners = []netip.AddrPort{netip.MustParseAddrPort("0.0.0.0:3478")}
-	if _, err := openOffload(config.OffloadTC, wildcard, log); !errors.Is(err, ErrOffload) ||
-		!strings.Contains(err.Error(), "no UDP listener on a concrete IPv4 address") {
-		t.Errorf("tc with a wildcard listener: %v", err)
+	mixed := loopbackRelay
+	mixed.Listeners = []netip.AddrPort{netip.MustParseAddrPort("[::1]:3478")}
+	if _, err := openOffload(config.OffloadTC, mixed, log); !errors.Is(err, ErrOffload) ||
+		!strings.Contains(err.Error(), "no UDP listener on an IPv4 address") {
+		t.Errorf("tc with only an IPv6 listener and an IPv4 relay address: %v", err)
 	}
 }
 
@@ -70,36 +70,64 @@ func TestInterfacesOf(t *testing.T) {
 }
 
 // TestOffloadAddrs: the program runs where the concrete listener
-// addresses and the relay address of each family that has both are; an
-// IPv6-only edge offloads; a family with only wildcard listeners, or with
-// no relay address, adds nothing; nothing left is an error saying why.
+// addresses and the relay address of each family that has both are, and
+// on every interface of a family with a wildcard listener; an IPv6-only
+// edge offloads; a family with no listener, or with no relay address,
+// adds nothing; nothing left is an error saying why.
 func TestOffloadAddrs(t *testing.T) {
 	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
 	l4, l6 := netip.AddrPortFrom(v4, 3478), netip.AddrPortFrom(v6, 3478)
 	any4, any6 := netip.MustParseAddrPort("0.0.0.0:3478"), netip.MustParseAddrPort("[::]:3478")
 	relay4, relay6 := netip.MustParseAddr("192.0.2.9"), netip.MustParseAddr("2001:db8::9")
+	u4, u6 := netip.IPv4Unspecified(), netip.IPv6Unspecified()
 	for _, tc := range []struct {
 		name      string
 		listeners []netip.AddrPort
 		relay4    netip.Addr
 		relay6    netip.Addr
 		want      []netip.Addr
+		wild      []netip.Addr
 		err       string
 	}{
-		{"IPv4", []netip.AddrPort{l4, l6}, relay4, netip.Addr{}, []netip.Addr{v4, relay4}, ""},
-		{"IPv6 only", []netip.AddrPort{l6}, netip.Addr{}, relay6, []netip.Addr{v6, relay6}, ""},
-		{"dual", []netip.AddrPort{l4, l6, l4}, relay4, relay6, []netip.Addr{v4, relay4, v6, relay6}, ""},
-		{"IPv4 wildcard", []netip.AddrPort{any4, l6}, relay4, relay6, []netip.Addr{v6, relay6}, ""},
-		{"no IPv6 listener", []netip.AddrPort{l4, any6}, relay4, relay6, []netip.Addr{v4, relay4}, ""},
-		{"wildcards", []netip.AddrPort{any4, any6}, relay4, relay6, nil, "no UDP listener on a concrete IPv4 or IPv6 address"},
-		{"mixed only", []netip.AddrPort{l6}, relay4, netip.Addr{}, nil, "no UDP listener on a concrete IPv4 address"},
-		{"no relay", []netip.AddrPort{l4}, netip.Addr{}, netip.Addr{}, nil, "no relay address"},
+		{"IPv4", []netip.AddrPort{l4, l6}, relay4, netip.Addr{}, []netip.Addr{v4, relay4}, nil, ""},
+		{"IPv6 only", []netip.AddrPort{l6}, netip.Addr{}, relay6, []netip.Addr{v6, relay6}, nil, ""},
+		{"dual", []netip.AddrPort{l4, l6, l4}, relay4, relay6, []netip.Addr{v4, relay4, v6, relay6}, nil, ""},
+		{"IPv4 wildcard", []netip.AddrPort{any4, l6}, relay4, relay6, []netip.Addr{relay4, v6, relay6}, []netip.Addr{u4}, ""},
+		{"no IPv6 listener", []netip.AddrPort{l4}, relay4, relay6, []netip.Addr{v4, relay4}, nil, ""},
+		{"wildcards", []netip.AddrPort{any4, any6}, relay4, relay6, []netip.Addr{relay4, relay6}, []netip.Addr{u4, u6}, ""},
+		{"wildcard and concrete", []netip.AddrPort{l4, any4}, relay4, netip.Addr{}, []netip.Addr{v4, relay4}, []netip.Addr{u4}, ""},
+		{"mixed only", []netip.AddrPort{l6}, relay4, netip.Addr{}, nil, nil, "no UDP listener on an IPv4 address"},
+		{"no relay", []netip.AddrPort{l4}, netip.Addr{}, netip.Addr{}, nil, nil, "no relay address"},
 	} {
 		opts := server.Options{Listeners: tc.listeners, RelayAddr: tc.relay4, RelayAddrV6: tc.relay6}
-		got, err := offloadAddrs(opts)
-		if !slices.Equal(got, tc.want) || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
-			t.Errorf("%s: %v, %v; want %v, %q", tc.name, got, err, tc.want, tc.err)
+		got, wild, err := offloadAddrs(opts)
+		if !slices.Equal(got, tc.want) || !slices.Equal(wild, tc.wild) || (err == nil) != (tc.err == "") ||
+			err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: %v, %v, %v; want %v, %v, %q", tc.name, got, wild, err, tc.want, tc.wild, tc.err)
 		}
+	}
+}
+
+// TestInterfacesWith: a wildcard listener's family needs an interface
+// that is up, Ethernet and holds an address of the family: loopback alone
+// is an error (the netns test TestOffloadedEdge/wildcard finds the veths).
+func TestInterfacesWith(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the loopback interface is named lo on Linux")
+	}
+	loOnly := func() ([]net.Interface, error) {
+		lo, err := net.InterfaceByName("lo")
+		if err != nil {
+			return nil, err
+		}
+		return []net.Interface{*lo}, nil
+	}
+	if got, err := interfacesWith([]netip.Addr{netip.IPv4Unspecified()}, loOnly); err == nil ||
+		!strings.Contains(err.Error(), "no Ethernet interface") {
+		t.Errorf("interfacesWith on lo alone = %v, %v; want no Ethernet interface", got, err)
+	}
+	if got, err := interfacesWith(nil, loOnly); got != nil || err != nil {
+		t.Errorf("interfacesWith without wildcards = %v, %v; want nothing", got, err)
 	}
 }
 

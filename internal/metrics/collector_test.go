@@ -18,8 +18,8 @@ import (
 
 	"github.com/avedge/avedge/internal/authhook"
 	"github.com/avedge/avedge/internal/credsvc"
-	"github.com/avedge/avedge/internal/offload"
 	"github.com/avedge/avedge/internal/datapath"
+	"github.com/avedge/avedge/internal/offload"
 	"github.com/avedge/avedge/internal/server/stats"
 )
 

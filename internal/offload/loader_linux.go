@@ -99,7 +99,11 @@ func Open(opts Options) (*Loader, error) {
 		if errors.As(err, &ve) {
 			return nil, fmt.Errorf("%w: %+v", ErrLoad, ve)
 		}
-		if errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EPERM) {
+		if errors.Is(err, unix.EPERM) {
+			return nil, fmt.Errorf("%w: the process needs CAP_BPF and CAP_NET_ADMIN (or root), and a seccomp filter that allows bpf(2): %w",
+				ErrUnsupported, err)
+		}
+		if errors.Is(err, ebpf.ErrNotSupported) {
 			return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrLoad, err)

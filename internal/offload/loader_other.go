@@ -5,6 +5,7 @@ package offload
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"runtime"
 	"time"
 )
@@ -39,6 +40,9 @@ func (*Loader) Remove(Channel) error { return errNoLoader }
 
 // Counters fails with ErrUnsupported.
 func (*Loader) Counters(Channel) (Counters, error) { return Counters{}, errNoLoader }
+
+// Source fails with ErrUnsupported.
+func (*Loader) Source(netip.Addr) (netip.Addr, error) { return netip.Addr{}, errNoLoader }
 
 // Stats fails with ErrUnsupported.
 func (*Loader) Stats() (Stats, error) { return Stats{}, errNoLoader }

@@ -49,25 +49,29 @@ type routeCache struct {
 	m   map[netip.Addr]route
 }
 
-// route is a cached answer: the interface and when it was looked up.
+// route is the kernel's answer for a destination: the interface it
+// leaves by, the source address the kernel gives the packets a socket
+// sends there without choosing one (RTA_PREFSRC; invalid when the answer
+// has none), and when it was looked up.
 type route struct {
 	ifindex uint32
+	src     netip.Addr
 	at      time.Time
 }
 
-// get returns the interface cached for dst if it was looked up less than
-// ttl before now.
-func (c *routeCache) get(dst netip.Addr, now time.Time) (uint32, bool) {
+// get returns the route cached for dst if it was looked up less than ttl
+// before now.
+func (c *routeCache) get(dst netip.Addr, now time.Time) (route, bool) {
 	r, ok := c.m[dst]
 	if !ok || now.Sub(r.at) >= c.ttl {
-		return 0, false
+		return route{}, false
 	}
-	return r.ifindex, true
+	return r, true
 }
 
-// put caches ifindex for dst, looked up at now; when the cache is full,
-// another destination (any: Go's map order) makes room.
-func (c *routeCache) put(dst netip.Addr, ifindex uint32, now time.Time) {
+// put caches r for dst; when the cache is full, another destination (any:
+// Go's map order) makes room.
+func (c *routeCache) put(dst netip.Addr, r route) {
 	if c.m == nil {
 		c.m = make(map[netip.Addr]route)
 	}
@@ -77,7 +81,7 @@ func (c *routeCache) put(dst netip.Addr, ifindex uint32, now time.Time) {
 			break
 		}
 	}
-	c.m[dst] = route{ifindex: ifindex, at: now}
+	c.m[dst] = r
 }
 
 // newRouter opens the netlink socket in the calling thread's namespace.
@@ -104,21 +108,41 @@ func (r *router) close() error { return unix.Close(r.fd) }
 // as cached if it was looked up less than routeTTL ago. The caller
 // serialises calls.
 func (r *router) ifindex(dst netip.Addr) (uint32, error) {
-	dst = dst.Unmap()
-	now := time.Now()
-	if i, ok := r.cache.get(dst, now); ok {
-		return i, nil
-	}
-	i, err := r.lookup(dst)
-	if err != nil {
-		return 0, err
-	}
-	r.cache.put(dst, i, now)
-	return i, nil
+	rt, err := r.route(dst)
+	return rt.ifindex, err
 }
 
-// lookup asks the kernel for the interface of the route to dst.
-func (r *router) lookup(dst netip.Addr) (uint32, error) {
+// source returns the address the kernel sends from to dst when a socket
+// bound to a wildcard address does not choose one, as cached if it was
+// looked up less than routeTTL ago. The caller serialises calls.
+func (r *router) source(dst netip.Addr) (netip.Addr, error) {
+	rt, err := r.route(dst)
+	if err == nil && !rt.src.IsValid() {
+		err = fmt.Errorf("%w to %v: no preferred source address", ErrRoute, dst.Unmap())
+	}
+	return rt.src, err
+}
+
+// route returns the route to dst, as cached if it was looked up less than
+// routeTTL ago.
+func (r *router) route(dst netip.Addr) (route, error) {
+	dst = dst.Unmap()
+	now := time.Now()
+	if rt, ok := r.cache.get(dst, now); ok {
+		return rt, nil
+	}
+	rt, err := r.lookup(dst)
+	if err != nil {
+		return route{}, err
+	}
+	rt.at = now
+	r.cache.put(dst, rt)
+	return rt, nil
+}
+
+// lookup asks the kernel for the route to dst: its interface and
+// preferred source address.
+func (r *router) lookup(dst netip.Addr) (route, error) {
 	family, bits := unix.AF_INET, 32
 	if dst.Is6() {
 		family, bits = unix.AF_INET6, 128
@@ -140,17 +164,17 @@ func (r *router) lookup(dst netip.Addr) (uint32, error) {
 	ne.PutUint16(attr[2:], unix.RTA_DST)
 	copy(attr[unix.SizeofRtAttr:], addr)
 	if err := unix.Sendto(r.fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return 0, fmt.Errorf("%w to %v: netlink: %w", ErrRoute, dst, err)
+		return route{}, fmt.Errorf("%w to %v: netlink: %w", ErrRoute, dst, err)
 	}
 	buf := make([]byte, 8192)
 	for {
 		n, _, err := unix.Recvfrom(r.fd, buf, 0)
 		if err != nil {
-			return 0, fmt.Errorf("%w to %v: netlink: %w", ErrRoute, dst, err)
+			return route{}, fmt.Errorf("%w to %v: netlink: %w", ErrRoute, dst, err)
 		}
 		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
 		if err != nil {
-			return 0, fmt.Errorf("%w to %v: netlink: %w", ErrRoute, dst, err)
+			return route{}, fmt.Errorf("%w to %v: netlink: %w", ErrRoute, dst, err)
 		}
 		for _, m := range msgs {
 			if m.Header.Seq != r.seq {
@@ -160,21 +184,28 @@ func (r *router) lookup(dst netip.Addr) (uint32, error) {
 			case unix.NLMSG_ERROR:
 				if len(m.Data) >= 4 {
 					if errno := int32(ne.Uint32(m.Data)); errno != 0 {
-						return 0, fmt.Errorf("%w to %v: %w", ErrRoute, dst, syscall.Errno(-errno))
+						return route{}, fmt.Errorf("%w to %v: %w", ErrRoute, dst, syscall.Errno(-errno))
 					}
 				}
-				return 0, fmt.Errorf("%w to %v", ErrRoute, dst)
+				return route{}, fmt.Errorf("%w to %v", ErrRoute, dst)
 			case unix.RTM_NEWROUTE:
 				attrs, err := syscall.ParseNetlinkRouteAttr(&m)
 				if err != nil {
-					return 0, fmt.Errorf("%w to %v: netlink: %w", ErrRoute, dst, err)
+					return route{}, fmt.Errorf("%w to %v: netlink: %w", ErrRoute, dst, err)
 				}
+				var rt route
 				for _, a := range attrs {
-					if a.Attr.Type == unix.RTA_OIF && len(a.Value) >= 4 {
-						return ne.Uint32(a.Value), nil
+					switch {
+					case a.Attr.Type == unix.RTA_OIF && len(a.Value) >= 4:
+						rt.ifindex = ne.Uint32(a.Value)
+					case a.Attr.Type == unix.RTA_PREFSRC:
+						rt.src, _ = netip.AddrFromSlice(a.Value)
 					}
 				}
-				return 0, fmt.Errorf("%w to %v: no output interface", ErrRoute, dst)
+				if rt.ifindex == 0 {
+					return route{}, fmt.Errorf("%w to %v: no output interface", ErrRoute, dst)
+				}
+				return rt, nil
 			}
 		}
 	}

@@ -15,32 +15,33 @@ func TestRouteCache(t *testing.T) {
 	if _, ok := c.get(a, t0); ok {
 		t.Fatal("an empty cache answered")
 	}
-	c.put(a, 7, t0)
-	if i, ok := c.get(a, t0.Add(10*time.Second-time.Nanosecond)); !ok || i != 7 {
-		t.Errorf("before the TTL: %d, %v; want 7, true", i, ok)
+	c.put(a, route{ifindex: 7, at: t0})
+	if r, ok := c.get(a, t0.Add(10*time.Second-time.Nanosecond)); !ok || r.ifindex != 7 {
+		t.Errorf("before the TTL: %d, %v; want 7, true", r.ifindex, ok)
 	}
 	if _, ok := c.get(a, t0.Add(10*time.Second)); ok {
 		t.Error("answered at the TTL")
 	}
-	c.put(a, 8, t0.Add(10*time.Second))
-	if i, ok := c.get(a, t0.Add(10*time.Second)); !ok || i != 8 {
-		t.Errorf("looked up again: %d, %v; want 8, true", i, ok)
+	c.put(a, route{ifindex: 8, at: t0.Add(10 * time.Second)})
+	if r, ok := c.get(a, t0.Add(10*time.Second)); !ok || r.ifindex != 8 {
+		t.Errorf("looked up again: %d, %v; want 8, true", r.ifindex, ok)
 	}
 	for i := range 10 {
 		b := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
-		c.put(b, uint32(i), t0)
+		c.put(b, route{ifindex: uint32(i), at: t0})
 		if len(c.m) > 4 {
 			t.Fatalf("%d entries, bound 4", len(c.m))
 		}
-		if got, ok := c.get(b, t0); !ok || got != uint32(i) {
-			t.Fatalf("the newest answer for %v: %d, %v", b, got, ok)
+		if got, ok := c.get(b, t0); !ok || got.ifindex != uint32(i) {
+			t.Fatalf("the newest answer for %v: %d, %v", b, got.ifindex, ok)
 		}
 	}
 }
 
 // TestRouterLookup asks for the route to 127.0.0.1 (lo, in this
 // namespace as in any) twice, the second time as an IPv4-mapped address:
-// the second answer is the cached one.
+// the second answer is the cached one; the source the kernel prefers
+// towards 127.0.0.2 is 127.0.0.1.
 func TestRouterLookup(t *testing.T) {
 	r, err := newRouter()
 	if err != nil {
@@ -57,5 +58,8 @@ func TestRouterLookup(t *testing.T) {
 	}
 	if second, err := r.ifindex(netip.MustParseAddr("::ffff:127.0.0.1")); err != nil || second != first {
 		t.Errorf("ifindex(::ffff:127.0.0.1) = %d, %v; want %d", second, err, first)
+	}
+	if src, err := r.source(netip.MustParseAddr("127.0.0.2")); err != nil || src != lo {
+		t.Errorf("source(127.0.0.2) = %v, %v; want %v", src, err, lo)
 	}
 }

@@ -50,6 +50,13 @@ func (b *bandwidth) set(caps []bwCaps, epoch time.Time) {
 	b.users = make(map[string]*userBandwidth)
 }
 
+// capped reports whether the tenant of owner caps bandwidth, per
+// allocation or per user.
+func (b *bandwidth) capped(owner string) bool {
+	c := b.caps[ownerTenant(owner)]
+	return !c.perAlloc.Off() || !c.perUser.Off()
+}
+
 // acquire returns the buckets of owner, shared with owner's other
 // allocations, or nil when owner's tenant sets no per-user cap. Each
 // acquire is paired with a release.

@@ -27,6 +27,10 @@ type Offload interface {
 	// (offload.Snapshot), which the workers read, with no system call,
 	// on the first tick that finds a new one.
 	Snapshot() offload.Snapshot
+	// Source returns the address the kernel sends from to a client when
+	// the socket (a wildcard listener's) leaves the choice to it: the
+	// listener address the channels of that client are installed with.
+	Source(client netip.Addr) (netip.Addr, error)
 }
 
 // offloads are the channels a worker has in the kernel, by session.
@@ -55,21 +59,20 @@ type offloaded struct {
 }
 
 // offloadable reports whether the channel of s to peer may be relayed in
-// the kernel: a UDP client in RFC TURN, a listener bound to a concrete
-// address (the program must know the address the client sends to), the
-// client, the listener, the peer and so the relayed address all of one
-// family (IPv4 or IPv6: mixed families stay in user space), no IPv6
-// link-local address (the route to it depends on a zone the program does
-// not know), no bandwidth cap (the program does not shape), and a peer
-// that is not another allocation of the edge (they reach each other in
-// user space).
+// the kernel: a UDP client in RFC TURN, the client, the listener, the peer
+// and so the relayed address all of one family (IPv4 or IPv6: mixed
+// families stay in user space), no IPv6 link-local address (the route to
+// it depends on a zone the program does not know), no bandwidth cap for
+// the allocation's tenant (the program does not shape), and a peer that is
+// not another allocation of the edge (they reach each other in user
+// space). A wildcard listener's address is settled by offloadListener.
 func (w *worker) offloadable(s *session, peer netip.AddrPort) bool {
 	ft := s.alloc.FiveTuple
 	fam := familyOf(peer.Addr())
-	return w.env.offload != nil && ft.Proto == allocation.UDP && s.ms == nil && s.tcp == nil && !w.env.bw.on &&
+	return w.env.offload != nil && ft.Proto == allocation.UDP && s.ms == nil && s.tcp == nil && !w.env.bw.capped(s.owner) &&
 		familyOf(ft.Client.Addr()) == fam && familyOf(ft.Server.Addr()) == fam &&
-		offloadAddr(ft.Client.Addr()) && offloadAddr(ft.Server.Addr()) && offloadAddr(peer.Addr()) &&
-		s.relays[fam].sock != nil && !w.hairpin(peer)
+		offloadAddr(ft.Client.Addr()) && (ft.Server.Addr().IsUnspecified() || offloadAddr(ft.Server.Addr())) &&
+		offloadAddr(peer.Addr()) && s.relays[fam].sock != nil && !w.hairpin(peer)
 }
 
 // offloadAddr reports whether the program can match and route a: a
@@ -132,9 +135,13 @@ func (w *worker) offloadBind(s *session, num uint16, peer netip.AddrPort, now ti
 	if found || !w.offloadable(s, peer) {
 		return
 	}
+	listener, ok := w.offloadListener(s)
+	if !ok {
+		return
+	}
 	fam := familyOf(peer.Addr())
 	e := offloaded{ch: offload.Channel{
-		Client: s.alloc.FiveTuple.Client, Listener: s.alloc.FiveTuple.Server, Number: num,
+		Client: s.alloc.FiveTuple.Client, Listener: listener, Number: num,
 		Relayed: s.relays[fam].addr, Peer: peer,
 	}}
 	if w.offloadInstall(s, &e, now) {
@@ -144,6 +151,26 @@ func (w *worker) offloadBind(s *session, num uint16, peer netip.AddrPort, now ti
 		}
 		w.off.by[s] = append(w.off.by[s], e)
 	}
+}
+
+// offloadListener returns the listener address the channels of s are
+// installed with: the listener's own, or for a wildcard listener the
+// address the kernel answers the client from (Offload.Source), which is
+// where user space's answers to it come from too, so the address the
+// client sends to. ok is false when it cannot be known: the channel stays
+// in user space.
+func (w *worker) offloadListener(s *session) (listener netip.AddrPort, ok bool) {
+	ft := s.alloc.FiveTuple
+	if !ft.Server.Addr().IsUnspecified() {
+		return ft.Server, true
+	}
+	src, err := w.env.offload.Source(ft.Client.Addr())
+	if err != nil || familyOf(src) != familyOf(ft.Client.Addr()) || !offloadAddr(src) {
+		w.env.log.Debug("channel left to user space: no source address towards the client", "client", ft.Client,
+			"source", src, "err", err)
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(src.Unmap(), ft.Server.Port()), true
 }
 
 // offloadInstall installs e until the end its binding and permission have

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pion/stun/v3"
 
+	"github.com/avedge/avedge/internal/auth"
 	"github.com/avedge/avedge/internal/offload"
 	"github.com/avedge/avedge/internal/policy"
 	"github.com/avedge/avedge/internal/server/stats"
@@ -36,6 +37,9 @@ type fakeOffload struct {
 	counters  map[offloadKey]offload.Counters
 	snap      fakeSnapshot
 	removed   chan offload.Channel
+	// source and sourceErr are what Source answers.
+	source    netip.Addr
+	sourceErr error
 }
 
 // fakeSnapshot is a snapshot of a fakeOffload.
@@ -90,6 +94,12 @@ func (f *fakeOffload) Counters(c offload.Channel) (offload.Counters, error) {
 		return offload.Counters{}, fmt.Errorf("%w: %v", offload.ErrNotFound, k)
 	}
 	return f.counters[k], nil
+}
+
+func (f *fakeOffload) Source(netip.Addr) (netip.Addr, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.source, f.sourceErr
 }
 
 func (f *fakeOffload) Snapshot() offload.Snapshot {
@@ -280,6 +290,67 @@ func TestOffloadNotInstalled(t *testing.T) {
 
 	if installs, _ := f.calls(); len(installs) != 0 {
 		t.Errorf("installs %+v, want none", installs)
+	}
+}
+
+// TestOffloadWildcardListener: the channels of a client of a wildcard
+// listener are installed with the address the kernel answers the client
+// from (Offload.Source) as their listener address; when it cannot tell,
+// the channel stays in user space.
+func TestOffloadWildcardListener(t *testing.T) {
+	pr := newPeer(t, "127.0.0.1")
+	for _, tc := range []struct {
+		name    string
+		source  netip.Addr
+		err     error
+		install bool
+	}{
+		{"known", netip.MustParseAddr("127.0.0.1"), nil, true},
+		{"no route", netip.Addr{}, offload.ErrRoute, false},
+		{"other family", netip.MustParseAddr("::1"), nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeOffload()
+			f.source, f.sourceErr = tc.source, tc.err
+			e := newOffloadEdge(t, f, func(o *Options) {
+				o.Listeners = []netip.AddrPort{netip.MustParseAddrPort("0.0.0.0:0")}
+			})
+			c := e.newClient(e.credential("alice", time.Hour))
+			c.server = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), e.addr.Port())
+			c.allocate()
+			c.bound(pr)
+			installs, _ := f.calls()
+			switch {
+			case !tc.install && len(installs) != 0:
+				t.Errorf("installs %+v, want none", installs)
+			case tc.install && (len(installs) != 1 || installs[0].Listener != c.server):
+				t.Errorf("installs %+v, want one with listener %v", installs, c.server)
+			}
+		})
+	}
+}
+
+// TestOffloadTenantCaps: a tenant's bandwidth cap keeps its own
+// allocations' channels in user space, not those of the other tenants.
+func TestOffloadTenantCaps(t *testing.T) {
+	f := newFakeOffload()
+	e := newTenantEdge(t, func(o *Options) { o.Offload, o.Workers = f, 1 })
+	pr := newPeer(t, "127.0.0.1")
+	for _, tc := range []struct {
+		secret auth.Secret
+		realm  string
+	}{
+		{secretC, realmC},     // capped
+		{e.secret, testRealm}, // not capped
+	} {
+		c := e.tenantClient(tc.secret, "alice", e.addr)
+		challengeRealm(t, c)
+		c.realm = tc.realm
+		wantCode(t, c.do(stun.MethodAllocate, udpTransport), 0)
+		c.bound(pr)
+	}
+	if installs, _ := f.calls(); len(installs) != 1 || installs[0].Client.Port() == 0 {
+		t.Fatalf("installs %+v, want one (the uncapped tenant's)", installs)
 	}
 }
 

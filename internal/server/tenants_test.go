@@ -42,7 +42,9 @@ type tenantEdge struct {
 	addrB netip.AddrPort // b's listener
 }
 
-func newTenantEdge(t *testing.T) *tenantEdge {
+// newTenantEdge is a test edge with tenants b (bound to its own listener)
+// and c (capped), then mods applied to its options.
+func newTenantEdge(t *testing.T, mods ...func(*Options)) *tenantEdge {
 	t.Helper()
 	requireBind(t, "udp4", net.ParseIP("127.0.0.2"))
 	kb, err := auth.NewKeyring([]auth.Secret{secretB})
@@ -64,6 +66,9 @@ func newTenantEdge(t *testing.T) *tenantEdge {
 		o.Tenants = []Tenant{
 			{Name: "b", UDPListeners: []netip.AddrPort{listenerB}, Quotas: Quotas{AllocationsPerUser: 1, AllocationsTotal: 2, PortsPerUser: 2}},
 			{Name: "c", Quotas: Quotas{AllocationsPerUser: 2, PortsPerUser: 4}, BandwidthPerAllocation: mustBandwidth(t, capRate)},
+		}
+		for _, mod := range mods {
+			mod(o)
 		}
 	})
 	return &tenantEdge{testEdge: e, addrB: e.srv.Addrs()[1]}
