@@ -94,7 +94,7 @@ func Open(opts Options) (*Loader, error) {
 		return nil, fmt.Errorf("%w: setting the hop limit: %w", ErrLoad, err)
 	}
 	l := &Loader{log: log}
-	if err := spec.LoadAndAssign(&l.objs, nil); err != nil {
+	if err := loadHook(spec, opts.Hook, &l.objs); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			return nil, fmt.Errorf("%w: %+v", ErrLoad, ve)

@@ -693,8 +693,15 @@ int channel_data(struct __sk_buff *skb)
  * therefore attaches in native (driver) mode only, never generic, and
  * docs/offload.md says that local veth senders must send complete
  * checksums. The program is not declared frags-aware (SEC("xdp"), not
- * "xdp.frags"), so it sees single-buffer frames only; a frame whose
- * buffer is longer than its linear part is passed all the same.
+ * "xdp.frags"), so drivers give it single-buffer frames only (they refuse
+ * such a program where the MTU needs more than one buffer), whose length
+ * is bpf_xdp_get_buff_len's.
+ *
+ * Packet pointers only ever move by constants here: a variable offset (or
+ * a difference of two pointers) is refused by the verifier to a process
+ * without CAP_PERFMON, and the edge runs with CAP_BPF and CAP_NET_ADMIN
+ * only. Variable lengths are compared as scalars, and the padding word is
+ * read with bpf_xdp_load_bytes.
  */
 
 /* fold16 folds a 32-bit ones'-complement sum into 16 bits. */
@@ -879,7 +886,7 @@ static __always_inline int xdp_to_peer(struct xdp_md *ctx, struct headers *h, in
 		return XDP_PASS;
 	if (xdp_write(ctx, h, v6, hop, NULL))
 		goto fail;
-	len = (long)ctx->data_end - (long)ctx->data;
+	len = bpf_xdp_get_buff_len(ctx); /* one buffer: see channel_data_xdp */
 	if (len > UDP_OFF(v6) + r.ulen && bpf_xdp_adjust_tail(ctx, UDP_OFF(v6) + r.ulen - len))
 		goto fail;
 
@@ -964,7 +971,7 @@ static __always_inline int xdp_relay(struct xdp_md *ctx, int v6)
 		return XDP_PASS;
 	/* The frame must hold the whole datagram (it may hold more: the
 	 * Ethernet padding of a short frame). */
-	if (bpf_ntohs(h.udp.len) > end - data - UDP_OFF(v6))
+	if (UDP_OFF(v6) + bpf_ntohs(h.udp.len) > bpf_xdp_get_buff_len(ctx))
 		return XDP_PASS;
 	if (bpf_ntohs(h.udp.len) >= sizeof(h.udp) + CD_HLEN &&
 	    data + UDP_OFF(v6) + sizeof(h.udp) + CD_HLEN <= end) {
@@ -987,9 +994,6 @@ int channel_data_xdp(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 
 	if (data + ETH_HLEN > end)
-		return XDP_PASS;
-	/* A multi-buffer frame: its data is not all in the linear part. */
-	if (bpf_xdp_get_buff_len(ctx) != (__u64)(end - data))
 		return XDP_PASS;
 	if (eth->h_proto == bpf_htons(ETH_P_IP))
 		return xdp_relay(ctx, 0);
