@@ -35,20 +35,25 @@ const (
 
 // TestOffloadedEdge runs an edge between the client and the peer
 // namespaces, whose veths send complete checksums as real NICs' wires do,
-// with datapath.offload: tc and with datapath.offload: off
-// (testdata/offload.yaml), over IPv4 and over IPv6, and offloaded with
-// wildcard listeners (0.0.0.0 and [::]) too. In each case a client
+// with datapath.offload: tc, xdp and off (testdata/offload.yaml), over
+// IPv4 and over IPv6, and offloaded with wildcard listeners (0.0.0.0 and
+// [::]) too. In each case a client
 // binds a channel to an echo on the peer and exchanges offloadPackets
 // datagrams each way over it, with a DSCP and ECN mark: all arrive with
 // their mark, the relayed-packet metrics count them all and the session
 // record written when the edge stops holds exactly what was sent. With the
 // offload, the edge's sockets receive hardly any datagram (the requests,
 // not the media: the packets went through the kernel path); without it,
-// every datagram crosses them.
+// every datagram crosses them. At XDP, the client's and the peer's veths
+// run NAPI (GRO on), which a veth needs to receive what an XDP program
+// redirects to it, and the edge has talked to the peer before (a TCP
+// attempt), so that its kernel knows the peer's MAC address: the first
+// datagrams toward a neighbour the edge does not know yet go through user
+// space, which internal/offload's TestXDPUnknownNextHop tests.
 func TestOffloadedEdge(t *testing.T) {
 	avedge := shipped.Build(t, "cmd/avedge")
 	helper := netnstest.Build(t, "netns/testdata/helper")
-	for _, mode := range []string{"tc", "off"} {
+	for _, mode := range []string{"tc", "xdp", "off"} {
 		for _, family := range []int{4, 6} {
 			t.Run(fmt.Sprintf("%s/ipv%d", mode, family), func(t *testing.T) {
 				testOffloadedEdge(t, avedge, helper, mode, family, false)
@@ -57,15 +62,22 @@ func TestOffloadedEdge(t *testing.T) {
 	}
 	// Wildcard listeners: the channels are installed with the address the
 	// kernel answers the client from, on every Ethernet interface.
-	for _, family := range []int{4, 6} {
-		t.Run(fmt.Sprintf("tc/ipv%d/wildcard", family), func(t *testing.T) {
-			testOffloadedEdge(t, avedge, helper, "tc", family, true)
-		})
+	for _, mode := range []string{"tc", "xdp"} {
+		for _, family := range []int{4, 6} {
+			t.Run(fmt.Sprintf("%s/ipv%d/wildcard", mode, family), func(t *testing.T) {
+				testOffloadedEdge(t, avedge, helper, mode, family, true)
+			})
+		}
 	}
 }
 
 func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int, wildcard bool) {
 	n := newOffloadTopology(t, helper)
+	offloaded := mode != "off"
+	if mode == "xdp" {
+		enableGRO(t, n, helper)
+		learnPeer(t, n, helper, family)
+	}
 	path, dir := writeConfig(t, avedge, "offload.yaml")
 	setOffloadMode(t, path, mode)
 	if wildcard {
@@ -73,19 +85,22 @@ func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int, wi
 		replaceInFile(t, path, `address: "[fd99:1::1]:3478"`, `address: "[::]:3478"`)
 	}
 	cred := issueCredential(t, n, avedge, path)
-	edge := startOffloadEdge(t, n, avedge, path, mode == "tc")
+	edge := startOffloadEdge(t, n, avedge, path, offloaded)
+	if offloaded {
+		waitProgramsAt(t, n, helper, mode, 1)
+	}
 
 	rx := exchange(t, n, helper, cred, family, offloadPackets)
 	t.Logf("edge sockets received %v datagrams for %d relayed each way", rx, offloadPackets)
 	switch {
-	case mode == "tc" && rx > offloadPackets/10:
+	case offloaded && rx > offloadPackets/10:
 		t.Errorf("the edge's sockets received %v datagrams while %d were relayed each way: not offloaded", rx, offloadPackets)
 	case mode == "off" && rx < 2*offloadPackets:
 		t.Errorf("the edge's sockets received %v datagrams, want at least %d (every datagram, both ways)", rx, 2*offloadPackets)
 	}
 	waitCounter(t, n, helper, "avedge_relayed_packets_total", `direction="to_peer"`, offloadPackets)
 	waitCounter(t, n, helper, "avedge_relayed_packets_total", `direction="to_client"`, offloadPackets)
-	if mode == "tc" {
+	if offloaded {
 		for _, dir := range []string{"to_peer", "to_client"} {
 			if got := counter(t, n, helper, "avedge_offload_packets_total", `result="`+dir+`"`); got != offloadPackets {
 				t.Errorf("avedge_offload_packets_total{result=%q} = %v, want %d", dir, got, offloadPackets)
@@ -98,7 +113,7 @@ func testOffloadedEdge(t *testing.T, avedge, helper, mode string, family int, wi
 	if err := edge.Stop(); err != nil {
 		t.Logf("edge stopped: %v", err)
 	}
-	waitPrograms(t, n, helper, 0)
+	waitProgramsAt(t, n, helper, mode, 0)
 	rec := onlyRecord(t, filepath.Join(dir, "sessions.jsonl"))
 	size := uint64(len("offloaded-000000"))
 	if rec.ToPeerPackets != offloadPackets || rec.ToClientPackets != offloadPackets ||
@@ -148,6 +163,33 @@ func newOffloadTopology(t *testing.T, helper string) *netnstest.Net {
 		}
 	}
 	return n
+}
+
+// enableGRO turns GRO on for the client's and the peer's veths (their
+// ends of the edge's), so that they run NAPI and receive the frames the
+// edge's XDP program redirects to them.
+func enableGRO(t *testing.T, n *netnstest.Net, helper string) {
+	t.Helper()
+	for _, ns := range []string{nsClient, nsPeer} {
+		if out, err := n.Exec(ns, helper, "gro", "-dev", nsEdge); err != nil {
+			t.Fatalf("%s: gro: %v (%s)", ns, err, out)
+		}
+	}
+}
+
+// learnPeer has the edge's kernel resolve the peer's MAC address in
+// family (4 or 6): a TCP attempt from the edge namespace to a closed port
+// of the peer, refused once the peer's answer came back.
+func learnPeer(t *testing.T, n *netnstest.Net, helper string, family int) {
+	t.Helper()
+	to := peerAddr + ":1"
+	if family == 6 {
+		to = "[" + peerAddr6 + "]:1"
+	}
+	out, err := n.Exec(nsEdge, helper, "dial", "-to", to, "-timeout", "5s")
+	if err != nil || !strings.Contains(string(out), "refused") {
+		t.Fatalf("dial %s from the edge: %v (%s), want refused", to, err, out)
+	}
 }
 
 // issueCredential issues a credential for alice with the configuration at
@@ -233,12 +275,23 @@ func exchange(t *testing.T, n *netnstest.Net, helper string, cred credential, fa
 // kernel shortly after, not at once).
 func waitPrograms(t *testing.T, n *netnstest.Net, helper string, want int) {
 	t.Helper()
+	waitProgramsAt(t, n, helper, "tc", want)
+}
+
+// waitProgramsAt is waitPrograms at the hook of mode: tcx ingress for tc
+// and off, XDP for xdp.
+func waitProgramsAt(t *testing.T, n *netnstest.Net, helper, mode string, want int) {
+	t.Helper()
 	deadline := time.Now().Add(counterLimit)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		got := map[string]int{}
 		for _, dev := range []string{edgeInternalDev, edgeExternalDev} {
+			if mode == "xdp" {
+				got[dev] = xdpPrograms(t, n, dev)
+				continue
+			}
 			out, err := n.Exec(nsEdge, helper, "tcx", "-dev", dev)
 			var r struct {
 				Programs *int `json:"programs"`
@@ -252,10 +305,21 @@ func waitPrograms(t *testing.T, n *netnstest.Net, helper string, want int) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("programs at tcx ingress %v after %v, want %d on each", got, counterLimit, want)
+			t.Fatalf("programs at the %s hook %v after %v, want %d on each", mode, got, counterLimit, want)
 		}
 		<-tick.C
 	}
+}
+
+// xdpPrograms returns how many XDP programs run in driver mode on the
+// edge's interface dev (0 or 1), as ip -details link reports it.
+func xdpPrograms(t *testing.T, n *netnstest.Net, dev string) int {
+	t.Helper()
+	out, err := n.Exec(nsEdge, "ip", "-details", "link", "show", "dev", dev)
+	if err != nil {
+		t.Fatalf("ip link show dev %s: %v (%s)", dev, err, out)
+	}
+	return strings.Count(string(out), "prog/xdp ")
 }
 
 // setOffloadMode sets datapath.offload in the configuration at path, which

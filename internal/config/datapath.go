@@ -3,8 +3,6 @@ package config
 import (
 	"encoding/json"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // DataPath tunes the packet workers.
@@ -16,7 +14,7 @@ type DataPath struct {
 	// user space). It adds at most this much latency; 0 never waits.
 	BatchDelay time.Duration
 	// Offload is the kernel fast path for channel data (docs/offload.md):
-	// OffloadOff, OffloadAuto or OffloadTC.
+	// OffloadOff, OffloadAuto, OffloadTC or OffloadXDP.
 	Offload string
 }
 
@@ -30,11 +28,14 @@ const (
 	// OffloadTC requires the eBPF offload at TC ingress: the edge does not
 	// start without it.
 	OffloadTC = "tc"
+	// OffloadXDP requires the eBPF offload at XDP, in the drivers of the
+	// edge's interfaces (native mode): the edge does not start without it.
+	// auto never picks it (docs/offload.md says why).
+	OffloadXDP = "xdp"
 )
 
-// offloadModes are the values datapath.offload accepts ("xdp" is refused
-// with its own message).
-var offloadModes = []string{OffloadOff, OffloadAuto, OffloadTC}
+// offloadModes are the values datapath.offload accepts.
+var offloadModes = []string{OffloadOff, OffloadAuto, OffloadTC, OffloadXDP}
 
 const (
 	// defaultBatchDelay is batch_delay's default: under 500 audio calls on
@@ -71,9 +72,6 @@ func (p *parser) dataPath(e entry, dst *DataPath) error {
 			return err
 		}},
 		{"offload", func(e entry) error {
-			if v := resolve(e.val); v.Kind == yaml.ScalarNode && v.Value == "xdp" {
-				return p.fail(e, "\"xdp\": not supported yet (the offload runs at TC ingress); use \"tc\" or \"auto\"")
-			}
 			return p.oneOf(e, offloadModes, &dst.Offload)
 		}},
 	})

@@ -14,35 +14,44 @@ import (
 	"github.com/avedge/avedge/internal/server"
 )
 
-// ErrOffload reports that datapath.offload is "tc" and the eBPF offload
-// cannot run; the error's text says why (with the verifier's log when the
-// kernel refused the program).
-var ErrOffload = errors.New("datapath.offload: tc")
+// ErrOffload reports that datapath.offload is "tc" or "xdp" and the eBPF
+// offload cannot run at that hook; the error's text names the mode and
+// says why (with the verifier's log when the kernel refused the program,
+// and the interface whose driver has no native XDP).
+var ErrOffload = errors.New("datapath.offload")
 
 // openOffload opens the eBPF offload as mode (datapath.offload) asks, on
 // the interfaces that carry the UDP listener and relay addresses of opts
 // (see offloadAddrs). It returns nil when mode is off, and with auto when
 // the offload cannot run here (it logs why; the relay runs in user space);
-// with tc that is an error wrapping ErrOffload.
+// with tc or xdp that is an error wrapping ErrOffload. auto attaches at
+// TC, never at XDP: TC runs on any Ethernet interface and tells the
+// packets whose checksum a local sender left to the NIC, which XDP
+// cannot (docs/offload.md).
 func openOffload(mode string, opts server.Options, log *slog.Logger) (*offload.Loader, error) {
-	if mode != config.OffloadAuto && mode != config.OffloadTC {
+	hook := offload.HookTC
+	switch mode {
+	case config.OffloadAuto, config.OffloadTC:
+	case config.OffloadXDP:
+		hook = offload.HookXDP
+	default:
 		return nil, nil
 	}
-	l, err := openLoader(opts, net.Interfaces, log)
+	l, err := openLoader(opts, hook, net.Interfaces, log)
 	switch {
 	case err == nil:
 		return l, nil
-	case mode == config.OffloadTC:
-		return nil, fmt.Errorf("%w: %w", ErrOffload, err)
+	case mode != config.OffloadAuto:
+		return nil, fmt.Errorf("%w: %s: %w", ErrOffload, mode, err)
 	default:
 		log.Info("offload off: relaying channel data in user space", "reason", err.Error())
 		return nil, nil
 	}
 }
 
-// openLoader opens the loader on the interfaces (listed by ifaces) that
-// offloadAddrs names for opts.
-func openLoader(opts server.Options, ifaces func() ([]net.Interface, error), log *slog.Logger) (*offload.Loader, error) {
+// openLoader opens the loader at hook on the interfaces (listed by
+// ifaces) that offloadAddrs names for opts.
+func openLoader(opts server.Options, hook offload.Hook, ifaces func() ([]net.Interface, error), log *slog.Logger) (*offload.Loader, error) {
 	addrs, wild, err := offloadAddrs(opts)
 	if err != nil {
 		return nil, err
@@ -60,7 +69,7 @@ func openLoader(opts server.Options, ifaces func() ([]net.Interface, error), log
 			names = append(names, name)
 		}
 	}
-	return offload.Open(offload.Options{Interfaces: names, Logger: log})
+	return offload.Open(offload.Options{Interfaces: names, Hook: hook, Logger: log})
 }
 
 // offloadAddrs returns where the program must run, for each family (IPv4,

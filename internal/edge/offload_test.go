@@ -25,7 +25,8 @@ var loopbackRelay = server.Options{
 
 // TestOpenOffloadModes: off opens nothing; auto falls back to user space
 // and logs why when the offload cannot run (here: a loopback relay, or no
-// privileges, or not Linux); tc makes that an error.
+// privileges, or not Linux); tc and xdp make that an error naming the
+// mode.
 func TestOpenOffloadModes(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
@@ -38,9 +39,11 @@ func TestOpenOffloadModes(t *testing.T) {
 	if !strings.Contains(logs.String(), "offload off") {
 		t.Errorf("auto logged %q, want why the offload is off", logs.String())
 	}
-	_, err := openOffload(config.OffloadTC, loopbackRelay, log)
-	if !errors.Is(err, ErrOffload) {
-		t.Errorf("tc on loopback: %v, want ErrOffload", err)
+	for _, mode := range []string{config.OffloadTC, config.OffloadXDP} {
+		_, err := openOffload(mode, loopbackRelay, log)
+		if !errors.Is(err, ErrOffload) || !strings.HasPrefix(err.Error(), "datapath.offload: "+mode+": ") {
+			t.Errorf("%s on loopback: %v, want ErrOffload naming the mode", mode, err)
+		}
 	}
 	mixed := loopbackRelay
 	mixed.Listeners = []netip.AddrPort{netip.MustParseAddrPort("[::1]:3478")}

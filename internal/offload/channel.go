@@ -76,4 +76,7 @@ type Stats struct {
 	PassPartial, PassNoChecksum, PassMTU uint64
 	// Errors counts packets dropped because a helper failed mid-rewrite.
 	Errors uint64
+	// PassNoNeighbour counts packets the XDP program left to user space
+	// because the loader had not learnt their next hop's MAC address yet.
+	PassNoNeighbour uint64
 }

@@ -6,7 +6,8 @@ import "errors"
 var (
 	// ErrUnsupported reports that the system cannot run the offload: not
 	// Linux, a kernel without tcx (before 6.6) or without a helper the
-	// program uses, or missing privileges (CAP_BPF and CAP_NET_ADMIN).
+	// program uses, missing privileges (CAP_BPF and CAP_NET_ADMIN), or,
+	// at XDP, an interface whose driver has no native XDP.
 	ErrUnsupported = errors.New("offload: not supported here")
 	// ErrLoad reports that the kernel refused the program or its maps; the
 	// error's text carries the verifier's log.
@@ -18,7 +19,9 @@ var (
 	// different families, an invalid or zoned address, or a channel number
 	// outside 0x4000-0x7FFF.
 	ErrChannel = errors.New("offload: channel cannot be offloaded")
-	// ErrRoute reports that no route leads to a client or a peer.
+	// ErrRoute reports that no route leads to a client or a peer, or that
+	// the kernel's routes or neighbours could not be read (XDP's next
+	// hops).
 	ErrRoute = errors.New("offload: no route")
 	// ErrNotFound reports a Channel that is not installed.
 	ErrNotFound = errors.New("offload: channel not installed")

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -335,3 +336,38 @@ func (c *capture) nextUDP(t testing.TB, port uint16) []byte {
 
 // htons is the network byte order of v, as AF_PACKET's protocol wants it.
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// From linux/ethtool.h and linux/sockios.h.
+const (
+	siocEthtool = 0x8946
+	ethtoolSGRO = 0x2c // ETHTOOL_SGRO
+)
+
+// ethtoolValue is struct ethtool_value.
+type ethtoolValue struct{ cmd, data uint32 }
+
+// ifreqData is struct ifreq with ifr_data set.
+type ifreqData struct {
+	name [unix.IFNAMSIZ]byte
+	data unsafe.Pointer // a pointer, so that the GC and stack moves see it
+	_    [24 - 8]byte
+}
+
+// enableGRO turns GRO on for interface dev of the calling thread's
+// namespace (ethtool -K dev gro on): a veth then runs NAPI, which it needs
+// to receive the frames an XDP program redirects to its other end.
+func enableGRO(t testing.TB, dev string) {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	v := ethtoolValue{cmd: ethtoolSGRO, data: 1}
+	var req ifreqData
+	copy(req.name[:], dev)
+	req.data = unsafe.Pointer(&v)
+	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), siocEthtool, uintptr(unsafe.Pointer(&req))); errno != 0 {
+		t.Fatalf("ETHTOOL_SGRO on %s: %v", dev, errno)
+	}
+}

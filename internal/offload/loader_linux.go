@@ -28,6 +28,9 @@ type Options struct {
 	// Interfaces names the Ethernet interfaces on whose ingress the
 	// program runs: those clients' and peers' packets arrive on.
 	Interfaces []string
+	// Hook is where the program is attached: HookTC (the zero value) or
+	// HookXDP.
+	Hook Hook
 	// MaxEntries is the number of channels the maps hold (each direction);
 	// zero means DefaultMaxEntries.
 	MaxEntries uint32
@@ -47,17 +50,22 @@ type Loader struct {
 	objs   offloadObjects
 	links  []link.Link
 	routes *router
+	// hops keeps the XDP program's next hops (nil with HookTC).
+	hops   *nextHops
 	closed bool
 
 	// snap is the latest Snapshot; stopSnap, closed by Close, stops its
-	// reader, which closes snapDone (nil both until Open started it).
+	// reader, which closes snapDone (nil both until Open started it), and
+	// the watch of hops, which closes hopsDone (nil without hops).
 	snap               atomic.Pointer[snapshot]
 	stopSnap, snapDone chan struct{}
+	hopsDone           chan struct{}
 }
 
-// Open loads the program, attaches it to the ingress of every interface of
+// Open loads the program, attaches it at opts.Hook to every interface of
 // opts, and returns the Loader that installs channels into it. Errors wrap
-// ErrUnsupported, ErrLoad (with the verifier's log) or ErrInterface.
+// ErrUnsupported (also for an interface whose driver has no native XDP,
+// with HookXDP), ErrLoad (with the verifier's log) or ErrInterface.
 func Open(opts Options) (*Loader, error) {
 	log := opts.Logger
 	if log == nil {
@@ -77,6 +85,8 @@ func Open(opts Options) (*Loader, error) {
 	}
 	spec.Maps[offloadMapToPeer].MaxEntries = n
 	spec.Maps[offloadMapToClient].MaxEntries = n
+	// A destination per direction of each channel at most.
+	spec.Maps[offloadMapNextHops].MaxEntries = 2 * n
 	if err := spec.Variables[offloadVarTtl].Set(hopsSysctl("net/ipv4/ip_default_ttl")); err != nil {
 		return nil, fmt.Errorf("%w: setting the TTL: %w", ErrLoad, err)
 	}
@@ -84,7 +94,7 @@ func Open(opts Options) (*Loader, error) {
 		return nil, fmt.Errorf("%w: setting the hop limit: %w", ErrLoad, err)
 	}
 	l := &Loader{log: log}
-	if err := spec.LoadAndAssign(&l.objs, nil); err != nil {
+	if err := loadHook(spec, opts.Hook, &l.objs); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			return nil, fmt.Errorf("%w: %+v", ErrLoad, ve)
@@ -102,8 +112,15 @@ func Open(opts Options) (*Loader, error) {
 		l.objs.Close()
 		return nil, err
 	}
+	if opts.Hook == HookXDP {
+		if l.hops, err = newNextHops(l.objs.NextHops); err != nil {
+			l.routes.close()
+			l.objs.Close()
+			return nil, err
+		}
+	}
 	for _, name := range opts.Interfaces {
-		if err := l.attach(name); err != nil {
+		if err := l.attach(name, opts.Hook); err != nil {
 			l.Close()
 			return nil, err
 		}
@@ -115,17 +132,24 @@ func Open(opts Options) (*Loader, error) {
 	l.snap.Store(&snapshot{})
 	l.stopSnap, l.snapDone = make(chan struct{}), make(chan struct{})
 	go l.snapshots(every, l.stopSnap, l.snapDone)
+	if l.hops != nil {
+		l.hopsDone = make(chan struct{})
+		go l.hops.watch(l.stopSnap, l.hopsDone)
+	}
 	return l, nil
 }
 
-// attach attaches the program to the ingress of interface name.
-func (l *Loader) attach(name string) error {
+// attach attaches the program of hook to the ingress of interface name.
+func (l *Loader) attach(name string, hook Hook) error {
 	iface, err := net.InterfaceByName(name)
 	if err != nil {
 		return fmt.Errorf("%w %q: %w", ErrInterface, name, err)
 	}
 	if len(iface.HardwareAddr) != 6 {
 		return fmt.Errorf("%w %q: not an Ethernet interface", ErrInterface, name)
+	}
+	if hook == HookXDP {
+		return l.attachXDP(iface)
 	}
 	lk, err := link.AttachTCX(link.TCXOptions{
 		Interface: iface.Index,
@@ -139,7 +163,28 @@ func (l *Loader) attach(name string) error {
 		return fmt.Errorf("%w %q: attaching: %w", ErrInterface, name, err)
 	}
 	l.links = append(l.links, lk)
-	l.log.Info("offload: attached", "interface", name, "ifindex", iface.Index)
+	l.log.Info("offload: attached", "interface", name, "ifindex", iface.Index, "hook", "tc")
+	return nil
+}
+
+// attachXDP attaches the XDP program to iface in native (driver) mode
+// only: generic XDP runs on skbs whose checksum may be left to the NIC
+// (CHECKSUM_PARTIAL), which the program cannot see and would relay with a
+// wrong checksum, and it would cost more than the TC program it replaces.
+func (l *Loader) attachXDP(iface *net.Interface) error {
+	lk, err := link.AttachXDP(link.XDPOptions{
+		Program:   l.objs.ChannelDataXdp,
+		Interface: iface.Index,
+		Flags:     link.XDPDriverMode,
+	})
+	if err != nil {
+		if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, ebpf.ErrNotSupported) {
+			return fmt.Errorf("%w: interface %q has no native (driver) XDP: %w", ErrUnsupported, iface.Name, err)
+		}
+		return fmt.Errorf("%w %q: attaching XDP: %w", ErrInterface, iface.Name, err)
+	}
+	l.links = append(l.links, lk)
+	l.log.Info("offload: attached", "interface", iface.Name, "ifindex", iface.Index, "hook", "xdp")
 	return nil
 }
 
@@ -154,6 +199,9 @@ func (l *Loader) Close() error {
 	if l.stopSnap != nil {
 		close(l.stopSnap)
 		<-l.snapDone
+		if l.hopsDone != nil {
+			<-l.hopsDone
+		}
 	}
 	var errs []error
 	for _, lk := range l.links {
@@ -161,6 +209,9 @@ func (l *Loader) Close() error {
 	}
 	if l.routes != nil {
 		errs = append(errs, l.routes.close())
+	}
+	if l.hops != nil {
+		errs = append(errs, l.hops.close())
 	}
 	errs = append(errs, l.objs.Close())
 	l.log.Info("offload: detached", "interfaces", len(l.links))
@@ -188,6 +239,9 @@ func (l *Loader) Install(c Channel) error {
 	}
 	toClientIf, err := l.routes.ifindex(c.Client.Addr())
 	if err != nil {
+		return err
+	}
+	if err := l.trackHops(toPeerIf, c.Peer.Addr(), toClientIf, c.Client.Addr()); err != nil {
 		return err
 	}
 	expires := expiry(c.Lifetime)
@@ -221,6 +275,18 @@ func (l *Loader) Install(c Channel) error {
 		return fmt.Errorf("offload: installing %v->%v channel %#04x: %w", c.Client, c.Listener, c.Number, err)
 	}
 	return nil
+}
+
+// trackHops has the XDP program's next hops toward peer (out of peerIf)
+// and client (out of clientIf) looked up; it does nothing with HookTC.
+func (l *Loader) trackHops(peerIf uint32, peer netip.Addr, clientIf uint32, client netip.Addr) error {
+	if l.hops == nil {
+		return nil
+	}
+	if err := l.hops.track(peerIf, peer); err != nil {
+		return err
+	}
+	return l.hops.track(clientIf, client)
 }
 
 // keepCounters carries the counters of a refreshed channel, old and the
@@ -327,6 +393,7 @@ func (l *Loader) Stats() (Stats, error) {
 		{offloadStatSTAT_PASS_NO_CSUM, &st.PassNoChecksum},
 		{offloadStatSTAT_PASS_MTU, &st.PassMTU},
 		{offloadStatSTAT_ERROR, &st.Errors},
+		{offloadStatSTAT_PASS_NO_NEIGH, &st.PassNoNeighbour},
 	} {
 		n, err := sum(f.s)
 		if err != nil {

@@ -15,9 +15,10 @@ var errNoLoader = fmt.Errorf("%w: %s", ErrUnsupported, runtime.GOOS)
 
 // Options configure Open; see the Linux build.
 type Options struct {
-	// Interfaces, MaxEntries, SnapshotEvery and Logger are ignored: Open
-	// fails.
+	// Interfaces, Hook, MaxEntries, SnapshotEvery and Logger are
+	// ignored: Open fails.
 	Interfaces    []string
+	Hook          Hook
 	MaxEntries    uint32
 	SnapshotEvery time.Duration
 	Logger        *slog.Logger

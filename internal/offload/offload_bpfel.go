@@ -23,6 +23,18 @@ type offloadClientKey struct {
 	Pad          uint16
 }
 
+type offloadHopKey struct {
+	_       structs.HostLayout
+	Ifindex uint32
+	Addr    [16]uint8
+}
+
+type offloadHopValue struct {
+	_   structs.HostLayout
+	Src [6]uint8
+	Dst [6]uint8
+}
+
 type offloadPeerKey struct {
 	_           structs.HostLayout
 	PeerAddr    [16]uint8
@@ -34,14 +46,15 @@ type offloadPeerKey struct {
 type offloadStat uint32
 
 const (
-	offloadStatSTAT_TO_PEER      offloadStat = 0
-	offloadStatSTAT_TO_CLIENT    offloadStat = 1
-	offloadStatSTAT_EXPIRED      offloadStat = 2
-	offloadStatSTAT_PASS_PARTIAL offloadStat = 3
-	offloadStatSTAT_PASS_NO_CSUM offloadStat = 4
-	offloadStatSTAT_PASS_MTU     offloadStat = 5
-	offloadStatSTAT_ERROR        offloadStat = 6
-	offloadStatSTAT_MAX          offloadStat = 7
+	offloadStatSTAT_TO_PEER       offloadStat = 0
+	offloadStatSTAT_TO_CLIENT     offloadStat = 1
+	offloadStatSTAT_EXPIRED       offloadStat = 2
+	offloadStatSTAT_PASS_PARTIAL  offloadStat = 3
+	offloadStatSTAT_PASS_NO_CSUM  offloadStat = 4
+	offloadStatSTAT_PASS_MTU      offloadStat = 5
+	offloadStatSTAT_ERROR         offloadStat = 6
+	offloadStatSTAT_PASS_NO_NEIGH offloadStat = 7
+	offloadStatSTAT_MAX           offloadStat = 8
 )
 
 type offloadToClientValue struct {
@@ -75,12 +88,14 @@ type offloadToPeerValue struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	offloadMapStats        = "stats"
-	offloadMapToClient     = "to_client"
-	offloadMapToPeer       = "to_peer"
-	offloadProgChannelData = "channel_data"
-	offloadVarHopLimit     = "hop_limit"
-	offloadVarTtl          = "ttl"
+	offloadMapNextHops        = "next_hops"
+	offloadMapStats           = "stats"
+	offloadMapToClient        = "to_client"
+	offloadMapToPeer          = "to_peer"
+	offloadProgChannelData    = "channel_data"
+	offloadProgChannelDataXdp = "channel_data_xdp"
+	offloadVarHopLimit        = "hop_limit"
+	offloadVarTtl             = "ttl"
 )
 
 // loadOffload returns the embedded CollectionSpec for offload.
@@ -125,13 +140,15 @@ type offloadSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type offloadProgramSpecs struct {
-	ChannelData *ebpf.ProgramSpec `ebpf:"channel_data"`
+	ChannelData    *ebpf.ProgramSpec `ebpf:"channel_data"`
+	ChannelDataXdp *ebpf.ProgramSpec `ebpf:"channel_data_xdp"`
 }
 
 // offloadMapSpecs contains maps before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type offloadMapSpecs struct {
+	NextHops *ebpf.MapSpec `ebpf:"next_hops"`
 	Stats    *ebpf.MapSpec `ebpf:"stats"`
 	ToClient *ebpf.MapSpec `ebpf:"to_client"`
 	ToPeer   *ebpf.MapSpec `ebpf:"to_peer"`
@@ -165,6 +182,7 @@ func (o *offloadObjects) Close() error {
 //
 // It can be passed to loadOffloadObjects or ebpf.CollectionSpec.LoadAndAssign.
 type offloadMaps struct {
+	NextHops *ebpf.Map `ebpf:"next_hops"`
 	Stats    *ebpf.Map `ebpf:"stats"`
 	ToClient *ebpf.Map `ebpf:"to_client"`
 	ToPeer   *ebpf.Map `ebpf:"to_peer"`
@@ -172,6 +190,7 @@ type offloadMaps struct {
 
 func (m *offloadMaps) Close() error {
 	return _OffloadClose(
+		m.NextHops,
 		m.Stats,
 		m.ToClient,
 		m.ToPeer,
@@ -190,12 +209,14 @@ type offloadVariables struct {
 //
 // It can be passed to loadOffloadObjects or ebpf.CollectionSpec.LoadAndAssign.
 type offloadPrograms struct {
-	ChannelData *ebpf.Program `ebpf:"channel_data"`
+	ChannelData    *ebpf.Program `ebpf:"channel_data"`
+	ChannelDataXdp *ebpf.Program `ebpf:"channel_data_xdp"`
 }
 
 func (p *offloadPrograms) Close() error {
 	return _OffloadClose(
 		p.ChannelData,
+		p.ChannelDataXdp,
 	)
 }
 

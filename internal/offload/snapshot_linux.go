@@ -56,6 +56,10 @@ type snapshotReader struct {
 	tp      []offloadToPeerValue
 	pk      []offloadPeerKey
 	tc      []offloadToClientValue
+	// live, when not nil, collects the destinations of the entries read
+	// (each entry's egress interface and the address it sends to), for
+	// the XDP hook's next hops.
+	live map[offloadHopKey]bool
 }
 
 func newSnapshotReader() *snapshotReader {
@@ -67,16 +71,33 @@ func newSnapshotReader() *snapshotReader {
 
 // snapshots publishes a snapshot now and then every every, until stop is
 // closed; it closes done when it returns. A failing read keeps the last
-// snapshot and is logged once as a warning until a read succeeds.
+// snapshot and is logged once as a warning until a read succeeds. With
+// the XDP hook, each read also refreshes the next hops (see nextHops):
+// the entries read name the destinations still in use.
 func (l *Loader) snapshots(every time.Duration, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	r := newSnapshotReader()
 	t := time.NewTicker(every)
 	defer t.Stop()
-	failing := false
+	failing, hopsFailing := false, false
 	for {
 		prev := l.snap.Load()
+		var epoch uint64
+		if l.hops != nil {
+			r.live = make(map[offloadHopKey]bool, 2*len(prev.toPeer))
+			epoch = l.hops.begin()
+		}
 		s, err := r.read(&l.objs, prev.seq+1, len(prev.toPeer))
+		if err == nil && l.hops != nil {
+			herr := l.hops.refresh(r.live, epoch)
+			switch {
+			case herr != nil && !hopsFailing:
+				l.log.Warn("offload: refreshing the next hops failed: packets to new neighbours go to user space until it succeeds", "err", herr)
+			case herr == nil && hopsFailing:
+				l.log.Info("offload: refreshing the next hops again")
+			}
+			hopsFailing = herr != nil
+		}
 		switch {
 		case err != nil && !failing:
 			l.log.Warn("offload: reading the counters failed: they stay as last read until a read succeeds", "err", err)
@@ -102,12 +123,18 @@ func (l *Loader) snapshots(every time.Duration, stop <-chan struct{}, done chan<
 func (r *snapshotReader) read(objs *offloadObjects, seq uint64, n int) (*snapshot, error) {
 	s := &snapshot{seq: seq, toPeer: make(map[offloadClientKey]Flow, n), toClient: make(map[offloadPeerKey]Flow, n)}
 	err := readFlows(objs.ToPeer, &r.iterate, r.ck, r.tp, s.toPeer, func(v *offloadToPeerValue) Flow {
+		if r.live != nil {
+			r.live[offloadHopKey{Ifindex: v.Ifindex, Addr: v.PeerAddr}] = true
+		}
 		return Flow{Packets: v.Packets, Bytes: v.Bytes}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("offload: to_peer: %w", err)
 	}
 	err = readFlows(objs.ToClient, &r.iterate, r.pk, r.tc, s.toClient, func(v *offloadToClientValue) Flow {
+		if r.live != nil {
+			r.live[offloadHopKey{Ifindex: v.Ifindex, Addr: v.ClientAddr}] = true
+		}
 		return Flow{Packets: v.Packets, Bytes: v.Bytes}
 	})
 	if err != nil {

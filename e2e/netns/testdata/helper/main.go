@@ -19,6 +19,7 @@
 //	helper stun -listen ADDR -timeout D
 //	helper imds -listen ADDR -ip IP -timeout D
 //	helper nocsum -dev NAME
+//	helper gro -dev NAME
 //	helper tcx -dev NAME
 //
 // relay allocates a relayed address, creates a permission for -peer, sends
@@ -40,7 +41,8 @@
 // -listen; send sends -count datagrams to -to; stun answers STUN Binding
 // requests on -listen; imds serves AWS's IMDSv2 metadata on -listen with
 // -ip as the public address; nocsum turns the transmit checksum offload
-// of interface -dev off; tcx prints how many eBPF programs are attached at
+// of interface -dev off; gro turns its GRO on (a veth then receives what
+// an XDP program redirects to it); tcx prints how many eBPF programs are attached at
 // the tcx ingress of -dev (see their functions).
 package main
 
@@ -67,7 +69,7 @@ import (
 
 var (
 	// errUsage reports a missing or unknown mode.
-	errUsage = errors.New("helper: usage: helper relay|meet|turn|get|dial|echo|serve|send|stun|imds|nocsum|tcx [flags]")
+	errUsage = errors.New("helper: usage: helper relay|meet|turn|get|dial|echo|serve|send|stun|imds|nocsum|gro|tcx [flags]")
 	// errStatus reports a non-200 answer to get.
 	errStatus = errors.New("helper: unexpected HTTP status")
 )
@@ -97,7 +99,7 @@ func run(args []string) error {
 	listen := fs.String("listen", "", "UDP address to echo on (serve: UDP and TCP addresses, comma-separated)")
 	transport := fs.String("transport", "udp", "TURN transport of the turn mode: udp, or tcp for an RFC 6062 allocation")
 	publicIP := fs.String("ip", "", "public address the imds mode answers")
-	dev := fs.String("dev", "", "interface whose transmit checksum offload nocsum turns off, or whose tcx programs tcx counts")
+	dev := fs.String("dev", "", "interface whose transmit checksum offload nocsum turns off, whose GRO gro turns on, or whose tcx programs tcx counts")
 	fs.IntVar(&rc.family, "family", 4, "turn: the address family (4 or 6) of the socket and the relayed address")
 	fs.IntVar(&rc.tos, "tos", -1, "turn: send with this TOS byte / Traffic Class and report it on received data; echo: report and reflect it (any value but -1)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait")
@@ -128,6 +130,8 @@ func run(args []string) error {
 		return imdsServe(*listen, *publicIP, *timeout)
 	case "nocsum":
 		return noTxChecksum(*dev)
+	case "gro":
+		return enableGRO(*dev)
 	case "tcx":
 		return tcxPrograms(*dev)
 	}
