@@ -253,6 +253,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			}{
 				{os.ToPeer, "to_peer"}, {os.ToClient, "to_client"}, {os.Expired, "expired"}, {os.Errors, "error"},
 				{os.PassPartial, "pass_partial_checksum"}, {os.PassNoChecksum, "pass_no_checksum"}, {os.PassMTU, "pass_mtu"},
+				{os.PassNoNeighbour, "pass_no_neighbour"},
 			} {
 				emit(offloadPackets, u(r.n), r.result)
 			}

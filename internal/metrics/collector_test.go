@@ -48,7 +48,7 @@ type fakeOffload struct{}
 
 func (fakeOffload) Stats() (offload.Stats, error) {
 	return offload.Stats{ToPeer: 1401, ToClient: 1402, Expired: 1403, PassPartial: 1404, PassNoChecksum: 1405,
-		PassMTU: 1406, Errors: 1407}, nil
+		PassMTU: 1406, Errors: 1407, PassNoNeighbour: 1408}, nil
 }
 
 // fakeWebhook reports distinct outcome counts and a latency histogram.

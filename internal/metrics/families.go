@@ -108,7 +108,7 @@ var (
 
 	// The eBPF offload (offload.Loader.Stats), when datapath.offload runs.
 	offloadPackets = counter("avedge_offload_packets_total",
-		"Packets the eBPF offload looked at closely (those on a bound channel's addresses), by result: relayed in the kernel (to_peer, to_client; also counted in avedge_relayed_packets_total), dropped in the kernel because the channel's permission or binding had expired (expired) or a rewrite failed half-way (error), or left to user space because their checksum was left to the NIC (pass_partial_checksum), they had no UDP checksum (pass_no_checksum) or the ChannelData header would have made them too big for the egress MTU (pass_mtu).", "result")
+		"Packets the eBPF offload looked at closely (those on a bound channel's addresses), by result: relayed in the kernel (to_peer, to_client; also counted in avedge_relayed_packets_total), dropped in the kernel because the channel's permission or binding had expired (expired) or a rewrite failed half-way (error), or left to user space because their checksum was left to the NIC (pass_partial_checksum), they had no UDP checksum (pass_no_checksum), the ChannelData header would have made them too big for the egress MTU (pass_mtu) or, at XDP, the next hop's Ethernet address was not known yet (pass_no_neighbour).", "result")
 )
 
 // families lists every declared metric, in exposition order.
