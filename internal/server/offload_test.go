@@ -163,6 +163,19 @@ func newOffloadEdge(t *testing.T, f *fakeOffload, mod func(*Options)) *testEdge 
 	})
 }
 
+// newBoundOffload is a test edge driving a fake offload, and a client
+// with an allocation and a channel bound to a peer on it.
+func newBoundOffload(t *testing.T) (*fakeOffload, *testEdge, *client, *peer) {
+	t.Helper()
+	f := newFakeOffload()
+	e := newOffloadEdge(t, f, nil)
+	c := e.newClient(e.credential("alice", time.Hour))
+	c.allocate()
+	pr := newPeer(t, "127.0.0.1")
+	c.bound(pr)
+	return f, e, c, pr
+}
+
 // TestOffloadChannelBind: a ChannelBind installs the channel with its
 // permission's lifetime on the relay's clock; refreshing the permission or
 // the binding installs it again; the counters the kernel kept are in the
@@ -218,12 +231,7 @@ func TestOffloadChannelBind(t *testing.T) {
 // clock is removed on the next tick, with its counters read first; the
 // allocation lives on.
 func TestOffloadExpiry(t *testing.T) {
-	f := newFakeOffload()
-	e := newOffloadEdge(t, f, nil)
-	c := e.newClient(e.credential("alice", time.Hour))
-	c.allocate()
-	pr := newPeer(t, "127.0.0.1")
-	c.bound(pr)
+	f, e, c, pr := newBoundOffload(t)
 	f.relayed(c.addr(), 0x4000, offload.Counters{ToPeer: offload.Flow{Packets: 5, Bytes: 500}})
 	e.clk.Advance(4 * time.Minute)
 	wantCode(t, c.do(stun.MethodRefresh), 0) // the allocation, not the permission
@@ -506,12 +514,7 @@ func TestOffloadPermittedOnly(t *testing.T) {
 // recorded when it was installed (its permission's, 300 s), and at the
 // new end once a CreatePermission refreshed it, not before.
 func TestOffloadTickAtEnd(t *testing.T) {
-	f := newFakeOffload()
-	e := newOffloadEdge(t, f, nil)
-	c := e.newClient(e.credential("alice", time.Hour))
-	c.allocate()
-	pr := newPeer(t, "127.0.0.1")
-	c.bound(pr)
+	f, e, c, pr := newBoundOffload(t)
 	e.clk.Advance(time.Minute)
 	wantCode(t, c.do(stun.MethodCreatePermission, peerAttr(pr.addr())), 0) // ends at 360 s
 	e.clk.Advance(4*time.Minute - time.Millisecond)
@@ -535,12 +538,7 @@ func TestOffloadTickAtEnd(t *testing.T) {
 // newer than the install, and count each packet once however many
 // snapshots hold it; the exact read at the end completes the record.
 func TestOffloadSnapshot(t *testing.T) {
-	f := newFakeOffload()
-	e := newOffloadEdge(t, f, nil)
-	c := e.newClient(e.credential("alice", time.Hour))
-	c.allocate()
-	pr := newPeer(t, "127.0.0.1")
-	c.bound(pr)
+	f, e, c, _ := newBoundOffload(t)
 	toPeer := func() uint64 {
 		t.Helper()
 		// The worker published the round of the tick before it answered.

@@ -11,3 +11,8 @@ import (
 func noTxChecksum(string) error {
 	return fmt.Errorf("%w: nocsum runs on Linux only, not %s", errUsage, runtime.GOOS)
 }
+
+// enableGRO fails: ethtool's ioctl is Linux's.
+func enableGRO(string) error {
+	return fmt.Errorf("%w: gro runs on Linux only, not %s", errUsage, runtime.GOOS)
+}
