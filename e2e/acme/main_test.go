@@ -1,15 +1,10 @@
 package acme
 
 import (
-	"os"
 	"testing"
 
 	"github.com/avedge/avedge/e2e/internal/pebble"
 )
 
 // TestMain runs the tests, then removes the Pebble binaries they built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pebble.RemoveBuilt()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { pebble.Main(m) }

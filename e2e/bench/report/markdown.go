@@ -90,17 +90,24 @@ func renderMarkdown(res *Results, machine Machine, png string) string {
 	fmt.Fprintf(&b, "Machine: %s; %s; %s; %d CPUs; %s.\n\n", machine.CPU, machine.Kernel, machine.Go, machine.CPUs, machine.Date)
 	fmt.Fprintf(&b, "![bar charts: %s](%s)\n\n", strings.Join(plotPanels(res), "; "), png)
 	b.WriteString("Plot colours: " + legend(res) + ".\n\n")
+	writeLoads(&b, res, loadTitles, columnsFor)
+	return b.String()
+}
+
+// writeLoads writes a table per load of res, under its title (the load's
+// name where titles has none) with the columns columns gives it, then the
+// commands of the runs.
+func writeLoads(b *strings.Builder, res *Results, titles map[string]string, columns func(load string) []column) {
 	for _, load := range res.Loads {
-		title := loadTitles[load]
+		title := titles[load]
 		if title == "" {
 			title = load
 		}
-		fmt.Fprintf(&b, "### %s\n\n", title)
-		writeTable(&b, res, load, columnsFor(load))
+		fmt.Fprintf(b, "### %s\n\n", title)
+		writeTable(b, res, load, columns(load))
 		b.WriteString("\n")
 	}
-	writeCommands(&b, res)
-	return b.String()
+	writeCommands(b, res)
 }
 
 // writeCommands lists the distinct commands of the runs, in order.

@@ -108,16 +108,7 @@ func renderNetns(res *Results, machine Machine) string {
 		"relays.\n\n")
 	fmt.Fprintf(&b, "Machine: %s; %s; %s; %d CPUs; %s.\n\n", machine.CPU, machine.Kernel, machine.Go, machine.CPUs, machine.Date)
 	writeTargets(&b, res)
-	for _, load := range res.Loads {
-		title := netnsTitles[load]
-		if title == "" {
-			title = load
-		}
-		fmt.Fprintf(&b, "### %s\n\n", title)
-		writeTable(&b, res, load, netnsColumns(load))
-		b.WriteString("\n")
-	}
-	writeCommands(&b, res)
+	writeLoads(&b, res, netnsTitles, netnsColumns)
 	return b.String()
 }
 

@@ -22,13 +22,15 @@ var built struct {
 	err  error
 }
 
-// RemoveBuilt removes the binaries build made in this process, if any:
-// call it from the TestMain of a package that starts Pebble, after its
-// tests ran, so that no run leaves them behind.
-func RemoveBuilt() {
+// Main runs the tests of m, removes the binaries build made in this
+// process, if any, and exits with the tests' status: the TestMain of a
+// package that starts Pebble, so that no run leaves them behind.
+func Main(m *testing.M) {
+	code := m.Run()
 	if built.dir != "" {
 		_ = os.RemoveAll(built.dir)
 	}
+	os.Exit(code)
 }
 
 // build builds pebble and pebble-challtestsrv (tool dependencies of the
