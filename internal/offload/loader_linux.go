@@ -256,6 +256,10 @@ func (l *Loader) Install(c Channel) error {
 		ClientPort: ck.ClientPort, ListenerPort: ck.ListenerPort,
 		Channel: c.Number, Ifindex: toClientIf, ExpiresNs: expires,
 	}
+	// What pk led to before, restored should this install fail half-way:
+	// it may be another channel's return entry.
+	var prevReturn offloadToClientValue
+	hadReturn := l.objs.ToClient.Lookup(&pk, &prevReturn) == nil
 	var old offloadToPeerValue
 	if l.objs.ToPeer.Lookup(&ck, &old) == nil {
 		oldPeer := peerKey(Channel{Relayed: addrPort(old.RelayedAddr, old.RelayedPort), Peer: addrPort(old.PeerAddr, old.PeerPort)})
@@ -271,7 +275,11 @@ func (l *Loader) Install(c Channel) error {
 		return fmt.Errorf("offload: installing %v->%v: %w", c.Peer, c.Relayed, err)
 	}
 	if err := l.objs.ToPeer.Update(&ck, &tp, ebpf.UpdateAny); err != nil {
-		_ = l.objs.ToClient.Delete(&pk)
+		if hadReturn {
+			_ = l.objs.ToClient.Update(&pk, &prevReturn, ebpf.UpdateAny)
+		} else {
+			_ = l.objs.ToClient.Delete(&pk)
+		}
 		return fmt.Errorf("offload: installing %v->%v channel %#04x: %w", c.Client, c.Listener, c.Number, err)
 	}
 	return nil

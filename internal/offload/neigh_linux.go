@@ -113,8 +113,11 @@ func (h *nextHops) watch(stop <-chan struct{}, done chan<- struct{}) {
 		default:
 		}
 		n, _, err := unix.Recvfrom(h.events, buf, 0)
-		if err != nil {
-			continue // the timeout, to look at stop; or ENOBUFS
+		switch {
+		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) || errors.Is(err, unix.ENOBUFS):
+			continue // the timeout, to look at stop; or lost notifications
+		case err != nil:
+			return // the socket is unusable: the refresh alone keeps the next hops
 		}
 		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
 		if err != nil {

@@ -610,6 +610,34 @@ func TestRefreshKeepsCounters(t *testing.T) {
 	})
 }
 
+// TestFailedInstallKeepsReturn: an install that fails half-way (its
+// client entry does not fit: the map is full) leaves the return entry it
+// replaced as it was, so the channel that held it still relays back.
+func TestFailedInstallKeepsReturn(t *testing.T) {
+	forFamilies(t, tcOnly, func(t *testing.T, f family) {
+		top := newTopology(t, f)
+		ch := top.bound(0x4006, f.peer, time.Minute)
+		top.install(t, ch)
+		// Fill to_peer (1024 entries) with channels to another peer.
+		for i := 1; i < 1024; i++ {
+			c := top.bound(0x4006, f.other, time.Minute)
+			c.Client = netip.AddrPortFrom(f.clientAddr.Addr(), uint16(41000+i))
+			c.Relayed = netip.AddrPortFrom(f.relayed.Addr(), uint16(50000+i))
+			top.install(t, c)
+		}
+		// Another client's channel to the same relayed address and peer:
+		// its return entry replaces ch's, then its client entry fails.
+		thief := ch
+		thief.Client = netip.AddrPortFrom(f.clientAddr.Addr(), 40999)
+		if err := top.loader.Install(thief); err == nil {
+			t.Fatal("an install into a full map succeeded")
+		}
+		const tos = 0xB9 // not 0, so that an IPv6 receiver reports the flow label
+		top.peer.send(t, f.peer, f.relayed, tos, []byte("still mine"))
+		top.checkRelayed(t, receive(t, top.clientConn), channelData(ch.Number, []byte("still mine")), f.listener, tos)
+	})
+}
+
 // ipHeaderLen is the length of f's IP header without options.
 func ipHeaderLen(f family) int {
 	if f.clientAddr.Addr().Is4() {
