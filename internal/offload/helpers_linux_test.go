@@ -371,3 +371,15 @@ func enableGRO(t testing.TB, dev string) {
 		t.Fatalf("ETHTOOL_SGRO on %s: %v", dev, errno)
 	}
 }
+
+// skipUnsupported skips the test because the kernel or the privileges
+// cannot run the offload (err), or fails it when CI is "true": CI runs
+// as root on a kernel that can, and a skip there would hide every test
+// of the kernel path.
+func skipUnsupported(tb testing.TB, err error) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("the kernel cannot run the offload, and CI must: %v", err)
+	}
+	tb.Skipf("the kernel cannot run the offload: %v", err)
+}

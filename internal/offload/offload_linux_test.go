@@ -109,7 +109,7 @@ func newTopology(t *testing.T, f family) *topology {
 		top.edgeRelayed = listenUDP(t, f.relayed)
 	})
 	if errors.Is(err, ErrUnsupported) {
-		t.Skipf("the kernel cannot run the offload: %v", err)
+		skipUnsupported(t, err)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -581,7 +581,7 @@ func TestOpenRejects(t *testing.T) {
 			}
 		})
 		if errors.Is(err, ErrUnsupported) {
-			t.Skipf("the kernel cannot run the offload: %v", err)
+			skipUnsupported(t, err)
 		}
 		if !errors.Is(err, ErrInterface) {
 			t.Errorf("Open(%q) = %v, want ErrInterface", names, err)

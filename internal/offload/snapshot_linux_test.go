@@ -22,7 +22,7 @@ func newLoopbackLoader(tb testing.TB, every time.Duration) *Loader {
 		l, err = Open(Options{MaxEntries: 1 << 14, SnapshotEvery: every})
 	})
 	if errors.Is(err, ErrUnsupported) {
-		tb.Skipf("the kernel cannot run the offload: %v", err)
+		skipUnsupported(tb, err)
 	}
 	if err != nil {
 		tb.Fatal(err)

@@ -34,6 +34,7 @@
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -127,10 +128,16 @@ enum stat {
 	STAT_MAX,
 };
 
-/* Sizes are placeholders: the loader sets max_entries. */
+/* Sizes are placeholders: the loader sets max_entries. The channel maps
+ * are not preallocated: a preallocated hash map recycles a replaced or
+ * deleted element at once, so a packet being rewritten on another CPU
+ * could read half of one channel and half of another; without
+ * preallocation an element is freed only after an RCU grace period, and
+ * a packet reads the entry whole as it was at its lookup. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct client_key);
 	__type(value, struct to_peer_value);
 } to_peer SEC(".maps");
@@ -138,6 +145,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct peer_key);
 	__type(value, struct to_client_value);
 } to_client SEC(".maps");
@@ -396,8 +404,9 @@ enum found {
  * to user space, which decides), a live permission and a UDP checksum.
  * It sets *res, and on FOUND *length (the application data) and *pad.
  */
-static __always_inline struct to_peer_value *find_to_peer(const struct headers *h, __u16 *length, __u32 *pad, int *res)
+static __always_inline struct to_peer_value *find_to_peer(void *ctx, const struct headers *h, __u16 *length, __u32 *pad, int *res)
 {
+	__u32 mtu_len = 0;
 	__u16 ulen = bpf_ntohs(h->udp.len);
 	__u16 channel = ((__u16)h->cd[0] << 8) | h->cd[1];
 	__u16 len = ((__u16)h->cd[2] << 8) | h->cd[3];
@@ -429,6 +438,12 @@ static __always_inline struct to_peer_value *find_to_peer(const struct headers *
 	}
 	if (h->udp.check == 0) {
 		count(STAT_PASS_NO_CSUM);
+		return NULL;
+	}
+	/* Shorter by the header and the padding, but the peer's side may
+	 * have a smaller MTU than the client's. */
+	if (bpf_check_mtu(ctx, v->ifindex, &mtu_len, -(__s32)(CD_HLEN + data - len), 0) != BPF_MTU_CHK_RET_SUCCESS) {
+		count(STAT_PASS_MTU);
 		return NULL;
 	}
 	*length = len;
@@ -496,7 +511,7 @@ static __always_inline int to_peer_path(struct __sk_buff *skb, const struct head
 	__be32 cd;
 	int res;
 
-	v = find_to_peer(h, &length, &pad, &res);
+	v = find_to_peer(skb, h, &length, &pad, &res);
 	switch (res) {
 	case FOUND_NONE:
 		return NO_ENTRY;
@@ -645,6 +660,11 @@ static __always_inline int relay(struct __sk_buff *skb, int v6)
 
 	if (!parse(skb, &h, v6))
 		return PASS;
+	/* A frame that holds less than its headers claim (ip_rcv, which
+	 * trims and drops such packets, has not run yet at TC ingress): the
+	 * stack decides. */
+	if (skb->len < UDP_OFF(v6) + bpf_ntohs(h.udp.len))
+		return PASS;
 	/* A datagram with a ChannelData-looking start (a first byte of
 	 * 0x40-0x7f) may be either a client's ChannelData or a peer's data:
 	 * the addresses tell. */
@@ -662,7 +682,9 @@ static __always_inline int relay(struct __sk_buff *skb, int v6)
 SEC("tc")
 int channel_data(struct __sk_buff *skb)
 {
-	if (skb->gso_segs > 1 || skb->gso_size)
+	/* Only frames for this host: not those a promiscuous interface or a
+	 * bridge port sees for another MAC address, which the stack drops. */
+	if (skb->pkt_type != PACKET_HOST || skb->gso_segs > 1 || skb->gso_size)
 		return PASS;
 	if (skb->protocol == bpf_htons(ETH_P_IP))
 		return relay(skb, 0);
@@ -843,7 +865,7 @@ static __always_inline int xdp_to_peer(struct xdp_md *ctx, struct headers *h, in
 	__u32 pad = 0;
 	int res, len;
 
-	v = find_to_peer(h, &length, &pad, &res);
+	v = find_to_peer(ctx, h, &length, &pad, &res);
 	switch (res) {
 	case FOUND_NONE:
 		return NO_ENTRY;
