@@ -513,7 +513,17 @@ func TestRebind(t *testing.T) {
 	forFamilies(t, allHooks, func(t *testing.T, f family) {
 		top := newTopology(t, f)
 		top.install(t, top.bound(0x4004, f.peer, time.Minute))
-		top.install(t, top.bound(0x4004, f.other, time.Minute))
+		// The old binding relays first, so that the rebinding changes a
+		// channel in use.
+		top.client.send(t, f.clientAddr, f.listener, 0, channelData(0x4004, []byte("to the old peer")))
+		if got := receive(t, top.peerConn); string(got.data) != "to the old peer" {
+			t.Fatalf("old peer got %q", got.data)
+		}
+		rebound := top.bound(0x4004, f.other, time.Minute)
+		top.install(t, rebound)
+		if got, err := top.loader.Counters(rebound); err != nil || got != (Counters{}) {
+			t.Errorf("Counters after the rebinding = %+v, %v; want zero", got, err)
+		}
 		top.client.send(t, f.clientAddr, f.listener, 0, channelData(0x4004, []byte("to the new peer")))
 		if got := receive(t, top.otherConn); string(got.data) != "to the new peer" || got.from != f.relayed {
 			t.Errorf("new peer got %q from %v", got.data, got.from)

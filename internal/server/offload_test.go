@@ -281,7 +281,8 @@ func TestOffloadRemovals(t *testing.T) {
 }
 
 // TestOffloadNotInstalled: the channels of a TCP client, and of a user
-// with a bandwidth cap, stay in user space.
+// with a bandwidth cap, stay in user space, while a UDP client's of the
+// same edge is installed.
 func TestOffloadNotInstalled(t *testing.T) {
 	pr := newPeer(t, "127.0.0.1")
 
@@ -290,14 +291,19 @@ func TestOffloadNotInstalled(t *testing.T) {
 	tcp := se.newStreamClient(se.credential("bob", time.Hour))
 	tcp.allocateUDP()
 	wantCode(t, tcp.do(stun.MethodChannelBind, stunproto.ChannelNumber(0x4000), peerAttr(pr.addr())), 0)
+	// The same edge's UDP client is installed: the edge does consult the
+	// offload, and leaves the TCP client out.
+	udp := se.newClient(se.credential("dave", time.Hour))
+	udp.allocate()
+	udp.bound(pr)
 
 	capped := newOffloadEdge(t, f, func(o *Options) { o.BandwidthPerUser = mustBandwidth(t, capRate) })
 	c := capped.newClient(capped.credential("carol", time.Hour))
 	c.allocate()
 	c.bound(pr)
 
-	if installs, _ := f.calls(); len(installs) != 0 {
-		t.Errorf("installs %+v, want none", installs)
+	if installs, _ := f.calls(); len(installs) != 1 || installs[0].Client != udp.addr() {
+		t.Errorf("installs %+v, want one, of the UDP client %v", installs, udp.addr())
 	}
 }
 
